@@ -1,0 +1,125 @@
+"""The metadata store: a pooled connection as `petcare_login` with identity per transaction.
+
+Every unit of work runs in one transaction that first does `SET LOCAL ROLE petcare_app` and
+`set_config('app.user_id', <id>, true)`, so row level security sees the signed-in user and the
+identity dies with the transaction: a pooled connection never carries user A's identity into
+user B's checkout, and a transaction pooler works (no session state, prepare_threshold=None so no
+named prepared statements). The pool checks connections on checkout and reconnects after a server
+restart; a checkout that waits longer than pool_timeout_s becomes a clear "busy, retry" error.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from petcare_dba.db import queries
+from petcare_dba.db.errors import translate, translated
+from petcare_dba.errors import Unavailable
+
+Params = Mapping[str, Any] | Sequence[Any] | None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a transaction runs as; user_id None is the anonymous login path."""
+
+    user_id: int | None
+    session_tag: str = "system"
+
+
+ANONYMOUS = Identity(None, "anonymous")
+
+
+class Tx:
+    """A transaction handle with named-query helpers (rows come back as dicts)."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def _run(self, name_or_sql: str, params: Params) -> psycopg.Cursor[dict[str, Any]]:
+        text = queries.get(name_or_sql) if name_or_sql.isidentifier() else name_or_sql
+        cur = self.conn.cursor(row_factory=dict_row)
+        cur.execute(text, params)  # type: ignore[arg-type]
+        return cur
+
+    def all(self, name: str, params: Params = None) -> list[dict[str, Any]]:
+        """Run a named query and return all rows."""
+        return self._run(name, params).fetchall()
+
+    def one(self, name: str, params: Params = None) -> dict[str, Any] | None:
+        """Run a named query and return the first row or None."""
+        return self._run(name, params).fetchone()
+
+    def value(self, name: str, params: Params = None) -> Any:
+        """Run a named query and return the first column of the first row (or None)."""
+        row = self._run(name, params).fetchone()
+        return None if row is None else next(iter(row.values()))
+
+    def execute(self, name: str, params: Params = None) -> int:
+        """Run a named statement; returns its rowcount."""
+        return self._run(name, params).rowcount
+
+
+class MetaStore:
+    """Pool of runtime connections to the metadata database."""
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10,
+                 timeout: float = 10.0, connect_timeout: int = 10,
+                 application_name: str = "petcare-dba/meta") -> None:
+        self.url = url
+        kwargs: dict[str, Any] = {
+            "autocommit": False,
+            "prepare_threshold": None,
+            "connect_timeout": connect_timeout,
+            "application_name": application_name,
+            "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+            "keepalives_count": 3,
+        }
+        self.pool = ConnectionPool(
+            url, min_size=min_size, max_size=max_size, timeout=timeout, kwargs=kwargs,
+            check=ConnectionPool.check_connection, reconnect_timeout=300, open=False,
+            name="petcare-meta",
+        )
+        self._lock = threading.Lock()
+        self._opened = False
+
+    def open(self, wait_timeout: float = 30.0) -> MetaStore:
+        with self._lock:
+            if not self._opened:
+                try:
+                    self.pool.open(wait=True, timeout=wait_timeout)
+                except Exception as exc:
+                    self.pool.close()
+                    raise Unavailable(
+                        f"cannot reach the metadata store: {translate(exc).message}",
+                        hint="check database_url / that the embedded server runs "
+                             "(petcare-dba health)") from exc
+                self._opened = True
+        return self
+
+    def close(self) -> None:
+        with self._lock:
+            self.pool.close()
+            self._opened = False
+
+    @contextmanager
+    def tx(self, identity: Identity = ANONYMOUS) -> Iterator[Tx]:
+        """One transaction as petcare_app with the identity set locally."""
+        with translated(), self.pool.connection() as conn, conn.transaction():
+            conn.execute(
+                "SELECT set_config('role', 'petcare_app', true), "
+                "set_config('app.user_id', %s, true), set_config('app.session', %s, true)",
+                ("" if identity.user_id is None else str(identity.user_id),
+                 identity.session_tag))
+            yield Tx(conn)
+
+    def stats(self) -> dict[str, int]:
+        return dict(self.pool.get_stats())

@@ -1,0 +1,116 @@
+"""Forward-only numbered migrations of the metadata store.
+
+Files `petcare_dba/sql/migrations/NNNN_snake_case.sql` are applied in order, each in its own
+transaction as the NOLOGIN owner role `petcare_owner` (so every object has one owner and RLS is
+FORCEd against it too), under a transaction-scoped advisory lock so concurrent starters apply each
+migration once, and recorded with a sha256 checksum. A recorded migration whose file changed is an
+error, never silently re-applied. Everything is transaction-scoped (no session state, no named
+prepared statements), so it also works through a transaction pooler such as Supavisor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import psycopg
+from psycopg import sql
+
+from petcare_dba.db import queries
+from petcare_dba.db.errors import translated
+from petcare_dba.errors import ConfigError
+
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_LOCK_KEY = 0x5E7CA4E  # pg_advisory_xact_lock key shared by every migrator
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    text: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    version: int
+    name: str
+    applied: bool
+
+
+def available() -> list[Migration]:
+    """All migration files, ordered, validating their names and numbering."""
+    root = resources.files("petcare_dba") / "sql" / "migrations"
+    found = []
+    for entry in root.iterdir():
+        if not entry.name.endswith(".sql"):
+            continue
+        match = _NAME.match(entry.name)
+        if not match:
+            raise ConfigError(f"migration file {entry.name} is not named NNNN_snake_case.sql")
+        found.append(Migration(int(match.group(1)), match.group(2),
+                               entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise ConfigError(f"migration numbers must be contiguous: expected {expected:04d}, "
+                              f"found {migration.version:04d}")
+    return found
+
+
+def _applied(conn: psycopg.Connection) -> dict[int, str]:
+    rows = conn.execute("SELECT version, checksum FROM petcare.schema_migrations").fetchall()
+    return {int(v): str(c) for v, c in rows}
+
+
+def bootstrap(conn: psycopg.Connection, runtime_password: str | None) -> None:
+    """Create roles, schema and the ledger (idempotent) and set the login role's password."""
+    with conn.transaction():
+        conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        conn.execute(queries.get("bootstrap_roles"))
+        conn.execute(queries.get("create_migrations_table"))
+        if runtime_password:
+            conn.execute(sql.SQL("ALTER ROLE petcare_login PASSWORD {}").format(
+                sql.Literal(runtime_password)))
+
+
+def migrate(admin_url: str, runtime_password: str | None = None) -> list[Migration]:
+    """Apply pending migrations; returns those applied by this call (empty: nothing to do)."""
+    pending = available()
+    done: list[Migration] = []
+    with translated(), psycopg.connect(admin_url, autocommit=True, prepare_threshold=None) as conn:
+        bootstrap(conn, runtime_password)
+        for migration in pending:
+            with conn.transaction():
+                conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                applied = _applied(conn)
+                if migration.version in applied:
+                    if applied[migration.version] != migration.checksum:
+                        raise ConfigError(
+                            f"migration {migration.version:04d}_{migration.name} was changed "
+                            "after it was applied",
+                            hint="migrations are forward-only: add a new numbered file instead")
+                    continue
+                conn.execute("SET LOCAL ROLE petcare_owner")
+                conn.execute("SET LOCAL search_path = petcare, pg_catalog")
+                conn.execute(migration.text)
+                conn.execute(
+                    "INSERT INTO petcare.schema_migrations (version, name, checksum) "
+                    "VALUES (%s, %s, %s)",
+                    (migration.version, migration.name, migration.checksum))
+                done.append(migration)
+    return done
+
+
+def status(admin_url: str) -> list[MigrationStatus]:
+    """Which migrations are applied on the store."""
+    with translated(), psycopg.connect(admin_url, autocommit=True, prepare_threshold=None) as conn:
+        exists = conn.execute("SELECT to_regclass('petcare.schema_migrations')").fetchone()
+        applied = _applied(conn) if exists and exists[0] else {}
+    return [MigrationStatus(m.version, m.name, m.version in applied) for m in available()]

@@ -1,0 +1,124 @@
+"""The one exception family of PetCare DBA Admin.
+
+Every error a user can see is a `PetcareError` carrying user-ready fields: a message, a short
+title, a hint saying what to do, and — when PostgreSQL produced it — the SQLSTATE, detail and the
+character position in the statement. Driver errors are translated into this family at the `db/`
+boundary (`petcare_dba.db.errors`); the UI renders them in one component and the CLI prints them to
+stderr and exits 1. Messages never contain passwords or conninfo (the translator redacts them).
+"""
+
+from __future__ import annotations
+
+
+class PetcareError(Exception):
+    """Base of all user-facing errors."""
+
+    title = "Error"
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        title: str | None = None,
+        hint: str | None = None,
+        sqlstate: str | None = None,
+        detail: str | None = None,
+        position: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if title is not None:
+            self.title = title
+        self.hint = hint
+        self.sqlstate = sqlstate
+        self.detail = detail
+        self.position = position
+
+    def __str__(self) -> str:
+        return self.message
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-friendly view for `--format json` and the audit log."""
+        return {
+            "error": type(self).__name__,
+            "title": self.title,
+            "message": self.message,
+            "hint": self.hint,
+            "sqlstate": self.sqlstate,
+            "detail": self.detail,
+            "position": self.position,
+        }
+
+
+class ConfigError(PetcareError):
+    """A setting, key or file is missing or invalid."""
+
+    title = "Configuration error"
+
+
+class DatabaseError(PetcareError):
+    """PostgreSQL reported an error for a statement."""
+
+    title = "Database error"
+
+
+class ConnectionLost(DatabaseError):
+    """The server went away (dropped connection, terminated backend, restart)."""
+
+    title = "Connection lost"
+
+
+class Unavailable(PetcareError):
+    """A required component (metadata store, audit log, pool) cannot serve right now."""
+
+    title = "Unavailable"
+
+
+class QueryTimeout(DatabaseError):
+    """A statement or lock timeout fired."""
+
+    title = "Timeout"
+
+
+class QueryCancelled(DatabaseError):
+    """The user cancelled the statement."""
+
+    title = "Cancelled"
+
+
+class AuthError(PetcareError):
+    """Login failed. The message is deliberately generic (no user enumeration)."""
+
+    title = "Sign-in failed"
+
+
+class PermissionDenied(PetcareError):
+    """The signed-in user may not do this."""
+
+    title = "Not allowed"
+
+
+class NotFound(PetcareError):
+    """A named object does not exist (or is not visible to this user)."""
+
+    title = "Not found"
+
+
+class Refused(PetcareError):
+    """A statement was refused by a safety rule; exit code 2 on the CLI."""
+
+    title = "Refused"
+    exit_code = 2
+
+
+class ValidationError(PetcareError):
+    """Input that cannot be accepted (bad name, weak password, SQL syntax error)."""
+
+    title = "Invalid input"
+
+
+class CryptoError(PetcareError):
+    """A stored secret cannot be decrypted (tampered, unknown key version, wrong key)."""
+
+    title = "Credential error"

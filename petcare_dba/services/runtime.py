@@ -1,0 +1,131 @@
+"""The process-wide runtime: where the metadata store is, its pool and the keyring.
+
+`Runtime.start(settings)` resolves the metadata store (the embedded server in data_dir, started if
+needed, or `database_url`), applies migrations, loads the secret key and the data keys, and opens
+the runtime pool as `petcare_login`. The CLI builds one per command and the Streamlit app one per
+process (it holds no user data, so caching it across sessions is safe). `bootstrap()` is what
+`petcare-dba up` adds on top: first admin, demo database and its connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from petcare_dba.db import admin, migrations
+from petcare_dba.db.embedded import EmbeddedServer, read_or_create_secret
+from petcare_dba.db.metastore import Identity, MetaStore
+from petcare_dba.errors import ConfigError, NotFound, PetcareError
+from petcare_dba.services import crypto
+from petcare_dba.settings import Settings
+
+META_DB = "petcare_meta"
+LOGIN_ROLE = "petcare_login"
+
+
+def runtime_url(admin_url: str, password: str) -> str:
+    """The admin URL with its user swapped for petcare_login.
+
+    A Supavisor pooler user looks like `postgres.<project-ref>`; the suffix names the tenant, so it
+    is kept (`petcare_login.<project-ref>`).
+    """
+    parts = urlsplit(admin_url)
+    user = parts.username or ""
+    suffix = user[user.index("."):] if "." in user else ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{quote(LOGIN_ROLE + suffix, safe='')}:{quote(password, safe='')}@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+@dataclass
+class Runtime:
+    """Everything a service needs to reach the metadata store and decrypt credentials."""
+
+    settings: Settings
+    admin_url: str
+    store: MetaStore
+    keyring: crypto.Keyring
+    server: EmbeddedServer | None = None
+    started_server: bool = False
+    _extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, settings: Settings, *, create_key: bool = False) -> Runtime:
+        """Resolve, migrate and open the metadata store (starting the embedded server if used)."""
+        server = None
+        started = False
+        data = settings.data_path
+        if settings.database_url:
+            admin_url = settings.database_url
+        else:
+            server = EmbeddedServer(data, settings.embedded_port)
+            started = server.start()
+            admin.ensure_database(server.url(), META_DB)
+            admin_url = server.url(META_DB)
+        try:
+            password = settings.runtime_password or read_or_create_secret(
+                data / "secrets" / "runtime.password")
+            migrations.migrate(admin_url, password)
+            store = MetaStore(
+                runtime_url(admin_url, password), min_size=settings.pool_min_size,
+                max_size=settings.pool_max_size, timeout=settings.pool_timeout_s,
+                connect_timeout=settings.connect_timeout_s).open()
+            try:
+                with store.tx() as tx:
+                    rows = tx.all("key_versions")
+                # A key file is generated only for a store that has no data keys yet: a
+                # missing key for existing keys must stop the app, not silently replace it.
+                keyring = crypto.Keyring(load_kek(settings, create=create_key and not rows))
+                if rows:
+                    keyring.load([crypto.WrappedKey(r["version"], bytes(r["wrapped_dek"]),
+                                                    r["kek_id"]) for r in rows])
+                else:
+                    wrapped = keyring.new_version()
+                    admin.insert_key(admin_url, wrapped.version, wrapped.wrapped_dek,
+                                     wrapped.kek_id)
+            except BaseException:
+                store.close()
+                raise
+        except BaseException:
+            if server is not None and started:
+                server.stop()
+            raise
+        return cls(settings, admin_url, store, keyring, server, started)
+
+    def close(self) -> None:
+        """Close the pool; stop the embedded server if this runtime started it."""
+        with contextlib.suppress(PetcareError):
+            self.store.close()
+        if self.server is not None and self.started_server:
+            self.server.stop()
+
+    def first_admin(self) -> Identity:
+        """The identity the CLI acts as when no --as is given."""
+        user_id = admin.first_admin(self.admin_url)
+        if user_id is None:
+            raise NotFound("there is no enabled admin", hint="run `petcare-dba up` once")
+        return Identity(user_id, "cli")
+
+
+def key_file(settings: Settings) -> Path:
+    return Path(settings.secret_key_file) if settings.secret_key_file else (
+        settings.data_path / "secrets" / "secret.key")
+
+
+def load_kek(settings: Settings, *, create: bool) -> bytes:
+    """The KEK from PETCARE_SECRET_KEY or the key file (created only by `up` on first start)."""
+    if settings.secret_key:
+        return crypto.parse_key(settings.secret_key, "PETCARE_SECRET_KEY")
+    path = key_file(settings)
+    if not path.exists() and not create:
+        raise ConfigError(
+            f"no secret key: PETCARE_SECRET_KEY is unset and {path} does not exist",
+            hint="run `petcare-dba up` once to generate it, or set PETCARE_SECRET_KEY")
+    return crypto.load_key_file(path, create=create)

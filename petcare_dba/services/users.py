@@ -1,0 +1,129 @@
+"""App users: create, list, change role, enable/disable, unlock, and the first admin.
+
+Admin-only operations are enforced twice: here (a clear message) and by the metadata store's
+row level security and the users_guard trigger (so a bug here cannot grant a role). Every
+change is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from petcare_dba.db import admin
+from petcare_dba.errors import NotFound, ValidationError
+from petcare_dba.services import audit, auth
+from petcare_dba.services.actor import ROLES, Actor
+from petcare_dba.services.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    role: str
+    disabled: bool
+    language: str | None
+    totp_enabled: bool
+    locked_until: datetime | None
+    created_at: datetime
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValidationError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+
+
+def ensure_first_admin(rt: Runtime, username: str = "admin") -> str | None:
+    """Create the first admin when none exists; returns the generated password (else None)."""
+    if admin.first_admin(rt.admin_url) is not None:
+        return None
+    password = rt.settings.admin_password or auth.generate_password()
+    auth.check_policy(password, username)
+    user_id = admin.create_first_admin(rt.admin_url, username, auth.hash_password(password))
+    actor = Actor(user_id, username, "admin", "bootstrap")
+    audit.record(rt.store, actor, "user.create", "ok", target=username,
+                 detail={"role": "admin", "first_admin": True})
+    return None if rt.settings.admin_password else password
+
+
+def add_user(rt: Runtime, actor: Actor, username: str, role: str, password: str,
+             *, display_name: str = "", email: str | None = None) -> int:
+    """Create a user (admins only)."""
+    actor.require("admin", "creating users")
+    _check_role(role)
+    auth.check_policy(password, username)
+    try:
+        with rt.store.tx(actor.identity) as tx:
+            user_id = int(tx.value("user_insert", {
+                "username": username, "display_name": display_name or username,
+                "email": email, "role": role, "password_hash": auth.hash_password(password)}))
+    except Exception as exc:
+        audit.record(rt.store, actor, "user.create", "error", target=username,
+                     detail={"error": str(exc)})
+        raise
+    audit.record(rt.store, actor, "user.create", "ok", target=username, detail={"role": role})
+    return user_id
+
+
+def list_users(rt: Runtime, actor: Actor) -> list[User]:
+    """All users (names and roles are visible to every signed-in user; no secrets)."""
+    with rt.store.tx(actor.identity) as tx:
+        return [User(**row) for row in tx.all("user_list")]
+
+
+def get_user(rt: Runtime, actor: Actor, username: str) -> User:
+    """One user by name, or NotFound."""
+    for user in list_users(rt, actor):
+        if user.username.lower() == username.lower():
+            return user
+    raise NotFound(f"no user named {username!r}")
+
+
+def set_role(rt: Runtime, actor: Actor, username: str, role: str) -> None:
+    """Change a user's role (admins only)."""
+    actor.require("admin", "changing roles")
+    _check_role(role)
+    with rt.store.tx(actor.identity) as tx:
+        if tx.value("user_set_role", {"username": username, "role": role}) is None:
+            raise NotFound(f"no user named {username!r}")
+    audit.record(rt.store, actor, "user.set_role", "ok", target=username, detail={"role": role})
+
+
+def set_disabled(rt: Runtime, actor: Actor, username: str, disabled: bool = True) -> None:
+    """Disable (or re-enable) a user; a disabled user's sessions stop resolving at once."""
+    actor.require("admin", "disabling users")
+    if disabled and username.lower() == actor.username.lower():
+        raise ValidationError("you cannot disable yourself")
+    with rt.store.tx(actor.identity) as tx:
+        if tx.value("user_set_disabled", {"username": username, "disabled": disabled}) is None:
+            raise NotFound(f"no user named {username!r}")
+    audit.record(rt.store, actor, "user.disable" if disabled else "user.enable", "ok",
+                 target=username)
+
+
+def unlock(rt: Runtime, actor: Actor, username: str) -> None:
+    """Clear a login lockout (admins only)."""
+    actor.require("admin", "unlocking users")
+    get_user(rt, actor, username)
+    with rt.store.tx(actor.identity) as tx:
+        tx.one("user_unlock", {"username": username})
+    audit.record(rt.store, actor, "user.unlock", "ok", target=username)
+
+
+def actor_for(rt: Runtime, username: str | None) -> Actor:
+    """The CLI's actor: `--as USER`, or the first admin."""
+    identity = rt.first_admin()
+    with rt.store.tx(identity) as tx:
+        if username:
+            row = tx.one("user_by_name", {"username": username})
+            if row is None:
+                raise NotFound(f"no user named {username!r}")
+        else:
+            row = tx.one("user_first_admin")
+    assert row is not None  # noqa: S101 - first_admin() proved one exists
+    if row.get("disabled"):
+        raise ValidationError(f"user {username!r} is disabled")
+    return Actor(int(row["id"]), row["username"], row["role"], "cli")

@@ -1,0 +1,46 @@
+-- name: key_versions
+-- Stored (wrapped) data keys.
+SELECT version, wrapped_dek, kek_id FROM petcare.encryption_keys ORDER BY version
+
+-- name: key_insert
+-- Store a new wrapped data key.
+INSERT INTO petcare.encryption_keys (version, wrapped_dek, kek_id)
+VALUES (%(version)s, %(wrapped_dek)s, %(kek_id)s)
+
+-- name: key_rewrap
+-- Replace a data key's wrapping after a KEK rotation.
+UPDATE petcare.encryption_keys SET wrapped_dek = %(wrapped_dek)s, kek_id = %(kek_id)s
+WHERE version = %(version)s
+
+-- name: connection_insert
+-- Register a target connection owned by the current user.
+INSERT INTO petcare.connections (name, owner_id, display_url, secret_enc, key_version, read_only,
+                                 shared, description)
+VALUES (%(name)s, %(owner_id)s, %(display_url)s, %(secret_enc)s, %(key_version)s, %(read_only)s,
+        %(shared)s, %(description)s)
+RETURNING id
+
+-- name: connection_list
+-- Connections visible to the current user (RLS decides which).
+SELECT c.id, c.name, c.display_url, c.read_only, c.shared, c.ai_consent, c.description,
+       u.username AS owner, c.created_at
+FROM petcare.connections c LEFT JOIN petcare.users u ON u.id = c.owner_id
+ORDER BY c.name
+
+-- name: connection_secret
+-- The sealed conninfo of one visible connection.
+SELECT id, name, display_url, secret_enc, key_version, read_only, ai_consent
+FROM petcare.connections WHERE name = %(name)s
+
+-- name: connection_all_secrets
+-- Every sealed conninfo (admin key rotation).
+SELECT id, name, secret_enc, key_version FROM petcare.connections ORDER BY id
+
+-- name: connection_reseal
+-- Replace a connection's sealed conninfo (re-encryption under a new key version).
+UPDATE petcare.connections SET secret_enc = %(secret_enc)s, key_version = %(key_version)s,
+    updated_at = now() WHERE id = %(id)s
+
+-- name: connection_delete
+-- Remove a connection (owner or admin, by RLS).
+DELETE FROM petcare.connections WHERE name = %(name)s RETURNING id
