@@ -49,7 +49,9 @@ def _default_data_dir() -> str:
 SETTINGS: tuple[Setting, ...] = (
     # -- storage and server
     Setting("data_dir", _default_data_dir(), "Directory for the embedded PostgreSQL data, the key "
-            "file, backups and generated secrets.", "server"),
+            "file, backups and generated secrets. Default: /var/lib/petcare-dba when run as "
+            "root, else the user's data directory (~/.local/share/petcare-dba on Linux).",
+            "server"),
     Setting("database_url", "", "PostgreSQL URL of the metadata store (owner/admin role). Empty: "
             "use the embedded server in data_dir.", "server", secret=True),
     Setting("runtime_password", "", "Password of the petcare_login role the app runs as. Empty: "
@@ -208,3 +210,22 @@ def load(
     return Settings(values, sources).with_overrides(**overrides) if overrides else Settings(
         values, sources
     )
+
+
+def markdown() -> str:
+    """docs/settings.md, generated from the registry (`petcare-dba settings --format markdown`)."""
+    lines = ["# Settings", "",
+             "Generated from `petcare_dba/settings.py` by `petcare-dba settings --format "
+             "markdown`. Precedence: defaults < TOML file (`PETCARE_CONFIG`) < environment < "
+             "command-line flags. Secrets are shown as set/unset only.", ""]
+    for group in dict.fromkeys(s.group for s in SETTINGS):
+        lines += [f"## {group}", "", "| variable | default | meaning |", "| --- | --- | --- |"]
+        for s in SETTINGS:
+            if s.group != group:
+                continue
+            default = "(secret)" if s.secret else (
+                "(per user: see meaning)" if s.name == "data_dir" else repr(s.default))
+            extra = f" One of: {', '.join(s.choices)}." if s.choices else ""
+            lines.append(f"| `{s.env_var}` | {default} | {s.help}{extra} |")
+        lines.append("")
+    return "\n".join(lines)

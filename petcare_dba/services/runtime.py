@@ -59,19 +59,9 @@ class Runtime:
     @classmethod
     def start(cls, settings: Settings, *, create_key: bool = False) -> Runtime:
         """Resolve, migrate and open the metadata store (starting the embedded server if used)."""
-        server = None
-        started = False
-        data = settings.data_path
-        if settings.database_url:
-            admin_url = settings.database_url
-        else:
-            server = EmbeddedServer(data, settings.embedded_port)
-            started = server.start()
-            admin.ensure_database(server.url(), META_DB)
-            admin_url = server.url(META_DB)
+        admin_url, server, started = resolve_store(settings)
         try:
-            password = settings.runtime_password or read_or_create_secret(
-                data / "secrets" / "runtime.password")
+            password = runtime_password(settings)
             migrations.migrate(admin_url, password)
             store = MetaStore(
                 runtime_url(admin_url, password), min_size=settings.pool_min_size,
@@ -112,6 +102,30 @@ class Runtime:
         if user_id is None:
             raise NotFound("there is no enabled admin", hint="run `petcare-dba up` once")
         return Identity(user_id, "cli")
+
+
+def resolve_store(settings: Settings) -> tuple[str, EmbeddedServer | None, bool]:
+    """The metadata store's admin URL; starts the embedded server when it is the store.
+
+    Returns (admin_url, server or None, whether this call started the server).
+    """
+    if settings.database_url:
+        return settings.database_url, None, False
+    server = EmbeddedServer(settings.data_path, settings.embedded_port)
+    started = server.start()
+    try:
+        admin.ensure_database(server.url(), META_DB)
+    except BaseException:
+        if started:
+            server.stop()
+        raise
+    return server.url(META_DB), server, started
+
+
+def runtime_password(settings: Settings) -> str:
+    """The petcare_login password: a setting, or generated once into data_dir/secrets."""
+    return settings.runtime_password or read_or_create_secret(
+        settings.data_path / "secrets" / "runtime.password")
 
 
 def key_file(settings: Settings) -> Path:

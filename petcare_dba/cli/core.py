@@ -1,0 +1,165 @@
+"""CLI commands for running the app: up, stop, migrate, health, settings.
+
+`up` is the one command a new user runs: it starts (or reuses) the embedded PostgreSQL, migrates
+the metadata store, creates the first admin and the demo database, then serves the Streamlit app
+until Ctrl+C, when it stops the app and the server it started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+import typer
+
+from petcare_dba.cli.common import actor, current_settings, emit, emit_json, runtime
+from petcare_dba.db import migrations
+from petcare_dba.db.embedded import EmbeddedServer
+from petcare_dba.errors import PetcareError
+from petcare_dba.services import health, users
+from petcare_dba.services.runtime import Runtime, key_file, resolve_store, runtime_password
+from petcare_dba import settings as settings_mod
+from petcare_dba.settings import Settings
+
+
+def streamlit_command(settings: Settings) -> list[str]:
+    """The argv that serves the UI with our hardened Streamlit options."""
+    script = Path(str(resources.files("petcare_dba") / "ui" / "app.py"))
+    return [sys.executable, "-m", "streamlit", "run", str(script),
+            "--server.address", str(settings.host), "--server.port", str(settings.port),
+            "--server.headless", "true", "--server.enableXsrfProtection", "true",
+            "--server.enableCORS", "true", "--client.showErrorDetails", "none",
+            "--client.toolbarMode", "minimal", "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none", "--global.developmentMode", "false"]
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """Environment for the app process: the resolved settings as PETCARE_* variables."""
+    env = dict(os.environ)
+    for name, value in settings.values.items():
+        if settings.sources.get(name) == "cli" and value not in (None, ""):
+            env["PETCARE_" + name.upper()] = str(value)
+    return env
+
+
+def up(
+    data_dir: Path | None = typer.Option(None, help="Data directory (PETCARE_DATA_DIR)."),
+    host: str | None = typer.Option(None, help="Address to serve on (PETCARE_HOST)."),
+    port: int | None = typer.Option(None, help="Port to serve on (PETCARE_PORT)."),
+    database_url: str | None = typer.Option(None, help="External metadata store URL."),
+    demo_scale: int | None = typer.Option(None, help="Demo data size (PETCARE_DEMO_SCALE)."),
+    no_demo: bool = typer.Option(False, "--no-demo", help="Skip the demo database."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Prepare everything, do not serve."),
+) -> None:
+    """Start the embedded PostgreSQL, migrate, create the demo data and serve the app."""
+    settings = current_settings(data_dir=str(data_dir) if data_dir else None, host=host,
+                                port=port, database_url=database_url, demo_scale=demo_scale)
+    started = time.monotonic()
+    first_key = not settings.secret_key and not key_file(settings).exists()
+    rt = Runtime.start(settings, create_key=True)
+    try:
+        where = "embedded PostgreSQL 18 in " + str(settings.data_path) if rt.server else (
+            "external metadata store")
+        typer.echo(f"metadata store: {where} ({time.monotonic() - started:.1f}s)")
+        if first_key and not settings.secret_key:
+            typer.echo(f"generated the secret key file {key_file(settings)} (0600): back it up; "
+                       "stored credentials cannot be decrypted without it")
+        password = users.ensure_first_admin(rt)
+        if password:
+            typer.echo(f"first admin created: username 'admin', password: {password}")
+            typer.echo("(shown once: change it after signing in)")
+        if settings.demo_enabled and not no_demo:
+            from petcare_dba.services import demo  # the generator's SQL loads only when used
+
+            summary = demo.ensure_demo(rt, users.actor_for(rt, None), int(settings.demo_scale))
+            typer.echo(f"demo database 'petcare' ready: {sum(summary.tables.values()):,} rows "
+                       f"(scale {summary.scale}), connection 'demo'")
+        typer.echo(f"ready in {time.monotonic() - started:.1f}s")
+        if no_serve:
+            return
+        proc = subprocess.Popen(streamlit_command(settings), env=child_env(settings))  # noqa: S603
+        typer.echo(f"PetCare DBA Admin: http://{settings.host}:{settings.port}  (Ctrl+C stops)")
+        try:
+            proc.wait()
+        except KeyboardInterrupt:
+            typer.echo("stopping…")
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    finally:
+        rt.close()
+        if rt.started_server:
+            typer.echo("embedded PostgreSQL stopped")
+
+
+def stop() -> None:
+    """Stop the embedded PostgreSQL if it is running."""
+    settings = current_settings()
+    server = EmbeddedServer(settings.data_path, settings.embedded_port)
+    if not server.running():
+        typer.echo("the embedded PostgreSQL is not running")
+        return
+    server.stop()
+    typer.echo("embedded PostgreSQL stopped")
+
+
+def migrate(status: bool = typer.Option(False, "--status", help="Only show what is applied.")
+            ) -> None:
+    """Apply pending metadata migrations (a second run is a no-op)."""
+    settings = current_settings()
+    admin_url, server, started = resolve_store(settings)
+    try:
+        if status:
+            emit(migrations.status(admin_url), "table")
+            return
+        applied = migrations.migrate(admin_url, runtime_password(settings))
+        typer.echo("schema is up to date" if not applied else
+                   "applied " + ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
+    finally:
+        if server is not None and started:
+            server.stop()
+
+
+def health_cmd(
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+    require_connections: bool = typer.Option(False, help="Fail when a connection is down."),
+) -> None:
+    """Report each component; exit 1 when a required one is down."""
+    try:
+        with runtime() as rt:
+            report = health.check(rt, actor(rt, None), connections_required=require_connections)
+    except PetcareError as exc:
+        report = health.HealthReport(False, (health.Component(
+            "metadata", "metadata", False, True, exc.message),))
+    if fmt == "json":
+        emit_json(report.as_dict())
+    else:
+        emit(list(report.components), "table", ["name", "ok", "required", "latency_ms", "detail"])
+    if not report.healthy:
+        raise typer.Exit(1)
+
+
+def settings_cmd(fmt: str = typer.Option("table", "--format", help="table, json or markdown")
+                 ) -> None:
+    """Show every setting, its value (secrets as set/unset) and where it came from."""
+    if fmt == "markdown":
+        typer.echo(settings_mod.markdown())
+        return
+    emit(current_settings().describe(), fmt, ["name", "value", "source", "env"])
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(up)
+    app.command()(stop)
+    app.command()(migrate)
+    app.command("health")(health_cmd)
+    app.command("settings")(settings_cmd)

@@ -1,0 +1,374 @@
+"""Split SQL scripts with PostgreSQL's own parser, plus the facts the classifier relies on.
+
+`split` turns a script into `Statement`s (character offsets into the original text, comments
+and the terminating semicolon trimmed) using libpg_query through pglast, so dollar quotes,
+`E''` strings and comments are lexed exactly as the server lexes them, and reports syntax errors
+with PostgreSQL's 1-based position plus line and column. This module also holds the statement
+model (`Kind`, `Statement`, `Classification`), AST helpers (`walk`, `name_of`, `command_of`) and
+the PostgreSQL knowledge tables: functions with side effects and settings that guard the session.
+The classifier and the per-role decision table live in `petcare_dba.services.sql_safety`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast import ast, parser
+from pglast.stream import maybe_double_quote_name
+
+from petcare_dba.errors import ValidationError
+
+
+class Kind(enum.StrEnum):
+    """What a statement does, coarsely; `sql_safety.decide` maps kinds to app roles."""
+
+    READ_ONLY = "read_only"
+    DML = "dml"
+    DDL = "ddl"
+    TRANSACTION_CONTROL = "transaction_control"
+    SESSION = "session"
+    MAINTENANCE = "maintenance"
+    UTILITY = "utility"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a script; `start`/`end` are str indices, `text == script[start:end]`."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+    node: ast.Node = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What one statement does, with reasons a user can read.
+
+    `objects` are the objects written, altered or dropped (for read-only statements: the
+    relations read), schema-qualified as written. `reasons` say why the statement needs
+    attention (destructive, effects unknown, guard lifted); `side_effects` list every effect
+    that makes it not read-only. `parse_error` is set only for text that could not be parsed.
+    """
+
+    index: int
+    start: int
+    end: int
+    text: str
+    kind: Kind
+    command: str
+    read_only: bool
+    destructive: bool
+    escalates: bool = False
+    objects: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    side_effects: tuple[str, ...] = ()
+    parse_error: str | None = None
+
+
+@dataclass(frozen=True)
+class FunctionRule:
+    """Why calling a function is not read-only: the kind it raises a query to, and its effect."""
+
+    kind: Kind
+    effect: str
+    destructive: bool = False
+
+
+_SERVER = Kind.UTILITY  # server administration: dba and admin only
+# Functions with side effects that a READ ONLY transaction does not stop (reliability Q3). Names
+# ending in "*" are prefixes. https://www.postgresql.org/docs/current/functions-admin.html
+_FUNCTION_RULES: dict[str, FunctionRule] = {
+    "nextval": FunctionRule(Kind.DML, "advances a sequence"),
+    "setval": FunctionRule(Kind.DML, "sets a sequence"),
+    "txid_current": FunctionRule(Kind.DML, "assigns a transaction id"),
+    "pg_current_xact_id": FunctionRule(Kind.DML, "assigns a transaction id"),
+    "pg_notify": FunctionRule(Kind.DML, "sends a notification"),
+    "pg_logical_emit_message": FunctionRule(Kind.DML, "writes a WAL message"),
+    "dblink*": FunctionRule(Kind.DML, "runs SQL on another server"),
+    "query_to_xml*": FunctionRule(Kind.DML, "runs SQL text that cannot be checked"),
+    "cursor_to_xml*": FunctionRule(Kind.DML, "reads from a cursor"),
+    "lo_unlink": FunctionRule(Kind.DML, "deletes a large object", destructive=True),
+    "lo_import": FunctionRule(_SERVER, "reads a file on the database server"),
+    "lo_export": FunctionRule(_SERVER, "writes a file on the database server", destructive=True),
+    "lo_*": FunctionRule(Kind.DML, "creates or changes a large object"),
+    "lowrite": FunctionRule(Kind.DML, "changes a large object"),
+    "set_config": FunctionRule(Kind.SESSION, "changes a setting"),
+    "pg_advisory_*": FunctionRule(Kind.SESSION, "takes or releases an advisory lock"),
+    "pg_try_advisory_*": FunctionRule(Kind.SESSION, "takes an advisory lock"),
+    "pg_terminate_backend": FunctionRule(_SERVER, "terminates a session", destructive=True),
+    "pg_cancel_backend": FunctionRule(_SERVER, "cancels a running query"),
+    "pg_read_file": FunctionRule(_SERVER, "reads a file on the database server"),
+    "pg_read_binary_file": FunctionRule(_SERVER, "reads a file on the database server"),
+    "pg_stat_file": FunctionRule(_SERVER, "inspects a file on the database server"),
+    "pg_ls_*": FunctionRule(_SERVER, "lists files on the database server"),
+    "pg_file_write": FunctionRule(_SERVER, "writes a file on the server", destructive=True),
+    "pg_file_*": FunctionRule(_SERVER, "changes a file on the server", destructive=True),
+    "pg_reload_conf": FunctionRule(_SERVER, "reloads the server configuration"),
+    "pg_rotate_logfile": FunctionRule(_SERVER, "rotates the server log"),
+    "pg_switch_wal": FunctionRule(_SERVER, "forces a WAL switch"),
+    "pg_create_restore_point": FunctionRule(_SERVER, "writes a WAL restore point"),
+    "pg_promote": FunctionRule(_SERVER, "promotes a standby", destructive=True),
+    "pg_backup_*": FunctionRule(_SERVER, "starts or stops a backup"),
+    "pg_wal_replay_*": FunctionRule(_SERVER, "pauses or resumes WAL replay"),
+    "pg_stat_reset*": FunctionRule(_SERVER, "resets statistics"),
+    "pg_log_backend_memory_contexts": FunctionRule(_SERVER, "writes to the server log"),
+    "pg_create_*": FunctionRule(_SERVER, "creates a replication slot"),
+    "pg_copy_*": FunctionRule(_SERVER, "copies a replication slot"),
+    "pg_drop_replication_slot": FunctionRule(_SERVER, "drops a replication slot", destructive=True),
+    "pg_replication_slot_advance": FunctionRule(
+        _SERVER, "advances a replication slot", destructive=True
+    ),
+    "pg_logical_slot_get_*": FunctionRule(
+        _SERVER, "consumes changes from a replication slot", destructive=True
+    ),
+    "pg_replication_origin_*": FunctionRule(_SERVER, "changes replication origins"),
+    "pg_import_system_collations": FunctionRule(_SERVER, "creates collations"),
+}
+# Reading functions that the prefixes above would catch.
+_FUNCTION_EXCEPTIONS = frozenset({"lo_get", "pg_replication_origin_oid"})
+_PREFIX_RULES = sorted(
+    ((k[:-1], v) for k, v in _FUNCTION_RULES.items() if k.endswith("*")),
+    key=lambda item: -len(item[0]),
+)
+
+# Volatile in pg_proc but without side effects worth refusing a read-only statement for.
+SAFE_VOLATILE = frozenset(
+    "random random_normal clock_timestamp timeofday gen_random_uuid uuidv4 uuidv7 pg_sleep"
+    " pg_sleep_for pg_sleep_until pg_is_in_recovery pg_current_wal_lsn pg_current_wal_insert_lsn"
+    " pg_current_wal_flush_lsn pg_last_wal_receive_lsn pg_last_wal_replay_lsn"
+    " pg_last_xact_replay_timestamp pg_stat_statements pg_blocking_pids".split()
+)
+
+
+def function_rule(name: str) -> FunctionRule | None:
+    """The side-effect rule for a lower-cased, unqualified function name, if any."""
+    if name in _FUNCTION_EXCEPTIONS:
+        return None
+    if name in _FUNCTION_RULES:
+        return _FUNCTION_RULES[name]
+    return next((rule for prefix, rule in _PREFIX_RULES if name.startswith(prefix)), None)
+
+
+_COMMENT_TOKENS = frozenset({"SQL_COMMENT", "C_COMMENT"})
+_SEMICOLON = "ASCII_59"
+
+
+def split(script: str) -> list[Statement]:
+    """Split `script` into statements; raise ValidationError on a syntax error."""
+    try:
+        raws = parser.parse_sql(script)
+    except parser.ParseError as exc:
+        raise _syntax_error(script, exc) from exc
+    if not raws:
+        return []
+    # pglast >= 8 reports stmt_location/stmt_len and token offsets as str indices (it converts
+    # libpg_query's UTF-8 byte offsets with parser.Displacements); the Unicode tests pin this.
+    tokens = [t for t in parser.scan(script) if t.name not in _COMMENT_TOKENS]
+    starts = [t.start for t in tokens]
+    statements: list[Statement] = []
+    for raw in raws:
+        lo = raw.stmt_location or 0
+        hi = lo + raw.stmt_len if raw.stmt_len else len(script)
+        inside = tokens[bisect.bisect_left(starts, lo) : bisect.bisect_left(starts, hi)]
+        while inside and inside[-1].name == _SEMICOLON:
+            inside.pop()
+        if not inside or raw.stmt is None:
+            continue
+        start, end = inside[0].start, inside[-1].end + 1
+        statements.append(Statement(len(statements), start, end, script[start:end], raw.stmt))
+    return statements
+
+
+def _syntax_error(script: str, exc: parser.ParseError) -> ValidationError:
+    message = str(exc.args[0]) if exc.args else "syntax error"
+    index = exc.args[1] if len(exc.args) > 1 else None
+    if index is None and "end of input" in message:
+        index = len(script.rstrip())
+    if not isinstance(index, int):
+        return ValidationError(message, hint="Check the SQL syntax.")
+    line = script.count("\n", 0, index) + 1
+    column = index - (script.rfind("\n", 0, index) + 1) + 1
+    # PostgreSQL reports a 1-based character position; pglast gives a 0-based index.
+    return ValidationError(
+        f"{message} (line {line}, column {column})",
+        hint="Check the SQL syntax near the reported position.",
+        sqlstate="42601",
+        position=index + 1,
+    )
+
+
+def walk(node: Any) -> Iterator[ast.Node]:
+    """Yield every AST node under `node` (itself included), depth first, in source order."""
+    stack: list[Any] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Node):
+            yield item
+            stack.extend(reversed([getattr(item, name, None) for name in item]))
+        elif isinstance(item, tuple | list):
+            stack.extend(reversed(item))
+
+
+def func_name(call: ast.FuncCall) -> tuple[str, str]:
+    """(unqualified, qualified) lower-cased name of a function call."""
+    parts = [p.sval.lower() for p in call.funcname or () if isinstance(p, ast.String)]
+    return (parts[-1] if parts else ""), ".".join(parts)
+
+
+def function_names(stmt: Statement) -> set[str]:
+    """Unqualified, lower-cased names of every function called anywhere in `stmt`."""
+    return {func_name(n)[0] for n in walk(stmt.node) if isinstance(n, ast.FuncCall)}
+
+
+def name_of(obj: Any) -> str:
+    """Render a name-ish AST value (RangeVar, String list, TypeName, ...) as written."""
+    if isinstance(obj, str):
+        return maybe_double_quote_name(obj)
+    if isinstance(obj, ast.String):
+        return maybe_double_quote_name(obj.sval)
+    if isinstance(obj, tuple | list):
+        return ".".join(filter(None, (name_of(p) for p in obj)))
+    if isinstance(obj, ast.RangeVar):
+        parts = (obj.catalogname, obj.schemaname, obj.relname)
+        return ".".join(maybe_double_quote_name(p) for p in parts if p)
+    if isinstance(obj, ast.TypeName):
+        return name_of(obj.names)
+    if isinstance(obj, ast.ObjectWithArgs):
+        return name_of(obj.objname)
+    if isinstance(obj, ast.RoleSpec):
+        return maybe_double_quote_name(obj.rolename) if obj.rolename else "CURRENT_USER"
+    if isinstance(obj, ast.VacuumRelation):
+        return name_of(obj.relation)
+    if isinstance(obj, ast.IntoClause):
+        return name_of(obj.rel)
+    return ""
+
+
+_TRANSACTION_COMMANDS = {
+    "TRANS_STMT_BEGIN": "BEGIN",
+    "TRANS_STMT_START": "START TRANSACTION",
+    "TRANS_STMT_COMMIT": "COMMIT",
+    "TRANS_STMT_ROLLBACK": "ROLLBACK",
+    "TRANS_STMT_SAVEPOINT": "SAVEPOINT",
+    "TRANS_STMT_RELEASE": "RELEASE SAVEPOINT",
+    "TRANS_STMT_ROLLBACK_TO": "ROLLBACK TO SAVEPOINT",
+    "TRANS_STMT_PREPARE": "PREPARE TRANSACTION",
+    "TRANS_STMT_COMMIT_PREPARED": "COMMIT PREPARED",
+    "TRANS_STMT_ROLLBACK_PREPARED": "ROLLBACK PREPARED",
+}
+_COMMAND_OVERRIDES = {
+    "SelectStmt": "SELECT",
+    "VariableSetStmt": "SET",
+    "VariableShowStmt": "SHOW",
+    "CreateStmt": "CREATE TABLE",
+    "IndexStmt": "CREATE INDEX",
+    "ViewStmt": "CREATE VIEW",
+    "DropdbStmt": "DROP DATABASE",
+    "CreatedbStmt": "CREATE DATABASE",
+    "ClosePortalStmt": "CLOSE",
+    "DeclareCursorStmt": "DECLARE",
+    "RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW",
+    "CheckPointStmt": "CHECKPOINT",
+    "CreateTrigStmt": "CREATE TRIGGER",
+    "RuleStmt": "CREATE RULE",
+    "ConstraintsSetStmt": "SET CONSTRAINTS",
+    "DefineStmt": "CREATE",
+}
+
+
+def command_of(node: ast.Node) -> str:
+    """A short command label (`DELETE`, `DROP TABLE`, `COMMIT`) for messages and the audit."""
+    name = type(node).__name__
+    if isinstance(node, ast.TransactionStmt):
+        return _TRANSACTION_COMMANDS.get(enum_name(node.kind), "TRANSACTION")
+    if isinstance(node, ast.DropStmt):
+        return "DROP " + enum_name(node.removeType).removeprefix("OBJECT_").replace("_", " ")
+    if isinstance(node, ast.VariableSetStmt) and enum_name(node.kind).startswith("VAR_RESET"):
+        return "RESET"
+    if isinstance(node, ast.VacuumStmt):
+        return "VACUUM" if node.is_vacuumcmd else "ANALYZE"
+    if isinstance(node, ast.GrantStmt | ast.GrantRoleStmt):
+        return "GRANT" if node.is_grant else "REVOKE"
+    if isinstance(node, ast.SelectStmt) and node.intoClause is not None:
+        return "SELECT INTO"
+    if name in _COMMAND_OVERRIDES:
+        return _COMMAND_OVERRIDES[name]
+    words = re.findall(r"[A-Z][a-z]*", name.removesuffix("Stmt"))
+    return " ".join(words).upper() or name
+
+
+def enum_name(value: Any) -> str:
+    """The member name of a pglast enum value (`"DROP_CASCADE"`), or its str()."""
+    return str(getattr(value, "name", value))
+
+
+def is_true(arg: Any) -> bool:
+    """Value of a DefElem argument such as EXPLAIN's `ANALYZE [true|false]`."""
+    if arg is None:
+        return True
+    if isinstance(arg, ast.A_Const):
+        arg = arg.val
+    if isinstance(arg, ast.String):
+        return arg.sval.lower() in {"true", "on", "1", "yes", "t", "y"}
+    if isinstance(arg, ast.Boolean):
+        return bool(arg.boolval)
+    if isinstance(arg, ast.Integer):
+        return bool(arg.ival)
+    return True
+
+
+def const_str(node: Any) -> str | None:
+    """The value of a string literal node, else None."""
+    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.String):
+        return str(node.val.sval)
+    return None
+
+
+# Settings whose change lifts a guard the app relies on (reliability Q1, Q2, Q5-Q7).
+GUARDED_SETTINGS = {
+    "role": "changes the role privileges are checked against",
+    "session_authorization": "changes the session user privileges are checked against",
+    "default_transaction_read_only": "can switch off read-only mode",
+    "transaction_read_only": "can switch off read-only mode",
+    "statement_timeout": "changes a timeout the app sets on every statement",
+    "lock_timeout": "changes a timeout the app sets on every statement",
+    "idle_in_transaction_session_timeout": "changes a timeout the app sets on every session",
+    "transaction_timeout": "changes a timeout the app sets on every transaction",
+    "session_replication_role": "can disable triggers and foreign-key checks",
+}
+
+
+def is_cascade(node: ast.Node) -> bool:
+    """Whether a DROP-like node says CASCADE."""
+    return enum_name(getattr(node, "behavior", None)) == "DROP_CASCADE"
+
+
+_TARGET_ATTRS = (
+    "relation relations objects object view into rels dbname roles role schemaname funcname"
+    " typeName tablespacename subname extname servername".split()
+)
+
+
+def targets(node: ast.Node) -> list[str]:
+    """Names of the objects a utility statement acts on, as written."""
+    names: list[str] = []
+    for attr in _TARGET_ATTRS:
+        value = getattr(node, attr, None)
+        if value is None:
+            continue
+        multi = attr in {"relations", "objects", "rels", "roles"} and isinstance(value, tuple)
+        for item in value if multi else (value,):
+            name = name_of(item)
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
