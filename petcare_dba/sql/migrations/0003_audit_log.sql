@@ -84,7 +84,7 @@ BEGIN
     -- current_user is the owner inside a definer; the caller is judged by identity, or by being
     -- a superuser session (psql by the operator).
     IF NOT petcare.is_admin()
-       AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user) THEN
+       AND NOT (SELECT su.rolsuper FROM pg_catalog.pg_roles su WHERE su.rolname = session_user) THEN
         RAISE EXCEPTION 'only an admin may verify the audit chain' USING ERRCODE = '42501';
     END IF;
     ok := true; checked := 0;
