@@ -52,10 +52,13 @@ class Statement:
 class Classification:
     """What one statement does, with reasons a user can read.
 
+    `read_only` is true only when the statement could run in a READ ONLY transaction with no
+    side effects. `escalates` marks statements that change the role or lift the read-only and
+    timeout guards; `unchecked` marks code whose effects cannot be seen (DO, CALL, EXECUTE).
     `objects` are the objects written, altered or dropped (for read-only statements: the
     relations read), schema-qualified as written. `reasons` say why the statement needs
-    attention (destructive, effects unknown, guard lifted); `side_effects` list every effect
-    that makes it not read-only. `parse_error` is set only for text that could not be parsed.
+    attention; `side_effects` are verb phrases for every effect that makes it not read-only.
+    `parse_error` is set only for text that could not be parsed.
     """
 
     index: int
@@ -67,6 +70,7 @@ class Classification:
     read_only: bool
     destructive: bool
     escalates: bool = False
+    unchecked: bool = False
     objects: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
     side_effects: tuple[str, ...] = ()
@@ -218,13 +222,13 @@ def walk(node: Any) -> Iterator[ast.Node]:
 
 
 def func_name(call: ast.FuncCall) -> tuple[str, str]:
-    """(unqualified, qualified) lower-cased name of a function call."""
-    parts = [p.sval.lower() for p in call.funcname or () if isinstance(p, ast.String)]
+    """(unqualified, qualified) name of a function call, case-folded as PostgreSQL does."""
+    parts = [p.sval or "" for p in call.funcname or () if isinstance(p, ast.String)]
     return (parts[-1] if parts else ""), ".".join(parts)
 
 
 def function_names(stmt: Statement) -> set[str]:
-    """Unqualified, lower-cased names of every function called anywhere in `stmt`."""
+    """Unqualified names (pg_proc.proname) of every function called anywhere in `stmt`."""
     return {func_name(n)[0] for n in walk(stmt.node) if isinstance(n, ast.FuncCall)}
 
 
@@ -233,7 +237,7 @@ def name_of(obj: Any) -> str:
     if isinstance(obj, str):
         return maybe_double_quote_name(obj)
     if isinstance(obj, ast.String):
-        return maybe_double_quote_name(obj.sval)
+        return maybe_double_quote_name(obj.sval or "")
     if isinstance(obj, tuple | list):
         return ".".join(filter(None, (name_of(p) for p in obj)))
     if isinstance(obj, ast.RangeVar):
@@ -317,7 +321,7 @@ def is_true(arg: Any) -> bool:
     if isinstance(arg, ast.A_Const):
         arg = arg.val
     if isinstance(arg, ast.String):
-        return arg.sval.lower() in {"true", "on", "1", "yes", "t", "y"}
+        return (arg.sval or "").lower() in {"true", "on", "1", "yes", "t", "y"}
     if isinstance(arg, ast.Boolean):
         return bool(arg.boolval)
     if isinstance(arg, ast.Integer):
@@ -370,5 +374,3 @@ def targets(node: ast.Node) -> list[str]:
             if name and name not in names:
                 names.append(name)
     return names
-
-

@@ -9,8 +9,11 @@
 -- years of history before it, six months of bookings after it.
 
 -- name: create_helpers
--- Session-local generator functions (pg_temp, gone when the build's connection closes).
--- All are single-expression SQL functions, so the planner inlines them: no per-row call cost.
+-- Generator functions.
+-- Session-local (pg_temp: gone when the build's connection closes). All are single-expression
+-- SQL functions, which the planner inlines (no per-row call cost) as long as an IMMUTABLE body
+-- calls only immutable functions: hence `::text` before every `||`, since `text || bigint` is
+-- only stable.
 CREATE FUNCTION pg_temp.h(i bigint, salt integer) RETURNS bigint
     LANGUAGE sql IMMUTABLE
     AS $$ SELECT pg_catalog.hashint8(i * 1000 + salt)::bigint + 2147483648 $$;
@@ -85,14 +88,15 @@ CREATE FUNCTION pg_temp.street(i bigint, salt integer) RETURNS text
         'Rua Dom Pedro II', 'Avenida Atlântica', 'Rua das Palmeiras', 'Rua Santa Catarina',
         'Avenida Rio Branco', 'Rua Marechal Deodoro', 'Rua Barão do Rio Branco',
         'Avenida Amazonas', 'Rua dos Andradas', 'Rua Bahia', 'Rua Voluntários da Pátria',
-        'Avenida Independência']) || ', ' || (1 + pg_temp.pick(i, salt + 1, 2500)) $$;
+        'Avenida Independência']) || ', ' || (1 + pg_temp.pick(i, salt + 1, 2500))::text $$;
 -- Lower case, no accents, for e-mail addresses.
 CREATE FUNCTION pg_temp.slug(t text) RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $$ SELECT translate(lower(t), 'áàâãéêíóôõúüç ', 'aaaaeeiooouuc.') $$;
 
 -- name: load_lookups
--- Species and breeds (fixed size; breed ids are contiguous per species).
+-- Species and breeds.
+-- Fixed size; breed ids are contiguous per species.
 INSERT INTO species (id, name, name_pt) VALUES
     (1, 'dog', 'Cão'), (2, 'cat', 'Gato'), (3, 'bird', 'Ave'), (4, 'rabbit', 'Coelho'),
     (5, 'hamster', 'Hamster'), (6, 'reptile', 'Réptil');
@@ -115,7 +119,8 @@ INSERT INTO breeds (id, species_id, name, size) VALUES
     (38, 6, 'Iguana-verde', NULL);
 
 -- name: load_clinics
--- Clinics (20 per scale unit) and their veterinarians (8 per clinic).
+-- Clinics and veterinarians.
+-- 20 clinics per scale unit, 8 veterinarians per clinic.
 INSERT INTO clinics (id, name, cnpj, city, state, address, phone, opened_on, services,
                      opening_hours, is_active)
 SELECT c, 'PetCare ' || pg_temp.pool(c - 1, ARRAY[
@@ -124,8 +129,7 @@ SELECT c, 'PetCare ' || pg_temp.pool(c - 1, ARRAY[
            'Trindade', 'Cambuí', 'Gonzaga', 'Aldeota', 'Barra'])
            || ' ' || split_part(pg_temp.city(c), '|', 1),
        -- 3^18 is coprime with 10^8, so c -> base is a bijection: CNPJs are unique.
-       regexp_replace(lpad(((c * 387420489) % 100000000)::text, 8, '0'),
-                      '(\d{2})(\d{3})(\d{3})', '\1.\2.\3') || '/0001-'
+       to_char((c * 387420489) % 100000000, 'FM00"."000"."000') || '/0001-'
            || lpad(pg_temp.pick(c, 10, 100)::text, 2, '0'),
        split_part(pg_temp.city(c), '|', 1), split_part(pg_temp.city(c), '|', 2),
        pg_temp.street(c, 11), pg_temp.phone(c, 13, split_part(pg_temp.city(c), '|', 3)),
@@ -151,7 +155,9 @@ SELECT v, c.id, nm.first || ' ' || nm.last,
            || CASE WHEN pg_temp.pick(v, 36, 10) < 4
                    THEN ARRAY[pg_temp.pool(pg_temp.h(v, 35) + 1 + pg_temp.pick(v, 37, 10), sp.items)]
                    ELSE '{}' END,
-       greatest(c.opened_on, date '2010-01-01') + pg_temp.pick(v, 38, 3000)::integer,
+       -- Hired before the history starts, so every vet may appear on every appointment.
+       greatest(c.opened_on, date '2010-01-01') + pg_temp.pick(
+           v, 38, pg_temp.history_start() - greatest(c.opened_on, date '2010-01-01'))::integer,
        80 + pg_temp.pick(v, 39, 17000) / 100.0,
        pg_temp.pick(v, 40, 25) > 0
 FROM generate_series(1, pg_temp.n('veterinarians')) AS g(v)
@@ -164,14 +170,15 @@ CROSS JOIN (SELECT ARRAY['Clínica geral', 'Dermatologia', 'Cardiologia', 'Ortop
                          'Neurologia'] AS items) AS sp;
 
 -- name: load_tutors
--- Tutors (25,000 per scale unit) with valid CPF check digits and unique e-mails.
+-- Tutors.
+-- 25,000 per scale unit, with valid CPF check digits and unique e-mails.
 INSERT INTO tutors (id, full_name, cpf, email, phone, birth_date, address, city, state,
                     preferred_clinic_id, marketing_opt_in, created_at)
 SELECT t, nm.first || ' ' || nm.last
            || CASE WHEN pg_temp.pick(t, 52, 10) < 4 THEN ' ' || pg_temp.surname(pg_temp.h(t, 53))
                    ELSE '' END,
-       regexp_replace(lpad(b.base::text, 9, '0'), '(\d{3})(\d{3})(\d{3})', '\1.\2.\3')
-           || '-' || d1.dv1 || ((s.s2 + d1.dv1 * 2) * 10 % 11 % 10),
+       to_char(b.base, 'FM000"."000"."000') || '-' || d1.dv1::text
+           || ((s.s2 + d1.dv1 * 2) * 10 % 11 % 10)::text,
        pg_temp.slug(nm.first) || CASE pg_temp.pick(t, 54, 3) WHEN 0 THEN '.' WHEN 1 THEN '_'
                                                               ELSE '' END
            || pg_temp.slug(nm.last) || t || '@' || pg_temp.pool(pg_temp.h(t, 55), ARRAY[
@@ -208,7 +215,8 @@ CROSS JOIN LATERAL (
 CROSS JOIN LATERAL (SELECT s.s1 * 10 % 11 % 10 AS dv1) AS d1;
 
 -- name: load_pets
--- Pets (40,000 per scale unit): species mix of a Brazilian clinic, weights per species.
+-- Pets.
+-- 40,000 per scale unit: species mix of a Brazilian clinic, weights per species.
 INSERT INTO pets (id, tutor_id, species_id, breed_id, name, sex, birth_date, weight_kg,
                   neutered, microchip, medical_notes, created_at)
 SELECT p, pg_temp.pet_tutor(p), sp.id,
@@ -267,7 +275,8 @@ CROSS JOIN LATERAL (SELECT pg_temp.pool(pg_temp.h(p, 83), ARRAY[
     'artrose']) AS item) AS ch;
 
 -- name: load_appointments
--- Appointments (100,000 per scale unit), ids in booking-time order across the whole window.
+-- Appointments.
+-- 100,000 per scale unit, ids in time order across the whole window.
 WITH reason (k, name, base_cents, minutes) AS (
     VALUES (0, 'Consulta de rotina', 15000, 30), (1, 'Vacinação', 9000, 20),
            (2, 'Retorno', 0, 20), (3, 'Exames laboratoriais', 25000, 30),
@@ -290,7 +299,9 @@ SELECT a.i, a.pet, a.clinic, (a.clinic - 1) * 8 + 1 + pg_temp.pick(a.i, 93, 8),
            'Trazer exames anteriores', 'Retorno em 15 dias', 'Jejum de 12 horas',
            'Pet idoso, atenção à anestesia', 'Tutor pediu orçamento', 'Vômito há dois dias',
            'Coceira intensa', 'Mancando da pata traseira']) END,
-       (a.local_start - (1 + pg_temp.pick(a.i, 98, 30)) * interval '1 day'
+       -- Booked 1-30 days ahead, and never after "today".
+       (least(a.local_start - (1 + pg_temp.pick(a.i, 98, 30)) * interval '1 day',
+              pg_temp.as_of() - pg_temp.pick(a.i, 102, 90) * interval '1 day')
            - pg_temp.pick(a.i, 99, 600) * interval '1 minute') AT TIME ZONE 'America/Sao_Paulo'
 FROM (
     SELECT g.i, pet.id AS pet,
@@ -314,7 +325,8 @@ FROM (
 JOIN reason AS r ON r.k = a.k;
 
 -- name: load_vaccinations
--- One or two vaccines per completed vaccination appointment, chosen by species.
+-- Vaccinations.
+-- One or two per completed vaccination visit of a dog, cat or rabbit.
 INSERT INTO vaccinations (id, pet_id, appointment_id, veterinarian_id, vaccine, dose_number,
                           applied_on, valid_during, batch_code)
 SELECT row_number() OVER (ORDER BY a.id, d.k), a.pet_id, a.id, a.veterinarian_id,
@@ -323,20 +335,21 @@ SELECT row_number() OVER (ORDER BY a.id, d.k), a.pet_id, a.id, a.veterinarian_id
                'V10 (polivalente)', 'Antirrábica', 'Gripe canina', 'Giárdia', 'Leishmaniose'])
            WHEN 2 THEN pg_temp.pool(pg_temp.h(a.id, 110) + d.k, ARRAY[
                'V4 (quádrupla felina)', 'V5 (quíntupla felina)', 'Antirrábica', 'FeLV'])
-           ELSE pg_temp.pool(pg_temp.h(a.id, 110) + d.k, ARRAY[
+           WHEN 4 THEN pg_temp.pool(pg_temp.h(a.id, 110) + d.k, ARRAY[
                'Mixomatose', 'Doença hemorrágica viral']) END,
        1 + pg_temp.pick(a.id, 111 + d.k, 3),
        a.applied_on, daterange(a.applied_on, a.applied_on + 365),
-       'L' || to_char(a.applied_on, 'YYMM') || lpad(pg_temp.pick(a.id, 114, 10000)::text, 4, '0')
+       'L' || to_char(a.applied_on::timestamp, 'YYMM') || lpad(pg_temp.pick(a.id, 114, 10000)::text, 4, '0')
 FROM (SELECT id, pet_id, veterinarian_id,
              (starts_at AT TIME ZONE 'America/Sao_Paulo')::date AS applied_on
       FROM appointments
       WHERE reason = 'Vacinação' AND status = 'completed') AS a
-JOIN pets AS p ON p.id = a.pet_id
+JOIN pets AS p ON p.id = a.pet_id AND p.species_id IN (1, 2, 4)
 CROSS JOIN LATERAL generate_series(1, 1 + pg_temp.pick(a.id, 115, 2)::integer) AS d(k);
 
 -- name: load_prescriptions
--- Medications for 60% of completed clinical appointments, one or two each.
+-- Prescriptions.
+-- For 60% of completed clinical appointments, one or two medications each.
 WITH medication (k, name, dosage, every_hours, controlled) AS (
     VALUES (0, 'Amoxicilina + clavulanato', '250 mg', 12, false),
            (1, 'Meloxicam', '0,1 mg/kg', 24, false), (2, 'Dipirona', '25 mg/kg', 8, false),
@@ -364,7 +377,8 @@ WHERE a.status = 'completed'
   AND pg_temp.pick(a.id, 128, 100) < 60;
 
 -- name: load_invoices
--- One invoice per completed appointment with a price; a few void, recent ones still open.
+-- Invoices.
+-- One per completed appointment with a price; a few void, recent ones still open.
 INSERT INTO invoices (id, number, appointment_id, tutor_id, clinic_id, issued_at, due_on,
                       subtotal, discount, status, items)
 SELECT a.n, 'NF-' || to_char(a.issued_local, 'YYYY') || '-' || lpad(a.n::text, 9, '0'), a.id,
@@ -387,7 +401,8 @@ FROM (SELECT row_number() OVER (ORDER BY id) AS n, id, pet_id, clinic_id, reason
       WHERE status = 'completed' AND price > 0) AS a;
 
 -- name: load_payments
--- Payments for paid invoices: 12% split in two parts (e.g. Pix now, card later).
+-- Payments.
+-- For paid invoices; 12% split in two parts (e.g. Pix now, card later).
 INSERT INTO payments (id, invoice_id, paid_at, amount, method, installments, transaction_id)
 SELECT row_number() OVER (ORDER BY i.id, s.k), i.id,
        i.issued_at + pg_temp.pick(i.id, 141, 90) * interval '1 minute'
@@ -410,8 +425,8 @@ CROSS JOIN LATERAL (
 WHERE i.status = 'paid';
 
 -- name: load_payments_raw
--- Gateway webhooks for electronic payments, with payer data in the payload; 5% delivered
--- twice (identical rows: this table has no key to stop them).
+-- Raw payment webhooks.
+-- A third of electronic payments, with payer data in the payload; 5% delivered twice (identical rows: this table has no key to stop them).
 INSERT INTO payments_raw (received_at, gateway, event, external_id, payload, processed)
 SELECT p.paid_at + pg_temp.pick(p.id, 150, 120) * interval '1 second',
        pg_temp.pool(pg_temp.h(p.id, 151), ARRAY['pagbank', 'mercadopago', 'cielo', 'stone']),

@@ -11,8 +11,10 @@
 --   * pets(tutor_id) is indexed twice, identically (indexes.sql).
 
 -- name: setup_session
--- Pin the session the build runs in: our schema, the requested scale, bulk-load friendly settings.
-SELECT pg_catalog.set_config('search_path', 'public', false),
+-- Pin the session the build runs in: our schema, the requested scale, bulk-load friendly
+-- settings, and a session advisory lock so two builders on one database take turns.
+SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext('petcare_dba.demo')),
+       pg_catalog.set_config('search_path', 'public', false),
        pg_catalog.set_config('petcare.demo_scale', %(scale)s, false),
        pg_catalog.set_config('petcare.demo_version', %(version)s, false),
        pg_catalog.set_config('synchronous_commit', 'off', false),
@@ -34,11 +36,12 @@ WHERE n.nspname = 'public'
 -- name: probe_state
 -- The marker row: scale, generator version, whether the build finished, row counts.
 SELECT scale, generator_version, finished_at IS NOT NULL AS complete,
-       coalesce(row_counts, '{}'::jsonb) AS row_counts
+       coalesce(row_counts, '{}'::json) AS row_counts
 FROM public.demo_build;
 
 -- name: drop_demo
--- Drop every demo object, so a failed or outdated build can be replaced.
+-- Dropping the previous build.
+-- Every demo object, so a failed or outdated build can be replaced.
 DROP MATERIALIZED VIEW IF EXISTS monthly_revenue;
 DROP VIEW IF EXISTS upcoming_appointments;
 DROP TABLE IF EXISTS payments_raw, payments, invoices, prescriptions, vaccinations, appointments,
@@ -47,14 +50,15 @@ DROP TYPE IF EXISTS appointment_status, payment_method;
 DROP DOMAIN IF EXISTS email, cpf;
 
 -- name: create_marker
--- The build marker, written first and completed last: an unfinished row means a failed build.
+-- Build marker.
+-- Written first and completed last: an unfinished row means a failed build.
 CREATE TABLE demo_build (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     scale integer NOT NULL CHECK (scale > 0),
     generator_version integer NOT NULL,
     started_at timestamptz NOT NULL DEFAULT now(),
     finished_at timestamptz,
-    row_counts jsonb
+    row_counts json  -- json, not jsonb: keeps the keys in table order
 );
 COMMENT ON TABLE demo_build IS
     'Written by petcare-dba when it generated this demo database: scale, generator version, '
@@ -64,7 +68,7 @@ VALUES (pg_catalog.current_setting('petcare.demo_scale')::integer,
         pg_catalog.current_setting('petcare.demo_version')::integer);
 
 -- name: create_types
--- Enum types and domains.
+-- Types and domains.
 CREATE TYPE appointment_status AS ENUM ('scheduled', 'confirmed', 'completed', 'cancelled',
                                         'no_show');
 COMMENT ON TYPE appointment_status IS 'Life cycle of an appointment.';
@@ -76,6 +80,7 @@ CREATE DOMAIN cpf AS text CHECK (VALUE ~ '^\d{3}\.\d{3}\.\d{3}-\d{2}$');
 COMMENT ON DOMAIN cpf IS 'Brazilian individual taxpayer number, formatted 000.000.000-00.';
 
 -- name: create_tables
+-- Tables.
 -- Lookup, people, clinical and billing tables, with their comments.
 CREATE TABLE species (
     id smallint PRIMARY KEY,

@@ -1,0 +1,1 @@
+"""AI assistant: provider protocol, providers, context builder and tools."""

@@ -1,0 +1,1 @@
+"""Feature logic: returns frozen dataclasses; never imports streamlit or psycopg."""

@@ -1,0 +1,1 @@
+"""The Streamlit user interface: a router (app.py), thin pages and reusable components."""

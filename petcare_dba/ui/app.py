@@ -1,0 +1,100 @@
+"""Entry point and router: login gate, shared chrome and `st.navigation` over the registry.
+
+Run by `petcare-dba up` (streamlit run). Shared chrome lives here only: the user badge with
+logout, the connection picker and the language switch. Pages are thin and read the session
+through `petcare_dba.ui.state`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from petcare_dba.errors import PetcareError
+from petcare_dba.services import auth, connections
+from petcare_dba.services.actor import Actor
+from petcare_dba.ui import i18n, state
+from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.pages_registry import PAGES
+
+st.set_page_config(page_title="PetCare DBA Admin", page_icon=":material/pets:", layout="wide")
+t = state.t
+
+
+def login_page() -> None:
+    st.title(t("login.title"))
+    st.caption(t("login.subtitle"))
+    if st.session_state.pop("expired", False):
+        st.info(t("login.expired"))
+    with st.form("login", clear_on_submit=False):
+        username = st.text_input(t("login.username"), key="login_username")
+        password = st.text_input(t("login.password"), type="password", key="login_password")
+        submitted = st.form_submit_button(t("login.submit"), type="primary")
+    if submitted:
+        rt = state.runtime()
+        try:
+            signed = auth.login(rt.store, rt.settings, username, password,
+                                client_addr=state.client_addr())
+        except PetcareError:
+            st.error(t("login.failed"))
+            return
+        st.session_state["token"] = signed.token
+        if signed.actor.language in i18n.LANGUAGES:
+            st.session_state["lang"] = signed.actor.language
+        st.rerun()
+
+
+def _language_changed(actor: Actor) -> None:
+    choice = st.session_state["lang_picker"]
+    st.session_state["lang"] = choice
+    rt = state.runtime()
+    auth.set_language(rt.store, actor, choice)
+
+
+def _sign_out(actor: Actor) -> None:
+    auth.logout(state.runtime().store, actor)
+    language = st.session_state.get("lang")
+    st.session_state.clear()
+    if language:  # the login page keeps speaking the user's language
+        st.session_state["lang"] = language
+
+
+def sidebar(actor: Actor) -> None:
+    rt = state.runtime()
+    with st.sidebar:
+        st.markdown(f"**{actor.display_name or actor.username}** · `{actor.role}`")
+        names = [c.name for c in connections.list_connections(rt, actor)]
+        if names:
+            current = st.session_state.get("connection")
+            index = names.index(current) if current in names else 0
+            st.selectbox(t("chrome.connection"), names, index=index, key="connection")
+        else:
+            st.caption(t("chrome.no_connections"))
+        codes = list(i18n.LANGUAGES)
+        # A callback runs before the script, so the whole page renders in the new language.
+        st.selectbox(t("chrome.language"), codes, index=codes.index(state.language()),
+                     format_func=lambda c: i18n.LANGUAGES[c], key="lang_picker",
+                     on_change=_language_changed, args=(actor,))
+        st.button(t("chrome.logout"), icon=":material/logout:", on_click=_sign_out,
+                  args=(actor,))
+
+
+def main() -> None:
+    try:
+        actor = state.current_actor()
+    except PetcareError as exc:
+        show_error(exc)
+        st.stop()
+    if actor is None:
+        st.navigation([st.Page(login_page, title=t("login.title"), icon=":material/login:")],
+                      position="hidden").run()
+        return
+    sidebar(actor)
+    sections: dict[str, list[st.Page]] = {}
+    for spec in PAGES:
+        if actor.at_least(spec.min_role):
+            sections.setdefault(t(spec.section), []).append(
+                st.Page(spec.file, title=t(spec.title), icon=spec.icon))
+    st.navigation(sections).run()
+
+
+main()

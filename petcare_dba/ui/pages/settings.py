@@ -1,0 +1,19 @@
+"""Settings (admins): every setting, its value (secrets as set/unset) and where it came from."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from petcare_dba.services import health
+from petcare_dba.ui import state
+
+t = state.t
+actor = state.require_actor()
+rt = state.runtime()
+st.title(t("settings.title"))
+st.caption(t("settings.caption"))
+st.dataframe(rt.settings.describe(), hide_index=True, width="stretch")
+st.subheader(t("settings.health"))
+report = health.check(rt, actor)
+st.dataframe([{"component": c.name, "ok": c.ok, "required": c.required, "detail": c.detail}
+              for c in report.components], hide_index=True, width="stretch")

@@ -1,0 +1,82 @@
+"""Per-process runtime and per-session user state for the Streamlit pages.
+
+The runtime (pool, keyring, settings) is cached per process with `st.cache_resource`: it holds no
+user data. Everything about the user lives in `st.session_state` (the session token, the chosen
+connection and language) and is re-validated against the server-side session on every rerun, so
+a revoked or expired session stops working at once.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from petcare_dba import settings as settings_mod
+from petcare_dba.errors import PetcareError
+from petcare_dba.services import auth
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui import i18n
+
+
+@st.cache_resource(show_spinner=False)
+def runtime() -> Runtime:
+    """The process-wide runtime (no user data: safe to share between sessions)."""
+    return Runtime.start(settings_mod.load())
+
+
+def client_addr() -> str | None:
+    try:
+        value = st.context.ip_address
+    except Exception:  # noqa: BLE001 - not available in every execution context
+        return None
+    return value if isinstance(value, str) else None  # AppTest hands out mocks
+
+
+def current_actor() -> Actor | None:
+    """The signed-in actor for this session, or None (also clears a dead token)."""
+    token = st.session_state.get("token")
+    if not token:
+        return None
+    rt = runtime()
+    actor = auth.resolve(rt.store, rt.settings, token, client_addr())
+    if actor is None:
+        st.session_state.pop("token", None)
+        st.session_state["expired"] = True
+    return actor
+
+
+def language() -> str:
+    """The language of this session."""
+    if "lang" not in st.session_state:
+        try:
+            browser = st.context.locale
+        except Exception:  # noqa: BLE001 - no browser context
+            browser = None
+        if not isinstance(browser, str):  # AppTest hands out mocks
+            browser = None
+        default = "en"
+        try:
+            default = runtime().settings.default_language
+        except PetcareError:
+            pass
+        st.session_state["lang"] = i18n.pick_language(None, browser, default)
+    return str(st.session_state["lang"])
+
+
+def t(key: str, **values: object) -> str:
+    """Translate a UI string into the session's language."""
+    return i18n.translate(language(), key, **values)
+
+
+def require_actor() -> Actor:
+    """The signed-in actor; pages are only routed after login, so this stops otherwise."""
+    actor = current_actor()
+    if actor is None:
+        st.stop()
+    return actor
+
+
+def chosen_connection() -> str | None:
+    """The connection picked in the sidebar."""
+    value = st.session_state.get("connection")
+    return str(value) if value else None
