@@ -122,3 +122,19 @@ class CryptoError(PetcareError):
     """A stored secret cannot be decrypted (tampered, unknown key version, wrong key)."""
 
     title = "Credential error"
+
+
+class NeedsConfirmation(Refused):
+    """A statement needs a second, explicit confirmation naming what it affects (exit code 2).
+
+    `objects` are the affected objects as written in the SQL; `reason` says why (destructive,
+    effects unknown). Run again with `confirmed=True` (`--yes` on the CLI) to proceed.
+    """
+
+    title = "Confirmation needed"
+
+    def __init__(self, message: str, *, objects: tuple[str, ...] = (), reason: str = "",
+                 hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.objects = objects
+        self.reason = reason

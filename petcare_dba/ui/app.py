@@ -94,7 +94,7 @@ def main() -> None:
         if actor.at_least(spec.min_role):
             sections.setdefault(t(spec.section), []).append(
                 st.Page(spec.file, title=t(spec.title), icon=spec.icon))
-    st.navigation(sections).run()
+    st.navigation(sections, expanded=True).run()
 
 
 main()

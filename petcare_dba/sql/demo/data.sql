@@ -287,12 +287,13 @@ INSERT INTO appointments (id, pet_id, clinic_id, veterinarian_id, starts_at, dur
                           status, reason, price, notes, created_at)
 SELECT a.i, a.pet, a.clinic, (a.clinic - 1) * 8 + 1 + pg_temp.pick(a.i, 93, 8),
        a.local_start AT TIME ZONE 'America/Sao_Paulo', r.minutes,
+       -- Typed literals, not a cast of the CASE: that would parse the enum label on every row.
        CASE WHEN a.local_start < pg_temp.as_of() THEN
-                CASE WHEN pg_temp.pick(a.i, 94, 100) < 85 THEN 'completed'
-                     WHEN pg_temp.pick(a.i, 94, 100) < 93 THEN 'cancelled'
-                     ELSE 'no_show' END
-            WHEN pg_temp.pick(a.i, 94, 100) < 60 THEN 'scheduled'
-            ELSE 'confirmed' END::appointment_status,
+                CASE WHEN pg_temp.pick(a.i, 94, 100) < 85 THEN 'completed'::appointment_status
+                     WHEN pg_temp.pick(a.i, 94, 100) < 93 THEN 'cancelled'::appointment_status
+                     ELSE 'no_show'::appointment_status END
+            WHEN pg_temp.pick(a.i, 94, 100) < 60 THEN 'scheduled'::appointment_status
+            ELSE 'confirmed'::appointment_status END,
        r.name, (r.base_cents * (90 + pg_temp.pick(a.i, 95, 31)) / 100) / 100.0,
        CASE WHEN pg_temp.pick(a.i, 96, 4) = 0 THEN pg_temp.pool(pg_temp.h(a.i, 97), ARRAY[
            'Animal agitado, usar focinheira', 'Tutor relata perda de apetite',
@@ -321,6 +322,7 @@ FROM (
                 WHEN pg_temp.pick(g.i, 90, 100) < 97 THEN 6 ELSE 7 END AS k
     FROM generate_series(1, pg_temp.n('appointments')) AS g(i)
     CROSS JOIN LATERAL (SELECT pg_temp.pick(g.i, 89, pg_temp.n('pets')) + 1 AS id) AS pet
+    OFFSET 0  -- an optimisation fence: compute each column once, not once per use above
 ) AS a
 JOIN reason AS r ON r.k = a.k;
 
@@ -417,11 +419,11 @@ CROSS JOIN LATERAL (SELECT CASE WHEN pg_temp.pick(i.id, 140, 100) < 12 THEN 2 EL
                            AS parts) AS sp
 CROSS JOIN LATERAL generate_series(1, sp.parts) AS s(k)
 CROSS JOIN LATERAL (
-    SELECT CASE WHEN pg_temp.pick(i.id, 143 + s.k, 100) < 45 THEN 'pix'
-                WHEN pg_temp.pick(i.id, 143 + s.k, 100) < 75 THEN 'credit_card'
-                WHEN pg_temp.pick(i.id, 143 + s.k, 100) < 88 THEN 'debit_card'
-                WHEN pg_temp.pick(i.id, 143 + s.k, 100) < 95 THEN 'cash'
-                ELSE 'boleto' END::payment_method AS method) AS m
+    SELECT CASE WHEN pg_temp.pick(i.id, 143 + s.k, 100) < 45 THEN 'pix'::payment_method
+                WHEN pg_temp.pick(i.id, 143 + s.k, 100) < 75 THEN 'credit_card'::payment_method
+                WHEN pg_temp.pick(i.id, 143 + s.k, 100) < 88 THEN 'debit_card'::payment_method
+                WHEN pg_temp.pick(i.id, 143 + s.k, 100) < 95 THEN 'cash'::payment_method
+                ELSE 'boleto'::payment_method END AS method) AS m
 WHERE i.status = 'paid';
 
 -- name: load_payments_raw

@@ -1,0 +1,65 @@
+-- name: engine_set_limits
+-- Per-transaction guards for a user statement; `true` makes them SET LOCAL, so they end with the transaction.
+SELECT set_config('statement_timeout', %(statement_timeout)s, true),
+       set_config('lock_timeout', %(lock_timeout)s, true),
+       set_config('idle_in_transaction_session_timeout', %(idle_timeout)s, true)
+
+-- name: engine_set_session_limits
+-- Session-level guards for statements that cannot run in a transaction (VACUUM, CONCURRENTLY); the connection is discarded afterwards.
+SELECT set_config('statement_timeout', %(statement_timeout)s, false),
+       set_config('lock_timeout', %(lock_timeout)s, false),
+       set_config('idle_in_transaction_session_timeout', %(idle_timeout)s, false)
+
+-- name: engine_function_volatility
+-- Volatility (i, s, v) of every overload of the named functions on the target.
+SELECT p.proname AS name, n.nspname AS schema, p.provolatile::text AS volatility
+FROM pg_catalog.pg_proc p
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE p.proname = ANY(%(names)s)
+ORDER BY p.proname, n.nspname
+
+-- name: engine_run_insert
+-- One execucoes_scripts row for a statement about to run (outcome 'running') or already decided.
+INSERT INTO petcare.execucoes_scripts (user_id, connection_id, project_id, script_version_id,
+    audit_event_id, session_id, sql_text, statement_index, classification, ai_initiated,
+    outcome, sqlstate, message, duration_ms)
+VALUES (%(user_id)s, %(connection_id)s, %(project_id)s, %(script_version_id)s, %(event_id)s,
+    %(session_id)s, %(sql_text)s, %(statement_index)s, %(classification)s, %(ai_initiated)s,
+    %(outcome)s, %(sqlstate)s, %(message)s, %(duration_ms)s)
+RETURNING id
+
+-- name: engine_run_finish
+-- Record how a running statement ended.
+UPDATE petcare.execucoes_scripts
+SET outcome = %(outcome)s, duration_ms = %(duration_ms)s, rows_affected = %(rows_affected)s,
+    sqlstate = %(sqlstate)s, message = %(message)s
+WHERE id = %(id)s
+
+-- name: engine_history
+-- Executions visible to the current user (own, project members'; admins all), filtered, newest first.
+SELECT e.id, e.started_at, u.username, c.name AS connection, e.outcome, e.classification,
+       e.duration_ms, e.rows_affected, e.sqlstate, e.message, e.sql_text, e.statement_index,
+       e.ai_initiated, e.project_id, e.script_version_id
+FROM petcare.execucoes_scripts e
+JOIN petcare.users u ON u.id = e.user_id
+LEFT JOIN petcare.connections c ON c.id = e.connection_id
+WHERE (%(outcome)s::text IS NULL OR e.outcome = %(outcome)s)
+  AND (%(connection)s::text IS NULL OR c.name = %(connection)s)
+  AND (%(username)s::text IS NULL OR u.username = %(username)s)
+  AND (%(since)s::timestamptz IS NULL OR e.started_at >= %(since)s)
+  AND (%(until)s::timestamptz IS NULL OR e.started_at < %(until)s)
+  AND (%(search)s::text IS NULL OR e.sql_text ILIKE '%%' || %(search)s || '%%')
+ORDER BY e.started_at DESC, e.id DESC
+LIMIT %(limit)s
+
+-- name: engine_draft_save
+-- Autosave the editor text of the current user for one connection.
+INSERT INTO petcare.editor_drafts (user_id, connection_id, content, updated_at)
+VALUES ((SELECT petcare.current_user_id()), %(connection_id)s, %(content)s, now())
+ON CONFLICT (user_id, connection_id)
+DO UPDATE SET content = EXCLUDED.content, updated_at = EXCLUDED.updated_at
+
+-- name: engine_draft_load
+-- The current user's draft for one connection.
+SELECT content, updated_at FROM petcare.editor_drafts
+WHERE user_id = (SELECT petcare.current_user_id()) AND connection_id = %(connection_id)s
