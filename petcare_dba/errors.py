@@ -133,8 +133,14 @@ class NeedsConfirmation(Refused):
 
     title = "Confirmation needed"
 
-    def __init__(self, message: str, *, objects: tuple[str, ...] = (), reason: str = "",
-                 hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        objects: tuple[str, ...] = (),
+        reason: str = "",
+        hint: str | None = None,
+    ) -> None:
         super().__init__(message, hint=hint)
         self.objects = objects
         self.reason = reason

@@ -24,9 +24,15 @@ from petcare_dba.services.runtime import Runtime
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _missing(reason: str) -> None:
@@ -44,11 +50,15 @@ def live_app(test_settings: settings_mod.Settings, rt: Runtime) -> Iterator[str]
     for name, source in settings.sources.items():
         if source in ("env", "cli"):
             env["PETCARE_" + name.upper()] = str(settings.values[name])
-    log = (ARTIFACTS / f"streamlit-{port}.log")
+    log = ARTIFACTS / f"streamlit-{port}.log"
     ARTIFACTS.mkdir(exist_ok=True)
     with log.open("wb") as out:
-        proc = subprocess.Popen(streamlit_command(settings), env=env, stdout=out,  # noqa: S603
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            streamlit_command(settings),
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

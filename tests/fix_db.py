@@ -61,15 +61,26 @@ class PgServer:
 
     def drop_database(self, name: str) -> None:
         with psycopg.connect(self.admin_url(), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
-def _free_port() -> int:
-    for port in range(55400, 55600):
-        if port_is_free(port):
-            return port
-    raise RuntimeError("no free port for the embedded test server")
+def _start_embedded(data_dir: Path) -> EmbeddedServer:
+    """Start an embedded server on a random free port (retrying: parallel runs race for ports)."""
+    import random
+
+    last: Exception | None = None
+    for port in random.sample(range(55400, 56400), 8):
+        if not port_is_free(port):
+            continue
+        server = EmbeddedServer(data_dir, port)
+        try:
+            server.start()
+            return server
+        except Exception as exc:
+            last = exc
+    raise RuntimeError(f"no port worked: {last}")
 
 
 def _unavailable(reason: str) -> None:
@@ -86,9 +97,8 @@ def pg() -> Iterator[PgServer]:
     data_dir = None
     if not url:
         data_dir = Path(tempfile.mkdtemp(prefix="petcare-test-pg-"))
-        embedded = EmbeddedServer(data_dir, _free_port())
         try:
-            embedded.start()
+            embedded = _start_embedded(data_dir)
         except Exception as exc:
             shutil.rmtree(data_dir, ignore_errors=True)
             _unavailable(f"the embedded server did not start: {exc}")
@@ -127,11 +137,16 @@ def meta_url(pg: PgServer, template_db: str) -> Iterator[str]:
 @pytest.fixture
 def test_settings(meta_url: str, tmp_path: Path) -> settings_mod.Settings:
     """Settings pointing at this test's metadata database."""
-    return settings_mod.load(env={
-        "PETCARE_DATABASE_URL": meta_url, "PETCARE_RUNTIME_PASSWORD": RUNTIME_PASSWORD,
-        "PETCARE_SECRET_KEY": crypto.generate_key(), "PETCARE_DATA_DIR": str(tmp_path),
-        "PETCARE_ADMIN_PASSWORD": ADMIN_PASSWORD, "PETCARE_POOL_MAX_SIZE": "4",
-    })
+    return settings_mod.load(
+        env={
+            "PETCARE_DATABASE_URL": meta_url,
+            "PETCARE_RUNTIME_PASSWORD": RUNTIME_PASSWORD,
+            "PETCARE_SECRET_KEY": crypto.generate_key(),
+            "PETCARE_DATA_DIR": str(tmp_path),
+            "PETCARE_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "PETCARE_POOL_MAX_SIZE": "4",
+        }
+    )
 
 
 @pytest.fixture

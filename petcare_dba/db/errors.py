@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 import psycopg_pool
@@ -51,8 +52,10 @@ def translate(exc: BaseException) -> PetcareError:
     if isinstance(exc, PetcareError):
         return exc
     if isinstance(exc, psycopg_pool.PoolTimeout):
-        return Unavailable("the database is busy: no connection became free in time",
-                           hint="retry in a moment; if it persists raise pool_max_size")
+        return Unavailable(
+            "the database is busy: no connection became free in time",
+            hint="retry in a moment; if it persists raise pool_max_size",
+        )
     if isinstance(exc, psycopg_pool.PoolClosed):
         return Unavailable("the connection pool is closed", hint="restart the app")
     if not isinstance(exc, psycopg.Error):
@@ -61,7 +64,7 @@ def translate(exc: BaseException) -> PetcareError:
     sqlstate = exc.sqlstate or diag.sqlstate
     raw = diag.message_primary or (str(exc).strip().splitlines() or [""])[0]
     message = redact(raw)
-    fields = {
+    fields: dict[str, Any] = {
         "sqlstate": sqlstate,
         "detail": redact(diag.message_detail) or None,
         "hint": redact(diag.message_hint) or None,
@@ -75,15 +78,19 @@ def translate(exc: BaseException) -> PetcareError:
     if sqlstate == "55P03":
         return QueryTimeout(f"gave up waiting for a lock: {message} (lock_timeout_ms)", **fields)
     if sqlstate == "25P03":
-        return ConnectionLost("the transaction was rolled back because it was idle for too long "
-                              "(idle_in_transaction_timeout_ms)", **fields)
+        return ConnectionLost(
+            "the transaction was rolled back because it was idle for too long "
+            "(idle_in_transaction_timeout_ms)",
+            **fields,
+        )
     if sqlstate == "57P01":
         return ConnectionLost("session terminated by administrator (57P01)", **fields)
     if sqlstate in _LOST_STATES or (isinstance(exc, psycopg.OperationalError) and not sqlstate):
         return ConnectionLost(
             message or "connection lost",
-            hint=fields["hint"] or "any open transaction was rolled back by the server; reconnect "
-                 "and run the statement again",
+            hint=fields["hint"]
+            or "any open transaction was rolled back by the server; reconnect "
+            "and run the statement again",
             sqlstate=sqlstate,
         )
     if isinstance(exc, pgerrors.InsufficientPrivilege):

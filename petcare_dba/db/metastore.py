@@ -47,7 +47,7 @@ class Tx:
     def _run(self, name_or_sql: str, params: Params) -> psycopg.Cursor[dict[str, Any]]:
         text = queries.get(name_or_sql) if name_or_sql.isidentifier() else name_or_sql
         cur = self.conn.cursor(row_factory=dict_row)
-        cur.execute(text, params)  # type: ignore[arg-type]
+        cur.execute(text, params)
         return cur
 
     def all(self, name: str, params: Params = None) -> list[dict[str, Any]]:
@@ -71,21 +71,36 @@ class Tx:
 class MetaStore:
     """Pool of runtime connections to the metadata database."""
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10,
-                 timeout: float = 10.0, connect_timeout: int = 10,
-                 application_name: str = "petcare-dba/meta") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        timeout: float = 10.0,
+        connect_timeout: int = 10,
+        application_name: str = "petcare-dba/meta",
+    ) -> None:
         self.url = url
         kwargs: dict[str, Any] = {
             "autocommit": False,
             "prepare_threshold": None,
             "connect_timeout": connect_timeout,
             "application_name": application_name,
-            "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
             "keepalives_count": 3,
         }
         self.pool = ConnectionPool(
-            url, min_size=min_size, max_size=max_size, timeout=timeout, kwargs=kwargs,
-            check=ConnectionPool.check_connection, reconnect_timeout=300, open=False,
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            kwargs=kwargs,
+            check=ConnectionPool.check_connection,
+            reconnect_timeout=300,
+            open=False,
             name="petcare-meta",
         )
         self._lock = threading.Lock()
@@ -101,7 +116,8 @@ class MetaStore:
                     raise Unavailable(
                         f"cannot reach the metadata store: {translate(exc).message}",
                         hint="check database_url / that the embedded server runs "
-                             "(petcare-dba health)") from exc
+                        "(petcare-dba health)",
+                    ) from exc
                 self._opened = True
         return self
 
@@ -117,8 +133,8 @@ class MetaStore:
             conn.execute(
                 "SELECT set_config('role', 'petcare_app', true), "
                 "set_config('app.user_id', %s, true), set_config('app.session', %s, true)",
-                ("" if identity.user_id is None else str(identity.user_id),
-                 identity.session_tag))
+                ("" if identity.user_id is None else str(identity.user_id), identity.session_tag),
+            )
             yield Tx(conn)
 
     def stats(self) -> dict[str, int]:

@@ -54,13 +54,16 @@ def available() -> list[Migration]:
         match = _NAME.match(entry.name)
         if not match:
             raise ConfigError(f"migration file {entry.name} is not named NNNN_snake_case.sql")
-        found.append(Migration(int(match.group(1)), match.group(2),
-                               entry.read_text(encoding="utf-8")))
+        found.append(
+            Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8"))
+        )
     found.sort(key=lambda m: m.version)
     for expected, migration in enumerate(found, start=1):
         if migration.version != expected:
-            raise ConfigError(f"migration numbers must be contiguous: expected {expected:04d}, "
-                              f"found {migration.version:04d}")
+            raise ConfigError(
+                f"migration numbers must be contiguous: expected {expected:04d}, "
+                f"found {migration.version:04d}"
+            )
     return found
 
 
@@ -76,8 +79,11 @@ def bootstrap(conn: psycopg.Connection, runtime_password: str | None) -> None:
         conn.execute(queries.get("bootstrap_roles"))
         conn.execute(queries.get("create_migrations_table"))
         if runtime_password:
-            conn.execute(sql.SQL("ALTER ROLE petcare_login PASSWORD {}").format(
-                sql.Literal(runtime_password)))
+            conn.execute(
+                sql.SQL("ALTER ROLE petcare_login PASSWORD {}").format(
+                    sql.Literal(runtime_password)
+                )
+            )
 
 
 def migrate(admin_url: str, runtime_password: str | None = None) -> list[Migration]:
@@ -95,7 +101,8 @@ def migrate(admin_url: str, runtime_password: str | None = None) -> list[Migrati
                         raise ConfigError(
                             f"migration {migration.version:04d}_{migration.name} was changed "
                             "after it was applied",
-                            hint="migrations are forward-only: add a new numbered file instead")
+                            hint="migrations are forward-only: add a new numbered file instead",
+                        )
                     continue
                 conn.execute("SET LOCAL ROLE petcare_owner")
                 conn.execute("SET LOCAL search_path = petcare, pg_catalog")
@@ -103,7 +110,8 @@ def migrate(admin_url: str, runtime_password: str | None = None) -> list[Migrati
                 conn.execute(
                     "INSERT INTO petcare.schema_migrations (version, name, checksum) "
                     "VALUES (%s, %s, %s)",
-                    (migration.version, migration.name, migration.checksum))
+                    (migration.version, migration.name, migration.checksum),
+                )
                 done.append(migration)
     return done
 

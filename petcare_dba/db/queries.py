@@ -34,7 +34,7 @@ def parse(text: str, file: str) -> dict[str, Query]:
     headers = list(_HEADER.finditer(text))
     for i, match in enumerate(headers):
         end = headers[i + 1].start() if i + 1 < len(headers) else len(text)
-        body = text[match.end():end].strip("\n")
+        body = text[match.end() : end].strip("\n")
         lines = body.splitlines()
         description = ""
         if lines and lines[0].startswith("--"):
@@ -55,7 +55,9 @@ def _all() -> dict[str, Query]:
             continue
         for name, query in parse(entry.read_text(encoding="utf-8"), entry.name).items():
             if name in catalog:
-                raise ConfigError(f"query {name!r} is defined in {catalog[name].file} and {entry.name}")
+                raise ConfigError(
+                    f"query {name!r} is defined in {catalog[name].file} and {entry.name}"
+                )
             catalog[name] = query
     return catalog
 

@@ -26,12 +26,14 @@ def parse_url(url: str) -> dict[str, Any]:
     try:
         params = conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
-        raise ValidationError(f"not a valid PostgreSQL URL: {redact(str(exc))}",
-                              hint="postgresql://user:password@host:5432/dbname?sslmode=require"
-                              ) from exc
+        raise ValidationError(
+            f"not a valid PostgreSQL URL: {redact(str(exc))}",
+            hint="postgresql://user:password@host:5432/dbname?sslmode=require",
+        ) from exc
     if not params.get("host") and not params.get("hostaddr"):
-        raise ValidationError("the URL has no host",
-                              hint="postgresql://user:password@host:5432/dbname")
+        raise ValidationError(
+            "the URL has no host", hint="postgresql://user:password@host:5432/dbname"
+        )
     return dict(params)
 
 
@@ -43,8 +45,9 @@ def display_url(url: str) -> str:
     host = params.get("host", "")
     port = params.get("port", "5432")
     dbname = params.get("dbname", user)
-    extras = "&".join(f"{k}={v}" for k, v in sorted(params.items())
-                      if k not in ("user", "host", "port", "dbname"))
+    extras = "&".join(
+        f"{k}={v}" for k, v in sorted(params.items()) if k not in ("user", "host", "port", "dbname")
+    )
     return f"postgresql://{user}@{host}:{port}/{dbname}" + (f"?{extras}" if extras else "")
 
 
@@ -56,13 +59,20 @@ def application_name(username: str, session: str, ai: bool = False) -> str:
 
 def connect_kwargs(app_name: str, connect_timeout: int = 10) -> dict[str, Any]:
     """Keyword arguments every target connection uses."""
-    return {"application_name": app_name, "connect_timeout": connect_timeout,
-            "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
-            "keepalives_count": 3, "prepare_threshold": None}
+    return {
+        "application_name": app_name,
+        "connect_timeout": connect_timeout,
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "prepare_threshold": None,
+    }
 
 
-def connect(url: str, app_name: str, connect_timeout: int = 10,
-            **extra: Any) -> psycopg.Connection[Any]:
+def connect(
+    url: str, app_name: str, connect_timeout: int = 10, **extra: Any
+) -> psycopg.Connection[Any]:
     """Open one target connection (caller closes it)."""
     params: Mapping[str, Any] = {**connect_kwargs(app_name, connect_timeout), **extra}
     with translated():
@@ -79,15 +89,35 @@ def overview(url: str, app_name: str, connect_timeout: int = 10) -> dict[str, An
     return {**row, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
-def read(url: str, app_name: str, query_name: str, params: Mapping[str, Any] | None = None,
-         *, timeout_ms: int = 10000, connect_timeout: int = 10) -> list[dict[str, Any]]:
+def read(
+    url: str,
+    app_name: str,
+    query_name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    timeout_ms: int = 10000,
+    connect_timeout: int = 10,
+) -> list[dict[str, Any]]:
     """Run one named catalog query in a READ ONLY transaction with a statement timeout."""
-    return read_text(url, app_name, queries.get(query_name), params, timeout_ms=timeout_ms,
-                     connect_timeout=connect_timeout)
+    return read_text(
+        url,
+        app_name,
+        queries.get(query_name),
+        params,
+        timeout_ms=timeout_ms,
+        connect_timeout=connect_timeout,
+    )
 
 
-def read_text(url: str, app_name: str, text: str, params: Mapping[str, Any] | None = None,
-              *, timeout_ms: int = 10000, connect_timeout: int = 10) -> list[dict[str, Any]]:
+def read_text(
+    url: str,
+    app_name: str,
+    text: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    timeout_ms: int = 10000,
+    connect_timeout: int = 10,
+) -> list[dict[str, Any]]:
     """Run one packaged read-only query text (a lint file) in a READ ONLY transaction."""
     with connect(url, app_name, connect_timeout) as conn, translated(), conn.transaction():
         conn.execute("SET TRANSACTION READ ONLY")

@@ -56,8 +56,14 @@ def lints() -> list[Lint]:
         if not match:
             continue
         doc = root / "docs" / entry.name.replace(".sql", ".md")
-        found.append(Lint(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8"),
-                          doc.read_text(encoding="utf-8") if doc.is_file() else ""))
+        found.append(
+            Lint(
+                int(match.group(1)),
+                match.group(2),
+                entry.read_text(encoding="utf-8"),
+                doc.read_text(encoding="utf-8") if doc.is_file() else "",
+            )
+        )
     return sorted(found, key=lambda lint: lint.number)
 
 
@@ -69,8 +75,9 @@ def run(rt: Runtime, actor: Actor, conn_name: str) -> AdvisorRun:
     unavailable: list[tuple[str, str]] = []
     for lint in lints():
         try:
-            rows = target.read_text(url, app, lint.sql,
-                                    connect_timeout=int(rt.settings.connect_timeout_s))
+            rows = target.read_text(
+                url, app, lint.sql, connect_timeout=int(rt.settings.connect_timeout_s)
+            )
         except PetcareError as exc:
             unavailable.append((lint.name, exc.message))
             continue

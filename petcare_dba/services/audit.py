@@ -53,13 +53,25 @@ def new_event_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def record(store: MetaStore, actor: Actor | None, action: str, outcome: str, *,
-           username: str | None = None, event_id: uuid.UUID | None = None,
-           connection_id: int | None = None, target: str | None = None,
-           sql_text: str | None = None, classification: str | None = None,
-           sqlstate: str | None = None, rows_affected: int | None = None,
-           duration_ms: float | None = None, ai_initiated: bool = False,
-           client_addr: str | None = None, detail: dict[str, Any] | None = None) -> None:
+def record(
+    store: MetaStore,
+    actor: Actor | None,
+    action: str,
+    outcome: str,
+    *,
+    username: str | None = None,
+    event_id: uuid.UUID | None = None,
+    connection_id: int | None = None,
+    target: str | None = None,
+    sql_text: str | None = None,
+    classification: str | None = None,
+    sqlstate: str | None = None,
+    rows_affected: int | None = None,
+    duration_ms: float | None = None,
+    ai_initiated: bool = False,
+    client_addr: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
     """Append one audit event; raises Unavailable when it cannot be written (fail closed)."""
     clean_sql = redact(sql_text) if sql_text is not None else None
     params = {
@@ -68,32 +80,58 @@ def record(store: MetaStore, actor: Actor | None, action: str, outcome: str, *,
         "app_role": actor.role if actor else None,
         "session_id": actor.session_id if actor else None,
         "client_addr": client_addr or (actor.client_addr if actor else None),
-        "action": action, "event_id": event_id, "connection_id": connection_id,
-        "target": target, "sql_text": clean_sql,
+        "action": action,
+        "event_id": event_id,
+        "connection_id": connection_id,
+        "target": target,
+        "sql_text": clean_sql,
         "sql_hash": hashlib.sha256(sql_text.encode()).hexdigest() if sql_text else None,
-        "classification": classification, "outcome": outcome, "sqlstate": sqlstate,
-        "rows_affected": rows_affected, "duration_ms": duration_ms,
+        "classification": classification,
+        "outcome": outcome,
+        "sqlstate": sqlstate,
+        "rows_affected": rows_affected,
+        "duration_ms": duration_ms,
         "ai_initiated": ai_initiated,
-        "detail": json.dumps({k: redact(v) if isinstance(v, str) else v
-                              for k, v in (detail or {}).items()}, default=str),
+        "detail": json.dumps(
+            {k: redact(v) if isinstance(v, str) else v for k, v in (detail or {}).items()},
+            default=str,
+        ),
     }
     identity = actor.identity if actor else Identity(None, "anonymous")
     try:
         with store.tx(identity) as tx:
             tx.execute("audit_insert", params)
     except PetcareError as exc:
-        raise Unavailable(f"audit unavailable: {exc.message}",
-                          hint="nothing was run; retry when the metadata store is back") from exc
+        raise Unavailable(
+            f"audit unavailable: {exc.message}",
+            hint="nothing was run; retry when the metadata store is back",
+        ) from exc
 
 
-def recent(store: MetaStore, actor: Actor, *, limit: int = 200, action: str | None = None,
-           outcome: str | None = None, username: str | None = None) -> list[AuditEntry]:
+def recent(
+    store: MetaStore,
+    actor: Actor,
+    *,
+    limit: int = 200,
+    action: str | None = None,
+    outcome: str | None = None,
+    username: str | None = None,
+) -> list[AuditEntry]:
     """Newest audit rows the actor may see (own rows; admins every row)."""
     with store.tx(actor.identity) as tx:
-        rows = tx.all("audit_recent", {"limit": limit, "action": action, "outcome": outcome,
-                                       "username": username})
-    return [AuditEntry(**{**r, "duration_ms": float(r["duration_ms"])
-                          if r["duration_ms"] is not None else None}) for r in rows]
+        rows = tx.all(
+            "audit_recent",
+            {"limit": limit, "action": action, "outcome": outcome, "username": username},
+        )
+    return [
+        AuditEntry(
+            **{
+                **r,
+                "duration_ms": float(r["duration_ms"]) if r["duration_ms"] is not None else None,
+            }
+        )
+        for r in rows
+    ]
 
 
 def verify(store: MetaStore, actor: Actor) -> ChainStatus:
@@ -101,5 +139,4 @@ def verify(store: MetaStore, actor: Actor) -> ChainStatus:
     with store.tx(actor.identity) as tx:
         row = tx.one("audit_verify")
     assert row is not None  # noqa: S101 - function returns one row
-    return ChainStatus(bool(row["ok"]), int(row["checked"]), row["first_broken_seq"],
-                       row["reason"])
+    return ChainStatus(bool(row["ok"]), int(row["checked"]), row["first_broken_seq"], row["reason"])

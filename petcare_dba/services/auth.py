@@ -68,17 +68,27 @@ def _window(settings: Settings) -> dict[str, int]:
     return {"user_window_min": int(settings.lockout_window_minutes)}
 
 
-def login(store: MetaStore, settings: Settings, username: str, password: str, *,
-          client_addr: str | None = None, user_agent: str | None = None) -> SignIn:
+def login(
+    store: MetaStore,
+    settings: Settings,
+    username: str,
+    password: str,
+    *,
+    client_addr: str | None = None,
+    user_agent: str | None = None,
+) -> SignIn:
     """Verify credentials and open a session; every failure raises the same AuthError."""
     username = username.strip()
     base = {"username": username, "client_addr": client_addr, **_window(settings)}
     with store.tx() as tx:
         counts = tx.one("auth_failures", base) or {}
         row = tx.one("auth_lookup", {"username": username})
-    blocked = (counts.get("user_failures", 0) >= settings.lockout_threshold
-               or counts.get("addr_failures", 0) >= settings.ip_throttle_threshold)
+    blocked = (
+        counts.get("user_failures", 0) >= settings.lockout_threshold
+        or counts.get("addr_failures", 0) >= settings.ip_throttle_threshold
+    )
     stored_hash = (row or {}).get("password_hash") or _DUMMY_HASH
+    verified: bool
     try:
         verified = _hasher.verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -95,37 +105,63 @@ def login(store: MetaStore, settings: Settings, username: str, password: str, *,
     with store.tx() as tx:
         tx.one("auth_record_attempt", {**base, "succeeded": reason is None, "reason": reason})
     if reason is not None:
-        audit.record(store, None, "login", "refused", username=username[:200],
-                     client_addr=client_addr, detail={"reason": reason})
+        audit.record(
+            store,
+            None,
+            "login",
+            "refused",
+            username=username[:200],
+            client_addr=client_addr,
+            detail={"reason": reason},
+        )
         raise AuthError(GENERIC_FAILURE)
     assert row is not None  # noqa: S101 - reason is None implies a row
     user_id = int(row["id"])
     token = secrets.token_urlsafe(32)
     with store.tx(Identity(user_id, "login")) as tx:
         if _hasher.check_needs_rehash(row["password_hash"]):
-            tx.execute("user_rehash", {"user_id": user_id, "password_hash": hash_password(password)})
-        session_id = tx.value("session_create", {
-            "user_id": user_id, "token_hash": token_hash(token),
-            "absolute_hours": int(settings.session_absolute_hours),
-            "client_addr": client_addr, "user_agent": (user_agent or "")[:300]})
-    actor = Actor(user_id, row["username"], row["role"], f"s{session_id}", client_addr,
-                  row["language"])
+            tx.execute(
+                "user_rehash", {"user_id": user_id, "password_hash": hash_password(password)}
+            )
+        session_id = tx.value(
+            "session_create",
+            {
+                "user_id": user_id,
+                "token_hash": token_hash(token),
+                "absolute_hours": int(settings.session_absolute_hours),
+                "client_addr": client_addr,
+                "user_agent": (user_agent or "")[:300],
+            },
+        )
+    actor = Actor(
+        user_id, row["username"], row["role"], f"s{session_id}", client_addr, row["language"]
+    )
     audit.record(store, actor, "login", "ok")
     return SignIn(token, actor)
 
 
-def resolve(store: MetaStore, settings: Settings, token: str,
-            client_addr: str | None = None) -> Actor | None:
+def resolve(
+    store: MetaStore, settings: Settings, token: str, client_addr: str | None = None
+) -> Actor | None:
     """The actor of a live session token, or None when expired, revoked or unknown."""
     if not token:
         return None
     with store.tx() as tx:
-        row = tx.one("session_resolve", {"token_hash": token_hash(token),
-                                         "idle_min": int(settings.session_idle_minutes)})
+        row = tx.one(
+            "session_resolve",
+            {"token_hash": token_hash(token), "idle_min": int(settings.session_idle_minutes)},
+        )
     if row is None:
         return None
-    return Actor(int(row["user_id"]), row["username"], row["role"], f"s{row['session_id']}",
-                 client_addr, row["language"], row["display_name"] or "")
+    return Actor(
+        int(row["user_id"]),
+        row["username"],
+        row["role"],
+        f"s{row['session_id']}",
+        client_addr,
+        row["language"],
+        row["display_name"] or "",
+    )
 
 
 def logout(store: MetaStore, actor: Actor) -> None:

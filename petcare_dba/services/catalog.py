@@ -26,18 +26,24 @@ class TableInfo:
     comment: str | None
 
 
-def _read(rt: Runtime, actor: Actor, conn_name: str, query: str,
-          params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def _read(
+    rt: Runtime, actor: Actor, conn_name: str, query: str, params: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     url = connections.resolve_url(rt, actor, conn_name)
-    return target.read(url, target.application_name(actor.username, actor.session_id), query,
-                       params, connect_timeout=int(rt.settings.connect_timeout_s))
+    return target.read(
+        url,
+        target.application_name(actor.username, actor.session_id),
+        query,
+        params,
+        connect_timeout=int(rt.settings.connect_timeout_s),
+    )
 
 
-def list_tables(rt: Runtime, actor: Actor, conn_name: str,
-                schema: str | None = None) -> list[TableInfo]:
+def list_tables(
+    rt: Runtime, actor: Actor, conn_name: str, schema: str | None = None
+) -> list[TableInfo]:
     """Relations of the target database with sizes (one catalog query)."""
-    return [TableInfo(**r) for r in _read(rt, actor, conn_name, "list_tables",
-                                            {"schema": schema})]
+    return [TableInfo(**r) for r in _read(rt, actor, conn_name, "list_tables", {"schema": schema})]
 
 
 def activity(rt: Runtime, actor: Actor, conn_name: str) -> list[dict[str, Any]]:

@@ -55,8 +55,16 @@ def _purpose(name: str) -> str:
     return f"connection:{name}"
 
 
-def add(rt: Runtime, actor: Actor, name: str, url: str, *, read_only: bool = False,
-        shared: bool = False, description: str = "") -> int:
+def add(
+    rt: Runtime,
+    actor: Actor,
+    name: str,
+    url: str,
+    *,
+    read_only: bool = False,
+    shared: bool = False,
+    description: str = "",
+) -> int:
     """Register a connection (dba or admin); the URL is validated and sealed."""
     actor.require("dba", "adding connections")
     if not _NAME.match(name):
@@ -65,18 +73,43 @@ def add(rt: Runtime, actor: Actor, name: str, url: str, *, read_only: bool = Fal
     sealed = rt.keyring.seal(url, _purpose(name))
     try:
         with rt.store.tx(actor.identity) as tx:
-            conn_id = int(tx.value("connection_insert", {
-                "name": name, "owner_id": actor.user_id, "display_url": shown,
-                "secret_enc": sealed, "key_version": rt.keyring.current_version,
-                "read_only": read_only, "shared": shared, "description": description}))
+            conn_id = int(
+                tx.value(
+                    "connection_insert",
+                    {
+                        "name": name,
+                        "owner_id": actor.user_id,
+                        "display_url": shown,
+                        "secret_enc": sealed,
+                        "key_version": rt.keyring.current_version,
+                        "read_only": read_only,
+                        "shared": shared,
+                        "description": description,
+                    },
+                )
+            )
     except PetcareError as exc:
-        audit.record(rt.store, actor, "connection.add", "error", target=name,
-                     sqlstate=exc.sqlstate, detail={"error": exc.message})
+        audit.record(
+            rt.store,
+            actor,
+            "connection.add",
+            "error",
+            target=name,
+            sqlstate=exc.sqlstate,
+            detail={"error": exc.message},
+        )
         if exc.sqlstate == "23505":
             raise ValidationError(f"a connection named {name!r} already exists") from exc
         raise
-    audit.record(rt.store, actor, "connection.add", "ok", target=name, connection_id=conn_id,
-                 detail={"display_url": shown, "read_only": read_only, "shared": shared})
+    audit.record(
+        rt.store,
+        actor,
+        "connection.add",
+        "ok",
+        target=name,
+        connection_id=conn_id,
+        detail={"display_url": shown, "read_only": read_only, "shared": shared},
+    )
     return conn_id
 
 
@@ -90,8 +123,10 @@ def _secret_row(rt: Runtime, actor: Actor, name: str) -> dict[str, Any]:
     with rt.store.tx(actor.identity) as tx:
         row = tx.one("connection_secret", {"name": name})
     if row is None:
-        raise NotFound(f"no connection named {name!r} (or it is not shared with you)",
-                       hint="petcare-dba connection list")
+        raise NotFound(
+            f"no connection named {name!r} (or it is not shared with you)",
+            hint="petcare-dba connection list",
+        )
     return row
 
 
@@ -113,13 +148,24 @@ def check(rt: Runtime, actor: Actor, name: str) -> ConnectionCheck:
     """Connect and report version, size and table count; errors become ok=False."""
     try:
         url = resolve_url(rt, actor, name)
-        info = target.overview(url, target.application_name(actor.username, actor.session_id),
-                               int(rt.settings.connect_timeout_s))
+        info = target.overview(
+            url,
+            target.application_name(actor.username, actor.session_id),
+            int(rt.settings.connect_timeout_s),
+        )
     except PetcareError as exc:
         return ConnectionCheck(name, False, error=exc.message)
-    return ConnectionCheck(name, True, info["server_version"], info["database"],
-                           info["login_role"], int(info["database_bytes"]),
-                           int(info["table_count"]), int(info["sessions"]), info["latency_ms"])
+    return ConnectionCheck(
+        name,
+        True,
+        info["server_version"],
+        info["database"],
+        info["login_role"],
+        int(info["database_bytes"]),
+        int(info["table_count"]),
+        int(info["sessions"]),
+        info["latency_ms"],
+    )
 
 
 def remove(rt: Runtime, actor: Actor, name: str) -> None:

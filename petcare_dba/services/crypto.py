@@ -39,12 +39,16 @@ def parse_key(text: str, source: str) -> bytes:
     """Decode and validate a KEK; refuses missing, short, sample or low-entropy keys."""
     raw = text.strip()
     if not raw:
-        raise ConfigError(f"the secret key from {source} is empty",
-                          hint="set PETCARE_SECRET_KEY (see docs/security.md) or run "
-                               "`petcare-dba up` once to generate the key file")
+        raise ConfigError(
+            f"the secret key from {source} is empty",
+            hint="set PETCARE_SECRET_KEY (see docs/security.md) or run "
+            "`petcare-dba up` once to generate the key file",
+        )
     if raw.encode() in _SAMPLE_KEYS:
-        raise ConfigError(f"the secret key from {source} is a well-known sample value",
-                          hint="generate one: petcare-dba keys generate")
+        raise ConfigError(
+            f"the secret key from {source} is a well-known sample value",
+            hint="generate one: petcare-dba keys generate",
+        )
     key: bytes | None = None
     for decode in (base64.urlsafe_b64decode, base64.b64decode, bytes.fromhex):
         try:
@@ -55,12 +59,16 @@ def parse_key(text: str, source: str) -> bytes:
     if key is None:
         raise ConfigError(f"the secret key from {source} is not base64 or hex")
     if len(key) < MIN_KEY_BYTES:
-        raise ConfigError(f"the secret key from {source} has {len(key)} bytes; at least "
-                          f"{MIN_KEY_BYTES} random bytes are required",
-                          hint="generate one: petcare-dba keys generate")
+        raise ConfigError(
+            f"the secret key from {source} has {len(key)} bytes; at least "
+            f"{MIN_KEY_BYTES} random bytes are required",
+            hint="generate one: petcare-dba keys generate",
+        )
     if key in _SAMPLE_KEYS or len(set(key)) < 8:
-        raise ConfigError(f"the secret key from {source} is not random enough",
-                          hint="generate one: petcare-dba keys generate")
+        raise ConfigError(
+            f"the secret key from {source} is not random enough",
+            hint="generate one: petcare-dba keys generate",
+        )
     return key
 
 
@@ -68,17 +76,20 @@ def load_key_file(path: Path, create: bool) -> bytes:
     """Read the KEK from its file, creating it (0600) when allowed and absent."""
     if not path.exists():
         if not create:
-            raise ConfigError(f"the key file {path} does not exist",
-                              hint="set PETCARE_SECRET_KEY or restore the key file; without it "
-                                   "stored credentials cannot be decrypted")
+            raise ConfigError(
+                f"the key file {path} does not exist",
+                hint="set PETCARE_SECRET_KEY or restore the key file; without it "
+                "stored credentials cannot be decrypted",
+            )
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(generate_key() + "\n")
     mode = path.stat().st_mode & 0o077
     if mode:
-        raise ConfigError(f"the key file {path} is readable by other users",
-                          hint=f"chmod 600 {path}")
+        raise ConfigError(
+            f"the key file {path} is readable by other users", hint=f"chmod 600 {path}"
+        )
     return parse_key(path.read_text(encoding="ascii"), str(path))
 
 
@@ -110,8 +121,10 @@ class Keyring:
     @property
     def current_version(self) -> int:
         if not self.deks:
-            raise CryptoError("no encryption key version exists yet",
-                              hint="run `petcare-dba migrate` (it creates key version 1)")
+            raise CryptoError(
+                "no encryption key version exists yet",
+                hint="run `petcare-dba migrate` (it creates key version 1)",
+            )
         return max(self.deks)
 
     def new_version(self) -> WrappedKey:
@@ -134,11 +147,13 @@ class Keyring:
                 raise CryptoError(
                     f"key version {item.version} was wrapped by a different secret key",
                     hint="the configured PETCARE_SECRET_KEY / key file is not the one in use; "
-                         "restore it or run `petcare-dba keys rotate --old-key ...`")
+                    "restore it or run `petcare-dba keys rotate --old-key ...`",
+                )
             nonce, body = item.wrapped_dek[:12], item.wrapped_dek[12:]
             try:
                 self.deks[item.version] = AESGCM(self.kek).decrypt(
-                    nonce, body, _dek_aad(item.version))
+                    nonce, body, _dek_aad(item.version)
+                )
             except InvalidTag as exc:
                 raise CryptoError(f"key version {item.version} cannot be unwrapped") from exc
         return self
@@ -147,28 +162,36 @@ class Keyring:
         """Encrypt a secret for storage under the current key version."""
         version = self.current_version
         nonce = secrets.token_bytes(12)
-        body = AESGCM(self.deks[version]).encrypt(nonce, plaintext.encode("utf-8"),
-                                                  purpose.encode("utf-8"))
+        body = AESGCM(self.deks[version]).encrypt(
+            nonce, plaintext.encode("utf-8"), purpose.encode("utf-8")
+        )
         return MAGIC + struct.pack(">I", version) + nonce + body
 
     def open(self, blob: bytes, purpose: str) -> str:
         """Decrypt a stored secret; plaintext, tampered or unknown-version data is refused."""
         blob = bytes(blob)
         if len(blob) < len(MAGIC) + 4 + 12 + 16 or not blob.startswith(MAGIC):
-            raise CryptoError("the stored credential is not encrypted in a known format",
-                              hint="an admin must re-enter this connection's credentials")
+            raise CryptoError(
+                "the stored credential is not encrypted in a known format",
+                hint="an admin must re-enter this connection's credentials",
+            )
         (version,) = struct.unpack(">I", blob[3:7])
         dek = self.deks.get(version)
         if dek is None:
-            raise CryptoError(f"the stored credential uses unknown key version {version}",
-                              hint="an admin must re-enter this connection's credentials")
+            raise CryptoError(
+                f"the stored credential uses unknown key version {version}",
+                hint="an admin must re-enter this connection's credentials",
+            )
         try:
-            return AESGCM(dek).decrypt(blob[7:19], blob[19:], purpose.encode("utf-8")).decode(
-                "utf-8")
+            return (
+                AESGCM(dek).decrypt(blob[7:19], blob[19:], purpose.encode("utf-8")).decode("utf-8")
+            )
         except InvalidTag as exc:
-            raise CryptoError("the stored credential failed its integrity check (tampered or "
-                              "sealed for another record)",
-                              hint="an admin must re-enter this connection's credentials") from exc
+            raise CryptoError(
+                "the stored credential failed its integrity check (tampered or "
+                "sealed for another record)",
+                hint="an admin must re-enter this connection's credentials",
+            ) from exc
 
     @staticmethod
     def version_of(blob: bytes) -> int:

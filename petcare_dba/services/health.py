@@ -46,37 +46,67 @@ def _metadata(rt: Runtime) -> Component:
     except PetcareError as exc:
         return Component("metadata", "metadata", False, True, exc.message)
     where = "embedded" if rt.server is not None else "external"
-    return Component("metadata", "metadata", True, True,
-                     f"{where} store, schema version {version}",
-                     round((time.perf_counter() - started) * 1000, 1),
-                     {"schema_version": version, "pool": stats})
+    return Component(
+        "metadata",
+        "metadata",
+        True,
+        True,
+        f"{where} store, schema version {version}",
+        round((time.perf_counter() - started) * 1000, 1),
+        {"schema_version": version, "pool": stats},
+    )
 
 
 def _ai(rt: Runtime) -> Component:
     provider = rt.settings.ai_provider
     if provider == "disabled":
-        return Component("ai", "ai", True, False,
-                         "disabled (set PETCARE_AI_PROVIDER=gemini and PETCARE_GEMINI_API_KEY)")
+        return Component(
+            "ai",
+            "ai",
+            True,
+            False,
+            "disabled (set PETCARE_AI_PROVIDER=gemini and PETCARE_GEMINI_API_KEY)",
+        )
     if provider == "gemini" and not rt.settings.gemini_api_key:
-        return Component("ai", "ai", False, False, "gemini selected but PETCARE_GEMINI_API_KEY "
-                         "is not set")
+        return Component(
+            "ai", "ai", False, False, "gemini selected but PETCARE_GEMINI_API_KEY is not set"
+        )
     if provider == "openai" and not rt.settings.openai_base_url:
-        return Component("ai", "ai", False, False, "openai selected but PETCARE_OPENAI_BASE_URL "
-                         "is not set")
+        return Component(
+            "ai", "ai", False, False, "openai selected but PETCARE_OPENAI_BASE_URL is not set"
+        )
     return Component("ai", "ai", True, False, f"{provider} configured")
 
 
 def check(rt: Runtime, actor: Actor | None, *, connections_required: bool = False) -> HealthReport:
     """Probe each component; connections are probed as `actor` (RLS decides which)."""
-    parts = [_metadata(rt),
-             Component("secret_key", "security", bool(rt.keyring.deks), True,
-                       f"{len(rt.keyring.deks)} data key version(s) unwrapped")]
+    parts = [
+        _metadata(rt),
+        Component(
+            "secret_key",
+            "security",
+            bool(rt.keyring.deks),
+            True,
+            f"{len(rt.keyring.deks)} data key version(s) unwrapped",
+        ),
+    ]
     if actor is not None and parts[0].ok:
         for conn in connections.list_connections(rt, actor):
             result = connections.check(rt, actor, conn.name)
-            detail = (f"PostgreSQL {result.server_version}, {result.table_count} tables"
-                      if result.ok else result.error or "unreachable")
-            parts.append(Component(f"connection:{conn.name}", "connection", result.ok,
-                                   connections_required, detail, result.latency_ms))
+            detail = (
+                f"PostgreSQL {result.server_version}, {result.table_count} tables"
+                if result.ok
+                else result.error or "unreachable"
+            )
+            parts.append(
+                Component(
+                    f"connection:{conn.name}",
+                    "connection",
+                    result.ok,
+                    connections_required,
+                    detail,
+                    result.latency_ms,
+                )
+            )
     parts.append(_ai(rt))
     return HealthReport(all(c.ok for c in parts if c.required), tuple(parts))

@@ -33,12 +33,21 @@ def create(rt: Runtime, actor: Actor, name: str, description: str = "") -> int:
     if not name:
         raise ValidationError("a project needs a name")
     with rt.store.tx(actor.identity) as tx:
-        project_id = int(tx.value("project_insert", {
-            "name": name, "description": description, "username": actor.username,
-            "user_id": actor.user_id}))
+        project_id = int(
+            tx.value(
+                "project_insert",
+                {
+                    "name": name,
+                    "description": description,
+                    "username": actor.username,
+                    "user_id": actor.user_id,
+                },
+            )
+        )
         tx.execute("project_add_owner", {"project_id": project_id, "user_id": actor.user_id})
-    audit.record(rt.store, actor, "project.create", "ok", target=name,
-                 detail={"project_id": project_id})
+    audit.record(
+        rt.store, actor, "project.create", "ok", target=name, detail={"project_id": project_id}
+    )
     return project_id
 
 

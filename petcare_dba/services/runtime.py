@@ -34,7 +34,7 @@ def runtime_url(admin_url: str, password: str) -> str:
     """
     parts = urlsplit(admin_url)
     user = parts.username or ""
-    suffix = user[user.index("."):] if "." in user else ""
+    suffix = user[user.index(".") :] if "." in user else ""
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
@@ -64,9 +64,12 @@ class Runtime:
             password = runtime_password(settings)
             migrations.migrate(admin_url, password)
             store = MetaStore(
-                runtime_url(admin_url, password), min_size=settings.pool_min_size,
-                max_size=settings.pool_max_size, timeout=settings.pool_timeout_s,
-                connect_timeout=settings.connect_timeout_s).open()
+                runtime_url(admin_url, password),
+                min_size=settings.pool_min_size,
+                max_size=settings.pool_max_size,
+                timeout=settings.pool_timeout_s,
+                connect_timeout=settings.connect_timeout_s,
+            ).open()
             try:
                 with store.tx() as tx:
                     rows = tx.all("key_versions")
@@ -74,12 +77,17 @@ class Runtime:
                 # missing key for existing keys must stop the app, not silently replace it.
                 keyring = crypto.Keyring(load_kek(settings, create=create_key and not rows))
                 if rows:
-                    keyring.load([crypto.WrappedKey(r["version"], bytes(r["wrapped_dek"]),
-                                                    r["kek_id"]) for r in rows])
+                    keyring.load(
+                        [
+                            crypto.WrappedKey(r["version"], bytes(r["wrapped_dek"]), r["kek_id"])
+                            for r in rows
+                        ]
+                    )
                 else:
                     wrapped = keyring.new_version()
-                    admin.insert_key(admin_url, wrapped.version, wrapped.wrapped_dek,
-                                     wrapped.kek_id)
+                    admin.insert_key(
+                        admin_url, wrapped.version, wrapped.wrapped_dek, wrapped.kek_id
+                    )
             except BaseException:
                 store.close()
                 raise
@@ -125,12 +133,16 @@ def resolve_store(settings: Settings) -> tuple[str, EmbeddedServer | None, bool]
 def runtime_password(settings: Settings) -> str:
     """The petcare_login password: a setting, or generated once into data_dir/secrets."""
     return settings.runtime_password or read_or_create_secret(
-        settings.data_path / "secrets" / "runtime.password")
+        settings.data_path / "secrets" / "runtime.password"
+    )
 
 
 def key_file(settings: Settings) -> Path:
-    return Path(settings.secret_key_file) if settings.secret_key_file else (
-        settings.data_path / "secrets" / "secret.key")
+    return (
+        Path(settings.secret_key_file)
+        if settings.secret_key_file
+        else (settings.data_path / "secrets" / "secret.key")
+    )
 
 
 def load_kek(settings: Settings, *, create: bool) -> bytes:
@@ -141,5 +153,6 @@ def load_kek(settings: Settings, *, create: bool) -> bytes:
     if not path.exists() and not create:
         raise ConfigError(
             f"no secret key: PETCARE_SECRET_KEY is unset and {path} does not exist",
-            hint="run `petcare-dba up` once to generate it, or set PETCARE_SECRET_KEY")
+            hint="run `petcare-dba up` once to generate it, or set PETCARE_SECRET_KEY",
+        )
     return crypto.load_key_file(path, create=create)

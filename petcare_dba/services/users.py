@@ -44,25 +44,49 @@ def ensure_first_admin(rt: Runtime, username: str = "admin") -> str | None:
     auth.check_policy(password, username)
     user_id = admin.create_first_admin(rt.admin_url, username, auth.hash_password(password))
     actor = Actor(user_id, username, "admin", "bootstrap")
-    audit.record(rt.store, actor, "user.create", "ok", target=username,
-                 detail={"role": "admin", "first_admin": True})
+    audit.record(
+        rt.store,
+        actor,
+        "user.create",
+        "ok",
+        target=username,
+        detail={"role": "admin", "first_admin": True},
+    )
     return None if rt.settings.admin_password else password
 
 
-def add_user(rt: Runtime, actor: Actor, username: str, role: str, password: str,
-             *, display_name: str = "", email: str | None = None) -> int:
+def add_user(
+    rt: Runtime,
+    actor: Actor,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    display_name: str = "",
+    email: str | None = None,
+) -> int:
     """Create a user (admins only)."""
     actor.require("admin", "creating users")
     _check_role(role)
     auth.check_policy(password, username)
     try:
         with rt.store.tx(actor.identity) as tx:
-            user_id = int(tx.value("user_insert", {
-                "username": username, "display_name": display_name or username,
-                "email": email, "role": role, "password_hash": auth.hash_password(password)}))
+            user_id = int(
+                tx.value(
+                    "user_insert",
+                    {
+                        "username": username,
+                        "display_name": display_name or username,
+                        "email": email,
+                        "role": role,
+                        "password_hash": auth.hash_password(password),
+                    },
+                )
+            )
     except Exception as exc:
-        audit.record(rt.store, actor, "user.create", "error", target=username,
-                     detail={"error": str(exc)})
+        audit.record(
+            rt.store, actor, "user.create", "error", target=username, detail={"error": str(exc)}
+        )
         raise
     audit.record(rt.store, actor, "user.create", "ok", target=username, detail={"role": role})
     return user_id
@@ -100,8 +124,9 @@ def set_disabled(rt: Runtime, actor: Actor, username: str, disabled: bool = True
     with rt.store.tx(actor.identity) as tx:
         if tx.value("user_set_disabled", {"username": username, "disabled": disabled}) is None:
             raise NotFound(f"no user named {username!r}")
-    audit.record(rt.store, actor, "user.disable" if disabled else "user.enable", "ok",
-                 target=username)
+    audit.record(
+        rt.store, actor, "user.disable" if disabled else "user.enable", "ok", target=username
+    )
 
 
 def unlock(rt: Runtime, actor: Actor, username: str) -> None:

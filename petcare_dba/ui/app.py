@@ -32,8 +32,9 @@ def login_page() -> None:
     if submitted:
         rt = state.runtime()
         try:
-            signed = auth.login(rt.store, rt.settings, username, password,
-                                client_addr=state.client_addr())
+            signed = auth.login(
+                rt.store, rt.settings, username, password, client_addr=state.client_addr()
+            )
         except PetcareError:
             st.error(t("login.failed"))
             return
@@ -71,11 +72,16 @@ def sidebar(actor: Actor) -> None:
             st.caption(t("chrome.no_connections"))
         codes = list(i18n.LANGUAGES)
         # A callback runs before the script, so the whole page renders in the new language.
-        st.selectbox(t("chrome.language"), codes, index=codes.index(state.language()),
-                     format_func=lambda c: i18n.LANGUAGES[c], key="lang_picker",
-                     on_change=_language_changed, args=(actor,))
-        st.button(t("chrome.logout"), icon=":material/logout:", on_click=_sign_out,
-                  args=(actor,))
+        st.selectbox(
+            t("chrome.language"),
+            codes,
+            index=codes.index(state.language()),
+            format_func=lambda c: i18n.LANGUAGES[c],
+            key="lang_picker",
+            on_change=_language_changed,
+            args=(actor,),
+        )
+        st.button(t("chrome.logout"), icon=":material/logout:", on_click=_sign_out, args=(actor,))
 
 
 def main() -> None:
@@ -85,15 +91,18 @@ def main() -> None:
         show_error(exc)
         st.stop()
     if actor is None:
-        st.navigation([st.Page(login_page, title=t("login.title"), icon=":material/login:")],
-                      position="hidden").run()
+        st.navigation(
+            [st.Page(login_page, title=t("login.title"), icon=":material/login:")],
+            position="hidden",
+        ).run()
         return
     sidebar(actor)
     sections: dict[str, list[st.Page]] = {}
     for spec in PAGES:
         if actor.at_least(spec.min_role):
             sections.setdefault(t(spec.section), []).append(
-                st.Page(spec.file, title=t(spec.title), icon=spec.icon))
+                st.Page(spec.file, title=t(spec.title), icon=spec.icon)
+            )
     st.navigation(sections, expanded=True).run()
 
 

@@ -19,7 +19,9 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/dashboard.py", "nav.section.overview", "nav.dashboard", ":material/monitoring:"),
+    PageSpec(
+        "pages/dashboard.py", "nav.section.overview", "nav.dashboard", ":material/monitoring:"
+    ),
     PageSpec("pages/sql_editor.py", "nav.section.sql", "nav.sql_editor", ":material/code:"),
     PageSpec("pages/history.py", "nav.section.sql", "nav.history", ":material/history:"),
     PageSpec("pages/projects.py", "nav.section.sql", "nav.projects", ":material/folder:"),
@@ -27,13 +29,12 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/backups.py", "nav.section.data", "nav.backups", ":material/backup:", "dba"),
     PageSpec("pages/monitoring.py", "nav.section.health", "nav.monitoring", ":material/speed:"),
     PageSpec("pages/advisor.py", "nav.section.health", "nav.advisor", ":material/rule:"),
-    PageSpec("pages/alerts.py", "nav.section.health", "nav.alerts",
-             ":material/notifications:"),
+    PageSpec("pages/alerts.py", "nav.section.health", "nav.alerts", ":material/notifications:"),
     PageSpec("pages/assistant.py", "nav.section.ai", "nav.assistant", ":material/smart_toy:"),
     PageSpec("pages/audit.py", "nav.section.admin", "nav.audit", ":material/policy:"),
     PageSpec("pages/users.py", "nav.section.admin", "nav.users", ":material/group:", "admin"),
-    PageSpec("pages/connections.py", "nav.section.admin", "nav.connections",
-             ":material/lan:"),
-    PageSpec("pages/settings.py", "nav.section.admin", "nav.settings", ":material/settings:",
-             "admin"),
+    PageSpec("pages/connections.py", "nav.section.admin", "nav.connections", ":material/lan:"),
+    PageSpec(
+        "pages/settings.py", "nav.section.admin", "nav.settings", ":material/settings:", "admin"
+    ),
 )

@@ -27,7 +27,7 @@ def runtime() -> Runtime:
 def client_addr() -> str | None:
     try:
         value = st.context.ip_address
-    except Exception:  # noqa: BLE001 - not available in every execution context
+    except Exception:
         return None
     return value if isinstance(value, str) else None  # AppTest hands out mocks
 
@@ -50,7 +50,7 @@ def language() -> str:
     if "lang" not in st.session_state:
         try:
             browser = st.context.locale
-        except Exception:  # noqa: BLE001 - no browser context
+        except Exception:
             browser = None
         if not isinstance(browser, str):  # AppTest hands out mocks
             browser = None

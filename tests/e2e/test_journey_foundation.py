@@ -13,7 +13,9 @@ from tests.fix_db import ADMIN_PASSWORD, PgServer
 pytestmark = pytest.mark.browser
 
 
-def test_sign_in_dashboard_language_sign_out(live_app: str, browser, rt: Runtime, admin: Actor, pg: PgServer) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_dashboard_language_sign_out(
+    live_app: str, browser, rt: Runtime, admin: Actor, pg: PgServer
+) -> None:  # type: ignore[no-untyped-def]
     connections.add(rt, admin, "server", pg.admin_url("postgres"), shared=True)
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 900})
     page = context.new_page()

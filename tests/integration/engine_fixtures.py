@@ -34,6 +34,10 @@ class Target:
         with psycopg.connect(self.url, autocommit=True) as conn:
             return conn.execute(query, params).fetchall()
 
+    def execute(self, statement: str, params: Any = None) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(statement, params)
+
     def table(self) -> list[tuple[Any, ...]]:
         return self.rows("SELECT id, note FROM t ORDER BY id")
 

@@ -10,7 +10,9 @@ from petcare_dba.services.runtime import Runtime
 from tests.fix_db import USER_PASSWORD
 
 
-def test_login_creates_a_session_that_resolves_and_logout_revokes_it(rt: Runtime, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_login_creates_a_session_that_resolves_and_logout_revokes_it(
+    rt: Runtime, make_user
+) -> None:  # type: ignore[no-untyped-def]
     make_user("ana", "analyst")
     signed = auth.login(rt.store, rt.settings, "ANA", USER_PASSWORD, client_addr="10.0.0.1")
     assert signed.actor.username == "ana" and signed.actor.role == "analyst"
@@ -35,7 +37,9 @@ def test_unknown_user_and_wrong_password_get_the_same_message(rt: Runtime, make_
     assert messages == {auth.GENERIC_FAILURE}
 
 
-def test_lockout_after_threshold_even_with_correct_password_and_unlock(rt: Runtime, admin, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_lockout_after_threshold_even_with_correct_password_and_unlock(
+    rt: Runtime, admin, make_user
+) -> None:  # type: ignore[no-untyped-def]
     make_user("carol", "viewer")
     for _ in range(rt.settings.lockout_threshold):
         with pytest.raises(AuthError):
@@ -48,7 +52,9 @@ def test_lockout_after_threshold_even_with_correct_password_and_unlock(rt: Runti
     assert len(refused) == rt.settings.lockout_threshold + 1
 
 
-def test_disabled_user_cannot_sign_in_and_sessions_stop_resolving(rt: Runtime, admin, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_disabled_user_cannot_sign_in_and_sessions_stop_resolving(
+    rt: Runtime, admin, make_user
+) -> None:  # type: ignore[no-untyped-def]
     make_user("dave", "viewer")
     signed = auth.login(rt.store, rt.settings, "dave", USER_PASSWORD)
     users.set_disabled(rt, admin, "dave")

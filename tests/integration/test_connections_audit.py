@@ -11,7 +11,9 @@ from petcare_dba.services.runtime import Runtime
 from tests.fix_db import PgServer
 
 
-def test_connection_is_sealed_listed_without_password_and_checks(rt: Runtime, admin, pg: PgServer, meta_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_connection_is_sealed_listed_without_password_and_checks(
+    rt: Runtime, admin, pg: PgServer, meta_url: str
+) -> None:  # type: ignore[no-untyped-def]
     connections.add(rt, admin, "self", pg.admin_url("postgres"), description="the test server")
     listed = connections.list_connections(rt, admin)
     assert [c.name for c in listed] == ["self"]
@@ -23,7 +25,9 @@ def test_connection_is_sealed_listed_without_password_and_checks(rt: Runtime, ad
     assert result.ok and result.server_version and result.database == "postgres"
 
 
-def test_private_connection_is_invisible_to_other_users(rt: Runtime, admin, make_user, pg: PgServer) -> None:  # type: ignore[no-untyped-def]
+def test_private_connection_is_invisible_to_other_users(
+    rt: Runtime, admin, make_user, pg: PgServer
+) -> None:  # type: ignore[no-untyped-def]
     viewer = make_user("vic", "viewer")
     connections.add(rt, admin, "private", pg.admin_url())
     connections.add(rt, admin, "team", pg.admin_url(), shared=True)
@@ -52,20 +56,28 @@ def test_audit_is_append_only_for_the_app_role(rt: Runtime, admin) -> None:  # t
     audit.record(rt.store, admin, "test.event", "ok", sql_text="ALTER ROLE x PASSWORD 'hunter2'")
     entry = audit.recent(rt.store, admin, action="test.event")[0]
     assert "hunter2" not in (entry.sql_text or "")
-    for statement in ("UPDATE petcare.audit_log SET outcome = 'ok'",
-                      "DELETE FROM petcare.audit_log", "TRUNCATE petcare.audit_log"):
+    for statement in (
+        "UPDATE petcare.audit_log SET outcome = 'ok'",
+        "DELETE FROM petcare.audit_log",
+        "TRUNCATE petcare.audit_log",
+    ):
         with pytest.raises((PermissionDenied, DatabaseError)), rt.store.tx(admin.identity) as tx:
             tx.execute(statement)
 
 
-def test_audit_triggers_stop_the_owner_and_verify_finds_a_superuser_edit(rt: Runtime, admin, meta_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_audit_triggers_stop_the_owner_and_verify_finds_a_superuser_edit(
+    rt: Runtime, admin, meta_url: str
+) -> None:  # type: ignore[no-untyped-def]
     for i in range(5):
         audit.record(rt.store, admin, "test.event", "ok", detail={"i": i})
     assert audit.verify(rt.store, admin).ok
     with psycopg.connect(meta_url, autocommit=True) as conn:
         conn.execute("SET ROLE petcare_owner")
-        for statement in ("UPDATE petcare.audit_log SET outcome = 'error'",
-                          "DELETE FROM petcare.audit_log", "TRUNCATE petcare.audit_log"):
+        for statement in (
+            "UPDATE petcare.audit_log SET outcome = 'error'",
+            "DELETE FROM petcare.audit_log",
+            "TRUNCATE petcare.audit_log",
+        ):
             with pytest.raises(psycopg.Error, match="append-only"):
                 conn.execute(statement)
         conn.execute("RESET ROLE")

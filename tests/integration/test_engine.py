@@ -47,7 +47,7 @@ def test_select_returns_typed_rows_with_intent_and_outcome(rt: Runtime, admin, t
     result = engine.run(rt, admin, "tgt", "SELECT id, note FROM t ORDER BY id")
     assert result.ok and result.committed and result.read_only
     (query,) = result.results
-    assert query.columns == ("id", "note") and query.column_types == ("integer", "text")
+    assert query.columns == ("id", "note") and query.column_types == ("int4", "text")
     assert query.rows == tuple(SEED) and query.row_count == 3 and not query.truncated
     intent, outcome = events(rt, admin)
     assert (intent.outcome, outcome.outcome) == ("intent", "ok")
@@ -55,7 +55,7 @@ def test_select_returns_typed_rows_with_intent_and_outcome(rt: Runtime, admin, t
     assert outcome.rows_affected == 3 and intent.classification == "read_only"
     (row,) = runs(meta_url)
     assert row["outcome"] == "ok" and row["rows_affected"] == 3 and row["user_id"] == admin.user_id
-    assert str(row["audit_event_id"]) == str(intent.detail.get("event_id", row["audit_event_id"]))
+    assert row["audit_event_id"] is not None and outcome.detail["execution_id"] == row["id"]
 
 
 def test_viewer_delete_is_refused_naming_the_rule_and_audited(rt: Runtime, make_user, target: Target, meta_url: str) -> None:  # type: ignore[no-untyped-def]
@@ -141,7 +141,7 @@ def test_analyst_dml_runs_and_reports_rows(rt: Runtime, make_user, target: Targe
 
 
 def test_volatile_function_in_a_select_is_not_read_only(rt: Runtime, make_user, target: Target) -> None:  # type: ignore[no-untyped-def]
-    target.rows("CREATE FUNCTION bump() RETURNS int LANGUAGE sql VOLATILE "
+    target.execute("CREATE FUNCTION bump() RETURNS int LANGUAGE sql VOLATILE "
                 "AS 'INSERT INTO t VALUES (50, ''v'') RETURNING id'")
     viewer = make_user("val", "viewer")
     with pytest.raises(Refused) as info:

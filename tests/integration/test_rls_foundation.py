@@ -31,10 +31,16 @@ def test_runtime_role_is_not_owner_superuser_or_bypassrls(rt: Runtime) -> None:
                    (SELECT count(*) FROM pg_tables t WHERE t.schemaname = 'petcare'
                       AND t.tableowner = current_user) AS owned
             FROM pg_roles r WHERE r.rolname = current_user""")
-        login = tx.one("SELECT rolsuper, rolbypassrls, rolinherit FROM pg_roles "
-                       "WHERE rolname = session_user")
-    assert row == {"cu": "petcare_app", "su": "petcare_login", "rolsuper": False,
-                   "rolbypassrls": False, "owned": 0}
+        login = tx.one(
+            "SELECT rolsuper, rolbypassrls, rolinherit FROM pg_roles WHERE rolname = session_user"
+        )
+    assert row == {
+        "cu": "petcare_app",
+        "su": "petcare_login",
+        "rolsuper": False,
+        "rolbypassrls": False,
+        "owned": 0,
+    }
     assert login == {"rolsuper": False, "rolbypassrls": False, "rolinherit": False}
 
 
@@ -50,9 +56,16 @@ def test_identity_does_not_leak_across_pooled_connections(rt: Runtime, admin) ->
 
 def test_query_without_identity_sees_no_rows(rt: Runtime, admin) -> None:  # type: ignore[no-untyped-def]
     with rt.store.tx(Identity(None)) as tx:
-        for table in ("users", "sessions", "connections", "audit_log", "projetos_analytics",
-                      "execucoes_scripts", "duvidas_analitics_ia"):
-            assert tx.value(f"SELECT count(*) FROM petcare.{table}") == 0, table  # noqa: S608
+        for table in (
+            "users",
+            "sessions",
+            "connections",
+            "audit_log",
+            "projetos_analytics",
+            "execucoes_scripts",
+            "duvidas_analitics_ia",
+        ):
+            assert tx.value(f"SELECT count(*) FROM petcare.{table}") == 0, table
 
 
 def test_password_hash_column_is_not_granted(rt: Runtime, admin) -> None:  # type: ignore[no-untyped-def]
@@ -61,7 +74,7 @@ def test_password_hash_column_is_not_granted(rt: Runtime, admin) -> None:  # typ
 
 
 def test_login_role_alone_has_no_table_privileges(rt: Runtime) -> None:
-    """petcare_login is NOINHERIT: without SET ROLE it can read nothing (RESET ROLE escapes fail)."""
+    """petcare_login is NOINHERIT: after RESET ROLE it can read nothing."""
     with pytest.raises(PetcareError), rt.store.tx(Identity(None)) as tx:
         tx.execute("RESET ROLE")
         tx.value("SELECT count(*) FROM petcare.connections")
@@ -70,5 +83,6 @@ def test_login_role_alone_has_no_table_privileges(rt: Runtime) -> None:
 def test_non_admin_cannot_raise_own_role(rt: Runtime, make_user) -> None:  # type: ignore[no-untyped-def]
     vera = make_user("vera", "viewer")
     with pytest.raises(PermissionDenied), rt.store.tx(vera.identity) as tx:
-        tx.execute("UPDATE petcare.users SET role = 'admin' WHERE id = %(id)s",
-                   {"id": vera.user_id})
+        tx.execute(
+            "UPDATE petcare.users SET role = 'admin' WHERE id = %(id)s", {"id": vera.user_id}
+        )

@@ -1,4 +1,4 @@
-"""AppTest journeys from the real entrypoint: login gate, every registered page, language, logout."""
+"""AppTest journeys from the real entrypoint: login gate, every page, language, logout."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD, PgServer
 from tests.fix_ui import sign_in
 
 
-def test_login_page_is_shown_first_and_failure_is_generic(app: Callable[[], AppTest], admin: Actor) -> None:
+def test_login_page_is_shown_first_and_failure_is_generic(
+    app: Callable[[], AppTest], admin: Actor
+) -> None:
     at = sign_in(app(), "admin", "wrong-password-123")
     assert not at.exception
     assert [e.value for e in at.error] == [i18n.translate("en", "login.failed")]
@@ -25,7 +27,9 @@ def test_login_page_is_shown_first_and_failure_is_generic(app: Callable[[], AppT
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=[p.file for p in PAGES])
-def test_every_registered_page_renders_for_an_admin(app: Callable[[], AppTest], admin: Actor, rt: Runtime, pg: PgServer, spec) -> None:  # type: ignore[no-untyped-def]
+def test_every_registered_page_renders_for_an_admin(
+    app: Callable[[], AppTest], admin: Actor, rt: Runtime, pg: PgServer, spec
+) -> None:  # type: ignore[no-untyped-def]
     connections.add(rt, admin, "self", pg.admin_url("postgres"), shared=True)
     at = sign_in(app(), "admin", ADMIN_PASSWORD)
     assert not at.exception and not at.error
@@ -53,7 +57,9 @@ def test_language_switch_is_remembered_per_user(app: Callable[[], AppTest], admi
     assert again.title[0].value == i18n.translate("pt-BR", "dashboard.title")
 
 
-def test_logout_revokes_the_session_and_is_audited(app: Callable[[], AppTest], admin: Actor, rt: Runtime) -> None:
+def test_logout_revokes_the_session_and_is_audited(
+    app: Callable[[], AppTest], admin: Actor, rt: Runtime
+) -> None:
     at = sign_in(app(), "admin", ADMIN_PASSWORD)
     token = at.session_state["token"]
     at.sidebar.button[0].click().run()  # the sidebar's only button: sign out

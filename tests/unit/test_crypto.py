@@ -61,8 +61,17 @@ def test_wrapped_keys_reload_only_with_the_same_kek() -> None:
         crypto.Keyring(keyring.kek).load([tampered])
 
 
-@pytest.mark.parametrize("value", ["", "changeme", "SAMPLE_KEY", base64.b64encode(b"x" * 16).decode(),
-                                   base64.b64encode(b"a" * 40).decode(), "not base64 !!"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "changeme",
+        "SAMPLE_KEY",
+        base64.b64encode(b"x" * 16).decode(),
+        base64.b64encode(b"a" * 40).decode(),
+        "not base64 !!",
+    ],
+)
 def test_missing_short_sample_or_weak_keys_are_refused(value: str) -> None:
     with pytest.raises(ConfigError):
         crypto.parse_key(value, "PETCARE_SECRET_KEY")

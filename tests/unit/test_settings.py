@@ -22,11 +22,14 @@ def test_layering_defaults_file_env_overrides(tmp_path: Path) -> None:
     assert loaded.lock_timeout_ms == 5000 and "lock_timeout_ms" not in loaded.sources
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"PETCARE_MAX_ROWS": "many"}, "must be a int"),
-    ({"PETCARE_DEMO_ENABLED": "perhaps"}, "true or false"),
-    ({"PETCARE_AI_PROVIDER": "skynet"}, "must be one of"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PETCARE_MAX_ROWS": "many"}, "must be a int"),
+        ({"PETCARE_DEMO_ENABLED": "perhaps"}, "true or false"),
+        ({"PETCARE_AI_PROVIDER": "skynet"}, "must be one of"),
+    ],
+)
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         settings.load(env=env)
@@ -43,4 +46,5 @@ def test_every_setting_is_documented() -> None:
     missing = [s.env_var for s in settings.SETTINGS if f"`{s.env_var}`" not in text]
     assert not missing, f"undocumented settings in docs/settings.md: {missing}"
     assert text.strip() == settings.markdown().strip(), (
-        "docs/settings.md is stale: petcare-dba settings --format markdown > docs/settings.md")
+        "docs/settings.md is stale: petcare-dba settings --format markdown > docs/settings.md"
+    )

@@ -13,8 +13,11 @@ def show_error(exc: PetcareError, sql_text: str | None = None) -> None:
     st.error(f"**{exc.title}**: {redact(exc.message)}", icon=":material/error:")
     if exc.hint:
         st.caption(redact(exc.hint))
-    details = {k: v for k, v in exc.as_dict().items()
-               if k in ("sqlstate", "detail", "position") and v not in (None, "")}
+    details = {
+        k: v
+        for k, v in exc.as_dict().items()
+        if k in ("sqlstate", "detail", "position") and v not in (None, "")
+    }
     if details or (sql_text and exc.position):
         with st.expander("Details"):
             for key, value in details.items():
@@ -28,6 +31,6 @@ def mark_position(sql_text: str, position: int) -> str:
     offset = max(0, min(len(sql_text), position - 1))
     start = sql_text.rfind("\n", 0, offset) + 1
     end = sql_text.find("\n", offset)
-    line = sql_text[start:end if end != -1 else len(sql_text)]
+    line = sql_text[start : end if end != -1 else len(sql_text)]
     line_no = sql_text.count("\n", 0, offset) + 1
     return f"-- line {line_no}\n{line}\n{' ' * (offset - start)}^"

@@ -14,8 +14,10 @@ st.title(t("assistant.title"))
 component = next(c for c in health.check(rt, None).components if c.name == "ai")
 if rt.settings.ai_provider == "disabled":
     st.info(t("assistant.disabled"))
-    st.code("export PETCARE_AI_PROVIDER=gemini\nexport PETCARE_GEMINI_API_KEY=...\n"
-            "petcare-dba up", language="bash")
+    st.code(
+        "export PETCARE_AI_PROVIDER=gemini\nexport PETCARE_GEMINI_API_KEY=...\npetcare-dba up",
+        language="bash",
+    )
 elif not component.ok:
     st.warning(component.detail)
 else:

@@ -42,5 +42,11 @@ with left:
 with right:
     st.subheader(t("dashboard.cache_hit"))
     st.metric(t("dashboard.cache_hit"), f"{stats.get('cache_hit_pct') or 0}%")
-    st.caption(t("dashboard.transactions", commits=stats.get("xact_commit", 0),
-                 rollbacks=stats.get("xact_rollback", 0), deadlocks=stats.get("deadlocks", 0)))
+    st.caption(
+        t(
+            "dashboard.transactions",
+            commits=stats.get("xact_commit", 0),
+            rollbacks=stats.get("xact_rollback", 0),
+            deadlocks=stats.get("deadlocks", 0),
+        )
+    )

@@ -23,11 +23,26 @@ except PetcareError as exc:
     show_error(exc)
     st.stop()
 needle = search.strip().lower()
-rows = [tb for tb in tables if not needle or needle in f"{tb.schema}.{tb.name} {tb.comment or ''}"
-        .lower()]
+rows = [
+    tb
+    for tb in tables
+    if not needle or needle in f"{tb.schema}.{tb.name} {tb.comment or ''}".lower()
+]
 st.caption(t("explorer.count", shown=len(rows), total=len(tables)))
 st.dataframe(
-    [{"schema": r.schema, "name": r.name, "kind": r.kind, "rows (est.)": r.estimated_rows,
-      "size": r.total_bytes, "RLS": r.rls_enabled, "comment": r.comment or ""} for r in rows],
-    width="stretch", hide_index=True,
-    column_config={"size": st.column_config.NumberColumn(format="bytes")})
+    [
+        {
+            "schema": r.schema,
+            "name": r.name,
+            "kind": r.kind,
+            "rows (est.)": r.estimated_rows,
+            "size": r.total_bytes,
+            "RLS": r.rls_enabled,
+            "comment": r.comment or "",
+        }
+        for r in rows
+    ],
+    width="stretch",
+    hide_index=True,
+    column_config={"size": st.column_config.NumberColumn(format="bytes")},
+)

@@ -17,13 +17,14 @@ name = state.chosen_connection()
 if name is None:
     st.info(t("common.pick_connection"))
     st.stop()
+conn_name: str = name
 
 
 @st.fragment(run_every=10)
 def live() -> None:
     try:
-        activity = catalog.activity(state.runtime(), actor, name)
-        stats = catalog.database_stats(state.runtime(), actor, name)
+        activity = catalog.activity(state.runtime(), actor, conn_name)
+        stats = catalog.database_stats(state.runtime(), actor, conn_name)
     except PetcareError as exc:
         show_error(exc)
         return

@@ -28,7 +28,18 @@ rows = projects.list_projects(rt, actor, search)
 if not rows:
     st.info(t("projects.none"))
 else:
-    st.dataframe([{"name": p.name, "role": p.my_role, "scripts": p.scripts,
-                   "created by": p.created_by, "updated": p.updated_at,
-                   "description": p.description} for p in rows],
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        [
+            {
+                "name": p.name,
+                "role": p.my_role,
+                "scripts": p.scripts,
+                "created by": p.created_by,
+                "updated": p.updated_at,
+                "description": p.description,
+            }
+            for p in rows
+        ],
+        hide_index=True,
+        width="stretch",
+    )

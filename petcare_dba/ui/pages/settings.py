@@ -15,5 +15,11 @@ st.caption(t("settings.caption"))
 st.dataframe(rt.settings.describe(), hide_index=True, width="stretch")
 st.subheader(t("settings.health"))
 report = health.check(rt, actor)
-st.dataframe([{"component": c.name, "ok": c.ok, "required": c.required, "detail": c.detail}
-              for c in report.components], hide_index=True, width="stretch")
+st.dataframe(
+    [
+        {"component": c.name, "ok": c.ok, "required": c.required, "detail": c.detail}
+        for c in report.components
+    ],
+    hide_index=True,
+    width="stretch",
+)

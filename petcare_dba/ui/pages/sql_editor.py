@@ -19,8 +19,19 @@ sql_text = st.text_area(t("editor.sql"), height=240, key="editor_sql")
 if sql_text.strip():
     found = sql_safety.classify_script(sql_text)
     decision = sql_safety.decide_script(found, actor.role, conn.read_only)
-    st.dataframe([{"#": c.index + 1, "kind": str(c.kind), "read-only": c.read_only,
-                   "destructive": c.destructive, "objects": ", ".join(c.objects),
-                   "reasons": "; ".join(c.reasons)} for c in found],
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        [
+            {
+                "#": c.index + 1,
+                "kind": str(c.kind),
+                "read-only": c.read_only,
+                "destructive": c.destructive,
+                "objects": ", ".join(c.objects),
+                "reasons": "; ".join(c.reasons),
+            }
+            for c in found
+        ],
+        hide_index=True,
+        width="stretch",
+    )
     st.caption(t("editor.decision", decision=type(decision).__name__))

@@ -26,15 +26,30 @@ with st.expander(t("users.new"), icon=":material/person_add:"):
             except PetcareError as exc:
                 show_error(exc)
 people = users.list_users(rt, actor)
-st.dataframe([{"username": u.username, "role": u.role, "disabled": u.disabled,
-               "email": u.email, "created": u.created_at} for u in people],
-             hide_index=True, width="stretch")
+st.dataframe(
+    [
+        {
+            "username": u.username,
+            "role": u.role,
+            "disabled": u.disabled,
+            "email": u.email,
+            "created": u.created_at,
+        }
+        for u in people
+    ],
+    hide_index=True,
+    width="stretch",
+)
 st.subheader(t("users.change"))
 cols = st.columns(3)
 target = cols[0].selectbox(t("login.username"), [u.username for u in people], key="users_target")
 new_role = cols[1].selectbox(t("users.role"), ROLES, key="users_role")
-action = cols[2].selectbox(t("users.action"), ["set_role", "disable", "enable", "unlock"],
-                           format_func=lambda a: t(f"users.action.{a}"), key="users_action")
+action = cols[2].selectbox(
+    t("users.action"),
+    ["set_role", "disable", "enable", "unlock"],
+    format_func=lambda a: t(f"users.action.{a}"),
+    key="users_action",
+)
 if st.button(t("users.apply"), key="users_apply"):
     try:
         if action == "set_role":
