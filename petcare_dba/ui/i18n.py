@@ -1,7 +1,7 @@
 """The one catalogue of user-facing strings, in English and Brazilian Portuguese.
 
 Every string the UI shows goes through `t(key, **values)`. Catalogues are JSON files in
-`ui/locales/` (a test checks both languages have exactly the same keys and placeholders). The
+`ui/locales/` (one per language, plus one per feature and language; a test checks both languages have exactly the same keys and placeholders). The
 language is the user's saved choice, else the browser's (`st.context.locale`), else the
 `default_language` setting.
 """
@@ -18,9 +18,16 @@ _CURRENT: dict[str, str] = {}
 
 @functools.cache
 def catalogue(language: str) -> dict[str, str]:
-    """The strings of one language."""
-    path = resources.files("petcare_dba") / "ui" / "locales" / f"{language}.json"
-    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    """The strings of one language: `locales/<language>.json` plus one file per feature,
+    `locales/<feature>.<language>.json`, so features own their strings."""
+    root = resources.files("petcare_dba") / "ui" / "locales"
+    data: dict[str, str] = {}
+    names = sorted(e.name for e in root.iterdir() if e.name.endswith(f".{language}.json"))
+    for name in [f"{language}.json", *names]:
+        for key, value in json.loads((root / name).read_text(encoding="utf-8")).items():
+            if key in data:
+                raise ValueError(f"UI string {key!r} is defined twice ({name})")
+            data[key] = value
     return data
 
 
