@@ -205,6 +205,12 @@ SETTINGS: tuple[Setting, ...] = (
         "ui",
         choices=("en", "pt-BR"),
     ),
+    # -- issue 3: query engine (add engine settings below this line)
+    # -- issue 4: projects (add project settings below this line)
+    # -- issue 5: explorer and backups (add explorer/backup settings below this line)
+    # -- issue 6: monitoring, advisor, alerts (add monitoring settings below this line)
+    # -- issue 7: AI assistant (add assistant settings below this line)
+    # -- issue 8: security (add security settings below this line)
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
