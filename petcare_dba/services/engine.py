@@ -34,9 +34,23 @@ AI_MAX_ROWS = 1000
 AI_STATEMENT_TIMEOUT_MS = 10_000
 _POOLS_KEY = "engine.pools"
 
-__all__ = ["CancelHandle", "Classification", "Draft", "HistoryEntry", "QueryResult",
-           "RunResult", "cancel", "classify", "close", "decline", "history", "load_draft",
-           "new_handle", "run", "save_draft"]
+__all__ = [
+    "CancelHandle",
+    "Classification",
+    "Draft",
+    "HistoryEntry",
+    "QueryResult",
+    "RunResult",
+    "cancel",
+    "classify",
+    "close",
+    "decline",
+    "history",
+    "load_draft",
+    "new_handle",
+    "run",
+    "save_draft",
+]
 
 
 @dataclass(frozen=True)
@@ -125,18 +139,20 @@ def cancel(handle: CancelHandle) -> None:
     handle.cancel()
 
 
-def limits_for(settings: Settings, max_rows: int | None = None, *,
-               ai: bool = False) -> Limits:
+def limits_for(settings: Settings, max_rows: int | None = None, *, ai: bool = False) -> Limits:
     """The guards of one run from settings; the assistant gets at most 10 s and 1000 rows."""
     rows = max_rows if max_rows is not None and max_rows > 0 else int(settings.max_rows)
     timeout = int(settings.statement_timeout_ms)
     if ai:
         rows = min(rows, AI_MAX_ROWS)
-        timeout = AI_STATEMENT_TIMEOUT_MS if timeout <= 0 else min(timeout,
-                                                                   AI_STATEMENT_TIMEOUT_MS)
-    return Limits(timeout, int(settings.lock_timeout_ms),
-                  int(settings.idle_in_transaction_timeout_ms), rows,
-                  int(settings.max_result_bytes))
+        timeout = AI_STATEMENT_TIMEOUT_MS if timeout <= 0 else min(timeout, AI_STATEMENT_TIMEOUT_MS)
+    return Limits(
+        timeout,
+        int(settings.lock_timeout_ms),
+        int(settings.idle_in_transaction_timeout_ms),
+        rows,
+        int(settings.max_result_bytes),
+    )
 
 
 def _pools(rt: Runtime) -> executor.Pools:
@@ -154,17 +170,35 @@ def close(rt: Runtime) -> None:
         pools.close()
 
 
-def run(rt: Runtime, actor: Actor, connection_name: str, sql_text: str, *,
-        mode: str = "transaction", confirmed: bool = False, max_rows: int | None = None,
-        ai_initiated: bool = False, script_version_id: int | None = None,
-        project_id: int | None = None, handle: CancelHandle | None = None) -> RunResult:
+def run(
+    rt: Runtime,
+    actor: Actor,
+    connection_name: str,
+    sql_text: str,
+    *,
+    mode: str = "transaction",
+    confirmed: bool = False,
+    max_rows: int | None = None,
+    ai_initiated: bool = False,
+    script_version_id: int | None = None,
+    project_id: int | None = None,
+    handle: CancelHandle | None = None,
+) -> RunResult:
     """Classify, decide, audit and execute a script on a stored connection."""
     if mode not in MODES:
         raise ValidationError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     started = time.perf_counter()
     conn_info = connections.get(rt, actor, connection_name)
-    ctx = RunContext(rt, actor, conn_info.id, conn_info.name, ai_initiated, project_id,
-                     script_version_id, {"mode": mode})
+    ctx = RunContext(
+        rt,
+        actor,
+        conn_info.id,
+        conn_info.name,
+        ai_initiated,
+        project_id,
+        script_version_id,
+        {"mode": mode},
+    )
     # The assistant always takes the viewer path, whatever the user's role (reliability AI1).
     role = "viewer" if ai_initiated else actor.role
     read_only_conn = conn_info.read_only or ai_initiated
@@ -182,10 +216,14 @@ def run(rt: Runtime, actor: Actor, connection_name: str, sql_text: str, *,
         raise
     limits = limits_for(rt.settings, max_rows, ai=ai_initiated)
     url = connections.resolve_url(rt, actor, connection_name)
-    pool = _pools(rt).get(conn_info.id, actor.user_id, url,
-                          max_size=int(rt.settings.max_connections_per_user),
-                          wait_timeout=float(rt.settings.pool_timeout_s),
-                          connect_timeout=int(rt.settings.connect_timeout_s))
+    pool = _pools(rt).get(
+        conn_info.id,
+        actor.user_id,
+        url,
+        max_size=int(rt.settings.max_connections_per_user),
+        wait_timeout=float(rt.settings.pool_timeout_s),
+        connect_timeout=int(rt.settings.connect_timeout_s),
+    )
     app_name = target.application_name(actor.username, actor.session_id, ai=ai_initiated)
     try:
         with pool.connection(app_name) as lease:
@@ -194,8 +232,7 @@ def run(rt: Runtime, actor: Actor, connection_name: str, sql_text: str, *,
                 volatility = executor.function_volatility(lease.conn, names)
                 statements, found = engine_plan.analyse(sql_text, volatility)
                 _decide(ctx, sql_text, found, role, read_only_conn, confirmed, final=True)
-                plan = engine_plan.plan(statements, found, mode=mode,
-                                        read_only_path=read_only_path)
+                plan = engine_plan.plan(statements, found, mode=mode, read_only_path=read_only_path)
             else:
                 _decide(ctx, sql_text, found, role, read_only_conn, confirmed, final=True)
             lease.discard = plan.discard_connection
@@ -212,12 +249,22 @@ def run(rt: Runtime, actor: Actor, connection_name: str, sql_text: str, *,
             engine_log.decided(ctx, found[0], outcome_of(exc), text=sql_text, error=exc)
         raise
     results, committed, error, error_index, warnings = outcome
-    return RunResult(tuple(results), tuple(found), mode, plan.read_only, committed, error,
-                     error_index, tuple(warnings), round((time.perf_counter() - started) * 1000, 3))
+    return RunResult(
+        tuple(results),
+        tuple(found),
+        mode,
+        plan.read_only,
+        committed,
+        error,
+        error_index,
+        tuple(warnings),
+        round((time.perf_counter() - started) * 1000, 3),
+    )
 
 
-def _check_syntax(ctx: RunContext, sql_text: str, found: list[Classification], role: str,
-                  confirmed: bool) -> None:
+def _check_syntax(
+    ctx: RunContext, sql_text: str, found: list[Classification], role: str, confirmed: bool
+) -> None:
     """Report a syntax error with line and column before anything reaches the server.
 
     A dba or admin may still confirm text the parser rejects (PostgreSQL may accept syntax
@@ -231,16 +278,27 @@ def _check_syntax(ctx: RunContext, sql_text: str, found: list[Classification], r
     if confirmed and role in ("dba", "admin"):
         return
     if role in ("dba", "admin"):
-        error.hint = (f"{error.hint or ''} If PostgreSQL accepts this syntax, run it again "
-                      "with confirmation (it is then treated as destructive).").strip()
+        error.hint = (
+            f"{error.hint or ''} If PostgreSQL accepts this syntax, run it again "
+            "with confirmation (it is then treated as destructive)."
+        ).strip()
     engine_log.decided(ctx, found[0], "error", text=sql_text, error=error)
     raise error
 
 
-def _decide(ctx: RunContext, sql_text: str, found: list[Classification], role: str,
-            read_only_conn: bool, confirmed: bool, *, final: bool) -> None:
-    decision = sql_safety.decide_script(found, role, read_only_conn,
-                                        connection_name=ctx.connection_name)
+def _decide(
+    ctx: RunContext,
+    sql_text: str,
+    found: list[Classification],
+    role: str,
+    read_only_conn: bool,
+    confirmed: bool,
+    *,
+    final: bool,
+) -> None:
+    decision = sql_safety.decide_script(
+        found, role, read_only_conn, connection_name=ctx.connection_name
+    )
     refusal = engine_plan.refusal(decision, confirmed)
     if refusal is None:
         return
@@ -248,17 +306,25 @@ def _decide(ctx: RunContext, sql_text: str, found: list[Classification], role: s
         return  # a Confirm may still become a Reject once volatility is known
     offending = _first_offending(found, role, read_only_conn)
     if isinstance(decision, sql_safety.Reject):
-        engine_log.decided(ctx, offending, "refused", text=sql_text, error=refusal,
-                           detail={"rule": decision.rule})
+        engine_log.decided(
+            ctx, offending, "refused", text=sql_text, error=refusal, detail={"rule": decision.rule}
+        )
     else:
         assert isinstance(decision, sql_safety.Confirm)  # noqa: S101 - refusal() returned one
-        engine_log.decided(ctx, offending, "confirm", text=sql_text, error=refusal,
-                           detail={"reason": decision.reason, "objects": list(decision.objects)})
+        engine_log.decided(
+            ctx,
+            offending,
+            "confirm",
+            text=sql_text,
+            error=refusal,
+            detail={"reason": decision.reason, "objects": list(decision.objects)},
+        )
     raise refusal
 
 
-def _first_offending(found: list[Classification], role: str,
-                     read_only_conn: bool) -> Classification:
+def _first_offending(
+    found: list[Classification], role: str, read_only_conn: bool
+) -> Classification:
     for c in found:
         if not isinstance(sql_safety.decide(c, role, read_only_conn), sql_safety.Allow):
             return c
@@ -269,18 +335,33 @@ _Outcome = tuple[list[QueryResult], bool, PetcareError | None, int | None, list[
 
 
 def _result(step: Step, fetched: executor.Fetched) -> QueryResult:
-    return QueryResult(fetched.columns, fetched.column_types, fetched.rows, fetched.row_count,
-                       fetched.truncated, fetched.truncated_reason, fetched.elapsed_ms,
-                       step.index, fetched.command_tag)
+    return QueryResult(
+        fetched.columns,
+        fetched.column_types,
+        fetched.rows,
+        fetched.row_count,
+        fetched.truncated,
+        fetched.truncated_reason,
+        fetched.elapsed_ms,
+        step.index,
+        fetched.command_tag,
+    )
 
 
-def _execute(lease: Lease, step: Step, limits: Limits,
-             handle: CancelHandle | None) -> executor.Fetched:
+def _execute(
+    lease: Lease, step: Step, limits: Limits, handle: CancelHandle | None
+) -> executor.Fetched:
     return executor.execute(lease.conn, step.text, limits, method=step.method, handle=handle)
 
 
-def _run_transaction(ctx: RunContext, lease: Lease, plan: Plan, limits: Limits,
-                     handle: CancelHandle | None, detail: dict[str, Any]) -> _Outcome:
+def _run_transaction(
+    ctx: RunContext,
+    lease: Lease,
+    plan: Plan,
+    limits: Limits,
+    handle: CancelHandle | None,
+    detail: dict[str, Any],
+) -> _Outcome:
     """All statements in one transaction: all or nothing; outcomes are written after it ends."""
     if len(plan.steps) == 1 and plan.steps[0].autocommit:
         return _run_statements(ctx, lease, plan, limits, handle, detail)
@@ -302,25 +383,43 @@ def _run_transaction(ctx: RunContext, lease: Lease, plan: Plan, limits: Limits,
             failure = (done.pop()[0], exc)  # COMMIT failed: it belongs to the last statement
         if failure is None:  # BEGIN or an intent failed; the transaction was rolled back
             for pending, _ in done:
-                _warn(warnings, engine_log.finish(ctx, pending, error=exc,
-                                                  message=f"rolled back: {exc.message}"))
+                _warn(
+                    warnings,
+                    engine_log.finish(
+                        ctx, pending, error=exc, message=f"rolled back: {exc.message}"
+                    ),
+                )
             raise
         pending, error = failure
         index = pending.classification.index
         for ok_pending, _ in done:
-            _warn(warnings, engine_log.finish(
-                ctx, ok_pending, error=error,
-                message=f"rolled back: statement {index + 1} failed"))
+            _warn(
+                warnings,
+                engine_log.finish(
+                    ctx,
+                    ok_pending,
+                    error=error,
+                    message=f"rolled back: statement {index + 1} failed",
+                ),
+            )
         _warn(warnings, engine_log.finish(ctx, pending, error=error))
         return [r for _, r in done], False, error, index, warnings
     for pending, result in done:
-        _warn(warnings, engine_log.finish(ctx, pending, rows=result.row_count,
-                                          duration_ms=result.elapsed_ms))
+        _warn(
+            warnings,
+            engine_log.finish(ctx, pending, rows=result.row_count, duration_ms=result.elapsed_ms),
+        )
     return [r for _, r in done], True, None, None, warnings
 
 
-def _run_statements(ctx: RunContext, lease: Lease, plan: Plan, limits: Limits,
-                    handle: CancelHandle | None, detail: dict[str, Any]) -> _Outcome:
+def _run_statements(
+    ctx: RunContext,
+    lease: Lease,
+    plan: Plan,
+    limits: Limits,
+    handle: CancelHandle | None,
+    detail: dict[str, Any],
+) -> _Outcome:
     """Each statement in its own transaction (or none, for VACUUM and the like); stop at the
     first failure."""
     results: list[QueryResult] = []
@@ -340,8 +439,10 @@ def _run_statements(ctx: RunContext, lease: Lease, plan: Plan, limits: Limits,
             return results, bool(results), exc, step.index, warnings
         result = _result(step, fetched)
         results.append(result)
-        _warn(warnings, engine_log.finish(ctx, pending, rows=result.row_count,
-                                          duration_ms=result.elapsed_ms))
+        _warn(
+            warnings,
+            engine_log.finish(ctx, pending, rows=result.row_count, duration_ms=result.elapsed_ms),
+        )
     return results, True, None, None, warnings
 
 
@@ -350,28 +451,58 @@ def _warn(warnings: list[str], warning: str | None) -> None:
         warnings.append(warning)
 
 
-def decline(rt: Runtime, actor: Actor, connection_name: str, sql_text: str,
-            reason: str = "") -> None:
+def decline(
+    rt: Runtime, actor: Actor, connection_name: str, sql_text: str, reason: str = ""
+) -> None:
     """Record that the user declined a confirmation prompt (reliability Q4: both audited)."""
     conn_info = connections.get(rt, actor, connection_name)
     ctx = RunContext(rt, actor, conn_info.id, conn_info.name)
     found = engine_plan.analyse(sql_text)[1] or sql_safety.classify_script(sql_text)
-    engine_log.decided(ctx, found[0], "refused", text=sql_text,
-                       error=PetcareError(f"declined by the user: {reason}".rstrip(": ")),
-                       detail={"declined": True})
+    engine_log.decided(
+        ctx,
+        found[0],
+        "refused",
+        text=sql_text,
+        error=PetcareError(f"declined by the user: {reason}".rstrip(": ")),
+        detail={"declined": True},
+    )
 
 
-def history(rt: Runtime, actor: Actor, *, outcome: str | None = None,
-            connection: str | None = None, username: str | None = None,
-            since: datetime | None = None, until: datetime | None = None,
-            search: str | None = None, limit: int = 200) -> list[HistoryEntry]:
+def history(
+    rt: Runtime,
+    actor: Actor,
+    *,
+    outcome: str | None = None,
+    connection: str | None = None,
+    username: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    search: str | None = None,
+    limit: int = 200,
+) -> list[HistoryEntry]:
     """Executions the actor may see (own, their projects'; admins all), newest first."""
     with rt.store.tx(actor.identity) as tx:
-        rows = tx.all("engine_history", {
-            "outcome": outcome, "connection": connection, "username": username,
-            "since": since, "until": until, "search": search or None, "limit": limit})
-    return [HistoryEntry(**{**r, "duration_ms": float(r["duration_ms"])
-                            if r["duration_ms"] is not None else None}) for r in rows]
+        rows = tx.all(
+            "engine_history",
+            {
+                "outcome": outcome,
+                "connection": connection,
+                "username": username,
+                "since": since,
+                "until": until,
+                "search": search or None,
+                "limit": limit,
+            },
+        )
+    return [
+        HistoryEntry(
+            **{
+                **r,
+                "duration_ms": float(r["duration_ms"]) if r["duration_ms"] is not None else None,
+            }
+        )
+        for r in rows
+    ]
 
 
 def save_draft(rt: Runtime, actor: Actor, connection_name: str, content: str) -> None:

@@ -68,42 +68,87 @@ def outcome_of(error: PetcareError | None) -> str:
     return "error"
 
 
-def _insert_run(ctx: RunContext, c: Classification, event_id: uuid.UUID | None, *,
-                text: str, outcome: str, sqlstate: str | None = None,
-                message: str | None = None, duration_ms: float | None = None) -> int:
+def _insert_run(
+    ctx: RunContext,
+    c: Classification,
+    event_id: uuid.UUID | None,
+    *,
+    text: str,
+    outcome: str,
+    sqlstate: str | None = None,
+    message: str | None = None,
+    duration_ms: float | None = None,
+) -> int:
     with ctx.rt.store.tx(ctx.actor.identity) as tx:
-        return int(tx.value("engine_run_insert", {
-            "user_id": ctx.actor.user_id, "connection_id": ctx.connection_id,
-            "project_id": ctx.project_id, "script_version_id": ctx.script_version_id,
-            "event_id": event_id, "session_id": ctx.actor.session_id, "sql_text": text,
-            "statement_index": c.index, "classification": label(c),
-            "ai_initiated": ctx.ai_initiated, "outcome": outcome, "sqlstate": sqlstate,
-            "message": message, "duration_ms": duration_ms}))
+        return int(
+            tx.value(
+                "engine_run_insert",
+                {
+                    "user_id": ctx.actor.user_id,
+                    "connection_id": ctx.connection_id,
+                    "project_id": ctx.project_id,
+                    "script_version_id": ctx.script_version_id,
+                    "event_id": event_id,
+                    "session_id": ctx.actor.session_id,
+                    "sql_text": text,
+                    "statement_index": c.index,
+                    "classification": label(c),
+                    "ai_initiated": ctx.ai_initiated,
+                    "outcome": outcome,
+                    "sqlstate": sqlstate,
+                    "message": message,
+                    "duration_ms": duration_ms,
+                },
+            )
+        )
 
 
 def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending:
     """Write the intent (audit first, then execucoes_scripts); Unavailable if either fails."""
     event_id = audit.new_event_id()
     try:
-        audit.record(ctx.rt.store, ctx.actor, ACTION, "intent", event_id=event_id,
-                     connection_id=ctx.connection_id, target=ctx.connection_name,
-                     sql_text=c.text, classification=label(c), ai_initiated=ctx.ai_initiated,
-                     detail={**ctx.detail, **detail, "statement_index": c.index})
+        audit.record(
+            ctx.rt.store,
+            ctx.actor,
+            ACTION,
+            "intent",
+            event_id=event_id,
+            connection_id=ctx.connection_id,
+            target=ctx.connection_name,
+            sql_text=c.text,
+            classification=label(c),
+            ai_initiated=ctx.ai_initiated,
+            detail={**ctx.detail, **detail, "statement_index": c.index},
+        )
     except Unavailable as exc:
         raise IntentNotRecorded(exc.message, hint=exc.hint) from exc
     try:
         execution_id = _insert_run(ctx, c, event_id, text=c.text, outcome="running")
     except PetcareError as exc:
-        _safe_outcome(ctx, event_id, c, "error", sqlstate=exc.sqlstate,
-                      detail={"error": "execution log unavailable"})
-        raise IntentNotRecorded(f"execution log unavailable: {exc.message}",
-                          hint="nothing was run; retry when the metadata store is back") from exc
+        _safe_outcome(
+            ctx,
+            event_id,
+            c,
+            "error",
+            sqlstate=exc.sqlstate,
+            detail={"error": "execution log unavailable"},
+        )
+        raise IntentNotRecorded(
+            f"execution log unavailable: {exc.message}",
+            hint="nothing was run; retry when the metadata store is back",
+        ) from exc
     return Pending(event_id, execution_id, c, time.perf_counter())
 
 
-def finish(ctx: RunContext, pending: Pending, *, error: PetcareError | None = None,
-           rows: int | None = None, duration_ms: float | None = None,
-           message: str | None = None) -> str | None:
+def finish(
+    ctx: RunContext,
+    pending: Pending,
+    *,
+    error: PetcareError | None = None,
+    rows: int | None = None,
+    duration_ms: float | None = None,
+    message: str | None = None,
+) -> str | None:
     """Record how a statement ended; returns a warning instead of raising if that fails.
 
     The statement has already run (and maybe committed), so a failure here must not be reported
@@ -113,53 +158,111 @@ def finish(ctx: RunContext, pending: Pending, *, error: PetcareError | None = No
     outcome = outcome_of(error)
     if message is None and error is not None:
         message = error.message
-    elapsed = duration_ms if duration_ms is not None else round(
-        (time.perf_counter() - pending.started) * 1000, 3)
+    elapsed = (
+        duration_ms
+        if duration_ms is not None
+        else round((time.perf_counter() - pending.started) * 1000, 3)
+    )
     sqlstate = error.sqlstate if error is not None else None
     try:
         with ctx.rt.store.tx(ctx.actor.identity) as tx:
-            tx.execute("engine_run_finish", {
-                "id": pending.execution_id, "outcome": outcome, "duration_ms": elapsed,
-                "rows_affected": rows, "sqlstate": sqlstate, "message": message})
-        audit.record(ctx.rt.store, ctx.actor, ACTION, outcome, event_id=pending.event_id,
-                     connection_id=ctx.connection_id, target=ctx.connection_name,
-                     classification=label(pending.classification), sqlstate=sqlstate,
-                     rows_affected=rows, duration_ms=elapsed, ai_initiated=ctx.ai_initiated,
-                     detail={"execution_id": pending.execution_id,
-                             **({"message": message} if message else {})})
+            tx.execute(
+                "engine_run_finish",
+                {
+                    "id": pending.execution_id,
+                    "outcome": outcome,
+                    "duration_ms": elapsed,
+                    "rows_affected": rows,
+                    "sqlstate": sqlstate,
+                    "message": message,
+                },
+            )
+        audit.record(
+            ctx.rt.store,
+            ctx.actor,
+            ACTION,
+            outcome,
+            event_id=pending.event_id,
+            connection_id=ctx.connection_id,
+            target=ctx.connection_name,
+            classification=label(pending.classification),
+            sqlstate=sqlstate,
+            rows_affected=rows,
+            duration_ms=elapsed,
+            ai_initiated=ctx.ai_initiated,
+            detail={
+                "execution_id": pending.execution_id,
+                **({"message": message} if message else {}),
+            },
+        )
     except PetcareError as exc:
-        return f"the outcome of statement {pending.classification.index + 1} could not be " \
-               f"recorded ({exc.message}); it will show as 'unknown'"
+        return (
+            f"the outcome of statement {pending.classification.index + 1} could not be "
+            f"recorded ({exc.message}); it will show as 'unknown'"
+        )
     return None
 
 
-def _safe_outcome(ctx: RunContext, event_id: uuid.UUID, c: Classification, outcome: str, *,
-                  sqlstate: str | None, detail: dict[str, Any]) -> None:
+def _safe_outcome(
+    ctx: RunContext,
+    event_id: uuid.UUID,
+    c: Classification,
+    outcome: str,
+    *,
+    sqlstate: str | None,
+    detail: dict[str, Any],
+) -> None:
     try:
-        audit.record(ctx.rt.store, ctx.actor, ACTION, outcome, event_id=event_id,
-                     connection_id=ctx.connection_id, target=ctx.connection_name,
-                     classification=label(c), sqlstate=sqlstate, detail=detail)
+        audit.record(
+            ctx.rt.store,
+            ctx.actor,
+            ACTION,
+            outcome,
+            event_id=event_id,
+            connection_id=ctx.connection_id,
+            target=ctx.connection_name,
+            classification=label(c),
+            sqlstate=sqlstate,
+            detail=detail,
+        )
     except PetcareError:
         pass  # the intent without outcome is reconciled to 'unknown' later
 
 
-def decided(ctx: RunContext, c: Classification, outcome: str, *, text: str,
-            error: PetcareError, detail: dict[str, Any] | None = None) -> None:
+def decided(
+    ctx: RunContext,
+    c: Classification,
+    outcome: str,
+    *,
+    text: str,
+    error: PetcareError,
+    detail: dict[str, Any] | None = None,
+) -> None:
     """One audit row and one execucoes_scripts row for a statement that did not run.
 
     Raises Unavailable when the audit row cannot be written (the caller's error is then
     chained), so even a refusal is never silently unlogged.
     """
-    extra = {**ctx.detail, **(detail or {}), "message": error.message,
-             "statement_index": c.index}
-    audit.record(ctx.rt.store, ctx.actor, ACTION, outcome, event_id=audit.new_event_id(),
-                 connection_id=ctx.connection_id, target=ctx.connection_name, sql_text=text,
-                 classification=label(c), sqlstate=error.sqlstate, ai_initiated=ctx.ai_initiated,
-                 detail=extra)
+    extra = {**ctx.detail, **(detail or {}), "message": error.message, "statement_index": c.index}
+    audit.record(
+        ctx.rt.store,
+        ctx.actor,
+        ACTION,
+        outcome,
+        event_id=audit.new_event_id(),
+        connection_id=ctx.connection_id,
+        target=ctx.connection_name,
+        sql_text=text,
+        classification=label(c),
+        sqlstate=error.sqlstate,
+        ai_initiated=ctx.ai_initiated,
+        detail=extra,
+    )
     if outcome == "confirm":
         return  # a prompt, not an execution; the confirmed run or decline() follows
     try:
-        _insert_run(ctx, c, None, text=text, outcome=outcome, sqlstate=error.sqlstate,
-                    message=error.message)
+        _insert_run(
+            ctx, c, None, text=text, outcome=outcome, sqlstate=error.sqlstate, message=error.message
+        )
     except PetcareError:
         pass  # the audit row above is the record that matters

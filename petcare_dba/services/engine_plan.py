@@ -25,8 +25,13 @@ RULE_TRANSACTION = "the engine runs each script in its own transaction"
 _WRAPPER_START = {"TRANS_STMT_BEGIN", "TRANS_STMT_START"}
 _WRAPPER_END = {"TRANS_STMT_COMMIT"}
 _INSIDE_OK = {"TRANS_STMT_SAVEPOINT", "TRANS_STMT_RELEASE", "TRANS_STMT_ROLLBACK_TO"}
-_NO_TX_NODES = (ast.CreatedbStmt, ast.DropdbStmt, ast.AlterSystemStmt, ast.CreateTableSpaceStmt,
-                ast.DropTableSpaceStmt)
+_NO_TX_NODES = (
+    ast.CreatedbStmt,
+    ast.DropdbStmt,
+    ast.AlterSystemStmt,
+    ast.CreateTableSpaceStmt,
+    ast.DropTableSpaceStmt,
+)
 _WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
 
 
@@ -70,8 +75,9 @@ def label(c: Classification) -> str:
     return "/".join(flags)
 
 
-def analyse(script: str, volatility: Mapping[str, str] | None = None
-            ) -> tuple[list[Statement], list[Classification]]:
+def analyse(
+    script: str, volatility: Mapping[str, str] | None = None
+) -> tuple[list[Statement], list[Classification]]:
     """Split and classify; on a syntax error returns ([], [the fail-closed classification])."""
     try:
         statements = sql_safety.split(script)
@@ -92,16 +98,20 @@ def syntax_error(script: str) -> ValidationError | None:
     return None
 
 
-def unknown_functions(statements: Sequence[Statement],
-                      classifications: Sequence[Classification]) -> list[str]:
+def unknown_functions(
+    statements: Sequence[Statement], classifications: Sequence[Classification]
+) -> list[str]:
     """Functions of read-only statements that no name rule covers: their volatility decides."""
     names: set[str] = set()
     if len(statements) != len(classifications):  # unparsed text: nothing to look up
         return []
     for stmt, c in zip(statements, classifications, strict=True):
         if c.read_only:
-            names |= {n for n in sql_safety.function_names(stmt)
-                      if function_rule(n) is None and n not in SAFE_VOLATILE}
+            names |= {
+                n
+                for n in sql_safety.function_names(stmt)
+                if function_rule(n) is None and n not in SAFE_VOLATILE
+            }
     return sorted(names)
 
 
@@ -114,8 +124,9 @@ def needs_autocommit(node: ast.Node) -> bool:
     if isinstance(node, ast.IndexStmt | ast.DropStmt):
         return bool(node.concurrent)
     if isinstance(node, ast.ReindexStmt):
-        return any(isinstance(p, ast.DefElem) and p.defname == "concurrently"
-                   for p in node.params or ())
+        return any(
+            isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
+        )
     return False
 
 
@@ -135,8 +146,13 @@ def _tx_kind(stmt: Statement | None) -> str | None:
     return None
 
 
-def plan(statements: Sequence[Statement], classifications: Sequence[Classification], *,
-         mode: str, read_only_path: bool) -> Plan:
+def plan(
+    statements: Sequence[Statement],
+    classifications: Sequence[Classification],
+    *,
+    mode: str,
+    read_only_path: bool,
+) -> Plan:
     """Choose methods and transaction handling; raise Refused for stray transaction control."""
     if not statements:  # unparseable text a dba confirmed: send it as one statement
         c = classifications[0]
@@ -144,26 +160,33 @@ def plan(statements: Sequence[Statement], classifications: Sequence[Classificati
     items = list(zip(statements, classifications, strict=True))
     skipped: list[int] = []
     # A script written as BEGIN; ...; COMMIT; means what mode='transaction' already does.
-    if (mode == "transaction" and len(items) > 2 and _tx_kind(items[0][0]) in _WRAPPER_START
-            and _tx_kind(items[-1][0]) in _WRAPPER_END):
+    if (
+        mode == "transaction"
+        and len(items) > 2
+        and _tx_kind(items[0][0]) in _WRAPPER_START
+        and _tx_kind(items[-1][0]) in _WRAPPER_END
+    ):
         skipped = [items[0][0].index, items[-1][0].index]
         items = items[1:-1]
     for stmt, c in items:
         kind = _tx_kind(stmt)
         if kind is not None and not (mode == "transaction" and kind in _INSIDE_OK):
             raise Refused(
-                f"{RULE_TRANSACTION}: statement {c.index + 1} ({c.command}) would end or change "
-                "it", hint="remove BEGIN/COMMIT/ROLLBACK, or run statement by statement "
-                "(mode='statements')")
-    steps = tuple(Step(stmt, c, method_for(stmt.node), needs_autocommit(stmt.node))
-                  for stmt, c in items)
+                f"{RULE_TRANSACTION}: statement {c.index + 1} ({c.command}) would end or change it",
+                hint="remove BEGIN/COMMIT/ROLLBACK, or run statement by statement "
+                "(mode='statements')",
+            )
+    steps = tuple(
+        Step(stmt, c, method_for(stmt.node), needs_autocommit(stmt.node)) for stmt, c in items
+    )
     if mode == "transaction" and len(steps) > 1:
         for step in steps:
             if step.autocommit:
                 raise ValidationError(
                     f"statement {step.index + 1} ({step.classification.command}) cannot run "
                     "inside a transaction block",
-                    hint="run the script statement by statement (mode='statements')")
+                    hint="run the script statement by statement (mode='statements')",
+                )
     read_only = read_only_path or all(s.classification.read_only for s in steps)
     discard = any(s.autocommit or _changes_session(s.classification) for s in steps)
     return Plan(steps, read_only, discard, tuple(skipped))
@@ -185,6 +208,8 @@ def refusal(decision: sql_safety.Decision, confirmed: bool) -> Refused | None:
         what = ", ".join(decision.objects) or "objects that cannot be determined"
         return NeedsConfirmation(
             f"confirmation needed: {decision.reason} (affects {what})",
-            objects=decision.objects, reason=decision.reason,
-            hint="run again confirming (--yes on the CLI) to proceed")
+            objects=decision.objects,
+            reason=decision.reason,
+            hint="run again confirming (--yes on the CLI) to proceed",
+        )
     return None

@@ -14,34 +14,11 @@ from petcare_dba.services import auth, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.ui import i18n, state
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.login import login_page
 from petcare_dba.ui.pages_registry import PAGES
 
 st.set_page_config(page_title="PetCare DBA Admin", page_icon=":material/pets:", layout="wide")
 t = state.t
-
-
-def login_page() -> None:
-    st.title(t("login.title"))
-    st.caption(t("login.subtitle"))
-    if st.session_state.pop("expired", False):
-        st.info(t("login.expired"))
-    with st.form("login", clear_on_submit=False):
-        username = st.text_input(t("login.username"), key="login_username")
-        password = st.text_input(t("login.password"), type="password", key="login_password")
-        submitted = st.form_submit_button(t("login.submit"), type="primary")
-    if submitted:
-        rt = state.runtime()
-        try:
-            signed = auth.login(
-                rt.store, rt.settings, username, password, client_addr=state.client_addr()
-            )
-        except PetcareError:
-            st.error(t("login.failed"))
-            return
-        st.session_state["token"] = signed.token
-        if signed.actor.language in i18n.LANGUAGES:
-            st.session_state["lang"] = signed.actor.language
-        st.rerun()
 
 
 def _language_changed(actor: Actor) -> None:

@@ -1,9 +1,10 @@
 """The one catalogue of user-facing strings, in English and Brazilian Portuguese.
 
 Every string the UI shows goes through `t(key, **values)`. Catalogues are JSON files in
-`ui/locales/` (one per language, plus one per feature and language; a test checks both languages have exactly the same keys and placeholders). The
-language is the user's saved choice, else the browser's (`st.context.locale`), else the
-`default_language` setting.
+`ui/locales/`: one per language plus one per feature and language, so each feature owns its
+strings (a test checks both languages have the same keys and placeholders). The language is the
+user's saved choice, else the browser's (`st.context.locale`), else the `default_language`
+setting.
 """
 
 from __future__ import annotations

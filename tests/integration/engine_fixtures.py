@@ -42,8 +42,11 @@ class Target:
         return self.rows("SELECT id, note FROM t ORDER BY id")
 
     def activity(self, app_name: str) -> list[tuple[Any, ...]]:
-        return self.rows("SELECT pid, state, query FROM pg_stat_activity "
-                         "WHERE application_name = %s ORDER BY pid", (app_name,))
+        return self.rows(
+            "SELECT pid, state, query FROM pg_stat_activity "
+            "WHERE application_name = %s ORDER BY pid",
+            (app_name,),
+        )
 
 
 @pytest.fixture

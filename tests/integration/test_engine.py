@@ -43,7 +43,9 @@ Q2_PAYLOADS = [
 ]
 
 
-def test_select_returns_typed_rows_with_intent_and_outcome(rt: Runtime, admin, target: Target, meta_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_select_returns_typed_rows_with_intent_and_outcome(
+    rt: Runtime, admin, target: Target, meta_url: str
+) -> None:  # type: ignore[no-untyped-def]
     result = engine.run(rt, admin, "tgt", "SELECT id, note FROM t ORDER BY id")
     assert result.ok and result.committed and result.read_only
     (query,) = result.results
@@ -58,7 +60,9 @@ def test_select_returns_typed_rows_with_intent_and_outcome(rt: Runtime, admin, t
     assert row["audit_event_id"] is not None and outcome.detail["execution_id"] == row["id"]
 
 
-def test_viewer_delete_is_refused_naming_the_rule_and_audited(rt: Runtime, make_user, target: Target, meta_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_viewer_delete_is_refused_naming_the_rule_and_audited(
+    rt: Runtime, make_user, target: Target, meta_url: str
+) -> None:  # type: ignore[no-untyped-def]
     viewer = make_user("vera", "viewer")
     with pytest.raises(Refused) as info:
         engine.run(rt, viewer, "tgt", "DELETE FROM t")
@@ -81,8 +85,9 @@ def test_read_only_transaction_refuses_writes_without_the_classifier(target: Tar
     try:
         reader = target.url.replace("postgres@", "q1_reader:q1-reader-pw@", 1)
         if reader == target.url:  # the server URL carries a password or another user
-            reader = psycopg.conninfo.make_conninfo(target.url, user="q1_reader",
-                                                    password="q1-reader-pw")
+            reader = psycopg.conninfo.make_conninfo(
+                target.url, user="q1_reader", password="q1-reader-pw"
+            )
         with pytest.raises((DatabaseError, PermissionDenied)) as denied:
             executor.run_read_only(reader, "petcare-dba/test/q1", "DELETE FROM t", LIMITS)
         assert denied.value.sqlstate in ("25006", "42501")
@@ -94,7 +99,9 @@ def test_read_only_transaction_refuses_writes_without_the_classifier(target: Tar
 
 
 @pytest.mark.parametrize("payload", Q2_PAYLOADS)
-def test_transaction_escape_payloads_are_refused_twice(rt: Runtime, make_user, target: Target, payload: str) -> None:  # type: ignore[no-untyped-def]
+def test_transaction_escape_payloads_are_refused_twice(
+    rt: Runtime, make_user, target: Target, payload: str
+) -> None:  # type: ignore[no-untyped-def]
     viewer = make_user("vic", "viewer")
     with pytest.raises(Refused):
         engine.run(rt, viewer, "tgt", payload)
@@ -106,14 +113,19 @@ def test_transaction_escape_payloads_are_refused_twice(rt: Runtime, make_user, t
     assert target.rows("SELECT count(*) FROM pg_class WHERE relname = 't'") == [(1,)]
 
 
-@pytest.mark.parametrize(("sql", "after"), [
-    ("DROP TABLE t", None),
-    ("TRUNCATE t", []),
-    ("DELETE FROM t", []),
-    ("UPDATE t SET note = 'x'", [(1, "x"), (2, "x"), (3, "x")]),
-    ("ALTER TABLE t DROP COLUMN note", None),
-])
-def test_destructive_statements_need_confirmation_naming_the_object(rt: Runtime, make_user, target: Target, sql: str, after) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("sql", "after"),
+    [
+        ("DROP TABLE t", None),
+        ("TRUNCATE t", []),
+        ("DELETE FROM t", []),
+        ("UPDATE t SET note = 'x'", [(1, "x"), (2, "x"), (3, "x")]),
+        ("ALTER TABLE t DROP COLUMN note", None),
+    ],
+)
+def test_destructive_statements_need_confirmation_naming_the_object(
+    rt: Runtime, make_user, target: Target, sql: str, after
+) -> None:  # type: ignore[no-untyped-def]
     dba = make_user("dora", "dba")
     with pytest.raises(NeedsConfirmation) as info:
         engine.run(rt, dba, "tgt", sql)
@@ -140,9 +152,13 @@ def test_analyst_dml_runs_and_reports_rows(rt: Runtime, make_user, target: Targe
     assert target.table()[0] == (1, "uno")
 
 
-def test_volatile_function_in_a_select_is_not_read_only(rt: Runtime, make_user, target: Target) -> None:  # type: ignore[no-untyped-def]
-    target.execute("CREATE FUNCTION bump() RETURNS int LANGUAGE sql VOLATILE "
-                "AS 'INSERT INTO t VALUES (50, ''v'') RETURNING id'")
+def test_volatile_function_in_a_select_is_not_read_only(
+    rt: Runtime, make_user, target: Target
+) -> None:  # type: ignore[no-untyped-def]
+    target.execute(
+        "CREATE FUNCTION bump() RETURNS int LANGUAGE sql VOLATILE "
+        "AS 'INSERT INTO t VALUES (50, ''v'') RETURNING id'"
+    )
     viewer = make_user("val", "viewer")
     with pytest.raises(Refused) as info:
         engine.run(rt, viewer, "tgt", "SELECT bump()")
@@ -150,7 +166,9 @@ def test_volatile_function_in_a_select_is_not_read_only(rt: Runtime, make_user, 
     assert target.table() == SEED
 
 
-def test_row_cap_truncates_ten_million_rows_without_growing_memory(rt: Runtime, admin, target: Target) -> None:  # type: ignore[no-untyped-def]
+def test_row_cap_truncates_ten_million_rows_without_growing_memory(
+    rt: Runtime, admin, target: Target
+) -> None:  # type: ignore[no-untyped-def]
     process = psutil.Process(os.getpid())
     before = process.memory_info().rss
     result = engine.run(rt, admin, "tgt", "SELECT generate_series(1, 10000000) AS n")
@@ -164,8 +182,9 @@ def test_row_cap_truncates_ten_million_rows_without_growing_memory(rt: Runtime, 
 
 def test_byte_cap_stops_a_result_of_large_rows(rt: Runtime, admin, target: Target) -> None:  # type: ignore[no-untyped-def]
     tune(rt, max_result_bytes=5 * 1024 * 1024)
-    result = engine.run(rt, admin, "tgt",
-                        "SELECT repeat('x', 1048576) AS blob FROM generate_series(1, 1000)")
+    result = engine.run(
+        rt, admin, "tgt", "SELECT repeat('x', 1048576) AS blob FROM generate_series(1, 1000)"
+    )
     (query,) = result.results
     assert query.truncated and 1 <= len(query.rows) <= 5
     assert query.truncated_reason is not None and "max_result_bytes" in query.truncated_reason
@@ -176,8 +195,9 @@ def test_application_name_names_the_user_and_session(rt: Runtime, admin, target:
     name = target_db.application_name(admin.username, admin.session_id)
     assert name == "petcare-dba/admin/cli"
     assert len(target.activity(name)) == 1
-    result = engine.run(rt, admin, "tgt", "SELECT current_setting('application_name')",
-                        ai_initiated=True)
+    result = engine.run(
+        rt, admin, "tgt", "SELECT current_setting('application_name')", ai_initiated=True
+    )
     assert result.results[0].rows == (("petcare-dba/admin/ai/cli",),)
 
 
@@ -185,26 +205,33 @@ def test_ai_path_is_read_only_whatever_the_role(rt: Runtime, admin, target: Targ
     with pytest.raises(Refused):
         engine.run(rt, admin, "tgt", "DELETE FROM t", ai_initiated=True, confirmed=True)
     assert target.table() == SEED
-    result = engine.run(rt, admin, "tgt", "SELECT generate_series(1, 5000)", ai_initiated=True,
-                        max_rows=100000)
+    result = engine.run(
+        rt, admin, "tgt", "SELECT generate_series(1, 5000)", ai_initiated=True, max_rows=100000
+    )
     assert len(result.results[0].rows) == 1000 and result.read_only
 
 
-def test_script_runs_in_one_transaction_or_statement_by_statement(rt: Runtime, admin, target: Target, meta_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_script_runs_in_one_transaction_or_statement_by_statement(
+    rt: Runtime, admin, target: Target, meta_url: str
+) -> None:  # type: ignore[no-untyped-def]
     script = "INSERT INTO t VALUES (10, 'ten'); INSERT INTO t VALUES (1, 'dup')"
     result = engine.run(rt, admin, "tgt", script)
     assert not result.ok and not result.committed and result.error_index == 1
     assert result.error is not None and result.error.sqlstate == "23505"
     assert target.table() == SEED
-    assert [(r["statement_index"], r["outcome"]) for r in runs(meta_url)] == [(0, "error"),
-                                                                               (1, "error")]
+    assert [(r["statement_index"], r["outcome"]) for r in runs(meta_url)] == [
+        (0, "error"),
+        (1, "error"),
+    ]
     assert "rolled back" in runs(meta_url)[0]["message"]
     result = engine.run(rt, admin, "tgt", script, mode="statements")
     assert result.error_index == 1 and len(result.results) == 1
     assert (10, "ten") in target.table()
 
 
-def test_begin_commit_wrapper_is_absorbed_and_stray_commit_refused(rt: Runtime, admin, target: Target) -> None:  # type: ignore[no-untyped-def]
+def test_begin_commit_wrapper_is_absorbed_and_stray_commit_refused(
+    rt: Runtime, admin, target: Target
+) -> None:  # type: ignore[no-untyped-def]
     result = engine.run(rt, admin, "tgt", "BEGIN; INSERT INTO t VALUES (20, 'x'); COMMIT;")
     assert result.ok and len(result.results) == 1
     with pytest.raises(Refused, match="transaction"):
@@ -212,14 +239,18 @@ def test_begin_commit_wrapper_is_absorbed_and_stray_commit_refused(rt: Runtime, 
     assert (21, "y") not in target.table()
 
 
-def test_syntax_error_reports_line_and_column_before_the_server(rt: Runtime, admin, target: Target) -> None:  # type: ignore[no-untyped-def]
+def test_syntax_error_reports_line_and_column_before_the_server(
+    rt: Runtime, admin, target: Target
+) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationError) as info:
         engine.run(rt, admin, "tgt", "SELECT 1;\nSELEC 2")
     assert "line 2, column 1" in info.value.message and info.value.position == 11
     assert [e.outcome for e in events(rt, admin)] == ["error"]
 
 
-def test_nothing_runs_when_the_audit_intent_cannot_be_written(rt: Runtime, admin, target: Target, meta_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_runs_when_the_audit_intent_cannot_be_written(
+    rt: Runtime, admin, target: Target, meta_url: str
+) -> None:  # type: ignore[no-untyped-def]
     with psycopg.connect(meta_url, autocommit=True) as conn:
         conn.execute("REVOKE INSERT ON petcare.audit_log FROM petcare_app")
     with pytest.raises(Unavailable, match="audit unavailable"):
@@ -231,11 +262,15 @@ def test_nothing_runs_when_the_audit_intent_cannot_be_written(rt: Runtime, admin
 def test_classify_reports_positions_kinds_and_objects() -> None:
     found = engine.classify("SELECT * FROM t; DROP TABLE t")
     assert [(c.index, c.start, c.end, c.kind, c.read_only, c.destructive) for c in found] == [
-        (0, 0, 15, "read_only", True, False), (1, 17, 29, "ddl", False, True)]
+        (0, 0, 15, "read_only", True, False),
+        (1, 17, 29, "ddl", False, True),
+    ]
     assert found[1].objects == ("t",)
 
 
-def test_history_and_drafts_belong_to_their_user(rt: Runtime, admin, make_user, target: Target) -> None:  # type: ignore[no-untyped-def]
+def test_history_and_drafts_belong_to_their_user(
+    rt: Runtime, admin, make_user, target: Target
+) -> None:  # type: ignore[no-untyped-def]
     viewer = make_user("vince", "viewer")
     engine.run(rt, admin, "tgt", "SELECT 1")
     engine.run(rt, viewer, "tgt", "SELECT 2")

@@ -44,7 +44,9 @@ def _active(target: Target, app_name: str) -> bool:
     return any(state == "active" for _, state, _ in target.activity(app_name))
 
 
-def test_statement_timeout_is_enforced_by_the_server(rt: Runtime, admin, target: Target, meta_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_statement_timeout_is_enforced_by_the_server(
+    rt: Runtime, admin, target: Target, meta_url: str
+) -> None:  # type: ignore[no-untyped-def]
     tune(rt, statement_timeout_ms=1000)
     started = time.monotonic()
     result = engine.run(rt, admin, "tgt", SLEEP)
@@ -58,7 +60,9 @@ def test_statement_timeout_is_enforced_by_the_server(rt: Runtime, admin, target:
     assert [e.outcome for e in events(rt, admin)] == ["intent", "timeout"]
 
 
-def test_lock_timeout_reports_waiting_for_a_lock(rt: Runtime, admin, target: Target, meta_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_lock_timeout_reports_waiting_for_a_lock(
+    rt: Runtime, admin, target: Target, meta_url: str
+) -> None:  # type: ignore[no-untyped-def]
     tune(rt, lock_timeout_ms=1000)
     with psycopg.connect(target.url) as holder:
         holder.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
@@ -71,7 +75,9 @@ def test_lock_timeout_reports_waiting_for_a_lock(rt: Runtime, admin, target: Tar
     assert [r["outcome"] for r in runs(meta_url)] == ["timeout"]
 
 
-def test_cancel_from_another_thread_keeps_the_session_usable(rt: Runtime, admin, target: Target, meta_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_from_another_thread_keeps_the_session_usable(
+    rt: Runtime, admin, target: Target, meta_url: str
+) -> None:  # type: ignore[no-untyped-def]
     handle = engine.new_handle()
     thread, box = _in_thread(engine.run, rt, admin, "tgt", SLEEP, handle=handle)
     app_name = target_db.application_name(admin.username, admin.session_id)
@@ -92,31 +98,37 @@ def test_cancel_from_another_thread_keeps_the_session_usable(rt: Runtime, admin,
     assert isinstance(result.error, QueryCancelled)
 
 
-def test_terminated_backend_is_reported_and_the_next_query_reconnects(rt: Runtime, admin, target: Target) -> None:  # type: ignore[no-untyped-def]
+def test_terminated_backend_is_reported_and_the_next_query_reconnects(
+    rt: Runtime, admin, target: Target
+) -> None:  # type: ignore[no-untyped-def]
     thread, box = _in_thread(engine.run, rt, admin, "tgt", SLEEP)
     app_name = target_db.application_name(admin.username, admin.session_id)
     wait_for(lambda: _active(target, app_name))
-    (pid, _, _), = target.activity(app_name)
+    ((pid, _, _),) = target.activity(app_name)
     target.execute("SELECT pg_terminate_backend(%s)", (pid,))
     thread.join(10)
     result = box["result"]
     assert isinstance(result, RunResult) and isinstance(result.error, ConnectionLost)
     assert "terminated by administrator (57P01)" in result.error.message
     assert engine.run(rt, admin, "tgt", "SELECT 1").ok
-    (new_pid, _, _), = target.activity(app_name)
+    ((new_pid, _, _),) = target.activity(app_name)
     assert new_pid != pid
 
 
-def test_idle_connection_killed_outside_is_replaced_silently(rt: Runtime, admin, target: Target) -> None:  # type: ignore[no-untyped-def]
+def test_idle_connection_killed_outside_is_replaced_silently(
+    rt: Runtime, admin, target: Target
+) -> None:  # type: ignore[no-untyped-def]
     assert engine.run(rt, admin, "tgt", "SELECT 1").ok
     app_name = target_db.application_name(admin.username, admin.session_id)
-    (pid, _, _), = target.activity(app_name)
+    ((pid, _, _),) = target.activity(app_name)
     target.execute("SELECT pg_terminate_backend(%s)", (pid,))
     wait_for(lambda: not target.activity(app_name))
     assert engine.run(rt, admin, "tgt", "SELECT 1").ok
 
 
-def test_per_user_cap_gives_a_clear_busy_error(rt: Runtime, admin, make_user, target: Target, meta_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_per_user_cap_gives_a_clear_busy_error(
+    rt: Runtime, admin, make_user, target: Target, meta_url: str
+) -> None:  # type: ignore[no-untyped-def]
     tune(rt, max_connections_per_user=1, pool_timeout_s=1.0, statement_timeout_ms=3000)
     thread, _ = _in_thread(engine.run, rt, admin, "tgt", SLEEP)
     app_name = target_db.application_name(admin.username, admin.session_id)

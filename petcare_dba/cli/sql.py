@@ -1,0 +1,212 @@
+"""CLI commands of the SQL engine: `sql` runs a script, `classify` vets one without running it.
+
+`petcare-dba sql` goes through the same engine, decisions and audit as the SQL editor, acting as
+`--as USER` (default: the first admin) on `--connection` (default: demo). Exit codes: 0 success,
+1 error, 2 refused or needs confirmation (`--yes` confirms; still audited). `petcare-dba
+classify` prints one entry per statement (JSON for CI: index, start, end, kind, read_only,
+destructive, objects, reasons, ...). Register both with `sql.register(app)`.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from petcare_dba.cli.common import actor, emit_json, emit_table, runtime
+from petcare_dba.db.errors import redact
+from petcare_dba.errors import NeedsConfirmation, PetcareError, ValidationError
+from petcare_dba.services import engine
+from petcare_dba.services.engine import QueryResult, RunResult
+
+SQL_ARG = typer.Argument(None, help="SQL text, or - to read standard input.")
+FILE = typer.Option(None, "-f", "--file", help="Read the SQL from this file (- for stdin).")
+
+
+def _source(sql_text: str | None, file: Path | None) -> str:
+    """The script from the argument, -f FILE or standard input."""
+    if sql_text is not None and file is not None:
+        raise ValidationError("give either SQL text or -f FILE, not both")
+    if file is not None and str(file) != "-":
+        try:
+            return file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValidationError(f"cannot read {file}: {exc.strerror}") from exc
+    if sql_text == "-" or (file is not None and str(file) == "-"):
+        return sys.stdin.read()
+    if sql_text is None:
+        raise ValidationError("no SQL given", hint="petcare-dba sql 'SELECT 1' | -f FILE | -")
+    return sql_text
+
+
+def _fail(exc: PetcareError) -> typer.Exit:
+    """Print an error the way `main()` does and return the Exit carrying its code (1 or 2)."""
+    typer.echo(f"error: {redact(exc.message)}", err=True)
+    if isinstance(exc, NeedsConfirmation) and exc.objects:
+        typer.echo(f"affects: {', '.join(exc.objects)}", err=True)
+    if exc.hint:
+        typer.echo(f"hint: {redact(exc.hint)}", err=True)
+    if exc.sqlstate:
+        typer.echo(f"sqlstate: {exc.sqlstate}", err=True)
+    return typer.Exit(exc.exit_code)
+
+
+def _names(columns: tuple[str, ...]) -> list[str]:
+    # SELECT 1, 1 yields two "?column?" columns; suffixes keep them apart in the table.
+    seen: dict[str, int] = {}
+    names = []
+    for col in columns:
+        seen[col] = seen.get(col, 0) + 1
+        names.append(col if seen[col] == 1 else f"{col}_{seen[col]}")
+    return names
+
+
+def _print(result: RunResult, fmt: str) -> None:
+    if fmt == "json":
+        emit_json([_as_json(r) for r in result.results])
+        return
+    writer = csv.writer(sys.stdout) if fmt == "csv" else None
+    for query in result.results:
+        if writer is not None:
+            if query.columns:
+                writer.writerow(query.columns)
+                writer.writerows(query.rows)
+            sys.stdout.flush()
+        elif query.columns:
+            names = _names(query.columns)
+            emit_table([dict(zip(names, row, strict=True)) for row in query.rows], names)
+            typer.echo(
+                f"({query.row_count} row{'s' if query.row_count != 1 else ''}, "
+                f"{query.elapsed_ms:.1f} ms)"
+            )
+        else:
+            typer.echo(f"{query.command_tag} ({query.elapsed_ms:.1f} ms)")
+        if query.truncated:
+            typer.echo(f"truncated: {query.truncated_reason}", err=True)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
+def _as_json(query: QueryResult) -> dict[str, Any]:
+    return {
+        "statement_index": query.statement_index,
+        "command_tag": query.command_tag,
+        "columns": list(query.columns),
+        "column_types": list(query.column_types),
+        "rows": [list(r) for r in query.rows],
+        "row_count": query.row_count,
+        "truncated": query.truncated,
+        "truncated_reason": query.truncated_reason,
+        "elapsed_ms": query.elapsed_ms,
+    }
+
+
+def sql_cmd(
+    sql_text: str | None = SQL_ARG,
+    file: Path | None = FILE,
+    connection: str = typer.Option("demo", "--connection", help="Stored connection name."),
+    as_user: str | None = typer.Option(
+        None, "--as", help="Act as this user (default: the first admin)."
+    ),
+    fmt: str = typer.Option("table", "--format", help="table, csv or json"),
+    max_rows: int | None = typer.Option(
+        None, "--max-rows", help="Rows kept per result (default: the max_rows setting)."
+    ),
+    yes: bool = typer.Option(False, "--yes", help="Confirm destructive statements."),
+    statements: bool = typer.Option(
+        False, "--statements", help="Run statement by statement instead of in one transaction."
+    ),
+) -> None:
+    """Run SQL through the safe engine (exit 0 ok, 1 error, 2 refused/needs confirmation)."""
+    if fmt not in ("table", "csv", "json"):
+        raise _fail(ValidationError(f"--format must be table, csv or json, not {fmt!r}"))
+    try:
+        script = _source(sql_text, file)
+        with runtime() as rt:
+            try:
+                result = engine.run(
+                    rt,
+                    actor(rt, as_user),
+                    connection,
+                    script,
+                    mode="statements" if statements else "transaction",
+                    confirmed=yes,
+                    max_rows=max_rows,
+                )
+            finally:
+                engine.close(rt)
+    except PetcareError as exc:
+        raise _fail(exc) from exc
+    _print(result, fmt)
+    if result.error is not None:
+        if result.error_index is not None:
+            typer.echo(
+                f"statement {result.error_index + 1} failed"
+                + ("; nothing was committed" if not result.committed else ""),
+                err=True,
+            )
+        raise _fail(result.error)
+
+
+def classify_cmd(
+    sql_text: str | None = SQL_ARG,
+    file: Path | None = FILE,
+    fmt: str = typer.Option("text", "--format", help="text or json"),
+) -> None:
+    """Classify SQL without running it (read-only, DML, DDL, destructive ...)."""
+    try:
+        script = _source(sql_text, file)
+    except PetcareError as exc:
+        raise _fail(exc) from exc
+    found = engine.classify(script)
+    if fmt == "json":
+        emit_json(
+            [
+                {
+                    "index": c.index,
+                    "start": c.start,
+                    "end": c.end,
+                    "kind": str(c.kind),
+                    "command": c.command,
+                    "read_only": c.read_only,
+                    "destructive": c.destructive,
+                    "escalates": c.escalates,
+                    "objects": list(c.objects),
+                    "reasons": list(c.reasons),
+                    "side_effects": list(c.side_effects),
+                    "parse_error": c.parse_error,
+                    "text": c.text,
+                }
+                for c in found
+            ]
+        )
+        return
+    if fmt != "text":
+        raise _fail(ValidationError(f"--format must be text or json, not {fmt!r}"))
+    for c in found:
+        flags = ", ".join(
+            f
+            for f, on in (
+                ("read-only", c.read_only),
+                ("destructive", c.destructive),
+                ("escalates", c.escalates),
+            )
+            if on
+        )
+        typer.echo(
+            f"{c.index + 1}. [{c.start}-{c.end}] {c.kind} {c.command}"
+            + (f" ({flags})" if flags else "")
+        )
+        if c.objects:
+            typer.echo(f"   objects: {', '.join(c.objects)}")
+        for reason in c.reasons:
+            typer.echo(f"   - {reason}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `sql` and `classify` to the CLI app."""
+    app.command("sql")(sql_cmd)
+    app.command("classify")(classify_cmd)
