@@ -1,0 +1,1 @@
+"""PetCare DBA Admin: a safe, audited PostgreSQL and Supabase admin console (Streamlit)."""

@@ -1,0 +1,1 @@
+"""The metadata store and target databases: the only package that imports psycopg."""

@@ -7,24 +7,29 @@ execucoes_scripts row before each statement and the outcome after it, and execut
 for viewers, read-only connections and the assistant, results capped by rows and bytes.
 Refusals raise `Refused` (or `NeedsConfirmation`); execution errors come back in
 `RunResult.error` next to the results of the statements that ran. `cancel` stops a run from
-another thread. History and editor drafts live here too.
+another thread. Execution is in `engine_exec`, history and drafts in `engine_history`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from petcare_dba.db import executor, target
-from petcare_dba.db.executor import CancelHandle, Lease, Limits
+from petcare_dba.db.executor import CancelHandle, Limits
 from petcare_dba.errors import PetcareError, Refused, Unavailable, ValidationError
-from petcare_dba.services import connections, engine_log, engine_plan, sql_safety
+from petcare_dba.services import connections, engine_exec, engine_log, engine_plan, sql_safety
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.engine_exec import QueryResult, RunResult
+from petcare_dba.services.engine_history import (
+    Draft,
+    HistoryEntry,
+    decline,
+    history,
+    load_draft,
+    save_draft,
+)
 from petcare_dba.services.engine_log import RunContext, outcome_of
-from petcare_dba.services.engine_plan import Plan, Step
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql_safety import Classification
 from petcare_dba.settings import Settings
@@ -51,77 +56,6 @@ __all__ = [
     "run",
     "save_draft",
 ]
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    """The result of one statement (rows capped at max_rows / max_result_bytes)."""
-
-    columns: tuple[str, ...]
-    column_types: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
-    row_count: int | None
-    truncated: bool
-    truncated_reason: str | None
-    elapsed_ms: float
-    statement_index: int
-    command_tag: str
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What `run` did: results of the statements that ran and, if one failed, its error.
-
-    In mode 'transaction' an error means nothing was committed (`committed` is False) even
-    though earlier statements have results; in mode 'statements' each result was committed.
-    """
-
-    results: tuple[QueryResult, ...]
-    classifications: tuple[Classification, ...]
-    mode: str
-    read_only: bool
-    committed: bool
-    error: PetcareError | None = None
-    error_index: int | None = None
-    warnings: tuple[str, ...] = ()
-    elapsed_ms: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def raise_for_error(self) -> RunResult:
-        """Raise the statement's error, if any; return self otherwise."""
-        if self.error is not None:
-            raise self.error
-        return self
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One execucoes_scripts row as the History page lists it."""
-
-    id: int
-    started_at: datetime
-    username: str
-    connection: str | None
-    outcome: str
-    classification: str
-    duration_ms: float | None
-    rows_affected: int | None
-    sqlstate: str | None
-    message: str | None
-    sql_text: str
-    statement_index: int
-    ai_initiated: bool
-    project_id: int | None
-    script_version_id: int | None
-
-
-@dataclass(frozen=True)
-class Draft:
-    content: str
-    updated_at: datetime
 
 
 def classify(sql_text: str) -> list[Classification]:
@@ -238,9 +172,11 @@ def run(
             lease.discard = plan.discard_connection
             detail = {"confirmed": confirmed, "read_only": plan.read_only}
             if mode == "transaction":
-                outcome = _run_transaction(ctx, lease, plan, limits, handle, detail)
+                outcome = engine_exec.in_transaction(ctx, lease, plan, limits, handle, detail)
             else:
-                outcome = _run_statements(ctx, lease, plan, limits, handle, detail)
+                outcome = engine_exec.statement_by_statement(
+                    ctx, lease, plan, limits, handle, detail
+                )
     except (Refused, ValidationError, engine_log.IntentNotRecorded):
         raise  # recorded where decided, or the audit log itself is down
     except PetcareError as exc:
@@ -329,192 +265,3 @@ def _first_offending(
         if not isinstance(sql_safety.decide(c, role, read_only_conn), sql_safety.Allow):
             return c
     return found[0]
-
-
-_Outcome = tuple[list[QueryResult], bool, PetcareError | None, int | None, list[str]]
-
-
-def _result(step: Step, fetched: executor.Fetched) -> QueryResult:
-    return QueryResult(
-        fetched.columns,
-        fetched.column_types,
-        fetched.rows,
-        fetched.row_count,
-        fetched.truncated,
-        fetched.truncated_reason,
-        fetched.elapsed_ms,
-        step.index,
-        fetched.command_tag,
-    )
-
-
-def _execute(
-    lease: Lease, step: Step, limits: Limits, handle: CancelHandle | None
-) -> executor.Fetched:
-    return executor.execute(lease.conn, step.text, limits, method=step.method, handle=handle)
-
-
-def _run_transaction(
-    ctx: RunContext,
-    lease: Lease,
-    plan: Plan,
-    limits: Limits,
-    handle: CancelHandle | None,
-    detail: dict[str, Any],
-) -> _Outcome:
-    """All statements in one transaction: all or nothing; outcomes are written after it ends."""
-    if len(plan.steps) == 1 and plan.steps[0].autocommit:
-        return _run_statements(ctx, lease, plan, limits, handle, detail)
-    done: list[tuple[engine_log.Pending, QueryResult]] = []
-    failure: tuple[engine_log.Pending, PetcareError] | None = None
-    warnings: list[str] = []
-    try:
-        with executor.transaction(lease.conn, limits, read_only=plan.read_only):
-            for step in plan.steps:
-                pending = engine_log.begin(ctx, step.classification, detail)
-                try:
-                    fetched = _execute(lease, step, limits, handle)
-                except PetcareError as exc:
-                    failure = (pending, exc)
-                    raise
-                done.append((pending, _result(step, fetched)))
-    except PetcareError as exc:
-        if failure is None and done and not isinstance(exc, engine_log.IntentNotRecorded):
-            failure = (done.pop()[0], exc)  # COMMIT failed: it belongs to the last statement
-        if failure is None:  # BEGIN or an intent failed; the transaction was rolled back
-            for pending, _ in done:
-                _warn(
-                    warnings,
-                    engine_log.finish(
-                        ctx, pending, error=exc, message=f"rolled back: {exc.message}"
-                    ),
-                )
-            raise
-        pending, error = failure
-        index = pending.classification.index
-        for ok_pending, _ in done:
-            _warn(
-                warnings,
-                engine_log.finish(
-                    ctx,
-                    ok_pending,
-                    error=error,
-                    message=f"rolled back: statement {index + 1} failed",
-                ),
-            )
-        _warn(warnings, engine_log.finish(ctx, pending, error=error))
-        return [r for _, r in done], False, error, index, warnings
-    for pending, result in done:
-        _warn(
-            warnings,
-            engine_log.finish(ctx, pending, rows=result.row_count, duration_ms=result.elapsed_ms),
-        )
-    return [r for _, r in done], True, None, None, warnings
-
-
-def _run_statements(
-    ctx: RunContext,
-    lease: Lease,
-    plan: Plan,
-    limits: Limits,
-    handle: CancelHandle | None,
-    detail: dict[str, Any],
-) -> _Outcome:
-    """Each statement in its own transaction (or none, for VACUUM and the like); stop at the
-    first failure."""
-    results: list[QueryResult] = []
-    warnings: list[str] = []
-    for step in plan.steps:
-        pending = engine_log.begin(ctx, step.classification, detail)
-        read_only = plan.read_only or step.classification.read_only
-        try:
-            if step.autocommit:
-                executor.set_session_limits(lease.conn, limits)
-                fetched = _execute(lease, step, limits, handle)
-            else:
-                with executor.transaction(lease.conn, limits, read_only=read_only):
-                    fetched = _execute(lease, step, limits, handle)
-        except PetcareError as exc:
-            _warn(warnings, engine_log.finish(ctx, pending, error=exc))
-            return results, bool(results), exc, step.index, warnings
-        result = _result(step, fetched)
-        results.append(result)
-        _warn(
-            warnings,
-            engine_log.finish(ctx, pending, rows=result.row_count, duration_ms=result.elapsed_ms),
-        )
-    return results, True, None, None, warnings
-
-
-def _warn(warnings: list[str], warning: str | None) -> None:
-    if warning:
-        warnings.append(warning)
-
-
-def decline(
-    rt: Runtime, actor: Actor, connection_name: str, sql_text: str, reason: str = ""
-) -> None:
-    """Record that the user declined a confirmation prompt (reliability Q4: both audited)."""
-    conn_info = connections.get(rt, actor, connection_name)
-    ctx = RunContext(rt, actor, conn_info.id, conn_info.name)
-    found = engine_plan.analyse(sql_text)[1] or sql_safety.classify_script(sql_text)
-    engine_log.decided(
-        ctx,
-        found[0],
-        "refused",
-        text=sql_text,
-        error=PetcareError(f"declined by the user: {reason}".rstrip(": ")),
-        detail={"declined": True},
-    )
-
-
-def history(
-    rt: Runtime,
-    actor: Actor,
-    *,
-    outcome: str | None = None,
-    connection: str | None = None,
-    username: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    search: str | None = None,
-    limit: int = 200,
-) -> list[HistoryEntry]:
-    """Executions the actor may see (own, their projects'; admins all), newest first."""
-    with rt.store.tx(actor.identity) as tx:
-        rows = tx.all(
-            "engine_history",
-            {
-                "outcome": outcome,
-                "connection": connection,
-                "username": username,
-                "since": since,
-                "until": until,
-                "search": search or None,
-                "limit": limit,
-            },
-        )
-    return [
-        HistoryEntry(
-            **{
-                **r,
-                "duration_ms": float(r["duration_ms"]) if r["duration_ms"] is not None else None,
-            }
-        )
-        for r in rows
-    ]
-
-
-def save_draft(rt: Runtime, actor: Actor, connection_name: str, content: str) -> None:
-    """Autosave the editor text for (actor, connection)."""
-    conn_info = connections.get(rt, actor, connection_name)
-    with rt.store.tx(actor.identity) as tx:
-        tx.execute("engine_draft_save", {"connection_id": conn_info.id, "content": content})
-
-
-def load_draft(rt: Runtime, actor: Actor, connection_name: str) -> Draft | None:
-    """The saved editor text for (actor, connection), if any."""
-    conn_info = connections.get(rt, actor, connection_name)
-    with rt.store.tx(actor.identity) as tx:
-        row = tx.one("engine_draft_load", {"connection_id": conn_info.id})
-    return None if row is None else Draft(row["content"], row["updated_at"])
