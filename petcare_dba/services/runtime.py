@@ -75,7 +75,9 @@ class Runtime:
                     rows = tx.all("key_versions")
                 # A key file is generated only for a store that has no data keys yet: a
                 # missing key for existing keys must stop the app, not silently replace it.
-                keyring = crypto.Keyring(load_kek(settings, create=create_key and not rows))
+                keyring = crypto.Keyring(
+                    load_kek(settings, create=create_key and not rows, in_use=bool(rows))
+                )
                 if rows:
                     keyring.load(
                         [
@@ -145,12 +147,19 @@ def key_file(settings: Settings) -> Path:
     )
 
 
-def load_kek(settings: Settings, *, create: bool) -> bytes:
+def load_kek(settings: Settings, *, create: bool, in_use: bool = False) -> bytes:
     """The KEK from PETCARE_SECRET_KEY or the key file (created only by `up` on first start)."""
     if settings.secret_key:
         return crypto.parse_key(settings.secret_key, "PETCARE_SECRET_KEY")
     path = key_file(settings)
     if not path.exists() and not create:
+        if in_use:
+            raise ConfigError(
+                f"no secret key: the metadata store holds credentials sealed with a key, but "
+                f"PETCARE_SECRET_KEY is unset and {path} does not exist",
+                hint="restore the key file from your backup or set PETCARE_SECRET_KEY; a new "
+                "key cannot decrypt the stored credentials",
+            )
         raise ConfigError(
             f"no secret key: PETCARE_SECRET_KEY is unset and {path} does not exist",
             hint="run `petcare-dba up` once to generate it, or set PETCARE_SECRET_KEY",
