@@ -59,7 +59,7 @@ def pooler(pg: PgServer) -> Iterator[str]:
         (workdir / "pgbouncer.log").touch()
         shutil.chown(workdir, "nobody")
         shutil.chown(workdir / "pgbouncer.log", "nobody")
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # noqa: S603
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = (
         f"postgresql://{parts.username}:{quote(admin_password, safe='')}@127.0.0.1:{port}/postgres"
     )

@@ -116,7 +116,7 @@ def test_up_serves_and_ctrl_c_stops_app_and_server(tmp_path: Path) -> None:
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(
-                    f"http://127.0.0.1:{web_port}/_stcore/health",  # noqa: S310
+                    f"http://127.0.0.1:{web_port}/_stcore/health",
                     timeout=2,
                 ) as resp:
                     if resp.status == 200:
