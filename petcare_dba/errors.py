@@ -144,3 +144,37 @@ class NeedsConfirmation(Refused):
         super().__init__(message, hint=hint)
         self.objects = objects
         self.reason = reason
+
+
+class QuotaExceeded(PetcareError):
+    """A per-user budget (such as the assistant's daily tokens) is used up."""
+
+    title = "Quota exceeded"
+
+
+class EditConflict(PetcareError):
+    """A save was based on a version that someone else has since replaced (nothing was saved).
+
+    Carries what the user needs to choose: the version they started from, the latest version and
+    its author, the latest content, and a unified diff from the latest to theirs.
+    """
+
+    title = "Edit conflict"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        base_version: int,
+        current_version: int,
+        current_author: str,
+        current_content: str,
+        diff: str,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.base_version = base_version
+        self.current_version = current_version
+        self.current_author = current_author
+        self.current_content = current_content
+        self.diff = diff

@@ -29,15 +29,20 @@ def test_layers(path: Path) -> None:
     rel = path.relative_to(PACKAGE).as_posix()
     imported = _imports(path)
     if not rel.startswith("db/"):
-        assert not any(m == "psycopg" or m.startswith(("psycopg.", "psycopg_pool"))
-                       for m in imported), f"{rel}: only db/ may import psycopg"
-    if rel.startswith(("services/", "db/", "ai/", "advisor/")) or rel in ("settings.py",
-                                                                          "errors.py"):
+        assert not any(
+            m == "psycopg" or m.startswith(("psycopg.", "psycopg_pool")) for m in imported
+        ), f"{rel}: only db/ may import psycopg"
+    if rel.startswith(("services/", "db/", "ai/", "advisor/")) or rel in (
+        "settings.py",
+        "errors.py",
+    ):
         assert not any(m.startswith("streamlit") for m in imported), (
-            f"{rel}: only ui/ may import streamlit")
+            f"{rel}: only ui/ may import streamlit"
+        )
     if rel.startswith("db/"):
-        assert not any(m.startswith(("petcare_dba.services", "petcare_dba.ui"))
-                       for m in imported), f"{rel}: db/ must not import upper layers"
+        assert not any(
+            m.startswith(("petcare_dba.services", "petcare_dba.ui")) for m in imported
+        ), f"{rel}: db/ must not import upper layers"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))

@@ -11,6 +11,7 @@ via `petcare_dba.db.errors`.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import itertools
 import time
@@ -37,7 +38,7 @@ __all__ = [
     "execute",
     "function_volatility",
     "run_read_only",
-    "set_session_limits",
+    "session_limits",
     "transaction",
 ]
 
@@ -117,13 +118,21 @@ def transaction(
             yield
 
 
-def set_session_limits(conn: psycopg.Connection[Any], limits: Limits) -> None:
-    """Session-level timeouts for a statement that cannot run inside a transaction block.
+@contextmanager
+def session_limits(conn: psycopg.Connection[Any], limits: Limits) -> Iterator[None]:
+    """Session-level timeouts around a statement that cannot run inside a transaction block.
 
-    The caller discards the connection afterwards, so the settings never reach another run.
+    They are reset afterwards (best effort; the caller also discards the connection) because
+    behind a transaction pooler the server connection goes on to serve other clients.
     """
     with translated():
         conn.execute(queries.get("engine_set_session_limits"), _limit_params(limits))
+    try:
+        yield
+    finally:
+        if not conn.closed and not conn.broken:
+            with contextlib.suppress(psycopg.Error):
+                conn.execute(queries.get("engine_reset_session_limits"))
 
 
 def function_volatility(conn: psycopg.Connection[Any], names: Sequence[str]) -> dict[str, str]:

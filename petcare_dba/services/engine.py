@@ -92,7 +92,12 @@ def limits_for(settings: Settings, max_rows: int | None = None, *, ai: bool = Fa
 def _pools(rt: Runtime) -> executor.Pools:
     pools = rt._extras.get(_POOLS_KEY)
     if pools is None:
-        pools = rt._extras.setdefault(_POOLS_KEY, executor.Pools())
+        created = executor.Pools()
+        pools = rt._extras.setdefault(_POOLS_KEY, created)
+        if pools is created:
+            rt._closers.append(lambda: close(rt))
+        else:
+            created.close()
     assert isinstance(pools, executor.Pools)  # noqa: S101 - only this module writes the key
     return pools
 

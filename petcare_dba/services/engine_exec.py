@@ -163,8 +163,8 @@ def statement_by_statement(
         read_only = plan.read_only or step.classification.read_only
         try:
             if step.autocommit:
-                executor.set_session_limits(lease.conn, limits)
-                fetched = _execute(lease, step, limits, handle)
+                with executor.session_limits(lease.conn, limits):
+                    fetched = _execute(lease, step, limits, handle)
             else:
                 with executor.transaction(lease.conn, limits, read_only=read_only):
                     fetched = _execute(lease, step, limits, handle)

@@ -10,6 +10,7 @@ process (it holds no user data, so caching it across sessions is safe). `bootstr
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ class Runtime:
     server: EmbeddedServer | None = None
     started_server: bool = False
     _extras: dict[str, Any] = field(default_factory=dict)
+    # Features with their own resources (the engine's target pools) register a closer here.
+    _closers: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def start(cls, settings: Settings, *, create_key: bool = False) -> Runtime:
@@ -100,7 +103,10 @@ class Runtime:
         return cls(settings, admin_url, store, keyring, server, started)
 
     def close(self) -> None:
-        """Close the pool; stop the embedded server if this runtime started it."""
+        """Close the pools; stop the embedded server if this runtime started it."""
+        for closer in list(self._closers):
+            with contextlib.suppress(Exception):
+                closer()
         with contextlib.suppress(PetcareError):
             self.store.close()
         if self.server is not None and self.started_server:

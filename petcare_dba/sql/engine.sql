@@ -63,3 +63,10 @@ DO UPDATE SET content = EXCLUDED.content, updated_at = EXCLUDED.updated_at
 -- The current user's draft for one connection.
 SELECT content, updated_at FROM petcare.editor_drafts
 WHERE user_id = (SELECT petcare.current_user_id()) AND connection_id = %(connection_id)s
+
+-- name: engine_reset_session_limits
+-- Undo engine_set_session_limits, so that a transaction pooler never hands the settings to another client.
+SELECT set_config(s.name, s.reset_val, false)
+FROM pg_catalog.pg_settings s
+WHERE s.name IN ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout')
+ORDER BY s.name

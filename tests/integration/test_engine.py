@@ -22,7 +22,7 @@ from petcare_dba.errors import (
     Unavailable,
     ValidationError,
 )
-from petcare_dba.services import engine
+from petcare_dba.services import connections, engine
 from petcare_dba.services.runtime import Runtime
 from tests.integration.engine_fixtures import SEED, Target, events, runs, target, tune
 
@@ -283,3 +283,27 @@ def test_history_and_drafts_belong_to_their_user(
     draft = engine.load_draft(rt, viewer, "tgt")
     assert draft is not None and draft.content == "SELECT 'draft 2'"
     assert engine.load_draft(rt, admin, "tgt") is None
+
+
+def test_vacuum_runs_outside_a_transaction_and_its_connection_is_not_reused(
+    rt: Runtime, make_user, target: Target
+) -> None:  # type: ignore[no-untyped-def]
+    dba = make_user("dan", "dba")
+    result = engine.run(rt, dba, "tgt", "VACUUM t")
+    assert result.ok and result.results[0].command_tag == "VACUUM"
+    assert target.activity(target_db.application_name("dan", dba.session_id)) == []
+    with pytest.raises(ValidationError, match="cannot run inside a transaction block"):
+        engine.run(rt, dba, "tgt", "VACUUM t; SELECT 1")
+    result = engine.run(rt, dba, "tgt", "VACUUM t; SELECT 1", mode="statements")
+    assert result.ok and len(result.results) == 2
+
+
+def test_read_only_connection_refuses_writes_for_every_role(
+    rt: Runtime, admin, pg, target: Target
+) -> None:  # type: ignore[no-untyped-def]
+    connections.add(rt, admin, "ro", target.url, read_only=True)
+    with pytest.raises(Refused, match="read-only"):
+        engine.run(rt, admin, "ro", "DELETE FROM t WHERE id = 1", confirmed=True)
+    result = engine.run(rt, admin, "ro", "SELECT count(*) FROM t")
+    assert result.read_only and result.results[0].rows == ((3,),)
+    assert target.table() == SEED
