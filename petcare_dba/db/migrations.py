@@ -58,12 +58,9 @@ def available() -> list[Migration]:
             Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8"))
         )
     found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise ConfigError(
-                f"migration numbers must be contiguous: expected {expected:04d}, "
-                f"found {migration.version:04d}"
-            )
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise ConfigError("two migration files share a number")
     return found
 
 
@@ -96,6 +93,16 @@ def migrate(admin_url: str, runtime_password: str | None = None) -> list[Migrati
             with conn.transaction():
                 conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
                 applied = _applied(conn)
+                if (
+                    migration.version not in applied
+                    and applied
+                    and migration.version < max(applied)
+                ):
+                    raise ConfigError(
+                        f"migration {migration.version:04d}_{migration.name} is numbered below "
+                        "migrations already applied",
+                        hint="renumber it after the newest applied migration",
+                    )
                 if migration.version in applied:
                     if applied[migration.version] != migration.checksum:
                         raise ConfigError(
