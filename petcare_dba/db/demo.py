@@ -3,11 +3,12 @@
 `build_demo` fills an existing, dedicated database (the caller creates it) from three SQL files in
 `petcare_dba/sql/demo/`: `schema.sql` (types, tables, comments), `data.sql` (set-based generation
 on the server, deterministic per scale) and `indexes.sql` (constraints, indexes, views,
-statistics). Each `-- name:` block of those files is one build step, run in file order and
-reported to `progress`. A one-row `demo_build` table records the scale and whether the build
-finished, which makes the build idempotent: a finished build at the requested scale is left
-alone, a failed one is replaced. Scale 1 puts 100,000 rows in `appointments`, the largest table;
-scale N multiplies every table but the lookups by N.
+statistics). Each `-- name:` block of those files is one build step, run in file order on one
+connection and reported to `progress`, except the few control blocks the builder runs itself.
+A one-row `demo_build` table records the scale and whether the build finished, which makes the
+build idempotent: a finished build at the requested scale is left alone, a failed one is
+replaced. Scale 1 puts 100,000 rows in `appointments`, the largest table; scale N multiplies
+every table but the lookups by N.
 """
 
 from __future__ import annotations
