@@ -1,19 +1,51 @@
-"""Backups (dba): where table backups are kept and what the store holds."""
+"""Backups (dba): back up a table of the chosen connection, browse the catalogue, verify,
+preview and restore. Widgets are in `ui/components/backups.py`."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from petcare_dba.errors import PetcareError
+from petcare_dba.services import backups
 from petcare_dba.ui import state
+from petcare_dba.ui.components import backups as widgets
+from petcare_dba.ui.components.errors import show_error
 
 t = state.t
 actor = state.require_actor()
 rt = state.runtime()
 st.title(t("backups.title"))
-store = rt.settings.data_path / "backups"
-st.caption(t("backups.store", path=str(store)))
-files = sorted(store.glob("*/manifest.json")) if store.exists() else []
-if not files:
+st.caption(t("backups.store", path=str(backups.store_dir(rt.settings))))
+if int(rt.settings.backup_retention_days) > 0:
+    st.caption(t("backups.retention", days=rt.settings.backup_retention_days))
+name = state.chosen_connection()
+if name is None:
+    st.info(t("common.pick_connection"))
+    st.stop()
+try:
+    actor.require("dba", "backups")
+    widgets.new_backup(rt, actor, name)
+    entries = backups.list_backups(rt, actor, name)
+except PetcareError as exc:
+    show_error(exc)
+    st.stop()
+st.subheader(t("backups.catalogue"))
+if not entries:
     st.info(t("backups.none"))
-else:
-    st.dataframe([{"backup": f.parent.name} for f in files], hide_index=True, width="stretch")
+    st.stop()
+widgets.catalogue(entries)
+ids = [b.id for b in entries]
+selected = st.session_state.get("backups_selected")
+choice = st.selectbox(
+    t("backups.pick"),
+    ids,
+    index=ids.index(selected) if selected in ids else 0,
+    format_func=lambda i: next(
+        f"{b.id} · {b.table} · {b.created_at:%Y-%m-%d %H:%M} · {b.status}"
+        for b in entries
+        if b.id == i
+    ),
+    key="backups_pick",
+)
+entry = next(b for b in entries if b.id == choice)
+widgets.actions(rt, actor, entry)

@@ -1,48 +1,94 @@
-"""Explorer: the relations of the chosen connection with sizes, estimates and RLS status."""
+"""Explorer: browse a connection by schema, search names/columns/comments, open a relation.
+
+The catalog comes from one constant-cost read, cached per connection (refresh on demand); the
+detail, DDL, sample data and FK picture are widgets in `ui/components/explorer.py`.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import catalog
+from petcare_dba.services import explorer
 from petcare_dba.ui import state
+from petcare_dba.ui.components import explorer as widgets
 from petcare_dba.ui.components.errors import show_error
 
 t = state.t
 actor = state.require_actor()
+rt = state.runtime()
 st.title(t("explorer.title"))
 name = state.chosen_connection()
 if name is None:
     st.info(t("common.pick_connection"))
     st.stop()
-search = st.text_input(t("explorer.search"), key="explorer_search")
+
+top = st.columns([3, 2, 1], vertical_alignment="bottom")
+search = top[0].text_input(t("explorer.search"), key="explorer_search")
+refresh = top[2].button(t("explorer.refresh"), key="explorer_refresh", icon=":material/refresh:")
 try:
-    tables = catalog.list_tables(state.runtime(), actor, name)
+    cat = explorer.discover(rt, actor, name, refresh=refresh)
 except PetcareError as exc:
     show_error(exc)
     st.stop()
-needle = search.strip().lower()
-rows = [
-    tb
-    for tb in tables
-    if not needle or needle in f"{tb.schema}.{tb.name} {tb.comment or ''}".lower()
-]
-st.caption(t("explorer.count", shown=len(rows), total=len(tables)))
-st.dataframe(
-    [
-        {
-            "schema": r.schema,
-            "name": r.name,
-            "kind": r.kind,
-            "rows (est.)": r.estimated_rows,
-            "size": r.total_bytes,
-            "RLS": r.rls_enabled,
-            "comment": r.comment or "",
-        }
-        for r in rows
-    ],
-    width="stretch",
-    hide_index=True,
-    column_config={"size": st.column_config.NumberColumn(format="bytes")},
+schemas = [str(s["schema"]) for s in cat.schemas]
+all_label = t("explorer.all_schemas")
+picked = top[1].selectbox(t("explorer.schema"), [all_label, *schemas], key="explorer_schema")
+schema = None if picked == all_label else picked
+st.caption(
+    t(
+        "explorer.read_info",
+        ms=cat.elapsed_ms,
+        statements=cat.round_trips,
+        relations=len(cat.relations),
+        functions=len(cat.functions),
+        extensions=len(cat.extensions),
+    )
 )
+
+if search.strip():
+    hits = [h for h in cat.search(search) if schema is None or h.schema == schema]
+    st.caption(t("explorer.hits", count=len(hits)))
+    st.dataframe(
+        [
+            {
+                "schema": h.schema,
+                "name": h.name,
+                "kind": h.kind,
+                "matched": h.matched,
+                "detail": h.detail,
+            }
+            for h in hits
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    choices = [f"{h.schema}.{h.name}" for h in hits if h.kind in explorer.KINDS]
+else:
+    rels = cat.top_level(schema)
+    rows = widgets.relation_rows(cat, rels)
+    st.caption(t("explorer.count", shown=len(rows), total=len(cat.relations)))
+    st.dataframe(rows, hide_index=True, width="stretch", column_config=widgets.SIZE_COLUMNS)
+    choices = [f"{r.schema}.{r.name}" for r in rels]
+    for r in rels:
+        choices += list(r.partitions)
+
+with st.expander(t("explorer.tab.objects")):
+    widgets.objects(cat)
+
+choice = st.selectbox(
+    t("explorer.table"), list(dict.fromkeys(choices)), index=None, key="explorer_table"
+)
+if choice is None:
+    st.info(t("explorer.pick_table"))
+    st.stop()
+rel = cat.get(*choice.split(".", 1))
+if rel is None:
+    st.stop()
+try:
+    detail = explorer.describe(rt, actor, name, rel.schema, rel.name)
+except PetcareError as exc:
+    show_error(exc)
+    st.stop()
+st.subheader(choice)
+widgets.detail_tabs(rt, actor, name, detail)

@@ -1,0 +1,348 @@
+"""Streaming table data between PostgreSQL and files with COPY (FORMAT binary).
+
+`copy_out` streams `COPY t (cols) TO STDOUT (FORMAT binary)` in a REPEATABLE READ READ ONLY
+transaction straight into a file, hashing as it writes: the table never sits in memory, whatever
+its size. `copy_in` restores a file into a new table (created in the same transaction) or over
+the original (TRUNCATE + COPY under an ACCESS EXCLUSIVE lock), in ONE transaction: a failure at
+any point — disk, network, a terminated backend, a row count that does not match — rolls
+everything back, so there is never a half-restored table and the original stays intact.
+`checksum_table` re-reads a table as binary COPY to prove a restore is byte-identical.
+`preview` loads the first rows of a backup into a TEMP table in a transaction that is always
+rolled back. The binary COPY framing (header, tuples, trailer) is parsed by `frames`, so a backup
+can be verified and cut without asking a server. Identifiers via psycopg.sql only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg import pq, sql
+
+from petcare_dba.db import target
+from petcare_dba.db.errors import translated
+from petcare_dba.errors import PetcareError, ValidationError
+
+SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+CHUNK = 1 << 20
+Progress = Callable[[int, int], None]  # (bytes done, bytes expected or 0)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as the backup records it (type text qualified by format_type)."""
+
+    name: str
+    type: str
+    collation: str | None = None
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    rows: int
+    bytes: int
+    sha256: str
+
+
+def _columns(cols: Sequence[Column]) -> sql.Composable:
+    return sql.SQL(", ").join(sql.Identifier(c.name) for c in cols)
+
+
+def _guard(conn: psycopg.Connection[Any], lock_timeout_ms: int) -> None:
+    # Backups and restores may run for minutes: no statement timeout, but never queue forever
+    # behind a lock someone else holds.
+    conn.execute(
+        "SELECT pg_catalog.set_config('statement_timeout', '0', true), "
+        "pg_catalog.set_config('lock_timeout', %s, true)",
+        (str(lock_timeout_ms),),
+    )
+
+
+def _copy_to(
+    conn: psycopg.Connection[Any], query: sql.Composable, sink: Callable[[bytearray], None]
+) -> int:
+    """Run a COPY ... TO STDOUT and hand its data to `sink` in ~1 MiB pieces; returns rows.
+
+    Reads with libpq's PQgetCopyData directly: psycopg's Copy iterator goes through its wait
+    loop once per row (one CopyData message per row), which costs about as much as the COPY
+    itself on a million rows. On any error the connection is closed, which ends the COPY on
+    the server too (a read-only snapshot has nothing to roll back).
+    """
+    pg = conn.pgconn
+    res = pg.exec_(query.as_bytes(conn))
+    if res.status != pq.ExecStatus.COPY_OUT:
+        raise pgerrors.error_from_result(res, encoding=conn.info.encoding)
+    pending = bytearray()
+    try:
+        while True:
+            nbytes, data = pg.get_copy_data(0)
+            if nbytes < 0:
+                break
+            pending += data
+            if len(pending) >= CHUNK:
+                sink(pending)
+                pending.clear()
+        sink(pending)
+    except BaseException:
+        conn.close()
+        raise
+    end = pg.get_result()
+    if end is None or end.status != pq.ExecStatus.COMMAND_OK:
+        error = pgerrors.error_from_result(end, encoding=conn.info.encoding) if end else None
+        conn.close()
+        raise error or psycopg.OperationalError("COPY ended without a result")
+    rows = int(end.command_tuples or 0)
+    while pg.get_result() is not None:
+        pass
+    return rows
+
+
+def copy_out(
+    url: str,
+    app_name: str,
+    schema: str,
+    table: str,
+    columns: Sequence[Column],
+    dest: Path,
+    *,
+    progress: Progress | None = None,
+    expected_bytes: int = 0,
+    lock_timeout_ms: int = 5000,
+    connect_timeout: int = 10,
+) -> CopyResult:
+    """Stream the table's rows as binary COPY into `dest` (fsynced); rows, bytes, sha256."""
+    digest = hashlib.sha256()
+    done = 0
+    query = sql.SQL("COPY {} ({}) TO STDOUT (FORMAT binary)").format(
+        sql.Identifier(schema, table), _columns(columns)
+    )
+    conn = target.connect(url, app_name, connect_timeout)
+    conn.read_only = True
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    with conn, translated(), open(dest, "xb") as out:
+        _guard(conn, lock_timeout_ms)
+
+        def sink(piece: bytearray) -> None:
+            nonlocal done
+            out.write(piece)
+            digest.update(piece)
+            done += len(piece)
+            if progress is not None:
+                progress(done, expected_bytes)
+
+        rows = _copy_to(conn, query, sink)
+        out.flush()
+        os.fsync(out.fileno())
+        conn.commit()
+    return CopyResult(rows, done, digest.hexdigest())
+
+
+def _read_chunks(src: Path, progress: Progress | None) -> Iterator[bytes]:
+    total = src.stat().st_size
+    done = 0
+    with open(src, "rb") as f:
+        while chunk := f.read(CHUNK):
+            done += len(chunk)
+            yield chunk
+            if progress is not None:
+                progress(done, total)
+
+
+def copy_in(
+    url: str,
+    app_name: str,
+    schema: str,
+    table: str,
+    columns: Sequence[Column],
+    src: Path,
+    *,
+    replace: bool,
+    expected_rows: int,
+    expected_sha256: str | None = None,
+    progress: Progress | None = None,
+    lock_timeout_ms: int = 5000,
+    connect_timeout: int = 10,
+) -> int:
+    """Load a backup file into a new table, or over `table` when `replace`; one transaction.
+
+    Checks the loaded row count (and, with `expected_sha256`, re-reads the table as binary COPY
+    and compares checksums) before COMMIT, so a mismatch leaves nothing behind.
+    """
+    name = sql.Identifier(schema, table)
+    with target.connect(url, app_name, connect_timeout) as conn, translated(), conn.transaction():
+        _guard(conn, lock_timeout_ms)
+        if replace:
+            conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(name))
+            conn.execute(sql.SQL("TRUNCATE ONLY {}").format(name))
+        else:
+            defs = sql.SQL(", ").join(
+                sql.SQL("{} {}{}").format(
+                    sql.Identifier(c.name),
+                    sql.SQL(c.type),  # format_type() output read from the catalog, not user input
+                    sql.SQL(f" COLLATE {c.collation}") if c.collation else sql.SQL(""),
+                )
+                for c in columns
+            )
+            conn.execute(sql.SQL("CREATE TABLE {} ({})").format(name, defs))
+        cur = conn.cursor()
+        query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(name, _columns(columns))
+        with cur.copy(query) as copy:
+            for chunk in _read_chunks(src, progress):
+                copy.write(chunk)
+        rows = cur.rowcount
+        if rows != expected_rows:
+            raise ValidationError(
+                f"restored {rows} rows but the backup holds {expected_rows}; rolled back"
+            )
+        if expected_sha256 is not None:
+            got = _checksum(conn, schema, table, columns).sha256
+            if got != expected_sha256:
+                raise ValidationError(
+                    "the restored table's checksum differs from the backup's; rolled back",
+                    detail=f"expected {expected_sha256}, got {got}",
+                )
+    return rows
+
+
+def _checksum(
+    conn: psycopg.Connection[Any], schema: str, table: str, columns: Sequence[Column]
+) -> CopyResult:
+    digest = hashlib.sha256()
+    done = 0
+
+    def sink(piece: bytearray) -> None:
+        nonlocal done
+        digest.update(piece)
+        done += len(piece)
+
+    query = sql.SQL("COPY {} ({}) TO STDOUT (FORMAT binary)").format(
+        sql.Identifier(schema, table), _columns(columns)
+    )
+    rows = _copy_to(conn, query, sink)
+    return CopyResult(rows, done, digest.hexdigest())
+
+
+def checksum_table(
+    url: str, app_name: str, schema: str, table: str, columns: Sequence[Column]
+) -> CopyResult:
+    """Row count and sha256 of the table's binary COPY (read-only), without keeping it."""
+    conn = target.connect(url, app_name)
+    conn.read_only = True
+    with conn, translated(), conn.transaction():
+        return _checksum(conn, schema, table, columns)
+
+
+def table_exists(url: str, app_name: str, schema: str, table: str) -> bool:
+    """Whether schema.table exists on the target."""
+    with target.connect(url, app_name) as conn, translated():
+        row = conn.execute(
+            "SELECT pg_catalog.to_regclass(%s) IS NOT NULL",
+            (sql.Identifier(schema, table).as_string(conn),),
+        ).fetchone()
+    return bool(row and row[0])
+
+
+class _Buffer:
+    """A read buffer over a stream that keeps the bytes of the tuple being parsed."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.buf = b""
+        self.pos = 0
+        self.start = 0
+
+    def need(self, n: int) -> bool:
+        while len(self.buf) - self.pos < n:
+            more = self.stream.read(CHUNK)
+            if not more:
+                return False
+            # Keep the current tuple's bytes: drop only what lies before its start.
+            self.buf = self.buf[self.start :] + more
+            self.pos -= self.start
+            self.start = 0
+        return True
+
+
+def frames(stream: BinaryIO, limit: int | None = None) -> Iterator[bytes]:
+    """The raw tuples of a binary COPY stream (framing only, values stay encoded).
+
+    Raises ValidationError on a bad signature, a truncated tuple or a missing trailer.
+    """
+    head = stream.read(19)
+    if len(head) < 19 or head[:11] != SIGNATURE:
+        raise ValidationError("not a binary COPY file (bad signature)")
+    stream.read(struct.unpack("!I", head[15:19])[0])
+    b = _Buffer(stream)
+    count = 0
+    unpack_h = struct.Struct("!h").unpack_from
+    unpack_i = struct.Struct("!i").unpack_from
+    while limit is None or count < limit:
+        b.start = b.pos
+        if not b.need(2):
+            raise ValidationError("the backup file is truncated (no trailer)")
+        nfields = unpack_h(b.buf, b.pos)[0]
+        b.pos += 2
+        if nfields == -1:
+            return
+        for _ in range(nfields):
+            if not b.need(4):
+                raise ValidationError("the backup file is truncated inside a row")
+            size = unpack_i(b.buf, b.pos)[0]
+            b.pos += 4
+            if size > 0:
+                if not b.need(size):
+                    raise ValidationError("the backup file is truncated inside a value")
+                b.pos += size
+        count += 1
+        yield b.buf[b.start : b.pos]
+
+
+def count_rows(path: Path) -> int:
+    """Tuples in a binary COPY file (checks the framing to the trailer)."""
+    with open(path, "rb") as f:
+        return sum(1 for _ in frames(f))
+
+
+def preview(
+    url: str, app_name: str, columns: Sequence[Column], path: Path, limit: int = 20
+) -> list[tuple[str | None, ...]]:
+    """The first `limit` rows of a backup as text, via a TEMP table that is rolled back."""
+    with open(path, "rb") as f:
+        head = f.read(19)
+        f.seek(0)
+        ext = struct.unpack("!I", head[15:19])[0] if len(head) == 19 else 0
+        header = f.read(19 + ext)
+        f.seek(0)
+        rows = list(frames(f, limit))
+    payload = header + b"".join(rows) + struct.pack("!h", -1)
+    temp = sql.Identifier("petcare_backup_preview")
+    with target.connect(url, app_name) as conn, translated():
+        try:
+            with conn.transaction(force_rollback=True):
+                conn.execute("SELECT pg_catalog.set_config('statement_timeout', '30000', true)")
+                defs = sql.SQL(", ").join(
+                    sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type))
+                    for c in columns
+                )
+                conn.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(temp, defs))
+                cur = conn.cursor()
+                with cur.copy(
+                    sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
+                        temp, _columns(columns)
+                    )
+                ) as copy:
+                    copy.write(payload)
+                select = sql.SQL(", ").join(
+                    sql.SQL("{}::text").format(sql.Identifier(c.name)) for c in columns
+                )
+                out = conn.execute(sql.SQL("SELECT {} FROM {}").format(select, temp)).fetchall()
+        except PetcareError:
+            raise
+    return [tuple(r) for r in out]

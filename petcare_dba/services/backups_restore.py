@@ -1,0 +1,267 @@
+"""Verify, preview and restore of table backups (see `services.backups` for the store).
+
+`verify` recomputes a backup file's sha256 and walks its binary COPY framing to count rows,
+comparing both with the manifest and the catalogue. `preview` has the server decode the first
+rows in a TEMP table inside a transaction that is always rolled back. `restore` loads a backup
+into a new table (default `<table>_restored_<id>`) or over the original — dba only, after a
+confirmation that names the table — in one transaction that checks the row count and the
+checksum before COMMIT; a failure leaves a failed restore row, an audit entry, and no table
+change. Restores go to the connection the backup came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from petcare_dba.db import backup as db
+from petcare_dba.db import target
+from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
+from petcare_dba.services import connections, explorer
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.backups import (
+    BackupEntry,
+    Progress,
+    _as_error,
+    _audit,
+    _columns,
+    _files,
+    get,
+)
+from petcare_dba.services.runtime import Runtime
+
+_IDENT = re.compile(r"^[^\x00]{1,63}$")
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    backup_id: int
+    ok: bool
+    rows: int | None
+    sha256: str | None
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    restore_id: int
+    backup_id: int
+    mode: str
+    table: str
+    rows: int
+    verified: bool
+    elapsed_ms: float
+
+
+def verify(rt: Runtime, actor: Actor, backup_id: int) -> VerifyResult:
+    """Recompute the data file's sha256 and row count and compare with manifest and catalogue."""
+    entry = get(rt, actor, backup_id)
+    problems: list[str] = []
+    rows = sha = None
+    try:
+        folder, manifest = _files(rt, entry)
+        data = folder / manifest["data_file"]
+        sha = _sha256(data)
+        rows = db.count_rows(data)
+        if sha != entry.sha256 or sha != manifest["sha256"]:
+            problems.append(f"checksum {sha} differs from the recorded {entry.sha256}")
+        if rows != entry.row_count or rows != manifest["row_count"]:
+            problems.append(f"{rows} rows in the file, {entry.row_count} recorded")
+    except PetcareError as exc:
+        problems.append(exc.message)
+    ok = not problems
+    with rt.store.tx(actor.identity) as tx:
+        tx.execute("backup_verified", {"id": backup_id, "ok": ok})
+    _audit(
+        rt,
+        actor,
+        "backup.verify",
+        "ok" if ok else "error",
+        target=entry.table,
+        rows_affected=rows,
+        detail={"backup_id": backup_id, "problems": problems},
+    )
+    return VerifyResult(backup_id, ok, rows, sha, tuple(problems))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(db.CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def preview(
+    rt: Runtime, actor: Actor, backup_id: int, limit: int = 20
+) -> tuple[tuple[str, ...], list[tuple[str | None, ...]]]:
+    """Column names and the first rows of a backup (decoded by the server, rolled back)."""
+    entry = get(rt, actor, backup_id)
+    folder, manifest = _files(rt, entry)
+    columns = _columns(manifest)
+    rows = db.preview(
+        connections.resolve_url(rt, actor, entry.connection_name),
+        target.application_name(actor.username, actor.session_id),
+        columns,
+        folder / manifest["data_file"],
+        limit,
+    )
+    _audit(
+        rt,
+        actor,
+        "backup.preview",
+        "ok",
+        target=entry.table,
+        rows_affected=len(rows),
+        detail={"backup_id": backup_id},
+    )
+    return tuple(c.name for c in columns), rows
+
+
+def default_restore_name(entry: BackupEntry) -> str:
+    """`<table>_restored_<id>` (cut to PostgreSQL's 63-byte identifiers)."""
+    suffix = f"_restored_{entry.id}"
+    return entry.table_name[: 63 - len(suffix)] + suffix
+
+
+def restore(
+    rt: Runtime,
+    actor: Actor,
+    backup_id: int,
+    *,
+    into: str | None = None,
+    replace: bool = False,
+    confirm: str | None = None,
+    verify_checksum: bool = True,
+    progress: Progress | None = None,
+) -> RestoreResult:
+    """Restore into a new table (default) or over the original (dba + confirmation)."""
+    entry = get(rt, actor, backup_id)
+    if replace and into:
+        raise ValidationError("give either a new table name or replace, not both")
+    schema, table = (
+        (entry.schema_name, entry.table_name)
+        if replace
+        else explorer.split_name(into or default_restore_name(entry), entry.schema_name)
+    )
+    label = f"{entry.connection_name}:{schema}.{table}"
+    if not _IDENT.match(table) or not _IDENT.match(schema):
+        raise ValidationError(f"{schema}.{table} is not a valid table name")
+    if connections.get(rt, actor, entry.connection_name).read_only:
+        _audit(rt, actor, "backup.restore", "refused", target=label, detail={"reason": "read-only"})
+        raise Refused(f"connection {entry.connection_name} is read-only; restores are refused")
+    if replace and confirm != entry.table:
+        _audit(
+            rt,
+            actor,
+            "backup.restore",
+            "confirm",
+            target=label,
+            detail={"backup_id": backup_id, "mode": "replace"},
+        )
+        raise NeedsConfirmation(
+            f"replacing {entry.table} deletes its current rows; confirm by naming the table",
+            objects=(entry.table,),
+            reason="destructive",
+            hint=f"type {entry.table} to confirm (CLI: --yes)",
+        )
+    folder, manifest = _files(rt, entry)
+    mode = "replace" if replace else "new"
+    with rt.store.tx(actor.identity) as tx:
+        restore_id = int(
+            tx.value(
+                "restore_insert",
+                {
+                    "backup_id": backup_id,
+                    "mode": mode,
+                    "schema": schema,
+                    "table": table,
+                    "user_id": actor.user_id,
+                    "username": actor.username,
+                },
+            )
+        )
+    _audit(
+        rt,
+        actor,
+        "backup.restore",
+        "intent",
+        target=label,
+        detail={"backup_id": backup_id, "restore_id": restore_id, "mode": mode},
+    )
+    started = time.perf_counter()
+    try:
+        rows = db.copy_in(
+            connections.resolve_url(rt, actor, entry.connection_name),
+            target.application_name(actor.username, actor.session_id),
+            schema,
+            table,
+            _columns(manifest),
+            folder / manifest["data_file"],
+            replace=replace,
+            expected_rows=int(manifest["row_count"]),
+            expected_sha256=manifest["sha256"] if verify_checksum else None,
+            progress=progress,
+            lock_timeout_ms=int(rt.settings.lock_timeout_ms) or 5000,
+            connect_timeout=int(rt.settings.connect_timeout_s),
+        )
+    except (PetcareError, OSError) as exc:
+        error = _as_error(exc)
+        with rt.store.tx(actor.identity) as tx:
+            tx.execute(
+                "restore_finish",
+                {
+                    "id": restore_id,
+                    "status": "failed",
+                    "row_count": None,
+                    "verified": False,
+                    "error": error.message,
+                },
+            )
+        _audit(
+            rt,
+            actor,
+            "backup.restore",
+            "error",
+            target=label,
+            sqlstate=error.sqlstate,
+            detail={"backup_id": backup_id, "restore_id": restore_id, "error": error.message},
+        )
+        raise error from exc
+    with rt.store.tx(actor.identity) as tx:
+        tx.execute(
+            "restore_finish",
+            {
+                "id": restore_id,
+                "status": "ok",
+                "row_count": rows,
+                "verified": verify_checksum,
+                "error": None,
+            },
+        )
+    elapsed = round((time.perf_counter() - started) * 1000, 3)
+    _audit(
+        rt,
+        actor,
+        "backup.restore",
+        "ok",
+        target=label,
+        rows_affected=rows,
+        duration_ms=elapsed,
+        detail={"backup_id": backup_id, "restore_id": restore_id, "mode": mode},
+    )
+    explorer.invalidate(entry.connection_name)
+    return RestoreResult(
+        restore_id, backup_id, mode, f"{schema}.{table}", rows, verify_checksum, elapsed
+    )
+
+
+def restores(rt: Runtime, actor: Actor, backup_id: int) -> list[dict[str, Any]]:
+    """Restores of one backup, newest first."""
+    actor.require("dba", "reading the backup catalogue")
+    with rt.store.tx(actor.identity) as tx:
+        return tx.all("restore_list", {"backup_id": backup_id})

@@ -1,0 +1,70 @@
+-- Catalogue of table backups and restores in the metadata store (migration 0007). RLS lets
+-- only dba and admin users read or write these rows.
+
+-- name: backup_insert
+-- Record a backup as running before any data moves.
+INSERT INTO petcare.table_backups (connection_id, connection_name, schema_name, table_name,
+                                   created_by, created_by_name)
+VALUES (%(connection_id)s, %(connection_name)s, %(schema)s, %(table)s, %(user_id)s, %(username)s)
+RETURNING id, created_at
+
+-- name: backup_finish
+-- Mark a backup ok or failed with what it holds or why it failed.
+UPDATE petcare.table_backups
+SET status = %(status)s, path = %(path)s, server_version = %(server_version)s,
+    row_count = %(row_count)s, byte_size = %(byte_size)s, sha256 = %(sha256)s,
+    error = %(error)s, finished_at = now()
+WHERE id = %(id)s
+
+-- name: backup_get
+-- One backup of the catalogue.
+SELECT id, connection_name, schema_name, table_name, status, path, server_version, row_count,
+       byte_size, sha256, error, created_by_name, created_at, finished_at, verified_at, verify_ok
+FROM petcare.table_backups WHERE id = %(id)s
+
+-- name: backup_list
+-- Backups, newest first, optionally of one connection and table.
+SELECT id, connection_name, schema_name, table_name, status, path, server_version, row_count,
+       byte_size, sha256, error, created_by_name, created_at, finished_at, verified_at, verify_ok
+FROM petcare.table_backups
+WHERE (%(connection)s::text IS NULL OR connection_name = %(connection)s)
+  AND (%(schema)s::text IS NULL OR schema_name = %(schema)s)
+  AND (%(table)s::text IS NULL OR table_name = %(table)s)
+  AND (%(include_deleted)s OR status <> 'deleted')
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s
+
+-- name: backup_verified
+-- Record the outcome of verifying a backup.
+UPDATE petcare.table_backups SET verified_at = now(), verify_ok = %(ok)s WHERE id = %(id)s
+
+-- name: backup_expired
+-- Finished backups older than the retention period.
+SELECT id, path FROM petcare.table_backups
+WHERE status IN ('ok', 'failed') AND created_at < now() - make_interval(days => %(days)s)
+ORDER BY id
+
+-- name: backup_mark_deleted
+-- A backup whose files were removed by retention.
+UPDATE petcare.table_backups SET status = 'deleted' WHERE id = %(id)s
+
+-- name: restore_insert
+-- Record a restore as running before it starts.
+INSERT INTO petcare.table_restores (backup_id, mode, target_schema, target_table, created_by,
+                                    created_by_name)
+VALUES (%(backup_id)s, %(mode)s, %(schema)s, %(table)s, %(user_id)s, %(username)s)
+RETURNING id
+
+-- name: restore_finish
+-- Mark a restore ok or failed.
+UPDATE petcare.table_restores
+SET status = %(status)s, row_count = %(row_count)s, verified = %(verified)s, error = %(error)s,
+    finished_at = now()
+WHERE id = %(id)s
+
+-- name: restore_list
+-- Restores of one backup, newest first.
+SELECT id, backup_id, mode, target_schema, target_table, status, row_count, verified, error,
+       created_by_name, created_at, finished_at
+FROM petcare.table_restores WHERE backup_id = %(backup_id)s
+ORDER BY created_at DESC, id DESC
