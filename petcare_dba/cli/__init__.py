@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from petcare_dba.cli import admin, core, explorer, sql
+from petcare_dba.cli import admin, assistant, core, explorer, sql
 from petcare_dba.cli.common import STATE
 from petcare_dba.db.errors import redact
 from petcare_dba.errors import PetcareError
@@ -45,6 +45,7 @@ core.register(app)
 admin.register(app)
 sql.register(app)
 explorer.register(app)
+assistant.register(app)
 
 
 def main() -> None:
