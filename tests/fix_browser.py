@@ -44,7 +44,10 @@ def _missing(reason: str) -> None:
 @pytest.fixture
 def live_app(test_settings: settings_mod.Settings, rt: Runtime) -> Iterator[str]:
     """Serve the app on a free port; yields its base URL."""
-    port = next(p for p in range(8600, 8700) if port_is_free(p))
+    import random
+
+    # Random, not first-free: parallel test runs would otherwise race for the same port.
+    port = next(p for p in random.sample(range(8600, 9600), 100) if port_is_free(p))
     settings = test_settings.with_overrides(port=port)
     env = dict(os.environ)
     for name, source in settings.sources.items():
