@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from petcare_dba.cli import admin, assistant, core, explorer, sql
+from petcare_dba.cli import admin, assistant, core, explorer, security, sql
 from petcare_dba.cli.common import STATE
 from petcare_dba.db.errors import redact
 from petcare_dba.errors import PetcareError
@@ -46,6 +46,7 @@ admin.register(app)
 sql.register(app)
 explorer.register(app)
 assistant.register(app)
+security.register(app)
 
 
 def main() -> None:

@@ -28,8 +28,12 @@ from petcare_dba.settings import Settings
 
 
 def streamlit_command(settings: Settings) -> list[str]:
-    """The argv that serves the UI with our hardened Streamlit options."""
-    script = Path(str(resources.files("petcare_dba") / "ui" / "app.py"))
+    """The argv that serves the UI with our hardened Streamlit options.
+
+    It runs `ui/server.py`, whose `st.App` serves `ui/app.py` plus the session-cookie routes and
+    `/healthz` (Streamlit >= 1.67 serves an `st.App` through uvicorn under `streamlit run`).
+    """
+    script = Path(str(resources.files("petcare_dba") / "ui" / "server.py"))
     return [
         sys.executable,
         "-m",

@@ -2,16 +2,21 @@
 
 `record()` appends one event in its own transaction (so it survives a failed action) and redacts
 secrets in SQL text first (`PASSWORD '...'`, conninfo). The hash chain, append-only guarantees and
-verification live in PostgreSQL (migration 0003); this module is the only Python writer.
+verification live in PostgreSQL (migration 0003); this module is the only Python writer. It also
+searches the log, reconciles orphaned intents (reliability A2) and derives security events
+(failed-login bursts, lockouts, refused-statement bursts, chain breaks) that the Audit page shows
+and the alerting of the monitoring issue can consume. File formats (CSV/JSONL export, chain-head
+export to append-only storage) are in `audit_export.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from petcare_dba.db.errors import redact
@@ -39,6 +44,13 @@ class AuditEntry:
     ai_initiated: bool
     sql_text: str | None
     detail: dict[str, Any]
+    event_id: uuid.UUID | None = None
+    session_id: str | None = None
+    client_addr: str | None = None
+    connection_id: int | None = None
+    sql_hash: str | None = None
+    prev_hash: str | None = None
+    row_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,31 @@ class ChainStatus:
 
 def new_event_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+# Forms the db/ redactor leaves alone: E'...' and U&'...' string constants after PASSWORD.
+_EXTRA_SECRETS = re.compile(r"(PASSWORD\s+)(?:E|U&)'(?:[^'\\]|''|\\.)*'", re.IGNORECASE)
+_SECRET_KEYS = {"password", "passwd", "secret", "token", "conninfo", "dsn", "api_key"}
+_SECRET_SUFFIXES = ("password", "_secret", "_token", "_api_key")
+
+
+def redact_text(text: str) -> str:
+    """Remove passwords from SQL, conninfo strings and URLs before they are stored (A7)."""
+    return redact(_EXTRA_SECRETS.sub(r"\1'***'", text))
+
+
+def _clean(value: Any, key: str = "") -> Any:
+    """Redact secrets in every string of a detail value, nested ones included (A7, C5)."""
+    lowered = key.lower()
+    if (lowered in _SECRET_KEYS or lowered.endswith(_SECRET_SUFFIXES)) and value not in (None, ""):
+        return "***"
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: _clean(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
 
 
 def record(
@@ -73,7 +110,9 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append one audit event; raises Unavailable when it cannot be written (fail closed)."""
-    clean_sql = redact(sql_text) if sql_text is not None else None
+    clean_sql = redact_text(sql_text) if sql_text is not None else None
+    # A hash of text that held a secret could be brute-forced; hash what is stored instead.
+    hashed = sql_text if clean_sql == sql_text else clean_sql
     params = {
         "user_id": actor.user_id if actor else None,
         "username": actor.username if actor else username,
@@ -83,19 +122,16 @@ def record(
         "action": action,
         "event_id": event_id,
         "connection_id": connection_id,
-        "target": target,
+        "target": redact_text(target) if target else target,
         "sql_text": clean_sql,
-        "sql_hash": hashlib.sha256(sql_text.encode()).hexdigest() if sql_text else None,
+        "sql_hash": hashlib.sha256(hashed.encode()).hexdigest() if hashed else None,
         "classification": classification,
         "outcome": outcome,
         "sqlstate": sqlstate,
         "rows_affected": rows_affected,
         "duration_ms": duration_ms,
         "ai_initiated": ai_initiated,
-        "detail": json.dumps(
-            {k: redact(v) if isinstance(v, str) else v for k, v in (detail or {}).items()},
-            default=str,
-        ),
+        "detail": json.dumps(_clean(detail or {}), default=str),
     }
     identity = actor.identity if actor else Identity(None, "anonymous")
     try:
@@ -123,15 +159,13 @@ def recent(
             "audit_recent",
             {"limit": limit, "action": action, "outcome": outcome, "username": username},
         )
-    return [
-        AuditEntry(
-            **{
-                **r,
-                "duration_ms": float(r["duration_ms"]) if r["duration_ms"] is not None else None,
-            }
-        )
-        for r in rows
-    ]
+    return [entry(r) for r in rows]
+
+
+def entry(row: dict[str, Any]) -> AuditEntry:
+    """An AuditEntry from a query row."""
+    duration = row.get("duration_ms")
+    return AuditEntry(**{**row, "duration_ms": float(duration) if duration is not None else None})
 
 
 def verify(store: MetaStore, actor: Actor) -> ChainStatus:
@@ -140,3 +174,122 @@ def verify(store: MetaStore, actor: Actor) -> ChainStatus:
         row = tx.one("audit_verify")
     assert row is not None  # noqa: S101 - function returns one row
     return ChainStatus(bool(row["ok"]), int(row["checked"]), row["first_broken_seq"], row["reason"])
+
+
+def search(
+    store: MetaStore,
+    actor: Actor,
+    *,
+    username: str | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    connection: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 500,
+) -> list[AuditEntry]:
+    """Audit rows the actor may see (own rows; admins every row), newest first.
+
+    `action` matches exactly or as a prefix of dotted actions (`user` matches `user.create`).
+    """
+    with store.tx(actor.identity) as tx:
+        rows = tx.all(
+            "audit_search",
+            {
+                "username": username or None,
+                "action": action or None,
+                "outcome": outcome or None,
+                "connection": connection or None,
+                "since": since,
+                "until": until,
+                "limit": max(1, min(int(limit), 100_000)),
+            },
+        )
+    return [entry(r) for r in rows]
+
+
+def event_rows(store: MetaStore, actor: Actor, event_id: uuid.UUID) -> list[AuditEntry]:
+    """The rows of one event (intent, confirmation, outcome) the actor may see."""
+    with store.tx(actor.identity) as tx:
+        return [entry(r) for r in tx.all("audit_event_rows", {"event_id": event_id})]
+
+
+def facets(store: MetaStore, actor: Actor) -> dict[str, list[str]]:
+    """Distinct users, actions and connections in the visible log (for filter pickers)."""
+    out: dict[str, list[str]] = {"user": [], "action": [], "connection": []}
+    with store.tx(actor.identity) as tx:
+        for row in tx.all("audit_facets"):
+            out[row["facet"]].append(row["value"])
+    return out
+
+
+def reconcile(store: MetaStore, actor: Actor, older_than_minutes: int = 5) -> int:
+    """Mark intents without an outcome older than N minutes as 'unknown' (A2); admins."""
+    actor.require("admin", "reconciling the audit log")
+    with store.tx(actor.identity) as tx:
+        count = int(tx.value("audit_reconcile", {"minutes": int(older_than_minutes)}) or 0)
+    if count:
+        record(store, actor, "audit.reconcile", "ok", detail={"marked_unknown": count})
+    return count
+
+
+@dataclass(frozen=True)
+class SecurityEvent:
+    """Something an operator should look at: a burst, a lockout or a broken audit chain."""
+
+    # failed_logins | failed_logins_from_address | lockout | refused_statements | chain_break
+    kind: str
+    subject: str
+    count: int
+    first_at: datetime | None
+    last_at: datetime | None
+    detail: str = ""
+
+
+# Bursts worth an alert within the window; a lockout or a chain break always is.
+BURST_THRESHOLDS = {
+    "failed_logins": 5,
+    "failed_logins_from_address": 10,
+    "lockout": 1,
+    "refused_statements": 5,
+}
+
+
+def security_events(
+    store: MetaStore,
+    actor: Actor,
+    since: datetime | timedelta,
+    *,
+    verify_chain: bool = True,
+    thresholds: dict[str, int] | None = None,
+) -> list[SecurityEvent]:
+    """Security events since a time (or within a timedelta back from now).
+
+    Computed from the rows the actor may see, so an admin sees everyone's events and a user
+    only their own; the chain check runs for admins only (it walks the whole log).
+    """
+    limits = {**BURST_THRESHOLDS, **(thresholds or {})}
+    if isinstance(since, timedelta):
+        since = datetime.now(UTC) - since
+    with store.tx(actor.identity) as tx:
+        rows = tx.all("audit_security_counts", {"since": since})
+    events = [
+        SecurityEvent(r["kind"], r["subject"], int(r["n"]), r["first_at"], r["last_at"])
+        for r in rows
+        if int(r["n"]) >= limits.get(r["kind"], 1)
+    ]
+    if verify_chain and actor.at_least("admin"):
+        status = verify(store, actor)
+        if not status.ok:
+            events.insert(
+                0,
+                SecurityEvent(
+                    "chain_break",
+                    f"chain_seq {status.first_broken_seq}",
+                    1,
+                    None,
+                    None,
+                    status.reason or "",
+                ),
+            )
+    return events

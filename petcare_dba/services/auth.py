@@ -1,10 +1,13 @@
-"""Sign-in, server-side sessions, password hashing and policy.
+"""Sign-in, server-side sessions, password hashing and policy, and the session-cookie handoff.
 
-Passwords are argon2id (argon2-cffi defaults: m=64 MiB, t=3, p=4, above OWASP's floor) and are
-rehashed on the next successful login when parameters rise. Lockout per username and throttling
-per client address are counted in the metadata store (so they hold across app instances). Unknown
-users are verified against a dummy hash so that "unknown user" and "wrong password" take the same
-time and get the same message. A session is an opaque 256-bit token; only its sha256 is stored.
+Passwords are argon2id (argon2-cffi defaults: m=64 MiB, t=3, p=4, above OWASP's floor of
+m=19456 KiB, t=2, p=1); a stored hash below the current parameters is rehashed on the next
+successful login. Lockout per username and throttling per client address are counted in the
+metadata store, so they hold across app instances. Unknown users are verified against a dummy hash
+so that "unknown user" and "wrong password" take the same time and get the same message. A
+session is an opaque 256-bit token; only its sha256 is stored. The token reaches the browser's
+HttpOnly cookie through a single-use, 60-second handoff code that the server route exchanges
+(`ui/server.py`), never through JavaScript.
 """
 
 from __future__ import annotations
@@ -12,18 +15,28 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
+import argon2
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from petcare_dba.db.metastore import Identity, MetaStore
-from petcare_dba.errors import AuthError, ValidationError
-from petcare_dba.services import audit
+from petcare_dba.errors import AuthError, CryptoError, PetcareError, ValidationError
+from petcare_dba.services import audit, totp
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.crypto import Keyring
 from petcare_dba.settings import Settings
 
 GENERIC_FAILURE = "Invalid username or password, or the account is locked."
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024  # argon2 hashes any length; a cap keeps a request cheap
+# OWASP Password Storage Cheat Sheet, argon2id minimum: m=19456 KiB, t=2, p=1.
+# https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html
+OWASP_MEMORY_KIB = 19456
+OWASP_TIME_COST = 2
+OWASP_PARALLELISM = 1
+HANDOFF_SECONDS = 60
 _COMMON = {"password1234", "123456789012", "qwertyuiop12", "petcarepetcare", "administrator"}
 
 _hasher = PasswordHasher()
@@ -32,19 +45,51 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
-    """argon2id hash of a password."""
+    """argon2id hash of a password with the current parameters."""
     return _hasher.hash(password)
+
+
+def meets_floor(password_hash: str) -> bool:
+    """True when a stored hash is argon2id with at least OWASP's parameters (reliability L1)."""
+    try:
+        params = argon2.extract_parameters(password_hash)
+    except InvalidHashError:
+        return False
+    return (
+        params.type is argon2.Type.ID
+        and params.memory_cost >= OWASP_MEMORY_KIB
+        and params.time_cost >= OWASP_TIME_COST
+        and params.parallelism >= OWASP_PARALLELISM
+    )
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when a hash is weaker than (or differs from) the current parameters."""
+    try:
+        return not meets_floor(password_hash) or _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
 
 
 def check_policy(password: str, username: str = "") -> None:
     """Raise ValidationError when a password is too weak."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationError(f"the password must have at most {MAX_PASSWORD_LENGTH} characters")
     lowered = password.lower()
     if username and username.lower() in lowered:
         raise ValidationError("the password must not contain the username")
     if lowered in _COMMON or len(set(password)) < 5:
         raise ValidationError("the password is too common or repetitive")
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant-work verification: a missing hash is checked against the dummy hash."""
+    try:
+        return bool(_hasher.verify(password_hash or _DUMMY_HASH, password)) and bool(password_hash)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 def generate_password() -> str:
@@ -68,6 +113,24 @@ def _window(settings: Settings) -> dict[str, int]:
     return {"user_window_min": int(settings.lockout_window_minutes)}
 
 
+def _totp_ok(store: MetaStore, keyring: Keyring | None, user_id: int, code: str | None) -> bool:
+    """Check a TOTP code for a user whose password was verified; a code is accepted once."""
+    if not code or keyring is None:
+        return False
+    with store.tx(Identity(user_id, "login")) as tx:
+        row = tx.one("auth_totp", {"user_id": user_id})
+        if row is None or row["totp_secret_enc"] is None:
+            return False
+        try:
+            secret = keyring.open(bytes(row["totp_secret_enc"]), totp.purpose(user_id))
+        except CryptoError:
+            return False
+        step = totp.matching_step(secret, code)
+        if step is None:
+            return False
+        return bool(tx.value("auth_totp_accept", {"user_id": user_id, "step": step}))
+
+
 def login(
     store: MetaStore,
     settings: Settings,
@@ -76,9 +139,15 @@ def login(
     *,
     client_addr: str | None = None,
     user_agent: str | None = None,
+    totp_code: str | None = None,
+    keyring: Keyring | None = None,
 ) -> SignIn:
-    """Verify credentials and open a session; every failure raises the same AuthError."""
-    username = username.strip()
+    """Verify credentials (and the TOTP code when enabled) and open a session.
+
+    Every failure raises the same AuthError with the same message; the reason is recorded in the
+    login attempts and the audit log only.
+    """
+    username = username.strip()[:200]
     base = {"username": username, "client_addr": client_addr, **_window(settings)}
     with store.tx() as tx:
         counts = tx.one("auth_failures", base) or {}
@@ -87,12 +156,8 @@ def login(
         counts.get("user_failures", 0) >= settings.lockout_threshold
         or counts.get("addr_failures", 0) >= settings.ip_throttle_threshold
     )
-    stored_hash = (row or {}).get("password_hash") or _DUMMY_HASH
-    verified: bool
-    try:
-        verified = _hasher.verify(stored_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        verified = False
+    # Always one argon2 verification, whatever the username: equal cost for unknown users.
+    verified = verify_password((row or {}).get("password_hash"), password[:MAX_PASSWORD_LENGTH])
     reason = None
     if row is None:
         reason = "unknown user"
@@ -102,27 +167,52 @@ def login(
         reason = "wrong password"
     elif row["disabled"]:
         reason = "disabled"
+    elif row["totp_enabled"] and not _totp_ok(store, keyring, int(row["id"]), totp_code):
+        reason = "wrong totp"  # counts as a failure: TOTP guesses are throttled like passwords
     with store.tx() as tx:
-        tx.one("auth_record_attempt", {**base, "succeeded": reason is None, "reason": reason})
+        after = tx.one(
+            "auth_record_attempt", {**base, "succeeded": reason is None, "reason": reason}
+        )
     if reason is not None:
+        detail: dict[str, object] = {"reason": reason}
+        if reason in ("wrong password", "wrong totp") and after:
+            if int(after["user_failures"]) == int(settings.lockout_threshold):
+                detail["locked"] = True  # the attempt that locks the account (security event)
         audit.record(
             store,
             None,
             "login",
             "refused",
-            username=username[:200],
+            username=username,
             client_addr=client_addr,
-            detail={"reason": reason},
+            detail=detail,
         )
         raise AuthError(GENERIC_FAILURE)
     assert row is not None  # noqa: S101 - reason is None implies a row
+    password_hash = row["password_hash"]
+    rehash = hash_password(password) if needs_rehash(password_hash) else None
+    signed = open_session(
+        store, settings, row, client_addr=client_addr, user_agent=user_agent, rehash=rehash
+    )
+    audit.record(store, signed.actor, "login", "ok", detail={"totp": bool(row["totp_enabled"])})
+    return signed
+
+
+def open_session(
+    store: MetaStore,
+    settings: Settings,
+    row: dict[str, Any],
+    *,
+    client_addr: str | None = None,
+    user_agent: str | None = None,
+    rehash: str | None = None,
+) -> SignIn:
+    """Create a server-side session for an authenticated user row (id, username, role, language)."""
     user_id = int(row["id"])
     token = secrets.token_urlsafe(32)
     with store.tx(Identity(user_id, "login")) as tx:
-        if _hasher.check_needs_rehash(row["password_hash"]):
-            tx.execute(
-                "user_rehash", {"user_id": user_id, "password_hash": hash_password(password)}
-            )
+        if rehash is not None:
+            tx.execute("user_rehash", {"user_id": user_id, "password_hash": rehash})
         session_id = tx.value(
             "session_create",
             {
@@ -134,9 +224,8 @@ def login(
             },
         )
     actor = Actor(
-        user_id, row["username"], row["role"], f"s{session_id}", client_addr, row["language"]
+        user_id, row["username"], row["role"], f"s{session_id}", client_addr, row.get("language")
     )
-    audit.record(store, actor, "login", "ok")
     return SignIn(token, actor)
 
 
@@ -164,13 +253,71 @@ def resolve(
     )
 
 
+def _session_number(actor: Actor) -> int | None:
+    tag = actor.session_id
+    return int(tag[1:]) if tag.startswith("s") and tag[1:].isdigit() else None
+
+
 def logout(store: MetaStore, actor: Actor) -> None:
-    """Revoke the actor's session server-side (a replayed token no longer resolves)."""
-    session_id = int(actor.session_id.lstrip("s")) if actor.session_id.startswith("s") else None
+    """Revoke the actor's session server-side (a replayed token or cookie no longer resolves)."""
+    session_id = _session_number(actor)
     if session_id is not None:
         with store.tx(actor.identity) as tx:
             tx.execute("session_revoke", {"session_id": session_id})
     audit.record(store, actor, "logout", "ok")
+
+
+def revoke_token(store: MetaStore, token: str) -> bool:
+    """Revoke the session a raw token names (the cookie route's logout); True if one was live."""
+    if not token:
+        return False
+    with store.tx() as tx:
+        return bool(tx.value("session_revoke_token", {"token_hash": token_hash(token)}))
+
+
+def create_handoff(store: MetaStore, keyring: Keyring, actor: Actor, token: str) -> str:
+    """A single-use code that `/auth/session` exchanges for the HttpOnly session cookie.
+
+    The token is stored sealed (AES-GCM, bound to the session) for HANDOFF_SECONDS; the code
+    itself is stored only as its sha256.
+    """
+    session_id = _session_number(actor)
+    if session_id is None:
+        raise ValidationError("only a signed-in browser session can get a session cookie")
+    code = secrets.token_urlsafe(32)
+    with store.tx(actor.identity) as tx:
+        tx.execute(
+            "session_handoff_insert",
+            {
+                "code_hash": token_hash(code),
+                "user_id": actor.user_id,
+                "session_id": session_id,
+                "token_enc": keyring.seal(token, f"session-handoff:{session_id}"),
+                "seconds": HANDOFF_SECONDS,
+            },
+        )
+    return code
+
+
+def handoff_pending(store: MetaStore, actor: Actor, code: str) -> bool:
+    """True while the browser has not yet exchanged a handoff code."""
+    with store.tx(actor.identity) as tx:
+        return bool(tx.value("session_handoff_pending", {"code_hash": token_hash(code)}))
+
+
+def take_handoff(store: MetaStore, settings: Settings, keyring: Keyring, code: str) -> str | None:
+    """Exchange a handoff code for its session token (once); None when unknown or expired."""
+    if not code or len(code) > 200:
+        return None
+    try:
+        with store.tx() as tx:
+            row = tx.one("session_handoff_take", {"code_hash": token_hash(code)})
+        if row is None:
+            return None
+        token = keyring.open(bytes(row["token_enc"]), f"session-handoff:{row['session_id']}")
+    except PetcareError:
+        return None
+    return token if resolve(store, settings, token) is not None else None
 
 
 def set_language(store: MetaStore, actor: Actor, language: str) -> None:

@@ -1,8 +1,9 @@
-"""App users: create, list, change role, enable/disable, unlock, and the first admin.
+"""App users: create, list, change role, enable/disable, unlock, passwords, and the first admin.
 
 Admin-only operations are enforced twice: here (a clear message) and by the metadata store's
 row level security and the users_guard trigger (so a bug here cannot grant a role). Every
-change is audited.
+change is audited. A password change (by the user or an admin reset) revokes every session of
+that user server-side.
 """
 
 from __future__ import annotations
@@ -136,6 +137,86 @@ def unlock(rt: Runtime, actor: Actor, username: str) -> None:
     with rt.store.tx(actor.identity) as tx:
         tx.one("user_unlock", {"username": username})
     audit.record(rt.store, actor, "user.unlock", "ok", target=username)
+
+
+def set_password(
+    rt: Runtime,
+    actor: Actor,
+    username: str,
+    new_password: str,
+    *,
+    current_password: str | None = None,
+) -> int:
+    """Change a password and revoke all of that user's sessions; returns how many were live.
+
+    A user changing their own password must give the current one; an admin may reset anyone's.
+    """
+    own = username.lower() == actor.username.lower()
+    if not own:
+        actor.require("admin", "resetting another user's password")
+    target = get_user(rt, actor, username)
+    auth.check_policy(new_password, target.username)
+    with rt.store.tx() as tx:
+        row = tx.one("auth_lookup", {"username": target.username})
+    stored = (row or {}).get("password_hash")
+    # Admins may reset their own password from the CLI without the old one (they own the host).
+    needs_current = own and (not actor.at_least("admin") or current_password is not None)
+    if needs_current and not auth.verify_password(stored, current_password or ""):
+        audit.record(
+            rt.store,
+            actor,
+            "user.password",
+            "refused",
+            target=target.username,
+            detail={"reason": "wrong current password"},
+        )
+        raise ValidationError("the current password is not correct")
+    if auth.verify_password(stored, new_password):
+        raise ValidationError("the new password must differ from the current one")
+    with rt.store.tx(actor.identity) as tx:
+        tx.execute(
+            "user_set_password",
+            {"user_id": target.id, "password_hash": auth.hash_password(new_password)},
+        )
+        revoked = tx.execute("session_revoke_all", {"user_id": target.id})
+    audit.record(
+        rt.store,
+        actor,
+        "user.password",
+        "ok",
+        target=target.username,
+        detail={"reset_by_admin": not own, "sessions_revoked": revoked},
+    )
+    return revoked
+
+
+def revoke_sessions(rt: Runtime, actor: Actor, username: str) -> int:
+    """Sign a user out everywhere (self, or admins for anyone)."""
+    if username.lower() != actor.username.lower():
+        actor.require("admin", "signing out another user")
+    target = get_user(rt, actor, username)
+    with rt.store.tx(actor.identity) as tx:
+        revoked = tx.execute("session_revoke_all", {"user_id": target.id})
+    audit.record(
+        rt.store,
+        actor,
+        "user.sessions_revoke",
+        "ok",
+        target=target.username,
+        detail={"sessions_revoked": revoked},
+    )
+    return revoked
+
+
+def failed_logins(rt: Runtime, actor: Actor, username: str) -> int:
+    """Failed logins counted towards the lockout of a user right now (admins)."""
+    actor.require("admin", "reading lockout state")
+    with rt.store.tx(actor.identity) as tx:
+        value = tx.value(
+            "auth_lockout_status",
+            {"username": username, "user_window_min": int(rt.settings.lockout_window_minutes)},
+        )
+    return int(value or 0)
 
 
 def actor_for(rt: Runtime, username: str | None) -> Actor:

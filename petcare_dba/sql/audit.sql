@@ -26,3 +26,69 @@ SELECT * FROM petcare.verify_audit_chain()
 -- name: audit_reconcile
 -- Mark intents older than the given minutes without an outcome as unknown.
 SELECT petcare.audit_reconcile(make_interval(mins => %(minutes)s)) AS n
+
+-- name: audit_search
+-- Audit rows visible to the current user (own; admins all) filtered for the Audit page and export.
+SELECT id, chain_seq, at, username, app_role, action, outcome, target, classification,
+       sqlstate, rows_affected, duration_ms, ai_initiated, sql_text, detail, event_id,
+       session_id, client_addr, connection_id, sql_hash, prev_hash, row_hash
+FROM petcare.audit_log
+WHERE (%(username)s::text IS NULL OR lower(username) = lower(%(username)s))
+  AND (%(action)s::text IS NULL OR action = %(action)s OR action LIKE %(action)s || '.%%')
+  AND (%(outcome)s::text IS NULL OR outcome = %(outcome)s)
+  AND (%(connection)s::text IS NULL OR target = %(connection)s)
+  AND (%(since)s::timestamptz IS NULL OR at >= %(since)s)
+  AND (%(until)s::timestamptz IS NULL OR at < %(until)s)
+ORDER BY chain_seq DESC LIMIT %(limit)s
+
+-- name: audit_event_rows
+-- Every row of one event (intent and outcome) visible to the current user, in chain order.
+SELECT id, chain_seq, at, username, app_role, action, outcome, target, classification,
+       sqlstate, rows_affected, duration_ms, ai_initiated, sql_text, detail, event_id,
+       session_id, client_addr, connection_id, sql_hash, prev_hash, row_hash
+FROM petcare.audit_log WHERE event_id = %(event_id)s ORDER BY chain_seq
+
+-- name: audit_facets
+-- Distinct users, actions and connections in the visible log (filter pickers on the Audit page).
+SELECT 'user' AS facet, username AS value FROM petcare.audit_log
+WHERE username IS NOT NULL GROUP BY username
+UNION ALL
+SELECT 'action', action FROM petcare.audit_log GROUP BY action
+UNION ALL
+SELECT 'connection', target FROM petcare.audit_log
+WHERE connection_id IS NOT NULL AND target IS NOT NULL GROUP BY target
+ORDER BY 1, 2
+
+-- name: audit_security_counts
+-- Counts behind security events since a time: failed logins per user and per address,
+-- lockouts, and refused statements per user (rows the current user may see).
+SELECT 'failed_logins' AS kind, coalesce(username, '') AS subject, count(*) AS n,
+       min(at) AS first_at, max(at) AS last_at
+FROM petcare.audit_log
+WHERE action = 'login' AND outcome = 'refused' AND at >= %(since)s
+GROUP BY coalesce(username, '')
+UNION ALL
+SELECT 'failed_logins_from_address', client_addr, count(*), min(at), max(at)
+FROM petcare.audit_log
+WHERE action = 'login' AND outcome = 'refused' AND at >= %(since)s AND client_addr IS NOT NULL
+GROUP BY client_addr
+UNION ALL
+SELECT 'lockout', coalesce(username, ''), count(*), min(at), max(at)
+FROM petcare.audit_log
+WHERE action = 'login' AND outcome = 'refused' AND at >= %(since)s
+  AND detail ->> 'locked' = 'true'
+GROUP BY coalesce(username, '')
+UNION ALL
+SELECT 'refused_statements', coalesce(username, ''), count(*), min(at), max(at)
+FROM petcare.audit_log
+WHERE action <> 'login' AND outcome = 'refused' AND at >= %(since)s
+GROUP BY coalesce(username, '')
+ORDER BY 1, 3 DESC, 2
+
+-- name: audit_chain_tip
+-- The chain head (last sequence number and hash), for export to append-only storage (admins).
+SELECT * FROM petcare.audit_chain_tip()
+
+-- name: audit_row_hash_at
+-- The stored hash of one chain position (checking an exported head against the log).
+SELECT row_hash FROM petcare.audit_log WHERE chain_seq = %(seq)s

@@ -89,3 +89,54 @@ UPDATE petcare.users SET language = %(language)s WHERE id = %(user_id)s
 -- Clear a lockout: an 'unlocked' attempt resets the failure window.
 SELECT * FROM petcare.auth_record_attempt(%(username)s, NULL, false, 'unlocked',
     make_interval(mins => 1), make_interval(hours => 1))
+
+-- name: session_handoff_insert
+-- A single-use code (hashed) that hands one of the user's sessions to the cookie route.
+INSERT INTO petcare.session_handoffs (code_hash, user_id, session_id, token_enc, expires_at)
+VALUES (%(code_hash)s, %(user_id)s, %(session_id)s, %(token_enc)s,
+        now() + make_interval(secs => %(seconds)s))
+
+-- name: session_handoff_take
+-- Consume a handoff code (definer: the cookie route has no identity yet).
+SELECT * FROM petcare.session_handoff_take(%(code_hash)s)
+
+-- name: session_revoke_token
+-- Revoke the session named by a token hash (cookie logout).
+SELECT petcare.session_revoke_token(%(token_hash)s) AS revoked
+
+-- name: user_sessions
+-- A user's live sessions (own; admins any user's).
+SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, s.client_addr
+FROM petcare.sessions s
+WHERE s.user_id = %(user_id)s AND s.revoked_at IS NULL AND s.expires_at > now()
+ORDER BY s.id
+
+-- name: auth_totp
+-- The sealed TOTP secret of the user whose password was just verified (definer).
+SELECT * FROM petcare.auth_totp(%(user_id)s)
+
+-- name: auth_totp_accept
+-- Accept a TOTP time step once (replay protection); true when accepted.
+SELECT petcare.auth_totp_accept(%(user_id)s, %(step)s) AS accepted
+
+-- name: user_set_totp
+-- Store (or clear) a user's sealed TOTP secret (self or admin, by RLS).
+UPDATE petcare.users SET totp_secret_enc = %(secret)s, totp_enabled = %(enabled)s
+WHERE id = %(user_id)s RETURNING id
+
+-- name: auth_lockout_status
+-- Failed-login count within the lockout window for one username (admin views).
+SELECT user_failures FROM petcare.auth_failures(%(username)s, NULL,
+    make_interval(mins => %(user_window_min)s), make_interval(hours => 1))
+
+-- name: session_handoff_pending
+-- Whether a handoff code of the current user is still waiting to be exchanged.
+SELECT EXISTS (SELECT 1 FROM petcare.session_handoffs WHERE code_hash = %(code_hash)s) AS pending
+
+-- name: auth_oidc_lookup
+-- The app user an OIDC identity maps to (subject, else verified e-mail); definer.
+SELECT * FROM petcare.auth_oidc_lookup(%(subject)s, %(email)s)
+
+-- name: user_bind_oidc
+-- Bind an OIDC subject to the signed-in user (first sign-in matched by e-mail).
+UPDATE petcare.users SET oidc_subject = %(subject)s WHERE id = %(user_id)s AND oidc_subject IS NULL
