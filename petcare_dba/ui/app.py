@@ -14,7 +14,7 @@ from petcare_dba.services import auth, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.ui import i18n, state
 from petcare_dba.ui.components.errors import show_error
-from petcare_dba.ui.components.login import login_page
+from petcare_dba.ui.components.login import login_page, restore_from_cookie
 from petcare_dba.ui.pages_registry import PAGES
 
 st.set_page_config(page_title="PetCare DBA Admin", page_icon=":material/pets:", layout="wide")
@@ -64,6 +64,10 @@ def sidebar(actor: Actor) -> None:
 def main() -> None:
     try:
         actor = state.current_actor()
+        # A reload starts a new Streamlit session: adopt the HttpOnly cookie's session before
+        # routing, so a deep link lands on its page instead of the sign-in form.
+        if actor is None and restore_from_cookie():
+            actor = state.current_actor()
     except PetcareError as exc:
         show_error(exc)
         st.stop()

@@ -52,7 +52,7 @@ def _hidden_frame(src: str) -> None:
     st.iframe(src, height=1, width=1)
 
 
-def _restore_from_cookie() -> bool:
+def restore_from_cookie() -> bool:
     """Adopt a live cookie session; clear a dead cookie. True when signed in again."""
     token = session_cookie()
     if not token:
@@ -117,7 +117,7 @@ def _oidc() -> None:
 
 
 def login_page() -> None:
-    if _restore_from_cookie():
+    if restore_from_cookie():
         st.rerun()
     st.title(t("login.title"))
     st.caption(t("login.subtitle"))
