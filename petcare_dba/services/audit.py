@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from petcare_dba.db.errors import redact
-from petcare_dba.db.metastore import Identity, MetaStore
+from petcare_dba.db.metastore import Identity, MetaStore, Tx
 from petcare_dba.errors import PetcareError, Unavailable
 from petcare_dba.services.actor import Actor
 
@@ -90,8 +90,7 @@ def _clean(value: Any, key: str = "") -> Any:
     return value
 
 
-def record(
-    store: MetaStore,
+def params_for(
     actor: Actor | None,
     action: str,
     outcome: str,
@@ -108,12 +107,12 @@ def record(
     ai_initiated: bool = False,
     client_addr: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> None:
-    """Append one audit event; raises Unavailable when it cannot be written (fail closed)."""
+) -> dict[str, Any]:
+    """The redacted parameters of one audit row (`audit_insert`)."""
     clean_sql = redact_text(sql_text) if sql_text is not None else None
     # A hash of text that held a secret could be brute-forced; hash what is stored instead.
     hashed = sql_text if clean_sql == sql_text else clean_sql
-    params = {
+    return {
         "user_id": actor.user_id if actor else None,
         "username": actor.username if actor else username,
         "app_role": actor.role if actor else None,
@@ -133,10 +132,32 @@ def record(
         "ai_initiated": ai_initiated,
         "detail": json.dumps(_clean(detail or {}), default=str),
     }
+
+
+def record_in(tx: Tx, actor: Actor | None, action: str, outcome: str, **fields: Any) -> None:
+    """Append one audit event inside the caller's transaction (it commits or fails with it).
+
+    The engine uses this to commit an intent together with its execution row in one round
+    trip; callers that need the event on its own call `record`.
+    """
+    tx.execute("audit_insert", params_for(actor, action, outcome, **fields))
+
+
+def record(
+    store: MetaStore,
+    actor: Actor | None,
+    action: str,
+    outcome: str,
+    **fields: Any,
+) -> None:
+    """Append one audit event; raises Unavailable when it cannot be written (fail closed).
+
+    Keyword fields are those of `params_for` (event_id, connection_id, target, sql_text, ...).
+    """
     identity = actor.identity if actor else Identity(None, "anonymous")
     try:
         with store.tx(identity) as tx:
-            tx.execute("audit_insert", params)
+            record_in(tx, actor, action, outcome, **fields)
     except PetcareError as exc:
         raise Unavailable(
             f"audit unavailable: {exc.message}",

@@ -68,7 +68,7 @@ def outcome_of(error: PetcareError | None) -> str:
     return "error"
 
 
-def _insert_run(
+def _run_params(
     ctx: RunContext,
     c: Classification,
     event_id: uuid.UUID | None,
@@ -78,52 +78,60 @@ def _insert_run(
     sqlstate: str | None = None,
     message: str | None = None,
     duration_ms: float | None = None,
+) -> dict[str, Any]:
+    return {
+        "user_id": ctx.actor.user_id,
+        "connection_id": ctx.connection_id,
+        "project_id": ctx.project_id,
+        "script_version_id": ctx.script_version_id,
+        "event_id": event_id,
+        "session_id": ctx.actor.session_id,
+        "sql_text": text,
+        "statement_index": c.index,
+        "classification": label(c),
+        "ai_initiated": ctx.ai_initiated,
+        "outcome": outcome,
+        "sqlstate": sqlstate,
+        "message": message,
+        "duration_ms": duration_ms,
+    }
+
+
+def _insert_run(
+    ctx: RunContext, c: Classification, event_id: uuid.UUID | None, **fields: Any
 ) -> int:
     with ctx.rt.store.tx(ctx.actor.identity) as tx:
-        return int(
-            tx.value(
-                "engine_run_insert",
-                {
-                    "user_id": ctx.actor.user_id,
-                    "connection_id": ctx.connection_id,
-                    "project_id": ctx.project_id,
-                    "script_version_id": ctx.script_version_id,
-                    "event_id": event_id,
-                    "session_id": ctx.actor.session_id,
-                    "sql_text": text,
-                    "statement_index": c.index,
-                    "classification": label(c),
-                    "ai_initiated": ctx.ai_initiated,
-                    "outcome": outcome,
-                    "sqlstate": sqlstate,
-                    "message": message,
-                    "duration_ms": duration_ms,
-                },
-            )
-        )
+        return int(tx.value("engine_run_insert", _run_params(ctx, c, event_id, **fields)))
 
 
 def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending:
-    """Write the intent (audit first, then execucoes_scripts); Unavailable if either fails."""
+    """Commit the audit intent and the execucoes_scripts row together, before the statement.
+
+    One transaction (one commit round trip) for both: they succeed or fail together, and if
+    they fail nothing runs (IntentNotRecorded) and a best-effort 'error' event says why.
+    """
     event_id = audit.new_event_id()
     try:
-        audit.record(
-            ctx.rt.store,
-            ctx.actor,
-            ACTION,
-            "intent",
-            event_id=event_id,
-            connection_id=ctx.connection_id,
-            target=ctx.connection_name,
-            sql_text=c.text,
-            classification=label(c),
-            ai_initiated=ctx.ai_initiated,
-            detail={**ctx.detail, **detail, "statement_index": c.index},
-        )
-    except Unavailable as exc:
-        raise IntentNotRecorded(exc.message, hint=exc.hint) from exc
-    try:
-        execution_id = _insert_run(ctx, c, event_id, text=c.text, outcome="running")
+        with ctx.rt.store.tx(ctx.actor.identity) as tx:
+            audit.record_in(
+                tx,
+                ctx.actor,
+                ACTION,
+                "intent",
+                event_id=event_id,
+                connection_id=ctx.connection_id,
+                target=ctx.connection_name,
+                sql_text=c.text,
+                classification=label(c),
+                ai_initiated=ctx.ai_initiated,
+                detail={**ctx.detail, **detail, "statement_index": c.index},
+            )
+            execution_id = int(
+                tx.value(
+                    "engine_run_insert",
+                    _run_params(ctx, c, event_id, text=c.text, outcome="running"),
+                )
+            )
     except PetcareError as exc:
         _safe_outcome(
             ctx,
@@ -131,10 +139,10 @@ def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending
             c,
             "error",
             sqlstate=exc.sqlstate,
-            detail={"error": "execution log unavailable"},
+            detail={"error": "audit intent or execution log unavailable"},
         )
         raise IntentNotRecorded(
-            f"execution log unavailable: {exc.message}",
+            f"audit unavailable: {exc.message}",
             hint="nothing was run; retry when the metadata store is back",
         ) from exc
     return Pending(event_id, execution_id, c, time.perf_counter())
@@ -177,24 +185,24 @@ def finish(
                     "message": message,
                 },
             )
-        audit.record(
-            ctx.rt.store,
-            ctx.actor,
-            ACTION,
-            outcome,
-            event_id=pending.event_id,
-            connection_id=ctx.connection_id,
-            target=ctx.connection_name,
-            classification=label(pending.classification),
-            sqlstate=sqlstate,
-            rows_affected=rows,
-            duration_ms=elapsed,
-            ai_initiated=ctx.ai_initiated,
-            detail={
-                "execution_id": pending.execution_id,
-                **({"message": message} if message else {}),
-            },
-        )
+            audit.record_in(
+                tx,
+                ctx.actor,
+                ACTION,
+                outcome,
+                event_id=pending.event_id,
+                connection_id=ctx.connection_id,
+                target=ctx.connection_name,
+                classification=label(pending.classification),
+                sqlstate=sqlstate,
+                rows_affected=rows,
+                duration_ms=elapsed,
+                ai_initiated=ctx.ai_initiated,
+                detail={
+                    "execution_id": pending.execution_id,
+                    **({"message": message} if message else {}),
+                },
+            )
     except PetcareError as exc:
         return (
             f"the outcome of statement {pending.classification.index + 1} could not be "
