@@ -9,7 +9,7 @@ connection is decided by row level security (owner, shared, granted, admin).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -134,6 +134,24 @@ def resolve_url(rt: Runtime, actor: Actor, name: str) -> str:
     """The decrypted conninfo of a connection the actor may use (never log it)."""
     row = _secret_row(rt, actor, name)
     return rt.keyring.open(bytes(row["secret_enc"]), _purpose(name))
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the engine needs to run on a connection, from one metadata round trip."""
+
+    id: int
+    name: str
+    read_only: bool
+    ai_consent: str
+    url: str = field(repr=False)
+
+
+def for_run(rt: Runtime, actor: Actor, name: str) -> Target:
+    """A visible connection with its decrypted conninfo (never log `url`)."""
+    row = _secret_row(rt, actor, name)
+    url = rt.keyring.open(bytes(row["secret_enc"]), _purpose(name))
+    return Target(int(row["id"]), row["name"], bool(row["read_only"]), row["ai_consent"], url)
 
 
 def get(rt: Runtime, actor: Actor, name: str) -> Connection:

@@ -102,6 +102,26 @@ def _pools(rt: Runtime) -> executor.Pools:
     return pools
 
 
+def pool_for(
+    rt: Runtime, actor: Actor, connection_name: str, connection_id: int, url: str | None = None
+) -> executor.TargetPool:
+    """The actor's pool for a stored connection (shared with explain, export, transactions)."""
+    settings = rt.settings
+    return _pools(rt).get(
+        connection_id,
+        actor.user_id,
+        url if url is not None else connections.resolve_url(rt, actor, connection_name),
+        max_size=int(settings.max_connections_per_user),
+        wait_timeout=float(settings.pool_timeout_s),
+        connect_timeout=int(settings.connect_timeout_s),
+        keepalives={
+            "keepalives_idle": int(settings.target_keepalives_idle_s),
+            "keepalives_interval": int(settings.target_keepalives_interval_s),
+            "keepalives_count": int(settings.target_keepalives_count),
+        },
+    )
+
+
 def close(rt: Runtime) -> None:
     """Close every target connection the engine holds for this runtime."""
     pools = rt._extras.pop(_POOLS_KEY, None)
@@ -122,12 +142,20 @@ def run(
     script_version_id: int | None = None,
     project_id: int | None = None,
     handle: CancelHandle | None = None,
+    rollback: bool = False,
 ) -> RunResult:
-    """Classify, decide, audit and execute a script on a stored connection."""
+    """Classify, decide, audit and execute a script on a stored connection.
+
+    `rollback=True` runs the script in one transaction that is rolled back at the end (EXPLAIN
+    ANALYZE of a writing statement); it still needs the same decision as a real run.
+    """
     if mode not in MODES:
         raise ValidationError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if rollback and mode != "transaction":
+        raise ValidationError("a rolled-back run needs mode='transaction'")
     started = time.perf_counter()
-    conn_info = connections.get(rt, actor, connection_name)
+    # One metadata round trip for visibility (RLS), flags and the sealed conninfo.
+    conn_info = connections.for_run(rt, actor, connection_name)
     ctx = RunContext(
         rt,
         actor,
@@ -154,15 +182,7 @@ def run(
         engine_log.decided(ctx, found[0], "refused", text=sql_text, error=exc)
         raise
     limits = limits_for(rt.settings, max_rows, ai=ai_initiated)
-    url = connections.resolve_url(rt, actor, connection_name)
-    pool = _pools(rt).get(
-        conn_info.id,
-        actor.user_id,
-        url,
-        max_size=int(rt.settings.max_connections_per_user),
-        wait_timeout=float(rt.settings.pool_timeout_s),
-        connect_timeout=int(rt.settings.connect_timeout_s),
-    )
+    pool = pool_for(rt, actor, connection_name, conn_info.id, conn_info.url)
     app_name = target.application_name(actor.username, actor.session_id, ai=ai_initiated)
     try:
         with pool.connection(app_name) as lease:
@@ -176,8 +196,12 @@ def run(
                 _decide(ctx, sql_text, found, role, read_only_conn, confirmed, final=True)
             lease.discard = plan.discard_connection
             detail = {"confirmed": confirmed, "read_only": plan.read_only}
+            if rollback:
+                detail["rolled_back"] = True
             if mode == "transaction":
-                outcome = engine_exec.in_transaction(ctx, lease, plan, limits, handle, detail)
+                outcome = engine_exec.in_transaction(
+                    ctx, lease, plan, limits, handle, detail, rollback=rollback
+                )
             else:
                 outcome = engine_exec.statement_by_statement(
                     ctx, lease, plan, limits, handle, detail

@@ -174,6 +174,7 @@ def finish(
     sqlstate = error.sqlstate if error is not None else None
     try:
         with ctx.rt.store.tx(ctx.actor.identity) as tx:
+            tx.execute("engine_relaxed_commit")
             tx.execute(
                 "engine_run_finish",
                 {

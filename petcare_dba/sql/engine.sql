@@ -70,3 +70,8 @@ SELECT set_config(s.name, s.reset_val, false)
 FROM pg_catalog.pg_settings s
 WHERE s.name IN ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout')
 ORDER BY s.name
+
+-- name: engine_relaxed_commit
+-- Outcome rows commit without waiting for the WAL flush (the intent was already durable); a
+-- server crash can lose the last fraction of a second of outcomes, reconciled later as 'unknown'.
+SET LOCAL synchronous_commit = off
