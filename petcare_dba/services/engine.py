@@ -18,7 +18,14 @@ import time
 from petcare_dba.db import executor, target
 from petcare_dba.db.executor import CancelHandle, Limits
 from petcare_dba.errors import PetcareError, Refused, Unavailable, ValidationError
-from petcare_dba.services import connections, engine_exec, engine_log, engine_plan, sql_safety
+from petcare_dba.services import (
+    connections,
+    engine_exec,
+    engine_log,
+    engine_plan,
+    explorer,
+    sql_safety,
+)
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.engine_exec import QueryResult, RunResult
 from petcare_dba.services.engine_history import (
@@ -214,6 +221,8 @@ def run(
             engine_log.decided(ctx, found[0], outcome_of(exc), text=sql_text, error=exc)
         raise
     results, committed, error, error_index, warnings = outcome
+    if committed and any(c.kind == "ddl" for c in found):
+        explorer.invalidate(connection_name)  # the explorer's catalog snapshot is now stale
     return RunResult(
         tuple(results),
         tuple(found),
