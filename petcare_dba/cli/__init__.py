@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from petcare_dba.cli import admin, assistant, core, explorer, security, sql
+from petcare_dba.cli import projects as projects_cli
 from petcare_dba.cli.common import STATE
 from petcare_dba.db.errors import redact
 from petcare_dba.errors import PetcareError
@@ -47,6 +48,7 @@ sql.register(app)
 explorer.register(app)
 assistant.register(app)
 security.register(app)
+projects_cli.register(app)
 
 
 def main() -> None:

@@ -1,45 +1,49 @@
-"""Projects: the SQL projects you own or belong to, and a form to create one."""
+"""Projects: my projects, and inside one its scripts (versions, diff, runs), members and settings.
+
+Thin page: widgets live in `ui/components/projects*.py`; every read and write goes through the
+services as the signed-in user, and row level security decides what they see and change.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from petcare_dba.errors import PetcareError
-from petcare_dba.services import projects
 from petcare_dba.ui import state
-from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components import projects as ui
+from petcare_dba.ui.components import projects_runs as runs_ui
+from petcare_dba.ui.components import projects_scripts as scripts_ui
 
 t = state.t
 actor = state.require_actor()
 rt = state.runtime()
 st.title(t("projects.title"))
-with st.expander(t("projects.new"), icon=":material/add:"):
-    with st.form("new_project", clear_on_submit=True):
-        name = st.text_input(t("projects.name"))
-        description = st.text_area(t("projects.description"))
-        if st.form_submit_button(t("projects.create"), type="primary"):
-            try:
-                projects.create(rt, actor, name, description)
-                st.success(t("projects.created", name=name))
-            except PetcareError as exc:
-                show_error(exc)
-search = st.text_input(t("projects.search"), key="projects_search")
-rows = projects.list_projects(rt, actor, search)
-if not rows:
-    st.info(t("projects.none"))
-else:
-    st.dataframe(
-        [
-            {
-                "name": p.name,
-                "role": p.my_role,
-                "scripts": p.scripts,
-                "created by": p.created_by,
-                "updated": p.updated_at,
-                "description": p.description,
-            }
-            for p in rows
-        ],
-        hide_index=True,
-        width="stretch",
-    )
+ui.show_flash()
+ui.create_and_import(rt, actor)
+project = ui.pick_project(rt, actor)
+if project is None:
+    st.stop()
+
+st.divider()
+ui.header(rt, actor, project)
+tab_scripts, tab_members, tab_settings = st.tabs(
+    [t("projects.tab_scripts"), t("projects.tab_members"), t("projects.tab_settings")]
+)
+with tab_scripts:
+    script = scripts_ui.pick_script(rt, actor, project)
+    if script is not None or project.can_write:
+        scripts_ui.editor(rt, actor, project, script)
+    if script is not None:
+        with st.expander(t("projects.history"), expanded=True, icon=":material/history:"):
+            scripts_ui.history_and_diff(rt, actor, project, script)
+        with st.expander(t("projects.run_title"), expanded=True, icon=":material/play_arrow:"):
+            runs_ui.run_panel(rt, actor, project, script)
+            runs_ui.history(rt, actor, project, script)
+        if project.can_write:
+            with st.expander(t("projects.script_settings"), icon=":material/tune:"):
+                scripts_ui.script_settings(rt, actor, project, script)
+    with st.expander(t("projects.deleted_scripts"), icon=":material/delete:"):
+        scripts_ui.deleted_scripts(rt, actor, project)
+with tab_members:
+    ui.members_panel(rt, actor, project)
+with tab_settings:
+    ui.settings_panel(rt, actor, project)
