@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass
 from importlib import resources
 
@@ -58,9 +59,12 @@ def available() -> list[Migration]:
             Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8"))
         )
     found.sort(key=lambda m: m.version)
-    versions = [m.version for m in found]
-    if len(set(versions)) != len(versions):
-        raise ConfigError("two migration files share a number")
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise ConfigError(
+                f"migration numbers must be contiguous: expected {expected:04d}, "
+                f"found {migration.version:04d}"
+            )
     return found
 
 
@@ -70,17 +74,29 @@ def _applied(conn: psycopg.Connection) -> dict[int, str]:
 
 
 def bootstrap(conn: psycopg.Connection, runtime_password: str | None) -> None:
-    """Create roles, schema and the ledger (idempotent) and set the login role's password."""
-    with conn.transaction():
-        conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        conn.execute(queries.get("bootstrap_roles"))
-        conn.execute(queries.get("create_migrations_table"))
-        if runtime_password:
-            conn.execute(
-                sql.SQL("ALTER ROLE petcare_login PASSWORD {}").format(
-                    sql.Literal(runtime_password)
-                )
-            )
+    """Create roles, schema and the ledger (idempotent) and set the login role's password.
+
+    Roles are cluster-wide while advisory locks are per database, so two stores on one server
+    bootstrapping at once can collide on the role rows ("tuple concurrently updated"); the
+    whole step is idempotent, so it is simply retried.
+    """
+    for attempt in range(5):
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                conn.execute(queries.get("bootstrap_roles"))
+                conn.execute(queries.get("create_migrations_table"))
+                if runtime_password:
+                    conn.execute(
+                        sql.SQL("ALTER ROLE petcare_login PASSWORD {}").format(
+                            sql.Literal(runtime_password)
+                        )
+                    )
+            return
+        except (psycopg.errors.InternalError_, psycopg.errors.UniqueViolation):
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def migrate(admin_url: str, runtime_password: str | None = None) -> list[Migration]:

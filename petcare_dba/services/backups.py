@@ -4,7 +4,7 @@ A backup is a directory in the backup store (setting `backup_dir`, default `<dat
 `data.copy` (the rows as binary COPY, streamed, never held in memory), `table.sql` (the DDL from
 `explorer_ddl`) and `manifest.json` (table, columns, server version, row count, byte size,
 sha256, who, when). It is written under `<dir>.partial` and renamed only when complete, and its
-catalogue row (migration 0007) goes from 'running' to 'ok' or 'failed', so a full disk, a lost
+catalogue row (migration 0006) goes from 'running' to 'ok' or 'failed', so a full disk, a lost
 connection or a terminated backend leaves a failed entry and no half-written backup. A restore
 loads the file into a new table (default) or over the original (dba, confirmation naming the
 table) in one transaction, checks row count and checksum before COMMIT, and is recorded the same

@@ -1,7 +1,7 @@
 """SQL projects (seed table `projetos_analytics`): lifecycle, members and ownership.
 
 A project is seen by its owner, its members and admins; that rule and every write rule live in
-row level security (migrations 0002 and 0006), so these functions only shape calls and turn
+row level security (migrations 0002 and 0005), so these functions only shape calls and turn
 "no row came back" into NotFound/PermissionDenied. Owners rename, describe, archive, delete
 (archived projects only), manage members and transfer ownership; members may leave. Admins may
 list and open every project; doing so outside their own projects is audited. Every change is

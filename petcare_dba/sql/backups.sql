@@ -1,4 +1,4 @@
--- Catalogue of table backups and restores in the metadata store (migration 0007). RLS lets
+-- Catalogue of table backups and restores in the metadata store (migration 0006). RLS lets
 -- only dba and admin users read or write these rows.
 
 -- name: backup_insert

@@ -14,8 +14,7 @@ from tests.fix_db import RUNTIME_PASSWORD, PgServer
 
 def test_migration_files_are_numbered_contiguously_and_snake_case() -> None:
     found = migrations.available()
-    versions = [m.version for m in found]
-    assert versions == sorted(set(versions)) and versions[0] == 1
+    assert [m.version for m in found] == list(range(1, len(found) + 1))
     assert all(re.fullmatch(r"[a-z0-9_]+", m.name) for m in found)
 
 
