@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from petcare_dba.cli import admin, assistant, core, explorer, security, sql
+from petcare_dba.cli import admin, assistant, core, explorer, monitoring, security, sql
 from petcare_dba.cli import projects as projects_cli
 from petcare_dba.cli.common import STATE
 from petcare_dba.db.errors import redact
@@ -49,6 +49,7 @@ explorer.register(app)
 assistant.register(app)
 security.register(app)
 projects_cli.register(app)
+monitoring.register(app)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Health of every component: metadata store, key, connections, AI provider.
+"""Health of every component: metadata store, key, connections, AI, collector, alerts, cache.
 
 One report feeds `petcare-dba health [--format json]`, the UI's status badge and (issue 6) the HTTP
 health endpoint. A component is `required` when the app cannot serve without it; the report is
@@ -109,4 +109,9 @@ def check(rt: Runtime, actor: Actor | None, *, connections_required: bool = Fals
                 )
             )
     parts.append(_ai(rt))
+    if parts[0].ok:
+        # Imported here: health_monitoring builds on this module's Component.
+        from petcare_dba.services import health_monitoring
+
+        parts.extend(health_monitoring.components(rt))
     return HealthReport(all(c.ok for c in parts if c.required), tuple(parts))

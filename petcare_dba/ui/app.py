@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import auth, connections
+from petcare_dba.services import auth, collector, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.ui import i18n, state
 from petcare_dba.ui.components.errors import show_error
@@ -77,6 +77,7 @@ def main() -> None:
             position="hidden",
         ).run()
         return
+    collector.ensure_running(state.runtime())  # sampling must not wait for a dashboard visit
     sidebar(actor)
     sections: dict[str, list[st.Page]] = {}
     for spec in PAGES:

@@ -1,4 +1,5 @@
-"""Advisor: lint findings for the chosen connection, each with its doc and remediation SQL."""
+"""Advisor: stored lint runs of the chosen connection — new and resolved findings, each with its
+doc, remediation SQL ("open in the editor") and exclusion; unavailable lints are listed apart."""
 
 from __future__ import annotations
 
@@ -7,26 +8,63 @@ import streamlit as st
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import advisor
 from petcare_dba.ui import state
+from petcare_dba.ui.components import monitoring_advisor as widgets
 from petcare_dba.ui.components.errors import show_error
 
 t = state.t
 actor = state.require_actor()
+rt = state.runtime()
 st.title(t("advisor.title"))
 name = state.chosen_connection()
 if name is None:
     st.info(t("common.pick_connection"))
     st.stop()
+conn_name: str = name
 try:
-    result = advisor.run(state.runtime(), actor, name)
+    runs = advisor.history(rt, actor, conn_name, limit=10)
+    if st.button(t("advisor.run"), key="adv_run", type="primary") or not runs:
+        with st.spinner(t("advisor.running")):
+            advisor.run_and_store(rt, actor, conn_name)
+        runs = advisor.history(rt, actor, conn_name, limit=10)
+    latest = runs[0]
+    findings = advisor.stored_findings(rt, actor, int(latest["id"]))
 except PetcareError as exc:
     show_error(exc)
     st.stop()
 docs = {lint.name: lint.doc for lint in advisor.lints()}
-st.caption(t("advisor.summary", n=len(result.findings), lints=len(docs)))
-for finding in result.findings:
-    with st.expander(f"{finding.level} · {finding.title} · {finding.object}"):
-        st.write(finding.detail)
-        st.caption(docs.get(finding.name, ""))
-        st.code(finding.remediation, language="sql")
-for lint_name, error in result.unavailable:
+open_findings = [f for f in findings if f.status != "resolved"]
+resolved = [f for f in findings if f.status == "resolved"]
+st.caption(
+    t(
+        "advisor.summary",
+        n=len(open_findings),
+        lints=len(docs),
+        new=int(latest["new_findings"]),
+        resolved=len(resolved),
+        at=latest["at"].strftime("%Y-%m-%d %H:%M:%S"),
+    )
+)
+levels = st.multiselect(
+    t("advisor.levels"), list(advisor.LEVELS), default=["ERROR", "WARN", "INFO"], key="adv_levels"
+)
+if not open_findings:
+    st.success(t("advisor.clean"))
+for i, f in enumerate(open_findings):
+    if f.level in levels:
+        widgets.finding(t, rt, actor, conn_name, f, docs.get(f.name, ""), i)
+if resolved:
+    st.subheader(t("advisor.resolved"))
+    for f in resolved:
+        st.markdown(f":green[:material/check:] {f.title} · {f.object}")
+for lint_name, error in latest["unavailable"]:
     st.warning(t("advisor.unavailable", name=lint_name, error=error))
+widgets.exclusions(t, rt, actor, conn_name)
+with st.expander(t("advisor.history")):
+    st.dataframe(
+        [
+            {k: r[k] for k in ("at", "run_by", "findings", "new_findings", "resolved_findings")}
+            for r in runs
+        ],
+        hide_index=True,
+        width="stretch",
+    )

@@ -1,52 +1,63 @@
-"""Dashboard: the chosen connection's server version, size, tables, sessions and cache hits."""
+"""Dashboard (overview): the chosen connection's header, a verdict per area and Plotly history.
+
+Starts the in-app collector once per process (leader-elected per connection, so replicas sample
+once), then refreshes verdicts and charts every sampling interval in a fragment.
+"""
 
 from __future__ import annotations
 
-import plotly.express as px
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import catalog, connections
+from petcare_dba.services import collector, connections, monitoring
 from petcare_dba.ui import state
+from petcare_dba.ui.components import monitoring as widgets
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
 
 t = state.t
 actor = state.require_actor()
 rt = state.runtime()
+collector.ensure_running(rt)
 st.title(t("dashboard.title"))
 name = state.chosen_connection()
 if name is None:
     st.info(t("common.pick_connection"))
     st.stop()
-result = connections.check(rt, actor, name)
+conn_name: str = name
+result = connections.check(rt, actor, conn_name)
 if not result.ok:
-    st.error(t("dashboard.unreachable", name=name, error=result.error or ""))
+    st.error(t("dashboard.unreachable", name=conn_name, error=result.error or ""))
     st.stop()
 cols = st.columns(4)
 cols[0].metric(t("dashboard.version"), result.server_version or "-")
 cols[1].metric(t("dashboard.size"), human_bytes(result.database_bytes))
 cols[2].metric(t("dashboard.tables"), f"{result.table_count:,}")
 cols[3].metric(t("dashboard.latency"), f"{result.latency_ms} ms")
-try:
-    stats = catalog.database_stats(rt, actor, name)
-    activity = catalog.activity(rt, actor, name)
-except PetcareError as exc:
-    show_error(exc)
-    st.stop()
-left, right = st.columns(2)
-with left:
-    st.subheader(t("dashboard.sessions"))
-    if activity:
-        st.plotly_chart(px.bar(activity, x="state", y="sessions"), width="stretch")
-with right:
-    st.subheader(t("dashboard.cache_hit"))
-    st.metric(t("dashboard.cache_hit"), f"{stats.get('cache_hit_pct') or 0}%")
-    st.caption(
-        t(
-            "dashboard.transactions",
-            commits=stats.get("xact_commit", 0),
-            rollbacks=stats.get("xact_rollback", 0),
-            deadlocks=stats.get("deadlocks", 0),
-        )
+since = widgets.range_picker(t)
+
+
+@st.fragment(run_every=max(5, int(rt.settings.monitoring_interval_s)))
+def overview() -> None:
+    try:
+        verdicts = monitoring.verdicts(state.runtime(), actor, conn_name)
+        app_latest = monitoring.latest(state.runtime(), actor, None)
+    except PetcareError as exc:
+        show_error(exc)
+        return
+    st.subheader(t("dashboard.health"))
+    if all(v.level == "unknown" for v in verdicts):
+        st.info(t("dashboard.collecting", s=int(rt.settings.monitoring_interval_s)))
+    widgets.verdict_cards(t, verdicts)
+    st.subheader(t("dashboard.history"))
+    widgets.charts(
+        t, lambda m: monitoring.series(state.runtime(), actor, conn_name, m, since), widgets.CHARTS
     )
+    st.subheader(t("dashboard.app"))
+    widgets.app_metrics(t, app_latest)
+    widgets.charts(
+        t, lambda m: monitoring.series(state.runtime(), actor, None, m, since), widgets.APP_CHARTS
+    )
+
+
+overview()

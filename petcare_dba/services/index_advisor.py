@@ -1,0 +1,264 @@
+"""Index suggestions for slow statements, verified with a what-if plan, created only on request.
+
+Slow statements come from pg_stat_statements (mean time above a threshold). Each is parsed with
+PostgreSQL's own parser (pglast); for a statement on one table, the columns it filters on with
+equality (most selective first, by pg_stats) followed by one range column make the candidate
+index, unless an index already leads with the first column. The candidate is checked with a
+what-if: with hypopg installed, a hypothetical index (nothing is built); otherwise a real
+`CREATE INDEX` inside a transaction that is always rolled back, on tables under
+`max_whatif_bytes` (the build blocks writes to the table while it runs). Both compare the
+generic plan's cost (`plan_cache_mode = force_generic_plan`, so `$n` parameters need no values)
+before and after. Suggestions are `CREATE INDEX CONCURRENTLY` statements; `create()` runs one
+only for a dba who confirmed it, and audits it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pglast import ast, enums, parser
+
+from petcare_dba.db import target
+from petcare_dba.db.target_session import TargetSession, execute_autocommit, session
+from petcare_dba.errors import NeedsConfirmation, PetcareError, ValidationError
+from petcare_dba.services import audit, connections
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime
+
+_EQ = {"="}
+_RANGE = {"<", ">", "<=", ">="}
+_CREATE = re.compile(r'^CREATE INDEX CONCURRENTLY ON [\w."$]+ \([\w", $]+\);$')
+
+
+@dataclass(frozen=True)
+class Candidate:
+    schema: str | None
+    table: str
+    equality: tuple[str, ...]
+    ranges: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IndexSuggestion:
+    queryid: int
+    query: str
+    calls: int
+    mean_ms: float
+    table: str
+    columns: tuple[str, ...]
+    create_sql: str
+    cost_before: float | None
+    cost_after: float | None
+    gain_pct: float | None
+    verified_by: str | None
+    note: str
+
+
+def _column(node: Any, aliases: set[str]) -> str | None:
+    if not isinstance(node, ast.ColumnRef):
+        return None
+    names = [f.sval for f in node.fields or () if isinstance(f, ast.String)]
+    if len(names) == 1 or (len(names) == 2 and names[0] in aliases):
+        return str(names[-1])
+    return None
+
+
+def candidate(query: str) -> Candidate | None:
+    """The table and filter columns of a one-table SELECT/UPDATE/DELETE, or None."""
+    try:
+        stmts = parser.parse_sql(query)
+    except parser.ParseError:
+        return None
+    if len(stmts) != 1:
+        return None
+    stmt = stmts[0].stmt
+    if isinstance(stmt, ast.SelectStmt):
+        if not stmt.fromClause or len(stmt.fromClause) != 1:
+            return None
+        rel, where = stmt.fromClause[0], stmt.whereClause
+    elif isinstance(stmt, ast.UpdateStmt | ast.DeleteStmt):
+        if getattr(stmt, "fromClause", None) or getattr(stmt, "usingClause", None):
+            return None
+        rel, where = stmt.relation, stmt.whereClause
+    else:
+        return None
+    if not isinstance(rel, ast.RangeVar) or where is None:
+        return None
+    table = str(rel.relname)
+    aliases = {table} | ({str(rel.alias.aliasname)} if rel.alias else set())
+    equality: list[str] = []
+    ranges: list[str] = []
+    terms = (
+        list(where.args or ())
+        if isinstance(where, ast.BoolExpr) and where.boolop == enums.BoolExprType.AND_EXPR
+        else [where]
+    )
+    for term in terms:
+        if not isinstance(term, ast.A_Expr) or not term.name:
+            continue
+        op = term.name[-1].sval
+        col = _column(term.lexpr, aliases) or _column(term.rexpr, aliases)
+        if col is None:
+            continue
+        kind = term.kind
+        if kind == enums.A_Expr_Kind.AEXPR_IN or (kind == enums.A_Expr_Kind.AEXPR_OP and op in _EQ):
+            equality.append(col)
+        elif kind == enums.A_Expr_Kind.AEXPR_BETWEEN or (
+            kind == enums.A_Expr_Kind.AEXPR_OP and op in _RANGE
+        ):
+            ranges.append(col)
+    if not equality and not ranges:
+        return None
+    return Candidate(
+        rel.schemaname, table, tuple(dict.fromkeys(equality)), tuple(dict.fromkeys(ranges))
+    )
+
+
+def _quoted(schema: str | None, table: str) -> str:
+    parts = [p for p in (schema, table) if p]
+    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+
+
+def _cost(s: TargetSession, query: str) -> float:
+    params = max((int(n) for n in re.findall(r"\$(\d+)", query)), default=0)
+    s.rows("DEALLOCATE ALL")
+    s.rows(f"PREPARE petcare_whatif AS {query}")  # one parsed statement (checked by candidate())
+    args = f"({', '.join(['NULL'] * params)})" if params else ""
+    plan = s.rows(f"EXPLAIN (FORMAT JSON) EXECUTE petcare_whatif{args}")[0]
+    doc = next(iter(plan.values()))
+    return float(doc[0]["Plan"]["Total Cost"])
+
+
+def _what_if(
+    url: str, app: str, query: str, index: dict[str, Any], hypopg: bool, timeout: int
+) -> tuple[float, float, str]:
+    with session(url, app, read_only=False, rollback=True, connect_timeout=timeout) as s:
+        s.setting("lock_timeout", "1000")
+        s.row("idx_generic_plan")
+        before = _cost(s, query)
+        if hypopg:
+            s.row("idx_hypopg_create", {"sql": index["plain"]})
+        else:
+            s.rows(index["plain"])
+        after = _cost(s, query)
+    return before, after, "hypopg" if hypopg else "explain"
+
+
+def suggest(
+    rt: Runtime,
+    actor: Actor,
+    conn: str,
+    *,
+    min_mean_ms: float = 10.0,
+    min_calls: int = 1,
+    max_whatif_bytes: int = 50 * 2**20,
+    limit: int = 10,
+) -> list[IndexSuggestion]:
+    """Verified index suggestions for the slowest statements of a connection."""
+    url = connections.resolve_url(rt, actor, conn)
+    app = target.application_name(actor.username, actor.session_id)
+    timeout = int(rt.settings.connect_timeout_s)
+    with session(url, app, connect_timeout=timeout) as s:
+        if not s.row("mon_target_pgss_path").get("path"):
+            raise ValidationError(
+                "index suggestions need pg_stat_statements in this database",
+                hint="CREATE EXTENSION pg_stat_statements (and shared_preload_libraries)",
+            )
+        slow = s.rows(
+            "idx_target_slow_statements",
+            {"min_mean_ms": min_mean_ms, "min_calls": min_calls, "limit": limit},
+        )
+    out: list[IndexSuggestion] = []
+    for row in slow:
+        cand = candidate(row["query"])
+        if cand is None:
+            continue
+        with session(url, app, connect_timeout=timeout) as s:
+            table = s.row("idx_target_table", {"name": _quoted(cand.schema, cand.table)})
+            if not table:
+                continue
+            rank = {c: i for i, c in enumerate(table["by_selectivity"])}
+            cols = sorted(cand.equality, key=lambda c: rank.get(c, len(rank))) + list(
+                cand.ranges[:1]
+            )
+            if not cols or cols[0] in table["leading_columns"]:
+                continue
+            index = s.row(
+                "idx_index_sql",
+                {"schema": table["schema"], "table": table["name"], "columns": cols},
+            )
+        name = f"{table['schema']}.{table['name']}"
+        before = after = gain = None
+        verified, note = None, ""
+        if table["hypopg"] or int(table["bytes"]) <= max_whatif_bytes:
+            try:
+                before, after, verified = _what_if(
+                    url, app, row["query"], index, bool(table["hypopg"]), timeout
+                )
+                gain = round(100.0 * (before - after) / before, 1) if before else None
+            except PetcareError as exc:
+                note = f"not verified: {exc.message}"
+        else:
+            note = "not verified: table larger than the what-if limit and hypopg is not installed"
+        if gain is not None and gain <= 0:
+            continue  # the planner would not use it
+        out.append(
+            IndexSuggestion(
+                int(row["queryid"]),
+                row["query"],
+                int(row["calls"]),
+                float(row["mean_ms"]),
+                name,
+                tuple(cols),
+                index["concurrent"],
+                before,
+                after,
+                gain,
+                verified,
+                note,
+            )
+        )
+    return out
+
+
+def create(rt: Runtime, actor: Actor, conn: str, create_sql: str, *, confirmed: bool) -> None:
+    """Run one suggested CREATE INDEX CONCURRENTLY (dba, after confirmation); audited."""
+    actor.require("dba", "creating indexes")
+    if not _CREATE.match(create_sql):
+        raise ValidationError("only a suggested CREATE INDEX CONCURRENTLY statement can run here")
+    if not confirmed:
+        audit.record(
+            rt.store, actor, "advisor.create_index", "confirm", target=conn, sql_text=create_sql
+        )
+        raise NeedsConfirmation(
+            f"create this index on {conn!r}?",
+            objects=(create_sql,),
+            reason="builds an index (CONCURRENTLY: writes continue)",
+        )
+    url = connections.resolve_url(rt, actor, conn)
+    app = target.application_name(actor.username, actor.session_id)
+    audit.record(
+        rt.store,
+        actor,
+        "advisor.create_index",
+        "intent",
+        target=conn,
+        sql_text=create_sql,
+        classification="ddl",
+    )
+    try:
+        execute_autocommit(url, app, create_sql, int(rt.settings.connect_timeout_s))
+    except PetcareError as exc:
+        audit.record(
+            rt.store,
+            actor,
+            "advisor.create_index",
+            "error",
+            target=conn,
+            sql_text=create_sql,
+            sqlstate=exc.sqlstate,
+        )
+        raise
+    audit.record(rt.store, actor, "advisor.create_index", "ok", target=conn, sql_text=create_sql)

@@ -1,0 +1,81 @@
+"""Advisor widgets: a finding with its doc, remediation, "open in editor" and exclusion.
+
+"Open the fix in the editor" puts the remediation SQL into `st.session_state["editor_sql"]` (the
+SQL editor's text area key) and switches page, so the fix runs through the editor's safety
+checks and confirmations, never directly from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from petcare_dba.errors import PetcareError
+from petcare_dba.services import advisor
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui.components.errors import show_error
+
+ICONS = {
+    "ERROR": ":red[:material/error:]",
+    "WARN": ":orange[:material/warning:]",
+    "INFO": ":blue[:material/info:]",
+}
+STATUS = {"new": ":violet-badge[new]", "open": "", "resolved": ":green-badge[resolved]"}
+
+
+def open_in_editor(sql: str) -> None:
+    """Hand the SQL to the editor page."""
+    st.session_state["editor_sql"] = sql
+    st.switch_page("pages/sql_editor.py")
+
+
+def finding(
+    t: Callable[..., str],
+    rt: Runtime,
+    actor: Actor,
+    conn: str,
+    f: advisor.Finding,
+    doc: str,
+    index: int,
+) -> None:
+    """One finding in an expander."""
+    label = (
+        f"{ICONS.get(f.level, '')} {f.level} · {f.title} · {f.object} {STATUS.get(f.status, '')}"
+    )
+    with st.expander(label):
+        st.write(f.detail)
+        if doc:
+            st.caption(doc)
+        st.code(f.remediation, language="sql")
+        cols = st.columns(2)
+        if cols[0].button(t("advisor.open_in_editor"), key=f"adv_edit_{index}"):
+            open_in_editor(f.remediation)
+        if actor.at_least("dba") and cols[1].button(t("advisor.exclude"), key=f"adv_ex_{index}"):
+            try:
+                advisor.exclude(rt, actor, conn, f.cache_key, "excluded from the advisor page")
+                st.toast(t("advisor.excluded_done", key=f.cache_key))
+            except PetcareError as exc:
+                show_error(exc)
+
+
+def exclusions(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
+    """Excluded cache keys with an "include again" button for dbas."""
+    try:
+        rows = advisor.exclusions(rt, actor, conn)
+    except PetcareError as exc:
+        show_error(exc)
+        return
+    if not rows:
+        return
+    with st.expander(t("advisor.exclusions", n=len(rows))):
+        for i, row in enumerate(rows):
+            cols = st.columns([4, 1])
+            cols[0].write(f"`{row['cache_key']}` — {row['reason']} ({row['created_by']})")
+            if actor.at_least("dba") and cols[1].button(t("advisor.include"), key=f"adv_in_{i}"):
+                try:
+                    advisor.include(rt, actor, conn, row["cache_key"])
+                    st.rerun()
+                except PetcareError as exc:
+                    show_error(exc)

@@ -1,0 +1,187 @@
+"""Alert widgets: firing alerts with acknowledge, history, rules editor and channels.
+
+Rules and channels are admin-only (the services and RLS enforce it; the widgets only hide what a
+user cannot do). Each channel has a "send test" button that reports the delivery result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from petcare_dba.errors import PetcareError
+from petcare_dba.services import alert_channels, alerts
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui.components.errors import show_error
+
+
+def firing(t: Callable[..., str], rt: Runtime, actor: Actor, events: list[alerts.Event]) -> None:
+    """Firing alerts, each with an acknowledge button for dbas."""
+    if not events:
+        st.success(t("alerts.all_clear"), icon=":material/check_circle:")
+        return
+    for e in events:
+        icon = (
+            ":red[:material/error:]" if e.severity == "critical" else ":orange[:material/warning:]"
+        )
+        with st.container(border=True):
+            st.markdown(f"{icon} **{e.rule}** · {e.connection or t('alerts.app')} · {e.message}")
+            note = t("alerts.since", at=e.started_at.strftime("%H:%M:%S"))
+            if e.flapping:
+                note += " · " + t("alerts.flapping")
+            if e.acknowledged_by:
+                note += " · " + t("alerts.acked_by", user=e.acknowledged_by)
+            st.caption(note)
+            if (
+                actor.at_least("dba")
+                and not e.acknowledged_by
+                and st.button(t("alerts.ack"), key=f"alert_ack_{e.id}")
+            ):
+                try:
+                    alerts.acknowledge(rt, actor, e.id)
+                    st.rerun()
+                except PetcareError as exc:
+                    show_error(exc)
+
+
+def history(t: Callable[..., str], events: list[alerts.Event]) -> None:
+    """The alert history as a table."""
+    st.dataframe(
+        [
+            {
+                t("alerts.col.state"): e.state,
+                t("alerts.col.severity"): e.severity,
+                t("alerts.col.rule"): e.rule,
+                t("alerts.col.connection"): e.connection or t("alerts.app"),
+                t("alerts.col.value"): e.value,
+                t("alerts.col.started"): e.started_at,
+                t("alerts.col.resolved"): e.resolved_at,
+                t("alerts.col.acked"): e.acknowledged_by,
+            }
+            for e in events
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def rules(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
+    """The rules table; admins edit threshold, duration, severity and enabled."""
+    found = alerts.list_rules(rt, actor)
+    st.dataframe(
+        [
+            {
+                k: getattr(r, k)
+                for k in (
+                    "name",
+                    "metric",
+                    "comparator",
+                    "threshold",
+                    "duration_s",
+                    "severity",
+                    "scope",
+                    "enabled",
+                    "description",
+                )
+            }
+            for r in found
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    if not actor.at_least("admin") or not found:
+        return
+    with st.form("alert_rule_form"):
+        names = [r.name for r in found]
+        name = st.selectbox(t("alerts.rule"), names, key="alert_rule_name")
+        rule = found[names.index(name)]
+        cols = st.columns(4)
+        threshold = cols[0].number_input(t("alerts.threshold"), value=float(rule.threshold))
+        duration = cols[1].number_input(t("alerts.duration"), value=rule.duration_s, min_value=0)
+        severity = cols[2].selectbox(
+            t("alerts.severity"),
+            list(alerts.SEVERITIES),
+            index=alerts.SEVERITIES.index(rule.severity),
+        )
+        enabled = cols[3].checkbox(t("alerts.enabled"), value=rule.enabled)
+        if st.form_submit_button(t("alerts.save_rule")):
+            try:
+                alerts.update_rule(
+                    rt,
+                    actor,
+                    name,
+                    threshold=threshold,
+                    duration_s=int(duration),
+                    severity=severity,
+                    enabled=enabled,
+                )
+                st.success(t("alerts.rule_saved", name=name))
+            except PetcareError as exc:
+                show_error(exc)
+
+
+def channels(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
+    """Channels with last delivery and "send test"; forms to add webhook and e-mail channels."""
+    for ch in alert_channels.list_channels(rt, actor):
+        cols = st.columns([3, 1, 1])
+        status = (
+            ""
+            if ch.last_delivery_ok is None
+            else (":green[:material/check:]" if ch.last_delivery_ok else ":red[:material/close:]")
+        )
+        cols[0].markdown(f"**{ch.name}** ({ch.kind}) {status} {ch.last_delivery_error or ''}")
+        if cols[1].button(t("alerts.send_test"), key=f"alert_test_{ch.name}"):
+            result = alert_channels.send_test(rt, actor, ch.name)
+            (st.success if result.ok else st.error)(
+                t(
+                    "alerts.test_ok" if result.ok else "alerts.test_failed",
+                    name=ch.name,
+                    error=result.error or "",
+                )
+            )
+        if cols[2].button(t("alerts.remove"), key=f"alert_rm_{ch.name}"):
+            alert_channels.remove(rt, actor, ch.name)
+            st.rerun()
+    with st.form("alert_webhook_form", clear_on_submit=True):
+        st.markdown(t("alerts.add_webhook"))
+        name = st.text_input(t("alerts.channel_name"), key="hook_name")
+        url = st.text_input(t("alerts.webhook_url"), key="hook_url", type="password")
+        if st.form_submit_button(t("alerts.add")):
+            _add(t, lambda: alert_channels.add_webhook(rt, actor, name, url))
+    with st.form("alert_email_form", clear_on_submit=True):
+        st.markdown(t("alerts.add_email"))
+        left, right = st.columns(2)
+        name = left.text_input(t("alerts.channel_name"), key="mail_name")
+        host = right.text_input(t("alerts.smtp_host"), key="mail_host")
+        port = left.number_input(t("alerts.smtp_port"), value=25, key="mail_port")
+        sender = right.text_input(t("alerts.sender"), key="mail_from")
+        to = st.text_input(t("alerts.recipients"), key="mail_to")
+        starttls = left.checkbox("STARTTLS", key="mail_tls")
+        username = right.text_input(t("alerts.smtp_user"), key="mail_user")
+        password = st.text_input(t("alerts.smtp_password"), key="mail_pw", type="password")
+        if st.form_submit_button(t("alerts.add")):
+            _add(
+                t,
+                lambda: alert_channels.add_email(
+                    rt,
+                    actor,
+                    name,
+                    host=host,
+                    port=int(port),
+                    sender=sender,
+                    recipients=[r.strip() for r in to.split(",") if r.strip()],
+                    starttls=starttls,
+                    username=username,
+                    password=password,
+                ),
+            )
+
+
+def _add(t: Callable[..., str], action: Callable[[], int]) -> None:
+    try:
+        action()
+        st.success(t("alerts.channel_added"))
+    except PetcareError as exc:
+        show_error(exc)

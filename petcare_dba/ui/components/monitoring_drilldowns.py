@@ -1,0 +1,200 @@
+"""Drill-down widgets of the Monitoring page: activity (with cancel/terminate), queries, space,
+maintenance.
+
+Cancel and terminate follow the house pattern for confirmations: the first click stores the
+pending action in session state and shows what will happen; only a second, explicit click runs
+it (the service checks the dba role, the `monitoring_allow_kill` setting and audits both steps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from petcare_dba.errors import NeedsConfirmation, PetcareError
+from petcare_dba.services import index_advisor, monitoring
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.format import human_bytes
+
+PENDING = "mon_pending_signal"
+
+
+def activity(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
+    """Live sessions as a blocking tree, with cancel/terminate for dbas."""
+    try:
+        sessions = monitoring.sessions(rt, actor, conn)
+    except PetcareError as exc:
+        show_error(exc)
+        return
+    rows = [
+        {
+            "pid": ("↳ " * s.depth) + str(s.pid),
+            t("monitoring.col.user"): s.username,
+            t("monitoring.col.state"): s.state,
+            t("monitoring.col.wait"): f"{s.wait_event_type or ''} {s.wait_event or ''}".strip(),
+            t("monitoring.col.blocked_by"): ", ".join(map(str, s.blocked_by)),
+            t("monitoring.col.seconds"): s.query_s,
+            t("monitoring.col.app"): s.application_name,
+            t("monitoring.col.query"): s.query,
+        }
+        for s in sessions
+    ]
+    st.caption(t("monitoring.sessions_caption", n=len(rows)))
+    st.dataframe(rows, hide_index=True, width="stretch")
+    if not (actor.at_least("dba") and rt.settings.monitoring_allow_kill and sessions):
+        return
+    cols = st.columns([2, 1, 1])
+    pid = cols[0].selectbox(t("monitoring.pid"), [s.pid for s in sessions], key="mon_pid")
+    if cols[1].button(t("monitoring.cancel"), key="mon_cancel"):
+        st.session_state[PENDING] = {"pid": pid, "terminate": False}
+    if cols[2].button(t("monitoring.terminate"), key="mon_terminate", type="primary"):
+        st.session_state[PENDING] = {"pid": pid, "terminate": True}
+    pending = st.session_state.get(PENDING)
+    if pending:
+        _confirm(t, rt, actor, conn, pending)
+
+
+def _confirm(
+    t: Callable[..., str], rt: Runtime, actor: Actor, conn: str, pending: dict[str, Any]
+) -> None:
+    verb = "terminate" if pending["terminate"] else "cancel"
+    st.warning(t(f"monitoring.confirm_{verb}", pid=pending["pid"]))
+    yes, no = st.columns(2)
+    if yes.button(t("monitoring.confirm_yes"), key="mon_confirm_yes", type="primary"):
+        st.session_state.pop(PENDING, None)
+        try:
+            sent = monitoring.signal(
+                rt,
+                actor,
+                conn,
+                int(pending["pid"]),
+                terminate=pending["terminate"],
+                confirmed=True,
+            )
+        except PetcareError as exc:
+            show_error(exc)
+            return
+        st.success(
+            t("monitoring.signal_sent" if sent else "monitoring.signal_failed", pid=pending["pid"])
+        )
+    if no.button(t("monitoring.confirm_no"), key="mon_confirm_no"):
+        st.session_state.pop(PENDING, None)
+        st.rerun()
+
+
+def queries(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
+    """Top statements by total time, mean time or calls, with the trend; index suggestions."""
+    cols = st.columns(2)
+    order = cols[0].selectbox(
+        t("monitoring.order"),
+        ["total", "mean", "calls"],
+        key="mon_order",
+        format_func=lambda o: t("monitoring.order." + o),
+    )
+    hours = cols[1].selectbox(
+        t("monitoring.window"),
+        [1, 6, 24, 168],
+        key="mon_window",
+        format_func=lambda h: t("monitoring.hours", h=h),
+    )
+    try:
+        stats = monitoring.top_statements(rt, actor, conn, order=order, hours=hours)
+    except PetcareError as exc:
+        show_error(exc)
+        return
+    if not stats:
+        st.info(t("monitoring.no_statements"))
+    st.dataframe(
+        [
+            {
+                t("monitoring.col.calls"): s.calls,
+                t("monitoring.col.total_ms"): round(s.total_ms, 1),
+                t("monitoring.col.mean_ms"): None if s.mean_ms is None else round(s.mean_ms, 2),
+                t("monitoring.col.trend"): None if s.trend_pct is None else f"{s.trend_pct:+.0f}%",
+                t("monitoring.col.regression"): "!" if s.regression else "",
+                t("monitoring.col.query"): s.query,
+            }
+            for s in stats
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    if st.button(t("monitoring.suggest_indexes"), key="mon_suggest"):
+        try:
+            st.session_state["mon_suggestions"] = index_advisor.suggest(rt, actor, conn)
+        except PetcareError as exc:
+            show_error(exc)
+    for i, sug in enumerate(st.session_state.get("mon_suggestions", [])):
+        with st.container(border=True):
+            st.markdown(
+                t(
+                    "monitoring.suggestion",
+                    table=sug.table,
+                    gain=sug.gain_pct or 0,
+                    how=sug.verified_by or "-",
+                )
+            )
+            st.code(sug.create_sql, language="sql")
+            st.caption(sug.note or sug.query[:300])
+            if st.button(t("advisor.open_in_editor"), key=f"mon_sug_edit_{i}"):
+                st.session_state["editor_sql"] = sug.create_sql
+                st.switch_page("pages/sql_editor.py")
+            if actor.at_least("dba") and st.button(
+                t("monitoring.create_index"), key=f"mon_sug_create_{i}"
+            ):
+                try:
+                    index_advisor.create(
+                        rt,
+                        actor,
+                        conn,
+                        sug.create_sql,
+                        confirmed=bool(st.session_state.get("mon_sug_ok")),
+                    )
+                    st.success(t("monitoring.index_created"))
+                except NeedsConfirmation:
+                    st.session_state["mon_sug_ok"] = True
+                    st.warning(t("monitoring.confirm_index"))
+                except PetcareError as exc:
+                    show_error(exc)
+
+
+def space(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
+    """Largest relations and the database's growth."""
+    try:
+        info = monitoring.space(rt, actor, conn)
+    except PetcareError as exc:
+        show_error(exc)
+        return
+    growth = info["growth_bytes_per_day"]
+    st.metric(t("monitoring.growth"), "-" if growth is None else f"{human_bytes(growth)}/d")
+    st.dataframe(
+        [
+            {
+                t("monitoring.col.relation"): f"{r['schema']}.{r['name']}",
+                t("monitoring.col.total"): human_bytes(r["total_bytes"]),
+                t("monitoring.col.table"): human_bytes(r["table_bytes"]),
+                t("monitoring.col.indexes"): human_bytes(r["index_bytes"]),
+                t("monitoring.col.rows"): r["estimated_rows"],
+            }
+            for r in info["relations"]
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def maintenance(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
+    """Vacuum/analyze state, XID age, sequences near their maximum."""
+    try:
+        info = monitoring.maintenance(rt, actor, conn)
+    except PetcareError as exc:
+        show_error(exc)
+        return
+    st.subheader(t("monitoring.tables"))
+    st.dataframe(info["tables"], hide_index=True, width="stretch")
+    st.subheader(t("monitoring.sequences"))
+    st.dataframe(info["sequences"], hide_index=True, width="stretch")
