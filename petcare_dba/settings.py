@@ -206,11 +206,186 @@ SETTINGS: tuple[Setting, ...] = (
         choices=("en", "pt-BR"),
     ),
     # -- issue 3: query engine (add engine settings below this line)
+    *(
+        Setting(
+            f"export_max_rows_{role}",
+            cap,
+            f"Most rows one CSV/Parquet export of a {role} may write (it stops there).",
+            "engine",
+            int,
+        )
+        for role, cap in (
+            ("viewer", 100_000),
+            ("analyst", 1_000_000),
+            ("dba", 10_000_000),
+            ("admin", 10_000_000),
+        )
+    ),
+    Setting(
+        "export_statement_timeout_ms",
+        600000,
+        "statement_timeout of an export (it streams far more rows than the editor shows).",
+        "engine",
+        int,
+    ),
+    Setting(
+        "target_keepalives_idle_s",
+        30,
+        "TCP keepalives_idle of target connections: seconds of silence before the first probe.",
+        "engine",
+        int,
+    ),
+    Setting(
+        "target_keepalives_interval_s",
+        10,
+        "TCP keepalives_interval of target connections (a dead peer is noticed after "
+        "idle + interval x count seconds).",
+        "engine",
+        int,
+    ),
+    Setting(
+        "target_keepalives_count",
+        3,
+        "TCP keepalives_count of target connections.",
+        "engine",
+        int,
+    ),
     # -- issue 4: projects (add project settings below this line)
+    Setting(
+        "projects_refresh_s",
+        5,
+        "Seconds between refreshes of the Projects page's edited-by line and new-version "
+        "notices (0 turns the live refresh off).",
+        "projects",
+        int,
+    ),
     # -- issue 5: explorer and backups (add explorer/backup settings below this line)
+    Setting(
+        "backup_dir",
+        "",
+        "Directory of the table backup store. Empty: <data_dir>/backups.",
+        "backups",
+    ),
+    Setting(
+        "backup_retention_days",
+        30,
+        "Days a table backup is kept before `backups prune` removes it (0: keep forever).",
+        "backups",
+        int,
+    ),
+    Setting(
+        "explorer_cache_ttl_s",
+        300,
+        "Seconds the explorer keeps a connection's catalog before reading it again.",
+        "explorer",
+        int,
+    ),
+    Setting(
+        "explorer_page_rows", 50, "Rows per page of the explorer's sample data.", "explorer", int
+    ),
     # -- issue 6: monitoring, advisor, alerts (add monitoring settings below this line)
+    Setting(
+        "monitoring_enabled",
+        True,
+        "Run the metrics collector and alert evaluator inside the app (one leader per "
+        "connection per round, chosen by an advisory lock, so replicas sample once).",
+        "monitoring",
+        bool,
+    ),
+    Setting(
+        "monitoring_interval_s", 15, "Seconds between metric samples.", "monitoring", int
+    ),
+    Setting(
+        "monitoring_long_query_s",
+        60,
+        "Seconds after which an active query counts as long-running (metrics and alerts).",
+        "monitoring",
+        int,
+    ),
+    Setting(
+        "monitoring_top_statements",
+        100,
+        "pg_stat_statements entries (by total time) snapshotted per sample for deltas.",
+        "monitoring",
+        int,
+    ),
+    Setting(
+        "monitoring_raw_retention_hours",
+        48,
+        "Hours raw samples are kept; older ones survive only as 5-minute averages.",
+        "monitoring",
+        int,
+    ),
+    Setting(
+        "monitoring_rollup_retention_days",
+        30,
+        "Days 5-minute averages, statement deltas, alert history and advisor runs are kept.",
+        "monitoring",
+        int,
+    ),
+    Setting(
+        "monitoring_allow_kill",
+        True,
+        "Let dbas cancel or terminate backends from the Activity view (confirmed, audited).",
+        "monitoring",
+        bool,
+    ),
+    Setting(
+        "advisor_interval_minutes",
+        60,
+        "Minutes between scheduled advisor runs per connection (0: only on demand).",
+        "monitoring",
+        int,
+    ),
+    Setting(
+        "alert_flap_limit",
+        3,
+        "Alerts of one rule and connection per hour beyond which notifications pause "
+        "(flapping guard).",
+        "monitoring",
+        int,
+    ),
+    Setting(
+        "alert_delivery_timeout_s",
+        5.0,
+        "Seconds a webhook POST or SMTP conversation may take.",
+        "monitoring",
+        float,
+    ),
     # -- issue 7: AI assistant (add assistant settings below this line)
+    Setting("openai_api_key", "", "Key of the OpenAI-compatible endpoint.", "ai", secret=True),
+    Setting("ai_timeout_s", 60.0, "Seconds to wait for the AI provider.", "ai", float),
+    Setting("ai_retries", 3, "Retries (with backoff) after an AI 429 or 5xx.", "ai", int),
+    Setting("ai_retry_delay_s", 1.0, "First AI retry delay (s); doubles.", "ai", float),
+    Setting("ai_context_tokens", 8000, "Token budget of the schema context.", "ai", int),
+    Setting("ai_conversation_tokens", 24000, "History tokens before compacting.", "ai", int),
+    Setting("ai_max_tool_calls", 8, "Tool calls per question at most.", "ai", int),
+    Setting("ai_max_data_rows", 50, "Data rows sent to the model at most.", "ai", int),
+    Setting("ai_daily_token_quota", 200000, "AI tokens per user per day (0: none).", "ai", int),
+    # Unpaid-tier prompts may be used for product improvement and human review (AI4).
+    Setting("gemini_paid_tier", False, "Key is paid tier (else no rows sent).", "ai", bool),
     # -- issue 8: security (add security settings below this line)
+    Setting(
+        "audit_head_dir",
+        "",
+        "Directory on append-only storage where `audit export-head` appends the audit chain "
+        "head (default <data_dir>/audit-heads).",
+        "security",
+    ),
+    Setting(
+        "audit_reconcile_minutes",
+        5,
+        "Audit intents without an outcome older than this become 'unknown'.",
+        "security",
+        int,
+    ),
+    Setting(
+        "oidc_enabled",
+        False,
+        "Offer sign-in with OpenID Connect (st.login; configure [auth] in secrets.toml).",
+        "security",
+        bool,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
