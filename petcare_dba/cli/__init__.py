@@ -12,7 +12,16 @@ from pathlib import Path
 
 import typer
 
-from petcare_dba.cli import admin, assistant, core, explorer, monitoring, security, sql
+from petcare_dba.cli import (
+    admin,
+    assistant,
+    core,
+    explain_export,
+    explorer,
+    monitoring,
+    security,
+    sql,
+)
 from petcare_dba.cli import projects as projects_cli
 from petcare_dba.cli.common import STATE
 from petcare_dba.db.errors import redact
@@ -50,6 +59,7 @@ assistant.register(app)
 security.register(app)
 projects_cli.register(app)
 monitoring.register(app)
+explain_export.register(app)
 
 
 def main() -> None:

@@ -12,9 +12,12 @@ via `petcare_dba.db.errors`.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import decimal
 import enum
 import itertools
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -108,14 +111,20 @@ def _limit_params(limits: Limits) -> dict[str, str]:
 
 @contextmanager
 def transaction(
-    conn: psycopg.Connection[Any], limits: Limits, *, read_only: bool
+    conn: psycopg.Connection[Any], limits: Limits, *, read_only: bool, rollback: bool = False
 ) -> Iterator[None]:
-    """BEGIN [READ ONLY] with the timeouts set locally; commit on success, roll back on error."""
+    """BEGIN [READ ONLY] with the timeouts set locally; commit on success, roll back on error.
+
+    With `rollback` the transaction is rolled back even on success (EXPLAIN ANALYZE of a
+    writing statement: it runs, and nothing it did stays).
+    """
     with translated():
         conn.read_only = read_only  # psycopg then sends BEGIN READ ONLY / READ WRITE
-        with conn.transaction():
+        with conn.transaction() as tx:
             conn.execute(queries.get("engine_set_limits"), _limit_params(limits))
             yield
+            if rollback:
+                raise psycopg.Rollback(tx)  # caught by the block: a silent ROLLBACK
 
 
 @contextmanager
@@ -261,12 +270,32 @@ def _collect(
 
 
 def _row_sizes(rows: list[tuple[Any, ...]]) -> list[int]:
-    """Approximate bytes each row holds in memory: text and binary by length, scalars as 8.
+    """Approximate bytes each row holds in memory: text and binary by length, scalars fixed.
 
     libpq's PGresult does not expose value lengths through psycopg's binary build, and what the
-    cap protects is this process's memory, so the loaded values are measured.
+    cap protects is this process's memory, so the loaded values are measured. A column's Python
+    type follows its PostgreSQL type, so columns of fixed-size values (numbers, dates, uuids)
+    are counted once per batch instead of value by value (str() of every Decimal and datetime
+    cost more than the query itself on a 1000-row result).
     """
-    return [sum(_size(v) for v in row) for row in rows]
+    if not rows:
+        return []
+    fixed = 0
+    measured: list[int] = []
+    for i in range(len(rows[0])):
+        sample = next((row[i] for row in rows if row[i] is not None), None)
+        if sample is None or isinstance(sample, int | float | bool):
+            fixed += 8
+        elif isinstance(sample, _FIXED_SIZE):
+            fixed += 32
+        else:
+            measured.append(i)
+    if not measured:
+        return [fixed] * len(rows)
+    return [fixed + sum(_size(row[i]) for i in measured) for row in rows]
+
+
+_FIXED_SIZE = (decimal.Decimal, dt.date, dt.time, dt.timedelta, uuid.UUID)
 
 
 def _size(value: Any) -> int:

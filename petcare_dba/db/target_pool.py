@@ -88,9 +88,18 @@ class TargetPool:
     """Connections of one app user to one stored connection, at most `max_size` at a time."""
 
     def __init__(
-        self, url: str, *, max_size: int, wait_timeout: float, connect_timeout: int
+        self,
+        url: str,
+        *,
+        max_size: int,
+        wait_timeout: float,
+        connect_timeout: int,
+        keepalives: dict[str, int] | None = None,
     ) -> None:
         self._url = url
+        # keepalives_idle/interval/count overrides (settings): a half-open peer is noticed
+        # after idle + interval x count seconds instead of the OS's minutes (F2).
+        self.keepalives = dict(keepalives or {})
         self.max_size = max(1, max_size)
         self.wait_timeout = wait_timeout
         self.connect_timeout = connect_timeout
@@ -120,7 +129,9 @@ class TargetPool:
     def _open(self, app_name: str) -> psycopg.Connection[Any]:
         started = time.monotonic()
         try:
-            return target.connect(self._url, app_name, self.connect_timeout, autocommit=True)
+            return target.connect(
+                self._url, app_name, self.connect_timeout, autocommit=True, **self.keepalives
+            )
         except PetcareError as exc:
             if time.monotonic() - started >= self.connect_timeout - 0.5:
                 raise Unavailable(
@@ -199,6 +210,7 @@ class Pools:
         max_size: int,
         wait_timeout: float,
         connect_timeout: int,
+        keepalives: dict[str, int] | None = None,
     ) -> TargetPool:
         # The digest makes a changed URL (new password) start a new pool; the URL itself is
         # kept only inside the pool object.
@@ -213,9 +225,12 @@ class Pools:
                     max_size=max_size,
                     wait_timeout=wait_timeout,
                     connect_timeout=connect_timeout,
+                    keepalives=keepalives,
                 )
                 self._pools[key] = pool
             pool.wait_timeout = wait_timeout
+            if keepalives is not None:
+                pool.keepalives = dict(keepalives)
             return pool
 
     def close(self) -> None:

@@ -95,15 +95,20 @@ def in_transaction(
     limits: Limits,
     handle: CancelHandle | None,
     detail: dict[str, Any],
+    *,
+    rollback: bool = False,
 ) -> _Outcome:
-    """All statements in one transaction: all or nothing; outcomes are written after it ends."""
-    if len(plan.steps) == 1 and plan.steps[0].autocommit:
+    """All statements in one transaction: all or nothing; outcomes are written after it ends.
+
+    With `rollback` the transaction is rolled back even when every statement succeeded.
+    """
+    if len(plan.steps) == 1 and plan.steps[0].autocommit and not rollback:
         return statement_by_statement(ctx, lease, plan, limits, handle, detail)
     done: list[tuple[engine_log.Pending, QueryResult]] = []
     failure: tuple[engine_log.Pending, PetcareError] | None = None
     warnings: list[str] = []
     try:
-        with executor.transaction(lease.conn, limits, read_only=plan.read_only):
+        with executor.transaction(lease.conn, limits, read_only=plan.read_only, rollback=rollback):
             for step in plan.steps:
                 pending = engine_log.begin(ctx, step.classification, detail)
                 try:
@@ -141,9 +146,15 @@ def in_transaction(
     for pending, result in done:
         _warn(
             warnings,
-            engine_log.finish(ctx, pending, rows=result.row_count, duration_ms=result.elapsed_ms),
+            engine_log.finish(
+                ctx,
+                pending,
+                rows=result.row_count,
+                duration_ms=result.elapsed_ms,
+                message="rolled back (dry run)" if rollback else None,
+            ),
         )
-    return [r for _, r in done], True, None, None, warnings
+    return [r for _, r in done], not rollback, None, None, warnings
 
 
 def statement_by_statement(

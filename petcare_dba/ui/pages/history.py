@@ -1,17 +1,98 @@
-"""History: your executions (admins: everyone's), newest first."""
+"""History: your executions (admins: everyone's), searchable, filterable, re-openable.
+
+Filters by SQL text, outcome, connection, user (admins) and date range go to
+`engine.history`, which row level security already limits to what the user may see. Any row can
+be opened in the SQL editor through `st.session_state["editor_sql"]`.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
+from petcare_dba.services import connections, engine
 from petcare_dba.ui import state
+
+LIMIT = 500
+OUTCOMES = ("ok", "error", "refused", "cancelled", "timeout", "running", "unknown")
 
 t = state.t
 actor = state.require_actor()
+rt = state.runtime()
 st.title(t("history.title"))
-with state.runtime().store.tx(actor.identity) as tx:
-    rows = tx.all("history_recent", {"limit": 500})
-if not rows:
+
+cols = st.columns([3, 1.2, 1.2, 1.2, 2])
+search = cols[0].text_input(t("history.search"), key="hist_search")
+outcome = cols[1].selectbox(
+    t("history.outcome"),
+    [None, *OUTCOMES],
+    key="hist_outcome",
+    format_func=lambda o: t("history.all") if o is None else o,
+)
+names = [c.name for c in connections.list_connections(rt, actor)]
+connection = cols[2].selectbox(
+    t("history.connection"),
+    [None, *names],
+    key="hist_connection",
+    format_func=lambda o: t("history.all") if o is None else o,
+)
+username = None
+if actor.at_least("admin"):
+    username = cols[3].text_input(t("history.user"), key="hist_user").strip() or None
+today = dt.date.today()
+dates = cols[4].date_input(
+    t("history.dates"), value=(today - dt.timedelta(days=30), today), key="hist_dates"
+)
+since = until = None
+if isinstance(dates, tuple | list) and dates:
+    since = dt.datetime.combine(dates[0], dt.time.min).astimezone()
+    if len(dates) > 1:
+        until = dt.datetime.combine(dates[1] + dt.timedelta(days=1), dt.time.min).astimezone()
+
+entries = engine.history(
+    rt,
+    actor,
+    outcome=outcome,
+    connection=connection,
+    username=username,
+    since=since,
+    until=until,
+    search=search.strip() or None,
+    limit=LIMIT,
+)
+if not entries:
     st.info(t("history.none"))
-else:
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.stop()
+st.caption(t("history.count", n=len(entries), limit=LIMIT))
+st.dataframe(
+    [
+        {
+            "id": e.id,
+            "started": e.started_at,
+            "user": e.username,
+            "connection": e.connection,
+            "outcome": e.outcome,
+            "class": e.classification,
+            "ms": e.duration_ms,
+            "rows": e.rows_affected,
+            "sqlstate": e.sqlstate,
+            "sql": e.sql_text,
+            "message": e.message,
+        }
+        for e in entries
+    ],
+    hide_index=True,
+    width="stretch",
+)
+by_id = {e.id: e for e in entries}
+pick = st.selectbox(
+    t("history.pick"),
+    list(by_id),
+    key="hist_pick",
+    format_func=lambda i: f"#{i} · {by_id[i].outcome} · {by_id[i].sql_text[:80]}",
+)
+if st.button(t("history.open"), key="hist_open", icon=":material/edit:") and pick is not None:
+    # The sidebar's connection picker is a widget drawn before this page, so it is not changed.
+    st.session_state["editor_sql"] = by_id[pick].sql_text
+    st.switch_page("pages/sql_editor.py")

@@ -1,11 +1,18 @@
-"""SQL editor: write SQL for the chosen connection; it is classified before anything runs."""
+"""SQL editor: write SQL for the chosen connection and run it through the safe engine.
+
+The page only wires the components: the Ace editor box (autocomplete, Ctrl+Enter, drafts), the
+explicit-transaction bar for dba users, the running job with its Cancel button, the
+confirmation dialog for destructive statements, and the outcome (rows, errors, plans, exports).
+Statements run in a worker thread so that Cancel and tab-close cleanup work (reliability Q9,
+Q10). Another page can open SQL here through `st.session_state["editor_sql"]`.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from petcare_dba.services import connections, sql_safety
 from petcare_dba.ui import state
+from petcare_dba.ui.components import editor, editor_results, editor_run, editor_tx
 
 t = state.t
 actor = state.require_actor()
@@ -14,24 +21,21 @@ name = state.chosen_connection()
 if name is None:
     st.info(t("common.pick_connection"))
     st.stop()
-conn = connections.get(state.runtime(), actor, name)
-sql_text = st.text_area(t("editor.sql"), height=240, key="editor_sql")
-if sql_text.strip():
-    found = sql_safety.classify_script(sql_text)
-    decision = sql_safety.decide_script(found, actor.role, conn.read_only)
-    st.dataframe(
-        [
-            {
-                "#": c.index + 1,
-                "kind": str(c.kind),
-                "read-only": c.read_only,
-                "destructive": c.destructive,
-                "objects": ", ".join(c.objects),
-                "reasons": "; ".join(c.reasons),
-            }
-            for c in found
-        ],
-        hide_index=True,
-        width="stretch",
-    )
-    st.caption(t("editor.decision", decision=type(decision).__name__))
+rt = state.runtime()
+
+editor.init_text(rt, actor, name)
+editor_run.collect(rt, actor, name)
+editor_run.answer_confirmation(rt, actor, name)
+editor_tx.transaction_bar(rt, actor, name)
+
+request = editor.editor_box(rt, actor, name, markers=editor_results.error_markers())
+request = st.session_state.pop("ed_request", None) or request
+if request is not None:
+    editor_run.start(rt, actor, name, request)
+
+job = st.session_state.get("ed_job")
+if job is not None:
+    editor_run.progress()
+else:
+    editor_run.confirmation()
+    editor_results.outcome()

@@ -1,0 +1,213 @@
+"""Export of a query's result as CSV or Parquet, streamed, capped per role, read-only, audited.
+
+`export` accepts exactly one plain SELECT that the engine's classifier calls read-only (function
+volatility looked up on the target as `engine.run` does), records an audit intent and an
+execucoes_scripts row before it runs, and streams the result in a READ ONLY transaction with the
+engine's timeouts (statement_timeout from `export_statement_timeout_ms`): CSV through
+`COPY ... TO STDOUT` chunk by chunk, Parquet from a server-side cursor in record batches.
+Neither holds the whole result in memory. The row cap is `export_max_rows_<role>`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from petcare_dba.db import executor, target
+from petcare_dba.db import export as db_export
+from petcare_dba.db.executor import CancelHandle, Limits
+from petcare_dba.errors import PetcareError, Refused, ValidationError
+from petcare_dba.services import connections, engine, engine_log, engine_plan
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.engine_log import RunContext
+from petcare_dba.services.runtime import Runtime
+
+FORMATS = ("csv", "parquet")
+RULE = "export runs exactly one read-only SELECT"
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote."""
+
+    fmt: str
+    rows: int
+    bytes: int
+    max_rows: int
+    truncated: bool  # the cap was reached; the query may have more rows
+    elapsed_ms: float
+
+
+def max_rows_for(rt: Runtime, actor: Actor) -> int:
+    """The export cap of the actor's role (`export_max_rows_<role>`)."""
+    return int(getattr(rt.settings, f"export_max_rows_{actor.role}"))
+
+
+def export(
+    rt: Runtime,
+    actor: Actor,
+    connection_name: str,
+    sql_text: str,
+    out: BinaryIO,
+    *,
+    fmt: str = "csv",
+    progress: Progress | None = None,
+    handle: CancelHandle | None = None,
+) -> ExportResult:
+    """Stream the result of one read-only SELECT into `out` as CSV or Parquet."""
+    if fmt not in FORMATS:
+        raise ValidationError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    started = time.perf_counter()
+    cap = max_rows_for(rt, actor)
+    info = connections.for_run(rt, actor, connection_name)
+    ctx = RunContext(rt, actor, info.id, info.name, detail={"export": fmt, "max_rows": cap})
+    statements, found = engine_plan.analyse(sql_text)
+    _vet(ctx, sql_text, statements, found)
+    pool = engine.pool_for(rt, actor, connection_name, info.id, info.url)
+    limits = _limits(rt)
+    app_name = target.application_name(actor.username, actor.session_id)
+    with pool.connection(app_name) as lease:
+        names = engine_plan.unknown_functions(statements, found)
+        if names:
+            volatility = executor.function_volatility(lease.conn, names)
+            statements, found = engine_plan.analyse(sql_text, volatility)
+            _vet(ctx, sql_text, statements, found)
+        statement = found[0]
+        pending = engine_log.begin(ctx, statement, {"read_only": True})
+        select_text = statement.text.strip().rstrip(";")
+        try:
+            with executor.transaction(lease.conn, limits, read_only=True):
+                if fmt == "csv":
+                    rows, written = db_export.copy_csv(
+                        lease.conn, select_text, cap, out, progress=progress, handle=handle
+                    )
+                else:
+                    rows, written = _parquet(lease, select_text, cap, out, progress, handle)
+        except PetcareError as exc:
+            engine_log.finish(ctx, pending, error=exc)
+            raise
+        elapsed = round((time.perf_counter() - started) * 1000, 3)
+        engine_log.finish(
+            ctx, pending, rows=rows, duration_ms=elapsed, message=f"exported {fmt}, {written} B"
+        )
+    return ExportResult(fmt, rows, written, cap, rows >= cap, elapsed)
+
+
+def _limits(rt: Runtime) -> Limits:
+    base = engine.limits_for(rt.settings)
+    return Limits(
+        int(rt.settings.export_statement_timeout_ms),
+        base.lock_timeout_ms,
+        base.idle_in_transaction_timeout_ms,
+        base.max_rows,
+        base.max_bytes,
+    )
+
+
+def _vet(ctx: RunContext, sql_text: str, statements: list[Any], found: list[Any]) -> None:
+    """Refuse (audited) anything but one read-only plain SELECT."""
+    problem: PetcareError | None = None
+    if not found:
+        raise ValidationError("there is no SQL statement to export")
+    if found[0].parse_error is not None:
+        problem = ValidationError(f"the SQL does not parse: {found[0].parse_error}")
+    elif len(found) != 1:
+        problem = Refused(f"refused: {RULE} (got {len(found)} statements)", hint=f"rule: {RULE}")
+    elif not found[0].read_only or engine_plan.method_for(statements[0].node) is not (
+        executor.Method.CURSOR
+    ):
+        problem = Refused(
+            f"refused: {RULE} ({found[0].command} is not a plain read-only SELECT)",
+            hint=f"rule: {RULE}",
+        )
+    if problem is not None:
+        outcome = "error" if isinstance(problem, ValidationError) else "refused"
+        engine_log.decided(ctx, found[0], outcome, text=sql_text, error=problem)
+        raise problem
+
+
+def _parquet(
+    lease: executor.Lease,
+    select_text: str,
+    cap: int,
+    out: BinaryIO,
+    progress: Progress | None,
+    handle: CancelHandle | None,
+) -> tuple[int, int]:
+    writer: pq.ParquetWriter | None = None
+    schema: pa.Schema | None = None
+    rows = 0
+    start = out.tell() if out.seekable() else 0
+    try:
+        for columns, batch in db_export.iter_batches(lease.conn, select_text, cap, handle=handle):
+            if schema is None:
+                schema = pa.schema(
+                    [pa.field(_unique(columns, i), _arrow_type(c)) for i, c in enumerate(columns)]
+                )
+                writer = pq.ParquetWriter(out, schema)
+            assert writer is not None  # noqa: S101 - created with the schema above
+            arrays = [
+                pa.array([_value(row[i], field.type) for row in batch], type=field.type)
+                for i, field in enumerate(schema)
+            ]
+            writer.write_batch(pa.record_batch(arrays, schema=schema))
+            rows += len(batch)
+            if progress is not None:
+                progress(rows, (out.tell() - start) if out.seekable() else 0)
+        if writer is None:  # no rows: still write a valid, empty file with no columns known
+            writer = pq.ParquetWriter(out, pa.schema([]))
+    finally:
+        if writer is not None:
+            writer.close()
+    written = (out.tell() - start) if out.seekable() else 0
+    return rows, written
+
+
+def _unique(columns: list[db_export.Column], index: int) -> str:
+    name = columns[index].name
+    earlier = sum(1 for c in columns[:index] if c.name == name)
+    return name if earlier == 0 else f"{name}_{earlier + 1}"
+
+
+_ARROW_BY_OID: dict[int, pa.DataType] = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int16(),
+    23: pa.int32(),
+    26: pa.int64(),
+    700: pa.float32(),
+    701: pa.float64(),
+    17: pa.binary(),
+    1082: pa.date32(),
+    1083: pa.time64("us"),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+}
+
+
+def _arrow_type(column: db_export.Column) -> pa.DataType:
+    if column.type_oid == 1700 and column.precision and column.precision <= 38:
+        return pa.decimal128(column.precision, column.scale or 0)
+    return _ARROW_BY_OID.get(column.type_oid, pa.string())
+
+
+def _value(value: Any, kind: pa.DataType) -> Any:
+    """Values arrow cannot take as they are become text (numeric without precision, json ...)."""
+    if value is None or not pa.types.is_string(kind):
+        if isinstance(value, dt.datetime) and pa.types.is_timestamp(kind) and kind.tz:
+            return value.astimezone(dt.UTC)
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, decimal.Decimal | dt.timedelta):
+        return str(value)
+    return value if isinstance(value, str) else str(value)

@@ -1,0 +1,195 @@
+"""Rendering what the SQL editor produced: result grids, errors, plans and exports.
+
+`outcome` shows the last outcome in `st.session_state["ed_outcome"]`: each statement's rows in
+st.dataframe (column types, row count, elapsed time, truncation notice, pages of the retained
+rows, "fetch more" which re-runs a read-only query with a larger cap and says so), errors
+through the one error component with the position marked, EXPLAIN plans as an indented tree
+with the costliest nodes flagged plus the raw JSON, and an export's download button.
+`error_markers` turns an error position into an Ace annotation for the editor gutter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from petcare_dba.errors import PetcareError
+from petcare_dba.services.engine import QueryResult, RunResult
+from petcare_dba.services.explain import ExplainResult
+from petcare_dba.services.export import ExportResult
+from petcare_dba.ui import state
+from petcare_dba.ui.components.editor import Request
+from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.format import human_bytes
+
+t = state.t
+PAGE_SIZE = 200
+_PLAIN = (int, float, str, bool, dt.date, dt.datetime, dt.time)
+
+
+def _frame(result: QueryResult) -> pd.DataFrame:
+    names: list[str] = []
+    for col in result.columns:  # SELECT 1, 1 has two "?column?": keep both
+        name, n = col, 1
+        while name in names:
+            n += 1
+            name = f"{col}_{n}"
+        names.append(name)
+    rows = [
+        [v if v is None or isinstance(v, _PLAIN) else str(v) for v in row] for row in result.rows
+    ]
+    return pd.DataFrame(rows, columns=names)
+
+
+def _grid(result: QueryResult, key: str) -> None:
+    frame = _frame(result)
+    total = len(frame)
+    if total > PAGE_SIZE:
+        pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+        page = int(st.number_input(t("editor.page", pages=pages), 1, pages, 1, key=f"{key}_page"))
+        frame = frame.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    config = {
+        name: st.column_config.Column(help=kind)
+        for name, kind in zip(frame.columns, result.column_types, strict=False)
+    }
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+    st.caption(
+        " · ".join(f"{n}: {k}" for n, k in zip(frame.columns, result.column_types, strict=False))
+    )
+
+
+def _statement_text(result: RunResult, index: int | None) -> str | None:
+    for c in result.classifications:
+        if c.index == index:
+            return c.text
+    return None
+
+
+def _run(result: RunResult, req: Request) -> None:
+    for i, query in enumerate(result.results):
+        head = t(
+            "editor.result_head",
+            n=query.statement_index + 1,
+            tag=query.command_tag,
+            ms=f"{query.elapsed_ms:.1f}",
+        )
+        st.markdown(f"**{head}**")
+        if query.columns:
+            st.caption(t("editor.rows", rows=query.row_count))
+            _grid(query, f"ed_grid_{i}")
+        if query.truncated:
+            st.warning(t("editor.truncated", reason=query.truncated_reason or ""))
+            c = next((c for c in result.classifications if c.index == query.statement_index), None)
+            if c is not None and c.read_only and len(result.classifications) == 1:
+                limit = max(len(query.rows), 1) * 2
+                if st.button(t("editor.fetch_more", rows=limit), key=f"ed_more_{i}"):
+                    st.session_state["ed_request"] = replace(req, kind="run", max_rows=limit)
+                    st.rerun()
+                st.caption(t("editor.fetch_more_note"))
+    if result.error is not None:
+        show_error(result.error, _statement_text(result, result.error_index) or req.sql)
+        if result.mode == "transaction" and len(result.classifications) > 1:
+            st.caption(t("editor.nothing_committed"))
+    elif result.mode == "explicit":
+        st.caption(t("editor.tx_not_committed"))
+    for warning in result.warnings:
+        st.warning(warning)
+
+
+def _plan(result: ExplainResult) -> None:
+    if result.analyzed:
+        st.caption(
+            t("editor.plan_times", planning=result.planning_ms, execution=result.execution_ms)
+        )
+        st.caption(t("editor.plan_rolled_back"))
+    rows = [
+        {
+            "": "🔥" if n.hot else "",
+            t("editor.plan_node"): "\u2003" * n.depth
+            + "→ "
+            + n.node_type
+            + (f" on {n.relation}" if n.relation else ""),
+            t("editor.plan_share"): n.share,
+            t("editor.plan_self"): n.self_ms if result.analyzed else n.self_cost,
+            t("editor.plan_cost"): n.total_cost,
+            t("editor.plan_rows"): n.actual_rows if result.analyzed else n.plan_rows,
+            t("editor.plan_loops"): n.loops,
+            t("editor.plan_detail"): n.detail,
+        }
+        for n in result.nodes
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+    with st.expander(t("editor.plan_raw")):
+        st.code(result.raw_json, language="json")
+
+
+def _export(result: ExportResult) -> None:
+    st.success(
+        t(
+            "editor.exported",
+            rows=result.rows,
+            size=human_bytes(result.bytes),
+            ms=f"{result.elapsed_ms:.0f}",
+        )
+    )
+    if result.truncated:
+        st.warning(t("editor.export_capped", rows=result.max_rows))
+    path = st.session_state.get("ed_export_path")
+    if path and os.path.exists(path):
+        mime = "text/csv" if result.fmt == "csv" else "application/vnd.apache.parquet"
+        st.download_button(
+            t("editor.download"),
+            data=lambda: open(path, "rb"),
+            file_name=f"export.{result.fmt}",
+            mime=mime,
+            key="ed_download",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+
+
+def outcome() -> None:
+    """Render the last outcome, if any."""
+    out: dict[str, Any] | None = st.session_state.get("ed_outcome")
+    if not out:
+        return
+    req: Request = out["request"]
+    error: PetcareError | None = out["error"]
+    if out.get("declined"):
+        st.info(t("editor.declined"))
+        return
+    if error is not None:
+        show_error(error, req.sql)
+        return
+    result = out["result"]
+    if isinstance(result, RunResult):
+        _run(result, req)
+    elif isinstance(result, ExplainResult):
+        _plan(result)
+    elif isinstance(result, ExportResult):
+        _export(result)
+
+
+def error_markers() -> list[dict[str, object]]:
+    """An Ace gutter annotation at the last error's position in the editor text, if known."""
+    out = st.session_state.get("ed_outcome") or {}
+    error = out.get("error")
+    result = out.get("result")
+    request = out.get("request")
+    sql = request.sql if request is not None else ""
+    if error is None and isinstance(result, RunResult):
+        error = result.error
+        sql = _statement_text(result, result.error_index) or sql
+    if not isinstance(error, PetcareError) or not error.position:
+        return []
+    text = st.session_state.get("ed_text", "")
+    base = text.find(sql) if sql else -1
+    offset = max(0, base) + error.position - 1
+    row = text.count("\n", 0, offset)
+    column = offset - (text.rfind("\n", 0, offset) + 1)
+    return [{"row": row, "column": column, "type": "error", "text": error.message}]
