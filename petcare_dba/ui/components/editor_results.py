@@ -93,6 +93,7 @@ def _run(result: RunResult, req: Request) -> None:
                 st.caption(t("editor.fetch_more_note"))
     if result.error is not None:
         show_error(result.error, _statement_text(result, result.error_index) or req.sql)
+        remember_error(result.error)
         if result.mode == "transaction" and len(result.classifications) > 1:
             st.caption(t("editor.nothing_committed"))
     elif result.mode == "explicit":
@@ -165,6 +166,7 @@ def outcome() -> None:
         return
     if error is not None:
         show_error(error, req.sql)
+        remember_error(error)
         return
     result = out["result"]
     if isinstance(result, RunResult):
@@ -193,3 +195,12 @@ def error_markers() -> list[dict[str, object]]:
     row = text.count("\n", 0, offset)
     column = offset - (text.rfind("\n", 0, offset) + 1)
     return [{"row": row, "column": column, "type": "error", "text": error.message}]
+
+
+def remember_error(error: PetcareError) -> None:
+    """Keep the last error for "Why did this fail?" and the assistant's context."""
+    st.session_state["editor_last_error"] = f"{error.sqlstate or ''} {error.message}".strip()
+    st.session_state["editor_last_error_detail"] = {
+        "sqlstate": error.sqlstate,
+        "message": error.message,
+    }

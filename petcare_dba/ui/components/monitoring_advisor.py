@@ -11,10 +11,12 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from petcare_dba.ai import prompts
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import advisor
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui.components.assistant import ask_about
 from petcare_dba.ui.components.errors import show_error
 
 ICONS = {
@@ -49,9 +51,13 @@ def finding(
         if doc:
             st.caption(doc)
         st.code(f.remediation, language="sql")
-        cols = st.columns(2)
+        cols = st.columns(3)
         if cols[0].button(t("advisor.open_in_editor"), key=f"adv_edit_{index}"):
             open_in_editor(f.remediation)
+        if rt.settings.ai_provider != "disabled" and cols[2].button(
+            t("advisor.ask_ai"), key=f"adv_ai_{index}", icon=":material/smart_toy:"
+        ):
+            ask_about(prompts.fix_finding(f))
         if actor.at_least("dba") and cols[1].button(t("advisor.exclude"), key=f"adv_ex_{index}"):
             try:
                 advisor.exclude(rt, actor, conn, f.cache_key, "excluded from the advisor page")

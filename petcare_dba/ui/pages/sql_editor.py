@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from petcare_dba.ui import state
-from petcare_dba.ui.components import editor, editor_results, editor_run, editor_tx
+from petcare_dba.ui.components import editor, editor_ai, editor_results, editor_run, editor_tx
 
 t = state.t
 actor = state.require_actor()
@@ -39,3 +39,4 @@ if job is not None:
 else:
     editor_run.confirmation()
     editor_results.outcome()
+editor_ai.ai_actions(rt, actor, name)
