@@ -292,9 +292,7 @@ SETTINGS: tuple[Setting, ...] = (
         "monitoring",
         bool,
     ),
-    Setting(
-        "monitoring_interval_s", 15, "Seconds between metric samples.", "monitoring", int
-    ),
+    Setting("monitoring_interval_s", 15, "Seconds between metric samples.", "monitoring", int),
     Setting(
         "monitoring_long_query_s",
         60,

@@ -85,7 +85,7 @@ class OpenAIProvider:
                 url, data=data, headers=headers, method="POST"
             )
             try:
-                return urllib.request.urlopen(  # noqa: S310 - URL from an admin setting
+                return urllib.request.urlopen(  # noqa: S310  # nosec B310
                     request, timeout=float(self.settings.ai_timeout_s)
                 )
             except urllib.error.HTTPError as exc:

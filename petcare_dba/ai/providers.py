@@ -5,9 +5,9 @@ into a stream of events (`TextDelta`, `ToolCall`, `Usage`, and a final `TurnEnd`
 model's turn so the tool loop can send it back verbatim). Gemini goes through the official
 `google-genai` SDK with automatic function calling disabled (our loop executes tools, bounded);
 OpenAI-compatible endpoints (Ollama, vLLM, llama.cpp server) through plain urllib and SSE
-(`ai/openai_compat.py`), so no extra dependency. Both apply a timeout and retry 429/5xx with exponential backoff, and translate
-failures into PetcareErrors that say what to do: a bad key (ConfigError), a quota (Unavailable
-naming the provider's quota) or an outage.
+(`ai/openai_compat.py`), so no extra dependency. Both apply a timeout and retry 429/5xx with
+exponential backoff, and translate failures into PetcareErrors that say what to do: a bad key
+(ConfigError), a quota (Unavailable naming the provider's quota) or an outage.
 """
 
 from __future__ import annotations

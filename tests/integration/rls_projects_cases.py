@@ -336,6 +336,18 @@ CHECKS: tuple[Check, ...] = (
         for w in ("vera", "admin")
     ),
     _c("execucoes_scripts", "outsiders see no project runs", "xavier", False, SEL_R),
+    # reconciliation (a definer owned by petcare_owner) turns orphaned 'running' rows unknown
+    _c(
+        "execucoes_scripts",
+        "reconcile marks orphaned runs unknown",
+        "admin",
+        True,
+        "INSERT INTO petcare.execucoes_scripts (user_id, sql_text, classification) "
+        "VALUES ({admin}, 'SELECT 1', 'read')",
+        "SELECT 1 + petcare.audit_reconcile('-1 second')",
+        "SELECT count(*) FROM petcare.execucoes_scripts "
+        "WHERE user_id = {admin} AND outcome = 'unknown'",
+    ),
     _c("execucoes_scripts", "own runs", "xavier", True, SEL_RX),
     _c("execucoes_scripts", "others' private runs", "eddie", False, SEL_RX),
     _c(
