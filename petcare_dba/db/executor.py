@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from petcare_dba.db import queries, target
 from petcare_dba.db.errors import translated
 from petcare_dba.db.target_pool import CancelHandle, Lease, Pools, TargetPool
-from petcare_dba.errors import ConfigError
+from petcare_dba.errors import ConfigError, PetcareError
 
 __all__ = [
     "CancelHandle",
@@ -115,16 +116,30 @@ def transaction(
 ) -> Iterator[None]:
     """BEGIN [READ ONLY] with the timeouts set locally; commit on success, roll back on error.
 
-    With `rollback` the transaction is rolled back even on success (EXPLAIN ANALYZE of a
-    writing statement: it runs, and nothing it did stays).
+    BEGIN and the three SET LOCALs travel as one simple-protocol message (our own text, values
+    bound client-side), so opening the guarded transaction costs one round trip, not two. With
+    `rollback` the transaction is rolled back even on success (EXPLAIN ANALYZE of a writing
+    statement: it runs, and nothing it did stays). The connection must be in autocommit mode.
     """
+    begin = queries.bare("engine_begin_read_only" if read_only else "engine_begin_read_write")
     with translated():
-        conn.read_only = read_only  # psycopg then sends BEGIN READ ONLY / READ WRITE
-        with conn.transaction() as tx:
-            conn.execute(queries.get("engine_set_limits"), _limit_params(limits))
-            yield
-            if rollback:
-                raise psycopg.Rollback(tx)  # caught by the block: a silent ROLLBACK
+        psycopg.ClientCursor(conn).execute(
+            f"{begin}; {queries.bare('engine_set_limits')}", _limit_params(limits)
+        )
+    try:
+        yield
+    except BaseException:
+        _end(conn)
+        raise
+    with translated():
+        conn.execute(queries.get("editor_tx_rollback" if rollback else "editor_tx_commit"))
+
+
+def _end(conn: psycopg.Connection[Any]) -> None:
+    """Best-effort ROLLBACK of a failed transaction (a broken connection has none to end)."""
+    if not conn.closed and not conn.broken:
+        with contextlib.suppress(psycopg.Error):
+            conn.execute(queries.get("editor_tx_rollback"))
 
 
 @contextmanager
@@ -209,18 +224,38 @@ def _run_cursor(
     started: float,
 ) -> Fetched:
     # A server-side cursor keeps the result on the server: only max_rows + 1 rows (or fewer,
-    # under the byte cap) ever reach this process, however large the result is (Q8).
-    with conn.cursor(name=f"petcare_c{next(_cursor_ids)}", scrollable=False) as cur:
-        cur.execute(text)
-        sizes: list[int] = []
+    # under the byte cap) ever reach this process, however large the result is (Q8). The cursor
+    # ends with the transaction, so no CLOSE is sent. DECLARE goes over the extended protocol
+    # like every user statement, so `SELECT 1; DROP TABLE t` is still refused by the server
+    # (Q2). Not pipelined: in pipeline mode libpq loses the server's FATAL reason (57P01) when
+    # the backend is terminated, and the user must be told who ended the session (F3).
+    name = sql.Identifier(f"petcare_c{next(_cursor_ids)}")
+    statement = sql.SQL(queries.bare("engine_cursor_declare")).format(
+        name=name, query=sql.SQL(text)
+    )
+    declared = statement.as_string(conn)
+    prefix = len(declared) - len(text)  # the user's text is last in the template
+    next_rows = sql.SQL(queries.bare("engine_cursor_fetch"))
+    declare = _ExtendedCursor(conn)
+    fetch = _ExtendedCursor(conn)
+    sizes: list[int] = []
 
-        def take(size: int) -> list[tuple[Any, ...]]:
-            rows = cur.fetchmany(size)
-            sizes.extend(_row_sizes(rows))
-            return rows
+    def take(size: int) -> list[tuple[Any, ...]]:
+        fetch.execute(next_rows.format(count=sql.Literal(size), name=name))
+        rows = fetch.fetchall()
+        sizes.extend(_row_sizes(rows))
+        return rows
 
-        rows, truncated, reason = _collect(take, sizes, limits, handle)
-        return _fetched(cur, rows, truncated, reason, f"SELECT {len(rows)}", started)
+    try:
+        with translated():
+            declare.execute(declared)
+            rows, truncated, reason = _collect(take, sizes, limits, handle)
+    except PetcareError as exc:
+        # The server counts positions from the start of DECLARE; the user typed `text`.
+        if exc.position is not None and exc.position > prefix:
+            exc.position -= prefix
+        raise
+    return _fetched(fetch, rows, truncated, reason, f"SELECT {len(rows)}", started)
 
 
 def _collect(
@@ -292,7 +327,18 @@ def _row_sizes(rows: list[tuple[Any, ...]]) -> list[int]:
             measured.append(i)
     if not measured:
         return [fixed] * len(rows)
-    return [fixed + sum(_size(row[i]) for i in measured) for row in rows]
+    # Column by column, then summed across: a generator per row cost more than the query.
+    columns = [_column_sizes([row[i] for row in rows]) for i in measured]
+    if len(columns) == 1:
+        return [fixed + size for size in columns[0]]
+    return [fixed + sum(sizes) for sizes in zip(*columns, strict=True)]
+
+
+def _column_sizes(values: list[Any]) -> list[int]:
+    """Approximate bytes of each value of one column."""
+    if all(isinstance(v, str) or v is None for v in values):
+        return [0 if v is None else len(v) for v in values]
+    return [_size(v) for v in values]
 
 
 _FIXED_SIZE = (decimal.Decimal, dt.date, dt.time, dt.timedelta, uuid.UUID)

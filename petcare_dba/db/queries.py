@@ -70,6 +70,17 @@ def get(name: str) -> str:
         raise ConfigError(f"no SQL query named {name!r}") from None
 
 
+def bare(name: str) -> str:
+    """The named query without its description comment.
+
+    For statements sent to a user's own server, where its DBA reads them in pg_stat_activity
+    and in monitoring filters (`query LIKE 'FETCH%'`) and the comment would only be noise.
+    """
+    text = get(name)
+    first, _, rest = text.partition("\n")
+    return rest.lstrip("\n") if first.startswith("--") else text
+
+
 def all_queries() -> dict[str, Query]:
     """Every named query (used by tests and docs)."""
     return dict(_all())

@@ -4,6 +4,22 @@ SELECT set_config('statement_timeout', %(statement_timeout)s, true),
        set_config('lock_timeout', %(lock_timeout)s, true),
        set_config('idle_in_transaction_session_timeout', %(idle_timeout)s, true)
 
+-- name: engine_begin_read_only
+-- Opens a user statement's transaction where PostgreSQL refuses every write (reliability Q1).
+BEGIN READ ONLY
+
+-- name: engine_begin_read_write
+-- Opens a user statement's writable transaction; explicit, whatever default_transaction_read_only says.
+BEGIN READ WRITE
+
+-- name: engine_cursor_declare
+-- A server-side cursor over a user's plain query (composed: name is an Identifier, query last).
+DECLARE {name} NO SCROLL CURSOR FOR {query}
+
+-- name: engine_cursor_fetch
+-- The next batch of a server-side cursor (composed: count is a Literal, name an Identifier).
+FETCH FORWARD {count} FROM {name}
+
 -- name: engine_set_session_limits
 -- Session-level guards for statements that cannot run in a transaction (VACUUM, CONCURRENTLY); the connection is discarded afterwards.
 SELECT set_config('statement_timeout', %(statement_timeout)s, false),
@@ -27,13 +43,6 @@ VALUES (%(user_id)s, %(connection_id)s, %(project_id)s, %(script_version_id)s, %
     %(session_id)s, %(sql_text)s, %(statement_index)s, %(classification)s, %(ai_initiated)s,
     %(outcome)s, %(sqlstate)s, %(message)s, %(duration_ms)s)
 RETURNING id
-
--- name: engine_run_finish
--- Record how a running statement ended.
-UPDATE petcare.execucoes_scripts
-SET outcome = %(outcome)s, duration_ms = %(duration_ms)s, rows_affected = %(rows_affected)s,
-    sqlstate = %(sqlstate)s, message = %(message)s
-WHERE id = %(id)s
 
 -- name: engine_history
 -- Executions visible to the current user (own, project members'; admins all), filtered, newest first.
@@ -71,7 +80,10 @@ FROM pg_catalog.pg_settings s
 WHERE s.name IN ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout')
 ORDER BY s.name
 
--- name: engine_relaxed_commit
--- Outcome rows commit without waiting for the WAL flush (the intent was already durable); a
--- server crash can lose the last fraction of a second of outcomes, reconciled later as 'unknown'.
-SET LOCAL synchronous_commit = off
+-- name: engine_begin_call
+-- The audit intent and the 'running' execucoes_scripts row of one statement, committed together (A1).
+SELECT petcare.engine_begin(%(audit)s::jsonb, %(run)s::jsonb) AS id
+
+-- name: engine_finish_call
+-- How a statement ended: its execucoes_scripts row and the audit outcome row (A2), committed without waiting for the WAL flush.
+SELECT petcare.engine_finish(%(id)s, %(run)s::jsonb, %(audit)s::jsonb)

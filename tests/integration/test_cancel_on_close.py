@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 TTL_S = 3
 ACTIVE = (
     "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'petcare-dba/admin/%%' "
-    "AND state = 'active' AND query LIKE 'FETCH%%'"
+    "AND state = 'active' AND query LIKE 'FETCH%%' AND datname = current_database()"
 )
 
 

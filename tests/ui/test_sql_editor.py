@@ -191,7 +191,7 @@ def test_cancel_stops_a_long_statement_and_is_audited(
     click(at, "ed_run")
     active = (
         "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'petcare-dba/admin/%%'"
-        " AND state = 'active'"
+        " AND state = 'active' AND datname = current_database()"  # not other tests' backends
     )
     wait_for(lambda: target.rows(active)[0][0] == 1)
     started = time.monotonic()
