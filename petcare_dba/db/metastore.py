@@ -68,6 +68,12 @@ class Tx:
         return self._run(name, params).rowcount
 
 
+def _identity_params(identity: Identity) -> dict[str, str]:
+    """Parameters of the `meta_identity` prelude (prefixed so they never clash with a query's)."""
+    user = "" if identity.user_id is None else str(identity.user_id)
+    return {"_identity_user": user, "_identity_session": identity.session_tag}
+
+
 class MetaStore:
     """Pool of runtime connections to the metadata database."""
 
@@ -130,12 +136,32 @@ class MetaStore:
     def tx(self, identity: Identity = ANONYMOUS) -> Iterator[Tx]:
         """One transaction as petcare_app with the identity set locally."""
         with translated(), self.pool.connection() as conn, conn.transaction():
-            conn.execute(
-                "SELECT set_config('role', 'petcare_app', true), "
-                "set_config('app.user_id', %s, true), set_config('app.session', %s, true)",
-                ("" if identity.user_id is None else str(identity.user_id), identity.session_tag),
-            )
+            conn.execute(queries.get("meta_identity"), _identity_params(identity))
             yield Tx(conn)
+
+    def call(
+        self, identity: Identity, name: str, params: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Run one named statement as its own transaction in a single round trip; its rows.
+
+        The identity prelude and the statement travel as one simple-protocol message, which
+        PostgreSQL runs as one implicit transaction: the set_config(..., true) identity holds
+        for the statement and dies at its end, as in `tx`, and a transaction pooler sees one
+        transaction. Values are bound client-side by psycopg's quoting. For the hot path of the
+        engine (a `tx` needs BEGIN, the prelude, the statement and COMMIT: four round trips).
+        """
+        text = f"{queries.get('meta_identity')}; {queries.get(name)}"
+        with translated(), self.pool.connection() as conn:
+            conn.autocommit = True  # no BEGIN/COMMIT round trips: the message is the transaction
+            try:
+                cur = psycopg.ClientCursor(conn, row_factory=dict_row)
+                cur.execute(text, {**params, **_identity_params(identity)})
+                while cur.nextset():
+                    pass
+                return cur.fetchall() if cur.description is not None else []
+            finally:
+                if not conn.closed and not conn.broken:
+                    conn.autocommit = False
 
     def stats(self) -> dict[str, int]:
         return dict(self.pool.get_stats())

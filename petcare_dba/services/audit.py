@@ -90,6 +90,13 @@ def _clean(value: Any, key: str = "") -> Any:
     return value
 
 
+def row_for(actor: Actor | None, action: str, outcome: str, **fields: Any) -> str:
+    """`params_for` as one JSON object keyed by audit_log column (petcare.audit_append)."""
+    params = params_for(actor, action, outcome, **fields)
+    params["detail"] = json.loads(params["detail"])
+    return json.dumps(params, default=str)
+
+
 def params_for(
     actor: Actor | None,
     action: str,
@@ -137,8 +144,8 @@ def params_for(
 def record_in(tx: Tx, actor: Actor | None, action: str, outcome: str, **fields: Any) -> None:
     """Append one audit event inside the caller's transaction (it commits or fails with it).
 
-    The engine uses this to commit an intent together with its execution row in one round
-    trip; callers that need the event on its own call `record`.
+    Callers that need the event on its own call `record`; the engine's hot path appends
+    through petcare.engine_begin/engine_finish with `row_for` instead.
     """
     tx.execute("audit_insert", params_for(actor, action, outcome, **fields))
 

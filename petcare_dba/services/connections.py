@@ -148,8 +148,17 @@ class Target:
 
 
 def for_run(rt: Runtime, actor: Actor, name: str) -> Target:
-    """A visible connection with its decrypted conninfo (never log `url`)."""
-    row = _secret_row(rt, actor, name)
+    """A visible connection with its decrypted conninfo (never log `url`).
+
+    On every engine run, so the lookup is one round trip (`MetaStore.call`), RLS as always.
+    """
+    rows = rt.store.call(actor.identity, "connection_secret", {"name": name})
+    if not rows:
+        raise NotFound(
+            f"no connection named {name!r} (or it is not shared with you)",
+            hint="petcare-dba connection list",
+        )
+    row = rows[0]
     url = rt.keyring.open(bytes(row["secret_enc"]), _purpose(name))
     return Target(int(row["id"]), row["name"], bool(row["read_only"]), row["ai_consent"], url)
 

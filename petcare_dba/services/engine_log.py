@@ -9,6 +9,7 @@ no connection) with one audit row and one execucoes_scripts row (A3).
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -97,6 +98,12 @@ def _run_params(
     }
 
 
+def _run_row(params: dict[str, Any]) -> str:
+    """The execucoes_scripts row of `_run_params` as JSON keyed by column (petcare.engine_*)."""
+    row = {("audit_event_id" if k == "event_id" else k): v for k, v in params.items()}
+    return json.dumps(row, default=str)
+
+
 def _insert_run(
     ctx: RunContext, c: Classification, event_id: uuid.UUID | None, **fields: Any
 ) -> int:
@@ -107,31 +114,32 @@ def _insert_run(
 def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending:
     """Commit the audit intent and the execucoes_scripts row together, before the statement.
 
-    One transaction (one commit round trip) for both: they succeed or fail together, and if
-    they fail nothing runs (IntentNotRecorded) and a best-effort 'error' event says why.
+    One call of petcare.engine_begin, one transaction and one round trip for both: they
+    succeed or fail together, and if they fail nothing runs (IntentNotRecorded) and a
+    best-effort 'error' event says why.
     """
     event_id = audit.new_event_id()
     try:
-        with ctx.rt.store.tx(ctx.actor.identity) as tx:
-            audit.record_in(
-                tx,
-                ctx.actor,
-                ACTION,
-                "intent",
-                event_id=event_id,
-                connection_id=ctx.connection_id,
-                target=ctx.connection_name,
-                sql_text=c.text,
-                classification=label(c),
-                ai_initiated=ctx.ai_initiated,
-                detail={**ctx.detail, **detail, "statement_index": c.index},
-            )
-            execution_id = int(
-                tx.value(
-                    "engine_run_insert",
-                    _run_params(ctx, c, event_id, text=c.text, outcome="running"),
-                )
-            )
+        (row,) = ctx.rt.store.call(
+            ctx.actor.identity,
+            "engine_begin_call",
+            {
+                "audit": audit.row_for(
+                    ctx.actor,
+                    ACTION,
+                    "intent",
+                    event_id=event_id,
+                    connection_id=ctx.connection_id,
+                    target=ctx.connection_name,
+                    sql_text=c.text,
+                    classification=label(c),
+                    ai_initiated=ctx.ai_initiated,
+                    detail={**ctx.detail, **detail, "statement_index": c.index},
+                ),
+                "run": _run_row(_run_params(ctx, c, event_id, text=c.text, outcome="running")),
+            },
+        )
+        execution_id = int(row["id"])
     except PetcareError as exc:
         _safe_outcome(
             ctx,
@@ -173,37 +181,39 @@ def finish(
     )
     sqlstate = error.sqlstate if error is not None else None
     try:
-        with ctx.rt.store.tx(ctx.actor.identity) as tx:
-            tx.execute("engine_relaxed_commit")
-            tx.execute(
-                "engine_run_finish",
-                {
-                    "id": pending.execution_id,
-                    "outcome": outcome,
-                    "duration_ms": elapsed,
-                    "rows_affected": rows,
-                    "sqlstate": sqlstate,
-                    "message": message,
-                },
-            )
-            audit.record_in(
-                tx,
-                ctx.actor,
-                ACTION,
-                outcome,
-                event_id=pending.event_id,
-                connection_id=ctx.connection_id,
-                target=ctx.connection_name,
-                classification=label(pending.classification),
-                sqlstate=sqlstate,
-                rows_affected=rows,
-                duration_ms=elapsed,
-                ai_initiated=ctx.ai_initiated,
-                detail={
-                    "execution_id": pending.execution_id,
-                    **({"message": message} if message else {}),
-                },
-            )
+        ctx.rt.store.call(
+            ctx.actor.identity,
+            "engine_finish_call",
+            {
+                "id": pending.execution_id,
+                "run": json.dumps(
+                    {
+                        "outcome": outcome,
+                        "duration_ms": elapsed,
+                        "rows_affected": rows,
+                        "sqlstate": sqlstate,
+                        "message": message,
+                    }
+                ),
+                "audit": audit.row_for(
+                    ctx.actor,
+                    ACTION,
+                    outcome,
+                    event_id=pending.event_id,
+                    connection_id=ctx.connection_id,
+                    target=ctx.connection_name,
+                    classification=label(pending.classification),
+                    sqlstate=sqlstate,
+                    rows_affected=rows,
+                    duration_ms=elapsed,
+                    ai_initiated=ctx.ai_initiated,
+                    detail={
+                        "execution_id": pending.execution_id,
+                        **({"message": message} if message else {}),
+                    },
+                ),
+            },
+        )
     except PetcareError as exc:
         return (
             f"the outcome of statement {pending.classification.index + 1} could not be "
