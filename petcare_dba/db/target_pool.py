@@ -146,9 +146,9 @@ class TargetPool:
             keep: list[_Idle] = []
             found: psycopg.Connection[Any] | None = None
             for idle in self._idle:
-                if found is None and idle.app_name == app_name and _healthy(idle.conn):
+                if found is None and idle.app_name == app_name and idle_socket_healthy(idle.conn):
                     found = idle.conn
-                elif now - idle.since < IDLE_TTL_S and _healthy(idle.conn):
+                elif now - idle.since < IDLE_TTL_S and idle_socket_healthy(idle.conn):
                     keep.append(idle)
                 else:
                     idle.conn.close()
@@ -179,7 +179,7 @@ class TargetPool:
             self._idle.clear()
 
 
-def _healthy(conn: psycopg.Connection[Any]) -> bool:
+def idle_socket_healthy(conn: psycopg.Connection[Any]) -> bool:
     """False when an idle connection is closed or the server wrote to it (terminated, restarted).
 
     An idle backend sends nothing unless it is going away, so a readable socket means the next

@@ -10,7 +10,9 @@ only clean statements in pg_stat_activity.
 from __future__ import annotations
 
 import json
+import time
 
+import psycopg
 import pytest
 
 from petcare_dba.db.metastore import MetaStore
@@ -99,3 +101,22 @@ def test_the_cursor_statements_are_clean_in_pg_stat_activity(
     )
     (query,) = result.results
     assert query.rows[0][0].startswith("FETCH FORWARD ")  # no comment in front of it
+
+
+def test_backends_killed_between_checkouts_are_replaced_silently(
+    rt: Runtime, admin: Actor, meta_url: str
+) -> None:
+    # The checkout check skips the round trip on a quiet socket; a terminated backend's socket
+    # is not quiet, so the pool must still notice and hand out a fresh connection (F4).
+    rt.store.call(admin.identity, "meta_who", {})
+    with psycopg.connect(meta_url, autocommit=True) as conn:
+        killed = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'petcare-dba/meta' AND datname = current_database()"
+        ).fetchone()[0]
+    assert killed >= 1
+    time.sleep(0.2)  # the FATAL message reaches the idle sockets
+    for _ in range(int(rt.settings.pool_max_size) + 1):
+        (row,) = rt.store.call(admin.identity, "meta_who", {})
+        assert row["role"] == "petcare_app"
+    assert audit.recent(rt.store, admin, limit=1) is not None
