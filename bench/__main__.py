@@ -1,4 +1,4 @@
-"""`python -m bench NAME [--quick]`: run one benchmark, print its JSON result on the last line.
+"""`python -m bench NAME|all [--quick]`: run benchmarks, print JSON results (the last line sums up).
 
 Each benchmark is `bench/<name>.py` with `main(quick: bool) -> dict`; it measures a baseline in
 the same run (raw psycopg, psql, pg_dump, pgbench) and reports ratios.
@@ -25,12 +25,18 @@ def available() -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("name", choices=available())
+    parser.add_argument("name", choices=[*available(), "all"])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (CI-friendly)")
     args = parser.parse_args()
-    module = importlib.import_module(f"bench.{args.name}")
-    result = module.main(quick=args.quick)
-    print(json.dumps({"benchmark": args.name, "quick": args.quick, **result}, default=str))
+    names = available() if args.name == "all" else [args.name]
+    results = {}
+    for name in names:
+        module = importlib.import_module(f"bench.{name}")
+        results[name] = {"benchmark": name, "quick": args.quick, **module.main(quick=args.quick)}
+        print(json.dumps(results[name], default=str), flush=True)
+    if len(names) > 1:  # one object on the last line, as for a single benchmark
+        summary = {"benchmark": "all", "quick": args.quick, "results": results}
+        print(json.dumps(summary, default=str))
     return 0
 
 
