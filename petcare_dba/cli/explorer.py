@@ -219,6 +219,10 @@ def restore_cmd(
         f"restored backup {backup_id} into {result.table}: {result.rows} rows"
         + (", checksum verified" if result.verified else "")
     )
+    for moved in result.sequences:
+        typer.echo(f"sequence advanced: {moved}")
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -26,8 +26,8 @@ import psycopg
 from psycopg import errors as pgerrors
 from psycopg import pq, sql
 
-from petcare_dba.db import target
-from petcare_dba.db.errors import translated
+from petcare_dba.db import queries, target
+from petcare_dba.db.errors import translate, translated
 from petcare_dba.errors import PetcareError, ValidationError
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
@@ -155,6 +155,15 @@ def _read_chunks(src: Path, progress: Progress | None) -> Iterator[bytes]:
                 progress(done, total)
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """What `copy_in` did: rows loaded, sequences moved up, and what it could not do."""
+
+    rows: int
+    sequences: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
 def copy_in(
     url: str,
     app_name: str,
@@ -169,11 +178,13 @@ def copy_in(
     progress: Progress | None = None,
     lock_timeout_ms: int = 5000,
     connect_timeout: int = 10,
-) -> int:
+) -> Loaded:
     """Load a backup file into a new table, or over `table` when `replace`; one transaction.
 
     Checks the loaded row count (and, with `expected_sha256`, re-reads the table as binary COPY
-    and compares checksums) before COMMIT, so a mismatch leaves nothing behind.
+    and compares checksums) before COMMIT, so a mismatch leaves nothing behind. A replace also
+    moves the table's serial/identity sequences up to the restored maximum: a table recreated
+    from its DDL restarts them at 1, and the next INSERT would collide with a restored key.
     """
     name = sql.Identifier(schema, table)
     with target.connect(url, app_name, connect_timeout) as conn, translated(), conn.transaction():
@@ -208,7 +219,36 @@ def copy_in(
                     "the restored table's checksum differs from the backup's; rolled back",
                     detail=f"expected {expected_sha256}, got {got}",
                 )
-    return rows
+        if replace:
+            return _advance_sequences(conn, name, rows)
+    return Loaded(rows)
+
+
+def _advance_sequences(conn: psycopg.Connection[Any], name: sql.Identifier, rows: int) -> Loaded:
+    """setval each owned ascending sequence to its column's max when that is ahead of it.
+
+    Each in a savepoint: a role that may TRUNCATE and COPY but not UPDATE the sequence still
+    gets its rows back, with a warning saying which setval to run.
+    """
+    advanced: list[str] = []
+    warnings: list[str] = []
+    owned = conn.execute(queries.get("backup_owned_sequences"), {"table": name.as_string(conn)})
+    for column, sequence in owned.fetchall():
+        statement = sql.SQL(queries.get("backup_advance_sequence")).format(
+            column=sql.Identifier(column), table=name
+        )
+        try:
+            with conn.transaction():
+                moved = conn.execute(statement, {"sequence": sequence}).fetchone()
+        except psycopg.Error as exc:
+            warnings.append(
+                f"sequence {sequence} was not advanced ({translate(exc).message}); its owner "
+                f"should setval it to the largest {column} before the next insert"
+            )
+            continue
+        if moved is not None:
+            advanced.append(f"{sequence} -> {moved[0]}")
+    return Loaded(rows, tuple(advanced), tuple(warnings))
 
 
 def _checksum(

@@ -55,6 +55,8 @@ class RestoreResult:
     rows: int
     verified: bool
     elapsed_ms: float
+    sequences: tuple[str, ...] = ()  # "sequence -> new value", moved up after a replace
+    warnings: tuple[str, ...] = ()
 
 
 def verify(rt: Runtime, actor: Actor, backup_id: int) -> VerifyResult:
@@ -195,7 +197,7 @@ def restore(
     )
     started = time.perf_counter()
     try:
-        rows = db.copy_in(
+        loaded = db.copy_in(
             connections.resolve_url(rt, actor, entry.connection_name),
             target.application_name(actor.username, actor.session_id),
             schema,
@@ -232,6 +234,7 @@ def restore(
             detail={"backup_id": backup_id, "restore_id": restore_id, "error": error.message},
         )
         raise error from exc
+    rows = loaded.rows
     with rt.store.tx(actor.identity) as tx:
         tx.execute(
             "restore_finish",
@@ -252,11 +255,25 @@ def restore(
         target=label,
         rows_affected=rows,
         duration_ms=elapsed,
-        detail={"backup_id": backup_id, "restore_id": restore_id, "mode": mode},
+        detail={
+            "backup_id": backup_id,
+            "restore_id": restore_id,
+            "mode": mode,
+            "sequences": list(loaded.sequences),
+            "warnings": list(loaded.warnings),
+        },
     )
     explorer.invalidate(entry.connection_name)
     return RestoreResult(
-        restore_id, backup_id, mode, f"{schema}.{table}", rows, verify_checksum, elapsed
+        restore_id,
+        backup_id,
+        mode,
+        f"{schema}.{table}",
+        rows,
+        verify_checksum,
+        elapsed,
+        loaded.sequences,
+        loaded.warnings,
     )
 
 

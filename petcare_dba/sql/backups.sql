@@ -68,3 +68,24 @@ SELECT id, backup_id, mode, target_schema, target_table, status, row_count, veri
        created_by_name, created_at, finished_at
 FROM petcare.table_restores WHERE backup_id = %(backup_id)s
 ORDER BY created_at DESC, id DESC
+
+-- name: backup_owned_sequences
+-- Ascending sequences owned by a table's columns (serial and identity), for the advance after a replace-restore.
+SELECT a.attname AS column_name,
+       pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS sequence
+FROM pg_catalog.pg_depend d
+JOIN pg_catalog.pg_sequence s ON s.seqrelid = d.objid
+JOIN pg_catalog.pg_class c ON c.oid = d.objid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+WHERE d.classid = 'pg_catalog.pg_class'::regclass
+  AND d.refclassid = 'pg_catalog.pg_class'::regclass
+  AND d.refobjid = %(table)s::regclass AND d.deptype IN ('a', 'i') AND s.seqincrement > 0
+ORDER BY a.attnum
+
+-- name: backup_advance_sequence
+-- Move a sequence up to its column's largest restored value, never down (composed: column and table are Identifiers).
+SELECT setval(%(sequence)s::regclass, x.m) AS value
+FROM (SELECT max({column})::bigint AS m FROM {table}) x
+WHERE x.m IS NOT NULL
+  AND x.m > coalesce(pg_catalog.pg_sequence_last_value(%(sequence)s::regclass), x.m - 1)

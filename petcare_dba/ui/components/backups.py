@@ -154,6 +154,10 @@ def restore_form(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
                 verified=t("backups.verified_suffix") if result.verified else "",
             )
         )
+        for moved in result.sequences:
+            st.info(t("backups.sequence_advanced", sequence=moved))
+        for warning in result.warnings:
+            st.warning(warning)
     history = backups.restores(rt, actor, entry.id)
     if history:
         st.caption(t("backups.restores"))
