@@ -251,11 +251,22 @@ def facets(store: MetaStore, actor: Actor) -> dict[str, list[str]]:
     return out
 
 
-def reconcile(store: MetaStore, actor: Actor, older_than_minutes: int = 5) -> int:
-    """Mark intents without an outcome older than N minutes as 'unknown' (A2); admins."""
+def reconcile(
+    store: MetaStore,
+    actor: Actor,
+    older_than_minutes: int = 5,
+    *,
+    within_minutes: int | None = None,
+) -> int:
+    """Mark intents without an outcome older than N minutes as 'unknown' (A2); admins.
+
+    `within_minutes` limits the scan to intents at most that much older than N minutes (the
+    in-app job, every minute); None scans the whole log (the CLI).
+    """
     actor.require("admin", "reconciling the audit log")
+    params = {"minutes": int(older_than_minutes), "within": within_minutes}
     with store.tx(actor.identity) as tx:
-        count = int(tx.value("audit_reconcile", {"minutes": int(older_than_minutes)}) or 0)
+        count = int(tx.value("audit_reconcile", params) or 0)
     if count:
         record(store, actor, "audit.reconcile", "ok", detail={"marked_unknown": count})
     return count

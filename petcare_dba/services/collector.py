@@ -31,7 +31,7 @@ import psutil
 from petcare_dba.db import target
 from petcare_dba.db.target_session import TargetSession, session
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import alerts, collector_deltas, connections, users
+from petcare_dba.services import alerts, audit, collector_deltas, connections, users
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -291,6 +291,25 @@ def _scheduled_advisor(rt: Runtime, actor: Actor, conns: list[dict[str, Any]]) -
                 advisor.run_and_store(rt, actor, c["name"])
 
 
+RECONCILE_EVERY_S = 60.0
+RECONCILE_WINDOW_MINUTES = 60
+
+
+def reconcile_recent(rt: Runtime) -> int:
+    """The in-app reconcile job (A2): orphaned intents of the last hour past the age limit.
+
+    Run once a minute by the collector, so an intent whose process died is 'unknown' within
+    audit_reconcile_minutes + 1 minute without an operator's cron; the window keeps each run an
+    index range scan (migration 0012). `petcare-dba audit reconcile` still scans everything.
+    """
+    return audit.reconcile(
+        rt.store,
+        system_actor(rt),
+        int(rt.settings.audit_reconcile_minutes),
+        within_minutes=RECONCILE_WINDOW_MINUTES,
+    )
+
+
 class Collector(threading.Thread):
     """The in-app sampling loop (a daemon thread); `stop()` ends it after the current round."""
 
@@ -300,6 +319,7 @@ class Collector(threading.Thread):
         self._stop_event = threading.Event()
         self.last_round_at: float | None = None
         self.last_error: str | None = None
+        self._reconciled_at = 0.0
 
     def run(self) -> None:
         interval = float(self.rt.settings.monitoring_interval_s)
@@ -310,6 +330,9 @@ class Collector(threading.Thread):
             try:
                 collect_once(self.rt)
                 self.last_round_at, self.last_error = time.time(), None
+                if started - self._reconciled_at >= RECONCILE_EVERY_S:
+                    self._reconciled_at = started
+                    reconcile_recent(self.rt)
             except Exception as exc:  # the loop must survive a bad round
                 self.last_error = str(exc)
                 log.warning("collector round failed: %s", exc)

@@ -24,8 +24,11 @@ ORDER BY chain_seq DESC LIMIT %(limit)s
 SELECT * FROM petcare.verify_audit_chain()
 
 -- name: audit_reconcile
--- Mark intents older than the given minutes without an outcome as unknown.
-SELECT petcare.audit_reconcile(make_interval(mins => %(minutes)s)) AS n
+-- Mark intents older than the given minutes without an outcome as unknown (only those of the last `within` minutes past that, when given).
+SELECT petcare.audit_reconcile(
+    make_interval(mins => %(minutes)s),
+    CASE WHEN %(within)s::integer IS NULL THEN NULL
+         ELSE make_interval(mins => %(within)s::integer) END) AS n
 
 -- name: audit_search
 -- Audit rows visible to the current user (own; admins all) filtered for the Audit page and export.

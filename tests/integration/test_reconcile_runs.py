@@ -2,34 +2,82 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+
 import psycopg
 
-from petcare_dba.services import audit
+from petcare_dba.services import audit, collector
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
 
-def test_reconcile_marks_orphaned_intent_and_running_row_unknown(
-    rt: Runtime, admin: Actor, meta_url: str
-) -> None:
+def _orphan(rt: Runtime, admin: Actor, meta_url: str, age: str) -> uuid.UUID:
+    """An intent and its 'running' execution row as a process killed `age` ago leaves them."""
     event = audit.new_event_id()
     audit.record(rt.store, admin, "sql.execute", "intent", event_id=event, sql_text="SELECT 1")
     with rt.store.tx(admin.identity) as tx:
         tx.execute(
             "INSERT INTO petcare.execucoes_scripts (user_id, sql_text, classification, "
             "audit_event_id, started_at) VALUES (%(u)s, 'SELECT 1', 'read_only', %(e)s, "
-            "now() - interval '1 hour')",
-            {"u": admin.user_id, "e": event},
+            "now() - %(age)s::interval)",
+            {"u": admin.user_id, "e": event, "age": age},
         )
     with psycopg.connect(meta_url, autocommit=True) as conn:  # age the intent (as superuser)
         conn.execute("ALTER TABLE petcare.audit_log DISABLE TRIGGER audit_log_no_update")
         conn.execute(
-            "UPDATE petcare.audit_log SET at = at - interval '1 hour' WHERE event_id = %s",
-            (event,),
+            "UPDATE petcare.audit_log SET at = at - %s::interval WHERE event_id = %s",
+            (age, event),
         )
         conn.execute("ALTER TABLE petcare.audit_log ENABLE TRIGGER audit_log_no_update")
+    return event
+
+
+def _outcome(rt: Runtime, admin: Actor, event: uuid.UUID) -> tuple[set[str], str]:
+    with rt.store.tx(admin.identity) as tx:
+        rows = tx.all("SELECT outcome FROM petcare.audit_log WHERE event_id = %s", (event,))
+        audited = {r["outcome"] for r in rows}
+        run = tx.value(
+            "SELECT outcome FROM petcare.execucoes_scripts WHERE audit_event_id = %s", (event,)
+        )
+    return audited, run
+
+
+def test_reconcile_marks_orphaned_intent_and_running_row_unknown(
+    rt: Runtime, admin: Actor, meta_url: str
+) -> None:
+    _orphan(rt, admin, meta_url, "1 hour")
     assert audit.reconcile(rt.store, admin, older_than_minutes=5) >= 1
     outcomes = {e.outcome for e in audit.recent(rt.store, admin, action="sql.execute")}
     assert "unknown" in outcomes
     with rt.store.tx(admin.identity) as tx:
         assert tx.value("SELECT outcome FROM petcare.execucoes_scripts") == "unknown"
+
+
+def test_the_in_app_job_reconciles_recent_orphans_and_leaves_old_ones_to_the_cli(
+    rt: Runtime, admin: Actor, meta_url: str
+) -> None:
+    recent = _orphan(rt, admin, meta_url, "10 minutes")
+    ancient = _orphan(rt, admin, meta_url, "3 days")
+    fresh = _orphan(rt, admin, meta_url, "1 minute")  # may still be running: left alone
+    assert collector.reconcile_recent(rt) == 1
+    assert _outcome(rt, admin, recent) == ({"intent", "unknown"}, "unknown")
+    assert _outcome(rt, admin, ancient) == ({"intent"}, "running")  # outside the job's window
+    assert _outcome(rt, admin, fresh) == ({"intent"}, "running")
+    assert audit.reconcile(rt.store, admin, older_than_minutes=5) == 1  # the CLI's full scan
+    assert _outcome(rt, admin, ancient) == ({"intent", "unknown"}, "unknown")
+
+
+def test_the_collector_thread_runs_the_job(rt: Runtime, admin: Actor, meta_url: str) -> None:
+    event = _orphan(rt, admin, meta_url, "10 minutes")
+    rt.settings = rt.settings.with_overrides(monitoring_interval_s=1)
+    thread = collector.Collector(rt)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while _outcome(rt, admin, event)[1] != "unknown":
+            assert time.monotonic() < deadline, thread.last_error
+            time.sleep(0.2)
+    finally:
+        thread.stop()
+        thread.join(30)
