@@ -34,6 +34,7 @@ from petcare_dba.errors import (
 )
 from petcare_dba.services import audit, connections, explorer
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.backups_reconcile import heartbeat
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.settings import Settings
 
@@ -67,6 +68,20 @@ class BackupEntry:
     @property
     def table(self) -> str:
         return f"{self.schema_name}.{self.table_name}"
+
+
+def _relative(backup_id: int, connection_name: str, schema: str, table: str) -> Path:
+    return Path(_SAFE.sub("_", connection_name)) / (
+        f"{backup_id}-{_SAFE.sub('_', f'{schema}.{table}')[:80]}"
+    )
+
+
+def partial_dir(
+    settings: Settings, backup_id: int, connection_name: str, schema: str, table: str
+) -> Path:
+    """Where a running backup writes before its directory is renamed into place."""
+    final = store_dir(settings) / _relative(backup_id, connection_name, schema, table)
+    return final.with_name(final.name + ".partial")
 
 
 def store_dir(settings: Settings) -> Path:
@@ -160,28 +175,26 @@ def backup(
     assert row is not None  # noqa: S101 - INSERT ... RETURNING
     backup_id = int(row["id"])
     _audit(rt, actor, "backup.create", "intent", target=label, detail={"backup_id": backup_id})
-    rel = (
-        Path(_SAFE.sub("_", connection_name))
-        / f"{backup_id}-{_SAFE.sub('_', f'{schema}.{table}')[:80]}"
-    )
+    rel = _relative(backup_id, connection_name, schema, table)
     final = store_dir(rt.settings) / rel
-    partial = final.with_name(final.name + ".partial")
+    partial = partial_dir(rt.settings, backup_id, connection_name, schema, table)
     started = time.perf_counter()
     try:
         partial.mkdir(parents=True, exist_ok=False)
-        result = db.copy_out(
-            connections.resolve_url(rt, actor, connection_name),
-            target.application_name(actor.username, actor.session_id),
-            schema,
-            table,
-            columns,
-            partial / "data.copy",
-            progress=progress,
-            expected_bytes=int(detail.head["total_bytes"] or 0)
-            - int(detail.head["index_bytes"] or 0),
-            lock_timeout_ms=int(rt.settings.lock_timeout_ms) or 5000,
-            connect_timeout=int(rt.settings.connect_timeout_s),
-        )
+        with heartbeat(rt, actor, "backup", backup_id):
+            result = db.copy_out(
+                connections.resolve_url(rt, actor, connection_name),
+                target.application_name(actor.username, actor.session_id),
+                schema,
+                table,
+                columns,
+                partial / "data.copy",
+                progress=progress,
+                expected_bytes=int(detail.head["total_bytes"] or 0)
+                - int(detail.head["index_bytes"] or 0),
+                lock_timeout_ms=int(rt.settings.lock_timeout_ms) or 5000,
+                connect_timeout=int(rt.settings.connect_timeout_s),
+            )
         manifest = {
             "format": FORMAT,
             "backup_id": backup_id,

@@ -32,6 +32,7 @@ from petcare_dba.services.backups import (
     _files,
     get,
 )
+from petcare_dba.services.backups_reconcile import heartbeat
 from petcare_dba.services.runtime import Runtime
 
 _IDENT = re.compile(r"^[^\x00]{1,63}$")
@@ -197,20 +198,21 @@ def restore(
     )
     started = time.perf_counter()
     try:
-        loaded = db.copy_in(
-            connections.resolve_url(rt, actor, entry.connection_name),
-            target.application_name(actor.username, actor.session_id),
-            schema,
-            table,
-            _columns(manifest),
-            folder / manifest["data_file"],
-            replace=replace,
-            expected_rows=int(manifest["row_count"]),
-            expected_sha256=manifest["sha256"] if verify_checksum else None,
-            progress=progress,
-            lock_timeout_ms=int(rt.settings.lock_timeout_ms) or 5000,
-            connect_timeout=int(rt.settings.connect_timeout_s),
-        )
+        with heartbeat(rt, actor, "restore", restore_id):
+            loaded = db.copy_in(
+                connections.resolve_url(rt, actor, entry.connection_name),
+                target.application_name(actor.username, actor.session_id),
+                schema,
+                table,
+                _columns(manifest),
+                folder / manifest["data_file"],
+                replace=replace,
+                expected_rows=int(manifest["row_count"]),
+                expected_sha256=manifest["sha256"] if verify_checksum else None,
+                progress=progress,
+                lock_timeout_ms=int(rt.settings.lock_timeout_ms) or 5000,
+                connect_timeout=int(rt.settings.connect_timeout_s),
+            )
     except (PetcareError, OSError) as exc:
         error = _as_error(exc)
         with rt.store.tx(actor.identity) as tx:

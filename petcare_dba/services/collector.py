@@ -31,7 +31,14 @@ import psutil
 from petcare_dba.db import target
 from petcare_dba.db.target_session import TargetSession, session
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import alerts, audit, collector_deltas, connections, users
+from petcare_dba.services import (
+    alerts,
+    audit,
+    backups_reconcile,
+    collector_deltas,
+    connections,
+    users,
+)
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -296,18 +303,21 @@ RECONCILE_WINDOW_MINUTES = 60
 
 
 def reconcile_recent(rt: Runtime) -> int:
-    """The in-app reconcile job (A2): orphaned intents of the last hour past the age limit.
+    """The in-app reconcile job: what a dead process left behind; how many rows it ended.
 
-    Run once a minute by the collector, so an intent whose process died is 'unknown' within
-    audit_reconcile_minutes + 1 minute without an operator's cron; the window keeps each run an
-    index range scan (migration 0012). `petcare-dba audit reconcile` still scans everything.
+    Run once a minute by the collector, without an operator's cron: orphaned audit intents of
+    the last hour past audit_reconcile_minutes become 'unknown' (A2; the window keeps each run an
+    index range scan, migration 0012; `petcare-dba audit reconcile` still scans everything), and
+    backups and restores that stopped beating become 'failed' (migration 0013).
     """
-    return audit.reconcile(
+    actor = system_actor(rt)
+    count = audit.reconcile(
         rt.store,
-        system_actor(rt),
+        actor,
         int(rt.settings.audit_reconcile_minutes),
         within_minutes=RECONCILE_WINDOW_MINUTES,
     )
+    return count + len(backups_reconcile.reconcile_interrupted(rt, actor))
 
 
 class Collector(threading.Thread):

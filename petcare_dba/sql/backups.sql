@@ -89,3 +89,28 @@ SELECT setval(%(sequence)s::regclass, x.m) AS value
 FROM (SELECT max({column})::bigint AS m FROM {table}) x
 WHERE x.m IS NOT NULL
   AND x.m > coalesce(pg_catalog.pg_sequence_last_value(%(sequence)s::regclass), x.m - 1)
+
+-- name: backup_heartbeat
+-- The process running a backup is alive (every 30 s while it runs).
+UPDATE petcare.table_backups SET heartbeat_at = now() WHERE id = %(id)s AND status = 'running'
+
+-- name: restore_heartbeat
+-- The process running a restore is alive (every 30 s while it runs).
+UPDATE petcare.table_restores SET heartbeat_at = now() WHERE id = %(id)s AND status = 'running'
+
+-- name: backup_mark_interrupted
+-- Backups whose process stopped beating: failed, with the reason; returns what the job must clean.
+UPDATE petcare.table_backups
+SET status = 'failed', finished_at = now(),
+    error = 'interrupted: the process running it stopped (no heartbeat since '
+            || to_char(heartbeat_at, 'YYYY-MM-DD HH24:MI:SS TZ') || ')'
+WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => %(stale_s)s)
+RETURNING id, connection_name, schema_name, table_name, error
+
+-- name: restore_mark_interrupted
+-- Restores whose process stopped beating: failed (their transaction died with the process).
+UPDATE petcare.table_restores
+SET status = 'failed', finished_at = now(),
+    error = 'interrupted: the process running it stopped; its transaction was rolled back'
+WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => %(stale_s)s)
+RETURNING id, backup_id, target_schema, target_table, error
