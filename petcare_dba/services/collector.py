@@ -300,6 +300,7 @@ def _scheduled_advisor(rt: Runtime, actor: Actor, conns: list[dict[str, Any]]) -
 
 RECONCILE_EVERY_S = 60.0
 RECONCILE_WINDOW_MINUTES = 60
+CHAIN_CHECK_EVERY_S = 3600.0  # a full walk of the log: hourly, and once at start
 
 
 def reconcile_recent(rt: Runtime) -> int:
@@ -320,6 +321,22 @@ def reconcile_recent(rt: Runtime) -> int:
     return count + len(backups_reconcile.reconcile_interrupted(rt, actor))
 
 
+def check_chain(rt: Runtime) -> bool:
+    """Verify the audit hash chain and record it as the app metric `audit_chain_broken`.
+
+    The alert rule 'audit-chain-break' fires on it like on any other app metric; True when the
+    chain verifies.
+    """
+    actor = system_actor(rt)
+    status = audit.verify(rt.store, actor)
+    metrics = {"audit_chain_broken": 0.0 if status.ok else 1.0}
+    with rt.store.tx(actor.identity) as tx:
+        _insert(tx, None, metrics)
+        notes = alerts.evaluate(tx, rt, None, metrics)
+    alerts.deliver(rt, notes)
+    return status.ok
+
+
 class Collector(threading.Thread):
     """The in-app sampling loop (a daemon thread); `stop()` ends it after the current round."""
 
@@ -330,6 +347,7 @@ class Collector(threading.Thread):
         self.last_round_at: float | None = None
         self.last_error: str | None = None
         self._reconciled_at = 0.0
+        self._chain_checked_at: float | None = None
 
     def run(self) -> None:
         interval = float(self.rt.settings.monitoring_interval_s)
@@ -343,6 +361,10 @@ class Collector(threading.Thread):
                 if started - self._reconciled_at >= RECONCILE_EVERY_S:
                     self._reconciled_at = started
                     reconcile_recent(self.rt)
+                checked = self._chain_checked_at
+                if checked is None or started - checked >= CHAIN_CHECK_EVERY_S:
+                    self._chain_checked_at = started
+                    check_chain(self.rt)
             except Exception as exc:  # the loop must survive a bad round
                 self.last_error = str(exc)
                 log.warning("collector round failed: %s", exc)

@@ -254,7 +254,11 @@ SELECT (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms) FROM r
          WHERE NOT a.succeeded AND a.at > now() - interval '5 minutes') AS app_failed_logins_5m,
        (SELECT count(*) FROM petcare.audit_log l
          WHERE l.outcome = 'refused' AND l.at > now() - interval '5 minutes')
-           AS app_refused_statements_5m
+           AS app_refused_statements_5m,
+       (SELECT count(*) FROM petcare.audit_log l
+         WHERE l.action = 'login' AND l.outcome = 'refused'
+           AND l.at > now() - interval '5 minutes' AND l.detail ->> 'locked' = 'true')
+           AS app_lockouts_5m
 
 -- name: mon_rollup
 -- Fold raw samples of finished 5-minute buckets into averages (idempotent).

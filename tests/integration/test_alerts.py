@@ -8,11 +8,12 @@ import time
 import psycopg
 import pytest
 
-from petcare_dba.errors import PermissionDenied
+from petcare_dba.errors import AuthError, PermissionDenied
 from petcare_dba.services import (
     alert_channels,
     alerts,
     audit,
+    auth,
     collector,
     connections,
     health_monitoring,
@@ -45,6 +46,8 @@ DEFAULT_RULES = {
     "failed-login-burst",
     "refused-statement-burst",
     "advisor-error-finding",
+    "lockout",
+    "audit-chain-break",
 }
 
 
@@ -184,6 +187,32 @@ def test_failed_logins_and_refused_statements_raise_app_alerts(
     collector.app_round(rt, collector.system_actor(rt), force=True)
     firing = {e.rule for e in alerts.history(rt, admin, state="firing")}
     assert {"failed-login-burst", "refused-statement-burst"} <= firing
+
+
+def test_a_lockout_raises_an_app_alert(rt: Runtime, admin: Actor, make_user) -> None:  # type: ignore[no-untyped-def]
+    make_user("rita", "viewer")
+    for _ in range(int(rt.settings.lockout_threshold)):
+        with pytest.raises(AuthError):
+            auth.login(rt.store, rt.settings, "rita", "wrong-password-123", client_addr="10.1.0.1")
+    metrics = collector.app_round(rt, collector.system_actor(rt), force=True)
+    assert metrics is not None and metrics["app_lockouts_5m"] >= 1
+    firing = {e.rule for e in alerts.history(rt, admin, state="firing")}
+    assert "lockout" in firing
+
+
+def test_a_broken_audit_chain_raises_a_critical_alert(
+    rt: Runtime, admin: Actor, meta_url: str
+) -> None:
+    audit.record(rt.store, admin, "sql.run", "ok", sql_text="SELECT 1")
+    assert collector.check_chain(rt) is True
+    assert not [e for e in alerts.history(rt, admin) if e.rule == "audit-chain-break"]
+    with psycopg.connect(meta_url, autocommit=True) as conn:  # a superuser rewrites history
+        conn.execute("ALTER TABLE petcare.audit_log DISABLE TRIGGER audit_log_no_update")
+        conn.execute("UPDATE petcare.audit_log SET sql_text = 'SELECT 2' WHERE action = 'sql.run'")
+        conn.execute("ALTER TABLE petcare.audit_log ENABLE TRIGGER audit_log_no_update")
+    assert collector.check_chain(rt) is False
+    (event,) = [e for e in alerts.history(rt, admin) if e.rule == "audit-chain-break"]
+    assert event.state == "firing" and event.severity == "critical"
 
 
 def test_webhook_and_email_channels_send_a_test(
