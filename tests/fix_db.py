@@ -173,3 +173,15 @@ def make_user(rt: Runtime, admin: Actor):  # type: ignore[no-untyped-def]
         return users.actor_for(rt, name)
 
     return make
+
+
+def process_env(settings: settings_mod.Settings) -> dict[str, str]:
+    """The environment of a child process that must load the same settings (kill -9 tests)."""
+    return {
+        **os.environ,
+        **{
+            "PETCARE_" + n.upper(): str(settings.values[n])
+            for n, source in settings.sources.items()
+            if source == "env"
+        },
+    }

@@ -7,7 +7,6 @@ and is left alone.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from petcare_dba.services import audit, backups, backups_reconcile
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.settings import Settings
+from tests.fix_db import process_env
 from tests.integration.explorer_fixtures import Target, tgt  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -35,14 +35,7 @@ def test_a_killed_backup_is_failed_cleaned_and_audited(
     tgt: Target,  # noqa: F811
     test_settings: Settings,
 ) -> None:
-    env = {
-        **os.environ,
-        **{
-            "PETCARE_" + n.upper(): str(test_settings.values[n])
-            for n, s in test_settings.sources.items()
-            if s == "env"
-        },
-    }
+    env = process_env(test_settings)
     script = (
         "import time\n"
         "from petcare_dba import settings\n"

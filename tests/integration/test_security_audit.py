@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from petcare_dba.errors import AuthError, DatabaseError, PermissionDenied, Petca
 from petcare_dba.services import audit, audit_export, auth, engine, users
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.settings import Settings
-from tests.fix_db import USER_PASSWORD
+from tests.fix_db import USER_PASSWORD, process_env
 from tests.integration.engine_fixtures import Target, target  # noqa: F401 - fixture
 
 
@@ -64,14 +63,7 @@ def test_killed_process_leaves_an_intent_that_reconcile_marks_unknown(
     target: Target,  # noqa: F811
     test_settings: Settings,
 ) -> None:  # type: ignore[no-untyped-def]
-    env = {
-        **os.environ,
-        **{
-            "PETCARE_" + n.upper(): str(test_settings.values[n])
-            for n, s in test_settings.sources.items()
-            if s == "env"
-        },
-    }
+    env = process_env(test_settings)
     script = (
         "from petcare_dba import settings\n"
         "from petcare_dba.services import engine, users\n"
