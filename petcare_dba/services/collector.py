@@ -33,8 +33,6 @@ from petcare_dba.db.target_session import TargetSession, session
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import (
     alerts,
-    audit,
-    backups_reconcile,
     collector_deltas,
     connections,
     users,
@@ -160,7 +158,7 @@ def sample_connection(
         except PetcareError as exc:
             tx.execute("mon_state_error", {"conn": conn_id, "error": exc.message, "by": INSTANCE})
             metrics_down = {"up": 0.0}
-            _insert(tx, conn_id, metrics_down)
+            insert_samples(tx, conn_id, metrics_down)
             notes = alerts.evaluate(tx, rt, conn_id, metrics_down)
             result = Round(name, False, error=exc.message)
         else:
@@ -208,7 +206,7 @@ def _store_round(
             n_deltas = len(deltas)
             metrics["statement_calls_per_s"] = sum(d["calls"] for d in deltas) / elapsed
         tx.execute("mon_snapshots_put", {"conn": conn_id, "rows": json.dumps(raw["statements"])})
-    _insert(tx, conn_id, metrics)
+    insert_samples(tx, conn_id, metrics)
     tx.execute(
         "mon_state_put",
         {
@@ -227,7 +225,8 @@ def _store_round(
     )
 
 
-def _insert(tx: Any, conn_id: int | None, metrics: dict[str, float]) -> None:
+def insert_samples(tx: Any, conn_id: int | None, metrics: dict[str, float]) -> None:
+    """Store one round's metrics (a connection's, or the app's when conn_id is None)."""
     names = sorted(metrics)
     tx.execute(
         "mon_samples_insert",
@@ -257,7 +256,7 @@ def app_round(rt: Runtime, actor: Actor, *, force: bool = False) -> dict[str, fl
         row = tx.one("mon_app_metrics") or {}
         metrics = {k: float(v) for k, v in row.items() if v is not None}
         metrics.update(host_metrics(str(s.data_path)))
-        _insert(tx, None, metrics)
+        insert_samples(tx, None, metrics)
         tx.execute("mon_rollup", {"raw_hours": int(s.monitoring_raw_retention_hours)})
         tx.execute(
             "mon_retention",
@@ -298,45 +297,6 @@ def _scheduled_advisor(rt: Runtime, actor: Actor, conns: list[dict[str, Any]]) -
                 advisor.run_and_store(rt, actor, c["name"])
 
 
-RECONCILE_EVERY_S = 60.0
-RECONCILE_WINDOW_MINUTES = 60
-CHAIN_CHECK_EVERY_S = 3600.0  # a full walk of the log: hourly, and once at start
-
-
-def reconcile_recent(rt: Runtime) -> int:
-    """The in-app reconcile job: what a dead process left behind; how many rows it ended.
-
-    Run once a minute by the collector, without an operator's cron: orphaned audit intents of
-    the last hour past audit_reconcile_minutes become 'unknown' (A2; the window keeps each run an
-    index range scan, migration 0012; `petcare-dba audit reconcile` still scans everything), and
-    backups and restores that stopped beating become 'failed' (migration 0013).
-    """
-    actor = system_actor(rt)
-    count = audit.reconcile(
-        rt.store,
-        actor,
-        int(rt.settings.audit_reconcile_minutes),
-        within_minutes=RECONCILE_WINDOW_MINUTES,
-    )
-    return count + len(backups_reconcile.reconcile_interrupted(rt, actor))
-
-
-def check_chain(rt: Runtime) -> bool:
-    """Verify the audit hash chain and record it as the app metric `audit_chain_broken`.
-
-    The alert rule 'audit-chain-break' fires on it like on any other app metric; True when the
-    chain verifies.
-    """
-    actor = system_actor(rt)
-    status = audit.verify(rt.store, actor)
-    metrics = {"audit_chain_broken": 0.0 if status.ok else 1.0}
-    with rt.store.tx(actor.identity) as tx:
-        _insert(tx, None, metrics)
-        notes = alerts.evaluate(tx, rt, None, metrics)
-    alerts.deliver(rt, notes)
-    return status.ok
-
-
 class Collector(threading.Thread):
     """The in-app sampling loop (a daemon thread); `stop()` ends it after the current round."""
 
@@ -358,17 +318,22 @@ class Collector(threading.Thread):
             try:
                 collect_once(self.rt)
                 self.last_round_at, self.last_error = time.time(), None
-                if started - self._reconciled_at >= RECONCILE_EVERY_S:
-                    self._reconciled_at = started
-                    reconcile_recent(self.rt)
-                checked = self._chain_checked_at
-                if checked is None or started - checked >= CHAIN_CHECK_EVERY_S:
-                    self._chain_checked_at = started
-                    check_chain(self.rt)
+                self._housekeeping(started)
             except Exception as exc:  # the loop must survive a bad round
                 self.last_error = str(exc)
                 log.warning("collector round failed: %s", exc)
             self._stop_event.wait(max(0.5, interval - (time.monotonic() - started)))
+
+    def _housekeeping(self, now: float) -> None:
+        from petcare_dba.services import housekeeping  # late: it imports this module
+
+        if now - self._reconciled_at >= housekeeping.RECONCILE_EVERY_S:
+            self._reconciled_at = now
+            housekeeping.reconcile_recent(self.rt)
+        checked = self._chain_checked_at
+        if checked is None or now - checked >= housekeeping.CHAIN_CHECK_EVERY_S:
+            self._chain_checked_at = now
+            housekeeping.check_chain(self.rt)
 
     def stop(self) -> None:
         self._stop_event.set()

@@ -17,6 +17,7 @@ from petcare_dba.services import (
     collector,
     connections,
     health_monitoring,
+    housekeeping,
 )
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -204,13 +205,13 @@ def test_a_broken_audit_chain_raises_a_critical_alert(
     rt: Runtime, admin: Actor, meta_url: str
 ) -> None:
     audit.record(rt.store, admin, "sql.run", "ok", sql_text="SELECT 1")
-    assert collector.check_chain(rt) is True
+    assert housekeeping.check_chain(rt) is True
     assert not [e for e in alerts.history(rt, admin) if e.rule == "audit-chain-break"]
     with psycopg.connect(meta_url, autocommit=True) as conn:  # a superuser rewrites history
         conn.execute("ALTER TABLE petcare.audit_log DISABLE TRIGGER audit_log_no_update")
         conn.execute("UPDATE petcare.audit_log SET sql_text = 'SELECT 2' WHERE action = 'sql.run'")
         conn.execute("ALTER TABLE petcare.audit_log ENABLE TRIGGER audit_log_no_update")
-    assert collector.check_chain(rt) is False
+    assert housekeeping.check_chain(rt) is False
     (event,) = [e for e in alerts.history(rt, admin) if e.rule == "audit-chain-break"]
     assert event.state == "firing" and event.severity == "critical"
 

@@ -7,7 +7,7 @@ import uuid
 
 import psycopg
 
-from petcare_dba.services import audit, collector
+from petcare_dba.services import audit, collector, housekeeping
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -60,7 +60,7 @@ def test_the_in_app_job_reconciles_recent_orphans_and_leaves_old_ones_to_the_cli
     recent = _orphan(rt, admin, meta_url, "10 minutes")
     ancient = _orphan(rt, admin, meta_url, "3 days")
     fresh = _orphan(rt, admin, meta_url, "1 minute")  # may still be running: left alone
-    assert collector.reconcile_recent(rt) == 1
+    assert housekeeping.reconcile_recent(rt) == 1
     assert _outcome(rt, admin, recent) == ({"intent", "unknown"}, "unknown")
     assert _outcome(rt, admin, ancient) == ({"intent"}, "running")  # outside the job's window
     assert _outcome(rt, admin, fresh) == ({"intent"}, "running")
