@@ -374,3 +374,9 @@ def targets(node: ast.Node) -> list[str]:
             if name and name not in names:
                 names.append(name)
     return names
+
+
+def add_unique(items: list[str], item: str) -> None:
+    """Append a non-empty item once (reasons, objects and side effects keep their order)."""
+    if item and item not in items:
+        items.append(item)

@@ -5,27 +5,43 @@ CTEs, EXPLAIN ANALYZE targets, PREPARE bodies) and returns a `Classification`; `
 does the same for a script and never raises, because text that cannot be parsed counts as
 destructive (reliability Q4). `decide` maps a classification, an app role (viewer, analyst, dba,
 admin) and the connection's read-only flag to `Allow`, `Confirm(reason, objects)` or
-`Reject(rule, message)`, and `decide_script` combines those for a whole script. This is the
-app's first line of defence only: the database enforces the same boundary with READ ONLY
-transactions and least-privilege roles (reliability Q1-Q3). Pattern: datasette `write_sql.py`.
+`Reject(rule, message)`, and `decide_script` combines those for a whole script (both live in
+`sql_decide` and are re-exported here). This is the app's first line of defence only: the
+database enforces the same boundary with READ ONLY transactions and least-privilege roles
+(reliability Q1-Q3). Pattern: datasette `write_sql.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
 from typing import Any
 
 from pglast import ast
 from pglast.visitors import referenced_relations
 
 from petcare_dba.errors import ValidationError
+from petcare_dba.services.sql_decide import (
+    ROLES,
+    RULE_ANALYST,
+    RULE_GUARD,
+    RULE_READ_ONLY_CONNECTION,
+    RULE_UNKNOWN_ROLE,
+    RULE_VIEWER,
+    UNPARSEABLE,
+    Allow,
+    Confirm,
+    Decision,
+    Reject,
+    decide,
+    decide_script,
+)
 from petcare_dba.services.sql_parse import (
     GUARDED_SETTINGS,
     SAFE_VOLATILE,
     Classification,
     Kind,
     Statement,
+    add_unique,
     command_of,
     const_str,
     enum_name,
@@ -41,6 +57,13 @@ from petcare_dba.services.sql_parse import (
 )
 
 __all__ = [
+    "ROLES",
+    "RULE_ANALYST",
+    "RULE_GUARD",
+    "RULE_READ_ONLY_CONNECTION",
+    "RULE_UNKNOWN_ROLE",
+    "RULE_VIEWER",
+    "UNPARSEABLE",
     "Allow",
     "Classification",
     "Confirm",
@@ -99,19 +122,14 @@ class _Facts:
     def effect(self, kind: Kind, text: str, *names: str) -> None:
         if _RANK[kind] > _RANK[self.kind]:
             self.kind = kind
-        _add(self.side_effects, text)
+        add_unique(self.side_effects, text)
         for name in names:
-            _add(self.targets, name)
+            add_unique(self.targets, name)
 
     def warn(self, reason: str, *, destructive: bool = False, escalates: bool = False) -> None:
-        _add(self.reasons, reason)
+        add_unique(self.reasons, reason)
         self.destructive |= destructive
         self.escalates |= escalates
-
-
-def _add(items: list[str], item: str) -> None:
-    if item and item not in items:
-        items.append(item)
 
 
 def classify(stmt: Statement, volatility: Mapping[str, str] | None = None) -> Classification:
@@ -330,100 +348,3 @@ def _analyse_call(call: ast.FuncCall, facts: _Facts) -> None:
     flag = facts.volatility.get(qualified, facts.volatility.get(name))
     if flag == "v" and name not in SAFE_VOLATILE:
         facts.effect(Kind.DML, f"calls volatile function {qualified}(), which may change data")
-
-
-# ---------------------------------------------------------------------------------------------
-# Decisions
-
-
-@dataclass(frozen=True)
-class Allow:
-    """The statement may run."""
-
-
-@dataclass(frozen=True)
-class Confirm:
-    """The statement may run after a second, explicit confirmation naming `objects`."""
-
-    reason: str
-    objects: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Reject:
-    """The statement must not run; `rule` is the stable rule text, `message` the details."""
-
-    rule: str
-    message: str
-
-
-Decision = Allow | Confirm | Reject
-
-ROLES = ("viewer", "analyst", "dba", "admin")
-UNPARSEABLE = "could not be parsed; treated as destructive"
-RULE_VIEWER = "viewer may run read-only statements only"
-RULE_ANALYST = "analyst may run read-only statements and DML only"
-RULE_GUARD = "only dba and admin may change the role, read-only mode or timeouts"
-RULE_READ_ONLY_CONNECTION = "read-only connections run read-only statements only"
-RULE_UNKNOWN_ROLE = "unknown app role"
-
-
-def _summary(c: Classification) -> str:
-    effect = c.side_effects[0] if c.side_effects else "is not read-only"
-    return f"{c.command} {effect}"
-
-
-def decide(
-    classification: Classification,
-    app_role: str,
-    connection_read_only: bool,
-    *,
-    connection_name: str | None = None,
-) -> Decision:
-    """Decide whether `app_role` may run one classified statement on this connection."""
-    c = classification
-    if app_role not in ROLES:
-        return Reject(RULE_UNKNOWN_ROLE, f"app role {app_role!r} is unknown; nothing may run")
-    if c.read_only:
-        return Allow()
-    if app_role == "viewer":
-        return Reject(RULE_VIEWER, f"{RULE_VIEWER} ({_summary(c)})")
-    if connection_read_only:
-        which = f"connection {connection_name!r}" if connection_name else "this connection"
-        return Reject(RULE_READ_ONLY_CONNECTION, f"{which} is read-only ({_summary(c)})")
-    if app_role == "analyst":
-        if c.escalates:
-            return Reject(RULE_GUARD, f"{RULE_GUARD} ({'; '.join(c.reasons)})")
-        if c.parse_error is not None or c.kind not in (Kind.DML, Kind.SESSION):
-            return Reject(RULE_ANALYST, f"{RULE_ANALYST} ({_summary(c)})")
-    elif c.parse_error is not None:
-        return Confirm(f"{UNPARSEABLE}: {c.parse_error}", ())
-    if c.destructive or c.unchecked or c.kind is Kind.UNKNOWN:
-        return Confirm("; ".join(c.reasons) or _summary(c), c.objects)
-    return Allow()
-
-
-def decide_script(
-    classifications: Iterable[Classification],
-    app_role: str,
-    connection_read_only: bool,
-    *,
-    connection_name: str | None = None,
-) -> Decision:
-    """Combine per-statement decisions: any Reject wins, then one Confirm for all, else Allow."""
-    items = list(classifications)
-    reasons: list[str] = []
-    objects: list[str] = []
-    for c in items:
-        decision = decide(c, app_role, connection_read_only, connection_name=connection_name)
-        if isinstance(decision, Reject):
-            if len(items) > 1:
-                return replace(decision, message=f"statement {c.index + 1}: {decision.message}")
-            return decision
-        if isinstance(decision, Confirm):
-            _add(reasons, decision.reason)
-            for name in decision.objects:
-                _add(objects, name)
-    if reasons:
-        return Confirm("; ".join(reasons), tuple(objects))
-    return Allow()
