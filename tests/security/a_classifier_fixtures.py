@@ -45,7 +45,7 @@ CREATE FUNCTION public.def_arg(a bigint DEFAULT nextval('s')) RETURNS bigint
     LANGUAGE sql IMMUTABLE AS 'SELECT a';
 CREATE FUNCTION public.op_writer(a int, b int) RETURNS int LANGUAGE plpgsql VOLATILE
     AS $$ BEGIN INSERT INTO t VALUES (200, 'op'); RETURN a + b; END $$;
-CREATE OPERATOR public.+++ (LEFTARG = int, RIGHTARG = int, FUNCTION = public.op_writer);
+CREATE OPERATOR public.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = public.op_writer);
 CREATE TYPE public.box2 AS (a int);
 CREATE FUNCTION public.to_box2(int) RETURNS public.box2 LANGUAGE plpgsql VOLATILE
     AS $$ BEGIN INSERT INTO t VALUES (300, 'cast'); RETURN ROW($1)::public.box2; END $$;

@@ -270,7 +270,7 @@ DB_PAYLOADS = [
     ("smuggled", "SELECT 1; DELETE FROM t WHERE id = 1", "refused"),
     ("lying-immutable", "SELECT imm_liar()", "harmless"),
     ("default-arg-nextval", "SELECT def_arg()", "harmless"),
-    ("operator-writer", "SELECT 1 +++ 1", "harmless"),
+    ("operator-writer", "SELECT 1 === 1", "harmless"),
     ("cast-writer", "SELECT 1::box2", "harmless"),
     ("plain-explain-liar", "EXPLAIN SELECT imm_liar()", "harmless"),
 ]
