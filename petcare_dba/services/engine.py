@@ -290,9 +290,12 @@ def verdict(
     def made(outcome: str, rule: str | None = None, message: str | None = None) -> Verdict:
         return Verdict(outcome, rule, message, role, tuple(found))
 
-    if found[0].parse_error is not None and role not in ("dba", "admin"):
+    if found[0].parse_error is not None:  # as `_check_syntax` for an unconfirmed run
         error = engine_plan.syntax_error(sql_text)
-        return made("error", None, error.message if error else found[0].parse_error)
+        message = error.message if error else found[0].parse_error
+        if role in ("dba", "admin"):
+            message += " (a dba may confirm it; it is then treated as destructive)"
+        return made("error", None, message)
     early = sql_safety.decide_script(
         engine_plan.decidable_early(found), role, read_only_conn, connection_name=conn_info.name
     )

@@ -123,3 +123,31 @@ def hostile(pg: PgServer, rt: Runtime, admin: Actor) -> Iterator[Hostile]:
     pg.drop_database(dbname)
     with psycopg.connect(pg.admin_url(), autocommit=True) as conn:
         conn.execute(psycopg.sql.SQL("DROP ROLE IF EXISTS {}").format(psycopg.sql.Identifier(role)))
+
+
+@pytest.fixture
+def classify_cli(test_settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A Typer app with the sql commands, configured for this test's metadata store."""
+    import typer
+
+    from petcare_dba.cli import common
+    from petcare_dba.cli import sql as sql_cli
+    from tests.fix_db import RUNTIME_PASSWORD
+
+    for key, value in {
+        "PETCARE_DATABASE_URL": test_settings.database_url,
+        "PETCARE_RUNTIME_PASSWORD": RUNTIME_PASSWORD,
+        "PETCARE_SECRET_KEY": test_settings.secret_key,
+        "PETCARE_DATA_DIR": str(test_settings.data_dir),
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("PETCARE_CONFIG", raising=False)
+    monkeypatch.setitem(common.STATE, "overrides", {})
+    app = typer.Typer()
+    sql_cli.register(app)
+
+    @app.callback()
+    def _root() -> None:  # keeps `sql` and `classify` as sub-commands
+        """Test app."""
+
+    return app
