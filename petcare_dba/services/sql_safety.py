@@ -323,7 +323,7 @@ def _outbound_extension(node: ast.Node) -> bool:
 def _analyse_stored_settings(node: ast.Node, facts: _Facts) -> None:
     """ALTER ROLE/DATABASE ... SET and ALTER SYSTEM: settings for sessions that start later."""
     command = command_of(node)
-    setstmt = node.setstmt
+    setstmt = getattr(node, "setstmt", None)
     name = (setstmt.name if setstmt is not None else None) or "ALL"
     where = name_of(getattr(node, "role", None) or getattr(node, "dbname", None) or "")
     facts.effect(

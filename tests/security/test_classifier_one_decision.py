@@ -10,6 +10,7 @@ text gives a stricter verdict only where a function cannot be resolved without t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -86,11 +87,11 @@ def _cli_verdict(cli: Any, connection: str, user: str, sql: str, role: str | Non
 )
 def test_classify_connection_gives_the_engines_verdict(
     rt: Runtime,
-    make_user,
+    make_user: Callable[[str, str], Actor],
     hostile: Hostile,
     classify_cli: Any,
     role: str,
-    connection: str,  # type: ignore[no-untyped-def]
+    connection: str,
 ) -> None:
     user = f"u_{role}"
     actor: Actor = make_user(user, role)
@@ -105,9 +106,9 @@ def test_classify_connection_gives_the_engines_verdict(
 
 def test_role_option_decides_for_another_role(
     rt: Runtime,
-    make_user,
+    make_user: Callable[[str, str], Actor],
     hostile: Hostile,
-    classify_cli: Any,  # type: ignore[no-untyped-def]
+    classify_cli: Any,
 ) -> None:
     viewer: Actor = make_user("vera", "viewer")
     make_user("dan", "dba")

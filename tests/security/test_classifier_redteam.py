@@ -11,6 +11,8 @@ stops it), and the target is unchanged afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from petcare_dba.errors import Refused
@@ -279,10 +281,10 @@ DB_PAYLOADS = [
 @pytest.mark.parametrize(("sql", "expected"), [pytest.param(*p[1:], id=p[0]) for p in DB_PAYLOADS])
 def test_payload_through_the_engine_as_a_viewer(
     rt: Runtime,
-    make_user,
+    make_user: Callable[[str, str], Actor],
     hostile: Hostile,
     sql: str,
-    expected: str,  # type: ignore[no-untyped-def]
+    expected: str,
 ) -> None:
     viewer: Actor = make_user("vera", "viewer")
     before = hostile.snapshot()
@@ -305,8 +307,8 @@ def test_payload_through_the_engine_as_a_viewer(
 
 def test_viewer_cursor_script_runs_through_the_engine(
     rt: Runtime,
-    make_user,
-    hostile: Hostile,  # type: ignore[no-untyped-def]
+    make_user: Callable[[str, str], Actor],
+    hostile: Hostile,
 ) -> None:
     viewer: Actor = make_user("vera", "viewer")
     script = (
@@ -324,8 +326,8 @@ def test_viewer_cursor_script_runs_through_the_engine(
 
 def test_viewer_reads_large_objects_and_safe_functions(
     rt: Runtime,
-    make_user,
-    hostile: Hostile,  # type: ignore[no-untyped-def]
+    make_user: Callable[[str, str], Actor],
+    hostile: Hostile,
 ) -> None:
     viewer: Actor = make_user("vera", "viewer")
     before = hostile.snapshot()
@@ -345,8 +347,8 @@ def test_viewer_reads_large_objects_and_safe_functions(
 
 def test_viewer_cannot_open_a_large_object_for_writing_even_hidden(
     rt: Runtime,
-    make_user,
-    hostile: Hostile,  # type: ignore[no-untyped-def]
+    make_user: Callable[[str, str], Actor],
+    hostile: Hostile,
 ) -> None:
     viewer: Actor = make_user("vera", "viewer")
     with pytest.raises(Refused) as caught:
