@@ -316,6 +316,12 @@ def _analyse_alter_table(node: ast.AlterTableStmt, facts: _Facts) -> None:
         facts.warn(f"ALTER TABLE {table} drops {what}{cascade}", destructive=True)
 
 
+def _is_pg_settings(rel: ast.RangeVar | None) -> bool:
+    return (
+        rel is not None and rel.relname == "pg_settings" and rel.schemaname in (None, "pg_catalog")
+    )
+
+
 def _outbound_extension(node: ast.Node) -> bool:
     return isinstance(node, ast.CreateExtensionStmt) and node.extname in _OUTBOUND_EXTENSIONS
 
@@ -380,6 +386,9 @@ def _analyse_query(node: ast.Node | None, facts: _Facts) -> None:
                 ("UPDATE", "changes") if isinstance(n, ast.UpdateStmt) else ("DELETE", "deletes")
             )
             facts.effect(Kind.DML, f"{verb} rows of {table}", table)
+            if isinstance(n, ast.UpdateStmt) and _is_pg_settings(n.relation):
+                # pg_settings has an UPDATE rule that calls set_config (the SET of a statement).
+                facts.restrict(RULE_SETTINGS, "UPDATE pg_settings changes settings like SET")
             if n.whereClause is None:
                 facts.warn(f"{cmd} without WHERE {verb} every row of {table}", destructive=True)
         elif isinstance(n, ast.SelectStmt) and n.intoClause is not None:
