@@ -187,7 +187,8 @@ class ToolBox:
         found = engine.classify(sql_text)
         if len(found) != 1:
             raise Refused("send exactly one statement")
-        if not found[0].read_only:
+        # A call to a function only the target can resolve is decided by engine.run (viewer path).
+        if not found[0].read_only and not found[0].depends_on:
             raise Refused(
                 "the assistant runs read-only statements only; propose this SQL to the user "
                 "in a ```sql block and they can run it from the editor"

@@ -4,7 +4,9 @@
 `--as USER` (default: the first admin) on `--connection` (default: demo). Exit codes: 0 success,
 1 error, 2 refused or needs confirmation (`--yes` confirms; still audited). `petcare-dba
 classify` prints one entry per statement (JSON for CI: index, start, end, kind, read_only,
-destructive, objects, reasons, ...). Register both with `sql.register(app)`.
+destructive, objects, reasons, depends_on, script_verdict ...) and the verdict per role; with
+`--connection C [--role R]` it resolves functions on that database and gives `engine.verdict`,
+the engine's own decision. Register both with `sql.register(app)`.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import typer
 from petcare_dba.cli.common import actor, emit_json, emit_table, runtime
 from petcare_dba.db.errors import redact
 from petcare_dba.errors import NeedsConfirmation, PetcareError, ValidationError
-from petcare_dba.services import engine
+from petcare_dba.services import engine, sql_safety
 from petcare_dba.services.engine import QueryResult, RunResult
+from petcare_dba.services.sql_safety import Classification
 
 SQL_ARG = typer.Argument(None, help="SQL text, or - to read standard input.")
 FILE = typer.Option(None, "-f", "--file", help="Read the SQL from this file (- for stdin).")
@@ -151,41 +154,67 @@ def sql_cmd(
         raise _fail(result.error)
 
 
+def _outcome(decision: sql_safety.Decision) -> dict[str, Any]:
+    if isinstance(decision, sql_safety.Reject):
+        return {"outcome": "reject", "rule": decision.rule, "message": decision.message}
+    if isinstance(decision, sql_safety.Confirm):
+        return {"outcome": "confirm", "rule": None, "message": decision.reason}
+    return {"outcome": "allow", "rule": None, "message": None}
+
+
+def _verdicts(
+    script: str, connection: str | None, as_user: str | None, role: str | None
+) -> tuple[list[Classification], dict[str, dict[str, Any]], bool]:
+    """Classifications and the script's verdict per role: offline, or the engine's own."""
+    roles = [role] if role else list(sql_safety.ROLES)
+    if connection is None:
+        found = engine.classify(script)
+        return found, {r: _outcome(sql_safety.decide_script(found, r, False)) for r in roles}, False
+    with runtime() as rt:
+        try:
+            who = actor(rt, as_user)
+            verdict = engine.verdict(rt, who, connection, script, role=role)
+        finally:
+            engine.close(rt)
+    entry = {"outcome": verdict.outcome, "rule": verdict.rule, "message": verdict.message}
+    return list(verdict.classifications), {verdict.role: entry}, True
+
+
 def classify_cmd(
     sql_text: str | None = SQL_ARG,
     file: Path | None = FILE,
     fmt: str = typer.Option("text", "--format", help="text or json"),
+    connection: str | None = typer.Option(
+        None,
+        "--connection",
+        help="Resolve functions on this stored connection and give the engine's exact verdict.",
+    ),
+    role: str | None = typer.Option(
+        None,
+        "--role",
+        help="Decide for this app role (default: every role; with --connection the acting user's).",
+    ),
+    as_user: str | None = typer.Option(
+        None, "--as", help="With --connection: act as this user (default: the first admin)."
+    ),
 ) -> None:
-    """Classify SQL without running it (read-only, DML, DDL, destructive ...)."""
+    """Classify SQL without running it (read-only, DML, DDL, destructive ...) and decide per role.
+
+    Offline, a call to a function that is not built in is a dependency and not read-only; with
+    --connection the target's pg_proc resolves it, as the engine does.
+    """
+    if fmt not in ("text", "json"):
+        raise _fail(ValidationError(f"--format must be text or json, not {fmt!r}"))
+    if role is not None and role not in sql_safety.ROLES:
+        raise _fail(ValidationError(f"--role must be one of {', '.join(sql_safety.ROLES)}"))
     try:
         script = _source(sql_text, file)
+        found, verdicts, resolved = _verdicts(script, connection, as_user, role)
     except PetcareError as exc:
         raise _fail(exc) from exc
-    found = engine.classify(script)
     if fmt == "json":
-        emit_json(
-            [
-                {
-                    "index": c.index,
-                    "start": c.start,
-                    "end": c.end,
-                    "kind": str(c.kind),
-                    "command": c.command,
-                    "read_only": c.read_only,
-                    "destructive": c.destructive,
-                    "escalates": c.escalates,
-                    "objects": list(c.objects),
-                    "reasons": list(c.reasons),
-                    "side_effects": list(c.side_effects),
-                    "parse_error": c.parse_error,
-                    "text": c.text,
-                }
-                for c in found
-            ]
-        )
+        emit_json([_entry(c, verdicts, resolved) for c in found])
         return
-    if fmt != "text":
-        raise _fail(ValidationError(f"--format must be text or json, not {fmt!r}"))
     for c in found:
         flags = ", ".join(
             f
@@ -202,8 +231,39 @@ def classify_cmd(
         )
         if c.objects:
             typer.echo(f"   objects: {', '.join(c.objects)}")
+        if c.depends_on:
+            typer.echo(f"   depends on: {', '.join(c.depends_on)}")
         for reason in c.reasons:
             typer.echo(f"   - {reason}")
+    for name, entry in verdicts.items():
+        rule = f" (rule: {entry['rule']})" if entry["rule"] else ""
+        typer.echo(f"{name}: {entry['outcome']}{rule}")
+
+
+def _entry(
+    c: Classification, verdicts: dict[str, dict[str, Any]], resolved: bool
+) -> dict[str, Any]:
+    # The first keys are the stable contract of `classify --format json`; the rest were added
+    # by issue 12 (restricted rules, unresolved functions, per-role decisions).
+    return {
+        "index": c.index,
+        "start": c.start,
+        "end": c.end,
+        "kind": str(c.kind),
+        "command": c.command,
+        "read_only": c.read_only,
+        "destructive": c.destructive,
+        "escalates": c.escalates,
+        "objects": list(c.objects),
+        "reasons": list(c.reasons),
+        "side_effects": list(c.side_effects),
+        "parse_error": c.parse_error,
+        "text": c.text,
+        "restricted": [{"rule": rule, "reason": reason} for rule, reason in c.restricted],
+        "depends_on": list(c.depends_on),
+        "resolved_on_connection": resolved,
+        "script_verdict": verdicts,
+    }
 
 
 def register(app: typer.Typer) -> None:

@@ -18,7 +18,8 @@ from pglast import ast
 from petcare_dba.db.executor import Method
 from petcare_dba.errors import NeedsConfirmation, Refused, ValidationError
 from petcare_dba.services import sql_safety
-from petcare_dba.services.sql_parse import SAFE_VOLATILE, enum_name, function_rule, walk
+from petcare_dba.services.sql_functions import needs_lookup
+from petcare_dba.services.sql_parse import enum_name, walk
 from petcare_dba.services.sql_safety import Classification, Kind, Statement
 
 RULE_TRANSACTION = "the engine runs each script in its own transaction"
@@ -101,18 +102,22 @@ def syntax_error(script: str) -> ValidationError | None:
 def unknown_functions(
     statements: Sequence[Statement], classifications: Sequence[Classification]
 ) -> list[str]:
-    """Functions of read-only statements that no name rule covers: their volatility decides."""
+    """Functions whose pg_proc entries decide: every call of a statement that is read-only or
+    waits on an unresolved function, except names a rule already refuses (issue 12: builtin
+    names too, so that an overload in another schema that shadows them is seen)."""
     names: set[str] = set()
     if len(statements) != len(classifications):  # unparsed text: nothing to look up
         return []
     for stmt, c in zip(statements, classifications, strict=True):
-        if c.read_only:
-            names |= {
-                n
-                for n in sql_safety.function_names(stmt)
-                if function_rule(n) is None and n not in SAFE_VOLATILE
-            }
+        if c.read_only or c.depends_on:
+            names |= {n for n in sql_safety.function_names(stmt) if needs_lookup(n)}
     return sorted(names)
+
+
+def decidable_early(classifications: Sequence[Classification]) -> list[Classification]:
+    """The classifications a decision before the pg_proc lookup may use: those that do not
+    wait on a function only the connection can resolve."""
+    return [c for c in classifications if not c.depends_on]
 
 
 def needs_autocommit(node: ast.Node) -> bool:

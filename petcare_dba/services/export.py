@@ -71,7 +71,7 @@ def export(
     info = connections.for_run(rt, actor, connection_name)
     ctx = RunContext(rt, actor, info.id, info.name, detail={"export": fmt, "max_rows": cap})
     statements, found = engine_plan.analyse(sql_text)
-    _vet(ctx, sql_text, statements, found)
+    _vet(ctx, sql_text, statements, found, final=False)
     pool = engine.pool_for(rt, actor, connection_name, info.id, info.url)
     limits = _limits(rt)
     app_name = target.application_name(actor.username, actor.session_id)
@@ -113,8 +113,14 @@ def _limits(rt: Runtime) -> Limits:
     )
 
 
-def _vet(ctx: RunContext, sql_text: str, statements: list[Any], found: list[Any]) -> None:
-    """Refuse (audited) anything but one read-only plain SELECT."""
+def _vet(
+    ctx: RunContext, sql_text: str, statements: list[Any], found: list[Any], *, final: bool = True
+) -> None:
+    """Refuse (audited) anything but one read-only plain SELECT.
+
+    Before the pg_proc lookup (`final=False`) a call only the connection can resolve is let
+    through to the lookup, which decides.
+    """
     problem: PetcareError | None = None
     if not found:
         raise ValidationError("there is no SQL statement to export")
@@ -122,9 +128,9 @@ def _vet(ctx: RunContext, sql_text: str, statements: list[Any], found: list[Any]
         problem = ValidationError(f"the SQL does not parse: {found[0].parse_error}")
     elif len(found) != 1:
         problem = Refused(f"refused: {RULE} (got {len(found)} statements)", hint=f"rule: {RULE}")
-    elif not found[0].read_only or engine_plan.method_for(statements[0].node) is not (
-        executor.Method.CURSOR
-    ):
+    elif (not found[0].read_only and (final or not found[0].depends_on)) or engine_plan.method_for(
+        statements[0].node
+    ) is not (executor.Method.CURSOR):
         problem = Refused(
             f"refused: {RULE} ({found[0].command} is not a plain read-only SELECT)",
             hint=f"rule: {RULE}",

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from petcare_dba.services import sql_functions
+from petcare_dba.services.sql_functions import CONFIRM_RULES
 from petcare_dba.services.sql_parse import Classification, Kind, add_unique
 
 
@@ -46,11 +48,20 @@ RULE_ANALYST = "analyst may run read-only statements and DML only"
 RULE_GUARD = "only dba and admin may change the role, read-only mode or timeouts"
 RULE_READ_ONLY_CONNECTION = "read-only connections run read-only statements only"
 RULE_UNKNOWN_ROLE = "unknown app role"
+# Rules that limit a statement to dba and admin (sql_functions): settings, outbound, dynamic SQL.
+RULE_SETTINGS = sql_functions.RULE_SETTINGS
+RULE_OUTBOUND = sql_functions.RULE_OUTBOUND
+RULE_DYNAMIC = sql_functions.RULE_DYNAMIC
 
 
 def _summary(c: Classification) -> str:
     effect = c.side_effects[0] if c.side_effects else "is not read-only"
     return f"{c.command} {effect}"
+
+
+def _restricted(c: Classification) -> Reject:
+    rule, reason = c.restricted[0]
+    return Reject(rule, f"{rule} ({reason})")
 
 
 def decide(
@@ -67,6 +78,9 @@ def decide(
     if c.read_only:
         return Allow()
     if app_role == "viewer":
+        # A statement limited to dba names that rule: it says more than "read-only only".
+        if c.restricted:
+            return _restricted(c)
         return Reject(RULE_VIEWER, f"{RULE_VIEWER} ({_summary(c)})")
     if connection_read_only:
         which = f"connection {connection_name!r}" if connection_name else "this connection"
@@ -74,13 +88,25 @@ def decide(
     if app_role == "analyst":
         if c.escalates:
             return Reject(RULE_GUARD, f"{RULE_GUARD} ({'; '.join(c.reasons)})")
+        if c.restricted:
+            return _restricted(c)
         if c.parse_error is not None or c.kind not in (Kind.DML, Kind.SESSION):
             return Reject(RULE_ANALYST, f"{RULE_ANALYST} ({_summary(c)})")
     elif c.parse_error is not None:
         return Confirm(f"{UNPARSEABLE}: {c.parse_error}", ())
+    confirm = [reason for rule, reason in c.restricted if rule in CONFIRM_RULES]
+    if confirm:
+        return Confirm("; ".join(_merge(confirm, c.reasons)), c.objects)
     if c.destructive or c.unchecked or c.kind is Kind.UNKNOWN:
         return Confirm("; ".join(c.reasons) or _summary(c), c.objects)
     return Allow()
+
+
+def _merge(first: list[str], rest: tuple[str, ...]) -> list[str]:
+    merged: list[str] = []
+    for item in [*first, *rest]:
+        add_unique(merged, item)
+    return merged
 
 
 def decide_script(
@@ -97,7 +123,7 @@ def decide_script(
     for c in items:
         decision = decide(c, app_role, connection_read_only, connection_name=connection_name)
         if isinstance(decision, Reject):
-            if len(items) > 1:
+            if len(items) > 1 or c.index > 0:
                 return replace(decision, message=f"statement {c.index + 1}: {decision.message}")
             return decision
         if isinstance(decision, Confirm):

@@ -5,8 +5,8 @@ and the terminating semicolon trimmed) using libpg_query through pglast, so doll
 `E''` strings and comments are lexed exactly as the server lexes them, and reports syntax errors
 with PostgreSQL's 1-based position plus line and column. This module also holds the statement
 model (`Kind`, `Statement`, `Classification`), AST helpers (`walk`, `name_of`, `command_of`) and
-the PostgreSQL knowledge tables: functions with side effects and settings that guard the session.
-The classifier and the per-role decision table live in `petcare_dba.services.sql_safety`.
+the settings that guard the session or change how the server reads text (function knowledge is
+in `sql_functions`). The classifier and the per-role decision table live in `sql_safety`.
 """
 
 from __future__ import annotations
@@ -58,7 +58,10 @@ class Classification:
     `objects` are the objects written, altered or dropped (for read-only statements: the
     relations read), schema-qualified as written. `reasons` say why the statement needs
     attention; `side_effects` are verb phrases for every effect that makes it not read-only.
-    `parse_error` is set only for text that could not be parsed.
+    `parse_error` is set only for text that could not be parsed. `restricted` holds
+    (rule, reason) pairs of rules that limit the statement to dba and admin (settings that change
+    how text is read, outbound access, opaque dynamic SQL); `depends_on` names the functions the
+    classifier could not resolve (offline: every function that is not built in).
     """
 
     index: int
@@ -75,90 +78,8 @@ class Classification:
     reasons: tuple[str, ...] = ()
     side_effects: tuple[str, ...] = ()
     parse_error: str | None = None
-
-
-@dataclass(frozen=True)
-class FunctionRule:
-    """Why calling a function is not read-only: the kind it raises a query to, and its effect."""
-
-    kind: Kind
-    effect: str
-    destructive: bool = False
-
-
-_SERVER = Kind.UTILITY  # server administration: dba and admin only
-# Functions with side effects that a READ ONLY transaction does not stop (reliability Q3). Names
-# ending in "*" are prefixes. https://www.postgresql.org/docs/current/functions-admin.html
-_FUNCTION_RULES: dict[str, FunctionRule] = {
-    "nextval": FunctionRule(Kind.DML, "advances a sequence"),
-    "setval": FunctionRule(Kind.DML, "sets a sequence"),
-    "txid_current": FunctionRule(Kind.DML, "assigns a transaction id"),
-    "pg_current_xact_id": FunctionRule(Kind.DML, "assigns a transaction id"),
-    "pg_notify": FunctionRule(Kind.DML, "sends a notification"),
-    "pg_logical_emit_message": FunctionRule(Kind.DML, "writes a WAL message"),
-    "dblink*": FunctionRule(Kind.DML, "runs SQL on another server"),
-    "query_to_xml*": FunctionRule(Kind.DML, "runs SQL text that cannot be checked"),
-    "cursor_to_xml*": FunctionRule(Kind.DML, "reads from a cursor"),
-    "lo_unlink": FunctionRule(Kind.DML, "deletes a large object", destructive=True),
-    "lo_import": FunctionRule(_SERVER, "reads a file on the database server"),
-    "lo_export": FunctionRule(_SERVER, "writes a file on the database server", destructive=True),
-    "lo_*": FunctionRule(Kind.DML, "creates or changes a large object"),
-    "lowrite": FunctionRule(Kind.DML, "changes a large object"),
-    "set_config": FunctionRule(Kind.SESSION, "changes a setting"),
-    "pg_advisory_*": FunctionRule(Kind.SESSION, "takes or releases an advisory lock"),
-    "pg_try_advisory_*": FunctionRule(Kind.SESSION, "takes an advisory lock"),
-    "pg_terminate_backend": FunctionRule(_SERVER, "terminates a session", destructive=True),
-    "pg_cancel_backend": FunctionRule(_SERVER, "cancels a running query"),
-    "pg_read_file": FunctionRule(_SERVER, "reads a file on the database server"),
-    "pg_read_binary_file": FunctionRule(_SERVER, "reads a file on the database server"),
-    "pg_stat_file": FunctionRule(_SERVER, "inspects a file on the database server"),
-    "pg_ls_*": FunctionRule(_SERVER, "lists files on the database server"),
-    "pg_file_write": FunctionRule(_SERVER, "writes a file on the server", destructive=True),
-    "pg_file_*": FunctionRule(_SERVER, "changes a file on the server", destructive=True),
-    "pg_reload_conf": FunctionRule(_SERVER, "reloads the server configuration"),
-    "pg_rotate_logfile": FunctionRule(_SERVER, "rotates the server log"),
-    "pg_switch_wal": FunctionRule(_SERVER, "forces a WAL switch"),
-    "pg_create_restore_point": FunctionRule(_SERVER, "writes a WAL restore point"),
-    "pg_promote": FunctionRule(_SERVER, "promotes a standby", destructive=True),
-    "pg_backup_*": FunctionRule(_SERVER, "starts or stops a backup"),
-    "pg_wal_replay_*": FunctionRule(_SERVER, "pauses or resumes WAL replay"),
-    "pg_stat_reset*": FunctionRule(_SERVER, "resets statistics"),
-    "pg_log_backend_memory_contexts": FunctionRule(_SERVER, "writes to the server log"),
-    "pg_create_*": FunctionRule(_SERVER, "creates a replication slot"),
-    "pg_copy_*": FunctionRule(_SERVER, "copies a replication slot"),
-    "pg_drop_replication_slot": FunctionRule(_SERVER, "drops a replication slot", destructive=True),
-    "pg_replication_slot_advance": FunctionRule(
-        _SERVER, "advances a replication slot", destructive=True
-    ),
-    "pg_logical_slot_get_*": FunctionRule(
-        _SERVER, "consumes changes from a replication slot", destructive=True
-    ),
-    "pg_replication_origin_*": FunctionRule(_SERVER, "changes replication origins"),
-    "pg_import_system_collations": FunctionRule(_SERVER, "creates collations"),
-}
-# Reading functions that the prefixes above would catch.
-_FUNCTION_EXCEPTIONS = frozenset({"lo_get", "pg_replication_origin_oid"})
-_PREFIX_RULES = sorted(
-    ((k[:-1], v) for k, v in _FUNCTION_RULES.items() if k.endswith("*")),
-    key=lambda item: -len(item[0]),
-)
-
-# Volatile in pg_proc but without side effects worth refusing a read-only statement for.
-SAFE_VOLATILE = frozenset(
-    "random random_normal clock_timestamp timeofday gen_random_uuid uuidv4 uuidv7 pg_sleep"
-    " pg_sleep_for pg_sleep_until pg_is_in_recovery pg_current_wal_lsn pg_current_wal_insert_lsn"
-    " pg_current_wal_flush_lsn pg_last_wal_receive_lsn pg_last_wal_replay_lsn"
-    " pg_last_xact_replay_timestamp pg_stat_statements pg_blocking_pids".split()
-)
-
-
-def function_rule(name: str) -> FunctionRule | None:
-    """The side-effect rule for a lower-cased, unqualified function name, if any."""
-    if name in _FUNCTION_EXCEPTIONS:
-        return None
-    if name in _FUNCTION_RULES:
-        return _FUNCTION_RULES[name]
-    return next((rule for prefix, rule in _PREFIX_RULES if name.startswith(prefix)), None)
+    restricted: tuple[tuple[str, str], ...] = ()
+    depends_on: tuple[str, ...] = ()
 
 
 _COMMENT_TOKENS = frozenset({"SQL_COMMENT", "C_COMMENT"})
@@ -347,6 +268,18 @@ GUARDED_SETTINGS = {
     "idle_in_transaction_session_timeout": "changes a timeout the app sets on every session",
     "transaction_timeout": "changes a timeout the app sets on every transaction",
     "session_replication_role": "can disable triggers and foreign-key checks",
+}
+
+
+# Settings that change how the server lexes, decodes or parses the text it is sent: with them
+# the server could read a statement differently from how the classifier read it (issue 12).
+# `search_path` changes name resolution but not lexing; calls are resolved against every schema
+# on the connection, so it is not in this list. https://www.postgresql.org/docs/current/runtime-config-compatible.html
+LEXER_SETTINGS = {
+    "standard_conforming_strings": "changes whether a backslash in '...' escapes a quote",
+    "backslash_quote": "changes whether \\' ends a string",
+    "client_encoding": "changes how bytes are decoded (a multibyte character can hide a quote)",
+    "transform_null_equals": "changes how = NULL is parsed",
 }
 
 

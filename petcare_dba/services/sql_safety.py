@@ -20,11 +20,15 @@ from pglast import ast
 from pglast.visitors import referenced_relations
 
 from petcare_dba.errors import ValidationError
+from petcare_dba.services import sql_functions
 from petcare_dba.services.sql_decide import (
     ROLES,
     RULE_ANALYST,
+    RULE_DYNAMIC,
     RULE_GUARD,
+    RULE_OUTBOUND,
     RULE_READ_ONLY_CONNECTION,
+    RULE_SETTINGS,
     RULE_UNKNOWN_ROLE,
     RULE_VIEWER,
     UNPARSEABLE,
@@ -37,7 +41,7 @@ from petcare_dba.services.sql_decide import (
 )
 from petcare_dba.services.sql_parse import (
     GUARDED_SETTINGS,
-    SAFE_VOLATILE,
+    LEXER_SETTINGS,
     Classification,
     Kind,
     Statement,
@@ -47,7 +51,6 @@ from petcare_dba.services.sql_parse import (
     enum_name,
     func_name,
     function_names,
-    function_rule,
     is_cascade,
     is_true,
     name_of,
@@ -59,8 +62,11 @@ from petcare_dba.services.sql_parse import (
 __all__ = [
     "ROLES",
     "RULE_ANALYST",
+    "RULE_DYNAMIC",
     "RULE_GUARD",
+    "RULE_OUTBOUND",
     "RULE_READ_ONLY_CONNECTION",
+    "RULE_SETTINGS",
     "RULE_UNKNOWN_ROLE",
     "RULE_VIEWER",
     "UNPARSEABLE",
@@ -103,6 +109,20 @@ _SESSION = (
 _MAINTENANCE = (
     ast.VacuumStmt | ast.ReindexStmt | ast.ClusterStmt | ast.CheckPointStmt | ast.RefreshMatViewStmt
 )
+_CURSOR_OPT_HOLD = 0x0020  # parsenodes.h
+_SETTINGS_NODES = ast.AlterRoleSetStmt | ast.AlterDatabaseSetStmt | ast.AlterSystemStmt
+_FOREIGN = (
+    ast.CreateForeignServerStmt
+    | ast.AlterForeignServerStmt
+    | ast.CreateUserMappingStmt
+    | ast.AlterUserMappingStmt
+    | ast.CreateForeignTableStmt
+    | ast.ImportForeignSchemaStmt
+    | ast.CreateFdwStmt
+    | ast.AlterFdwStmt
+)
+# Extensions whose functions reach other servers or the server's files.
+_OUTBOUND_EXTENSIONS = frozenset({"dblink", "postgres_fdw", "file_fdw", "adminpack", "lo"})
 _DDL_PREFIXES = (
     "Create Alter Define Grant Comment SecLabel Rule Rename Reassign Import Composite View Index"
 ).split()
@@ -111,13 +131,21 @@ _DDL_PREFIXES = (
 class _Facts:
     """Mutable accumulator while one statement is analysed."""
 
-    def __init__(self, volatility: Mapping[str, str]) -> None:
+    def __init__(self, volatility: Mapping[str, str] | None) -> None:
         self.volatility = volatility
         self.kind = Kind.READ_ONLY
         self.destructive = self.escalates = self.unchecked = False
         self.targets: list[str] = []
         self.reasons: list[str] = []
         self.side_effects: list[str] = []
+        self.restricted: list[tuple[str, str]] = []
+        self.depends_on: list[str] = []
+
+    def restrict(self, rule: str, reason: str) -> None:
+        """Limit the statement to dba and admin under `rule`, saying why."""
+        if (rule, reason) not in self.restricted:
+            self.restricted.append((rule, reason))
+        add_unique(self.reasons, reason)
 
     def effect(self, kind: Kind, text: str, *names: str) -> None:
         if _RANK[kind] > _RANK[self.kind]:
@@ -133,8 +161,12 @@ class _Facts:
 
 
 def classify(stmt: Statement, volatility: Mapping[str, str] | None = None) -> Classification:
-    """Classify one statement; `volatility` maps function names to pg_proc.provolatile."""
-    facts = _Facts(volatility or {})
+    """Classify one statement; `volatility` maps function names to pg_proc.provolatile.
+
+    Without `volatility` (offline) only builtin functions resolve; with it (a connection's
+    lookup, `db.executor.function_volatility`) the target's pg_proc decides.
+    """
+    facts = _Facts(volatility)
     _analyse(stmt.node, facts)
     read_only = facts.kind is Kind.READ_ONLY and not facts.side_effects
     objects = sorted(referenced_relations(stmt.node)) if read_only else facts.targets
@@ -152,6 +184,8 @@ def classify(stmt: Statement, volatility: Mapping[str, str] | None = None) -> Cl
         objects=tuple(objects),
         reasons=tuple(facts.reasons),
         side_effects=tuple(facts.side_effects),
+        restricted=tuple(facts.restricted),
+        depends_on=tuple(facts.depends_on),
     )
 
 
@@ -218,6 +252,11 @@ def _analyse(node: ast.Node, facts: _Facts) -> None:
         facts.effect(Kind.SESSION, "discards session state")
         if enum_name(node.target) == "DISCARD_ALL":
             facts.warn("DISCARD ALL resets the session role and read-only mode", escalates=True)
+    elif isinstance(node, ast.FetchStmt | ast.ClosePortalStmt):
+        pass  # FETCH, MOVE and CLOSE only run what DECLARE (classified there) planned
+    elif isinstance(node, ast.DeclareCursorStmt) and not (node.options or 0) & _CURSOR_OPT_HOLD:
+        # Without WITH HOLD the cursor ends with the transaction: a read within the script.
+        _analyse_query(node.query, facts)
     elif isinstance(node, _SESSION):
         facts.effect(Kind.SESSION, "changes session state")
     elif isinstance(node, ast.PrepareStmt | ast.DeclareCursorStmt):
@@ -237,6 +276,11 @@ def _analyse(node: ast.Node, facts: _Facts) -> None:
         facts.effect(Kind.UTILITY, f"locks {listed}", *names)
     elif isinstance(node, ast.LoadStmt):
         facts.effect(Kind.UTILITY, "loads a shared library into the server")
+    elif isinstance(node, _SETTINGS_NODES):
+        _analyse_stored_settings(node, facts)
+    elif isinstance(node, _FOREIGN) or _outbound_extension(node):
+        facts.effect(Kind.DDL, f"sets up access outside the database ({command})", *names)
+        facts.restrict(RULE_OUTBOUND, f"{command} sets up access to data outside the database")
     elif isinstance(node, ast.TruncateStmt):
         facts.effect(Kind.DDL, f"empties {listed}", *names)
         facts.warn(f"TRUNCATE deletes every row of {listed}", destructive=True)
@@ -272,6 +316,28 @@ def _analyse_alter_table(node: ast.AlterTableStmt, facts: _Facts) -> None:
         facts.warn(f"ALTER TABLE {table} drops {what}{cascade}", destructive=True)
 
 
+def _is_pg_settings(rel: ast.RangeVar | None) -> bool:
+    return (
+        rel is not None and rel.relname == "pg_settings" and rel.schemaname in (None, "pg_catalog")
+    )
+
+
+def _outbound_extension(node: ast.Node) -> bool:
+    return isinstance(node, ast.CreateExtensionStmt) and node.extname in _OUTBOUND_EXTENSIONS
+
+
+def _analyse_stored_settings(node: ast.Node, facts: _Facts) -> None:
+    """ALTER ROLE/DATABASE ... SET and ALTER SYSTEM: settings for sessions that start later."""
+    command = command_of(node)
+    setstmt = getattr(node, "setstmt", None)
+    name = (setstmt.name if setstmt is not None else None) or "ALL"
+    where = name_of(getattr(node, "role", None) or getattr(node, "dbname", None) or "")
+    facts.effect(
+        Kind.DDL, f"changes setting {name} for later sessions", *([where] if where else [])
+    )
+    facts.restrict(RULE_SETTINGS, f"{command} changes setting {name} for later sessions")
+
+
 def _analyse_set(node: ast.VariableSetStmt, facts: _Facts) -> None:
     kind = enum_name(node.kind)
     name = (node.name or "").lower()
@@ -289,6 +355,8 @@ def _analyse_set(node: ast.VariableSetStmt, facts: _Facts) -> None:
         facts.warn("RESET ALL resets read-only mode and timeouts", escalates=True)
     elif name in GUARDED_SETTINGS:
         facts.warn(f"{verb} {name} {GUARDED_SETTINGS[name]}", escalates=True)
+    elif name in LEXER_SETTINGS:
+        facts.restrict(RULE_SETTINGS, f"{verb} {name} {LEXER_SETTINGS[name]}")
 
 
 def _analyse_copy(node: ast.CopyStmt, facts: _Facts) -> None:
@@ -298,6 +366,7 @@ def _analyse_copy(node: ast.CopyStmt, facts: _Facts) -> None:
         what = "runs a shell command" if node.is_program else "reads or writes a file"
         facts.effect(Kind.UTILITY, f"{what} on the database server", table)
         facts.warn(f"COPY {direction} {what} on the database server", destructive=True)
+        facts.restrict(RULE_OUTBOUND, f"COPY {direction} {what} on the database server")
     elif node.is_from:
         facts.effect(Kind.DML, f"loads rows into {table}", table)
     if node.query is not None:
@@ -317,6 +386,9 @@ def _analyse_query(node: ast.Node | None, facts: _Facts) -> None:
                 ("UPDATE", "changes") if isinstance(n, ast.UpdateStmt) else ("DELETE", "deletes")
             )
             facts.effect(Kind.DML, f"{verb} rows of {table}", table)
+            if isinstance(n, ast.UpdateStmt) and _is_pg_settings(n.relation):
+                # pg_settings has an UPDATE rule that calls set_config (the SET of a statement).
+                facts.restrict(RULE_SETTINGS, "UPDATE pg_settings changes settings like SET")
             if n.whereClause is None:
                 facts.warn(f"{cmd} without WHERE {verb} every row of {table}", destructive=True)
         elif isinstance(n, ast.SelectStmt) and n.intoClause is not None:
@@ -332,11 +404,14 @@ def _analyse_query(node: ast.Node | None, facts: _Facts) -> None:
 
 def _analyse_call(call: ast.FuncCall, facts: _Facts) -> None:
     name, qualified = func_name(call)
-    rule = function_rule(name)
+    schema = qualified.rpartition(".")[0] or None
+    rule = sql_functions.call_rule(call, name, schema)
     if rule is not None:
         facts.effect(rule.kind, f"calls {name}(), which {rule.effect}")
         if rule.destructive:
             facts.warn(f"{name}() {rule.effect}", destructive=True)
+        if rule.restricted is not None:
+            facts.restrict(rule.restricted, f"{name}() {rule.effect}")
         if name == "set_config":
             setting = const_str(call.args[0]) if call.args else None
             if setting is None:
@@ -345,6 +420,12 @@ def _analyse_call(call: ast.FuncCall, facts: _Facts) -> None:
                 why = GUARDED_SETTINGS[setting.lower()]
                 facts.warn(f"set_config('{setting}') {why}", escalates=True)
         return
-    flag = facts.volatility.get(qualified, facts.volatility.get(name))
-    if flag == "v" and name not in SAFE_VOLATILE:
+    flag = sql_functions.resolve(name, schema, facts.volatility)
+    if flag is None:
+        where = "on this connection" if facts.volatility is not None else "without a connection"
+        add_unique(facts.depends_on, qualified)
+        facts.effect(
+            Kind.DML, f"depends on function {qualified}(), which cannot be resolved {where}"
+        )
+    elif flag == "v" and not sql_functions.safe_volatile(name, schema, facts.volatility):
         facts.effect(Kind.DML, f"calls volatile function {qualified}(), which may change data")

@@ -298,7 +298,8 @@ def test_destructive_reasons_name_the_objects(
         ("COPY (SELECT nextval('s')) TO STDOUT", "nextval()"),
         ("COPY (DELETE FROM t WHERE a RETURNING *) TO STDOUT", "deletes rows of t"),
         ("EXPLAIN ANALYZE SELECT nextval('s')", "nextval()"),
-        ("DECLARE c CURSOR FOR SELECT 1", "creates a cursor"),
+        # issue 12: a cursor without HOLD ends with the script's transaction and is a read.
+        ("DECLARE c CURSOR WITH HOLD FOR SELECT 1", "creates a cursor"),
     ],
 )
 def test_selects_with_side_effects_are_not_read_only(sql: str, effect: str) -> None:
@@ -357,7 +358,16 @@ def test_harmless_settings_do_not_escalate(sql: str) -> None:
     assert not c.escalates
 
 
-VOLATILITY = {"my_fn": "v", "stable_fn": "s", "pure_fn": "i", "random": "v", "gen_random_uuid": "v"}
+# A connection's lookup (db.executor.function_volatility): bare names and schema.name keys.
+VOLATILITY = {
+    "my_fn": "v",
+    "app.my_fn": "v",
+    "stable_fn": "s",
+    "pure_fn": "i",
+    "random": "v",
+    "pg_catalog.random": "v",
+    "gen_random_uuid": "v",
+}
 
 
 @pytest.mark.parametrize(
@@ -368,23 +378,54 @@ VOLATILITY = {"my_fn": "v", "stable_fn": "s", "pure_fn": "i", "random": "v", "ge
         ("WITH c AS (SELECT app.my_fn(1)) SELECT * FROM c", False, "app.my_fn"),
         ("SELECT stable_fn(1), pure_fn(2)", True, None),
         ("SELECT random(), gen_random_uuid(), pg_sleep(0)", True, None),
-        ("SELECT not_in_catalog(1)", True, None),
     ],
 )
 def test_volatility_map_marks_unknown_volatile_functions(
     sql: str, read_only: bool, named: str | None
 ) -> None:
-    assert classify_script(sql)[0].read_only  # without the map only the deny list counts
     [c] = classify_script(sql, VOLATILITY)
     assert c.read_only is read_only
+    assert c.depends_on == ()
     if named:
         assert any(f"volatile function {named}()" in e for e in c.side_effects)
 
 
+@pytest.mark.parametrize(
+    ("sql", "depends_on"),
+    [
+        ("SELECT my_fn(1)", ("my_fn",)),
+        ("SELECT stable_fn(1), pure_fn(2)", ("stable_fn", "pure_fn")),
+        ("WITH c AS (SELECT app.my_fn(1)) SELECT * FROM c", ("app.my_fn",)),
+        ("SELECT pg_catalog.no_such_builtin()", ("pg_catalog.no_such_builtin",)),
+    ],
+)
+def test_offline_a_function_that_is_not_built_in_is_a_dependency(
+    sql: str, depends_on: tuple[str, ...]
+) -> None:
+    # issue 12: offline, a call the classifier cannot resolve is not read-only (it was).
+    [c] = classify_script(sql)
+    assert not c.read_only
+    assert c.depends_on == depends_on
+    assert any("cannot be resolved without a connection" in e for e in c.side_effects)
+    assert isinstance(decide(c, "viewer", False), Reject)
+
+
+def test_on_a_connection_a_missing_function_is_a_dependency() -> None:
+    [c] = classify_script("SELECT not_in_catalog(1)", VOLATILITY)
+    assert not c.read_only
+    assert c.depends_on == ("not_in_catalog",)
+    assert any("cannot be resolved on this connection" in e for e in c.side_effects)
+
+
+def test_builtins_resolve_offline() -> None:
+    [c] = classify_script("SELECT count(*), lower(x), now(), random(), pg_catalog.upper(x) FROM t")
+    assert c.read_only and c.depends_on == ()
+
+
 def test_volatility_map_is_passed_through_classify() -> None:
     [stmt] = split("SELECT my_fn(1)")
-    assert not classify(stmt, VOLATILITY).read_only
-    assert classify(stmt).read_only
+    assert "volatile function my_fn()" in classify(stmt, VOLATILITY).side_effects[0]
+    assert classify(stmt).depends_on == ("my_fn",)
 
 
 def test_function_names_lists_every_call_for_the_pg_proc_lookup() -> None:
