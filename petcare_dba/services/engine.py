@@ -80,19 +80,28 @@ def cancel(handle: CancelHandle) -> None:
     handle.cancel()
 
 
-def limits_for(settings: Settings, max_rows: int | None = None, *, ai: bool = False) -> Limits:
-    """The guards of one run from settings; the assistant gets at most 10 s and 1000 rows."""
+def limits_for(
+    settings: Settings, max_rows: int | None = None, *, ai: bool = False, role: str = "viewer"
+) -> Limits:
+    """The guards of one run from settings; the assistant gets at most 10 s and 1000 rows.
+
+    The resource limits (temp_file_limit, work_mem ceiling) are the role's; the assistant
+    always gets the viewer's.
+    """
     rows = max_rows if max_rows is not None and max_rows > 0 else int(settings.max_rows)
     timeout = int(settings.statement_timeout_ms)
     if ai:
         rows = min(rows, AI_MAX_ROWS)
         timeout = AI_STATEMENT_TIMEOUT_MS if timeout <= 0 else min(timeout, AI_STATEMENT_TIMEOUT_MS)
+        role = "viewer"
     return Limits(
         timeout,
         int(settings.lock_timeout_ms),
         int(settings.idle_in_transaction_timeout_ms),
         rows,
         int(settings.max_result_bytes),
+        int(getattr(settings, f"temp_file_limit_mb_{role}", 0)) * 1024,
+        int(getattr(settings, f"work_mem_max_mb_{role}", 0)) * 1024,
     )
 
 
@@ -188,7 +197,7 @@ def run(
     except PetcareError as exc:
         engine_log.decided(ctx, found[0], "refused", text=sql_text, error=exc)
         raise
-    limits = limits_for(rt.settings, max_rows, ai=ai_initiated)
+    limits = limits_for(rt.settings, max_rows, ai=ai_initiated, role=actor.role)
     pool = pool_for(rt, actor, connection_name, conn_info.id, conn_info.url)
     app_name = target.application_name(actor.username, actor.session_id, ai=ai_initiated)
     try:

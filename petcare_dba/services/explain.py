@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from petcare_dba.errors import DatabaseError, ValidationError
-from petcare_dba.services import engine
+from petcare_dba.services import engine, engine_plan, sql_wrap
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -63,8 +63,12 @@ class ExplainResult:
 
 
 def explain_text(sql_text: str, *, analyze: bool) -> str:
-    """The EXPLAIN statement for exactly one statement of `sql_text` (ValidationError otherwise)."""
-    found = engine.classify(sql_text)
+    """The EXPLAIN statement for exactly one statement of `sql_text` (ValidationError otherwise).
+
+    The composed text is parsed again and must be one EXPLAIN whose inner tree is exactly the
+    statement that was classified (`sql_wrap.prove_explain`, reliability Q13).
+    """
+    statements, found = engine_plan.analyse(sql_text)
     if found and found[0].parse_error is not None:
         raise ValidationError(f"cannot EXPLAIN text that does not parse: {found[0].parse_error}")
     if len(found) != 1:
@@ -79,7 +83,11 @@ def explain_text(sql_text: str, *, analyze: bool) -> str:
         )
     options = "FORMAT JSON, ANALYZE, BUFFERS" if analyze else "FORMAT JSON"
     # A newline before the statement keeps a leading comment from swallowing the options.
-    return f"EXPLAIN ({options})\n{statement}"
+    composed = f"EXPLAIN ({options})\n{statement}"
+    if statements:
+        names = {"format", "analyze", "buffers"} if analyze else {"format"}
+        sql_wrap.prove_explain(composed, statements[0].node, names)
+    return composed
 
 
 def explain(
