@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from petcare_dba.errors import DatabaseError, ValidationError
-from petcare_dba.services import engine, engine_plan, sql_wrap
+from petcare_dba.errors import DatabaseError, PetcareError, Refused, ValidationError
+from petcare_dba.services import connections, engine, engine_log, engine_plan, sql_wrap
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -104,7 +104,11 @@ def explain(
 
     Raises Refused / NeedsConfirmation like `engine.run`, and the statement's error if it fails.
     """
-    text = explain_text(sql_text, analyze=analyze)
+    try:
+        text = explain_text(sql_text, analyze=analyze)
+    except (ValidationError, Refused) as exc:
+        _record_refusal(rt, actor, connection_name, sql_text, exc)
+        raise
     result = engine.run(
         rt,
         actor,
@@ -121,6 +125,19 @@ def explain(
     if isinstance(raw, str):
         raw = json.loads(raw)
     return parse_plan(raw, statement=text, analyzed=analyze)
+
+
+def _record_refusal(
+    rt: Runtime, actor: Actor, connection_name: str, sql_text: str, exc: PetcareError
+) -> None:
+    """Audit an EXPLAIN refused before it reached the engine, once, like the engine would."""
+    found = engine.classify(sql_text)
+    if not found:
+        return
+    info = connections.for_run(rt, actor, connection_name)
+    ctx = engine_log.RunContext(rt, actor, info.id, info.name, detail={"explain": True})
+    outcome = "refused" if isinstance(exc, Refused) else "error"
+    engine_log.decided(ctx, found[0], outcome, text=sql_text, error=exc)
 
 
 def parse_plan(raw: Any, *, statement: str = "", analyzed: bool | None = None) -> ExplainResult:
