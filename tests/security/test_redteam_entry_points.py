@@ -231,7 +231,7 @@ def test_payload_is_refused_or_harmless(
         _assert_audit(matrix, mark, error, entry)
 
 
-CLI_PAYLOADS = ("lexer-copy-program", "lexer-advisory", "copy-wrapper-escape", "commit-delete")
+CLI_PAYLOADS = ("lexer-copy-program", "copy-wrapper-escape")
 CLI_COMMANDS = {
     "sql": ["sql"],
     "export": ["export", "-o", "{out}"],
