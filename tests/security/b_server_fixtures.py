@@ -137,7 +137,12 @@ def _make_role(pg: PgServer, role: str, powers: tuple[str, ...], settings: dict[
 
 
 def _make_target(
-    pg: PgServer, key: str, tag: str, role: str, db_settings: dict[str, str]
+    pg: PgServer,
+    key: str,
+    tag: str,
+    role: str,
+    db_settings: dict[str, str],
+    grant_files: bool,
 ) -> HostileTarget:
     dbname = pg.create_database()
     admin_url = pg.admin_url(dbname)
@@ -151,6 +156,15 @@ def _make_target(
         conn.execute("CREATE TABLE t (id int PRIMARY KEY, note text)")
         conn.cursor().executemany("INSERT INTO t VALUES (%s, %s)", SEED)
         conn.execute("RESET ROLE")
+        if grant_files:
+            # pg_read_server_files lets a role read any file, but these functions still need
+            # EXECUTE: granted so that a smuggled call would visibly work.
+            for fn in ("pg_read_file(text)", "pg_ls_dir(text)"):
+                conn.execute(
+                    sql.SQL("GRANT EXECUTE ON FUNCTION pg_catalog.{} TO {}").format(
+                        sql.SQL(fn), sql.Identifier(role)
+                    )
+                )
         for name, value in db_settings.items():
             conn.execute(
                 sql.SQL("ALTER DATABASE {} SET {} = {}").format(
@@ -216,7 +230,7 @@ def matrix(
             role = f"rt_{key}_{tag}"
             _make_role(pg, role, powers, role_settings)
             roles.append(role)
-            target = _make_target(pg, key, tag, role, db_settings)
+            target = _make_target(pg, key, tag, role, db_settings, powers == POWERS)
             targets[key] = target
             connections.add(rt, admin, f"rt_{key}", role_url(pg, target), shared=True)
             target.name = f"rt_{key}"

@@ -231,7 +231,12 @@ def test_payload_is_refused_or_harmless(
         _assert_audit(matrix, mark, error, entry)
 
 
-CLI_PAYLOADS = ("lexer-copy-program", "copy-wrapper-escape")
+# (command, payload): each CLI command once, as a subprocess, with a payload aimed at it.
+CLI_CASES = [
+    ("sql", "lexer-copy-program"),
+    ("export", "copy-wrapper-escape"),
+    ("explain", "lexer-advisory"),
+]
 CLI_COMMANDS = {
     "sql": ["sql"],
     "export": ["export", "-o", "{out}"],
@@ -239,8 +244,7 @@ CLI_COMMANDS = {
 }
 
 
-@pytest.mark.parametrize("command", list(CLI_COMMANDS))
-@pytest.mark.parametrize("name", CLI_PAYLOADS)
+@pytest.mark.parametrize(("command", "name"), CLI_CASES)
 def test_cli_refuses_or_stays_harmless(
     matrix: Matrix, command: str, name: str, tmp_path: Path
 ) -> None:
