@@ -91,6 +91,7 @@ PAYLOADS: dict[str, str] = {
         + HIDE.format(code="pg_advisory_lock(4246)")
     ),
 }
+ROOT = Path(__file__).resolve().parents[2]
 SECRETS = ("pg_wal", "SCRAM-SHA-256", "ALTER SYSTEM", "md5")
 
 Entry = Callable[[Matrix, HostileTarget, str], str]
@@ -265,7 +266,9 @@ def test_cli_refuses_or_stays_harmless(
             "-",
         ],
         input=payload.encode(),
-        env=process_env(matrix.settings),
+        # This checkout's code, whatever the venv's editable install points at.
+        env={**process_env(matrix.settings), "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
         capture_output=True,
         timeout=60,
         check=False,
