@@ -1,12 +1,12 @@
 """Running user SQL on target databases: per-user pools, guarded transactions, capped fetches.
 
 The database half of the safe execution engine (reliability Q1-Q11; pools and the cancel handle
-are in `db.target_pool`). `transaction()` opens BEGIN [READ ONLY]
-and sets statement_timeout, lock_timeout and idle_in_transaction_session_timeout with
-set_config(..., true), i.e. SET LOCAL. `execute()` sends exactly one statement over the extended
-query protocol, so PostgreSQL itself rejects multi-statement text; SELECTs go through a server-side
-cursor fetched in batches up to max_rows + 1 rows and a byte cap. Errors leave as PetcareError
-via `petcare_dba.db.errors`.
+are in `db.target_pool`). `transaction()` opens BEGIN [READ ONLY] with the lexing pins, the
+timeouts and the role's resource limits set locally (`db.session_guards`, Q12). `execute()` sends
+exactly one statement over the extended query protocol, so PostgreSQL itself rejects
+multi-statement text, and refuses text a changed lexing setting would make the server read
+differently; SELECTs go through a server-side cursor fetched in batches up to max_rows + 1 rows
+and a byte cap. Errors leave as PetcareError via `petcare_dba.db.errors`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,13 @@ from psycopg import sql
 
 from petcare_dba.db import queries, session_guards, target
 from petcare_dba.db.errors import translated
-from petcare_dba.db.session_guards import Limits, mark_opened, opened_read_only, require_read_only
+from petcare_dba.db.session_guards import (
+    Limits,
+    mark_opened,
+    may_set_temp_file_limit,
+    opened_read_only,
+    require_read_only,
+)
 from petcare_dba.db.target_pool import CancelHandle, Lease, Pools, TargetPool
 from petcare_dba.errors import ConfigError, PetcareError
 
@@ -43,6 +49,7 @@ __all__ = [
     "execute",
     "function_volatility",
     "mark_opened",
+    "may_set_temp_file_limit",
     "opened_read_only",
     "require_read_only",
     "run_read_only",
@@ -101,11 +108,9 @@ def transaction(
 ) -> Iterator[None]:
     """BEGIN [READ ONLY] with lexing pins, timeouts and resource limits set locally.
 
-    BEGIN, the pins and the SET LOCALs travel as one simple-protocol message (our own text,
-    values bound client-side; `session_guards.open_transaction`), so opening the guarded
-    transaction costs one round trip. Commit on success, roll back on error; with `rollback`
-    the transaction is rolled back even on success (EXPLAIN ANALYZE of a writing statement: it
-    runs, and nothing it did stays). The connection must be in autocommit mode.
+    One simple-protocol message opens it (`session_guards.open_transaction`). Commit on
+    success, roll back on error; with `rollback` it is rolled back even on success (EXPLAIN
+    ANALYZE of a writing statement). The connection must be in autocommit mode.
     """
     begin = "engine_begin_read_only" if read_only else "engine_begin_read_write"
     session_guards.open_transaction(conn, begin, limits)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from typing import Any
 
 from petcare_dba.db import executor, target
 from petcare_dba.db.executor import CancelHandle, Limits
@@ -103,6 +104,18 @@ def limits_for(
         int(getattr(settings, f"temp_file_limit_mb_{role}", 0)) * 1024,
         int(getattr(settings, f"work_mem_max_mb_{role}", 0)) * 1024,
     )
+
+
+def temp_file_limit_enforced(rt: Runtime, actor: Actor, connection_name: str) -> bool:
+    """Whether the connection's login role may SET temp_file_limit (else the role limit is off).
+
+    PostgreSQL lets only superusers, or roles granted `GRANT SET ON PARAMETER temp_file_limit`
+    (15+), set it; health and `connection test` report a False here with that SQL as the fix.
+    """
+    info = connections.for_run(rt, actor, connection_name)
+    pool = pool_for(rt, actor, connection_name, info.id, info.url)
+    with pool.connection(target.application_name(actor.username, actor.session_id)) as lease:
+        return executor.may_set_temp_file_limit(lease.conn)
 
 
 def _pools(rt: Runtime) -> executor.Pools:
@@ -211,7 +224,10 @@ def run(
             else:
                 _decide(ctx, sql_text, found, role, read_only_conn, confirmed, final=True)
             lease.discard = plan.discard_connection
-            detail = {"confirmed": confirmed, "read_only": plan.read_only}
+            detail: dict[str, Any] = {"confirmed": confirmed, "read_only": plan.read_only}
+            if limits.temp_file_limit_kb > 0 and not executor.may_set_temp_file_limit(lease.conn):
+                # Visible in the audit row: the role's temp-file limit could not be applied.
+                detail["temp_file_limit"] = "not permitted for the login role"
             if rollback:
                 detail["rolled_back"] = True
             if mode == "transaction":
