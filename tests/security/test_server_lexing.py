@@ -58,7 +58,9 @@ class Lexed:
     def advisory_locks(self) -> int:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             row = conn.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                "WHERE l.locktype = 'advisory' AND d.datname = %s",
+                (self.dbname,),
             ).fetchone()
         return int(row[0]) if row else 0
 
