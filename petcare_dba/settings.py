@@ -384,6 +384,30 @@ SETTINGS: tuple[Setting, ...] = (
         "security",
         bool,
     ),
+    # --- issue 12 (b-server) ---
+    *(
+        Setting(
+            f"temp_file_limit_mb_{role}",
+            limit,
+            f"SET LOCAL temp_file_limit of a {role}'s statements, in MB (0: the server's own). "
+            "Needs superuser or GRANT SET ON PARAMETER temp_file_limit (PostgreSQL 15+) for "
+            "the connection's login role; health and connection test say when it is missing.",
+            "engine",
+            int,
+        )
+        for role, limit in (("viewer", 512), ("analyst", 2048), ("dba", 0), ("admin", 0))
+    ),
+    *(
+        Setting(
+            f"work_mem_max_mb_{role}",
+            limit,
+            f"Ceiling of work_mem for a {role}'s statements, in MB (SET LOCAL to the lower of "
+            "this and the session's value; 0: no ceiling).",
+            "engine",
+            int,
+        )
+        for role, limit in (("viewer", 64), ("analyst", 256), ("dba", 0), ("admin", 0))
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -31,7 +31,7 @@ from petcare_dba.ai.providers import (
 )
 from petcare_dba.db import target
 from petcare_dba.errors import PetcareError, Refused
-from petcare_dba.services import advisor, audit, engine
+from petcare_dba.services import advisor, audit, engine, engine_plan, sql_wrap
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.connections import Connection
 from petcare_dba.services.runtime import Runtime
@@ -153,9 +153,13 @@ class ToolBox:
             "ok" if ok else "error",
             connection_id=self.conn.id if self.conn else None,
             target=call.name,
-            sql_text=str(call.args.get("sql")) if call.args.get("sql") else None,
+            sql_text=_audit_safe(str(call.args["sql"])) if call.args.get("sql") else None,
             ai_initiated=True,
-            detail={"args": call.args, "conversation_id": self.conversation_id, "ok": ok},
+            detail={
+                "args": _audit_safe(call.args),
+                "conversation_id": self.conversation_id,
+                "ok": ok,
+            },
         )
         content = safety.wrap_untrusted(self.boundary, f"tool:{call.name}", payload)
         self.runs.append(ToolRun(call.name, dict(call.args), ok, summary, content))
@@ -194,11 +198,17 @@ class ToolBox:
                 "in a ```sql block and they can run it from the editor"
             )
         text = found[0].text.strip().rstrip(";")
+        composed = f"EXPLAIN\n{text}" if explain else text
+        if explain:  # the composed EXPLAIN holds exactly the vetted statement (Q13)
+            statements, _ = engine_plan.analyse(text)
+            if not statements:
+                raise Refused("the statement does not parse")
+            sql_wrap.prove_explain(composed, statements[0].node, set())
         result = engine.run(
             self.rt,
             self.actor,
             self.conn.name,
-            f"EXPLAIN {text}" if explain else text,
+            composed,
             ai_initiated=True,
             max_rows=engine.AI_MAX_ROWS,
         )
@@ -252,6 +262,21 @@ def _url(box: ToolBox) -> str:
 
     assert box.conn is not None  # noqa: S101 - checked by call()
     return connections.resolve_url(box.rt, box.actor, box.conn.name)
+
+
+def _audit_safe(value: Any) -> Any:
+    """The call's arguments as jsonb can store them: a NUL becomes the visible text `\\x00`.
+
+    Without this a model (or a prompt-injected page) that puts a NUL in `sql` makes the audit
+    write fail, and the refused call would leave no trace.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00")
+    if isinstance(value, dict):
+        return {str(k): _audit_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_audit_safe(v) for v in value]
+    return value
 
 
 def _clean_args(args: dict[str, Any]) -> dict[str, Any]:

@@ -1,12 +1,12 @@
 """Running user SQL on target databases: per-user pools, guarded transactions, capped fetches.
 
 The database half of the safe execution engine (reliability Q1-Q11; pools and the cancel handle
-are in `db.target_pool`). `transaction()` opens BEGIN [READ ONLY]
-and sets statement_timeout, lock_timeout and idle_in_transaction_session_timeout with
-set_config(..., true), i.e. SET LOCAL. `execute()` sends exactly one statement over the extended
-query protocol, so PostgreSQL itself rejects multi-statement text; SELECTs go through a server-side
-cursor fetched in batches up to max_rows + 1 rows and a byte cap. Errors leave as PetcareError
-via `petcare_dba.db.errors`.
+are in `db.target_pool`). `transaction()` opens BEGIN [READ ONLY] with the lexing pins, the
+timeouts and the role's resource limits set locally (`db.session_guards`, Q12). `execute()` sends
+exactly one statement over the extended query protocol, so PostgreSQL itself rejects
+multi-statement text, and refuses text a changed lexing setting would make the server read
+differently; SELECTs go through a server-side cursor fetched in batches up to max_rows + 1 rows
+and a byte cap. Errors leave as PetcareError via `petcare_dba.db.errors`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,15 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from petcare_dba.db import queries, target
+from petcare_dba.db import queries, session_guards, target
 from petcare_dba.db.errors import translated
+from petcare_dba.db.session_guards import (
+    Limits,
+    mark_opened,
+    may_set_temp_file_limit,
+    opened_read_only,
+    require_read_only,
+)
 from petcare_dba.db.target_pool import CancelHandle, Lease, Pools, TargetPool
 from petcare_dba.errors import ConfigError, PetcareError
 
@@ -41,6 +48,10 @@ __all__ = [
     "TargetPool",
     "execute",
     "function_volatility",
+    "mark_opened",
+    "may_set_temp_file_limit",
+    "opened_read_only",
+    "require_read_only",
     "run_read_only",
     "session_limits",
     "transaction",
@@ -70,17 +81,6 @@ class _ExtendedCursor(psycopg.Cursor[tuple[Any, ...]]):
         super()._execute_send(query, force_extended=True, binary=binary)
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Guards applied to one run; all come from settings (engine group)."""
-
-    statement_timeout_ms: int
-    lock_timeout_ms: int
-    idle_in_transaction_timeout_ms: int
-    max_rows: int
-    max_bytes: int
-
-
 class Method(enum.StrEnum):
     """How a statement's rows are read."""
 
@@ -102,35 +102,26 @@ class Fetched:
     elapsed_ms: float
 
 
-def _limit_params(limits: Limits) -> dict[str, str]:
-    return {
-        "statement_timeout": str(limits.statement_timeout_ms),
-        "lock_timeout": str(limits.lock_timeout_ms),
-        "idle_timeout": str(limits.idle_in_transaction_timeout_ms),
-    }
-
-
 @contextmanager
 def transaction(
     conn: psycopg.Connection[Any], limits: Limits, *, read_only: bool, rollback: bool = False
 ) -> Iterator[None]:
-    """BEGIN [READ ONLY] with the timeouts set locally; commit on success, roll back on error.
+    """BEGIN [READ ONLY] with lexing pins, timeouts and resource limits set locally.
 
-    BEGIN and the three SET LOCALs travel as one simple-protocol message (our own text, values
-    bound client-side), so opening the guarded transaction costs one round trip, not two. With
-    `rollback` the transaction is rolled back even on success (EXPLAIN ANALYZE of a writing
-    statement: it runs, and nothing it did stays). The connection must be in autocommit mode.
+    One simple-protocol message opens it (`session_guards.open_transaction`). Commit on
+    success, roll back on error; with `rollback` it is rolled back even on success (EXPLAIN
+    ANALYZE of a writing statement). The connection must be in autocommit mode.
     """
-    begin = queries.bare("engine_begin_read_only" if read_only else "engine_begin_read_write")
-    with translated():
-        psycopg.ClientCursor(conn).execute(
-            f"{begin}; {queries.bare('engine_set_limits')}", _limit_params(limits)
-        )
+    begin = "engine_begin_read_only" if read_only else "engine_begin_read_write"
+    session_guards.open_transaction(conn, begin, limits)
+    mark_opened(conn, read_only)
     try:
         yield
     except BaseException:
+        mark_opened(conn, None)
         _end(conn)
         raise
+    mark_opened(conn, None)
     with translated():
         conn.execute(queries.get("editor_tx_rollback" if rollback else "editor_tx_commit"))
 
@@ -150,7 +141,8 @@ def session_limits(conn: psycopg.Connection[Any], limits: Limits) -> Iterator[No
     behind a transaction pooler the server connection goes on to serve other clients.
     """
     with translated():
-        conn.execute(queries.get("engine_set_session_limits"), _limit_params(limits))
+        conn.execute(queries.get("engine_pin_lexing_session"))
+        conn.execute(queries.get("engine_set_session_limits"), session_guards.limit_params(limits))
     try:
         yield
     finally:
@@ -182,13 +174,19 @@ def execute(
     *,
     method: Method = Method.BUFFERED,
     handle: CancelHandle | None = None,
+    verify: Callable[[str], None] | None = None,
 ) -> Fetched:
-    """Run one statement (extended protocol) and return its capped rows."""
+    """Run one statement (extended protocol) and return its capped rows.
+
+    `verify` is shown the DECLARE composed around `text` for a cursor and must raise unless
+    it holds exactly the vetted statement.
+    """
+    session_guards.require_same_reading(conn, text)
     started = time.perf_counter()
     guard: AbstractContextManager[None] = handle.attached(conn) if handle else nullcontext()
     with translated(), guard:
         if method is Method.CURSOR:
-            return _run_cursor(conn, text, limits, handle, started)
+            return _run_cursor(conn, text, limits, handle, started, verify)
         cur = _ExtendedCursor(conn)
         cur.execute(text)
         if cur.description is None:
@@ -222,6 +220,7 @@ def _run_cursor(
     limits: Limits,
     handle: CancelHandle | None,
     started: float,
+    verify: Callable[[str], None] | None = None,
 ) -> Fetched:
     # A server-side cursor keeps the result on the server: only max_rows + 1 rows (or fewer,
     # under the byte cap) ever reach this process, however large the result is (Q8). The cursor
@@ -234,6 +233,8 @@ def _run_cursor(
         name=name, query=sql.SQL(text)
     )
     declared = statement.as_string(conn)
+    if verify is not None:
+        verify(declared)
     prefix = len(declared) - len(text)  # the user's text is last in the template
     next_rows = sql.SQL(queries.bare("engine_cursor_fetch"))
     declare = _ExtendedCursor(conn)

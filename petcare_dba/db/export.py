@@ -4,7 +4,10 @@
 writes each chunk libpq hands over straight to a binary stream, so memory stays at one chunk
 whatever the size. `iter_batches` reads a server-side cursor in batches for writers that need
 typed rows (Parquet). Both run on a connection the caller has put in a READ ONLY transaction with
-the engine's timeouts; the query text must already be vetted as one plain SELECT.
+the engine's timeouts; the query text must already be vetted as one plain SELECT. Both send the
+composed statement over the extended protocol (one statement per message, reliability Q13), after
+the caller's `verify` has re-parsed the exact text; a COPY that stays silent past `deadline_s` is
+cancelled from here, so a stuck server never holds the export.
 """
 
 from __future__ import annotations
@@ -20,10 +23,14 @@ from typing import Any, BinaryIO
 import psycopg
 from psycopg import pq, sql
 
+from petcare_dba.db import session_guards
 from petcare_dba.db.errors import translated
+from petcare_dba.db.executor import _ExtendedCursor
 from petcare_dba.db.target_pool import CancelHandle
+from petcare_dba.errors import QueryTimeout
 
 Progress = Callable[[int, int], None]  # (rows so far, bytes so far)
+Verify = Callable[[str], None]  # raises unless the composed text is exactly the vetted statement
 _names = itertools.count(1)
 FLUSH_BYTES = 1 << 20  # write to the stream in 1 MiB pieces
 
@@ -56,11 +63,18 @@ def copy_csv(
     progress: Progress | None = None,
     handle: CancelHandle | None = None,
     report_every: float = 0.25,
+    verify: Verify | None = None,
+    deadline_s: float | None = None,
 ) -> tuple[int, int]:
     """Stream the capped query as CSV with a header into `out`; returns (rows, bytes)."""
-    statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true)").format(
-        capped(select_text, max_rows)
+    statement = (
+        sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true)")
+        .format(capped(select_text, max_rows))
+        .as_string(conn)
     )
+    if verify is not None:
+        verify(statement)
+    session_guards.require_same_reading(conn, statement)
     written = 0
     lines = 0
     last = time.monotonic()
@@ -68,8 +82,9 @@ def copy_csv(
         handle.attached(conn) if handle is not None else nullcontext()
     )
     buffer = bytearray()
-    with translated(), guard, conn.cursor() as cur, cur.copy(statement) as copy:
-        for chunk in _drain(conn, copy):
+    # _ExtendedCursor: Parse/Bind/Execute, so the server runs exactly one statement.
+    with translated(), guard, _ExtendedCursor(conn) as cur, cur.copy(statement) as copy:
+        for chunk in _drain(conn, copy, deadline_s):
             buffer += chunk
             if len(buffer) < FLUSH_BYTES:
                 continue
@@ -94,7 +109,7 @@ def copy_csv(
 
 
 def _drain(
-    conn: psycopg.Connection[Any], copy: psycopg.Copy
+    conn: psycopg.Connection[Any], copy: psycopg.Copy, deadline_s: float | None = None
 ) -> Iterator[bytes | bytearray | memoryview]:
     """The COPY OUT rows, read straight from libpq.
 
@@ -107,6 +122,8 @@ def _drain(
         yield from copy
         return
     pgconn = conn.pgconn
+    deadline = None if deadline_s is None else time.monotonic() + deadline_s
+    cancelled_at: float | None = None
     while True:
         nbytes, data = pgconn.get_copy_data(1)
         if nbytes > 0:
@@ -115,6 +132,18 @@ def _drain(
         if nbytes == 0:  # nothing buffered yet: wait for the socket (cancel still works)
             select.select([pgconn.socket], [], [], 1.0)
             pgconn.consume_input()
+            now = time.monotonic()
+            if deadline is not None and now > deadline:
+                if cancelled_at is None:
+                    cancelled_at = now
+                    conn.cancel_safe(timeout=5.0)  # the server answers 57014 if it still can
+                elif now - cancelled_at > 5.0:
+                    conn.close()  # the server did not answer the cancel: give the export up
+                    raise QueryTimeout(
+                        f"the export sent nothing for {deadline_s:.0f} s and did not answer "
+                        "a cancel; its connection was closed",
+                        sqlstate="57014",
+                    )
             continue
         if nbytes < -1:  # the connection failed mid-copy
             message = pgconn.error_message.decode("utf-8", "replace")
@@ -138,15 +167,23 @@ def iter_batches(
     *,
     batch: int = 10_000,
     handle: CancelHandle | None = None,
+    verify: Verify | None = None,
 ) -> Iterator[tuple[list[Column], list[tuple[Any, ...]]]]:
-    """Yield (columns, rows) batches of the capped query from a server-side cursor."""
+    """Yield (columns, rows) batches of the capped query from a server-side cursor.
+
+    psycopg declares a named cursor over the extended protocol (one statement per message).
+    """
+    query = capped(select_text, max_rows).as_string(conn)
+    if verify is not None:
+        verify(query)
+    session_guards.require_same_reading(conn, query)
     guard: AbstractContextManager[None] = (
         handle.attached(conn) if handle is not None else nullcontext()
     )
     with translated(), guard:
         with conn.cursor(name=f"petcare_x{next(_names)}") as cur:
             cur.itersize = batch
-            cur.execute(capped(select_text, max_rows))
+            cur.execute(sql.SQL(query))
             columns = [
                 Column(d.name, d.type_code, d.type_display, d.precision, d.scale)
                 for d in (cur.description or [])

@@ -16,7 +16,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 
-from petcare_dba.db import queries
+from petcare_dba.db import queries, session_guards
 from petcare_dba.db.errors import redact, translated
 from petcare_dba.errors import ValidationError
 
@@ -67,6 +67,9 @@ def connect_kwargs(app_name: str, connect_timeout: int = 10) -> dict[str, Any]:
         "keepalives_interval": 10,
         "keepalives_count": 3,
         "prepare_threshold": None,
+        # Sent at startup, so it beats a role's or database's client_encoding (Q12: with SJIS,
+        # `¥` reaches the server as a backslash).
+        "client_encoding": "UTF8",
     }
 
 
@@ -121,6 +124,7 @@ def read_text(
     """Run one packaged read-only query text (a lint file) in a READ ONLY transaction."""
     with connect(url, app_name, connect_timeout) as conn, translated(), conn.transaction():
         conn.execute("SET TRANSACTION READ ONLY")
+        session_guards.pin(conn)  # the packaged text is read as it was written (Q12)
         conn.execute("SELECT set_config('statement_timeout', %s, true)", (str(timeout_ms),))
         cur = conn.cursor(row_factory=dict_row)
         cur.execute(text.encode("utf-8"), params)  # packaged SQL only, never user input

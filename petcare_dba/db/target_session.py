@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from petcare_dba.db import queries
+from petcare_dba.db import queries, session_guards
 from petcare_dba.db.errors import translated
 from petcare_dba.db.target import connect
 
@@ -74,6 +74,7 @@ def session(
         with tx:
             if read_only:
                 conn.execute("SET TRANSACTION READ ONLY")
+            session_guards.pin(conn)  # packaged text is read as it was written (Q12)
             conn.execute(
                 "SELECT pg_catalog.set_config('statement_timeout', %s, true), "
                 "pg_catalog.set_config('lock_timeout', %s, true)",

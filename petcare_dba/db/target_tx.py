@@ -1,7 +1,7 @@
 """An explicit transaction held open on one target connection across page reruns.
 
 The SQL editor lets a dba type BEGIN-less statements into an open transaction and decide later
-to COMMIT or ROLLBACK. `begin` opens it with the engine's guards set locally
+to COMMIT or ROLLBACK. `begin` opens it with the lexing pins and the engine's guards set locally
 (statement_timeout, lock_timeout, idle_in_transaction_session_timeout), so PostgreSQL itself
 ends a transaction left idle too long (reliability Q7). `ended_by_server` notices, without a
 round trip unless the socket says so, that the server has closed the session, and returns the
@@ -16,25 +16,27 @@ from typing import Any
 import psycopg
 from psycopg.pq import TransactionStatus
 
-from petcare_dba.db import queries
+from petcare_dba.db import queries, session_guards
 from petcare_dba.db.errors import translate, translated
-from petcare_dba.db.executor import Limits, _limit_params
+from petcare_dba.db.executor import Limits, mark_opened
 from petcare_dba.errors import ConnectionLost, PetcareError
 
 
 def begin(conn: psycopg.Connection[Any], limits: Limits, *, read_only: bool) -> None:
-    """BEGIN on an autocommit connection and set the guards for the whole transaction."""
-    with translated():
-        conn.execute(queries.get("editor_tx_begin_read_only" if read_only else "editor_tx_begin"))
-        conn.execute(queries.get("engine_set_limits"), _limit_params(limits))
+    """BEGIN on an autocommit connection with the lexing pins and guards, in one message."""
+    begin_query = "editor_tx_begin_read_only" if read_only else "editor_tx_begin"
+    session_guards.open_transaction(conn, begin_query, limits)
+    mark_opened(conn, read_only)
 
 
 def commit(conn: psycopg.Connection[Any]) -> None:
+    mark_opened(conn, None)
     with translated():
         conn.execute(queries.get("editor_tx_commit"))
 
 
 def rollback(conn: psycopg.Connection[Any]) -> None:
+    mark_opened(conn, None)
     with translated():
         conn.execute(queries.get("editor_tx_rollback"))
 

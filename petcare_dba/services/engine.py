@@ -84,20 +84,41 @@ def cancel(handle: CancelHandle) -> None:
     handle.cancel()
 
 
-def limits_for(settings: Settings, max_rows: int | None = None, *, ai: bool = False) -> Limits:
-    """The guards of one run from settings; the assistant gets at most 10 s and 1000 rows."""
+def limits_for(
+    settings: Settings, max_rows: int | None = None, *, ai: bool = False, role: str = "viewer"
+) -> Limits:
+    """The guards of one run from settings; the assistant gets at most 10 s and 1000 rows.
+
+    The resource limits (temp_file_limit, work_mem ceiling) are the role's; the assistant
+    always gets the viewer's.
+    """
     rows = max_rows if max_rows is not None and max_rows > 0 else int(settings.max_rows)
     timeout = int(settings.statement_timeout_ms)
     if ai:
         rows = min(rows, AI_MAX_ROWS)
         timeout = AI_STATEMENT_TIMEOUT_MS if timeout <= 0 else min(timeout, AI_STATEMENT_TIMEOUT_MS)
+        role = "viewer"
     return Limits(
         timeout,
         int(settings.lock_timeout_ms),
         int(settings.idle_in_transaction_timeout_ms),
         rows,
         int(settings.max_result_bytes),
+        int(getattr(settings, f"temp_file_limit_mb_{role}", 0)) * 1024,
+        int(getattr(settings, f"work_mem_max_mb_{role}", 0)) * 1024,
     )
+
+
+def temp_file_limit_enforced(rt: Runtime, actor: Actor, connection_name: str) -> bool:
+    """Whether the connection's login role may SET temp_file_limit (else the role limit is off).
+
+    PostgreSQL lets only superusers, or roles granted `GRANT SET ON PARAMETER temp_file_limit`
+    (15+), set it; health and `connection test` report a False here with that SQL as the fix.
+    """
+    info = connections.for_run(rt, actor, connection_name)
+    pool = pool_for(rt, actor, connection_name, info.id, info.url)
+    with pool.connection(target.application_name(actor.username, actor.session_id)) as lease:
+        return executor.may_set_temp_file_limit(lease.conn)
 
 
 def _pools(rt: Runtime) -> executor.Pools:
@@ -192,7 +213,7 @@ def run(
     except PetcareError as exc:
         engine_log.decided(ctx, found[0], "refused", text=sql_text, error=exc)
         raise
-    limits = limits_for(rt.settings, max_rows, ai=ai_initiated)
+    limits = limits_for(rt.settings, max_rows, ai=ai_initiated, role=actor.role)
     pool = pool_for(rt, actor, connection_name, conn_info.id, conn_info.url)
     app_name = target.application_name(actor.username, actor.session_id, ai=ai_initiated)
     try:
@@ -205,7 +226,10 @@ def run(
             else:
                 _decide(ctx, sql_text, found, role, read_only_conn, confirmed, final=True)
             lease.discard = plan.discard_connection
-            detail = {"confirmed": confirmed, "read_only": plan.read_only}
+            detail: dict[str, Any] = {"confirmed": confirmed, "read_only": plan.read_only}
+            if limits.temp_file_limit_kb > 0 and not executor.may_set_temp_file_limit(lease.conn):
+                # Visible in the audit row: the role's temp-file limit could not be applied.
+                detail["temp_file_limit"] = "not permitted for the login role"
             if rollback:
                 detail["rolled_back"] = True
             if mode == "transaction":

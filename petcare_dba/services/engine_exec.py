@@ -15,7 +15,7 @@ from typing import Any
 from petcare_dba.db import executor
 from petcare_dba.db.executor import CancelHandle, Lease, Limits
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import engine_log
+from petcare_dba.services import engine_log, sql_wrap
 from petcare_dba.services.engine_log import RunContext
 from petcare_dba.services.engine_plan import Plan, Step
 from petcare_dba.services.sql_safety import Classification
@@ -85,7 +85,12 @@ def _result(step: Step, fetched: executor.Fetched) -> QueryResult:
 def _execute(
     lease: Lease, step: Step, limits: Limits, handle: CancelHandle | None
 ) -> executor.Fetched:
-    return executor.execute(lease.conn, step.text, limits, method=step.method, handle=handle)
+    verify = None
+    if step.method is executor.Method.CURSOR and step.statement is not None:
+        verify = sql_wrap.verifier(sql_wrap.prove_declare, step.statement.node)
+    return executor.execute(
+        lease.conn, step.text, limits, method=step.method, handle=handle, verify=verify
+    )
 
 
 def in_transaction(
@@ -110,6 +115,7 @@ def in_transaction(
     try:
         with executor.transaction(lease.conn, limits, read_only=plan.read_only, rollback=rollback):
             for step in plan.steps:
+                executor.require_read_only(lease.conn, bool(detail.get("read_only")))
                 pending = engine_log.begin(ctx, step.classification, detail)
                 try:
                     fetched = _execute(lease, step, limits, handle)
@@ -170,14 +176,16 @@ def statement_by_statement(
     results: list[QueryResult] = []
     warnings: list[str] = []
     for step in plan.steps:
-        pending = engine_log.begin(ctx, step.classification, detail)
-        read_only = plan.read_only or step.classification.read_only
+        read_only = not step.autocommit and (plan.read_only or step.classification.read_only)
+        # The audit row says how this statement's transaction really was opened.
+        pending = engine_log.begin(ctx, step.classification, {**detail, "read_only": read_only})
         try:
             if step.autocommit:
                 with executor.session_limits(lease.conn, limits):
                     fetched = _execute(lease, step, limits, handle)
             else:
                 with executor.transaction(lease.conn, limits, read_only=read_only):
+                    executor.require_read_only(lease.conn, read_only)
                     fetched = _execute(lease, step, limits, handle)
         except PetcareError as exc:
             _warn(warnings, engine_log.finish(ctx, pending, error=exc))

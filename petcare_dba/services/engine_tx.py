@@ -19,7 +19,7 @@ from typing import Any
 from petcare_dba.db import executor, target, target_tx
 from petcare_dba.db.executor import CancelHandle
 from petcare_dba.errors import ConnectionLost, PetcareError, Refused, Unavailable, ValidationError
-from petcare_dba.services import audit, connections, engine, engine_log, engine_plan
+from petcare_dba.services import audit, connections, engine, engine_exec, engine_log, engine_plan
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.engine_exec import QueryResult, RunResult, _result
 from petcare_dba.services.engine_log import RunContext
@@ -41,7 +41,7 @@ class ExplicitTransaction:
         info = connections.for_run(rt, actor, connection_name)
         self.read_only = info.read_only
         self.ctx = RunContext(rt, actor, info.id, info.name, detail={"mode": "explicit"})
-        self.limits = engine.limits_for(rt.settings)
+        self.limits = engine.limits_for(rt.settings, role=actor.role)
         self.state = "opening"
         self.ended_reason: str | None = None
         self.statements = 0
@@ -112,16 +112,19 @@ class ExplicitTransaction:
                         ctx, step.classification, "refused", text=sql_text, error=error
                     )
                     raise error
-            limits = engine.limits_for(self.rt.settings, max_rows)
+            limits = engine.limits_for(self.rt.settings, max_rows, role=self.actor.role)
             results: list[QueryResult] = []
             warnings: list[str] = []
-            detail: dict[str, Any] = {"confirmed": confirmed, "explicit": True}
+            detail: dict[str, Any] = {
+                "confirmed": confirmed,
+                "explicit": True,
+                "read_only": self.read_only,
+            }
             for step in plan.steps:
+                executor.require_read_only(conn, self.read_only)
                 pending = engine_log.begin(ctx, step.classification, detail)
                 try:
-                    fetched = executor.execute(
-                        conn, step.text, limits, method=step.method, handle=handle
-                    )
+                    fetched = engine_exec._execute(self._lease, step, limits, handle)
                 except PetcareError as exc:
                     self.last_activity = time.monotonic()
                     if isinstance(exc, ConnectionLost):

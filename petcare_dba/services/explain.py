@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from petcare_dba.errors import DatabaseError, ValidationError
-from petcare_dba.services import engine
+from petcare_dba.errors import DatabaseError, PetcareError, Refused, ValidationError
+from petcare_dba.services import connections, engine, engine_log, engine_plan, sql_wrap
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -63,8 +63,12 @@ class ExplainResult:
 
 
 def explain_text(sql_text: str, *, analyze: bool) -> str:
-    """The EXPLAIN statement for exactly one statement of `sql_text` (ValidationError otherwise)."""
-    found = engine.classify(sql_text)
+    """The EXPLAIN statement for exactly one statement of `sql_text` (ValidationError otherwise).
+
+    The composed text is parsed again and must be one EXPLAIN whose inner tree is exactly the
+    statement that was classified (`sql_wrap.prove_explain`, reliability Q13).
+    """
+    statements, found = engine_plan.analyse(sql_text)
     if found and found[0].parse_error is not None:
         raise ValidationError(f"cannot EXPLAIN text that does not parse: {found[0].parse_error}")
     if len(found) != 1:
@@ -79,7 +83,11 @@ def explain_text(sql_text: str, *, analyze: bool) -> str:
         )
     options = "FORMAT JSON, ANALYZE, BUFFERS" if analyze else "FORMAT JSON"
     # A newline before the statement keeps a leading comment from swallowing the options.
-    return f"EXPLAIN ({options})\n{statement}"
+    composed = f"EXPLAIN ({options})\n{statement}"
+    if statements:
+        names = {"format", "analyze", "buffers"} if analyze else {"format"}
+        sql_wrap.prove_explain(composed, statements[0].node, names)
+    return composed
 
 
 def explain(
@@ -96,7 +104,11 @@ def explain(
 
     Raises Refused / NeedsConfirmation like `engine.run`, and the statement's error if it fails.
     """
-    text = explain_text(sql_text, analyze=analyze)
+    try:
+        text = explain_text(sql_text, analyze=analyze)
+    except (ValidationError, Refused) as exc:
+        _record_refusal(rt, actor, connection_name, sql_text, exc)
+        raise
     result = engine.run(
         rt,
         actor,
@@ -113,6 +125,19 @@ def explain(
     if isinstance(raw, str):
         raw = json.loads(raw)
     return parse_plan(raw, statement=text, analyzed=analyze)
+
+
+def _record_refusal(
+    rt: Runtime, actor: Actor, connection_name: str, sql_text: str, exc: PetcareError
+) -> None:
+    """Audit an EXPLAIN refused before it reached the engine, once, like the engine would."""
+    found = engine.classify(sql_text)
+    if not found:
+        return
+    info = connections.for_run(rt, actor, connection_name)
+    ctx = engine_log.RunContext(rt, actor, info.id, info.name, detail={"explain": True})
+    outcome = "refused" if isinstance(exc, Refused) else "error"
+    engine_log.decided(ctx, found[0], outcome, text=sql_text, error=exc)
 
 
 def parse_plan(raw: Any, *, statement: str = "", analyzed: bool | None = None) -> ExplainResult:

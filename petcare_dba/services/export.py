@@ -3,13 +3,18 @@
 `export` accepts exactly one plain SELECT that the engine's classifier calls read-only (function
 volatility looked up on the target as `engine.run` does), records an audit intent and an
 execucoes_scripts row before it runs, and streams the result in a READ ONLY transaction with the
-engine's timeouts (statement_timeout from `export_statement_timeout_ms`): CSV through
-`COPY ... TO STDOUT` chunk by chunk, Parquet from a server-side cursor in record batches.
-Neither holds the whole result in memory. The row cap is `export_max_rows_<role>`.
+engine's timeouts (statement_timeout: `export_statement_timeout_ms`, never longer than the
+editor's `statement_timeout_ms`) and the role's resource limits: CSV through `COPY ... TO STDOUT`
+chunk by chunk, Parquet from a server-side cursor in record batches. Neither holds the whole
+result in memory. The row cap is `export_max_rows_<role>`. The composed COPY / capped SELECT is
+re-parsed and must hold exactly the vetted statement (`sql_wrap`), and goes over the extended
+protocol; however the export ends (error, timeout, cancel, interrupted writer), its audit
+intent gets an outcome.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import json
@@ -24,8 +29,8 @@ import pyarrow.parquet as pq
 from petcare_dba.db import executor, target
 from petcare_dba.db import export as db_export
 from petcare_dba.db.executor import CancelHandle, Limits
-from petcare_dba.errors import PetcareError, Refused, ValidationError
-from petcare_dba.services import connections, engine, engine_log, engine_plan
+from petcare_dba.errors import PetcareError, QueryCancelled, Refused, ValidationError
+from petcare_dba.services import connections, engine, engine_log, engine_plan, sql_wrap
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.engine_log import RunContext
 from petcare_dba.services.runtime import Runtime
@@ -73,7 +78,7 @@ def export(
     statements, found = engine_plan.analyse(sql_text)
     _vet(ctx, sql_text, statements, found, final=False)
     pool = engine.pool_for(rt, actor, connection_name, info.id, info.url)
-    limits = _limits(rt)
+    limits = _limits(rt, actor.role)
     app_name = target.application_name(actor.username, actor.session_id)
     with pool.connection(app_name) as lease:
         names = engine_plan.unknown_functions(statements, found)
@@ -82,18 +87,36 @@ def export(
             statements, found = engine_plan.analyse(sql_text, volatility)
             _vet(ctx, sql_text, statements, found)
         statement = found[0]
+        vetted = statements[0].node
         pending = engine_log.begin(ctx, statement, {"read_only": True})
         select_text = statement.text.strip().rstrip(";")
+        deadline = limits.statement_timeout_ms / 1000 + 5 if limits.statement_timeout_ms else None
         try:
             with executor.transaction(lease.conn, limits, read_only=True):
+                executor.require_read_only(lease.conn, True)
                 if fmt == "csv":
                     rows, written = db_export.copy_csv(
-                        lease.conn, select_text, cap, out, progress=progress, handle=handle
+                        lease.conn,
+                        select_text,
+                        cap,
+                        out,
+                        progress=progress,
+                        handle=handle,
+                        verify=sql_wrap.verifier(sql_wrap.prove_copy_out, vetted),
+                        deadline_s=deadline,
                     )
                 else:
-                    rows, written = _parquet(lease, select_text, cap, out, progress, handle)
+                    verify = sql_wrap.verifier(sql_wrap.prove_capped, vetted)
+                    rows, written = _parquet(lease, select_text, cap, out, progress, handle, verify)
         except PetcareError as exc:
             engine_log.finish(ctx, pending, error=exc)
+            raise
+        except BaseException as exc:
+            # A writer that failed, a rerun that interrupted the download: still an outcome.
+            lease.discard = True
+            engine_log.finish(
+                ctx, pending, error=QueryCancelled(f"the export was interrupted: {exc!r}"[:300])
+            )
             raise
         elapsed = round((time.perf_counter() - started) * 1000, 3)
         engine_log.finish(
@@ -102,15 +125,15 @@ def export(
     return ExportResult(fmt, rows, written, cap, rows >= cap, elapsed)
 
 
-def _limits(rt: Runtime) -> Limits:
-    base = engine.limits_for(rt.settings)
-    return Limits(
-        int(rt.settings.export_statement_timeout_ms),
-        base.lock_timeout_ms,
-        base.idle_in_transaction_timeout_ms,
-        base.max_rows,
-        base.max_bytes,
-    )
+def _limits(rt: Runtime, role: str) -> Limits:
+    """The engine's limits of the role, with the export's timeout capped by the editor's."""
+    base = engine.limits_for(rt.settings, role=role)
+    timeout = int(rt.settings.export_statement_timeout_ms)
+    if base.statement_timeout_ms > 0:
+        timeout = (
+            base.statement_timeout_ms if timeout <= 0 else min(timeout, base.statement_timeout_ms)
+        )
+    return dataclasses.replace(base, statement_timeout_ms=timeout)
 
 
 def _vet(
@@ -148,13 +171,16 @@ def _parquet(
     out: BinaryIO,
     progress: Progress | None,
     handle: CancelHandle | None,
+    verify: db_export.Verify,
 ) -> tuple[int, int]:
     writer: pq.ParquetWriter | None = None
     schema: pa.Schema | None = None
     rows = 0
     start = out.tell() if out.seekable() else 0
     try:
-        for columns, batch in db_export.iter_batches(lease.conn, select_text, cap, handle=handle):
+        for columns, batch in db_export.iter_batches(
+            lease.conn, select_text, cap, handle=handle, verify=verify
+        ):
             if schema is None:
                 schema = pa.schema(
                     [pa.field(_unique(columns, i), _arrow_type(c)) for i, c in enumerate(columns)]

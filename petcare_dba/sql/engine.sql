@@ -87,3 +87,33 @@ SELECT petcare.engine_begin(%(audit)s::jsonb, %(run)s::jsonb) AS id
 -- name: engine_finish_call
 -- How a statement ended: its execucoes_scripts row and the audit outcome row (A2), committed without waiting for the WAL flush.
 SELECT petcare.engine_finish(%(id)s, %(run)s::jsonb, %(audit)s::jsonb)
+
+-- name: engine_pin_lexing
+-- The settings that change how the server lexes user text, pinned to what the classifier (pglast) assumes, for this transaction only (reliability Q12).
+SELECT pg_catalog.set_config('standard_conforming_strings', 'on', true),
+       pg_catalog.set_config('backslash_quote', 'safe_encoding', true),
+       pg_catalog.set_config('client_encoding', 'UTF8', true)
+
+-- name: engine_pin_lexing_session
+-- engine_pin_lexing for a statement that runs outside a transaction block; the connection is discarded afterwards.
+SELECT pg_catalog.set_config('standard_conforming_strings', 'on', false),
+       pg_catalog.set_config('backslash_quote', 'safe_encoding', false),
+       pg_catalog.set_config('client_encoding', 'UTF8', false)
+
+-- name: engine_work_mem_ceiling
+-- Lowers work_mem to the role's ceiling for this transaction (never raises it).
+SELECT pg_catalog.set_config('work_mem',
+       LEAST(pg_catalog.pg_size_bytes(pg_catalog.current_setting('work_mem')) / 1024,
+             %(work_mem_kb)s::bigint)::text || 'kB', true)
+
+-- name: engine_temp_file_limit
+-- The role's temp_file_limit for this transaction (only sent when the login role may set it).
+SELECT pg_catalog.set_config('temp_file_limit', %(temp_file_limit)s, true)
+
+-- name: engine_may_set_temp_file_limit
+-- Whether the login role may SET temp_file_limit: superuser, or GRANT SET ON PARAMETER (PostgreSQL 15+).
+SELECT pg_catalog.has_parameter_privilege('temp_file_limit', 'SET') AS allowed
+
+-- name: engine_is_superuser
+-- Before PostgreSQL 15 only a superuser may SET temp_file_limit.
+SELECT r.rolsuper AS allowed FROM pg_catalog.pg_roles r WHERE r.rolname = current_user
