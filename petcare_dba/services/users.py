@@ -156,12 +156,12 @@ def set_password(
         actor.require("admin", "resetting another user's password")
     target = get_user(rt, actor, username)
     auth.check_policy(new_password, target.username)
-    with rt.store.tx() as tx:
-        row = tx.one("auth_lookup", {"username": target.username})
-    stored = (row or {}).get("password_hash")
     # Admins may reset their own password from the CLI without the old one (they own the host).
     needs_current = own and (not actor.at_least("admin") or current_password is not None)
-    if needs_current and not auth.verify_password(stored, current_password or ""):
+    # The current password is checked through the throttled login path (a recorded attempt).
+    if needs_current and not auth.check_current_password(
+        rt.store, rt.settings, target.username, current_password or ""
+    ):
         audit.record(
             rt.store,
             actor,
@@ -171,7 +171,7 @@ def set_password(
             detail={"reason": "wrong current password"},
         )
         raise ValidationError("the current password is not correct")
-    if auth.verify_password(stored, new_password):
+    if current_password is not None and current_password == new_password:
         raise ValidationError("the new password must differ from the current one")
     with rt.store.tx(actor.identity) as tx:
         tx.execute(
@@ -214,7 +214,7 @@ def failed_logins(rt: Runtime, actor: Actor, username: str) -> int:
     with rt.store.tx(actor.identity) as tx:
         value = tx.value(
             "auth_lockout_status",
-            {"username": username, "user_window_min": int(rt.settings.lockout_window_minutes)},
+            {"username": username, "client_addr": None, **auth.gate_params(rt.settings)},
         )
     return int(value or 0)
 
