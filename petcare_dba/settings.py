@@ -389,7 +389,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Offer sign-in with OpenID Connect (st.login; configure [auth] in secrets.toml).",
         "security",
         bool,
-    ),    # --- issue 13 (e-auth) ---
+    ),  # --- issue 13 (e-auth) ---
     Setting(
         "trusted_proxies",
         "",

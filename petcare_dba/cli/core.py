@@ -108,7 +108,13 @@ def up(
         if password:
             typer.echo(f"first admin created: username 'admin', password: {password}")
             typer.echo("(shown once: change it after signing in)")
-        if settings.demo_enabled and not no_demo:
+        has_admin = rt.has_admin()
+        if not has_admin:  # users exist but none is an enabled admin: say how to recover
+            typer.echo(
+                "warning: there is no enabled admin; run `petcare-dba user recover-admin NAME`",
+                err=True,
+            )
+        if settings.demo_enabled and not no_demo and has_admin:
             from petcare_dba.services import demo  # the generator's SQL loads only when used
 
             summary = demo.ensure_demo(rt, users.actor_for(rt, None), int(settings.demo_scale))
@@ -151,6 +157,12 @@ def stop() -> None:
 
 def migrate(
     status: bool = typer.Option(False, "--status", help="Only show what is applied."),
+    reset_runtime_password: bool = typer.Option(
+        False,
+        "--reset-runtime-password",
+        help="Set petcare_login's password to this instance's runtime password even though the "
+        "role exists (other instances using the old one lose new connections).",
+    ),
 ) -> None:
     """Apply pending metadata migrations (a second run is a no-op)."""
     settings = current_settings()
@@ -159,7 +171,11 @@ def migrate(
         if status:
             emit(migrations.status(admin_url), "table")
             return
-        applied = migrations.migrate(admin_url, runtime_password(settings))
+        applied = migrations.migrate(
+            admin_url,
+            runtime_password(settings),
+            reset_password=reset_runtime_password or bool(settings.runtime_password_reset),
+        )
         typer.echo(
             "schema is up to date"
             if not applied

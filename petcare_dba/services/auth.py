@@ -128,7 +128,8 @@ def _begin(
     """Check the lockout policy and record the attempt; the login row only when it may proceed."""
     with store.tx() as tx:
         row = tx.one(
-            "auth_begin", {"username": username, "client_addr": client_addr, **gate_params(settings)}
+            "auth_begin",
+            {"username": username, "client_addr": client_addr, **gate_params(settings)},
         )
     assert row is not None  # noqa: S101 - auth_begin always returns one row
     return row

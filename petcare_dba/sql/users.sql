@@ -55,6 +55,16 @@ INSERT INTO petcare.users (username, display_name, role, password_hash)
 VALUES (%(username)s, %(display_name)s, 'admin', %(password_hash)s)
 RETURNING id
 
+-- name: user_recover_admin
+-- Break-glass (admin URL): make a user an enabled admin; a new password hash when given.
+UPDATE petcare.users
+SET role = 'admin', disabled = false,
+    password_hash = coalesce(%(password_hash)s, password_hash),
+    password_changed_at = CASE WHEN %(password_hash)s::text IS NULL THEN password_changed_at
+                               ELSE now() END
+WHERE lower(username) = lower(%(username)s)
+RETURNING id
+
 -- name: user_insert
 -- A new user (admins only, enforced by RLS).
 INSERT INTO petcare.users (username, display_name, email, role, password_hash)
