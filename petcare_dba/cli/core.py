@@ -66,6 +66,9 @@ def streamlit_command(settings: Settings) -> list[str]:
 def child_env(settings: Settings) -> dict[str, str]:
     """Environment for the app process: the resolved settings as PETCARE_* variables."""
     env = dict(os.environ)
+    # uvicorn would otherwise rewrite a loopback peer from X-Forwarded-For before the app sees
+    # it; the app applies its own trusted_proxies rule to the real peer (issue 13).
+    env["FORWARDED_ALLOW_IPS"] = ""
     for name, value in settings.values.items():
         if settings.sources.get(name) == "cli" and value not in (None, ""):
             env["PETCARE_" + name.upper()] = str(value)
