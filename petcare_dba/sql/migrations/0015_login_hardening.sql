@@ -35,6 +35,15 @@ DECLARE
     v_last timestamptz;
     v_at timestamptz;
 BEGIN
+    -- The knobs come from the app's settings; floors keep a caller that passes absurd values
+    -- (a hostile holder of the runtime credential) from switching the policy off.
+    p_window := greatest(p_window, interval '15 minutes');
+    p_free := least(greatest(p_free, 1), 20);
+    p_base_s := greatest(p_base_s, 0.5);
+    p_cap_s := greatest(p_cap_s, p_base_s);
+    p_account_ceiling := least(greatest(p_account_ceiling, 1), 1000);
+    p_account_slow_s := greatest(p_account_slow_s, 1);
+    p_addr_threshold := least(greatest(p_addr_threshold, 1), 1000);
     wait_s := 0;
     SELECT coalesce(max(a.at), '-infinity') INTO v_unlock FROM petcare.login_attempts a
     WHERE lower(a.username) = v_user AND a.reason = 'unlocked';
