@@ -399,7 +399,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "login_delay_base_seconds",
-        1,
+        30,
         "First delay after lockout_threshold failures of one account from one address; it "
         "doubles with each further failure.",
         "security",

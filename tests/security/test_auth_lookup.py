@@ -9,11 +9,15 @@ after lockout_threshold reads of an account. The argon2 rehash on login keeps wo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import psycopg
 import pytest
 
 from petcare_dba.errors import AuthError
 from petcare_dba.services import auth
+from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime, runtime_url
 from tests.fix_db import RUNTIME_PASSWORD, USER_PASSWORD
 
@@ -22,20 +26,24 @@ GATE = (
     "%s, 600, 900, 100, 30, 50)"
 )
 
+MakeUser = Callable[[str, str], Actor]
 
-def _runtime_conn(meta_url: str) -> psycopg.Connection:
+
+def _runtime_conn(meta_url: str) -> psycopg.Connection[tuple[Any, ...]]:
     return psycopg.connect(runtime_url(meta_url, RUNTIME_PASSWORD), autocommit=True)
 
 
-def _as_app(conn: psycopg.Connection, statement: str, params: tuple = ()) -> list[tuple]:  # type: ignore[type-arg]
+def _as_app(
+    conn: psycopg.Connection[tuple[Any, ...]], statement: str, params: tuple[Any, ...] = ()
+) -> list[tuple[Any, ...]]:
     with conn.transaction():
         conn.execute("SET LOCAL ROLE petcare_app")
         return conn.execute(statement, params).fetchall()
 
 
 def test_the_hash_column_and_the_old_lookup_are_closed_to_the_runtime_role(
-    rt: Runtime, admin, meta_url: str
-) -> None:  # type: ignore[no-untyped-def]
+    rt: Runtime, admin: Actor, meta_url: str
+) -> None:
     with _runtime_conn(meta_url) as conn:
         for statement in (
             "SELECT password_hash FROM petcare.users",
@@ -50,8 +58,8 @@ def test_the_hash_column_and_the_old_lookup_are_closed_to_the_runtime_role(
 
 
 def test_a_bulk_read_of_every_hash_is_recorded_and_counted(
-    rt: Runtime, make_user, meta_url: str
-) -> None:  # type: ignore[no-untyped-def]
+    rt: Runtime, make_user: MakeUser, meta_url: str
+) -> None:
     names = [f"member{i}" for i in range(6)]
     for name in names:
         make_user(name, "viewer")
@@ -84,8 +92,8 @@ def test_a_bulk_read_of_every_hash_is_recorded_and_counted(
 
 
 def test_an_attempt_is_closed_once_and_cannot_be_reopened(
-    rt: Runtime, make_user, meta_url: str
-) -> None:  # type: ignore[no-untyped-def]
+    rt: Runtime, make_user: MakeUser, meta_url: str
+) -> None:
     make_user("zoe", "viewer")
     with _runtime_conn(meta_url) as conn:
         (attempt,) = _as_app(
@@ -101,8 +109,8 @@ def test_an_attempt_is_closed_once_and_cannot_be_reopened(
 
 
 def test_unknown_and_known_users_look_alike_and_rehash_still_works(
-    rt: Runtime, make_user, meta_url: str
-) -> None:  # type: ignore[no-untyped-def]
+    rt: Runtime, make_user: MakeUser, meta_url: str
+) -> None:
     make_user("lulu", "viewer")
     with _runtime_conn(meta_url) as conn:
         known = _as_app(conn, GATE, ("lulu", None, 5))

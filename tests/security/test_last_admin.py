@@ -14,7 +14,7 @@ from collections.abc import Callable
 import psycopg
 import pytest
 from streamlit.testing.v1 import AppTest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from petcare_dba import settings as settings_mod
 from petcare_dba.cli import app as cli_app
@@ -25,6 +25,8 @@ from petcare_dba.services.runtime import Runtime, runtime_url
 from petcare_dba.ui import i18n
 from tests.fix_db import ADMIN_PASSWORD, RUNTIME_PASSWORD
 from tests.fix_ui import sign_in
+
+MakeUser = Callable[[str, str], Actor]
 
 
 def _role(meta_url: str, name: str) -> tuple[str, bool]:
@@ -38,8 +40,8 @@ def _role(meta_url: str, name: str) -> tuple[str, bool]:
 
 @pytest.mark.parametrize("change", ["demote", "disable"])
 def test_the_service_refuses_to_remove_the_last_admin(
-    rt: Runtime, admin: Actor, make_user, meta_url: str, change: str
-) -> None:  # type: ignore[no-untyped-def]
+    rt: Runtime, admin: Actor, make_user: MakeUser, meta_url: str, change: str
+) -> None:
     other = make_user("ursula", "admin")  # another admin may act on the first one
     if change == "demote":
         users.set_role(rt, other, "admin", "viewer")
@@ -81,8 +83,8 @@ def test_the_runtime_role_cannot_remove_the_last_admin_in_sql(
 
 
 def test_two_admins_demoting_each_other_at_once_leave_one(
-    rt: Runtime, admin: Actor, make_user, meta_url: str
-) -> None:  # type: ignore[no-untyped-def]
+    rt: Runtime, admin: Actor, make_user: MakeUser, meta_url: str
+) -> None:
     make_user("vic", "admin")
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
@@ -122,7 +124,9 @@ def _no_admin_left(meta_url: str) -> None:
 
 
 @pytest.fixture
-def cli(test_settings: settings_mod.Settings, admin: Actor, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def cli(
+    test_settings: settings_mod.Settings, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Result]:
     for name, source in test_settings.sources.items():
         if source == "env":
             monkeypatch.setenv("PETCARE_" + name.upper(), str(test_settings.values[name]))
@@ -131,8 +135,8 @@ def cli(test_settings: settings_mod.Settings, admin: Actor, monkeypatch: pytest.
 
 
 def test_without_an_admin_as_works_up_survives_and_recover_admin_restores(
-    cli, rt: Runtime, make_user, meta_url: str
-) -> None:  # type: ignore[no-untyped-def]
+    cli: Callable[..., Result], rt: Runtime, make_user: MakeUser, meta_url: str
+) -> None:
     make_user("wes", "dba")
     _no_admin_left(meta_url)
     with pytest.raises(NotFound, match="no enabled admin") as info:
@@ -160,8 +164,8 @@ def _en(key: str, **values: object) -> str:
 
 
 def test_the_users_page_opens_on_no_preset_and_confirms_a_role_change(
-    app: Callable[[], AppTest], admin: Actor, rt: Runtime, make_user, meta_url: str
-) -> None:  # type: ignore[no-untyped-def]
+    app: Callable[[], AppTest], admin: Actor, rt: Runtime, make_user: MakeUser, meta_url: str
+) -> None:
     make_user("xia", "analyst")
     at = sign_in(app(), "admin", ADMIN_PASSWORD)
     at.switch_page("pages/users.py").run()

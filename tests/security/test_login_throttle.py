@@ -9,16 +9,22 @@ are bounded; and the client address believes forwarding headers only from truste
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import psycopg
 import pytest
 
 from petcare_dba.errors import AuthError, ConfigError
 from petcare_dba.services import auth, client_address, users
+from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.settings import Settings
 from tests.fix_db import USER_PASSWORD
 
 WRONG = "wrong-password-123"
+
+
+MakeUser = Callable[[str, str], Actor]
 
 
 def _guesses(meta_url: str, username: str, reason: str) -> int:
@@ -31,14 +37,16 @@ def _guesses(meta_url: str, username: str, reason: str) -> int:
     return int(row[0])
 
 
-def _fail(rt: Runtime, settings, name: str, addr: str | None, password: str = WRONG) -> None:  # type: ignore[no-untyped-def]
+def _fail(
+    rt: Runtime, settings: Settings, name: str, addr: str | None, password: str = WRONG
+) -> None:
     with pytest.raises(AuthError):
         auth.login(rt.store, settings, name, password, client_addr=addr)
 
 
 def test_an_attacker_from_one_address_cannot_stop_the_owner_from_another(
-    rt: Runtime, make_user
-) -> None:  # type: ignore[no-untyped-def]
+    rt: Runtime, make_user: MakeUser
+) -> None:
     make_user("olga", "admin")
     # a long delay, so the attacker's address stays blocked for the whole test
     settings = rt.settings.with_overrides(login_delay_base_seconds=600)
@@ -51,7 +59,9 @@ def test_an_attacker_from_one_address_cannot_stop_the_owner_from_another(
     _fail(rt, settings, "olga", "203.0.113.7", USER_PASSWORD)
 
 
-def test_without_a_client_address_there_is_no_shared_address_bucket(rt: Runtime, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_client_address_there_is_no_shared_address_bucket(
+    rt: Runtime, make_user: MakeUser
+) -> None:
     """Before: 'no address' was one address; ip_throttle_threshold failures by anyone (other
     accounts) blocked every address-less login."""
     make_user("nora", "viewer")
@@ -66,8 +76,8 @@ def test_without_a_client_address_there_is_no_shared_address_bucket(rt: Runtime,
 
 
 def test_many_addresses_slow_the_account_but_a_known_address_still_signs_in(
-    rt: Runtime, make_user
-) -> None:  # type: ignore[no-untyped-def]
+    rt: Runtime, make_user: MakeUser
+) -> None:
     make_user("pia", "viewer")
     settings = rt.settings.with_overrides(
         login_account_ceiling=4, login_account_slow_seconds=2, login_delay_base_seconds=600
@@ -82,7 +92,9 @@ def test_many_addresses_slow_the_account_but_a_known_address_still_signs_in(
     assert auth.login(rt.store, settings, "pia", USER_PASSWORD, client_addr="192.0.2.77").actor
 
 
-def test_the_attackers_guess_rate_is_bounded(rt: Runtime, make_user, meta_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_attackers_guess_rate_is_bounded(
+    rt: Runtime, make_user: MakeUser, meta_url: str
+) -> None:
     """Hammer one account from one address for a fixed window through the login path's own
     gate (auth_begin / auth_finish, what even a caller that skips argon2 must go through): the
     guesses that get the hash follow the schedule (3 free, then 1 s, then one per 2 s cap)."""
@@ -119,7 +131,7 @@ def test_the_attackers_guess_rate_is_bounded(rt: Runtime, make_user, meta_url: s
     assert 4 <= granted <= bound, (granted, bound, elapsed)
 
 
-def test_an_admin_unlock_ends_the_delay(rt: Runtime, admin, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_unlock_ends_the_delay(rt: Runtime, admin: Actor, make_user: MakeUser) -> None:
     make_user("rosa", "viewer")
     settings = rt.settings.with_overrides(login_delay_base_seconds=600)
     for _ in range(settings.lockout_threshold):
