@@ -422,7 +422,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "login_account_slow_seconds",
-        10,
+        30,
         "Beyond login_account_ceiling: seconds between evaluated attempts on that account.",
         "security",
         int,
