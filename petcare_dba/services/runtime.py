@@ -20,7 +20,7 @@ from petcare_dba.db import admin, migrations
 from petcare_dba.db.embedded import EmbeddedServer, read_or_create_secret
 from petcare_dba.db.metastore import Identity, MetaStore
 from petcare_dba.errors import ConfigError, NotFound, PetcareError
-from petcare_dba.services import crypto
+from petcare_dba.services import client_address, crypto
 from petcare_dba.settings import Settings
 
 META_DB = "petcare_meta"
@@ -62,6 +62,7 @@ class Runtime:
     @classmethod
     def start(cls, settings: Settings, *, create_key: bool = False) -> Runtime:
         """Resolve, migrate and open the metadata store (starting the embedded server if used)."""
+        client_address.parse_trusted(str(settings.trusted_proxies))  # a bad CIDR stops start-up
         admin_url, server, started = resolve_store(settings)
         try:
             # Issue 13: the secret key is checked against the stored data keys BEFORE anything
