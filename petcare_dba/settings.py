@@ -176,11 +176,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "lockout_threshold",
         5,
-        "Failed logins for one user within lockout_window_minutes that lock it.",
+        "Failed logins of one account from one address before each attempt waits a growing delay.",
         "security",
         int,
     ),
-    Setting("lockout_window_minutes", 15, "Window for counting failed logins.", "security", int),
+    Setting(
+        "lockout_window_minutes",
+        1440,
+        "Window for counting failed logins of one account from one address.",
+        "security",
+        int,
+    ),
     Setting(
         "ip_throttle_threshold",
         50,
@@ -381,6 +387,51 @@ SETTINGS: tuple[Setting, ...] = (
         "oidc_enabled",
         False,
         "Offer sign-in with OpenID Connect (st.login; configure [auth] in secrets.toml).",
+        "security",
+        bool,
+    ),  # --- issue 13 (e-auth) ---
+    Setting(
+        "trusted_proxies",
+        "",
+        "Comma-separated CIDRs of reverse proxies whose X-Forwarded-For / Forwarded headers "
+        "name the client address (empty: the direct peer is the client).",
+        "security",
+    ),
+    Setting(
+        "login_delay_base_seconds",
+        30,
+        "First delay after lockout_threshold failures of one account from one address; it "
+        "doubles with each further failure.",
+        "security",
+        int,
+    ),
+    Setting(
+        "login_delay_max_seconds",
+        900,
+        "Cap on the delay between attempts of one account from one address.",
+        "security",
+        int,
+    ),
+    Setting(
+        "login_account_ceiling",
+        100,
+        "Failed logins of one account within an hour (all addresses) beyond which attempts "
+        "from addresses that never signed in to it are slowed.",
+        "security",
+        int,
+    ),
+    Setting(
+        "login_account_slow_seconds",
+        30,
+        "Beyond login_account_ceiling: seconds between evaluated attempts on that account.",
+        "security",
+        int,
+    ),
+    Setting(
+        "runtime_password_reset",
+        False,
+        "Set petcare_login's password to this instance's runtime password even when the role "
+        "exists (other instances using the old password lose new connections).",
         "security",
         bool,
     ),

@@ -77,6 +77,25 @@ def user_unlock(name: str, as_user: str | None = AS) -> None:
     typer.echo(f"user {name} unlocked")
 
 
+@user_app.command("recover-admin")
+def user_recover_admin(
+    name: str,
+    new_password: bool = typer.Option(
+        False, "--new-password", help="Also set a new generated password (shown once)."
+    ),
+) -> None:
+    """Break-glass: make NAME an enabled admin again (created when missing).
+
+    Works without any admin, for whoever holds the data directory (or database_url with the
+    store's admin credentials and the secret key).
+    """
+    with runtime() as rt:
+        password = users.recover_admin(rt, name, new_password=new_password)
+    typer.echo(f"user {name} is an enabled admin")
+    if password:
+        typer.echo(f"password for {name}: {password}  (shown once: change it after signing in)")
+
+
 @conn_app.command("add")
 def conn_add(
     name: str,

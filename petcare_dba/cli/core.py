@@ -66,6 +66,9 @@ def streamlit_command(settings: Settings) -> list[str]:
 def child_env(settings: Settings) -> dict[str, str]:
     """Environment for the app process: the resolved settings as PETCARE_* variables."""
     env = dict(os.environ)
+    # uvicorn would otherwise rewrite a loopback peer from X-Forwarded-For before the app sees
+    # it; the app applies its own trusted_proxies rule to the real peer (issue 13).
+    env["FORWARDED_ALLOW_IPS"] = ""
     for name, value in settings.values.items():
         if settings.sources.get(name) == "cli" and value not in (None, ""):
             env["PETCARE_" + name.upper()] = str(value)
@@ -108,7 +111,13 @@ def up(
         if password:
             typer.echo(f"first admin created: username 'admin', password: {password}")
             typer.echo("(shown once: change it after signing in)")
-        if settings.demo_enabled and not no_demo:
+        has_admin = rt.has_admin()
+        if not has_admin:  # users exist but none is an enabled admin: say how to recover
+            typer.echo(
+                "warning: there is no enabled admin; run `petcare-dba user recover-admin NAME`",
+                err=True,
+            )
+        if settings.demo_enabled and not no_demo and has_admin:
             from petcare_dba.services import demo  # the generator's SQL loads only when used
 
             summary = demo.ensure_demo(rt, users.actor_for(rt, None), int(settings.demo_scale))
@@ -151,6 +160,12 @@ def stop() -> None:
 
 def migrate(
     status: bool = typer.Option(False, "--status", help="Only show what is applied."),
+    reset_runtime_password: bool = typer.Option(
+        False,
+        "--reset-runtime-password",
+        help="Set petcare_login's password to this instance's runtime password even though the "
+        "role exists (other instances using the old one lose new connections).",
+    ),
 ) -> None:
     """Apply pending metadata migrations (a second run is a no-op)."""
     settings = current_settings()
@@ -159,7 +174,11 @@ def migrate(
         if status:
             emit(migrations.status(admin_url), "table")
             return
-        applied = migrations.migrate(admin_url, runtime_password(settings))
+        applied = migrations.migrate(
+            admin_url,
+            runtime_password(settings),
+            reset_password=reset_runtime_password or bool(settings.runtime_password_reset),
+        )
         typer.echo(
             "schema is up to date"
             if not applied

@@ -14,7 +14,8 @@ import psycopg
 from psycopg import sql
 
 from petcare_dba.db import queries
-from petcare_dba.db.errors import translated
+from petcare_dba.db.errors import translate, translated
+from petcare_dba.errors import ConfigError
 
 
 def _connect(url: str) -> psycopg.Connection[Any]:
@@ -42,6 +43,33 @@ def insert_key(url: str, version: int, wrapped_dek: bytes, kek_id: str) -> None:
         )
 
 
+def key_versions(url: str) -> list[dict[str, Any]]:
+    """The stored (wrapped) data keys, read before migrations; [] on a store not yet created."""
+    with translated(), _connect(url) as conn:
+        exists = conn.execute("SELECT to_regclass('petcare.encryption_keys')").fetchone()
+        if not exists or exists[0] is None:
+            return []
+        cur = conn.execute(queries.get("key_versions"))
+        names = [c.name for c in cur.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def check_login(url: str, connect_timeout: int = 10) -> None:
+    """Connect once as the runtime role; a password the server rejects is a ConfigError."""
+    try:
+        psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout).close()
+    except psycopg.OperationalError as exc:
+        if exc.sqlstate == "28P01" or "password authentication failed" in str(exc):
+            raise ConfigError(
+                "petcare_login exists with a different password than this instance's runtime "
+                "password",
+                hint="give this instance the runtime_password the other instances use "
+                "(PETCARE_RUNTIME_PASSWORD), or set PETCARE_RUNTIME_PASSWORD_RESET=1 to change "
+                "it (instances using the old one then lose new connections)",
+            ) from None
+        raise translate(exc) from exc
+
+
 def first_admin(url: str) -> int | None:
     """Id of the oldest enabled admin, or None."""
     with translated(), _connect(url) as conn:
@@ -58,6 +86,40 @@ def create_first_admin(url: str, username: str, password_hash: str) -> int:
         ).fetchone()
     assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
     return int(row[0])
+
+
+def user_by_name(url: str, username: str) -> dict[str, Any] | None:
+    """One user (id, username, role, disabled) read without an app identity (`--as`)."""
+    with translated(), _connect(url) as conn:
+        cur = conn.execute(queries.get("user_by_name"), {"username": username})
+        row = cur.fetchone()
+        names = [c.name for c in cur.description or ()]
+    return None if row is None else dict(zip(names, row, strict=True))
+
+
+def recover_admin(url: str, username: str, password_hash: str | None) -> tuple[int, bool]:
+    """Break-glass: make `username` an enabled admin (created when missing); (id, created).
+
+    Runs as the store's admin role, so it works when no enabled admin is left to act through
+    the runtime role; the unlock row clears any login delay of the account.
+    """
+    with translated(), _connect(url) as conn, conn.transaction():
+        row = conn.execute(
+            queries.get("user_recover_admin"),
+            {"username": username, "password_hash": password_hash},
+        ).fetchone()
+        created = False
+        if row is None:
+            if password_hash is None:
+                raise ValueError("a new admin needs a password hash")
+            row = conn.execute(
+                queries.get("user_insert_bootstrap"),
+                {"username": username, "display_name": username, "password_hash": password_hash},
+            ).fetchone()
+            created = True
+        conn.execute(queries.get("user_unlock"), {"username": username})
+    assert row is not None  # noqa: S101 - UPDATE or INSERT ... RETURNING returned the row
+    return int(row[0]), created
 
 
 def ensure_login_role(

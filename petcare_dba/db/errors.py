@@ -23,6 +23,7 @@ from petcare_dba.errors import (
     PetcareError,
     QueryCancelled,
     QueryTimeout,
+    Refused,
     Unavailable,
 )
 
@@ -93,6 +94,8 @@ def translate(exc: BaseException) -> PetcareError:
             "and run the statement again",
             sqlstate=sqlstate,
         )
+    if sqlstate == "PCA01":  # users_keep_admin (migration login_hardening): a refusal, not a fault
+        return Refused(message, **fields)
     if isinstance(exc, pgerrors.InsufficientPrivilege):
         return PermissionDenied(message, **fields)
     return DatabaseError(message, **fields)

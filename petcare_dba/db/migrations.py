@@ -73,8 +73,14 @@ def _applied(conn: psycopg.Connection) -> dict[int, str]:
     return {int(v): str(c) for v, c in rows}
 
 
-def bootstrap(conn: psycopg.Connection, runtime_password: str | None) -> None:
-    """Create roles, schema and the ledger (idempotent) and set the login role's password.
+def bootstrap(
+    conn: psycopg.Connection, runtime_password: str | None, *, reset_password: bool = False
+) -> None:
+    """Create roles, schema and the ledger (idempotent); set the login role's password.
+
+    The password is set only when this call creates petcare_login, or when the operator asks
+    (`reset_password`): the role is cluster-wide and shared by every instance on the store, so a
+    misconfigured instance must not silently change it under the others (issue 13).
 
     Roles are cluster-wide while advisory locks are per database, so two stores on one server
     bootstrapping at once can collide on the role rows ("tuple concurrently updated"); the
@@ -84,9 +90,12 @@ def bootstrap(conn: psycopg.Connection, runtime_password: str | None) -> None:
         try:
             with conn.transaction():
                 conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                existed = conn.execute(
+                    "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'petcare_login'"
+                ).fetchone()
                 conn.execute(queries.get("bootstrap_roles"))
                 conn.execute(queries.get("create_migrations_table"))
-                if runtime_password:
+                if runtime_password and (existed is None or reset_password):
                     conn.execute(
                         sql.SQL("ALTER ROLE petcare_login PASSWORD {}").format(
                             sql.Literal(runtime_password)
@@ -99,12 +108,17 @@ def bootstrap(conn: psycopg.Connection, runtime_password: str | None) -> None:
             time.sleep(0.05 * (attempt + 1))
 
 
-def migrate(admin_url: str, runtime_password: str | None = None) -> list[Migration]:
-    """Apply pending migrations; returns those applied by this call (empty: nothing to do)."""
+def migrate(
+    admin_url: str, runtime_password: str | None = None, *, reset_password: bool = False
+) -> list[Migration]:
+    """Apply pending migrations; returns those applied by this call (empty: nothing to do).
+
+    An existing petcare_login keeps its password unless `reset_password` (see bootstrap).
+    """
     pending = available()
     done: list[Migration] = []
     with translated(), psycopg.connect(admin_url, autocommit=True, prepare_threshold=None) as conn:
-        bootstrap(conn, runtime_password)
+        bootstrap(conn, runtime_password, reset_password=reset_password)
         for migration in pending:
             with conn.transaction():
                 conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", (_LOCK_KEY,))

@@ -109,8 +109,59 @@ class SignIn:
     actor: Actor
 
 
-def _window(settings: Settings) -> dict[str, int]:
-    return {"user_window_min": int(settings.lockout_window_minutes)}
+def gate_params(settings: Settings) -> dict[str, object]:
+    """The lockout policy's knobs, as the parameters of auth_begin / auth_gate."""
+    return {
+        "window_min": int(settings.lockout_window_minutes),
+        "free": int(settings.lockout_threshold),
+        "base_s": float(settings.login_delay_base_seconds),
+        "cap_s": float(settings.login_delay_max_seconds),
+        "account_ceiling": int(settings.login_account_ceiling),
+        "account_slow_s": float(settings.login_account_slow_seconds),
+        "addr_threshold": int(settings.ip_throttle_threshold),
+    }
+
+
+def _begin(
+    store: MetaStore, settings: Settings, username: str, client_addr: str | None
+) -> dict[str, Any]:
+    """Check the lockout policy and record the attempt; the login row only when it may proceed."""
+    with store.tx() as tx:
+        row = tx.one(
+            "auth_begin",
+            {"username": username, "client_addr": client_addr, **gate_params(settings)},
+        )
+    assert row is not None  # noqa: S101 - auth_begin always returns one row
+    return row
+
+
+def _finish(store: MetaStore, settings: Settings, attempt_id: int, reason: str | None) -> int:
+    """Close an attempt; the guesses of that account from that address that now count."""
+    with store.tx() as tx:
+        value = tx.value(
+            "auth_finish",
+            {
+                "attempt_id": attempt_id,
+                "succeeded": reason is None,
+                "reason": reason,
+                "window_min": int(settings.lockout_window_minutes),
+            },
+        )
+    return int(value or 0)
+
+
+def check_current_password(
+    store: MetaStore, settings: Settings, username: str, password: str
+) -> bool:
+    """Verify a user's current password through the throttled login path (password changes)."""
+    row = _begin(store, settings, username, None)
+    ok = (
+        not row["wait_s"]
+        and verify_password(row["password_hash"], password[:MAX_PASSWORD_LENGTH])
+        and row["id"] is not None
+    )
+    _finish(store, settings, int(row["attempt_id"]), None if ok else "wrong current password")
+    return bool(ok)
 
 
 def _totp_ok(store: MetaStore, keyring: Keyring | None, user_id: int, code: str | None) -> bool:
@@ -148,36 +199,29 @@ def login(
     login attempts and the audit log only.
     """
     username = username.strip()[:200]
-    base = {"username": username, "client_addr": client_addr, **_window(settings)}
-    with store.tx() as tx:
-        counts = tx.one("auth_failures", base) or {}
-        row = tx.one("auth_lookup", {"username": username})
-    blocked = (
-        counts.get("user_failures", 0) >= settings.lockout_threshold
-        or counts.get("addr_failures", 0) >= settings.ip_throttle_threshold
-    )
-    # Always one argon2 verification, whatever the username: equal cost for unknown users.
-    verified = verify_password((row or {}).get("password_hash"), password[:MAX_PASSWORD_LENGTH])
+    row = _begin(store, settings, username, client_addr)
+    blocked = bool(row["wait_s"])
+    # Always one argon2 verification, whatever the username or lock state: equal cost.
+    verified = verify_password(row["password_hash"], password[:MAX_PASSWORD_LENGTH])
     reason = None
-    if row is None:
+    if blocked:
+        reason = "locked"  # recorded as such by auth_begin; the hash was not even read
+    elif row["id"] is None:
         reason = "unknown user"
-    elif blocked:
-        reason = "locked"
     elif not verified:
         reason = "wrong password"
     elif row["disabled"]:
         reason = "disabled"
     elif row["totp_enabled"] and not _totp_ok(store, keyring, int(row["id"]), totp_code):
         reason = "wrong totp"  # counts as a failure: TOTP guesses are throttled like passwords
-    with store.tx() as tx:
-        after = tx.one(
-            "auth_record_attempt", {**base, "succeeded": reason is None, "reason": reason}
-        )
+    guesses = 0 if blocked else _finish(store, settings, int(row["attempt_id"]), reason)
     if reason is not None:
         detail: dict[str, object] = {"reason": reason}
-        if reason in ("wrong password", "wrong totp") and after:
-            if int(after["user_failures"]) == int(settings.lockout_threshold):
-                detail["locked"] = True  # the attempt that locks the account (security event)
+        if blocked:
+            detail["wait_s"] = round(float(row["wait_s"]), 1)
+        elif reason in ("wrong password", "wrong totp", "unknown user"):
+            if guesses == int(settings.lockout_threshold):
+                detail["locked"] = True  # the guess that starts the delays (security event)
         audit.record(
             store,
             None,

@@ -20,7 +20,7 @@ from petcare_dba.db import admin, migrations
 from petcare_dba.db.embedded import EmbeddedServer, read_or_create_secret
 from petcare_dba.db.metastore import Identity, MetaStore
 from petcare_dba.errors import ConfigError, NotFound, PetcareError
-from petcare_dba.services import crypto
+from petcare_dba.services import client_address, crypto
 from petcare_dba.settings import Settings
 
 META_DB = "petcare_meta"
@@ -62,33 +62,40 @@ class Runtime:
     @classmethod
     def start(cls, settings: Settings, *, create_key: bool = False) -> Runtime:
         """Resolve, migrate and open the metadata store (starting the embedded server if used)."""
+        client_address.parse_trusted(str(settings.trusted_proxies))  # a bad CIDR stops start-up
         admin_url, server, started = resolve_store(settings)
         try:
+            # Issue 13: the secret key is checked against the stored data keys BEFORE anything
+            # changes (migrations, the login role's password), so an instance started with the
+            # wrong key refuses without disturbing the instances that share the store.
+            rows = admin.key_versions(admin_url)
+            keyring = crypto.Keyring(
+                load_kek(settings, create=create_key and not rows, in_use=bool(rows))
+            )
+            if rows:
+                keyring.load(
+                    [
+                        crypto.WrappedKey(r["version"], bytes(r["wrapped_dek"]), r["kek_id"])
+                        for r in rows
+                    ]
+                )
             password = runtime_password(settings)
-            migrations.migrate(admin_url, password)
+            migrations.migrate(
+                admin_url, password, reset_password=bool(settings.runtime_password_reset)
+            )
             store = MetaStore(
                 runtime_url(admin_url, password),
                 min_size=settings.pool_min_size,
                 max_size=settings.pool_max_size,
                 timeout=settings.pool_timeout_s,
                 connect_timeout=settings.connect_timeout_s,
-            ).open()
+            )
+            # One probe connection first: a wrong password is a clear error at once rather than
+            # a pool that retries until its timeout.
+            admin.check_login(runtime_url(admin_url, password), int(settings.connect_timeout_s))
+            store.open()
             try:
-                with store.tx() as tx:
-                    rows = tx.all("key_versions")
-                # A key file is generated only for a store that has no data keys yet: a
-                # missing key for existing keys must stop the app, not silently replace it.
-                keyring = crypto.Keyring(
-                    load_kek(settings, create=create_key and not rows, in_use=bool(rows))
-                )
-                if rows:
-                    keyring.load(
-                        [
-                            crypto.WrappedKey(r["version"], bytes(r["wrapped_dek"]), r["kek_id"])
-                            for r in rows
-                        ]
-                    )
-                else:
+                if not rows:
                     wrapped = keyring.new_version()
                     admin.insert_key(
                         admin_url, wrapped.version, wrapped.wrapped_dek, wrapped.kek_id
@@ -112,11 +119,19 @@ class Runtime:
         if self.server is not None and self.started_server:
             self.server.stop()
 
+    def has_admin(self) -> bool:
+        """True when the store has an enabled admin."""
+        return admin.first_admin(self.admin_url) is not None
+
     def first_admin(self) -> Identity:
         """The identity the CLI acts as when no --as is given."""
         user_id = admin.first_admin(self.admin_url)
         if user_id is None:
-            raise NotFound("there is no enabled admin", hint="run `petcare-dba up` once")
+            raise NotFound(
+                "there is no enabled admin",
+                hint="run `petcare-dba up` once on a new store, or "
+                "`petcare-dba user recover-admin NAME` to restore one",
+            )
         return Identity(user_id, "cli")
 
 

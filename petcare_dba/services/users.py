@@ -38,8 +38,15 @@ def _check_role(role: str) -> None:
 
 
 def ensure_first_admin(rt: Runtime, username: str = "admin") -> str | None:
-    """Create the first admin when none exists; returns the generated password (else None)."""
+    """Create the first admin on an empty store; returns the generated password (else None).
+
+    A store that has users but no enabled admin (a superuser changed the table behind the app's
+    back) is left alone: creating `admin` again would collide with the existing row, and choosing
+    whom to promote is the operator's call (`petcare-dba user recover-admin NAME`).
+    """
     if admin.first_admin(rt.admin_url) is not None:
+        return None
+    if admin.user_by_name(rt.admin_url, username) is not None:
         return None
     password = rt.settings.admin_password or auth.generate_password()
     auth.check_policy(password, username)
@@ -54,6 +61,30 @@ def ensure_first_admin(rt: Runtime, username: str = "admin") -> str | None:
         detail={"role": "admin", "first_admin": True},
     )
     return None if rt.settings.admin_password else password
+
+
+def recover_admin(rt: Runtime, username: str, *, new_password: bool = False) -> str | None:
+    """Break-glass: make `username` an enabled, unlocked admin (created when missing).
+
+    Needs the store's admin URL (whoever holds the data directory, or database_url and the
+    secret key). Returns a generated password when the user was created or `new_password` asked
+    for one (shown once), else None.
+    """
+    existing = admin.user_by_name(rt.admin_url, username)
+    password = auth.generate_password() if new_password or existing is None else None
+    user_id, created = admin.recover_admin(
+        rt.admin_url, username, auth.hash_password(password) if password else None
+    )
+    actor = Actor(user_id, username, "admin", "recover-admin")
+    audit.record(
+        rt.store,
+        actor,
+        "user.recover_admin",
+        "ok",
+        target=username,
+        detail={"created": created, "password_reset": password is not None},
+    )
+    return password
 
 
 def add_user(
@@ -156,12 +187,12 @@ def set_password(
         actor.require("admin", "resetting another user's password")
     target = get_user(rt, actor, username)
     auth.check_policy(new_password, target.username)
-    with rt.store.tx() as tx:
-        row = tx.one("auth_lookup", {"username": target.username})
-    stored = (row or {}).get("password_hash")
     # Admins may reset their own password from the CLI without the old one (they own the host).
     needs_current = own and (not actor.at_least("admin") or current_password is not None)
-    if needs_current and not auth.verify_password(stored, current_password or ""):
+    # The current password is checked through the throttled login path (a recorded attempt).
+    if needs_current and not auth.check_current_password(
+        rt.store, rt.settings, target.username, current_password or ""
+    ):
         audit.record(
             rt.store,
             actor,
@@ -171,7 +202,7 @@ def set_password(
             detail={"reason": "wrong current password"},
         )
         raise ValidationError("the current password is not correct")
-    if auth.verify_password(stored, new_password):
+    if current_password is not None and current_password == new_password:
         raise ValidationError("the new password must differ from the current one")
     with rt.store.tx(actor.identity) as tx:
         tx.execute(
@@ -214,20 +245,24 @@ def failed_logins(rt: Runtime, actor: Actor, username: str) -> int:
     with rt.store.tx(actor.identity) as tx:
         value = tx.value(
             "auth_lockout_status",
-            {"username": username, "user_window_min": int(rt.settings.lockout_window_minutes)},
+            {"username": username, "client_addr": None, **auth.gate_params(rt.settings)},
         )
     return int(value or 0)
 
 
 def actor_for(rt: Runtime, username: str | None) -> Actor:
-    """The CLI's actor: `--as USER`, or the first admin."""
-    identity = rt.first_admin()
-    with rt.store.tx(identity) as tx:
-        if username:
-            row = tx.one("user_by_name", {"username": username})
-            if row is None:
-                raise NotFound(f"no user named {username!r}")
-        else:
+    """The CLI's actor: `--as USER`, or the first admin.
+
+    `--as` is resolved through the admin connection, so it works even when no enabled admin is
+    left (the CLI runs with the store's admin URL: whoever runs it holds the data directory).
+    """
+    if username:
+        row = admin.user_by_name(rt.admin_url, username)
+        if row is None:
+            raise NotFound(f"no user named {username!r}")
+    else:
+        identity = rt.first_admin()
+        with rt.store.tx(identity) as tx:
             row = tx.one("user_first_admin")
     assert row is not None  # noqa: S101 - first_admin() proved one exists
     if row.get("disabled"):

@@ -1,6 +1,20 @@
--- name: auth_lookup
--- The login row for a username (definer function; works before identity exists).
-SELECT * FROM petcare.auth_lookup(%(username)s)
+-- name: auth_begin
+-- Check the lockout policy and record the attempt; the login row (with its hash) only when the
+-- attempt may proceed (definer; works before identity exists).
+SELECT * FROM petcare.auth_begin(%(username)s, %(client_addr)s,
+    make_interval(mins => %(window_min)s), %(free)s, %(base_s)s, %(cap_s)s,
+    %(account_ceiling)s, %(account_slow_s)s, %(addr_threshold)s)
+
+-- name: auth_finish
+-- Close an attempt opened by auth_begin; returns the guesses of that account and address.
+SELECT petcare.auth_finish(%(attempt_id)s, %(succeeded)s, %(reason)s,
+    make_interval(mins => %(window_min)s)) AS guesses
+
+-- name: auth_gate
+-- The lockout policy's verdict for an account and address, without recording anything.
+SELECT * FROM petcare.auth_gate(%(username)s, %(client_addr)s,
+    make_interval(mins => %(window_min)s), %(free)s, %(base_s)s, %(cap_s)s,
+    %(account_ceiling)s, %(account_slow_s)s, %(addr_threshold)s)
 
 -- name: auth_failures
 -- Failed-login counts for a username and a client address within their windows.
@@ -39,6 +53,16 @@ SELECT petcare.admin_count() AS n
 -- The first admin, inserted by the migrator connection (superuser or BYPASSRLS).
 INSERT INTO petcare.users (username, display_name, role, password_hash)
 VALUES (%(username)s, %(display_name)s, 'admin', %(password_hash)s)
+RETURNING id
+
+-- name: user_recover_admin
+-- Break-glass (admin URL): make a user an enabled admin; a new password hash when given.
+UPDATE petcare.users
+SET role = 'admin', disabled = false,
+    password_hash = coalesce(%(password_hash)s, password_hash),
+    password_changed_at = CASE WHEN %(password_hash)s::text IS NULL THEN password_changed_at
+                               ELSE now() END
+WHERE lower(username) = lower(%(username)s)
 RETURNING id
 
 -- name: user_insert
@@ -125,9 +149,10 @@ UPDATE petcare.users SET totp_secret_enc = %(secret)s, totp_enabled = %(enabled)
 WHERE id = %(user_id)s RETURNING id
 
 -- name: auth_lockout_status
--- Failed-login count within the lockout window for one username (admin views).
-SELECT user_failures FROM petcare.auth_failures(%(username)s, NULL,
-    make_interval(mins => %(user_window_min)s), make_interval(hours => 1))
+-- Failed logins of one account in the last hour, all addresses (admin views).
+SELECT account_failures FROM petcare.auth_gate(%(username)s, %(client_addr)s,
+    make_interval(mins => %(window_min)s), %(free)s, %(base_s)s, %(cap_s)s,
+    %(account_ceiling)s, %(account_slow_s)s, %(addr_threshold)s)
 
 -- name: session_handoff_pending
 -- Whether a handoff code of the current user is still waiting to be exchanged.

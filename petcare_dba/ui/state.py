@@ -12,7 +12,7 @@ import streamlit as st
 
 from petcare_dba import settings as settings_mod
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import auth
+from petcare_dba.services import auth, client_address
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import i18n
@@ -24,12 +24,45 @@ def runtime() -> Runtime:
     return Runtime.start(settings_mod.load())
 
 
-def client_addr() -> str | None:
+def _peer() -> str | None:
+    """The TCP peer of this session's websocket.
+
+    `st.context.ip_address` hides loopback peers (None), but a same-host proxy is exactly the
+    peer whose forwarding headers may be trusted, so the raw peer is read from the session's
+    client context (Streamlit's own "unforgeable TCP peer"); the public value is the fallback.
+    `up` runs uvicorn with FORWARDED_ALLOW_IPS empty, so the peer is never rewritten before us.
+    """
+    try:
+        from streamlit.runtime.context import _get_client_context
+
+        context = _get_client_context()
+        remote = getattr(context, "remote_ip", None)
+        if isinstance(remote, str):
+            return remote
+    except Exception:  # noqa: S110 - a Streamlit without it: fall back to the public value
+        pass
     try:
         value = st.context.ip_address
     except Exception:
         return None
     return value if isinstance(value, str) else None  # AppTest hands out mocks
+
+
+def _headers() -> list[tuple[str, str]]:
+    try:
+        headers = st.context.headers
+        return [(k, v) for k in headers for v in headers.get_all(k) if isinstance(v, str)]
+    except Exception:
+        return []
+
+
+def client_addr() -> str | None:
+    """The client address the login throttle counts (issue 13: see services/client_address)."""
+    if "client_addr" not in st.session_state:  # one websocket, one peer: resolve once
+        trusted = client_address.parse_trusted(str(runtime().settings.trusted_proxies))
+        st.session_state["client_addr"] = client_address.resolve(_peer(), _headers(), trusted)
+    value = st.session_state["client_addr"]
+    return value if isinstance(value, str) else None
 
 
 def current_actor() -> Actor | None:

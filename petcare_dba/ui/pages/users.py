@@ -42,36 +42,76 @@ st.dataframe(
     width="stretch",
 )
 st.subheader(t("users.change"))
+# Issue 13: the form opens on no preset (no user, role or action chosen) and a role change or a
+# disable waits for an explicit confirmation, driven from session state (AppTest-friendly).
 cols = st.columns(3)
-target = cols[0].selectbox(t("login.username"), [u.username for u in people], key="users_target")
-new_role = cols[1].selectbox(t("users.role"), ROLES, key="users_role")
+target = cols[0].selectbox(
+    t("login.username"),
+    [u.username for u in people],
+    index=None,
+    placeholder=t("users.pick_user"),
+    key="users_target",
+)
+new_role = cols[1].selectbox(
+    t("users.role"), ROLES, index=None, placeholder=t("users.pick_role"), key="users_role"
+)
 action = cols[2].selectbox(
     t("users.action"),
     ["set_role", "disable", "enable", "unlock", "revoke"],
+    index=None,
+    placeholder=t("users.pick_action"),
     format_func=lambda a: t(f"users.action.{a}"),
     key="users_action",
 )
 if target:
     st.caption(t("users.failed_logins", n=users.failed_logins(rt, actor, target)))
-if st.button(t("users.apply"), key="users_apply"):
+
+
+def _apply(change: dict[str, str]) -> None:
     try:
-        if action == "set_role":
-            users.set_role(rt, actor, target, new_role)
-        elif action == "unlock":
-            users.unlock(rt, actor, target)
-        elif action == "revoke":
-            users.revoke_sessions(rt, actor, target)
+        if change["action"] == "set_role":
+            users.set_role(rt, actor, change["target"], change["role"])
+        elif change["action"] == "unlock":
+            users.unlock(rt, actor, change["target"])
+        elif change["action"] == "revoke":
+            users.revoke_sessions(rt, actor, change["target"])
         else:
-            users.set_disabled(rt, actor, target, action == "disable")
+            users.set_disabled(rt, actor, change["target"], change["action"] == "disable")
         st.success(t("users.done"))
     except PetcareError as exc:
         show_error(exc)
+
+
+if st.button(t("users.apply"), key="users_apply", disabled=not (target and action)):
+    change = {"target": target or "", "action": action or "", "role": new_role or ""}
+    if action == "set_role" and not new_role:
+        st.warning(t("users.pick_role"))
+    elif action in ("set_role", "disable"):
+        st.session_state["users_confirm"] = change
+    else:
+        _apply(change)
+pending = st.session_state.get("users_confirm")
+if pending:
+    st.warning(
+        t("users.confirm_role", name=pending["target"], role=pending["role"])
+        if pending["action"] == "set_role"
+        else t("users.confirm_disable", name=pending["target"])
+    )
+    yes, no = st.columns(2)
+    if yes.button(t("users.confirm"), key="users_confirm_yes", type="primary"):
+        st.session_state.pop("users_confirm", None)
+        _apply(pending)
+    if no.button(t("users.cancel"), key="users_confirm_no"):
+        st.session_state.pop("users_confirm", None)
+        st.rerun()
 with st.expander(t("users.reset"), icon=":material/password:"):
+    if not target:
+        st.caption(t("users.pick_user"))
     with st.form("reset_password", clear_on_submit=True):
         new_password = st.text_input(t("users.new_password"), type="password")
         if st.form_submit_button(t("users.reset")):
             try:
-                revoked = users.set_password(rt, actor, target, new_password)
+                revoked = users.set_password(rt, actor, target or "", new_password)
                 st.success(t("users.reset_done", n=revoked))
             except PetcareError as exc:
                 show_error(exc)
@@ -79,14 +119,14 @@ with st.expander(t("users.totp"), icon=":material/phonelink_lock:"):
     on_off = st.columns(2)
     if on_off[0].button(t("users.totp_enable"), key="users_totp_on"):
         try:
-            enrolment = totp.enable(rt, actor, target)
+            enrolment = totp.enable(rt, actor, target or "")
             st.info(t("users.totp_uri"))
             st.code(enrolment.uri, language=None)
         except PetcareError as exc:
             show_error(exc)
     if on_off[1].button(t("users.totp_disable"), key="users_totp_off"):
         try:
-            totp.disable(rt, actor, target)
+            totp.disable(rt, actor, target or "")
             st.success(t("users.totp_off"))
         except PetcareError as exc:
             show_error(exc)
