@@ -53,6 +53,11 @@ def trusted(value: str) -> str:
     return value
 
 
+def as_read(markdown: str) -> str:
+    """What a reader sees of escaped text: the backslash escapes removed (for tests)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
 def plain_all(values: Iterable[object], sep: str = ", ") -> str:
     """Several outside values joined (each escaped; the separator is the app's own)."""
     return sep.join(plain(v) for v in values)
