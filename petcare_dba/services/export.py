@@ -4,7 +4,8 @@
 volatility looked up on the target as `engine.run` does), records an audit intent and an
 execucoes_scripts row before it runs, and streams the result in a READ ONLY transaction with the
 engine's timeouts (statement_timeout from `export_statement_timeout_ms`): CSV through
-`COPY ... TO STDOUT` chunk by chunk, Parquet from a server-side cursor in record batches.
+`COPY ... TO STDOUT` chunk by chunk (exact; `csv_spreadsheet` rewrites that output with
+formula-looking cells neutralised, U7), Parquet from a server-side cursor in record batches.
 Neither holds the whole result in memory. The row cap is `export_max_rows_<role>`.
 """
 
@@ -13,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -25,12 +27,16 @@ from petcare_dba.db import executor, target
 from petcare_dba.db import export as db_export
 from petcare_dba.db.executor import CancelHandle, Limits
 from petcare_dba.errors import PetcareError, Refused, ValidationError
-from petcare_dba.services import connections, engine, engine_log, engine_plan
+from petcare_dba.services import connections, engine, engine_log, engine_plan, spreadsheet
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.engine_log import RunContext
 from petcare_dba.services.runtime import Runtime
 
-FORMATS = ("csv", "parquet")
+# "csv" is PostgreSQL's exact COPY output; "csv_spreadsheet" the same with every cell that a
+# spreadsheet would evaluate prefixed with ' (services/spreadsheet.py, U7).
+FORMATS = ("csv", "csv_spreadsheet", "parquet")
+EXTENSIONS = {"csv": "csv", "csv_spreadsheet": "csv", "parquet": "parquet"}
+SPOOL_BYTES = 8 << 20  # the spreadsheet rewrite spills to a temporary file beyond this
 RULE = "export runs exactly one read-only SELECT"
 Progress = Callable[[int, int], None]
 
@@ -90,6 +96,10 @@ def export(
                     rows, written = db_export.copy_csv(
                         lease.conn, select_text, cap, out, progress=progress, handle=handle
                     )
+                elif fmt == "csv_spreadsheet":
+                    rows, written = _spreadsheet_csv(
+                        lease.conn, select_text, cap, out, progress, handle
+                    )
                 else:
                     rows, written = _parquet(lease, select_text, cap, out, progress, handle)
         except PetcareError as exc:
@@ -100,6 +110,23 @@ def export(
             ctx, pending, rows=rows, duration_ms=elapsed, message=f"exported {fmt}, {written} B"
         )
     return ExportResult(fmt, rows, written, cap, rows >= cap, elapsed)
+
+
+def _spreadsheet_csv(
+    conn: Any,
+    select_text: str,
+    cap: int,
+    out: BinaryIO,
+    progress: Progress | None,
+    handle: CancelHandle | None,
+) -> tuple[int, int]:
+    """The exact COPY CSV, spooled (bounded memory), then rewritten cell by cell."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        sink = cast(BinaryIO, spool)
+        rows, _ = db_export.copy_csv(conn, select_text, cap, sink, progress=progress, handle=handle)
+        spool.seek(0)
+        written = spreadsheet.rewrite(spool, out)
+    return rows, written
 
 
 def _limits(rt: Runtime) -> Limits:

@@ -114,6 +114,8 @@ def _safe_expr(node: ast.expr) -> bool:
         return _safe(node.body) and _safe(node.orelse)
     if isinstance(node, ast.List | ast.Tuple):
         return all(_safe(e) for e in node.elts)
+    if isinstance(node, ast.ListComp | ast.GeneratorExp):
+        return _safe(node.elt)
     if isinstance(node, ast.Name):
         return node.id.isupper()
     if isinstance(node, ast.Subscript):

@@ -29,6 +29,11 @@ from petcare_dba.ui.components.format import human_bytes
 from petcare_dba.ui.components.text import plain
 
 t = state.t
+FILE_NAMES = {
+    "csv": "export.csv",
+    "csv_spreadsheet": "export-for-spreadsheets.csv",
+    "parquet": "export.parquet",
+}
 PAGE_SIZE = 200
 _PLAIN = (int, float, str, bool, dt.date, dt.datetime, dt.time)
 
@@ -149,11 +154,11 @@ def _export(result: ExportResult) -> None:
         st.warning(t("editor.export_capped", rows=result.max_rows))
     path = st.session_state.get("ed_export_path")
     if path and os.path.exists(path):
-        mime = "text/csv" if result.fmt == "csv" else "application/vnd.apache.parquet"
+        mime = "application/vnd.apache.parquet" if result.fmt == "parquet" else "text/csv"
         st.download_button(
             t("editor.download"),
             data=lambda: open(path, "rb"),
-            file_name=f"export.{result.fmt}",
+            file_name=FILE_NAMES.get(result.fmt, "export.bin"),
             mime=mime,
             key="ed_download",
             icon=":material/download:",

@@ -93,7 +93,9 @@ def start(rt: Runtime, actor: Actor, connection: str, req: Request) -> None:
     box: dict[str, Any] = {"rows": 0, "bytes": 0}
     if req.kind == "export":
         clear_export()
-        fd, path = tempfile.mkstemp(prefix="petcare-export-", suffix=f".{req.fmt}")
+        fd, path = tempfile.mkstemp(
+            prefix="petcare-export-", suffix=f".{export.EXTENSIONS.get(req.fmt, 'bin')}"
+        )
         os.close(fd)
         box["path"] = path
     ss["ed_outcome"] = None
