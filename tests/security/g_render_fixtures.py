@@ -9,7 +9,7 @@ request with the headers an attacker chooses.
 
 from __future__ import annotations
 
-import http.server
+import http.server as http_server
 import threading
 import urllib.error
 import urllib.request
@@ -34,8 +34,8 @@ class Listener:
         return f"http://127.0.0.1:{self.port}"
 
 
-def _serve(listener_pages: dict[str, str], hits: list[str]) -> http.server.ThreadingHTTPServer:
-    class Handler(http.server.BaseHTTPRequestHandler):
+def _serve(listener_pages: dict[str, str], hits: list[str]) -> http_server.ThreadingHTTPServer:
+    class Handler(http_server.BaseHTTPRequestHandler):
         def _answer(self) -> None:
             hits.append(self.path)
             body = listener_pages.get(self.path.split("?")[0], "").encode()
@@ -51,7 +51,7 @@ def _serve(listener_pages: dict[str, str], hits: list[str]) -> http.server.Threa
         def log_message(self, *args: object) -> None:
             del args
 
-    return http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    return http_server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 
 
 @pytest.fixture

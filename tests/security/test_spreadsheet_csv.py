@@ -139,12 +139,12 @@ def test_editor_offers_both_csvs_labelled_and_the_spreadsheet_one_is_safe(
         page.get_by_role("button", name="Export").click()
         page.get_by_text(label, exact=True).click()
         page.get_by_role("button", name="Start export").click()
+        page.keyboard.press("Escape")  # close the popover, which covers the download button
         button = page.get_by_role("button", name="Download")
         button.wait_for(timeout=WAIT)
         with page.expect_download(timeout=WAIT) as info:
             button.click()
         downloads[label] = (info.value.suggested_filename, Path(info.value.path()).read_text())
-        page.keyboard.press("Escape")
     name, data = downloads["Exact CSV"]
     assert name == "export.csv" and _rows(data)[1] == EXACT_FIRST
     name, data = downloads["CSV for spreadsheets"]
