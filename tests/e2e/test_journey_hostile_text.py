@@ -107,9 +107,14 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _shown(page: Any, text: str) -> None:
+    """Wait until `text` is visible as text (not in a grid's hidden accessibility table)."""
+    page.get_by_text(text).filter(visible=True).first.wait_for(timeout=WAIT)
+
+
 def _open(page: Any, link: str, marker: str) -> None:
     page.get_by_role("link", name=link).click()
-    page.get_by_text(marker).first.wait_for(timeout=WAIT)
+    _shown(page, marker)
     page.wait_for_timeout(1500)  # let anything that would load, load
 
 
@@ -141,31 +146,31 @@ def test_hostile_outside_text_loads_nothing_on_any_page(
     page.get_by_role("textbox", name="Password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Sign out").wait_for(timeout=WAIT)
-    page.get_by_text("display: ![x](http").first.wait_for(timeout=WAIT)  # the sidebar name
+    _shown(page, "display: ![x](http")  # the sidebar name
 
     _open(page, "Explorer", "Catalog read in")
     box = page.get_by_role("combobox", name="Relation")
     box.click()
     box.fill("public.t")
     page.get_by_role("option", name="public.t", exact=True).click()
-    page.get_by_text("comment: ![x](http").first.wait_for(timeout=WAIT)
+    _shown(page, "comment: ![x](http")
     screenshot(page, "hostile-explorer")
 
     _open(page, "Projects", "project: ![x](http")
-    page.get_by_text("description: ![x](http").first.wait_for(timeout=WAIT)
+    _shown(page, "description: ![x](http")
     _open(page, "Advisor", "title: ![x](http")
     for summary in page.locator("[data-testid='stExpander'] summary").all():
         summary.click()
-    page.get_by_text("statement: ![x](http").first.wait_for(timeout=WAIT)
-    page.get_by_text("lint: ![x](http").first.wait_for(timeout=WAIT)
+    _shown(page, "statement: ![x](http")
+    _shown(page, "lint: ![x](http")
     screenshot(page, "hostile-advisor")
     _open(page, "Alerts", "alert: ![x](http")
     _open(page, "Users", "Users")
     _open(page, "AI assistant", "AI consent on tgt")
     page.get_by_placeholder("Ask").first.fill("who owns pet 1?")
     page.keyboard.press("Enter")
-    page.get_by_text("gemini: ![x](http").first.wait_for(timeout=WAIT)
-    page.get_by_text("a list item").first.wait_for(timeout=WAIT)  # formatting still works
+    _shown(page, "gemini: ![x](http")
+    _shown(page, "a list item")  # formatting still works
     page.wait_for_timeout(2000)
     screenshot(page, "hostile-assistant")
     page.reload()  # the stored conversation is drawn again from the database
