@@ -145,6 +145,10 @@ def test_editor_offers_both_csvs_labelled_and_the_spreadsheet_one_is_safe(
         with page.expect_download(timeout=WAIT) as info:
             button.click()
         downloads[label] = (info.value.suggested_filename, Path(info.value.path()).read_text())
+        # A fresh page (signed in again by the cookie, the draft restored): no stale button.
+        page.reload()
+        page.get_by_role("heading", name="SQL editor").wait_for(timeout=WAIT)
+        page.wait_for_timeout(1500)
     name, data = downloads["Exact CSV"]
     assert name == "export.csv" and _rows(data)[1] == EXACT_FIRST
     name, data = downloads["CSV for spreadsheets"]
