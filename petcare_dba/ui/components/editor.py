@@ -166,8 +166,9 @@ def editor_box(
             t("editor.export_format"),
             list(export.FORMATS),
             format_func=lambda f: t(f"editor.format_{f}"),
-            captions=[t(f"editor.format_{f}_help") for f in export.FORMATS],
+            help=t("editor.format_help"),
             key="ed_fmt",
+            horizontal=True,
         )
         if st.button(t("editor.export_start"), key="ed_export"):
             request = Request("export", text, fmt=str(fmt))
