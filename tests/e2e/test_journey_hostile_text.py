@@ -54,6 +54,9 @@ def ai_live_app(
         "PETCARE_GEMINI_BASE_URL": fake_gemini.url,
         "PETCARE_AI_RETRY_DELAY_S": "0.01",
         "PETCARE_GEMINI_PAID_TIER": "true",
+        # No background collector: its advisor runs and alert evaluations would replace the
+        # planted run and events while the test reads them.
+        "PETCARE_MONITORING_ENABLED": "false",
     }.items():
         monkeypatch.setenv(key, value)
     return str(request.getfixturevalue("live_app"))

@@ -144,7 +144,8 @@ def test_editor_offers_both_csvs_labelled_and_the_spreadsheet_one_is_safe(
         button.wait_for(timeout=WAIT)
         with page.expect_download(timeout=WAIT) as info:
             button.click()
-        downloads[label] = (info.value.suggested_filename, Path(info.value.path()).read_text())
+        with Path(info.value.path()).open(newline="") as saved:  # keep CR inside cells
+            downloads[label] = (info.value.suggested_filename, saved.read())
         # A fresh page (signed in again by the cookie, the draft restored): no stale button.
         page.reload()
         page.get_by_role("heading", name="SQL editor").wait_for(timeout=WAIT)
