@@ -459,6 +459,22 @@ SETTINGS: tuple[Setting, ...] = (
         )
         for role, limit in (("viewer", 64), ("analyst", 256), ("dba", 0), ("admin", 0))
     ),
+    # --- issue 14 (g-render) ---
+    Setting(
+        "link_allowlist",
+        "",
+        "Comma-separated https:// URL prefixes whose links stay clickable in model answers "
+        "(default none: every link from outside text is shown as plain text).",
+        "security",
+    ),
+    Setting(
+        "health_token",
+        "",
+        "Bearer token that unlocks /healthz details (connections, pools, keys, AI); without it "
+        "or a signed-in admin's cookie, /healthz answers with the status only.",
+        "security",
+        secret=True,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -2,8 +2,9 @@
 
 `petcare-dba explain [--analyze] [--yes] [--format text|json] SQL` prints the plan tree with the
 costliest nodes marked (EXPLAIN ANALYZE of a writing statement runs in a rolled-back transaction
-and needs `--yes` where running it would). `petcare-dba export [--format csv|parquet] [-o FILE]
-SQL` streams one read-only SELECT to a file or standard output, capped by
+and needs `--yes` where running it would). `petcare-dba export [--format csv|parquet]
+[--spreadsheet-safe] [-o FILE] SQL` streams one read-only SELECT (exact CSV unless
+--spreadsheet-safe) to a file or standard output, capped by
 `export_max_rows_<role>`. Exit codes as for `sql`: 0 ok, 1 error, 2 refused / needs
 confirmation. Register both with `explain_export.register(app)`.
 """
@@ -17,7 +18,7 @@ from typing import BinaryIO
 import typer
 
 from petcare_dba.cli.common import actor, emit_json, runtime
-from petcare_dba.cli.sql import FILE, SQL_ARG, _fail, _source
+from petcare_dba.cli.sql import FILE, SPREADSHEET_SAFE, SQL_ARG, _fail, _source
 from petcare_dba.errors import PetcareError, ValidationError
 from petcare_dba.services import engine, explain, export
 from petcare_dba.services.runtime import Runtime
@@ -80,8 +81,16 @@ def export_cmd(
     as_user: str | None = AS_USER,
     fmt: str = typer.Option("csv", "--format", help="csv or parquet"),
     output: Path | None = typer.Option(None, "-o", "--output", help="File (default: stdout)."),
+    spreadsheet_safe: bool = SPREADSHEET_SAFE,
 ) -> None:
-    """Stream the result of one read-only SELECT as CSV or Parquet (capped per role)."""
+    """Stream the result of one read-only SELECT as CSV or Parquet (capped per role).
+
+    CSV is exact by default; `--spreadsheet-safe` neutralises formula-looking cells (U7).
+    """
+    if spreadsheet_safe:
+        if fmt != "csv":
+            raise _fail(ValidationError("--spreadsheet-safe applies to --format csv only"))
+        fmt = "csv_spreadsheet"
     if output is None and fmt == "parquet" and sys.stdout.isatty():
         raise _fail(ValidationError("Parquet is binary: give -o FILE or redirect stdout"))
     try:

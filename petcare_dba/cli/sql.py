@@ -21,7 +21,7 @@ import typer
 from petcare_dba.cli.common import actor, emit_json, emit_table, runtime
 from petcare_dba.db.errors import redact
 from petcare_dba.errors import NeedsConfirmation, PetcareError, ValidationError
-from petcare_dba.services import engine, sql_safety
+from petcare_dba.services import engine, spreadsheet, sql_safety
 from petcare_dba.services.engine import QueryResult, RunResult
 from petcare_dba.services.sql_safety import Classification
 
@@ -67,14 +67,25 @@ def _names(columns: tuple[str, ...]) -> list[str]:
     return names
 
 
-def _print(result: RunResult, fmt: str) -> None:
+SPREADSHEET_SAFE = typer.Option(
+    False,
+    "--spreadsheet-safe",
+    help="CSV for spreadsheets: prefix cells and headers starting with = + - @ tab CR with ' "
+    "(default: exact values).",
+)
+
+
+def _print(result: RunResult, fmt: str, spreadsheet_safe: bool = False) -> None:
     if fmt == "json":
         emit_json([_as_json(r) for r in result.results])
         return
     writer = csv.writer(sys.stdout) if fmt == "csv" else None
     for query in result.results:
         if writer is not None:
-            if query.columns:
+            if query.columns and spreadsheet_safe:
+                writer.writerow(spreadsheet.row(query.columns))
+                writer.writerows(spreadsheet.row(r) for r in query.rows)
+            elif query.columns:
                 writer.writerow(query.columns)
                 writer.writerows(query.rows)
             sys.stdout.flush()
@@ -122,10 +133,13 @@ def sql_cmd(
     statements: bool = typer.Option(
         False, "--statements", help="Run statement by statement instead of in one transaction."
     ),
+    spreadsheet_safe: bool = SPREADSHEET_SAFE,
 ) -> None:
     """Run SQL through the safe engine (exit 0 ok, 1 error, 2 refused/needs confirmation)."""
     if fmt not in ("table", "csv", "json"):
         raise _fail(ValidationError(f"--format must be table, csv or json, not {fmt!r}"))
+    if spreadsheet_safe and fmt != "csv":
+        raise _fail(ValidationError("--spreadsheet-safe applies to --format csv only"))
     try:
         script = _source(sql_text, file)
         with runtime() as rt:
@@ -143,7 +157,7 @@ def sql_cmd(
                 engine.close(rt)
     except PetcareError as exc:
         raise _fail(exc) from exc
-    _print(result, fmt)
+    _print(result, fmt, spreadsheet_safe)
     if result.error is not None:
         if result.error_index is not None:
             typer.echo(

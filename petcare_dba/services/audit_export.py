@@ -23,7 +23,7 @@ from typing import Any
 
 from petcare_dba.db.metastore import MetaStore
 from petcare_dba.errors import ValidationError
-from petcare_dba.services import audit
+from petcare_dba.services import audit, spreadsheet
 from petcare_dba.services.actor import Actor
 from petcare_dba.settings import Settings
 
@@ -77,9 +77,8 @@ def to_jsonl(entries: Iterable[audit.AuditEntry]) -> str:
 
 def _cell(value: Any) -> str:
     text = json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
-    text = "" if text is None else str(text)
-    # Spreadsheet formula injection: a cell starting with = + - @ is run by Excel/LibreOffice.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    # Spreadsheet formula injection: one rule for every CSV (services/spreadsheet.py).
+    return spreadsheet.cell(text)
 
 
 def to_csv(entries: Iterable[audit.AuditEntry]) -> str:

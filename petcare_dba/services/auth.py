@@ -7,7 +7,8 @@ metadata store, so they hold across app instances. Unknown users are verified ag
 so that "unknown user" and "wrong password" take the same time and get the same message. A
 session is an opaque 256-bit token; only its sha256 is stored. The token reaches the browser's
 HttpOnly cookie through a single-use, 60-second handoff code that the server route exchanges
-(`ui/server.py`), never through JavaScript.
+(`ui/server.py`), never through JavaScript; the code is bound to the pre-auth nonce of the browser
+that signed in, so another browser cannot redeem it (login CSRF).
 """
 
 from __future__ import annotations
@@ -319,15 +320,26 @@ def revoke_token(store: MetaStore, token: str) -> bool:
         return bool(tx.value("session_revoke_token", {"token_hash": token_hash(token)}))
 
 
-def create_handoff(store: MetaStore, keyring: Keyring, actor: Actor, token: str) -> str:
+def _handoff_purpose(session_id: int, binding: str) -> str:
+    # The browser's pre-auth nonce is part of the AEAD's associated data: a code minted for one
+    # browser cannot be opened with another browser's cookie (login CSRF, U5).
+    return f"session-handoff:{session_id}:{hashlib.sha256(binding.encode('utf-8')).hexdigest()}"
+
+
+def create_handoff(
+    store: MetaStore, keyring: Keyring, actor: Actor, token: str, binding: str
+) -> str:
     """A single-use code that `/auth/session` exchanges for the HttpOnly session cookie.
 
-    The token is stored sealed (AES-GCM, bound to the session) for HANDOFF_SECONDS; the code
-    itself is stored only as its sha256.
+    The token is stored sealed (AES-GCM, bound to the session and to `binding`, the pre-auth
+    nonce the signing-in browser holds in its HttpOnly cookie) for HANDOFF_SECONDS; the code
+    itself is stored only as its sha256. Without a binding there is no code.
     """
     session_id = _session_number(actor)
     if session_id is None:
         raise ValidationError("only a signed-in browser session can get a session cookie")
+    if len(binding) < 32:
+        raise ValidationError("the browser holds no pre-auth nonce; sign-in stays in this tab")
     code = secrets.token_urlsafe(32)
     with store.tx(actor.identity) as tx:
         tx.execute(
@@ -336,7 +348,7 @@ def create_handoff(store: MetaStore, keyring: Keyring, actor: Actor, token: str)
                 "code_hash": token_hash(code),
                 "user_id": actor.user_id,
                 "session_id": session_id,
-                "token_enc": keyring.seal(token, f"session-handoff:{session_id}"),
+                "token_enc": keyring.seal(token, _handoff_purpose(session_id, binding)),
                 "seconds": HANDOFF_SECONDS,
             },
         )
@@ -349,16 +361,20 @@ def handoff_pending(store: MetaStore, actor: Actor, code: str) -> bool:
         return bool(tx.value("session_handoff_pending", {"code_hash": token_hash(code)}))
 
 
-def take_handoff(store: MetaStore, settings: Settings, keyring: Keyring, code: str) -> str | None:
-    """Exchange a handoff code for its session token (once); None when unknown or expired."""
-    if not code or len(code) > 200:
+def take_handoff(
+    store: MetaStore, settings: Settings, keyring: Keyring, code: str, binding: str
+) -> str | None:
+    """Exchange a handoff code for its session token (once); None when unknown, expired or
+    presented by a browser whose pre-auth nonce is not the one the code was minted for."""
+    if not code or len(code) > 200 or len(binding) < 32 or len(binding) > 200:
         return None
     try:
         with store.tx() as tx:
             row = tx.one("session_handoff_take", {"code_hash": token_hash(code)})
         if row is None:
             return None
-        token = keyring.open(bytes(row["token_enc"]), f"session-handoff:{row['session_id']}")
+        purpose = _handoff_purpose(int(row["session_id"]), binding)
+        token = keyring.open(bytes(row["token_enc"]), purpose)
     except PetcareError:
         return None
     return token if resolve(store, settings, token) is not None else None

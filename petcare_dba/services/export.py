@@ -5,7 +5,8 @@ volatility looked up on the target as `engine.run` does), records an audit inten
 execucoes_scripts row before it runs, and streams the result in a READ ONLY transaction with the
 engine's timeouts (statement_timeout: `export_statement_timeout_ms`, never longer than the
 editor's `statement_timeout_ms`) and the role's resource limits: CSV through `COPY ... TO STDOUT`
-chunk by chunk, Parquet from a server-side cursor in record batches. Neither holds the whole
+chunk by chunk (exact; `csv_spreadsheet` rewrites that output with formula-looking cells
+neutralised, U7), Parquet from a server-side cursor in record batches. Neither holds the whole
 result in memory. The row cap is `export_max_rows_<role>`. The composed COPY / capped SELECT is
 re-parsed and must hold exactly the vetted statement (`sql_wrap`), and goes over the extended
 protocol; however the export ends (error, timeout, cancel, interrupted writer), its audit
@@ -18,10 +19,11 @@ import dataclasses
 import datetime as dt
 import decimal
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -30,12 +32,23 @@ from petcare_dba.db import executor, target
 from petcare_dba.db import export as db_export
 from petcare_dba.db.executor import CancelHandle, Limits
 from petcare_dba.errors import PetcareError, QueryCancelled, Refused, ValidationError
-from petcare_dba.services import connections, engine, engine_log, engine_plan, sql_wrap
+from petcare_dba.services import (
+    connections,
+    engine,
+    engine_log,
+    engine_plan,
+    spreadsheet,
+    sql_wrap,
+)
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.engine_log import RunContext
 from petcare_dba.services.runtime import Runtime
 
-FORMATS = ("csv", "parquet")
+# "csv" is PostgreSQL's exact COPY output; "csv_spreadsheet" the same with every cell that a
+# spreadsheet would evaluate prefixed with ' (services/spreadsheet.py, U7).
+FORMATS = ("csv", "csv_spreadsheet", "parquet")
+EXTENSIONS = {"csv": "csv", "csv_spreadsheet": "csv", "parquet": "parquet"}
+SPOOL_BYTES = 8 << 20  # the spreadsheet rewrite spills to a temporary file beyond this
 RULE = "export runs exactly one read-only SELECT"
 Progress = Callable[[int, int], None]
 
@@ -105,6 +118,17 @@ def export(
                         verify=sql_wrap.verifier(sql_wrap.prove_copy_out, vetted),
                         deadline_s=deadline,
                     )
+                elif fmt == "csv_spreadsheet":
+                    rows, written = _spreadsheet_csv(
+                        lease.conn,
+                        select_text,
+                        cap,
+                        out,
+                        progress,
+                        handle,
+                        verify=sql_wrap.verifier(sql_wrap.prove_copy_out, vetted),
+                        deadline_s=deadline,
+                    )
                 else:
                     verify = sql_wrap.verifier(sql_wrap.prove_capped, vetted)
                     rows, written = _parquet(lease, select_text, cap, out, progress, handle, verify)
@@ -123,6 +147,35 @@ def export(
             ctx, pending, rows=rows, duration_ms=elapsed, message=f"exported {fmt}, {written} B"
         )
     return ExportResult(fmt, rows, written, cap, rows >= cap, elapsed)
+
+
+def _spreadsheet_csv(
+    conn: Any,
+    select_text: str,
+    cap: int,
+    out: BinaryIO,
+    progress: Progress | None,
+    handle: CancelHandle | None,
+    *,
+    verify: Any,
+    deadline_s: float | None,
+) -> tuple[int, int]:
+    """The exact COPY CSV, spooled (bounded memory), then rewritten cell by cell."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        sink = cast(BinaryIO, spool)
+        rows, _ = db_export.copy_csv(
+            conn,
+            select_text,
+            cap,
+            sink,
+            progress=progress,
+            handle=handle,
+            verify=verify,
+            deadline_s=deadline_s,
+        )
+        spool.seek(0)
+        written = spreadsheet.rewrite(spool, out)
+    return rows, written
 
 
 def _limits(rt: Runtime, role: str) -> Limits:

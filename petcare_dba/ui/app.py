@@ -15,6 +15,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.ui import i18n, state
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.login import login_page, restore_from_cookie
+from petcare_dba.ui.components.text import plain
 from petcare_dba.ui.pages_registry import PAGES
 
 st.set_page_config(page_title="PetCare DBA Admin", page_icon=":material/pets:", layout="wide")
@@ -39,7 +40,7 @@ def _sign_out(actor: Actor) -> None:
 def sidebar(actor: Actor) -> None:
     rt = state.runtime()
     with st.sidebar:
-        st.markdown(f"**{actor.display_name or actor.username}** · `{actor.role}`")
+        st.markdown(f"**{plain(actor.display_name or actor.username)}** · `{plain(actor.role)}`")
         names = [c.name for c in connections.list_connections(rt, actor)]
         if names:
             current = st.session_state.get("connection")

@@ -3,14 +3,24 @@
 `petcare-dba up` runs `streamlit run server.py`; Streamlit 1.67 finds the `st.App` assigned to
 `app` and serves it with uvicorn. Extra routes:
 
-- `GET /auth/session?code=…` exchanges a single-use, 60-second handoff code (created by the login
-  page after a successful sign-in) for the session cookie: `HttpOnly; Secure; SameSite=Strict`,
-  holding the opaque 256-bit session token whose sha256 is all the database keeps. The cookie is
-  set by this server response, never by JavaScript, so scripts in the page cannot read it.
-- `GET /auth/logout` revokes the cookie's session server-side and clears the cookie.
+- Every response to a browser without one sets `petcare_preauth`, an HttpOnly pre-auth nonce;
+  the login page binds the handoff code to it (U5: a code minted in one browser cannot sign in
+  another — login CSRF).
+- `GET /auth/frame#session=<code>` / `#logout`: a tiny page, served only to same-origin
+  navigations and frameable only by this origin, that POSTs the fragment's code (or the logout)
+  from this origin. The code never appears in a URL the server sees.
+- `POST /auth/session` (same-origin only: `Sec-Fetch-Site`/`Origin` checked) exchanges a
+  single-use, 60-second handoff code for the session cookie: `HttpOnly; Secure;
+  SameSite=Strict`, holding the opaque 256-bit session token whose sha256 is all the database
+  keeps; the browser's previous session is revoked (rotation). GET sets nothing (405).
+- `POST /auth/logout` (same-origin only) revokes the cookie's session and clears the cookie; a
+  cross-site navigation to it cannot sign anyone out.
 - `GET /auth/whoami` answers 200 with the user of a live cookie session, 401 otherwise (a
   replayed cookie after logout gets 401).
-- `GET /healthz` serves `services.health.check` as JSON: 200 when healthy, 503 otherwise.
+- `GET /healthz` answers `{"status": "ok"|"degraded"}` (200 / 503) to anyone; the components'
+  details (connection names, pool statistics, key versions, AI settings) only with
+  `Authorization: Bearer <health_token>` (compared in constant time) or a signed-in admin's
+  session cookie.
 
 Uncaught exceptions in a page are logged with a correlation id and shown to the user as a generic
 message carrying that id, never a traceback (reliability S4).
@@ -18,15 +28,21 @@ message carrying that id, never a traceback (reliability S4).
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
+import secrets
 import uuid
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import streamlit as st
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import auth, health
@@ -44,13 +60,56 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def session_cookie(request: Request) -> Response:
-    """Exchange a handoff code for the HttpOnly session cookie."""
+def same_origin(request: Request) -> bool:
+    """True when the browser says the request comes from this app's own pages (U5).
+
+    `Sec-Fetch-Site` (sent by every current browser) must say `same-origin` when present, and
+    `Origin` (sent with every POST) must name this host when present; at least one must be
+    there. A cross-site form, a navigation from another site, a sandboxed frame (`Origin:
+    null`) or a page on another port of the same host all fail.
+    """
+    site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin")
+    if site is None and origin is None:
+        return False
+    if site is not None and site != "same-origin":
+        return False
+    if origin is not None:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or parts.netloc != request.headers.get("host"):
+            return False
+    return True
+
+
+def _refused() -> Response:
+    return _no_store(PlainTextResponse("cross-site request refused", status_code=403))
+
+
+async def _form_value(request: Request, name: str) -> str:
+    body = await request.body()
+    if len(body) > 4096:
+        return ""
+    values = parse_qs(body.decode("utf-8", "replace"), max_num_fields=4)
+    return (values.get(name) or [""])[0]
+
+
+async def session_cookie(request: Request) -> Response:
+    """Exchange a handoff code (POSTed by our own frame) for the HttpOnly session cookie.
+
+    Same-origin only; the code opens only with the pre-auth nonce of the browser it was minted
+    for; the session the browser held before (if any) is revoked: a sign-in rotates it.
+    """
+    if not same_origin(request):
+        return _refused()
     rt = state.runtime()
-    code = request.query_params.get("code", "")
-    token = auth.take_handoff(rt.store, rt.settings, rt.keyring, code)
+    code = await _form_value(request, "code")
+    binding = request.cookies.get(login.PREAUTH_COOKIE, "")
+    token = auth.take_handoff(rt.store, rt.settings, rt.keyring, code, binding)
     if token is None:
         return _no_store(PlainTextResponse("invalid or expired code", status_code=400))
+    previous = request.cookies.get(login.COOKIE_NAME, "")
+    if previous and previous != token:
+        auth.revoke_token(rt.store, previous)
     response = PlainTextResponse("ok")
     response.set_cookie(
         login.COOKIE_NAME,
@@ -64,8 +123,10 @@ def session_cookie(request: Request) -> Response:
     return _no_store(response)
 
 
-def logout(request: Request) -> Response:
-    """Revoke the cookie's session and clear the cookie."""
+async def logout(request: Request) -> Response:
+    """Revoke the cookie's session and clear the cookie (same-origin POST only)."""
+    if not same_origin(request):
+        return _refused()
     token = request.cookies.get(login.COOKIE_NAME, "")
     if token:
         auth.revoke_token(state.runtime().store, token)
@@ -74,6 +135,61 @@ def logout(request: Request) -> Response:
         login.COOKIE_NAME, path="/", secure=True, httponly=True, samesite="strict"
     )
     return _no_store(response)
+
+
+# The page our own hidden frame loads: it POSTs the code from its fragment (never sent to the
+# server or written to logs) or the logout, from this origin. It is served only to a same-origin
+# navigation and may only be framed by this origin.
+_FRAME_PAGE = """<!doctype html><meta charset="utf-8"><script>
+(function () {
+  var h = location.hash.slice(1), body = null, path = null;
+  if (h.indexOf("session=") === 0) { path = "/auth/session"; body = "code=" + h.slice(8); }
+  else if (h === "logout") { path = "/auth/logout"; body = ""; }
+  history.replaceState(null, "", location.pathname);
+  if (path) fetch(path, {method: "POST", credentials: "same-origin", body: body,
+    headers: {"Content-Type": "application/x-www-form-urlencoded"}});
+})();
+</script>"""
+
+
+def auth_frame(request: Request) -> Response:
+    """The same-origin page that performs the cookie handoff or logout as a POST."""
+    if request.headers.get("sec-fetch-site") != "same-origin":
+        return _refused()
+    response = HTMLResponse(_FRAME_PAGE)
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; script-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'self'"
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return _no_store(response)
+
+
+class PreauthCookie:
+    """ASGI middleware: give every browser a pre-auth nonce cookie before it signs in.
+
+    The cookie rides on the first page load, so the websocket handshake that follows carries
+    it and the sign-in (st.context.cookies) can bind the handoff code to it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or login.PREAUTH_COOKIE in Request(scope).cookies:
+            await self.app(scope, receive, send)
+            return
+        cookie = (
+            f"{login.PREAUTH_COOKIE}={secrets.token_urlsafe(32)}; Path=/; "
+            "Max-Age=31536000; Secure; HttpOnly; SameSite=Strict"
+        )
+
+        async def with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.append("set-cookie", cookie)
+            await send(message)
+
+        await self.app(scope, receive, with_cookie)
 
 
 def whoami(request: Request) -> Response:
@@ -85,18 +201,50 @@ def whoami(request: Request) -> Response:
     return _no_store(JSONResponse({"username": actor.username, "role": actor.role}))
 
 
+def _health_details_allowed(request: Request) -> bool:
+    """Details need the `health_token` (Bearer, constant-time) or a signed-in admin's cookie."""
+    rt = state.runtime()
+    expected = str(rt.settings.health_token or "")
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if expected and scheme.lower() == "bearer" and given:
+        if hmac.compare_digest(given.strip().encode("utf-8"), expected.encode("utf-8")):
+            return True
+    cookie = request.cookies.get(login.COOKIE_NAME, "")
+    if not cookie:
+        return False
+    try:
+        actor = auth.resolve(rt.store, rt.settings, cookie)
+    except PetcareError:
+        return False
+    return actor is not None and actor.role == "admin"
+
+
 def healthz(request: Request) -> Response:
-    """Component health for load balancers: 200 healthy, 503 otherwise."""
-    del request
+    """Health for load balancers: 200 healthy, 503 otherwise; `{"status": ...}` only, unless the
+    caller shows the health token or an admin's session (then every component's detail)."""
     try:
         report = health.check(state.runtime(), None)
     except PetcareError as exc:
+        report = None
+        failure = exc.message
+    healthy = report is not None and report.healthy
+    code = 200 if healthy else 503
+    try:
+        details = _health_details_allowed(request)
+    except PetcareError:
+        details = False
+    if not details:
+        return _no_store(JSONResponse({"status": "ok" if healthy else "degraded"}, code))
+    if report is None:
         body = {
+            "status": "degraded",
             "healthy": False,
-            "components": [{"name": "metadata", "ok": False, "detail": exc.message}],
+            "components": [{"name": "metadata", "ok": False, "detail": failure}],
         }
         return _no_store(JSONResponse(body, status_code=503))
-    return _no_store(JSONResponse(report.as_dict(), status_code=200 if report.healthy else 503))
+    body = {"status": "ok" if healthy else "degraded", **report.as_dict()}
+    return _no_store(JSONResponse(body, status_code=code))
 
 
 def on_script_error(exc: Exception) -> bool:
@@ -113,10 +261,12 @@ def on_script_error(exc: Exception) -> bool:
 app = st.App(
     str(Path(__file__).with_name("app.py")),
     routes=[
-        Route("/auth/session", session_cookie, methods=["GET"]),
-        Route("/auth/logout", logout, methods=["GET"]),
+        Route("/auth/frame", auth_frame, methods=["GET"]),
+        Route("/auth/session", session_cookie, methods=["POST"]),
+        Route("/auth/logout", logout, methods=["POST"]),
         Route("/auth/whoami", whoami, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
     ],
+    middleware=[Middleware(PreauthCookie)],
     on_script_error=on_script_error,
 )

@@ -223,19 +223,20 @@ def test_session_handoff_code_is_single_use_and_short_lived(
 ) -> None:  # type: ignore[no-untyped-def]
     make_user("yara", "viewer")
     signed = auth.login(rt.store, rt.settings, "yara", USER_PASSWORD)
-    code = auth.create_handoff(rt.store, rt.keyring, signed.actor, signed.token)
+    nonce = "n" * 43  # the browser's pre-auth cookie (issue 14: codes are bound to it)
+    code = auth.create_handoff(rt.store, rt.keyring, signed.actor, signed.token, nonce)
     with psycopg.connect(meta_url) as conn:
         (stored,) = conn.execute("SELECT token_enc FROM petcare.session_handoffs").fetchone()
     assert signed.token.encode() not in bytes(stored)
-    assert auth.take_handoff(rt.store, rt.settings, rt.keyring, code) == signed.token
-    assert auth.take_handoff(rt.store, rt.settings, rt.keyring, code) is None
-    expired = auth.create_handoff(rt.store, rt.keyring, signed.actor, signed.token)
+    assert auth.take_handoff(rt.store, rt.settings, rt.keyring, code, nonce) == signed.token
+    assert auth.take_handoff(rt.store, rt.settings, rt.keyring, code, nonce) is None
+    expired = auth.create_handoff(rt.store, rt.keyring, signed.actor, signed.token, nonce)
     with psycopg.connect(meta_url) as conn:
         conn.execute("UPDATE petcare.session_handoffs SET expires_at = now() - interval '1 s'")
-    assert auth.take_handoff(rt.store, rt.settings, rt.keyring, expired) is None
-    revoked = auth.create_handoff(rt.store, rt.keyring, signed.actor, signed.token)
+    assert auth.take_handoff(rt.store, rt.settings, rt.keyring, expired, nonce) is None
+    revoked = auth.create_handoff(rt.store, rt.keyring, signed.actor, signed.token, nonce)
     auth.logout(rt.store, signed.actor)
-    assert auth.take_handoff(rt.store, rt.settings, rt.keyring, revoked) is None
+    assert auth.take_handoff(rt.store, rt.settings, rt.keyring, revoked, nonce) is None
 
 
 def test_oidc_identity_maps_to_an_app_user_and_unknown_identities_get_nothing(

@@ -15,6 +15,7 @@ from petcare_dba.services import assistant
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import i18n
+from petcare_dba.ui.components.text import as_read
 from tests.fix_db import ADMIN_PASSWORD
 from tests.fix_gemini import AiTarget, FakeModelServer, ai_target, fake_gemini  # noqa: F401
 from tests.fix_ui import sign_in
@@ -63,12 +64,14 @@ def test_ask_shows_streamed_answer_tool_calls_and_opens_proposal_in_editor(
     ]
     at.chat_input(key="assistant_input").set_value("can I drop t?").run()
     assert not at.exception, at.exception
-    text = " ".join(m.value for m in at.markdown)
+    # Issue 14 (U3): outside text is escaped Markdown; as_read is what the reader sees.
+    text = " ".join(as_read(m.value) for m in at.markdown)
     assert "can I drop t?" in text and "You can remove it with:" in text
-    labels = [e.label for e in at.expander]
+    assert "DROP TABLE t" in [c.value for c in at.code]  # the answer's code block
+    labels = [as_read(e.label) for e in at.expander]
     assert any(label.startswith(en("assistant.tool", name="list_tables")) for label in labels)
     assert en("assistant.sent") in labels
-    assert at.warning[0].value == en("assistant.proposal_write") + " `DROP TABLE t`"
+    assert as_read(at.warning[0].value) == en("assistant.proposal_write") + " DROP TABLE t"
     conv_id = at.session_state["assistant_conversation"]
     assert assistant.get_conversation(rt, admin, conv_id).tokens_total > 0
     assert ai_target.rows("SELECT count(*) FROM t") == [(3,)]

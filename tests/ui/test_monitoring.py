@@ -14,6 +14,7 @@ from petcare_dba.services import audit, collector, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import i18n
+from petcare_dba.ui.components.text import as_read
 from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD, PgServer
 from tests.fix_ui import sign_in
 from tests.integration.monitoring_fixtures import (
@@ -154,7 +155,7 @@ def test_the_advisor_page_stores_a_run_and_opens_a_fix_in_the_editor(
     at = _open(app, "pages/advisor.py")
     runs = advisor.history(rt, admin, "tgt")
     assert len(runs) == 1
-    labels = [e.label for e in at.expander]
+    labels = [as_read(e.label) for e in at.expander]  # outside text is escaped (issue 14)
     index = next(i for i, label in enumerate(labels) if "public.np" in label)
     click(at, f"adv_edit_{index}")
     fix = "ALTER TABLE public.np ADD PRIMARY KEY (...);"

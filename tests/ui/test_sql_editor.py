@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from petcare_dba.services import audit, engine
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui.components.text import as_read
 from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD
 from tests.fix_ui import sign_in
 from tests.integration.engine_fixtures import Target, target, wait_for  # noqa: F401
@@ -90,7 +91,7 @@ def test_truncated_result_says_so_and_fetch_more_reruns_with_a_larger_cap(
     monkeypatch.setenv("PETCARE_MAX_ROWS", "5")  # read when the app starts its runtime
     at = press(editor(app), "ed_run", "SELECT g FROM generate_series(1, 12) g")
     assert len(at.dataframe[0].value) == 5
-    assert any("max_rows (5)" in w.value for w in at.warning)
+    assert any("max_rows (5)" in as_read(w.value) for w in at.warning)
     at = settle(click(at, "ed_more_0"))
     assert len(at.dataframe[0].value) == 10
 
@@ -153,7 +154,7 @@ def test_viewer_is_refused_with_the_rule(
 ) -> None:
     make_user("vera", "viewer")
     at = press(editor(app, "vera", USER_PASSWORD), "ed_run", "DELETE FROM t WHERE id = 1")
-    assert at.error and "viewer may run read-only statements only" in at.error[0].value
+    assert at.error and "viewer may run read-only statements only" in as_read(at.error[0].value)
     assert len(target.table()) == 3
 
 

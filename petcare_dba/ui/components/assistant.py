@@ -17,7 +17,9 @@ from petcare_dba.ai.safety import Proposal, proposals_in
 from petcare_dba.ai.tools import ToolRun
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import assistant
+from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain, show_answer
 
 EDITOR_PAGE = "pages/sql_editor.py"
 
@@ -41,9 +43,11 @@ def proposals(items: Sequence[Proposal], message_id: int, t: Callable[..., str])
         # The SQL itself is already in the answer's code block; name it by its first line.
         first = p.sql.splitlines()[0][:80] if p.sql else ""
         if p.read_only:
-            st.caption(f"{t('assistant.proposal_read')} `{first}`")
+            st.caption(f"{t('assistant.proposal_read')} {plain(first)}")
         else:
-            st.warning(f"{t('assistant.proposal_write')} `{first}`", icon=":material/gpp_maybe:")
+            st.warning(
+                f"{t('assistant.proposal_write')} {plain(first)}", icon=":material/gpp_maybe:"
+            )
         if st.button(
             t("assistant.open_in_editor"),
             key=f"open_{message_id}_{i}",
@@ -55,16 +59,18 @@ def proposals(items: Sequence[Proposal], message_id: int, t: Callable[..., str])
 def tool_run(run: ToolRun, t: Callable[..., str]) -> None:
     """One tool call as a collapsed status line (name, arguments, outcome)."""
     icon = ":material/check_circle:" if run.ok else ":material/block:"
-    with st.expander(f"{t('assistant.tool', name=run.name)} · {run.summary}", icon=icon):
+    label = f"{t('assistant.tool', name=plain(run.name))} · {plain(run.summary)}"
+    with st.expander(label, icon=icon):
         st.json(run.args)
 
 
 def history(rt: Any, actor: Any, conv_id: int, t: Callable[..., str]) -> None:
-    """The stored messages of a conversation."""
+    """The stored messages of a conversation (answers through the rendering rule, U3)."""
+    allowed = str(rt.settings.link_allowlist)
     for m in assistant.messages(rt, actor, conv_id):
         if m.role == "user":
             with st.chat_message("user"):
-                st.markdown(m.content)
+                st.markdown(plain(m.content))
                 if m.context_sent:
                     sent(m.context_sent, t)
         elif m.role == "tool":
@@ -74,7 +80,7 @@ def history(rt: Any, actor: Any, conv_id: int, t: Callable[..., str]) -> None:
                 tool_run(run, t)
         elif m.role == "assistant":
             with st.chat_message("assistant"):
-                st.markdown(m.content)
+                show_answer(m.content, allowed)
                 proposals(proposals_in(m.content), m.id, t)
                 st.caption(t("assistant.usage", tokens_in=m.tokens_in, tokens_out=m.tokens_out))
 
@@ -104,8 +110,15 @@ def live_answer(stream: assistant.AskStream, t: Callable[..., str]) -> assistant
                     with status:
                         st.caption(t("assistant.limit"))
 
+        shown = st.empty()
+        allowed = str(state.runtime().settings.link_allowlist)
+        so_far = ""
         try:
-            st.write_stream(text())
+            # Not st.write_stream: it renders the raw Markdown, images included, as it arrives.
+            for piece in text():
+                so_far += piece
+                with shown.container():
+                    show_answer(so_far, allowed)
         except PetcareError as exc:
             status.update(state="error")
             show_error(exc)

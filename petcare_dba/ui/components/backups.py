@@ -15,6 +15,7 @@ from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
+from petcare_dba.ui.components.text import plain
 
 t = state.t
 
@@ -50,7 +51,7 @@ def new_backup(rt: Runtime, actor: Actor, connection: str) -> None:
             t(
                 "backups.done",
                 id=entry.id,
-                table=entry.table,
+                table=plain(entry.table),
                 rows=entry.row_count,
                 size=human_bytes(entry.byte_size),
             )
@@ -83,7 +84,7 @@ def catalogue(entries: list[backups.BackupEntry]) -> None:
 def actions(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
     """Verify, preview and restore one backup."""
     if entry.status != "ok":
-        st.warning(t("backups.failed_entry", error=entry.error or entry.status))
+        st.warning(t("backups.failed_entry", error=plain(entry.error or entry.status)))
         return
     left, right = st.columns(2)
     if left.button(t("backups.verify"), key="backups_verify"):
@@ -91,7 +92,9 @@ def actions(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
         if result.ok:
             st.success(t("backups.verify_ok", id=entry.id, rows=result.rows))
         else:
-            st.error(t("backups.verify_bad", id=entry.id, problems="; ".join(result.problems)))
+            st.error(
+                t("backups.verify_bad", id=entry.id, problems=plain("; ".join(result.problems)))
+            )
     if right.button(t("backups.preview"), key="backups_preview"):
         try:
             columns, rows = backups.preview(rt, actor, entry.id)
@@ -122,7 +125,9 @@ def restore_form(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
         confirm = None
     else:
         into = None
-        confirm = st.text_input(t("backups.confirm", table=entry.table), key="backups_confirm")
+        confirm = st.text_input(
+            t("backups.confirm", table=plain(entry.table)), key="backups_confirm"
+        )
     if st.button(t("backups.restore"), key="backups_restore", type="primary"):
         if mode == "replace" and confirm != entry.table:
             st.warning(t("backups.confirm_needed"))
@@ -150,14 +155,14 @@ def restore_form(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
             t(
                 "backups.restored",
                 rows=result.rows,
-                table=result.table,
+                table=plain(result.table),
                 verified=t("backups.verified_suffix") if result.verified else "",
             )
         )
         for moved in result.sequences:
-            st.info(t("backups.sequence_advanced", sequence=moved))
+            st.info(t("backups.sequence_advanced", sequence=plain(moved)))
         for warning in result.warnings:
-            st.warning(warning)
+            st.warning(plain(warning))
     history = backups.restores(rt, actor, entry.id)
     if history:
         st.caption(t("backups.restores"))

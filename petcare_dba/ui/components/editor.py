@@ -16,7 +16,7 @@ import streamlit as st
 from code_editor import code_editor
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import completions, engine
+from petcare_dba.services import completions, engine, export
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
@@ -161,7 +161,15 @@ def editor_box(
     if cols[2].button(t("editor.analyze"), key="ed_analyze"):
         request = Request("analyze", text)
     with cols[3].popover(t("editor.export"), icon=":material/download:"):
-        fmt = st.radio(t("editor.export_format"), ["csv", "parquet"], key="ed_fmt", horizontal=True)
+        # Exact CSV (PostgreSQL's own values) beside the spreadsheet-safe one, each labelled (U7).
+        fmt = st.radio(
+            t("editor.export_format"),
+            list(export.FORMATS),
+            format_func=lambda f: t(f"editor.format_{f}"),
+            help=t("editor.format_help"),
+            key="ed_fmt",
+            horizontal=True,
+        )
         if st.button(t("editor.export_start"), key="ed_export"):
             request = Request("export", text, fmt=str(fmt))
     cols[4].radio(

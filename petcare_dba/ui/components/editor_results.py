@@ -26,8 +26,14 @@ from petcare_dba.ui import state
 from petcare_dba.ui.components.editor import Request
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
+from petcare_dba.ui.components.text import plain
 
 t = state.t
+FILE_NAMES = {
+    "csv": "export.csv",
+    "csv_spreadsheet": "export-for-spreadsheets.csv",
+    "parquet": "export.parquet",
+}
 PAGE_SIZE = 200
 _PLAIN = (int, float, str, bool, dt.date, dt.datetime, dt.time)
 
@@ -54,12 +60,15 @@ def _grid(result: QueryResult, key: str) -> None:
         page = int(st.number_input(t("editor.page", pages=pages), 1, pages, 1, key=f"{key}_page"))
         frame = frame.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     config = {
-        name: st.column_config.Column(help=kind)
+        name: st.column_config.Column(help=plain(kind))
         for name, kind in zip(frame.columns, result.column_types, strict=False)
     }
     st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
     st.caption(
-        " · ".join(f"{n}: {k}" for n, k in zip(frame.columns, result.column_types, strict=False))
+        " · ".join(
+            f"{plain(n)}: {plain(k)}"
+            for n, k in zip(frame.columns, result.column_types, strict=False)
+        )
     )
 
 
@@ -72,18 +81,21 @@ def _statement_text(result: RunResult, index: int | None) -> str | None:
 
 def _run(result: RunResult, req: Request) -> None:
     for i, query in enumerate(result.results):
-        head = t(
-            "editor.result_head",
-            n=query.statement_index + 1,
-            tag=query.command_tag,
-            ms=f"{query.elapsed_ms:.1f}",
+        st.markdown(
+            "**"
+            + t(
+                "editor.result_head",
+                n=query.statement_index + 1,
+                tag=plain(query.command_tag),
+                ms=f"{query.elapsed_ms:.1f}",
+            )
+            + "**"
         )
-        st.markdown(f"**{head}**")
         if query.columns:
             st.caption(t("editor.rows", rows=query.row_count))
             _grid(query, f"ed_grid_{i}")
         if query.truncated:
-            st.warning(t("editor.truncated", reason=query.truncated_reason or ""))
+            st.warning(t("editor.truncated", reason=plain(query.truncated_reason or "")))
             c = next((c for c in result.classifications if c.index == query.statement_index), None)
             if c is not None and c.read_only and len(result.classifications) == 1:
                 limit = max(len(query.rows), 1) * 2
@@ -99,7 +111,7 @@ def _run(result: RunResult, req: Request) -> None:
     elif result.mode == "explicit":
         st.caption(t("editor.tx_not_committed"))
     for warning in result.warnings:
-        st.warning(warning)
+        st.warning(plain(warning))
 
 
 def _plan(result: ExplainResult) -> None:
@@ -142,11 +154,11 @@ def _export(result: ExportResult) -> None:
         st.warning(t("editor.export_capped", rows=result.max_rows))
     path = st.session_state.get("ed_export_path")
     if path and os.path.exists(path):
-        mime = "text/csv" if result.fmt == "csv" else "application/vnd.apache.parquet"
+        mime = "application/vnd.apache.parquet" if result.fmt == "parquet" else "text/csv"
         st.download_button(
             t("editor.download"),
             data=lambda: open(path, "rb"),
-            file_name=f"export.{result.fmt}",
+            file_name=FILE_NAMES.get(result.fmt, "export.bin"),
             mime=mime,
             key="ed_download",
             icon=":material/download:",

@@ -27,6 +27,7 @@ from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components.editor import Request
 from petcare_dba.ui.components.editor_jobs import Job
+from petcare_dba.ui.components.text import plain, plain_all
 
 t = state.t
 
@@ -92,7 +93,9 @@ def start(rt: Runtime, actor: Actor, connection: str, req: Request) -> None:
     box: dict[str, Any] = {"rows": 0, "bytes": 0}
     if req.kind == "export":
         clear_export()
-        fd, path = tempfile.mkstemp(prefix="petcare-export-", suffix=f".{req.fmt}")
+        fd, path = tempfile.mkstemp(
+            prefix="petcare-export-", suffix=f".{export.EXTENSIONS.get(req.fmt, 'bin')}"
+        )
         os.close(fd)
         box["path"] = path
     ss["ed_outcome"] = None
@@ -119,7 +122,6 @@ def progress() -> None:
     if job.done:
         st.rerun(scope="app")
     box = job.box
-    label = t("editor.running", seconds=f"{job.elapsed_s:.1f}")
     if job.request.kind == "export":
         label = t("editor.exporting", rows=box["rows"], bytes=box["bytes"])
         st.progress(
@@ -130,7 +132,9 @@ def progress() -> None:
             text=label,
         )
     else:
-        st.info(label, icon=":material/hourglass_top:")
+        st.info(
+            t("editor.running", seconds=f"{job.elapsed_s:.1f}"), icon=":material/hourglass_top:"
+        )
     if st.button(
         t("editor.cancel"), key="ed_cancel", icon=":material/stop:", disabled=job.cancel_requested
     ):
@@ -195,9 +199,9 @@ def answer_confirmation(rt: Runtime, actor: Actor, connection: str) -> None:
 
 
 def _dialog_body(pending: dict[str, Any]) -> None:
-    st.warning(pending["reason"] or pending["message"], icon=":material/warning:")
+    st.warning(plain(pending["reason"] or pending["message"]), icon=":material/warning:")
     objects = pending["objects"] or [t("editor.confirm_unknown_objects")]
-    st.markdown(t("editor.confirm_objects") + " " + ", ".join(f"`{o}`" for o in objects))
+    st.markdown(t("editor.confirm_objects") + " " + plain_all(objects))
     st.code(pending["request"].sql, language="sql")
     yes, no = st.columns(2)
     if yes.button(t("editor.confirm_yes"), key="ed_confirm_yes", type="primary"):

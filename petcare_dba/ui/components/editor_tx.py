@@ -18,6 +18,7 @@ from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components.editor_jobs import current_session, watch
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain
 
 t = state.t
 CHECK_EVERY_S = 2.0
@@ -74,10 +75,10 @@ def transaction_bar(rt: Runtime, actor: Actor, connection: str) -> None:
     if (error := ss.pop("ed_tx_error", None)) is not None:
         show_error(error)
     if (note := ss.pop("ed_tx_note", None)) is not None:
-        st.info(note)
+        st.info(plain(note))
     tx: ExplicitTransaction | None = ss.get("ed_tx")
     if tx is not None and tx.connection_name != connection:
-        st.warning(t("editor.tx_other_connection", name=tx.connection_name))
+        st.warning(t("editor.tx_other_connection", name=plain(tx.connection_name)))
         return
     if tx is None:
         st.button(
@@ -90,7 +91,7 @@ def transaction_bar(rt: Runtime, actor: Actor, connection: str) -> None:
         return
     reason = tx.check()
     if reason is not None:
-        st.error(reason, icon=":material/link_off:")
+        st.error(plain(reason), icon=":material/link_off:")
         st.button(t("editor.tx_reconnect"), key="ed_tx_reconnect", on_click=_dismiss)
         return
     cols = st.columns([3, 1, 1])

@@ -6,13 +6,14 @@ import streamlit as st
 
 from petcare_dba.db.errors import redact
 from petcare_dba.errors import PetcareError
+from petcare_dba.ui.components.text import plain
 
 
 def show_error(exc: PetcareError, sql_text: str | None = None) -> None:
     """Render a PetcareError for a user; marks the error position in the SQL when known."""
-    st.error(f"**{exc.title}**: {redact(exc.message)}", icon=":material/error:")
+    st.error(f"**{plain(exc.title)}**: {plain(redact(exc.message))}", icon=":material/error:")
     if exc.hint:
-        st.caption(redact(exc.hint))
+        st.caption(plain(redact(exc.hint)))
     details = {
         k: v
         for k, v in exc.as_dict().items()

@@ -17,6 +17,7 @@ from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
+from petcare_dba.ui.components.text import plain, plain_all
 
 t = state.t
 
@@ -73,8 +74,8 @@ def detail_tabs(rt: Runtime, actor: Actor, connection: str, d: explorer.TableDet
     st.caption(
         t(
             "explorer.detail_caption",
-            kind=d.kind,
-            owner=head["owner"],
+            kind=plain(d.kind),
+            owner=plain(head["owner"]),
             rows=head["estimated_rows"] if head["estimated_rows"] is not None else "?",
             table=human_bytes(
                 (head["total_bytes"] or 0) - (head["index_bytes"] or 0) - (head["toast_bytes"] or 0)
@@ -85,9 +86,9 @@ def detail_tabs(rt: Runtime, actor: Actor, connection: str, d: explorer.TableDet
         )
     )
     if head.get("comment"):
-        st.markdown(f"_{head['comment']}_")
+        st.markdown(f"_{plain(head['comment'])}_")
     if head.get("children"):
-        st.caption(t("explorer.partitions", names=", ".join(head["children"])))
+        st.caption(t("explorer.partitions", names=plain_all(head["children"])))
     tabs = st.tabs(
         [
             t("explorer.tab.columns"),

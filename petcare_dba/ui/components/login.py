@@ -2,8 +2,9 @@
 
 One generic message for any failure (no user enumeration). When the app is served through
 `ui/server.py`, a successful sign-in also hands the session to the browser's HttpOnly cookie: the
-page embeds `/auth/session?code=…` (a single-use code) and the server response sets the cookie,
-so no script ever touches the token. On a page reload the new Streamlit session finds the cookie
+page embeds `/auth/frame#session=…` (a single-use code bound to this browser's pre-auth nonce
+cookie), whose same-origin POST gets the server response that sets the cookie, so no script ever
+touches the token. On a page reload the new Streamlit session finds the cookie
 in `st.context.cookies` (sent with the websocket handshake), re-validates it against the
 server-side session (idle/absolute expiry, revocation) and continues signed in; a dead cookie is
 cleared through `/auth/logout`. Without the server (AppTest, plain `streamlit run app.py`) the
@@ -26,6 +27,7 @@ from petcare_dba.ui.components.errors import show_error
 
 t = state.t
 COOKIE_NAME = "petcare_session"
+PREAUTH_COOKIE = "petcare_preauth"
 COOKIE_ROUTES_ENV = "_PETCARE_COOKIE_ROUTES"
 HANDOFF_WAIT_S = 3.0
 
@@ -35,15 +37,15 @@ def cookie_routes() -> bool:
     return os.environ.get(COOKIE_ROUTES_ENV) == "1"
 
 
-def session_cookie() -> str:
-    """The session cookie sent with this browser session's handshake (or '')."""
+def session_cookie(name: str = COOKIE_NAME) -> str:
+    """A cookie sent with this browser session's handshake (or '')."""
     try:
         cookies = st.context.cookies
     except Exception:
         return ""
     if not isinstance(cookies, Mapping):  # AppTest hands out mocks
         return ""
-    value = cookies.get(COOKIE_NAME)
+    value = cookies.get(name)
     return value if isinstance(value, str) else ""
 
 
@@ -63,7 +65,7 @@ def restore_from_cookie() -> bool:
         return True
     if cookie_routes() and not st.session_state.get("cookie_cleared"):
         st.session_state["cookie_cleared"] = True
-        _hidden_frame("/auth/logout")
+        _hidden_frame("/auth/frame#logout")
     return False
 
 
@@ -71,10 +73,11 @@ def _hand_off_to_cookie(signed: auth.SignIn) -> None:
     """Let the server set the HttpOnly cookie, and wait (briefly) until the browser did."""
     rt = state.runtime()
     try:
-        code = auth.create_handoff(rt.store, rt.keyring, signed.actor, signed.token)
+        binding = session_cookie(PREAUTH_COOKIE)  # the nonce this browser holds (U5)
+        code = auth.create_handoff(rt.store, rt.keyring, signed.actor, signed.token, binding)
     except PetcareError:
         return  # the session still works; only a reload will ask for a new sign-in
-    _hidden_frame("/auth/session?code=" + quote(code, safe=""))
+    _hidden_frame("/auth/frame#session=" + quote(code, safe=""))
     deadline = time.monotonic() + HANDOFF_WAIT_S
     while time.monotonic() < deadline and auth.handoff_pending(rt.store, signed.actor, code):
         time.sleep(0.1)

@@ -18,6 +18,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui.components.assistant import ask_about
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain, trusted
 
 ICONS = {
     "ERROR": ":red[:material/error:]",
@@ -44,12 +45,14 @@ def finding(
 ) -> None:
     """One finding in an expander."""
     label = (
-        f"{ICONS.get(f.level, '')} {f.level} · {f.title} · {f.object} {STATUS.get(f.status, '')}"
+        f"{ICONS.get(f.level, '')} {plain(f.level)} · {plain(f.title)} · {plain(f.object)} "
+        f"{STATUS.get(f.status, '')}"
     )
     with st.expander(label):
-        st.write(f.detail)
+        # The detail may quote other sessions' statement text (pg_stat_activity): text only.
+        st.markdown(plain(f.detail))
         if doc:
-            st.caption(doc)
+            st.caption(trusted(doc))  # the lint's own documentation, shipped with the app
         st.code(f.remediation, language="sql")
         cols = st.columns(3)
         if cols[0].button(t("advisor.open_in_editor"), key=f"adv_edit_{index}"):
@@ -61,7 +64,7 @@ def finding(
         if actor.at_least("dba") and cols[1].button(t("advisor.exclude"), key=f"adv_ex_{index}"):
             try:
                 advisor.exclude(rt, actor, conn, f.cache_key, "excluded from the advisor page")
-                st.toast(t("advisor.excluded_done", key=f.cache_key))
+                st.toast(t("advisor.excluded_done", key=plain(f.cache_key)))
             except PetcareError as exc:
                 show_error(exc)
 
@@ -78,7 +81,9 @@ def exclusions(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> N
     with st.expander(t("advisor.exclusions", n=len(rows))):
         for i, row in enumerate(rows):
             cols = st.columns([4, 1])
-            cols[0].write(f"`{row['cache_key']}` — {row['reason']} ({row['created_by']})")
+            cols[0].write(
+                f"{plain(row['cache_key'])} — {plain(row['reason'])} ({plain(row['created_by'])})"
+            )
             if actor.at_least("dba") and cols[1].button(t("advisor.include"), key=f"adv_in_{i}"):
                 try:
                     advisor.include(rt, actor, conn, row["cache_key"])

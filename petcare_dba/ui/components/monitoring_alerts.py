@@ -15,6 +15,10 @@ from petcare_dba.services import alert_channels, alerts
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain
+
+SEVERITY_ICONS = {True: ":red[:material/error:]", False: ":orange[:material/warning:]"}
+DELIVERY_ICONS = {None: "", True: ":green[:material/check:]", False: ":red[:material/close:]"}
 
 
 def firing(t: Callable[..., str], rt: Runtime, actor: Actor, events: list[alerts.Event]) -> None:
@@ -23,17 +27,18 @@ def firing(t: Callable[..., str], rt: Runtime, actor: Actor, events: list[alerts
         st.success(t("alerts.all_clear"), icon=":material/check_circle:")
         return
     for e in events:
-        icon = (
-            ":red[:material/error:]" if e.severity == "critical" else ":orange[:material/warning:]"
-        )
         with st.container(border=True):
-            st.markdown(f"{icon} **{e.rule}** · {e.connection or t('alerts.app')} · {e.message}")
+            # Rule names, connection names and messages carry outside text (U3).
+            st.markdown(
+                f"{SEVERITY_ICONS[e.severity == 'critical']} **{plain(e.rule)}** · "
+                f"{plain(e.connection) if e.connection else t('alerts.app')} · {plain(e.message)}"
+            )
             note = t("alerts.since", at=e.started_at.strftime("%H:%M:%S"))
             if e.flapping:
                 note += " · " + t("alerts.flapping")
             if e.acknowledged_by:
                 note += " · " + t("alerts.acked_by", user=e.acknowledged_by)
-            st.caption(note)
+            st.caption(plain(note))
             if (
                 actor.at_least("dba")
                 and not e.acknowledged_by
@@ -117,7 +122,7 @@ def rules(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
                     severity=severity,
                     enabled=enabled,
                 )
-                st.success(t("alerts.rule_saved", name=name))
+                st.success(t("alerts.rule_saved", name=plain(name)))
             except PetcareError as exc:
                 show_error(exc)
 
@@ -126,19 +131,17 @@ def channels(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
     """Channels with last delivery and "send test"; forms to add webhook and e-mail channels."""
     for ch in alert_channels.list_channels(rt, actor):
         cols = st.columns([3, 1, 1])
-        status = (
-            ""
-            if ch.last_delivery_ok is None
-            else (":green[:material/check:]" if ch.last_delivery_ok else ":red[:material/close:]")
+        cols[0].markdown(
+            f"**{plain(ch.name)}** ({plain(ch.kind)}) {DELIVERY_ICONS[ch.last_delivery_ok]} "
+            f"{plain(ch.last_delivery_error or '')}"
         )
-        cols[0].markdown(f"**{ch.name}** ({ch.kind}) {status} {ch.last_delivery_error or ''}")
         if cols[1].button(t("alerts.send_test"), key=f"alert_test_{ch.name}"):
             result = alert_channels.send_test(rt, actor, ch.name)
             (st.success if result.ok else st.error)(
                 t(
                     "alerts.test_ok" if result.ok else "alerts.test_failed",
-                    name=ch.name,
-                    error=result.error or "",
+                    name=plain(ch.name),
+                    error=plain(result.error or ""),
                 )
             )
         if cols[2].button(t("alerts.remove"), key=f"alert_rm_{ch.name}"):

@@ -19,6 +19,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
+from petcare_dba.ui.components.text import plain
 
 PENDING = "mon_pending_signal"
 
@@ -133,13 +134,13 @@ def queries(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None
             st.markdown(
                 t(
                     "monitoring.suggestion",
-                    table=sug.table,
+                    table=plain(sug.table),
                     gain=sug.gain_pct or 0,
-                    how=sug.verified_by or "-",
+                    how=plain(sug.verified_by or "-"),
                 )
             )
             st.code(sug.create_sql, language="sql")
-            st.caption(sug.note or sug.query[:300])
+            st.caption(plain(sug.note or sug.query[:300]))  # statement text from pg_stat_statements
             if st.button(t("advisor.open_in_editor"), key=f"mon_sug_edit_{i}"):
                 st.session_state["editor_sql"] = sug.create_sql
                 st.switch_page("pages/sql_editor.py")

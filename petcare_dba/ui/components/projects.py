@@ -22,6 +22,7 @@ from petcare_dba.services.projects import Project
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain
 
 t = state.t
 PICK = "projects_pick"
@@ -39,7 +40,7 @@ def show_flash() -> None:
     slot = st.container()
     message = st.session_state.pop(FLASH, None)
     if message:
-        slot.success(message, icon=":material/check_circle:")
+        slot.success(plain(message), icon=":material/check_circle:")
 
 
 def attempt(action: Callable[[], Any], done: str | None = None) -> bool:
@@ -151,10 +152,10 @@ def pick_project(rt: Runtime, actor: Actor) -> Project | None:
 def header(rt: Runtime, actor: Actor, project: Project) -> None:
     """Name, status, owner and the live "edited by" line."""
     badge = "" if project.status == "active" else f" · :orange[{t('projects.archived')}]"
-    st.subheader(f"{project.name}{badge}")
+    st.subheader(f"{plain(project.name)}{badge}")
     st.caption(
-        t("projects.owned_by", owner=project.owner, role=project.my_role or "admin")
-        + (f" · {project.description}" if project.description else "")
+        t("projects.owned_by", owner=plain(project.owner), role=plain(project.my_role or "admin"))
+        + (f" · {plain(project.description)}" if project.description else "")
     )
     every = int(rt.settings.projects_refresh_s)
     first = projects.activity(rt, actor, project.id)
@@ -165,15 +166,17 @@ def header(rt: Runtime, actor: Actor, project: Project) -> None:
         last = projects.activity(rt, actor, project.id)
         if last is None:
             return
-        what = last.what if last.version is None else f"{last.what} v{last.version}"
-        line = t("projects.edited_by", who=last.username or "?", when=ago(last.at), what=what)
+        what = plain(last.what) + ("" if last.version is None else f" v{int(last.version)}")
+        line = t(
+            "projects.edited_by", who=plain(last.username or "?"), when=ago(last.at), what=what
+        )
         if seen is not None and last.at > seen:
             cols = st.columns([4, 1])
             cols[0].info(line, icon=":material/update:")
             if cols[1].button(t("projects.refresh"), key="projects_refresh"):
                 st.rerun()  # the whole page, so lists and the editor show the change
         else:
-            st.caption(line, help=str(last.at))
+            st.caption(line, help=plain(last.at))
 
     live()
 
@@ -244,7 +247,7 @@ def settings_panel(rt: Runtime, actor: Actor, project: Project) -> None:
     prepared = st.session_state.get("projects_export")
     if prepared:
         st.download_button(
-            t("projects.download", name=prepared[0]),
+            t("projects.download", name=plain(prepared[0])),
             prepared[1],
             file_name=prepared[0],
             mime="application/zip",
@@ -272,7 +275,9 @@ def settings_panel(rt: Runtime, actor: Actor, project: Project) -> None:
     if st.button(label, key="projects_archive"):
         attempt(lambda: projects.archive(rt, actor, project.id, not archived))
     if archived:
-        sure = st.checkbox(t("projects.delete_confirm", name=project.name), key="projects_del_ok")
+        sure = st.checkbox(
+            t("projects.delete_confirm", name=plain(project.name)), key="projects_del_ok"
+        )
         if st.button(
             t("projects.delete"), key="projects_delete", type="primary", disabled=not sure
         ):

@@ -20,6 +20,7 @@ from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.scripts import Script
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain, plain_all
 
 t = state.t
 LAST = "projects_last_run"
@@ -60,7 +61,7 @@ def run_panel(rt: Runtime, actor: Actor, project: Project, script: Script) -> No
             )
         except NeedsConfirmation as exc:
             show_error(exc)
-            st.caption(t("projects.run_needs_confirm", objects=", ".join(exc.objects)))
+            st.caption(t("projects.run_needs_confirm", objects=plain_all(exc.objects)))
         except PetcareError as exc:
             show_error(exc)
         else:
@@ -71,7 +72,7 @@ def run_panel(rt: Runtime, actor: Actor, project: Project, script: Script) -> No
 
 
 def _show_result(version: int, connection: str, result: RunResult) -> None:
-    st.caption(t("projects.ran", v=version, conn=connection, ms=f"{result.elapsed_ms:.0f}"))
+    st.caption(t("projects.ran", v=version, conn=plain(connection), ms=f"{result.elapsed_ms:.0f}"))
     for query in result.results:
         if query.columns:
             st.dataframe(
@@ -79,7 +80,7 @@ def _show_result(version: int, connection: str, result: RunResult) -> None:
                 hide_index=True,
                 width="stretch",
             )
-        st.caption(f"{query.command_tag} · {query.elapsed_ms:.1f} ms")
+        st.caption(f"{plain(query.command_tag)} · {query.elapsed_ms:.1f} ms")
     if result.error is not None:
         show_error(result.error)
 

@@ -16,6 +16,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain
 
 t = state.t
 NEW = 0
@@ -52,4 +53,4 @@ def save_to_project(rt: Runtime, actor: Actor, sql_text: str) -> None:
             except PetcareError as exc:
                 show_error(exc)
             else:
-                st.success(t("projects.saved_to", project=by_id[pid].name, v=result.version))
+                st.success(t("projects.saved_to", project=plain(by_id[pid].name), v=result.version))

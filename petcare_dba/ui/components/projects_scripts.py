@@ -24,6 +24,7 @@ from petcare_dba.services.scripts import Script
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.projects import ago, attempt, flash
+from petcare_dba.ui.components.text import plain
 
 t = state.t
 CONFLICT = "projects_conflict"
@@ -131,7 +132,9 @@ def _save(
 def _conflict_panel(
     rt: Runtime, actor: Actor, project: Project, sid: int, text: str, msg: str, c: dict[str, Any]
 ) -> None:
-    st.warning(t("projects.conflict", v=c["version"], who=c["author"]), icon=":material/warning:")
+    st.warning(
+        t("projects.conflict", v=c["version"], who=plain(c["author"])), icon=":material/warning:"
+    )
     st.code(c["diff"] or t("projects.no_difference"), language="diff")
     cols = st.columns(3)
     if cols[0].button(t("projects.conflict_mine", v=c["version"]), key="projects_conflict_mine"):
@@ -163,7 +166,7 @@ def _live_notice(rt: Runtime, actor: Actor, project: Project, script: Script) ->
                 t(
                     "projects.newer",
                     v=fresh.current_version,
-                    who=fresh.version_author or "?",
+                    who=plain(fresh.version_author or "?"),
                     when=ago(fresh.version_at),
                     base=base,
                 ),
@@ -181,7 +184,7 @@ def _live_notice(rt: Runtime, actor: Actor, project: Project, script: Script) ->
                 t(
                     "projects.script_edited",
                     v=fresh.current_version,
-                    who=fresh.version_author or "?",
+                    who=plain(fresh.version_author or "?"),
                     when=ago(fresh.version_at),
                 )
             )
@@ -232,9 +235,9 @@ def history_and_diff(rt: Runtime, actor: Actor, project: Project, script: Script
         st.code(d.unified or t("projects.no_difference"), language="diff")
     else:
         left, right = st.columns(2)
-        left.caption(f"v{d.old.version} · {d.old.author}")
+        left.caption(f"v{int(d.old.version)} · {plain(d.old.author)}")
         left.code(d.old.content, language="sql", line_numbers=True)
-        right.caption(f"v{d.new.version} · {d.new.author}")
+        right.caption(f"v{int(d.new.version)} · {plain(d.new.author)}")
         right.code(d.new.content, language="sql", line_numbers=True)
     cols = st.columns([1, 1, 2])
     back = cols[0].selectbox(t("projects.revert_to"), numbers, key="projects_revert_to")
@@ -300,7 +303,7 @@ def deleted_scripts(rt: Runtime, actor: Actor, project: Project) -> None:
         return
     for s in gone:
         cols = st.columns([3, 1])
-        cols[0].write(f"**{s.name}** · v{s.current_version} · {ago(s.deleted_at)}")
+        cols[0].write(f"**{plain(s.name)}** · v{int(s.current_version)} · {ago(s.deleted_at)}")
         if project.can_write and cols[1].button(
             t("projects.restore"), key=f"projects_restore_{s.id}"
         ):

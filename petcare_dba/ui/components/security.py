@@ -19,6 +19,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain, trusted
 
 t = state.t
 OUTCOMES = ("ok", "error", "refused", "intent", "cancelled", "timeout", "unknown", "confirm")
@@ -36,7 +37,7 @@ class Filters:
 
 def _pick(label: str, options: list[str], key: str) -> str | None:
     any_ = t("audit.any")
-    choice = st.selectbox(label, [any_, *options], key=key)
+    choice = st.selectbox(trusted(label), [any_, *options], key=key)  # callers pass t()
     return None if choice == any_ else str(choice)
 
 
@@ -161,11 +162,11 @@ def verify_button(rt: Runtime, actor: Actor) -> None:
     if status.ok:
         st.success(t("audit.chain_ok", n=status.checked))
     else:
-        st.error(t("audit.chain_broken", seq=status.first_broken_seq, reason=status.reason))
+        st.error(t("audit.chain_broken", seq=status.first_broken_seq, reason=plain(status.reason)))
         st.error(
             t(
                 "audit.alert.chain_break",
-                subject=f"chain_seq {status.first_broken_seq}",
-                detail=status.reason or "",
+                subject=f"chain_seq {int(status.first_broken_seq or 0)}",
+                detail=plain(status.reason or ""),
             )
         )

@@ -10,6 +10,7 @@ from petcare_dba.services import advisor
 from petcare_dba.ui import state
 from petcare_dba.ui.components import monitoring_advisor as widgets
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain
 
 t = state.t
 actor = state.require_actor()
@@ -55,9 +56,9 @@ for i, f in enumerate(open_findings):
 if resolved:
     st.subheader(t("advisor.resolved"))
     for f in resolved:
-        st.markdown(f":green[:material/check:] {f.title} · {f.object}")
+        st.markdown(f":green[:material/check:] {plain(f.title)} · {plain(f.object)}")
 for lint_name, error in latest["unavailable"]:
-    st.warning(t("advisor.unavailable", name=lint_name, error=error))
+    st.warning(t("advisor.unavailable", name=plain(lint_name), error=plain(error)))
 widgets.exclusions(t, rt, actor, conn_name)
 with st.expander(t("advisor.history")):
     st.dataframe(

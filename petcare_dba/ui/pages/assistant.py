@@ -17,6 +17,7 @@ from petcare_dba.services import assistant, connections, health
 from petcare_dba.ui import state
 from petcare_dba.ui.components import assistant as chat
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain
 
 t = state.t
 actor = state.require_actor()
@@ -31,7 +32,7 @@ if rt.settings.ai_provider == "disabled":
     )
     st.stop()
 if not component.ok:
-    st.warning(component.detail)
+    st.warning(plain(component.detail))
     st.stop()
 if rt.settings.ai_provider == "gemini" and not rt.settings.gemini_paid_tier:
     st.caption(t("assistant.unpaid_tier"))
@@ -47,7 +48,9 @@ with main:
         st.caption(t("assistant.no_connection"))
     else:
         conn = connections.get(rt, actor, conn_name)
-        st.caption(t("assistant.consent", connection=conn_name, consent=conn.ai_consent))
+        st.caption(
+            t("assistant.consent", connection=plain(conn_name), consent=plain(conn.ai_consent))
+        )
         if actor.at_least("admin"):
             with st.expander(t("assistant.consent_change"), icon=":material/shield_person:"):
                 level = st.selectbox(
@@ -60,7 +63,13 @@ with main:
                 )
                 if level != conn.ai_consent:
                     assistant.set_consent(rt, actor, conn_name, level)
-                    st.success(t("assistant.consent_saved", connection=conn_name, consent=level))
+                    st.success(
+                        t(
+                            "assistant.consent_saved",
+                            connection=plain(conn_name),
+                            consent=plain(level),
+                        )
+                    )
     # The chat renders above the input box although the input is read first.
     area = st.container()
     question = st.chat_input(t("assistant.placeholder"), key="assistant_input")
@@ -74,7 +83,7 @@ with main:
                 st.session_state[KEY] = current = None
     if question:
         with area, st.chat_message("user"):
-            st.markdown(question)
+            st.markdown(plain(question))
         try:
             stream = assistant.ask(
                 rt,
@@ -110,7 +119,7 @@ with side:
     for conv in convs:
         chosen = conv.id == current
         if st.button(
-            conv.title or f"#{conv.id}",
+            plain(conv.title) if conv.title else f"#{int(conv.id)}",
             key=f"conv_{conv.id}",
             type="primary" if chosen else "secondary",
             width="stretch",

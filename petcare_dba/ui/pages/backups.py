@@ -10,12 +10,13 @@ from petcare_dba.services import backups
 from petcare_dba.ui import state
 from petcare_dba.ui.components import backups as widgets
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain
 
 t = state.t
 actor = state.require_actor()
 rt = state.runtime()
 st.title(t("backups.title"))
-st.caption(t("backups.store", path=str(backups.store_dir(rt.settings))))
+st.caption(t("backups.store", path=plain(backups.store_dir(rt.settings))))
 if int(rt.settings.backup_retention_days) > 0:
     st.caption(t("backups.retention", days=rt.settings.backup_retention_days))
 name = state.chosen_connection()

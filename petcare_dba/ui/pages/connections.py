@@ -8,6 +8,7 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import connections
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain
 
 t = state.t
 actor = state.require_actor()
@@ -25,7 +26,7 @@ if actor.at_least("dba"):
             if st.form_submit_button(t("connections.add"), type="primary"):
                 try:
                     connections.add(rt, actor, name, url, read_only=read_only, shared=shared)
-                    st.success(t("connections.added", name=name))
+                    st.success(t("connections.added", name=plain(name)))
                 except PetcareError as exc:
                     show_error(exc)
 rows = connections.list_connections(rt, actor)

@@ -14,6 +14,7 @@ from petcare_dba.ui import state
 from petcare_dba.ui.components import monitoring as widgets
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
+from petcare_dba.ui.components.text import plain
 
 t = state.t
 actor = state.require_actor()
@@ -27,7 +28,7 @@ if name is None:
 conn_name: str = name
 result = connections.check(rt, actor, conn_name)
 if not result.ok:
-    st.error(t("dashboard.unreachable", name=conn_name, error=result.error or ""))
+    st.error(t("dashboard.unreachable", name=plain(conn_name), error=plain(result.error or "")))
     st.stop()
 cols = st.columns(4)
 cols[0].metric(t("dashboard.version"), result.server_version or "-")

@@ -13,6 +13,7 @@ from petcare_dba.services import explorer
 from petcare_dba.ui import state
 from petcare_dba.ui.components import explorer as widgets
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain
 
 t = state.t
 actor = state.require_actor()
@@ -90,5 +91,5 @@ try:
 except PetcareError as exc:
     show_error(exc)
     st.stop()
-st.subheader(choice)
+st.subheader(plain(choice))
 widgets.detail_tabs(rt, actor, name, detail)

@@ -9,6 +9,7 @@ from petcare_dba.services import totp, users
 from petcare_dba.services.actor import ROLES
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.text import plain
 
 t = state.t
 actor = state.require_actor()
@@ -22,7 +23,7 @@ with st.expander(t("users.new"), icon=":material/person_add:"):
         if st.form_submit_button(t("users.create"), type="primary"):
             try:
                 users.add_user(rt, actor, name, role, password)
-                st.success(t("users.created", name=name))
+                st.success(t("users.created", name=plain(name)))
             except PetcareError as exc:
                 show_error(exc)
 people = users.list_users(rt, actor)
