@@ -22,7 +22,7 @@ from petcare_dba.cli.common import actor, current_settings, emit, emit_json, run
 from petcare_dba.db import migrations
 from petcare_dba.db.embedded import EmbeddedServer
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import health, users
+from petcare_dba.services import backups, backups_files, health, users
 from petcare_dba.services.runtime import Runtime, key_file, resolve_store, runtime_password
 from petcare_dba.settings import Settings
 
@@ -99,6 +99,11 @@ def up(
             else ("external metadata store")
         )
         typer.echo(f"metadata store: {where} ({time.monotonic() - started:.1f}s)")
+        tightened = backups_files.tighten(backups.store_dir(settings))
+        if tightened:
+            typer.echo(
+                f"backup store: {tightened} entries made private (directories 0700, files 0600)"
+            )
         if first_key and not settings.secret_key:
             typer.echo(
                 f"generated the secret key file {key_file(settings)} (0600): back it up; "

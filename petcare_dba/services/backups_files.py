@@ -23,6 +23,7 @@ from petcare_dba.db import backup as db
 from petcare_dba.errors import ValidationError
 
 MANIFEST_MAX_BYTES = 1 << 20
+_COLUMN_KEYS = frozenset({"name", "type", "collation", "base", "typmod"})
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 _HINT = "the backup was altered on disk; take a new backup (and find out who changed it)"
 
@@ -95,12 +96,17 @@ def _manifest_columns(backup_id: int, manifest: dict[str, Any]) -> tuple[db.Colu
     for c in manifest["columns"]:
         if (
             not isinstance(c, dict)
+            or not set(c) <= _COLUMN_KEYS  # a "default" or "check" is never the manifest's to say
             or not isinstance(c.get("name"), str)
             or not isinstance(c.get("type"), str)
             or not isinstance(c.get("collation"), str | None)
+            or not isinstance(c.get("base"), str | None)
+            or not (c.get("typmod") is None or type(c.get("typmod")) is int)
         ):
             raise _refuse(backup_id, "manifest.json has a malformed column entry")
-        out.append(db.Column(c["name"], c["type"], c.get("collation")))
+        out.append(
+            db.Column(c["name"], c["type"], c.get("collation"), c.get("base"), c.get("typmod"))
+        )
     return tuple(out)
 
 
@@ -126,9 +132,7 @@ def load(
     on_disk = _manifest_columns(backup_id, manifest)
     if recorded_columns is not None:
         columns = _catalogue_columns(recorded_columns)
-        if [(c.name, c.type, c.collation) for c in on_disk] != [
-            (c.name, c.type, c.collation) for c in columns
-        ]:
+        if list(on_disk) != list(columns):
             raise _refuse(backup_id, "the columns in manifest.json differ from the catalogue")
     else:
         # A backup from before column definitions were catalogued: its manifest columns are
@@ -154,3 +158,49 @@ def check_data(
         raise _refuse(
             backup_id, f"the data file holds {got_rows} rows, the catalogue records {row_count}"
         )
+
+
+def _walk(store: Path, limit: int) -> list[tuple[Path, os.stat_result]]:
+    """The store and what is under it (links not followed), at most `limit` entries."""
+    out: list[tuple[Path, os.stat_result]] = []
+    try:
+        out.append((store, os.lstat(store)))
+    except OSError:
+        return out
+    for root, dirs, names in os.walk(store):
+        for name in [*dirs, *names]:
+            path = Path(root) / name
+            try:
+                out.append((path, os.lstat(path)))
+            except OSError:
+                continue
+            if len(out) >= limit:
+                return out
+    return out
+
+
+def loose_modes(store: Path, limit: int = 10000) -> list[str]:
+    """Store entries other OS users may read or list: directories not 0700, files not 0600."""
+    loose: list[str] = []
+    for path, info in _walk(store, limit):
+        if stat.S_ISLNK(info.st_mode):
+            continue
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & 0o077:
+            want = "0700" if stat.S_ISDIR(info.st_mode) else "0600"
+            loose.append(f"{path} is {mode:04o} (want {want})")
+    return loose
+
+
+def tighten(store: Path, limit: int = 100000) -> int:
+    """Set the store's directories to 0700 and files to 0600 (start-up); how many changed."""
+    changed = 0
+    for path, info in _walk(store, limit):
+        if stat.S_ISLNK(info.st_mode) or not stat.S_IMODE(info.st_mode) & 0o077:
+            continue
+        try:
+            os.chmod(path, 0o700 if stat.S_ISDIR(info.st_mode) else 0o600)
+        except OSError:
+            continue
+        changed += 1
+    return changed
