@@ -18,7 +18,7 @@ from pathlib import Path
 import typer
 
 from petcare_dba import settings as settings_mod
-from petcare_dba.cli.common import actor, current_settings, emit, emit_json, runtime
+from petcare_dba.cli.common import actor, current_settings, emit, emit_json, one_of, runtime
 from petcare_dba.db import migrations
 from petcare_dba.db.embedded import EmbeddedServer
 from petcare_dba.errors import PetcareError
@@ -176,7 +176,9 @@ def migrate(
 
 
 def health_cmd(
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: str = typer.Option(
+        "table", "--format", help="table or json", callback=one_of("table", "json")
+    ),
     require_connections: bool = typer.Option(False, help="Fail when a connection is down."),
 ) -> None:
     """Report each component; exit 1 when a required one is down."""
@@ -196,7 +198,12 @@ def health_cmd(
 
 
 def settings_cmd(
-    fmt: str = typer.Option("table", "--format", help="table, json or markdown"),
+    fmt: str = typer.Option(
+        "table",
+        "--format",
+        help="table, json or markdown",
+        callback=one_of("table", "json", "markdown"),
+    ),
 ) -> None:
     """Show every setting, its value (secrets as set/unset) and where it came from."""
     if fmt == "markdown":
