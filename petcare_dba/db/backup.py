@@ -289,11 +289,11 @@ def copy_in(
                     detail=f"expected {expected_sha256}, got {got}",
                 )
         if replace:
-            return _advance_sequences(conn, name, rows)
+            return _advance_sequences(conn, schema, table, rows)
     return Loaded(rows)
 
 
-def _advance_sequences(conn: psycopg.Connection[Any], name: sql.Identifier, rows: int) -> Loaded:
+def _advance_sequences(conn: psycopg.Connection[Any], schema: str, table: str, rows: int) -> Loaded:
     """setval each owned ascending sequence to its column's max when that is ahead of it.
 
     Each in a savepoint: a role that may TRUNCATE and COPY but not UPDATE the sequence still
@@ -301,10 +301,12 @@ def _advance_sequences(conn: psycopg.Connection[Any], name: sql.Identifier, rows
     """
     advanced: list[str] = []
     warnings: list[str] = []
-    owned = conn.execute(queries.get("backup_owned_sequences"), {"table": name.as_string(conn)})
+    name = sql.Identifier(schema, table).as_string(conn)
+    owned = conn.execute(queries.get("backup_owned_sequences"), {"table": name})
     for column, sequence in owned.fetchall():
+        # Run with a parameter: names go through param_ident (a `%` in them is not a placeholder).
         statement = sql.SQL(queries.get("backup_advance_sequence")).format(
-            column=sql.Identifier(column), table=name
+            column=queries.param_ident(column), table=queries.param_ident(schema, table)
         )
         try:
             with conn.transaction():
