@@ -475,6 +475,27 @@ SETTINGS: tuple[Setting, ...] = (
         "security",
         secret=True,
     ),
+    # --- issue 14 (f-files) ---
+    Setting(
+        "import_max_bytes",
+        20 * 1024 * 1024,
+        "Project import: largest archive, compressed or uncompressed, in bytes.",
+        "projects",
+        int,
+    ),
+    Setting(
+        "import_max_scripts", 500, "Project import: scripts per archive at most.", "projects", int
+    ),
+    Setting(
+        "import_max_versions",
+        2000,
+        "Project import: versions per archive at most (one bounded transaction).",
+        "projects",
+        int,
+    ),
+    Setting(
+        "imports_per_hour", 10, "Project imports per user per hour (0: no limit).", "projects", int
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -75,11 +75,13 @@ def main() -> None:
         print("aborted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        # Typer vendors its own click (typer._click), so an isinstance check against the click
+        # package misses its UsageError and the user got a traceback: recognise any click
+        # exception by what it offers (show() prints the usage line and the error; exit 2).
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         raise
     if isinstance(result, int) and result:
         sys.exit(result)

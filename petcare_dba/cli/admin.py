@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from petcare_dba.cli.common import actor, emit, emit_json, read_secret, runtime
+from petcare_dba.cli.common import actor, emit, emit_json, one_of, read_secret, runtime
 from petcare_dba.services import audit, connections, crypto, users
 
 user_app = typer.Typer(no_args_is_help=True, help="Manage app users.")
@@ -17,7 +17,7 @@ audit_app = typer.Typer(no_args_is_help=True, help="Read and verify the audit lo
 keys_app = typer.Typer(no_args_is_help=True, help="Secret keys.")
 
 AS = typer.Option(None, "--as", help="Act as this user (default: the first admin).")
-FMT = typer.Option("table", "--format", help="table or json")
+FMT = typer.Option("table", "--format", help="table or json", callback=one_of("table", "json"))
 
 
 @user_app.command("add")

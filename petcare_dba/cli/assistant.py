@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import typer
 
-from petcare_dba.cli.common import actor, emit_json, emit_table, runtime
+from petcare_dba.cli.common import actor, emit_json, emit_table, one_of, runtime
 from petcare_dba.services import assistant
 
 
@@ -25,7 +25,9 @@ def ask_cmd(
         None, "--conversation", help="Continue this conversation (id from ai-conversations)."
     ),
     as_user: str | None = typer.Option(None, "--as", help="Act as this user (default: admin)."),
-    fmt: str = typer.Option("text", "--format", help="text (streamed) or json."),
+    fmt: str = typer.Option(
+        "text", "--format", help="text (streamed) or json.", callback=one_of("text", "json")
+    ),
 ) -> None:
     """Ask the AI assistant; the answer is printed as it arrives."""
     with runtime() as rt:
@@ -75,7 +77,9 @@ def ask_cmd(
 def conversations_cmd(
     delete: int | None = typer.Option(None, "--delete", help="Delete this conversation."),
     as_user: str | None = typer.Option(None, "--as", help="Act as this user (default: admin)."),
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = typer.Option(
+        "table", "--format", help="table or json.", callback=one_of("table", "json")
+    ),
 ) -> None:
     """List your assistant conversations (or delete one)."""
     with runtime() as rt:

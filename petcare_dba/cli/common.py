@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
@@ -97,3 +97,14 @@ def read_secret(prompt: str, env_var: str) -> str:
     if not sys.stdin.isatty():
         raise ValidationError(f"no terminal to prompt for a password: set {env_var}")
     return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    """An option callback: a value outside `choices` is a usage error (usage line, exit 2)."""
+
+    def check(value: str) -> str:
+        if value not in choices:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    return check

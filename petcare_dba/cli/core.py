@@ -18,11 +18,11 @@ from pathlib import Path
 import typer
 
 from petcare_dba import settings as settings_mod
-from petcare_dba.cli.common import actor, current_settings, emit, emit_json, runtime
+from petcare_dba.cli.common import actor, current_settings, emit, emit_json, one_of, runtime
 from petcare_dba.db import migrations
 from petcare_dba.db.embedded import EmbeddedServer
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import health, users
+from petcare_dba.services import backups, backups_files, health, users
 from petcare_dba.services.runtime import Runtime, key_file, resolve_store, runtime_password
 from petcare_dba.settings import Settings
 
@@ -102,6 +102,11 @@ def up(
             else ("external metadata store")
         )
         typer.echo(f"metadata store: {where} ({time.monotonic() - started:.1f}s)")
+        tightened = backups_files.tighten(backups.store_dir(settings))
+        if tightened:
+            typer.echo(
+                f"backup store: {tightened} entries made private (directories 0700, files 0600)"
+            )
         if first_key and not settings.secret_key:
             typer.echo(
                 f"generated the secret key file {key_file(settings)} (0600): back it up; "
@@ -190,7 +195,9 @@ def migrate(
 
 
 def health_cmd(
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: str = typer.Option(
+        "table", "--format", help="table or json", callback=one_of("table", "json")
+    ),
     require_connections: bool = typer.Option(False, help="Fail when a connection is down."),
 ) -> None:
     """Report each component; exit 1 when a required one is down."""
@@ -210,7 +217,12 @@ def health_cmd(
 
 
 def settings_cmd(
-    fmt: str = typer.Option("table", "--format", help="table, json or markdown"),
+    fmt: str = typer.Option(
+        "table",
+        "--format",
+        help="table, json or markdown",
+        callback=one_of("table", "json", "markdown"),
+    ),
 ) -> None:
     """Show every setting, its value (secrets as set/unset) and where it came from."""
     if fmt == "markdown":

@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 import typer
 
-from petcare_dba.cli.common import actor, emit_json, runtime
+from petcare_dba.cli.common import actor, emit_json, one_of, runtime
 from petcare_dba.cli.sql import FILE, SPREADSHEET_SAFE, SQL_ARG, _fail, _source
 from petcare_dba.errors import PetcareError, ValidationError
 from petcare_dba.services import engine, explain, export
@@ -34,7 +34,9 @@ def explain_cmd(
     connection: str = CONNECTION,
     as_user: str | None = AS_USER,
     yes: bool = typer.Option(False, "--yes", help="Confirm where running it needs it."),
-    fmt: str = typer.Option("text", "--format", help="text or json (the raw plan)"),
+    fmt: str = typer.Option(
+        "text", "--format", help="text or json (the raw plan)", callback=one_of("text", "json")
+    ),
 ) -> None:
     """Show a statement's plan (EXPLAIN, or EXPLAIN ANALYZE inside a rolled-back transaction)."""
     if fmt not in ("text", "json"):
@@ -79,7 +81,9 @@ def export_cmd(
     file: Path | None = FILE,
     connection: str = CONNECTION,
     as_user: str | None = AS_USER,
-    fmt: str = typer.Option("csv", "--format", help="csv or parquet"),
+    fmt: str = typer.Option(
+        "csv", "--format", help="csv or parquet", callback=one_of("csv", "parquet")
+    ),
     output: Path | None = typer.Option(None, "-o", "--output", help="File (default: stdout)."),
     spreadsheet_safe: bool = SPREADSHEET_SAFE,
 ) -> None:

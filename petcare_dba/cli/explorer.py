@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from petcare_dba.cli.common import actor, emit, emit_json, runtime
+from petcare_dba.cli.common import actor, emit, emit_json, one_of, runtime
 from petcare_dba.errors import NeedsConfirmation, ValidationError
 from petcare_dba.services import backups, explorer
 
@@ -38,7 +38,9 @@ def _progress(done: int, total: int) -> None:
 def tables_cmd(
     connection: str = CONN,
     schema: str | None = typer.Option(None, "--schema", "-s", help="Only this schema."),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: str = typer.Option(
+        "table", "--format", help="table or json", callback=one_of("table", "json")
+    ),
     refresh: bool = typer.Option(False, "--refresh", help="Read the catalog again."),
     as_user: str | None = AS,
 ) -> None:
@@ -81,7 +83,9 @@ def _row(rel: explorer.Relation, label: str) -> dict[str, Any]:
 def describe_cmd(
     table: str = typer.Argument(..., help="schema.table (or table in public)."),
     connection: str = CONN,
-    fmt: str = typer.Option("table", "--format", help="table, json or ddl"),
+    fmt: str = typer.Option(
+        "table", "--format", help="table, json or ddl", callback=one_of("table", "json", "ddl")
+    ),
     as_user: str | None = AS,
 ) -> None:
     """Columns, constraints, indexes, triggers, policies, grants and DDL of one table."""
@@ -114,7 +118,9 @@ def describe_cmd(
 def backup_cmd(
     table: str = typer.Argument(..., help="schema.table (or table in public)."),
     connection: str = CONN,
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: str = typer.Option(
+        "table", "--format", help="table or json", callback=one_of("table", "json")
+    ),
     as_user: str | None = AS,
 ) -> None:
     """Back up one table (DDL + binary COPY + manifest) into the backup store."""
@@ -155,7 +161,9 @@ def _entry(b: backups.BackupEntry) -> dict[str, Any]:
 def backups_list(
     table: str | None = typer.Argument(None, help="Only backups of this table."),
     connection: str | None = typer.Option(None, "--connection", "-c", help="Only this one."),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: str = typer.Option(
+        "table", "--format", help="table or json", callback=one_of("table", "json")
+    ),
     as_user: str | None = AS,
 ) -> None:
     """Backups in the catalogue, newest first."""

@@ -14,12 +14,14 @@ import time
 
 import typer
 
-from petcare_dba.cli.common import actor, emit, emit_json, runtime
+from petcare_dba.cli.common import actor, emit, emit_json, one_of, runtime
 from petcare_dba.errors import ValidationError
 from petcare_dba.services import advisor, alert_channels, alerts, collector, connections
 
 AS = typer.Option(None, "--as", help="Act as this user (default: the first admin).")
-FMT = typer.Option("table", "--format", "-f", help="table or json.")
+FMT = typer.Option(
+    "table", "--format", "-f", help="table or json.", callback=one_of("table", "json")
+)
 alerts_app = typer.Typer(no_args_is_help=True, help="Alert rules, history and channels.")
 
 

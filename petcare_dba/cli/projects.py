@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 
 from petcare_dba.cli import projects_scripts
-from petcare_dba.cli.common import actor, emit, emit_json, emit_table, runtime
+from petcare_dba.cli.common import actor, emit, emit_json, emit_table, one_of, runtime
 from petcare_dba.errors import ValidationError
 from petcare_dba.services import project_io, projects, scripts
 
@@ -23,7 +23,7 @@ project_app = typer.Typer(no_args_is_help=True, help="SQL projects, members and 
 members_app = typer.Typer(no_args_is_help=True, help="Members of a project and their roles.")
 
 AS = typer.Option(None, "--as", help="Act as this user (default: the first admin).")
-FMT = typer.Option("table", "--format", help="table or json")
+FMT = typer.Option("table", "--format", help="table or json", callback=one_of("table", "json"))
 PROJECT_COLUMNS = [
     "id",
     "name",

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import typer
 
-from petcare_dba.cli.common import actor, emit, emit_json, emit_table, runtime
+from petcare_dba.cli.common import actor, emit, emit_json, emit_table, one_of, runtime
 from petcare_dba.errors import EditConflict, ValidationError
 from petcare_dba.services import engine, project_runs, scripts
 
 script_app = typer.Typer(no_args_is_help=True, help="Versioned scripts of a project.")
 AS = typer.Option(None, "--as", help="Act as this user (default: the first admin).")
-FMT = typer.Option("table", "--format", help="table or json")
+FMT = typer.Option("table", "--format", help="table or json", callback=one_of("table", "json"))
 
 
 @script_app.command("list")

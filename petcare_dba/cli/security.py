@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from petcare_dba.cli.admin import audit_app, keys_app, user_app
-from petcare_dba.cli.common import actor, emit_json, read_secret, runtime
+from petcare_dba.cli.common import actor, emit_json, one_of, read_secret, runtime
 from petcare_dba.errors import ValidationError
 from petcare_dba.services import audit, audit_export, keys, totp, users
 
@@ -77,7 +77,9 @@ def keys_rotate(
 
 
 def audit_export_cmd(
-    fmt: str = typer.Option("jsonl", "--format", help="csv or jsonl"),
+    fmt: str = typer.Option(
+        "jsonl", "--format", help="csv or jsonl", callback=one_of("csv", "jsonl")
+    ),
     since: str | None = typer.Option(None, help="ISO date/time or 30m/12h/7d."),
     until: str | None = typer.Option(None, help="ISO date/time or 30m/12h/7d."),
     output: Path | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),

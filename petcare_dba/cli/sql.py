@@ -18,7 +18,7 @@ from typing import Any
 
 import typer
 
-from petcare_dba.cli.common import actor, emit_json, emit_table, runtime
+from petcare_dba.cli.common import actor, emit_json, emit_table, one_of, runtime
 from petcare_dba.db.errors import redact
 from petcare_dba.errors import NeedsConfirmation, PetcareError, ValidationError
 from petcare_dba.services import engine, spreadsheet, sql_safety
@@ -125,7 +125,9 @@ def sql_cmd(
     as_user: str | None = typer.Option(
         None, "--as", help="Act as this user (default: the first admin)."
     ),
-    fmt: str = typer.Option("table", "--format", help="table, csv or json"),
+    fmt: str = typer.Option(
+        "table", "--format", help="table, csv or json", callback=one_of("table", "csv", "json")
+    ),
     max_rows: int | None = typer.Option(
         None, "--max-rows", help="Rows kept per result (default: the max_rows setting)."
     ),
@@ -197,7 +199,9 @@ def _verdicts(
 def classify_cmd(
     sql_text: str | None = SQL_ARG,
     file: Path | None = FILE,
-    fmt: str = typer.Option("text", "--format", help="text or json"),
+    fmt: str = typer.Option(
+        "text", "--format", help="text or json", callback=one_of("text", "json")
+    ),
     connection: str | None = typer.Option(
         None,
         "--connection",

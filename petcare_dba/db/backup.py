@@ -20,28 +20,37 @@ import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import psycopg
 from psycopg import errors as pgerrors
 from psycopg import pq, sql
 
 from petcare_dba.db import queries, target
+from petcare_dba.db.copy_file import CHUNK as CHUNK  # re-exported for the backup services
+from petcare_dba.db.copy_file import SIGNATURE as SIGNATURE
+from petcare_dba.db.copy_file import count_rows as count_rows
+from petcare_dba.db.copy_file import digest_and_count as digest_and_count
+from petcare_dba.db.copy_file import frames, open_plain
 from petcare_dba.db.errors import translate, translated
 from petcare_dba.errors import PetcareError, ValidationError
 
-SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
-CHUNK = 1 << 20
 Progress = Callable[[int, int], None]  # (bytes done, bytes expected or 0)
 
 
 @dataclass(frozen=True)
 class Column:
-    """A column as the backup records it (type text qualified by format_type)."""
+    """A column as the backup records it (type text qualified by format_type).
+
+    `base` (format_type without typmod) and `typmod` are what a restore resolves through the
+    target's catalogue; backups made before they were recorded have neither.
+    """
 
     name: str
     type: str
     collation: str | None = None
+    base: str | None = None
+    typmod: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,62 @@ class CopyResult:
     rows: int
     bytes: int
     sha256: str
+    columns: tuple[Column, ...] = ()
+
+
+def column_defs(conn: psycopg.Connection[Any], schema: str, table: str) -> tuple[Column, ...]:
+    """The table's non-generated columns as the catalogue defines them (name, type, typmod)."""
+    cur = conn.execute(
+        queries.bare("backup_column_defs"), {"table": sql.Identifier(schema, table).as_string(conn)}
+    )
+    return tuple(
+        Column(name, type_, collation, base, typmod)
+        for name, base, typmod, type_, collation in cur.fetchall()
+    )
+
+
+def _resolve(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> str | None:
+    # to_regtype raises on a syntax error before PostgreSQL 16: a savepoint keeps the
+    # transaction usable so the refusal is a clear message, not an aborted transaction.
+    try:
+        with conn.transaction():
+            row = conn.execute(queries.bare(query), params).fetchone()
+    except psycopg.Error:
+        return None
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def column_sql(conn: psycopg.Connection[Any], columns: Sequence[Column]) -> sql.Composable:
+    """Column definitions for CREATE TABLE, each type and collation resolved by the server.
+
+    Recorded text is never pasted into DDL: the type's base name goes through to_regtype and
+    format_type (with the recorded typmod), the collation through to_regcollation and
+    pg_collation, and the resolved text must equal what the backup recorded. Anything that
+    names no type or collation — or a statement dressed as one — refuses the restore before
+    any DDL runs.
+    """
+    defs: list[sql.Composable] = []
+    for c in columns:
+        base = c.base if c.base is not None else c.type
+        typmod = c.typmod if c.typmod is not None else -1
+        resolved = _resolve(conn, "backup_resolve_type", {"base": base, "typmod": typmod})
+        if resolved is None or resolved != c.type:
+            raise ValidationError(
+                f"column {c.name!r}: the recorded type {c.type!r} does not resolve to a type "
+                "on this server; nothing was restored",
+                hint="the backup or its catalogue entry was altered, or the type is missing",
+            )
+        part = sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(resolved))
+        if c.collation:
+            coll = _resolve(conn, "backup_resolve_collation", {"collation": c.collation})
+            if coll is None or coll != c.collation:
+                raise ValidationError(
+                    f"column {c.name!r}: the recorded collation {c.collation!r} does not "
+                    "resolve on this server; nothing was restored"
+                )
+            part = sql.SQL("{} COLLATE {}").format(part, sql.SQL(coll))
+        defs.append(part)
+    return sql.SQL(", ").join(defs)
 
 
 def _columns(cols: Sequence[Column]) -> sql.Composable:
@@ -126,8 +191,11 @@ def copy_out(
     conn = target.connect(url, app_name, connect_timeout)
     conn.read_only = True
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-    with conn, translated(), open(dest, "xb") as out:
+    # 0600 whatever the umask: a backup is table data (issue 13); O_EXCL: never overwrite.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    with conn, translated(), open(os.open(dest, flags, 0o600), "wb") as out:
         _guard(conn, lock_timeout_ms)
+        defs = column_defs(conn, schema, table)
 
         def sink(piece: bytearray) -> None:
             nonlocal done
@@ -141,13 +209,13 @@ def copy_out(
         out.flush()
         os.fsync(out.fileno())
         conn.commit()
-    return CopyResult(rows, done, digest.hexdigest())
+    return CopyResult(rows, done, digest.hexdigest(), defs)
 
 
 def _read_chunks(src: Path, progress: Progress | None) -> Iterator[bytes]:
-    total = src.stat().st_size
-    done = 0
-    with open(src, "rb") as f:
+    with open_plain(src) as f:
+        total = os.fstat(f.fileno()).st_size
+        done = 0
         while chunk := f.read(CHUNK):
             done += len(chunk)
             yield chunk
@@ -178,6 +246,7 @@ def copy_in(
     progress: Progress | None = None,
     lock_timeout_ms: int = 5000,
     connect_timeout: int = 10,
+    statements: list[str] | None = None,
 ) -> Loaded:
     """Load a backup file into a new table, or over `table` when `replace`; one transaction.
 
@@ -185,25 +254,25 @@ def copy_in(
     and compares checksums) before COMMIT, so a mismatch leaves nothing behind. A replace also
     moves the table's serial/identity sequences up to the restored maximum: a table recreated
     from its DDL restarts them at 1, and the next INSERT would collide with a restored key.
+    Each statement's text is appended to `statements` before it runs, for the audit row.
     """
     name = sql.Identifier(schema, table)
+    log = statements if statements is not None else []
+
+    def run(statement: sql.Composed) -> None:
+        log.append(statement.as_string(conn))
+        conn.execute(statement)
+
     with target.connect(url, app_name, connect_timeout) as conn, translated(), conn.transaction():
         _guard(conn, lock_timeout_ms)
         if replace:
-            conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(name))
-            conn.execute(sql.SQL("TRUNCATE ONLY {}").format(name))
+            run(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(name))
+            run(sql.SQL("TRUNCATE ONLY {}").format(name))
         else:
-            defs = sql.SQL(", ").join(
-                sql.SQL("{} {}{}").format(
-                    sql.Identifier(c.name),
-                    sql.SQL(c.type),  # format_type() output read from the catalog, not user input
-                    sql.SQL(f" COLLATE {c.collation}") if c.collation else sql.SQL(""),
-                )
-                for c in columns
-            )
-            conn.execute(sql.SQL("CREATE TABLE {} ({})").format(name, defs))
+            run(sql.SQL("CREATE TABLE {} ({})").format(name, column_sql(conn, columns)))
         cur = conn.cursor()
         query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(name, _columns(columns))
+        log.append(query.as_string(conn))
         with cur.copy(query) as copy:
             for chunk in _read_chunks(src, progress):
                 copy.write(chunk)
@@ -220,11 +289,11 @@ def copy_in(
                     detail=f"expected {expected_sha256}, got {got}",
                 )
         if replace:
-            return _advance_sequences(conn, name, rows)
+            return _advance_sequences(conn, schema, table, rows)
     return Loaded(rows)
 
 
-def _advance_sequences(conn: psycopg.Connection[Any], name: sql.Identifier, rows: int) -> Loaded:
+def _advance_sequences(conn: psycopg.Connection[Any], schema: str, table: str, rows: int) -> Loaded:
     """setval each owned ascending sequence to its column's max when that is ahead of it.
 
     Each in a savepoint: a role that may TRUNCATE and COPY but not UPDATE the sequence still
@@ -232,10 +301,12 @@ def _advance_sequences(conn: psycopg.Connection[Any], name: sql.Identifier, rows
     """
     advanced: list[str] = []
     warnings: list[str] = []
-    owned = conn.execute(queries.get("backup_owned_sequences"), {"table": name.as_string(conn)})
+    name = sql.Identifier(schema, table).as_string(conn)
+    owned = conn.execute(queries.get("backup_owned_sequences"), {"table": name})
     for column, sequence in owned.fetchall():
+        # Run with a parameter: names go through param_ident (a `%` in them is not a placeholder).
         statement = sql.SQL(queries.get("backup_advance_sequence")).format(
-            column=sql.Identifier(column), table=name
+            column=queries.param_ident(column), table=queries.param_ident(schema, table)
         )
         try:
             with conn.transaction():
@@ -289,72 +360,11 @@ def table_exists(url: str, app_name: str, schema: str, table: str) -> bool:
     return bool(row and row[0])
 
 
-class _Buffer:
-    """A read buffer over a stream that keeps the bytes of the tuple being parsed."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-        self.buf = b""
-        self.pos = 0
-        self.start = 0
-
-    def need(self, n: int) -> bool:
-        while len(self.buf) - self.pos < n:
-            more = self.stream.read(CHUNK)
-            if not more:
-                return False
-            # Keep the current tuple's bytes: drop only what lies before its start.
-            self.buf = self.buf[self.start :] + more
-            self.pos -= self.start
-            self.start = 0
-        return True
-
-
-def frames(stream: BinaryIO, limit: int | None = None) -> Iterator[bytes]:
-    """The raw tuples of a binary COPY stream (framing only, values stay encoded).
-
-    Raises ValidationError on a bad signature, a truncated tuple or a missing trailer.
-    """
-    head = stream.read(19)
-    if len(head) < 19 or head[:11] != SIGNATURE:
-        raise ValidationError("not a binary COPY file (bad signature)")
-    stream.read(struct.unpack("!I", head[15:19])[0])
-    b = _Buffer(stream)
-    count = 0
-    unpack_h = struct.Struct("!h").unpack_from
-    unpack_i = struct.Struct("!i").unpack_from
-    while limit is None or count < limit:
-        b.start = b.pos
-        if not b.need(2):
-            raise ValidationError("the backup file is truncated (no trailer)")
-        nfields = unpack_h(b.buf, b.pos)[0]
-        b.pos += 2
-        if nfields == -1:
-            return
-        for _ in range(nfields):
-            if not b.need(4):
-                raise ValidationError("the backup file is truncated inside a row")
-            size = unpack_i(b.buf, b.pos)[0]
-            b.pos += 4
-            if size > 0:
-                if not b.need(size):
-                    raise ValidationError("the backup file is truncated inside a value")
-                b.pos += size
-        count += 1
-        yield b.buf[b.start : b.pos]
-
-
-def count_rows(path: Path) -> int:
-    """Tuples in a binary COPY file (checks the framing to the trailer)."""
-    with open(path, "rb") as f:
-        return sum(1 for _ in frames(f))
-
-
 def preview(
     url: str, app_name: str, columns: Sequence[Column], path: Path, limit: int = 20
 ) -> list[tuple[str | None, ...]]:
     """The first `limit` rows of a backup as text, via a TEMP table that is rolled back."""
-    with open(path, "rb") as f:
+    with open_plain(path) as f:
         head = f.read(19)
         f.seek(0)
         ext = struct.unpack("!I", head[15:19])[0] if len(head) == 19 else 0
@@ -367,10 +377,7 @@ def preview(
         try:
             with conn.transaction(force_rollback=True):
                 conn.execute("SELECT pg_catalog.set_config('statement_timeout', '30000', true)")
-                defs = sql.SQL(", ").join(
-                    sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type))
-                    for c in columns
-                )
+                defs = column_sql(conn, columns)
                 conn.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(temp, defs))
                 cur = conn.cursor()
                 with cur.copy(

@@ -114,7 +114,7 @@ def read_table(guards: Guards, schema: str, name: str) -> Batch:
 
 
 def _filter(column: str, op: str, value: str | None) -> tuple[sql.Composable, list[Any]]:
-    ident = sql.Identifier(column)
+    ident = queries.param_ident(column)
     if op == "is null":
         return sql.SQL("{} IS NULL").format(ident), []
     if op == "is not null":
@@ -157,14 +157,17 @@ def sample(
         clause, values = _filter(column, op, value)
         where.append(clause)
         params.extend(values)
-    select = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns)
-    query = sql.SQL("SELECT {} FROM {}").format(select, sql.Identifier(schema, name))
+    # param_ident, not sql.Identifier: this query runs with parameters (a `%` in a name).
+    select = sql.SQL(", ").join(sql.SQL("{}::text").format(queries.param_ident(c)) for c in columns)
+    query = sql.SQL("SELECT {} FROM {}").format(select, queries.param_ident(schema, name))
     if where:
         query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(where)
     if sort:
         direction = sql.SQL("DESC NULLS LAST" if descending else "ASC NULLS LAST")
         # Qualified: a bare name would sort by the output column, which is its ::text.
-        query += sql.SQL(" ORDER BY {} {}").format(sql.Identifier(schema, name, sort), direction)
+        query += sql.SQL(" ORDER BY {} {}").format(
+            queries.param_ident(schema, name, sort), direction
+        )
     query += sql.SQL(" LIMIT %s OFFSET %s")
     params.extend([max(1, limit) + 1, max(0, offset)])
     with _open(guards) as conn, translated(), conn.transaction():

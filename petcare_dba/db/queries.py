@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from psycopg import sql
+
 from petcare_dba.errors import ConfigError
 
 _HEADER = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
@@ -84,3 +86,14 @@ def bare(name: str) -> str:
 def all_queries() -> dict[str, Query]:
     """Every named query (used by tests and docs)."""
     return dict(_all())
+
+
+def param_ident(*names: str) -> sql.Composable:
+    """An identifier for a composed query that is executed WITH parameters.
+
+    psycopg scans the whole query for `%` placeholders, including quoted identifiers, so a
+    column `a%b` or a table `x%y` would read as a placeholder (issue 14). The quoted name has
+    its `%` doubled, which psycopg turns back into one `%` when it converts the placeholders.
+    Only for queries run with parameters: without parameters psycopg sends the text as is.
+    """
+    return sql.SQL(sql.Identifier(*names).as_string().replace("%", "%%"))

@@ -33,6 +33,7 @@ from petcare_dba.errors import (
     ValidationError,
 )
 from petcare_dba.services import audit, connections, explorer
+from petcare_dba.services import backups_files as files
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups_reconcile import heartbeat
 from petcare_dba.services.runtime import Runtime
@@ -64,6 +65,7 @@ class BackupEntry:
     finished_at: datetime | None
     verified_at: datetime | None
     verify_ok: bool | None
+    columns: list[dict[str, Any]] | None = None  # column definitions catalogued at backup time
 
     @property
     def table(self) -> str:
@@ -180,7 +182,7 @@ def backup(
     partial = partial_dir(rt.settings, backup_id, connection_name, schema, table)
     started = time.perf_counter()
     try:
-        partial.mkdir(parents=True, exist_ok=False)
+        _private_dirs(store_dir(rt.settings), partial)
         with heartbeat(rt, actor, "backup", backup_id):
             result = db.copy_out(
                 connections.resolve_url(rt, actor, connection_name),
@@ -195,6 +197,7 @@ def backup(
                 lock_timeout_ms=int(rt.settings.lock_timeout_ms) or 5000,
                 connect_timeout=int(rt.settings.connect_timeout_s),
             )
+        recorded = _recorded(columns, result.columns)
         manifest = {
             "format": FORMAT,
             "backup_id": backup_id,
@@ -202,9 +205,7 @@ def backup(
             "schema": schema,
             "table": table,
             "kind": detail.kind,
-            "columns": [
-                {"name": c.name, "type": c.type, "collation": c.collation} for c in columns
-            ],
+            "columns": recorded,
             "server_version_num": detail.server_version_num,
             "row_count": result.rows,
             "byte_size": result.bytes,
@@ -242,6 +243,7 @@ def backup(
         rows=result.rows,
         size=result.bytes,
         sha=result.sha256,
+        columns=recorded,
     )
     _audit(
         rt,
@@ -257,8 +259,44 @@ def backup(
     return get(rt, actor, backup_id)
 
 
+def _recorded(wanted: list[db.Column], defs: tuple[db.Column, ...]) -> list[dict[str, Any]]:
+    """The catalogue's definitions of the backed-up columns (read in the COPY snapshot)."""
+    by_name = {c.name: c for c in defs}
+    missing = [c.name for c in wanted if c.name not in by_name]
+    if missing:
+        raise ValidationError(f"columns {missing} changed while the backup ran; try again")
+    return [
+        {
+            "name": c.name,
+            "type": by_name[c.name].type,
+            "collation": by_name[c.name].collation,
+            "base": by_name[c.name].base,
+            "typmod": by_name[c.name].typmod,
+        }
+        for c in wanted
+    ]
+
+
+def _private_dirs(store: Path, leaf: Path) -> None:
+    """Create the store and `leaf` under it, each directory 0700 (new leaf: must not exist).
+
+    Backups hold table data: no other local OS user may list or read them (issue 13), whatever
+    the process umask.
+    """
+    store.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(store, 0o700)
+    current = store
+    for part in leaf.relative_to(store).parts[:-1]:
+        current = current / part
+        current.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(current, 0o700)
+    leaf.mkdir(mode=0o700)
+    os.chmod(leaf, 0o700)
+
+
 def _write(path: Path, text: str) -> None:
-    with open(path, "x", encoding="utf-8") as f:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with open(fd, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
@@ -287,6 +325,7 @@ def _finish(
     size: int | None = None,
     sha: str | None = None,
     error: str | None = None,
+    columns: list[dict[str, Any]] | None = None,
 ) -> None:
     with rt.store.tx(actor.identity) as tx:
         tx.execute(
@@ -300,23 +339,29 @@ def _finish(
                 "byte_size": size,
                 "sha256": sha,
                 "error": error,
+                "columns": json.dumps(columns) if columns is not None else None,
             },
         )
 
 
-def _files(rt: Runtime, entry: BackupEntry) -> tuple[Path, dict[str, Any]]:
+def _files(rt: Runtime, entry: BackupEntry, *, data: bool = True) -> files.BackupFiles:
+    """The backup's files checked against the catalogue (and, with `data`, the data file too)."""
     if entry.status != "ok" or not entry.path:
         raise ValidationError(f"backup {entry.id} is {entry.status}; it holds no usable data")
-    folder = store_dir(rt.settings) / entry.path
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise NotFound(f"backup {entry.id}: manifest missing or unreadable in {folder}") from exc
-    return folder, manifest
-
-
-def _columns(manifest: dict[str, Any]) -> list[db.Column]:
-    return [db.Column(c["name"], c["type"], c.get("collation")) for c in manifest["columns"]]
+        found = files.load(
+            store_dir(rt.settings),
+            entry.id,
+            entry.path,
+            entry.columns,
+            entry.row_count,
+            entry.sha256,
+        )
+        if data:
+            files.check_data(entry.id, found, entry.row_count, entry.sha256)
+    except OSError as exc:
+        raise NotFound(f"backup {entry.id}: its files are missing or unreadable") from exc
+    return found
 
 
 def prune(rt: Runtime, actor: Actor) -> int:

@@ -11,16 +11,15 @@ change. Restores go to the connection the backup came from.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from petcare_dba.db import backup as db
 from petcare_dba.db import target
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
+from petcare_dba.services import backups_files as files
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups import (
@@ -28,7 +27,6 @@ from petcare_dba.services.backups import (
     Progress,
     _as_error,
     _audit,
-    _columns,
     _files,
     get,
 )
@@ -66,13 +64,13 @@ def verify(rt: Runtime, actor: Actor, backup_id: int) -> VerifyResult:
     problems: list[str] = []
     rows = sha = None
     try:
-        folder, manifest = _files(rt, entry)
-        data = folder / manifest["data_file"]
-        sha = _sha256(data)
-        rows = db.count_rows(data)
-        if sha != entry.sha256 or sha != manifest["sha256"]:
+        # The same checks a restore makes (folder, manifest against the catalogue), so verify
+        # and restore never disagree about a backup.
+        found = _files(rt, entry, data=False)
+        sha, rows = db.digest_and_count(found.data)
+        if sha != entry.sha256:
             problems.append(f"checksum {sha} differs from the recorded {entry.sha256}")
-        if rows != entry.row_count or rows != manifest["row_count"]:
+        if rows != entry.row_count:
             problems.append(f"{rows} rows in the file, {entry.row_count} recorded")
     except PetcareError as exc:
         problems.append(exc.message)
@@ -91,12 +89,20 @@ def verify(rt: Runtime, actor: Actor, backup_id: int) -> VerifyResult:
     return VerifyResult(backup_id, ok, rows, sha, tuple(problems))
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(db.CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _checked(rt: Runtime, actor: Actor, entry: BackupEntry, action: str) -> files.BackupFiles:
+    """The backup's files after every check against the catalogue; a refusal is audited."""
+    try:
+        return _files(rt, entry)
+    except PetcareError as exc:
+        _audit(
+            rt,
+            actor,
+            action,
+            "refused",
+            target=entry.table,
+            detail={"backup_id": entry.id, "reason": exc.message},
+        )
+        raise
 
 
 def preview(
@@ -104,15 +110,26 @@ def preview(
 ) -> tuple[tuple[str, ...], list[tuple[str | None, ...]]]:
     """Column names and the first rows of a backup (decoded by the server, rolled back)."""
     entry = get(rt, actor, backup_id)
-    folder, manifest = _files(rt, entry)
-    columns = _columns(manifest)
-    rows = db.preview(
-        connections.resolve_url(rt, actor, entry.connection_name),
-        target.application_name(actor.username, actor.session_id),
-        columns,
-        folder / manifest["data_file"],
-        limit,
-    )
+    found = _checked(rt, actor, entry, "backup.preview")
+    columns = found.columns
+    try:
+        rows = db.preview(
+            connections.resolve_url(rt, actor, entry.connection_name),
+            target.application_name(actor.username, actor.session_id),
+            columns,
+            found.data,
+            limit,
+        )
+    except PetcareError as exc:
+        _audit(
+            rt,
+            actor,
+            "backup.preview",
+            "refused" if isinstance(exc, ValidationError) else "error",
+            target=entry.table,
+            detail={"backup_id": backup_id, "reason": exc.message},
+        )
+        raise
     _audit(
         rt,
         actor,
@@ -172,7 +189,7 @@ def restore(
             reason="destructive",
             hint=f"type {entry.table} to confirm (CLI: --yes)",
         )
-    folder, manifest = _files(rt, entry)
+    found = _checked(rt, actor, entry, "backup.restore")
     mode = "replace" if replace else "new"
     with rt.store.tx(actor.identity) as tx:
         restore_id = int(
@@ -197,6 +214,7 @@ def restore(
         detail={"backup_id": backup_id, "restore_id": restore_id, "mode": mode},
     )
     started = time.perf_counter()
+    statements: list[str] = []
     try:
         with heartbeat(rt, actor, "restore", restore_id):
             loaded = db.copy_in(
@@ -204,14 +222,16 @@ def restore(
                 target.application_name(actor.username, actor.session_id),
                 schema,
                 table,
-                _columns(manifest),
-                folder / manifest["data_file"],
+                found.columns,
+                found.data,
                 replace=replace,
-                expected_rows=int(manifest["row_count"]),
-                expected_sha256=manifest["sha256"] if verify_checksum else None,
+                # Both from the catalogue, never from the manifest on disk.
+                expected_rows=int(entry.row_count or 0),
+                expected_sha256=entry.sha256 if verify_checksum else None,
                 progress=progress,
                 lock_timeout_ms=int(rt.settings.lock_timeout_ms) or 5000,
                 connect_timeout=int(rt.settings.connect_timeout_s),
+                statements=statements,
             )
     except (PetcareError, OSError) as exc:
         error = _as_error(exc)
@@ -232,6 +252,7 @@ def restore(
             "backup.restore",
             "error",
             target=label,
+            sql_text=";\n".join(statements) or None,
             sqlstate=error.sqlstate,
             detail={"backup_id": backup_id, "restore_id": restore_id, "error": error.message},
         )
@@ -255,6 +276,7 @@ def restore(
         "backup.restore",
         "ok",
         target=label,
+        sql_text=";\n".join(statements),
         rows_affected=rows,
         duration_ms=elapsed,
         detail={

@@ -78,6 +78,26 @@ def _ai(rt: Runtime) -> Component:
     return Component("ai", "ai", True, False, f"{provider} configured")
 
 
+def _backup_store(rt: Runtime) -> Component:
+    # Imported here: backups imports connections and explorer, which health does not need.
+    from petcare_dba.services import backups_files
+    from petcare_dba.services.backups import store_dir
+
+    store = store_dir(rt.settings)
+    loose = backups_files.loose_modes(store)
+    if loose:
+        return Component(
+            "backup_store",
+            "security",
+            False,
+            False,
+            f"{len(loose)} backup entries readable by other OS users (first: {loose[0]}); "
+            "`petcare-dba up` tightens them, or chmod -R go-rwx the backup store",
+            data={"loose": loose[:20]},
+        )
+    return Component("backup_store", "security", True, False, "backup store is private (0700/0600)")
+
+
 def check(rt: Runtime, actor: Actor | None, *, connections_required: bool = False) -> HealthReport:
     """Probe each component; connections are probed as `actor` (RLS decides which)."""
     parts = [
@@ -109,6 +129,7 @@ def check(rt: Runtime, actor: Actor | None, *, connections_required: bool = Fals
                 )
             )
     parts.append(_ai(rt))
+    parts.append(_backup_store(rt))
     if parts[0].ok:
         # Imported here: health_monitoring builds on this module's Component.
         from petcare_dba.services import health_monitoring

@@ -5,7 +5,8 @@ author, time and sha256), `scripts/<name>.sql` (the latest content, for people) 
 `versions/<name>/vNNNN.sql` (every version, for the import). Import creates a new project owned
 by the importer in one transaction, replays each script's versions in order (the original author
 and time go into the version message: the database stamps the importer and now), and refuses a
-file whose hash does not match the manifest. Archives are read in memory with size limits.
+file whose hash does not match the manifest. The archive is untrusted: `project_archive` checks
+it whole against the import quotas (settings import_max_*, imports_per_hour) first.
 """
 
 from __future__ import annotations
@@ -18,15 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from petcare_dba.errors import ValidationError
-from petcare_dba.services import audit, project_diff, projects, scripts
+from petcare_dba.errors import Refused, ValidationError
+from petcare_dba.services import audit, project_archive, projects, scripts
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
-FORMAT = "petcare-dba/project"
-FORMAT_VERSION = 1
-MAX_BYTES = 50 * 1024 * 1024  # uncompressed, whole archive (zip bombs)
-MAX_FILES = 20_000
+FORMAT = project_archive.FORMAT
+FORMAT_VERSION = project_archive.FORMAT_VERSION
 
 
 @dataclass(frozen=True)
@@ -103,80 +102,85 @@ def export_zip(rt: Runtime, actor: Actor, project_ref: str | int) -> tuple[str, 
     return filename, buffer.getvalue()
 
 
-def _read(data: bytes) -> tuple[dict[str, Any], dict[str, str]]:
-    """The manifest and every versions/ file's text, after size and format checks."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise ValidationError("this is not a zip file") from exc
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_FILES or sum(i.file_size for i in infos) > MAX_BYTES:
-            raise ValidationError(f"the archive is too large (limit {MAX_BYTES // 2**20} MB)")
-        names = {i.filename for i in infos}
-        if "manifest.json" not in names:
-            raise ValidationError("the archive has no manifest.json")
-        try:
-            manifest = json.loads(zf.read("manifest.json"))
-            files = {n: zf.read(n).decode("utf-8") for n in names if n.startswith("versions/")}
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValidationError(f"unreadable archive: {exc}") from exc
-    if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
-        raise ValidationError(f"not a {FORMAT} v{FORMAT_VERSION} export")
-    return manifest, files
+def _limits(rt: Runtime) -> project_archive.Limits:
+    return project_archive.Limits(
+        int(rt.settings.import_max_bytes),
+        int(rt.settings.import_max_scripts),
+        int(rt.settings.import_max_versions),
+    )
+
+
+def _refused(rt: Runtime, actor: Actor, reason: str) -> None:
+    audit.record(rt.store, actor, "project.import", "refused", detail={"reason": reason[:500]})
+
+
+def _check_rate(rt: Runtime, actor: Actor) -> None:
+    per_hour = int(rt.settings.imports_per_hour)
+    if per_hour <= 0:
+        return
+    with rt.store.tx(actor.identity) as tx:
+        recent = int(tx.value("project_imports_last_hour", {"user_id": actor.user_id}) or 0)
+    if recent >= per_hour:
+        _refused(rt, actor, "imports_per_hour")
+        raise Refused(
+            f"you have imported {recent} projects in the last hour; imports_per_hour is {per_hour}",
+            hint="try again later, or ask an admin to raise imports_per_hour",
+        )
 
 
 def import_zip(rt: Runtime, actor: Actor, data: bytes, name: str | None = None) -> ImportResult:
-    """Create a project from an export (all or nothing); `name` overrides the exported name."""
-    manifest, files = _read(data)
-    project_name = (name or manifest["project"]["name"]).strip()
+    """Create a project from an export (all or nothing); `name` overrides the exported name.
+
+    The archive is untrusted: it is read and checked whole (project_archive) against the
+    import quotas before the one transaction that writes it, whose size those quotas bound.
+    """
+    _check_rate(rt, actor)
+    try:
+        archive = project_archive.read(data, _limits(rt))
+        project_name = project_archive.plain_name(name, "the project name") if name else None
+    except ValidationError as exc:
+        _refused(rt, actor, exc.message)
+        raise
+    project_name = project_name or archive.name
     warnings: list[str] = []
-    plan = []
-    for entry in manifest.get("scripts", []):
-        versions = sorted(entry.get("versions", []), key=lambda v: int(v["version"]))
-        for v in versions:
-            text = files.get(v["file"])
-            if text is None:
-                raise ValidationError(f"{v['file']} is listed in the manifest but missing")
-            if project_diff.content_hash(text) != v["content_hash"]:
-                raise ValidationError(f"{v['file']} does not match its sha256 in the manifest")
-        plan.append((entry, [(v, files[v["file"]]) for v in versions]))
     count = 0
     with rt.store.tx(actor.identity) as tx:
-        description = str(manifest["project"].get("description", ""))
-        project_id = projects.create_in(tx, actor, project_name, description)
-        for entry, versions in plan:
-            if not versions:
+        project_id = projects.create_in(tx, actor, project_name, archive.description)
+        for entry in archive.scripts:
+            if not entry.versions:
                 continue
             connection_id = None
-            if entry.get("default_connection"):
-                connection_id = tx.value(
-                    "script_connection_id", {"name": entry["default_connection"]}
-                )
+            if entry.default_connection:
+                connection_id = tx.value("script_connection_id", {"name": entry.default_connection})
                 if connection_id is None:
                     warnings.append(
-                        f"{entry['name']}: connection {entry['default_connection']!r} "
+                        f"{entry.name}: connection {entry.default_connection!r} "
                         "is not available here; left empty"
                     )
             script_id = tx.value(
                 "script_insert",
                 {
                     "project_id": project_id,
-                    "name": scripts._name(entry["name"]),
-                    "description": entry.get("description", ""),
-                    "tags": scripts.clean_tags(entry.get("tags")),
+                    "name": entry.name,
+                    "description": entry.description,
+                    "tags": scripts.clean_tags(entry.tags),
                     "connection_id": connection_id,
                 },
             )
-            for number, (v, text) in enumerate(versions, start=1):
-                note = f"imported v{v['version']} by {v['author']}, {v['created_at']}"
-                message = f"{v['message']} ({note})" if v.get("message") else note
+            for number, v in enumerate(entry.versions, start=1):
+                # The importer is who the database stamps; what the archive claims about the
+                # author is quoted as the archive's claim, on one line, after the message.
+                note = (
+                    f"imported by {actor.username}; the archive says v{v.version} "
+                    f"by {v.author!r} at {v.created_at!r}"
+                )
+                message = f"{v.message} [{note}]" if v.message else f"[{note}]"
                 tx.one(
                     "version_insert",
                     {
                         "script_id": script_id,
                         "version": number,
-                        "content": text,
+                        "content": v.content,
                         "message": message,
                     },
                 )
@@ -187,6 +191,6 @@ def import_zip(rt: Runtime, actor: Actor, data: bytes, name: str | None = None) 
         "project.import",
         "ok",
         target=project_name,
-        detail={"project_id": project_id, "scripts": len(plan), "versions": count},
+        detail={"project_id": project_id, "scripts": len(archive.scripts), "versions": count},
     )
-    return ImportResult(project_id, project_name, len(plan), count, warnings)
+    return ImportResult(project_id, project_name, len(archive.scripts), count, warnings)

@@ -13,19 +13,21 @@ RETURNING id, created_at
 UPDATE petcare.table_backups
 SET status = %(status)s, path = %(path)s, server_version = %(server_version)s,
     row_count = %(row_count)s, byte_size = %(byte_size)s, sha256 = %(sha256)s,
-    error = %(error)s, finished_at = now()
+    error = %(error)s, columns = %(columns)s::jsonb, finished_at = now()
 WHERE id = %(id)s
 
 -- name: backup_get
 -- One backup of the catalogue.
 SELECT id, connection_name, schema_name, table_name, status, path, server_version, row_count,
-       byte_size, sha256, error, created_by_name, created_at, finished_at, verified_at, verify_ok
+       byte_size, sha256, error, created_by_name, created_at, finished_at, verified_at, verify_ok,
+       columns
 FROM petcare.table_backups WHERE id = %(id)s
 
 -- name: backup_list
 -- Backups, newest first, optionally of one connection and table.
 SELECT id, connection_name, schema_name, table_name, status, path, server_version, row_count,
-       byte_size, sha256, error, created_by_name, created_at, finished_at, verified_at, verify_ok
+       byte_size, sha256, error, created_by_name, created_at, finished_at, verified_at, verify_ok,
+       columns
 FROM petcare.table_backups
 WHERE (%(connection)s::text IS NULL OR connection_name = %(connection)s)
   AND (%(schema)s::text IS NULL OR schema_name = %(schema)s)
@@ -114,3 +116,31 @@ SET status = 'failed', finished_at = now(),
     error = 'interrupted: the process running it stopped; its transaction was rolled back'
 WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => %(stale_s)s)
 RETURNING id, backup_id, target_schema, target_table, error
+
+-- name: backup_column_defs
+-- Column definitions of a table as a backup records them (read inside the COPY snapshot, on the target).
+SELECT a.attname AS name,
+       pg_catalog.format_type(a.atttypid, NULL) AS base,
+       a.atttypmod AS typmod,
+       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+       CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
+            THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
+       END AS collation
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+  AND a.attgenerated = ''
+ORDER BY a.attnum
+
+-- name: backup_resolve_type
+-- A recorded column type resolved through the target's catalogue: NULL when it names no type.
+SELECT pg_catalog.format_type(pg_catalog.to_regtype(%(base)s), %(typmod)s) AS type
+
+-- name: backup_resolve_collation
+-- A recorded collation resolved through the target's catalogue: NULL when it names none.
+SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.collname) AS collation
+FROM pg_catalog.pg_collation c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+WHERE c.oid = pg_catalog.to_regcollation(%(collation)s)

@@ -114,3 +114,9 @@ FROM (SELECT p.updated_at AS at, p.updated_by AS who, p.name AS what, NULL::inte
 LEFT JOIN petcare.users u ON u.id = x.who
 ORDER BY x.at DESC, x.what
 LIMIT 1
+
+-- name: project_imports_last_hour
+-- Project imports a user completed in the last hour (imports_per_hour; own audit rows, RLS).
+SELECT count(*) FROM petcare.audit_log
+WHERE user_id = %(user_id)s AND action = 'project.import' AND outcome = 'ok'
+  AND at > now() - interval '1 hour'

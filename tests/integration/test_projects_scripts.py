@@ -191,7 +191,8 @@ def test_export_and_import_round_trip_with_every_version(
     assert (result.scripts, result.versions) == (2, 3)
     copied = scripts.history(rt, team["eddie"], result.project_id, "daily pets")
     assert [v.content for v in copied] == ["SELECT 2", "SELECT 1"]
-    assert copied[0].message.startswith("two (imported v2 by olga")
+    # Issue 14: the importer is named as such; the archive's author claim is quoted as a claim.
+    assert copied[0].message.startswith("two [imported by eddie; the archive says v2 by 'olga'")
 
 
 def test_import_refuses_tampered_content_and_creates_nothing(
