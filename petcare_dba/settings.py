@@ -384,6 +384,15 @@ SETTINGS: tuple[Setting, ...] = (
         "security",
         bool,
     ),
+    # --- issue 14 (h-outbound) ---
+    Setting(
+        "outbound_allow",
+        "",
+        "Comma-separated addresses, CIDR ranges or address:port that alert deliveries may reach "
+        "although they are loopback, link-local or private (denied by default). The metadata "
+        "store's own address:port is reachable only when listed exactly as address:port.",
+        "monitoring",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
