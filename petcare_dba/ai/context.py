@@ -177,17 +177,17 @@ def _read(
     rt: Runtime, actor: Actor, conn_name: str, query: str, params: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """A packaged catalog query on the target under the assistant's application_name."""
-    from petcare_dba.services import connections
+    from petcare_dba.services import target_slots
 
-    url = connections.resolve_url(rt, actor, conn_name)
-    return target.read(
-        url,
-        target.application_name(actor.username, actor.session_id, ai=True),
-        query,
-        params,
-        timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS,
-        connect_timeout=int(rt.settings.connect_timeout_s),
-    )
+    with target_slots.url(rt, actor, conn_name) as url:  # counts against the user's cap (F7)
+        return target.read(
+            url,
+            target.application_name(actor.username, actor.session_id, ai=True),
+            query,
+            params,
+            timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS,
+            connect_timeout=int(rt.settings.connect_timeout_s),
+        )
 
 
 def describe(

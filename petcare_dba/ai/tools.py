@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,14 +222,14 @@ class ToolBox:
 
     def _get_advisor_findings(self) -> dict[str, Any]:
         assert self.conn is not None  # noqa: S101 - checked by call()
-        url = _url(self)
         app = target.application_name(self.actor.username, self.actor.session_id, ai=True)
         found = []
         for lint in advisor.lints():
             try:
-                rows = target.read_text(
-                    url, app, lint.sql, timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS
-                )
+                with _slot_url(self) as url:
+                    rows = target.read_text(
+                        url, app, lint.sql, timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS
+                    )
             except PetcareError:
                 continue
             found += [
@@ -239,18 +240,20 @@ class ToolBox:
 
     def _get_metrics(self) -> dict[str, Any]:
         assert self.conn is not None  # noqa: S101 - checked by call()
-        url = _url(self)
         app = target.application_name(self.actor.username, self.actor.session_id, ai=True)
-        stats = target.read(url, app, "database_stats")
-        activity = target.read(url, app, "activity_by_state")
+        with _slot_url(self) as url:
+            stats = target.read(url, app, "database_stats")
+        with _slot_url(self) as url:
+            activity = target.read(url, app, "activity_by_state")
         return {"database": stats[0] if stats else {}, "sessions": activity}
 
 
-def _url(box: ToolBox) -> str:
-    from petcare_dba.services import connections
+def _slot_url(box: ToolBox) -> AbstractContextManager[str]:
+    """The connection's URL while one of the user's slots on it is held (F7)."""
+    from petcare_dba.services import target_slots
 
     assert box.conn is not None  # noqa: S101 - checked by call()
-    return connections.resolve_url(box.rt, box.actor, box.conn.name)
+    return target_slots.url(box.rt, box.actor, box.conn.name)
 
 
 def _clean_args(args: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 from petcare_dba.db import backup as db
 from petcare_dba.db import target
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
-from petcare_dba.services import connections, explorer
+from petcare_dba.services import connections, explorer, target_slots
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups import (
     BackupEntry,
@@ -106,13 +106,14 @@ def preview(
     entry = get(rt, actor, backup_id)
     folder, manifest = _files(rt, entry)
     columns = _columns(manifest)
-    rows = db.preview(
-        connections.resolve_url(rt, actor, entry.connection_name),
-        target.application_name(actor.username, actor.session_id),
-        columns,
-        folder / manifest["data_file"],
-        limit,
-    )
+    with target_slots.url(rt, actor, entry.connection_name) as url:
+        rows = db.preview(
+            url,
+            target.application_name(actor.username, actor.session_id),
+            columns,
+            folder / manifest["data_file"],
+            limit,
+        )
     _audit(
         rt,
         actor,
@@ -198,9 +199,12 @@ def restore(
     )
     started = time.perf_counter()
     try:
-        with heartbeat(rt, actor, "restore", restore_id):
+        with (
+            heartbeat(rt, actor, "restore", restore_id),
+            target_slots.url(rt, actor, entry.connection_name) as url,
+        ):
             loaded = db.copy_in(
-                connections.resolve_url(rt, actor, entry.connection_name),
+                url,
                 target.application_name(actor.username, actor.session_id),
                 schema,
                 table,

@@ -25,6 +25,7 @@ from petcare_dba.services import (
     engine_plan,
     explorer,
     sql_safety,
+    target_slots,
 )
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.engine_exec import QueryResult, RunResult
@@ -99,7 +100,7 @@ def limits_for(settings: Settings, max_rows: int | None = None, *, ai: bool = Fa
 def _pools(rt: Runtime) -> executor.Pools:
     pools = rt._extras.get(_POOLS_KEY)
     if pools is None:
-        created = executor.Pools()
+        created = executor.Pools(target_slots.registry(rt))
         pools = rt._extras.setdefault(_POOLS_KEY, created)
         if pools is created:
             rt._closers.append(lambda: close(rt))

@@ -31,7 +31,7 @@ from pglast.stream import RawStream
 from petcare_dba.db import target
 from petcare_dba.db.target_session import TargetSession, execute_autocommit, session
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
-from petcare_dba.services import audit, connections, statement_trust
+from petcare_dba.services import audit, statement_trust, target_slots
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -242,7 +242,21 @@ def suggest(
 ) -> list[IndexSuggestion]:
     """Verified index suggestions for the slowest statements of a connection (dba only)."""
     actor.require("dba", "index suggestions (what-if plans of other users' statements)")
-    url = connections.resolve_url(rt, actor, conn)
+    # Sessions below open one at a time; together they take one of the user's slots (F7).
+    with target_slots.url(rt, actor, conn) as url:
+        return _suggest(rt, actor, conn, url, min_mean_ms, min_calls, max_whatif_bytes, limit)
+
+
+def _suggest(
+    rt: Runtime,
+    actor: Actor,
+    conn: str,
+    url: str,
+    min_mean_ms: float,
+    min_calls: int,
+    max_whatif_bytes: int,
+    limit: int,
+) -> list[IndexSuggestion]:
     app = target.application_name(actor.username, actor.session_id)
     timeout = int(rt.settings.connect_timeout_s)
     with session(url, app, connect_timeout=timeout) as s:
@@ -322,7 +336,6 @@ def create(rt: Runtime, actor: Actor, conn: str, create_sql: str, *, confirmed: 
             objects=(create_sql,),
             reason="builds an index (CONCURRENTLY: writes continue)",
         )
-    url = connections.resolve_url(rt, actor, conn)
     app = target.application_name(actor.username, actor.session_id)
     audit.record(
         rt.store,
@@ -334,7 +347,8 @@ def create(rt: Runtime, actor: Actor, conn: str, create_sql: str, *, confirmed: 
         classification="ddl",
     )
     try:
-        execute_autocommit(url, app, create_sql, int(rt.settings.connect_timeout_s))
+        with target_slots.url(rt, actor, conn) as url:
+            execute_autocommit(url, app, create_sql, int(rt.settings.connect_timeout_s))
     except PetcareError as exc:
         audit.record(
             rt.store,
