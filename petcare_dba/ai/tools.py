@@ -211,14 +211,16 @@ class ToolBox:
         limit = int(self.rt.settings.ai_max_data_rows)
         return {
             "columns": list(res.columns),
-            "rows": safety.mask_rows(res.columns, res.rows, limit),
+            "rows": safety.mask_rows(
+                res.columns, res.rows, limit, safety.personal_positions(sql, len(res.columns))
+            ),
             "rows_sent": min(limit, len(res.rows)),
             "truncated": res.truncated or len(res.rows) > limit,
         }
 
     def _explain_query(self, sql: str) -> dict[str, Any]:
         res = self._query(sql, explain=True).results[-1]
-        return {"plan": "\n".join(str(r[0]) for r in res.rows)}
+        return {"plan": safety.mask_text("\n".join(str(r[0]) for r in res.rows))}
 
     def _get_advisor_findings(self) -> dict[str, Any]:
         assert self.conn is not None  # noqa: S101 - checked by call()
@@ -232,8 +234,12 @@ class ToolBox:
                     )
             except PetcareError:
                 continue
+            # Findings quote other sessions' statements: literals go, personal values are masked.
             found += [
-                {k: r[k] for k in ("name", "level", "object", "detail", "remediation")}
+                {
+                    k: safety.scrub_literals(str(r[k])) if k in ("object", "detail") else r[k]
+                    for k in ("name", "level", "object", "detail", "remediation")
+                }
                 for r in rows
             ]
         return {"findings": found[:50], "total": len(found)}
