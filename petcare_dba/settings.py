@@ -496,6 +496,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "imports_per_hour", 10, "Project imports per user per hour (0: no limit).", "projects", int
     ),
+    # --- issue 14 (h-outbound) ---
+    Setting(
+        "outbound_allow",
+        "",
+        "Comma-separated addresses, CIDR ranges or address:port that alert deliveries may reach "
+        "although they are loopback, link-local or private (denied by default). The metadata "
+        "store's own address:port is reachable only when listed exactly as address:port.",
+        "monitoring",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

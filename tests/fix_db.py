@@ -145,6 +145,9 @@ def test_settings(meta_url: str, tmp_path: Path) -> settings_mod.Settings:
             "PETCARE_DATA_DIR": str(tmp_path),
             "PETCARE_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "PETCARE_POOL_MAX_SIZE": "4",
+            # Local receivers stand in for webhook and SMTP servers; the default-deny policy is
+            # tested with this cleared (tests/security/test_outbound_delivery.py).
+            "PETCARE_OUTBOUND_ALLOW": "127.0.0.1",
         }
     )
 

@@ -6,7 +6,11 @@ of 10,000 tables the tables a question names are described in full while the res
 names only until the budget (`ai_context_tokens`) is spent. What else goes in depends on the
 connection's consent level: 'none' sends nothing from the database, 'schema' sends structure,
 'stats' adds sizes and statistics, 'data' adds a few masked sample rows inside the untrusted
-boundary. The returned `Context.payload` is exactly what was sent, for the UI's expander.
+boundary. Everything read from the database (names, comments, defaults, check definitions,
+server settings, advisor findings, error messages) is quoted inside the request's untrusted
+boundary with look-alike tags defused (U4); statement text in findings is normalised (literals
+become `$n`) and personal values are masked. The returned `Context.payload` is exactly what was
+sent, for the UI's expander.
 """
 
 from __future__ import annotations
@@ -177,17 +181,17 @@ def _read(
     rt: Runtime, actor: Actor, conn_name: str, query: str, params: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """A packaged catalog query on the target under the assistant's application_name."""
-    from petcare_dba.services import connections
+    from petcare_dba.services import target_slots
 
-    url = connections.resolve_url(rt, actor, conn_name)
-    return target.read(
-        url,
-        target.application_name(actor.username, actor.session_id, ai=True),
-        query,
-        params,
-        timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS,
-        connect_timeout=int(rt.settings.connect_timeout_s),
-    )
+    with target_slots.url(rt, actor, conn_name) as url:  # counts against the user's cap (F7)
+        return target.read(
+            url,
+            target.application_name(actor.username, actor.session_id, ai=True),
+            query,
+            params,
+            timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS,
+            connect_timeout=int(rt.settings.connect_timeout_s),
+        )
 
 
 def describe(
@@ -294,15 +298,24 @@ def build(
     if editor_sql.strip():
         add("editor", "The user's SQL editor contains:\n" + editor_sql.strip()[:budget])
     if last_error.strip():
-        add("error", "The last run failed with:\n" + last_error.strip()[:2000])
+        # The server's message can carry text a table owner wrote (RAISE, constraint names).
+        add(
+            "error",
+            "The last run failed with:\n"
+            + safety.wrap_catalog(boundary, "error", last_error.strip()[:2000]),
+        )
     described: list[str] = []
     listed = omitted = 0
     if conn is not None and consent_allows(consent, "schema"):
         facts = _read(rt, actor, conn.name, "ai_server_facts")[0]
         add(
             "server",
-            f"PostgreSQL {facts['server_version']}, database {facts['database']}; settings: "
-            + json.dumps(facts["settings"], sort_keys=True),
+            safety.wrap_catalog(
+                boundary,
+                "server",
+                f"PostgreSQL {facts['server_version']}, database {facts['database']}; settings: "
+                + json.dumps(facts["settings"], sort_keys=True),
+            ),
         )
         ranked = rank(schema_index(rt, actor, conn), f"{question}\n{editor_sql}")
         wanted = [e.qualified for e, score in ranked[:_DETAIL_TABLES] if score > 0]
@@ -310,7 +323,7 @@ def build(
             wanted = [e.qualified for e, _ in ranked]
         details = describe(rt, actor, conn, wanted, consent)
         for q in wanted:
-            if q in details and add("table", details[q]):
+            if q in details and add("table", safety.wrap_catalog(boundary, "schema", details[q])):
                 described.append(q)
         relevant = [
             f
@@ -321,7 +334,15 @@ def build(
             add(
                 "findings",
                 "Advisor findings:\n"
-                + "\n".join(f"- [{f.level}] {f.title}: {f.object} — {f.detail}" for f in relevant),
+                + safety.wrap_catalog(
+                    boundary,
+                    "advisor",
+                    "\n".join(
+                        f"- [{f.level}] {f.title}: {safety.scrub_literals(str(f.object))} — "
+                        f"{safety.scrub_literals(str(f.detail))}"
+                        for f in relevant
+                    ),
+                ),
             )
         rest = [e for e, _ in ranked if e.qualified not in described]
         lines: list[str] = []
@@ -335,7 +356,12 @@ def build(
         listed, omitted = len(lines), len(rest) - len(lines)
         if lines:
             note = f"\n({omitted} more tables not shown; call list_tables)" if omitted else ""
-            add("other_tables", "Other tables (columns only):\n" + "\n".join(lines) + note)
+            add(
+                "other_tables",
+                "Other tables (columns only):\n"
+                + safety.wrap_catalog(boundary, "schema", "\n".join(lines))
+                + note,
+            )
         if consent_allows(consent, "data") and described:
             for sample in _samples(rt, actor, conn, described, boundary):
                 add("sample", sample)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from petcare_dba.ai import safety
+
 
 def explain_query(sql_text: str) -> str:
     return f"Explain what this query does, step by step:\n```sql\n{sql_text.strip()}\n```"
@@ -36,8 +38,12 @@ def write_sql(request: str) -> str:
 
 
 def fix_finding(finding: Any) -> str:
+    # Object and detail come from the target database (other sessions' statement text): no
+    # literals, personal values masked, no tag can open or close in them (U4).
+    obj = safety.defuse(safety.scrub_literals(str(finding.object)))
+    detail = safety.defuse(safety.scrub_literals(str(finding.detail)))
     return (
         f"Explain this advisor finding and propose a fix in a ```sql block: [{finding.level}] "
-        f"{finding.title} on {finding.object}: {finding.detail} "
+        f"{finding.title} on {obj}: {detail} "
         f"(suggested remediation: {finding.remediation})"
     )

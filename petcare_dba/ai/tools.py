@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,47 +222,55 @@ class ToolBox:
         limit = int(self.rt.settings.ai_max_data_rows)
         return {
             "columns": list(res.columns),
-            "rows": safety.mask_rows(res.columns, res.rows, limit),
+            "rows": safety.mask_rows(
+                res.columns, res.rows, limit, safety.personal_positions(sql, len(res.columns))
+            ),
             "rows_sent": min(limit, len(res.rows)),
             "truncated": res.truncated or len(res.rows) > limit,
         }
 
     def _explain_query(self, sql: str) -> dict[str, Any]:
         res = self._query(sql, explain=True).results[-1]
-        return {"plan": "\n".join(str(r[0]) for r in res.rows)}
+        return {"plan": safety.mask_text("\n".join(str(r[0]) for r in res.rows))}
 
     def _get_advisor_findings(self) -> dict[str, Any]:
         assert self.conn is not None  # noqa: S101 - checked by call()
-        url = _url(self)
         app = target.application_name(self.actor.username, self.actor.session_id, ai=True)
         found = []
         for lint in advisor.lints():
             try:
-                rows = target.read_text(
-                    url, app, lint.sql, timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS
-                )
+                with _slot_url(self) as url:
+                    rows = target.read_text(
+                        url, app, lint.sql, timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS
+                    )
             except PetcareError:
                 continue
+            # Findings quote other sessions' statements: literals go, personal values are masked.
             found += [
-                {k: r[k] for k in ("name", "level", "object", "detail", "remediation")}
+                {
+                    k: safety.scrub_literals(str(r[k])) if k in ("object", "detail") else r[k]
+                    for k in ("name", "level", "object", "detail", "remediation")
+                }
                 for r in rows
             ]
         return {"findings": found[:50], "total": len(found)}
 
     def _get_metrics(self) -> dict[str, Any]:
         assert self.conn is not None  # noqa: S101 - checked by call()
-        url = _url(self)
         app = target.application_name(self.actor.username, self.actor.session_id, ai=True)
-        stats = target.read(url, app, "database_stats")
-        activity = target.read(url, app, "activity_by_state")
+        with _slot_url(self) as url:
+            stats = target.read(url, app, "database_stats")
+        with _slot_url(self) as url:
+            activity = target.read(url, app, "activity_by_state")
         return {"database": stats[0] if stats else {}, "sessions": activity}
 
 
-def _url(box: ToolBox) -> str:
-    from petcare_dba.services import connections
+def _slot_url(box: ToolBox) -> AbstractContextManager[str]:
+    """The connection's URL while one of the user's slots on it is held (F7)."""
+    from petcare_dba.services import target_slots
 
     assert box.conn is not None  # noqa: S101 - checked by call()
-    return connections.resolve_url(box.rt, box.actor, box.conn.name)
+    return target_slots.url(box.rt, box.actor, box.conn.name)
 
 
 def _audit_safe(value: Any) -> Any:

@@ -11,7 +11,8 @@ bound parameters, and the page is fetched with LIMIT/OFFSET on the server.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,8 @@ class Guards:
     statement_timeout_ms: int = 10000
     lock_timeout_ms: int = 3000
     connect_timeout: int = 10
+    # Takes one of the user's max_connections_per_user slots for the read (F7).
+    slot: Callable[[], AbstractContextManager[None]] = nullcontext
 
 
 @dataclass(frozen=True)
@@ -67,11 +70,15 @@ class Page:
     has_more: bool
 
 
-def _open(guards: Guards) -> psycopg.Connection[Any]:
-    conn = target.connect(guards.url, guards.app_name, guards.connect_timeout)
-    conn.read_only = True
-    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-    return conn
+@contextmanager
+def _open(guards: Guards) -> Iterator[psycopg.Connection[Any]]:
+    with (
+        guards.slot(),
+        target.connect(guards.url, guards.app_name, guards.connect_timeout) as conn,
+    ):
+        conn.read_only = True
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        yield conn
 
 
 def _setup(conn: psycopg.Connection[Any], guards: Guards) -> None:

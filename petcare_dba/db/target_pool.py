@@ -7,6 +7,12 @@ gets a clear "busy" error (F5). Idle connections are reused only by the same app
 a round trip: a backend that was terminated while idle is noticed before it is handed out (F3).
 `CancelHandle` lets another thread cancel the running statement with libpq's `cancel_safe()`
 (Q9), never pg_terminate_backend.
+
+The cap is one `Slots` counter per (stored connection, app user), shared by the engine's pools and
+by every other feature that opens a target connection on a user's behalf (explorer, index
+what-if, assistant context, backups, connection tests): `Slots.hold` gives the same "busy" error.
+The counter lives in this process only; instances behind a load balancer each count their own
+(cross-instance counting is a later issue).
 """
 
 from __future__ import annotations
@@ -69,6 +75,53 @@ class CancelHandle:
                 self._conn = None
 
 
+class Slot:
+    """At most `max_size` concurrent target connections of one user on one stored connection."""
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max(1, max_size)
+        self._sem = threading.BoundedSemaphore(self.max_size)
+
+    @contextmanager
+    def held(self, wait_timeout: float) -> Iterator[None]:
+        """Take one slot for the duration; 'busy' error after wait_timeout seconds."""
+        if not self._sem.acquire(timeout=max(wait_timeout, 0.0)):
+            raise Unavailable(
+                f"busy: you already run {self.max_size} statement(s) on this connection "
+                f"(max_connections_per_user={self.max_size}); waited {wait_timeout:g} s",
+                hint="retry when one finishes, or cancel it",
+            )
+        try:
+            yield
+        finally:
+            self._sem.release()
+
+
+class Slots:
+    """The Slot of every (connection id, user id) of one runtime."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[tuple[int, int], Slot] = {}
+
+    def get(self, connection_id: int, user_id: int, max_size: int) -> Slot:
+        key = (connection_id, user_id)
+        with self._lock:
+            slot = self._slots.get(key)
+            if slot is None or slot.max_size != max(1, max_size):
+                # A changed cap starts a new counter; holders of the old one release into it.
+                slot = self._slots[key] = Slot(max_size)
+            return slot
+
+    @contextmanager
+    def hold(
+        self, connection_id: int, user_id: int, *, max_size: int, wait_timeout: float
+    ) -> Iterator[None]:
+        """One slot of (connection, user) for a connection opened outside the engine's pools."""
+        with self.get(connection_id, user_id, max_size).held(wait_timeout):
+            yield
+
+
 @dataclass
 class Lease:
     """A checked-out target connection; set `discard` when its session state is not clean."""
@@ -95,6 +148,7 @@ class TargetPool:
         wait_timeout: float,
         connect_timeout: int,
         keepalives: dict[str, int] | None = None,
+        slot: Slot | None = None,
     ) -> None:
         self._url = url
         # keepalives_idle/interval/count overrides (settings): a half-open peer is noticed
@@ -103,7 +157,7 @@ class TargetPool:
         self.max_size = max(1, max_size)
         self.wait_timeout = wait_timeout
         self.connect_timeout = connect_timeout
-        self._slots = threading.BoundedSemaphore(self.max_size)
+        self.slot = slot if slot is not None else Slot(self.max_size)
         self._lock = threading.Lock()
         self._idle: list[_Idle] = []
         self._closed = False
@@ -111,20 +165,12 @@ class TargetPool:
     @contextmanager
     def connection(self, app_name: str) -> Iterator[Lease]:
         """Check out a connection tagged `app_name`; 'busy' error after wait_timeout."""
-        if not self._slots.acquire(timeout=self.wait_timeout):
-            raise Unavailable(
-                f"busy: you already run {self.max_size} statement(s) on this connection "
-                f"(max_connections_per_user={self.max_size}); waited {self.wait_timeout:g} s",
-                hint="retry when one finishes, or cancel it",
-            )
-        try:
+        with self.slot.held(self.wait_timeout):
             lease = Lease(self._take(app_name) or self._open(app_name))
             try:
                 yield lease
             finally:
                 self._give_back(app_name, lease)
-        finally:
-            self._slots.release()
 
     def _open(self, app_name: str) -> psycopg.Connection[Any]:
         started = time.monotonic()
@@ -195,11 +241,16 @@ def idle_socket_healthy(conn: psycopg.Connection[Any]) -> bool:
 
 
 class Pools:
-    """Every TargetPool of one runtime, keyed by (connection id, user id, URL digest)."""
+    """Every TargetPool of one runtime, keyed by (connection id, user id, URL digest).
 
-    def __init__(self) -> None:
+    A slot is taken only while a connection is checked out; a pool also keeps at most max_size
+    idle connections (closed after IDLE_TTL_S), which hold no slot because they run nothing.
+    """
+
+    def __init__(self, slots: Slots | None = None) -> None:
         self._lock = threading.Lock()
         self._pools: dict[tuple[int, int, str], TargetPool] = {}
+        self.slots = slots if slots is not None else Slots()
 
     def get(
         self,
@@ -215,9 +266,10 @@ class Pools:
         # The digest makes a changed URL (new password) start a new pool; the URL itself is
         # kept only inside the pool object.
         key = (connection_id, user_id, hashlib.sha256(url.encode()).hexdigest())
+        slot = self.slots.get(connection_id, user_id, max_size)
         with self._lock:
             pool = self._pools.get(key)
-            if pool is None or pool.max_size != max(1, max_size):
+            if pool is None or pool.max_size != max(1, max_size) or pool.slot is not slot:
                 if pool is not None:
                     pool.close()
                 pool = TargetPool(
@@ -226,6 +278,7 @@ class Pools:
                     wait_timeout=wait_timeout,
                     connect_timeout=connect_timeout,
                     keepalives=keepalives,
+                    slot=slot,
                 )
                 self._pools[key] = pool
             pool.wait_timeout = wait_timeout

@@ -2,18 +2,19 @@
 
 A webhook's URL may carry a token and an SMTP account a password, so that part of a channel is
 sealed with the keyring (AES-GCM, bound to the channel name) and only a password-free summary is
-stored in clear. Delivery uses the standard library only (urllib, smtplib) with
-`alert_delivery_timeout_s`; every attempt is recorded in `alert_deliveries`, which feeds the
-alert-delivery health component and the channel list. Channels are admin-only (RLS).
+stored in clear. Delivery goes through `outbound` (destination policy checked before connecting,
+one total deadline `alert_delivery_timeout_s`, no redirects, errors that do not say what listens);
+e-mail addresses are validated when a channel is added; a failing channel never stops the
+others. Every attempt is recorded in `alert_deliveries`, which feeds the alert-delivery health
+component and the channel list. Channels are admin-only (RLS).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import smtplib
-import urllib.error
-import urllib.request
+import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -22,10 +23,17 @@ from urllib.parse import urlsplit
 
 from petcare_dba.db.errors import redact
 from petcare_dba.errors import NotFound, PetcareError, ValidationError
-from petcare_dba.services import audit, users
+from petcare_dba.services import audit, outbound, users
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts import Notification
 from petcare_dba.services.runtime import Runtime
+
+log = logging.getLogger(__name__)
+# One plain address (local@domain), no display name, no separators, no control characters:
+# anything else could add headers or recipients to the message.
+_ADDRESS = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$"
+)
 
 
 @dataclass(frozen=True)
@@ -83,9 +91,9 @@ def _insert(
 
 def add_webhook(rt: Runtime, actor: Actor, name: str, url: str) -> int:
     """A webhook channel: alerts are POSTed as JSON to `url` (http or https)."""
+    actor.require("admin", "adding alert channels")
+    outbound.check_url(rt.settings, url)  # refuses denied destinations before anything is stored
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError("a webhook URL must be http(s)://host/...")
     shown = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}/…"
     return _insert(rt, actor, name, "webhook", {"endpoint": shown}, url)
 
@@ -104,8 +112,14 @@ def add_email(
     password: str = "",
 ) -> int:
     """An e-mail channel through an SMTP server."""
-    if not recipients or not all("@" in r for r in recipients) or "@" not in sender:
-        raise ValidationError("sender and recipients must be e-mail addresses")
+    bad = [a for a in [sender, *recipients] if not _ADDRESS.match(a) or len(a) > 254]
+    if not recipients or bad:
+        raise ValidationError(
+            f"not a plain e-mail address: {ascii(bad[0]) if bad else '(no recipient)'}",
+            hint="one address per recipient, like dba@example.org (no names, commas, line breaks)",
+        )
+    if not host or any(ord(c) < 33 for c in host):
+        raise ValidationError("the SMTP host must be a host name or address")
     config = {
         "host": host,
         "port": int(port),
@@ -132,22 +146,9 @@ def remove(rt: Runtime, actor: Actor, name: str) -> None:
     audit.record(rt.store, actor, "alert.channel.remove", "ok", target=name)
 
 
-def _post(url: str, payload: dict[str, Any], timeout: float) -> None:
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise OSError("a webhook URL must be http or https")
-    body = json.dumps(payload, default=str).encode("utf-8")
-    request = urllib.request.Request(  # noqa: S310 - scheme checked when the channel was added
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": "petcare-dba-alerts"},
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310  # nosec B310
-        if resp.status >= 300:
-            raise OSError(f"HTTP {resp.status}")
-
-
-def _mail(config: dict[str, Any], password: str, note: Notification, timeout: float) -> None:
+def _mail(
+    rt: Runtime, config: dict[str, Any], password: str, note: Notification, timeout: float
+) -> None:
     msg = EmailMessage()
     msg["Subject"] = f"[petcare-dba] {note.kind.upper()} {note.severity}: {note.rule}"
     msg["From"] = config["sender"]
@@ -155,7 +156,7 @@ def _mail(config: dict[str, Any], password: str, note: Notification, timeout: fl
     msg.set_content(
         f"{note.message}\n\n" + json.dumps(note.as_payload(), indent=2, default=str) + "\n"
     )
-    with smtplib.SMTP(config["host"], int(config["port"]), timeout=timeout) as smtp:
+    with outbound.smtp(rt.settings, config["host"], int(config["port"]), timeout) as smtp:
         if config.get("starttls"):
             smtp.starttls()
         if config.get("username"):
@@ -172,11 +173,16 @@ def _send(rt: Runtime, row: dict[str, Any], note: Notification) -> Delivery:
             else ""
         )
         if row["kind"] == "webhook":
-            _post(secret, note.as_payload(), timeout)
+            body = json.dumps(note.as_payload(), default=str).encode("utf-8")
+            outbound.post(rt.settings, secret, body, timeout)
         else:
-            _mail(row["config"], secret, note, timeout)
-    except (OSError, smtplib.SMTPException, urllib.error.URLError, PetcareError) as exc:
-        return Delivery(row["name"], False, redact(str(exc))[:500] or type(exc).__name__)
+            _mail(rt, row["config"], secret, note, timeout)
+    except PetcareError as exc:
+        log.warning("alert channel %r: %s", row["name"], exc.message)
+        return Delivery(row["name"], False, redact(exc.message)[:500])
+    except Exception:  # one bad channel must never stop the others; the detail goes to the log
+        log.exception("alert channel %r: delivery failed", row["name"])
+        return Delivery(row["name"], False, outbound.UNREACHABLE)
     return Delivery(row["name"], True)
 
 
@@ -203,7 +209,10 @@ def deliver(rt: Runtime, notes: list[Notification]) -> list[Delivery]:
     for note in notes:
         for row in rows:
             result = _send(rt, row, note)
-            _record(rt, actor, int(row["id"]), note, result)
+            try:
+                _record(rt, actor, int(row["id"]), note, result)
+            except PetcareError:
+                log.exception("alert channel %r: could not record the delivery", row["name"])
             out.append(result)
     return out
 

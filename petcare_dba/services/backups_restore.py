@@ -20,7 +20,7 @@ from petcare_dba.db import backup as db
 from petcare_dba.db import target
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
 from petcare_dba.services import backups_files as files
-from petcare_dba.services import connections, explorer
+from petcare_dba.services import connections, explorer, target_slots
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups import (
     BackupEntry,
@@ -113,13 +113,14 @@ def preview(
     found = _checked(rt, actor, entry, "backup.preview")
     columns = found.columns
     try:
-        rows = db.preview(
-            connections.resolve_url(rt, actor, entry.connection_name),
-            target.application_name(actor.username, actor.session_id),
-            columns,
-            found.data,
-            limit,
-        )
+        with target_slots.url(rt, actor, entry.connection_name) as url:
+            rows = db.preview(
+                url,
+                target.application_name(actor.username, actor.session_id),
+                columns,
+                found.data,
+                limit,
+            )
     except PetcareError as exc:
         _audit(
             rt,
@@ -216,9 +217,12 @@ def restore(
     started = time.perf_counter()
     statements: list[str] = []
     try:
-        with heartbeat(rt, actor, "restore", restore_id):
+        with (
+            heartbeat(rt, actor, "restore", restore_id),
+            target_slots.url(rt, actor, entry.connection_name) as url,
+        ):
             loaded = db.copy_in(
-                connections.resolve_url(rt, actor, entry.connection_name),
+                url,
                 target.application_name(actor.username, actor.session_id),
                 schema,
                 table,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from petcare_dba.db import target
-from petcare_dba.services import connections
+from petcare_dba.services import target_slots
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -36,13 +36,14 @@ class Completion:
 
 def completions(rt: Runtime, actor: Actor, connection_name: str) -> list[Completion]:
     """Schemas, relations (bare and schema-qualified) and columns, deduplicated, ordered."""
-    rows = target.read(
-        connections.resolve_url(rt, actor, connection_name),
-        target.application_name(actor.username, actor.session_id),
-        "editor_completions",
-        {"limit": MAX_ROWS},
-        connect_timeout=int(rt.settings.connect_timeout_s),
-    )
+    with target_slots.url(rt, actor, connection_name) as url:
+        rows = target.read(
+            url,
+            target.application_name(actor.username, actor.session_id),
+            "editor_completions",
+            {"limit": MAX_ROWS},
+            connect_timeout=int(rt.settings.connect_timeout_s),
+        )
     seen: dict[tuple[str, str], Completion] = {}
 
     def add(value: str, meta: str, score: int, caption: str | None = None) -> None:

@@ -173,13 +173,15 @@ def get(rt: Runtime, actor: Actor, name: str) -> Connection:
 
 def check(rt: Runtime, actor: Actor, name: str) -> ConnectionCheck:
     """Connect and report version, size and table count; errors become ok=False."""
+    from petcare_dba.services import target_slots  # it imports this module
+
     try:
-        url = resolve_url(rt, actor, name)
-        info = target.overview(
-            url,
-            target.application_name(actor.username, actor.session_id),
-            int(rt.settings.connect_timeout_s),
-        )
+        with target_slots.url(rt, actor, name) as url:  # counts against the user's cap (F7)
+            info = target.overview(
+                url,
+                target.application_name(actor.username, actor.session_id),
+                int(rt.settings.connect_timeout_s),
+            )
     except PetcareError as exc:
         return ConnectionCheck(name, False, error=exc.message)
     return ConnectionCheck(

@@ -27,6 +27,7 @@ from petcare_dba.services import (
     engine_plan,
     explorer,
     sql_safety,
+    target_slots,
 )
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.engine_exec import QueryResult, RunResult
@@ -124,7 +125,7 @@ def temp_file_limit_enforced(rt: Runtime, actor: Actor, connection_name: str) ->
 def _pools(rt: Runtime) -> executor.Pools:
     pools = rt._extras.get(_POOLS_KEY)
     if pools is None:
-        created = executor.Pools()
+        created = executor.Pools(target_slots.registry(rt))
         pools = rt._extras.setdefault(_POOLS_KEY, created)
         if pools is created:
             rt._closers.append(lambda: close(rt))

@@ -13,6 +13,7 @@ sort and bound filter values, and is audited.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
@@ -24,7 +25,7 @@ from typing import Any
 from petcare_dba.db import explorer as db
 from petcare_dba.db import target
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import audit, connections, explorer_ddl
+from petcare_dba.services import audit, connections, explorer_ddl, target_slots
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -177,10 +178,11 @@ def invalidate(connection_name: str) -> None:
 
 def guards(rt: Runtime, actor: Actor, connection_name: str) -> db.Guards:
     """Where and how an explorer read of this connection runs (checks the user may use it)."""
-    url = connections.resolve_url(rt, actor, connection_name)
+    found = connections.for_run(rt, actor, connection_name)
     return db.Guards(
-        url,
+        found.url,
         target.application_name(actor.username, actor.session_id),
+        slot=functools.partial(target_slots.hold, rt, actor, found.id),
         statement_timeout_ms=int(rt.settings.statement_timeout_ms) or 30000,
         lock_timeout_ms=int(rt.settings.lock_timeout_ms) or 5000,
         connect_timeout=int(rt.settings.connect_timeout_s),

@@ -10,6 +10,13 @@ what-if: with hypopg installed, a hypothetical index (nothing is built); otherwi
 generic plan's cost (`plan_cache_mode = force_generic_plan`, so `$n` parameters need no values)
 before and after. Suggestions are `CREATE INDEX CONCURRENTLY` statements; `create()` runs one
 only for a dba who confirmed it, and audits it.
+
+The statements come from pg_stat_statements, written by any user of the target database, so they
+are untrusted (reliability U2): suggestions are for dba only; each what-if is audited (intent,
+then ok/refused/error); a statement is planned only when `statement_trust.refusals` finds nothing
+but PostgreSQL's own code in it, only as the text pglast parsed (deparsed, wrapped and re-parsed),
+with the lexing settings pinned, and always in a READ ONLY transaction (the real-index path builds
+its index first, then switches the transaction to read-only before planning).
 """
 
 from __future__ import annotations
@@ -19,11 +26,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pglast import ast, enums, parser
+from pglast.stream import RawStream
 
 from petcare_dba.db import target
 from petcare_dba.db.target_session import TargetSession, execute_autocommit, session
-from petcare_dba.errors import NeedsConfirmation, PetcareError, ValidationError
-from petcare_dba.services import audit, connections
+from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
+from petcare_dba.services import audit, statement_trust, target_slots
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -121,10 +129,54 @@ def _quoted(schema: str | None, table: str) -> str:
     return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
 
 
-def _cost(s: TargetSession, query: str) -> float:
-    params = max((int(n) for n in re.findall(r"\$(\d+)", query)), default=0)
+def prepared_text(query: str) -> str:
+    """`PREPARE petcare_whatif AS <query>` built from pglast's tree and proven to be one statement.
+
+    The text prepared is pglast's deparse of the statement it checked, never the stored text, and
+    the composed wrapper is parsed again: one PrepareStmt whose inner statement is the checked one.
+    """
+    try:
+        stmts = parser.parse_sql(query)
+        if len(stmts) != 1:
+            raise ValidationError("a what-if plans exactly one statement")
+        checked = stmts[0].stmt
+        if checked is None:
+            raise ValidationError("a what-if plans exactly one statement")
+        inner = RawStream()(checked)
+        wrapped = f"PREPARE petcare_whatif AS {inner}"
+        again = parser.parse_sql(wrapped)
+    except parser.ParseError as exc:
+        raise ValidationError("the statement does not parse") from exc
+    if (
+        len(again) != 1
+        or not isinstance(again[0].stmt, ast.PrepareStmt)
+        or again[0].stmt.query is None
+        or RawStream()(again[0].stmt.query) != inner
+    ):
+        raise ValidationError("the what-if wrapper is not exactly the checked statement")
+    return wrapped
+
+
+def _guard(s: TargetSession, query: str) -> None:
+    # Lex the prepared text as pglast did, then refuse anything that could run foreign code.
+    s.setting("standard_conforming_strings", "on")
+    s.setting("backslash_quote", "safe_encoding")
+    s.setting("lock_timeout", "1000")
+    s.row("idx_generic_plan")
+    reasons = statement_trust.refusals(s, query)
+    if reasons:
+        raise Refused(
+            "not planned: planning it could run code that is not PostgreSQL's own ("
+            + "; ".join(reasons[:5])
+            + ")",
+            hint="statement statistics are written by any database user (reliability U2)",
+        )
+
+
+def _cost(s: TargetSession, wrapped: str) -> float:
+    params = max((int(n) for n in re.findall(r"\$(\d+)", wrapped)), default=0)
     s.rows("DEALLOCATE ALL")
-    s.rows(f"PREPARE petcare_whatif AS {query}")  # one parsed statement (checked by candidate())
+    s.rows(wrapped)  # one PREPARE of the checked, deparsed statement (prepared_text)
     args = f"({', '.join(['NULL'] * params)})" if params else ""
     plan = s.rows(f"EXPLAIN (FORMAT JSON) EXECUTE petcare_whatif{args}")[0]
     doc = next(iter(plan.values()))
@@ -134,16 +186,48 @@ def _cost(s: TargetSession, query: str) -> float:
 def _what_if(
     url: str, app: str, query: str, index: dict[str, Any], hypopg: bool, timeout: int
 ) -> tuple[float, float, str]:
+    wrapped = prepared_text(query)
+    with session(url, app, read_only=True, rollback=True, connect_timeout=timeout) as s:
+        _guard(s, query)
+        before = _cost(s, wrapped)
+    # The index (hypothetical or real) needs a writable transaction; it is built from packaged
+    # SQL first, then the transaction turns read-only before anything is planned.
     with session(url, app, read_only=False, rollback=True, connect_timeout=timeout) as s:
-        s.setting("lock_timeout", "1000")
-        s.row("idx_generic_plan")
-        before = _cost(s, query)
         if hypopg:
             s.row("idx_hypopg_create", {"sql": index["plain"]})
         else:
+            s.setting("lock_timeout", "1000")
             s.rows(index["plain"])
-        after = _cost(s, query)
+        s.setting("transaction_read_only", "on")
+        _guard(s, query)
+        after = _cost(s, wrapped)
     return before, after, "hypopg" if hypopg else "explain"
+
+
+def _audited_what_if(
+    rt: Runtime,
+    actor: Actor,
+    conn: str,
+    url: str,
+    query: str,
+    index: dict[str, Any],
+    hypopg: bool,
+) -> tuple[float, float, str]:
+    app = target.application_name(actor.username, actor.session_id)
+    fields: dict[str, Any] = {"target": conn, "sql_text": query, "classification": "read_only"}
+    audit.record(rt.store, actor, "advisor.whatif", "intent", **fields)
+    try:
+        result = _what_if(url, app, query, index, hypopg, int(rt.settings.connect_timeout_s))
+    except Refused as exc:
+        audit.record(
+            rt.store, actor, "advisor.whatif", "refused", **fields, detail={"reason": exc.message}
+        )
+        raise
+    except PetcareError as exc:
+        audit.record(rt.store, actor, "advisor.whatif", "error", **fields, sqlstate=exc.sqlstate)
+        raise
+    audit.record(rt.store, actor, "advisor.whatif", "ok", **fields)
+    return result
 
 
 def suggest(
@@ -156,8 +240,23 @@ def suggest(
     max_whatif_bytes: int = 50 * 2**20,
     limit: int = 10,
 ) -> list[IndexSuggestion]:
-    """Verified index suggestions for the slowest statements of a connection."""
-    url = connections.resolve_url(rt, actor, conn)
+    """Verified index suggestions for the slowest statements of a connection (dba only)."""
+    actor.require("dba", "index suggestions (what-if plans of other users' statements)")
+    # Sessions below open one at a time; together they take one of the user's slots (F7).
+    with target_slots.url(rt, actor, conn) as url:
+        return _suggest(rt, actor, conn, url, min_mean_ms, min_calls, max_whatif_bytes, limit)
+
+
+def _suggest(
+    rt: Runtime,
+    actor: Actor,
+    conn: str,
+    url: str,
+    min_mean_ms: float,
+    min_calls: int,
+    max_whatif_bytes: int,
+    limit: int,
+) -> list[IndexSuggestion]:
     app = target.application_name(actor.username, actor.session_id)
     timeout = int(rt.settings.connect_timeout_s)
     with session(url, app, connect_timeout=timeout) as s:
@@ -194,8 +293,8 @@ def suggest(
         verified, note = None, ""
         if table["hypopg"] or int(table["bytes"]) <= max_whatif_bytes:
             try:
-                before, after, verified = _what_if(
-                    url, app, row["query"], index, bool(table["hypopg"]), timeout
+                before, after, verified = _audited_what_if(
+                    rt, actor, conn, url, row["query"], index, bool(table["hypopg"])
                 )
                 gain = round(100.0 * (before - after) / before, 1) if before else None
             except PetcareError as exc:
@@ -237,7 +336,6 @@ def create(rt: Runtime, actor: Actor, conn: str, create_sql: str, *, confirmed: 
             objects=(create_sql,),
             reason="builds an index (CONCURRENTLY: writes continue)",
         )
-    url = connections.resolve_url(rt, actor, conn)
     app = target.application_name(actor.username, actor.session_id)
     audit.record(
         rt.store,
@@ -249,7 +347,8 @@ def create(rt: Runtime, actor: Actor, conn: str, create_sql: str, *, confirmed: 
         classification="ddl",
     )
     try:
-        execute_autocommit(url, app, create_sql, int(rt.settings.connect_timeout_s))
+        with target_slots.url(rt, actor, conn) as url:
+            execute_autocommit(url, app, create_sql, int(rt.settings.connect_timeout_s))
     except PetcareError as exc:
         audit.record(
             rt.store,

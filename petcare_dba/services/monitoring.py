@@ -12,13 +12,15 @@ vacuum/analyze state, transaction-id age and sequences close to their maximum.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from petcare_dba.db import target
 from petcare_dba.db.target_session import backend_signal, session
 from petcare_dba.errors import NeedsConfirmation, NotFound, PermissionDenied
-from petcare_dba.services import audit, connections
+from petcare_dba.services import audit, target_slots
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -140,19 +142,23 @@ def series(
     return out
 
 
-def _target(rt: Runtime, actor: Actor, conn: str) -> tuple[str, str, int]:
-    url = connections.resolve_url(rt, actor, conn)
-    return (
-        url,
-        target.application_name(actor.username, actor.session_id),
-        int(rt.settings.connect_timeout_s),
-    )
+@contextmanager
+def _target(rt: Runtime, actor: Actor, conn: str) -> Iterator[tuple[str, str, int]]:
+    # The connection counts against the user's max_connections_per_user while it is open (F7).
+    with target_slots.url(rt, actor, conn) as url:
+        yield (
+            url,
+            target.application_name(actor.username, actor.session_id),
+            int(rt.settings.connect_timeout_s),
+        )
 
 
 def sessions(rt: Runtime, actor: Actor, conn: str) -> list[Session]:
     """Live sessions of the connection's database, ordered as a blocking tree."""
-    url, app, timeout = _target(rt, actor, conn)
-    with session(url, app, connect_timeout=timeout) as s:
+    with (
+        _target(rt, actor, conn) as (url, app, timeout),
+        session(url, app, connect_timeout=timeout) as s,
+    ):
         rows = s.rows("mon_target_sessions")
     found = [Session(**{**r, "blocked_by": tuple(r["blocked_by"] or ())}) for r in rows]
     return blocking_tree(found)
@@ -206,9 +212,9 @@ def signal(
             objects=(str(pid),),
             reason="ends another user's work" if terminate else "stops a running statement",
         )
-    url, app, timeout = _target(rt, actor, conn)
     audit.record(rt.store, actor, action, "intent", target=conn, detail={"pid": pid})
-    sent = backend_signal(url, app, pid, terminate, timeout)
+    with _target(rt, actor, conn) as (url, app, timeout):
+        sent = backend_signal(url, app, pid, terminate, timeout)
     audit.record(
         rt.store, actor, action, "ok" if sent else "error", target=conn, detail={"pid": pid}
     )
@@ -261,8 +267,10 @@ def top_statements(
 
 
 def _read(rt: Runtime, actor: Actor, conn: str, name: str, limit: int) -> list[dict[str, Any]]:
-    url, app, timeout = _target(rt, actor, conn)
-    with session(url, app, connect_timeout=timeout) as s:
+    with (
+        _target(rt, actor, conn) as (url, app, timeout),
+        session(url, app, connect_timeout=timeout) as s,
+    ):
         return s.rows(name, {"limit": limit})
 
 

@@ -106,3 +106,106 @@ SELECT pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true)
 -- name: idx_hypopg_create
 -- A hypothetical index (hypopg): visible to EXPLAIN in this session only, nothing is built.
 SELECT indexrelid FROM hypopg_create_index(%(sql)s)
+
+-- name: idx_whatif_untrusted
+-- What a statement names that is not built into PostgreSQL (planning it could run that code).
+WITH RECURSIVE
+searched AS (
+    SELECT n.oid FROM pg_catalog.pg_namespace n
+    WHERE n.nspname = ANY (pg_catalog.current_schemas(true))
+),
+want_f AS (SELECT * FROM pg_catalog.jsonb_to_recordset(%(functions)s::jsonb) AS x(schema text, name text)),
+want_o AS (SELECT * FROM pg_catalog.jsonb_to_recordset(%(operators)s::jsonb) AS x(schema text, name text)),
+want_t AS (SELECT * FROM pg_catalog.jsonb_to_recordset(%(types)s::jsonb) AS x(schema text, name text)),
+want_r AS (
+    SELECT x.schema, x.name,
+           pg_catalog.to_regclass(CASE WHEN x.schema IS NULL THEN pg_catalog.quote_ident(x.name)
+                                       ELSE pg_catalog.quote_ident(x.schema) || '.'
+                                            || pg_catalog.quote_ident(x.name) END) AS oid
+    FROM pg_catalog.jsonb_to_recordset(%(relations)s::jsonb) AS x(schema text, name text)
+),
+tree AS (
+    SELECT w.oid, coalesce(w.schema || '.', '') || w.name AS shown FROM want_r w WHERE w.oid IS NOT NULL
+    UNION
+    SELECT i.inhrelid::pg_catalog.regclass, t.shown
+    FROM tree t JOIN pg_catalog.pg_inherits i ON i.inhparent = t.oid
+),
+owned AS (
+    SELECT t.shown, 'pg_catalog.pg_class'::pg_catalog.regclass AS classid, t.oid::pg_catalog.oid AS objid FROM tree t
+    UNION ALL SELECT t.shown, 'pg_catalog.pg_class'::pg_catalog.regclass, i.indexrelid
+    FROM tree t JOIN pg_catalog.pg_index i ON i.indrelid = t.oid
+    UNION ALL SELECT t.shown, 'pg_catalog.pg_attrdef'::pg_catalog.regclass, d.oid
+    FROM tree t JOIN pg_catalog.pg_attrdef d ON d.adrelid = t.oid
+    UNION ALL SELECT t.shown, 'pg_catalog.pg_constraint'::pg_catalog.regclass, c.oid
+    FROM tree t JOIN pg_catalog.pg_constraint c ON c.conrelid = t.oid
+    UNION ALL SELECT t.shown, 'pg_catalog.pg_policy'::pg_catalog.regclass, p.oid
+    FROM tree t JOIN pg_catalog.pg_policy p ON p.polrelid = t.oid
+    UNION ALL SELECT t.shown, 'pg_catalog.pg_rewrite'::pg_catalog.regclass, w.oid
+    FROM tree t JOIN pg_catalog.pg_rewrite w ON w.ev_class = t.oid
+    UNION ALL SELECT t.shown, 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass, s.oid
+    FROM tree t JOIN pg_catalog.pg_statistic_ext s ON s.stxrelid = t.oid
+),
+foreign_code AS (
+    SELECT o.shown
+    FROM owned o JOIN pg_catalog.pg_depend d ON d.classid = o.classid AND d.objid = o.objid
+    WHERE (d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_proc p WHERE p.oid = d.refobjid
+               AND NOT (p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace AND p.proowner = 10)))
+       OR (d.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_operator p WHERE p.oid = d.refobjid
+               AND NOT (p.oprnamespace = 'pg_catalog'::pg_catalog.regnamespace AND p.oprowner = 10)))
+       OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_type p WHERE p.oid = d.refobjid
+               AND NOT (p.typnamespace = 'pg_catalog'::pg_catalog.regnamespace AND p.typowner = 10)))
+)
+SELECT 'function' AS kind, coalesce(w.schema || '.', '') || w.name AS name,
+       CASE WHEN count(p.oid) = 0 THEN 'not found (refused: it cannot be checked)'
+            ELSE 'not built into PostgreSQL' END AS reason
+FROM want_f w
+LEFT JOIN pg_catalog.pg_proc p ON p.proname = w.name
+     AND (CASE WHEN w.schema IS NULL THEN p.pronamespace IN (SELECT oid FROM searched)
+               ELSE p.pronamespace::pg_catalog.regnamespace::text = pg_catalog.quote_ident(w.schema) END)
+GROUP BY w.schema, w.name
+HAVING count(p.oid) = 0
+    OR bool_or(NOT (p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace AND p.proowner = 10))
+UNION ALL
+SELECT 'operator', coalesce(w.schema || '.', '') || w.name,
+       CASE WHEN count(p.oid) = 0 THEN 'not found (refused: it cannot be checked)'
+            ELSE 'not built into PostgreSQL' END
+FROM want_o w
+LEFT JOIN pg_catalog.pg_operator p ON p.oprname = w.name
+     AND (CASE WHEN w.schema IS NULL THEN p.oprnamespace IN (SELECT oid FROM searched)
+               ELSE p.oprnamespace::pg_catalog.regnamespace::text = pg_catalog.quote_ident(w.schema) END)
+GROUP BY w.schema, w.name
+HAVING count(p.oid) = 0
+    OR bool_or(NOT (p.oprnamespace = 'pg_catalog'::pg_catalog.regnamespace AND p.oprowner = 10))
+UNION ALL
+SELECT 'type', coalesce(w.schema || '.', '') || w.name,
+       CASE WHEN count(p.oid) = 0 THEN 'not found (refused: it cannot be checked)'
+            ELSE 'not built into PostgreSQL' END
+FROM want_t w
+LEFT JOIN pg_catalog.pg_type p ON p.typname = w.name
+     AND (CASE WHEN w.schema IS NULL THEN p.typnamespace IN (SELECT oid FROM searched)
+               ELSE p.typnamespace::pg_catalog.regnamespace::text = pg_catalog.quote_ident(w.schema) END)
+GROUP BY w.schema, w.name
+HAVING count(p.oid) = 0
+    OR bool_or(NOT (p.typnamespace = 'pg_catalog'::pg_catalog.regnamespace AND p.typowner = 10))
+UNION ALL
+SELECT 'relation', coalesce(w.schema || '.', '') || w.name, 'not found (refused: it cannot be checked)'
+FROM want_r w WHERE w.oid IS NULL
+UNION ALL
+SELECT 'relation', t.shown,
+       CASE WHEN c.relkind NOT IN ('r', 'p', 'm')
+                 THEN 'is a view, foreign table or other relation whose planning runs its definition'
+            WHEN c.relrowsecurity THEN 'has row-level security (its policies would be planned)'
+            ELSE 'has a column of a type that is not built into PostgreSQL' END
+FROM tree t JOIN pg_catalog.pg_class c ON c.oid = t.oid
+WHERE c.relkind NOT IN ('r', 'p', 'm') OR c.relrowsecurity
+   OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
+              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                AND NOT (ty.typnamespace = 'pg_catalog'::pg_catalog.regnamespace AND ty.typowner = 10))
+UNION ALL
+SELECT DISTINCT 'relation', f.shown,
+       'an index, default, constraint, policy, rule or statistics object uses code that is not built in'
+FROM foreign_code f
+ORDER BY 1, 2, 3

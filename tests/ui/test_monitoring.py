@@ -198,3 +198,17 @@ def test_the_monitoring_pages_render_in_both_languages(
     ):
         at = _open(app, page, lang=lang)
         assert at.title[0].value == i18n.translate(lang, page.split("/")[1][:-3] + ".title")
+
+
+def test_only_a_dba_is_offered_index_suggestions(
+    app: Callable[[], AppTest], target_db: Target, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    """U2: the what-if plans other users' statements, so viewers and analysts get no button."""
+    make_user("vera", "viewer")
+    make_user("anna", "analyst")
+    make_user("dora", "dba")
+    for user in ("vera", "anna"):
+        at = _open(app, "pages/monitoring.py", user, USER_PASSWORD)
+        assert not [b for b in at.button if b.key == "mon_suggest"], user
+    at = _open(app, "pages/monitoring.py", "dora", USER_PASSWORD)
+    assert [b for b in at.button if b.key == "mon_suggest"]

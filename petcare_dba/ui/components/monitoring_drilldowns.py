@@ -124,7 +124,8 @@ def queries(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None
         hide_index=True,
         width="stretch",
     )
-    if st.button(t("monitoring.suggest_indexes"), key="mon_suggest"):
+    # What-if plans of other users' statements are dba-only (U2); the service enforces it too.
+    if actor.at_least("dba") and st.button(t("monitoring.suggest_indexes"), key="mon_suggest"):
         try:
             st.session_state["mon_suggestions"] = index_advisor.suggest(rt, actor, conn)
         except PetcareError as exc:

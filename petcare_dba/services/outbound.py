@@ -1,0 +1,266 @@
+"""Outbound deliveries (reliability U6): the destination policy and a deadline-bound HTTP POST.
+
+Alert webhooks and SMTP servers are destinations an admin types in, so a careless or hostile URL
+could make the server probe its own network (loopback, link-local metadata services, private
+ranges, the metadata store's port). `resolve()` resolves the host ONCE, refuses any address in a
+denied range unless the `outbound_allow` setting names it, and returns the checked address, which
+is the one the sender connects to (no second lookup, so DNS rebinding cannot swap it). `post()`
+speaks just enough HTTP/1.1 to send one request and read the status line, under one total
+deadline enforced by a watchdog that shuts the socket down (a server dripping one byte every
+1.5 s cannot stretch a 5 s delivery); it follows no redirect. Errors shown to users never say
+whether something listened ("refused" and "timed out" read the same); the detail goes to the
+server log only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import smtplib
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from petcare_dba.errors import Refused, Unavailable, ValidationError
+
+log = logging.getLogger(__name__)
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Ranges no delivery may reach unless allowed: loopback, link-local (cloud metadata at
+# 169.254.169.254), private and unique-local, CGNAT, "this network", multicast and reserved.
+DENIED = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/128",
+        "::1/128",
+        "::ffff:0:0/96",
+        "64:ff9b::/96",
+        "fc00::/7",
+        "fe80::/10",
+        "ff00::/8",
+    )
+)
+UNREACHABLE = "could not deliver to the destination (details in the server log)"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A checked destination: the name the user gave and the one address to connect to."""
+
+    host: str
+    ip: str
+    port: int
+
+
+def _allow_entries(settings: Any) -> list[str]:
+    return [e.strip() for e in str(settings.outbound_allow or "").split(",") if e.strip()]
+
+
+def _store_endpoint(settings: Any) -> tuple[str, int]:
+    if settings.database_url:
+        parts = urlsplit(str(settings.database_url))
+        return parts.hostname or "", parts.port or 5432
+    return "127.0.0.1", int(settings.embedded_port)
+
+
+def _allowed(ip: IpAddress, port: int, entries: list[str]) -> bool:
+    for entry in entries:
+        addr, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if entry_port and int(entry_port) != port:
+            continue
+        try:
+            if ip in ipaddress.ip_network(addr.strip("[]"), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _store_ips(settings: Any) -> set[str]:
+    host, _ = _store_endpoint(settings)
+    try:
+        return {str(ipaddress.ip_address(host))}
+    except ValueError:
+        pass
+    try:
+        return {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        return set()
+
+
+def resolve(settings: Any, host: str, port: int) -> Destination:
+    """Resolve `host` once and check every address; raise Refused before any connection."""
+    if not host or any(ord(c) < 33 for c in host):
+        raise ValidationError("the destination has no valid host name")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        log.warning("outbound: cannot resolve %r: %s", host, exc)
+        raise Unavailable(UNREACHABLE) from exc
+    entries = _allow_entries(settings)
+    ips = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    _, store_port = _store_endpoint(settings)
+    store_ips = _store_ips(settings) if port == store_port else set()
+    for ip in ips:
+        explicit = _allowed(ip, port, [e for e in entries if e.count(":") == 1])
+        if str(ip) in store_ips and not explicit:
+            raise Refused(
+                f"{host}:{port} is the metadata store; deliveries never go there",
+                hint="add the exact address:port to outbound_allow to override",
+            )
+        if any(ip in net for net in DENIED) and not _allowed(ip, port, entries):
+            raise Refused(
+                f"{host} resolves to a loopback, link-local or private address, which "
+                "deliveries may not reach (outbound_allow)",
+                hint="an admin may allow it by adding the address or range to outbound_allow",
+            )
+    # Every address passed; connect to the first and only that one (no second lookup).
+    return Destination(host, str(ips[0]), port)
+
+
+def check_url(settings: Any, url: str) -> Destination:
+    """Check a webhook URL (scheme, host, policy); the Destination to connect to."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError("a webhook URL must be http(s)://host/...")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise ValidationError("the webhook URL has an invalid port") from exc
+    return resolve(settings, parts.hostname, port)
+
+
+def _open_socket(dest: Destination, timeout: float) -> socket.socket:
+    """The only place a delivery connects (tests wrap it to prove refusals never get here)."""
+    return socket.create_connection((dest.ip, dest.port), timeout=timeout)
+
+
+@contextmanager
+def _watchdog(sock_holder: list[socket.socket], seconds: float) -> Iterator[None]:
+    """Shut the socket down at the deadline, whatever call is blocked on it."""
+
+    def fire() -> None:
+        for sock in sock_holder:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(max(seconds, 0.0), fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def post(settings: Any, url: str, body: bytes, deadline_s: float) -> int:
+    """POST `body` as JSON within `deadline_s` seconds in total; the HTTP status (2xx only)."""
+    dest = check_url(settings, url)
+    parts = urlsplit(url)
+    end = time.monotonic() + deadline_s
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    host_header = f"[{dest.host}]" if ":" in dest.host else dest.host
+    if parts.port:
+        host_header += f":{parts.port}"
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host_header}\r\nContent-Type: application/json\r\n"
+        f"User-Agent: petcare-dba-alerts\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    if any(c in path for c in "\r\n "):
+        raise ValidationError("the webhook URL contains spaces or line breaks")
+    holder: list[socket.socket] = []
+    try:
+        with _watchdog(holder, deadline_s):
+            sock = _open_socket(dest, max(end - time.monotonic(), 0.05))
+            holder.append(sock)
+            try:
+                if parts.scheme == "https":
+                    sock = ssl.create_default_context().wrap_socket(sock, server_hostname=dest.host)
+                    holder.append(sock)
+                sock.settimeout(max(end - time.monotonic(), 0.05))
+                sock.sendall(head.encode("ascii") + body)
+                status_line = _read_status_line(sock, end)
+            finally:
+                sock.close()
+    except (OSError, ValueError) as exc:
+        log.warning("outbound: delivery to %s:%s failed: %r", dest.host, dest.port, exc)
+        raise Unavailable(UNREACHABLE) from exc
+    fields = status_line.split(b" ", 2)
+    if len(fields) < 2 or not fields[0].startswith(b"HTTP/") or not fields[1].isdigit():
+        log.warning("outbound: %s answered %r", dest.host, status_line[:100])
+        raise Unavailable(UNREACHABLE)
+    status = int(fields[1])
+    if 300 <= status < 400:
+        raise Unavailable(f"the destination answered HTTP {status}; redirects are not followed")
+    if status >= 300 or status < 200:
+        raise Unavailable(f"the destination answered HTTP {status}")
+    return status
+
+
+def _read_status_line(sock: socket.socket, end: float) -> bytes:
+    buf = b""
+    while b"\r\n" not in buf:
+        remaining = end - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("delivery deadline reached")
+        sock.settimeout(remaining)
+        chunk = sock.recv(1024)
+        if not chunk:
+            raise ConnectionError("closed before the status line")
+        buf += chunk
+        if len(buf) > 8192:
+            raise ValueError("status line too long")
+    if time.monotonic() > end:
+        raise TimeoutError("delivery deadline reached")
+    return buf.split(b"\r\n", 1)[0]
+
+
+class _CheckedSMTP(smtplib.SMTP):
+    """smtplib.SMTP that connects to the checked address while keeping the name for TLS."""
+
+    def __init__(self, dest: Destination, timeout: float) -> None:
+        self._dest = dest
+        super().__init__(timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return _open_socket(self._dest, timeout)
+
+
+@contextmanager
+def smtp(settings: Any, host: str, port: int, deadline_s: float) -> Iterator[smtplib.SMTP]:
+    """An SMTP session to a checked destination, shut down at the deadline."""
+    dest = resolve(settings, host, int(port))
+    holder: list[socket.socket] = []
+    with _watchdog(holder, deadline_s):
+        client = _CheckedSMTP(dest, deadline_s)
+        try:
+            client.connect(host, int(port))
+            if client.sock is not None:
+                holder.append(client.sock)
+            yield client
+        finally:
+            try:
+                client.close()
+            except OSError:
+                pass
