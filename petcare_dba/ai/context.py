@@ -179,7 +179,7 @@ def _read(
     """A packaged catalog query on the target under the assistant's application_name."""
     from petcare_dba.services import connections
 
-    url = connections.resolve_url(rt, actor, conn_name)
+    url = connections.resolve_read_url(rt, actor, conn_name, who="the assistant")
     return target.read(
         url,
         target.application_name(actor.username, actor.session_id, ai=True),

@@ -250,7 +250,8 @@ def _url(box: ToolBox) -> str:
     from petcare_dba.services import connections
 
     assert box.conn is not None  # noqa: S101 - checked by call()
-    return connections.resolve_url(box.rt, box.actor, box.conn.name)
+    # The assistant reads only through the least-privilege credential (issue 12, Q3).
+    return connections.resolve_read_url(box.rt, box.actor, box.conn.name, who="the assistant")
 
 
 def _clean_args(args: dict[str, Any]) -> dict[str, Any]:

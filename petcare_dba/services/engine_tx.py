@@ -48,7 +48,11 @@ class ExplicitTransaction:
         self.last_activity = time.monotonic()
         self._lock = threading.Lock()
         self._stack = contextlib.ExitStack()
-        pool = engine.pool_for(rt, actor, connection_name, info.id, info.url)
+        url, path = connections.credential_for(
+            rt, actor, info, read_path=info.read_only, who="read-only connections"
+        )
+        self.ctx.detail["credential"] = path
+        pool = engine.pool_for(rt, actor, connection_name, info.id, url)
         app_name = target.application_name(actor.username, actor.session_id)
         self._audit("intent", "begin")
         try:
