@@ -63,6 +63,17 @@ class ConnectionCheck:
     read_path_problems: tuple[str, ...] = ()
 
 
+_PASSWORD_HINT = re.compile(r"://[^/@\s]*:[^/@\s]*@|password\s*=", re.IGNORECASE)
+
+
+def has_password(url: str) -> bool:
+    """Whether a URL or conninfo carries a password (also when it does not parse)."""
+    try:
+        return bool(target.parse_url(url).get("password"))
+    except ValidationError:
+        return bool(_PASSWORD_HINT.search(url))
+
+
 def _purpose(name: str) -> str:
     return f"connection:{name}"
 
@@ -98,6 +109,8 @@ def add(
         raise ValidationError(f"connection name {name!r} must be lowercase letters, digits, - or _")
     if ambient_credentials:
         actor.require("admin", "letting a connection use the app's ambient credentials")
+    if allow_stats:
+        actor.require("admin", "allowing statistics roles on a connection's read path")
     shown = target.display_url(url)
     target.isolated(url, ambient=ambient_credentials)  # refuses service=/passfile= early
     sealed = rt.keyring.seal(url, _purpose(name))
