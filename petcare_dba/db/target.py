@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 
 from petcare_dba.db import queries
 from petcare_dba.db.errors import redact, translated
-from petcare_dba.errors import Refused, ValidationError
+from petcare_dba.errors import PetcareError, Refused, ValidationError
 
 # A passfile that cannot exist: libpq reads ~/.pgpass (or PGPASSFILE) whenever the password is
 # empty unless `passfile` names another file, and a missing file is skipped silently.
@@ -141,8 +141,21 @@ def connect(
 ) -> psycopg.Connection[Any]:
     """Open one target connection (caller closes it)."""
     params: Mapping[str, Any] = {**connect_kwargs(app_name, connect_timeout), **extra}
-    with translated():
-        return psycopg.connect(make_conninfo(url), **params)
+    try:
+        with translated():
+            return psycopg.connect(make_conninfo(url), **params)
+    except PetcareError as exc:
+        if "no password supplied" in exc.message and NO_PASSFILE in make_conninfo(url):
+            exc.message = (
+                "the stored URL has no password and the server asks for one: stored "
+                "connections never use the app's PGPASSWORD, .pgpass or service files"
+            )
+            exc.hint = (
+                "add the password to the connection's URL, or have an admin mark the connection "
+                "to use ambient credentials (petcare-dba connection set-policy NAME "
+                "--ambient-credentials)"
+            )
+        raise
 
 
 def overview(url: str, app_name: str, connect_timeout: int = 10) -> dict[str, Any]:

@@ -78,6 +78,7 @@ def export(
             rt, actor, info, read_path=read_path, who=engine.reader(actor.role, False)
         )
     except PetcareError as exc:
+        ctx.detail["credential"] = connections.READ_ONLY if info.read_url else connections.PRIMARY
         engine_log.decided(ctx, found[0], "refused", text=sql_text, error=exc)
         raise
     ctx.detail["credential"] = path
