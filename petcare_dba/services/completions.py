@@ -37,7 +37,7 @@ class Completion:
 def completions(rt: Runtime, actor: Actor, connection_name: str) -> list[Completion]:
     """Schemas, relations (bare and schema-qualified) and columns, deduplicated, ordered."""
     rows = target.read(
-        connections.resolve_url(rt, actor, connection_name),
+        connections.resolve_for(rt, actor, connection_name),
         target.application_name(actor.username, actor.session_id),
         "editor_completions",
         {"limit": MAX_ROWS},

@@ -259,6 +259,13 @@ def resolve_read_url(rt: Runtime, actor: Actor, name: str, *, who: str) -> str:
     return credential_for(rt, actor, info, read_path=True, who=who)[0]
 
 
+def resolve_for(rt: Runtime, actor: Actor, name: str) -> str:
+    """The conninfo a packaged read runs on: the read path for viewers, else the main one."""
+    if actor.role == "viewer":
+        return resolve_read_url(rt, actor, name, who="viewers")
+    return resolve_url(rt, actor, name)
+
+
 @dataclass(frozen=True)
 class Target:
     """What the engine needs to run on a connection, from one metadata round trip."""

@@ -177,7 +177,8 @@ def invalidate(connection_name: str) -> None:
 
 def guards(rt: Runtime, actor: Actor, connection_name: str) -> db.Guards:
     """Where and how an explorer read of this connection runs (checks the user may use it)."""
-    url = connections.resolve_url(rt, actor, connection_name)
+    # Viewers browse as the least-privilege credential (issue 12, Q3).
+    url = connections.resolve_for(rt, actor, connection_name)
     return db.Guards(
         url,
         target.application_name(actor.username, actor.session_id),

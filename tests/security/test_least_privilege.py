@@ -292,3 +292,32 @@ def test_a_read_credential_change_is_rechecked_at_once(
     changes = audit.recent(rt.store, admin, action="connection.read_credential")
     assert len(changes) == 2
     assert all("password" not in str(c.detail).lower() for c in changes)
+
+
+def test_viewers_browse_and_complete_as_the_read_role_and_tx_on_read_only_is_checked(
+    rt: Runtime, admin: Actor, make_user, db: Db
+) -> None:  # type: ignore[no-untyped-def]
+    from petcare_dba.services import completions, engine_tx, explorer
+
+    viewer, dba = _viewer_and_dba(make_user)
+    connections.add(rt, admin, "su", db.url, shared=True, read_only=True)
+    with pytest.raises(Refused, match="superuser"):
+        explorer.discover(rt, viewer, "su", refresh=True)
+    with pytest.raises(Refused, match="superuser"):
+        completions.completions(rt, viewer, "su")
+    with pytest.raises(Refused, match="read-only connections"):
+        engine_tx.ExplicitTransaction(rt, dba, "su")
+    [begin] = audit.recent(rt.store, admin, action="sql.transaction.begin", outcome="refused")
+    assert begin.detail["credential"] == "primary"
+    read_url = read_role(db.url)
+    db.roles.append(urlsplit(read_url).username or "")
+    connections.set_read_credential(rt, admin, "su", read_url)
+    catalog = explorer.discover(rt, viewer, "su", refresh=True)
+    # The read role sees the tables it was granted; vault.secret's data stays out of reach.
+    assert catalog.get("public", "pets") is not None
+    assert {c.value for c in completions.completions(rt, viewer, "su")} >= {"pets"}
+    tx = engine_tx.ExplicitTransaction(rt, dba, "su")
+    try:
+        assert tx.ctx.detail["credential"] == "read_only"
+    finally:
+        tx.rollback()
