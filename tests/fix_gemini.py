@@ -30,6 +30,7 @@ from petcare_dba.services import connections, engine
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from tests.fix_db import PgServer
+from tests.security.c_privilege_fixtures import drop_login_role, read_role
 
 Reply = dict[str, Any]
 Responder = Callable[[dict[str, Any]], Reply]
@@ -355,10 +356,13 @@ def ai_target(pg: PgServer, rt: Runtime, admin: Actor) -> Iterator[AiTarget]:
             "(2, 'Invoice', %s), (3, 'Vaccine', 'Reminder not sent')",
             (INJECTION,),
         )
-    connections.add(rt, admin, "tgt", url, shared=True)
+    # The assistant reads only as a least-privilege role (issue 12, Q3).
+    read_url = read_role(url)
+    connections.add(rt, admin, "tgt", url, shared=True, read_url=read_url)
     yield AiTarget("tgt", dbname, url)
     engine.close(rt)
     pg.drop_database(dbname)
+    drop_login_role(pg.admin_url(), read_url)
 
 
 def use_gemini(rt: Runtime, server: FakeModelServer, **overrides: Any) -> None:

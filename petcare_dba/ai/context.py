@@ -183,7 +183,8 @@ def _read(
     """A packaged catalog query on the target under the assistant's application_name."""
     from petcare_dba.services import target_slots
 
-    with target_slots.url(rt, actor, conn_name) as url:  # counts against the user's cap (F7)
+    # Counts against the user's cap (F7); the assistant reads as the least-privilege role (Q3).
+    with target_slots.url(rt, actor, conn_name, read_path=True, who="the assistant") as url:
         return target.read(
             url,
             target.application_name(actor.username, actor.session_id, ai=True),

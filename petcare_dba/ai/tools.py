@@ -270,7 +270,8 @@ def _slot_url(box: ToolBox) -> AbstractContextManager[str]:
     from petcare_dba.services import target_slots
 
     assert box.conn is not None  # noqa: S101 - checked by call()
-    return target_slots.url(box.rt, box.actor, box.conn.name)
+    # The assistant reads only through the least-privilege credential (issue 12, Q3).
+    return target_slots.url(box.rt, box.actor, box.conn.name, read_path=True, who="the assistant")
 
 
 def _audit_safe(value: Any) -> Any:

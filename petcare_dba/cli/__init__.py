@@ -23,7 +23,7 @@ from petcare_dba.cli import (
     sql,
 )
 from petcare_dba.cli import projects as projects_cli
-from petcare_dba.cli.common import STATE
+from petcare_dba.cli.common import STATE, no_password_on_argv
 from petcare_dba.db.errors import redact
 from petcare_dba.errors import PetcareError
 
@@ -43,6 +43,7 @@ def _global(
     ),
     config: Path | None = typer.Option(None, help="TOML settings file (PETCARE_CONFIG)."),
 ) -> None:
+    no_password_on_argv(database_url, "PETCARE_DATABASE_URL", "--database-url")
     overrides = {"data_dir": str(data_dir) if data_dir else None, "database_url": database_url}
     STATE["overrides"] = {k: v for k, v in overrides.items() if v is not None}
     if config is not None:

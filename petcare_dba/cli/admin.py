@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import typer
 
-from petcare_dba.cli.common import actor, emit, emit_json, one_of, read_secret, runtime
+from petcare_dba.cli.common import (
+    actor,
+    emit,
+    emit_json,
+    one_of,
+    read_secret,
+    runtime,
+    secret_url,
+)
 from petcare_dba.services import audit, connections, crypto, users
 
 user_app = typer.Typer(no_args_is_help=True, help="Manage app users.")
@@ -99,24 +107,116 @@ def user_recover_admin(
 @conn_app.command("add")
 def conn_add(
     name: str,
-    url: str,
+    url: str | None = typer.Argument(
+        None,
+        help="URL without a password, or - to read it from stdin (else PETCARE_CONNECTION_URL "
+        "or a prompt). A URL with a password on the command line is refused.",
+    ),
+    read_url: str | None = typer.Option(
+        None,
+        "--read-url",
+        help="Least-privilege credential for viewers and the assistant: - (stdin) or a URL "
+        "without a password; PETCARE_CONNECTION_READ_URL is read when --with-read-url is set.",
+    ),
+    with_read_url: bool = typer.Option(
+        False, "--with-read-url", help="Also ask for a read-only URL (env or prompt)."
+    ),
     read_only: bool = typer.Option(False, "--read-only"),
     shared: bool = typer.Option(False, "--shared", help="Visible to every user."),
+    ambient: bool = typer.Option(
+        False,
+        "--ambient-credentials",
+        help="Admin: let libpq use the app's PG* variables, .pgpass and service files.",
+    ),
+    allow_stats: bool = typer.Option(
+        False, "--allow-stats", help="Admin: the read path may be a member of pg_monitor."
+    ),
     description: str = "",
     as_user: str | None = AS,
 ) -> None:
-    """Register a target database (the URL is stored encrypted, never printed)."""
+    """Register a target database (the URLs are stored encrypted, never printed)."""
+    main_url = secret_url(url, "PETCARE_CONNECTION_URL", "connection URL", "the URL argument")
+    second = None
+    if read_url is not None or with_read_url:
+        second = secret_url(
+            read_url, "PETCARE_CONNECTION_READ_URL", "read-only connection URL", "--read-url"
+        )
     with runtime() as rt:
+        who = actor(rt, as_user)
         connections.add(
             rt,
-            actor(rt, as_user),
+            who,
             name,
-            url,
+            main_url,
             read_only=read_only,
             shared=shared,
             description=description,
+            read_url=second,
+            ambient_credentials=ambient,
+            allow_stats=allow_stats,
         )
+        result = connections.check(rt, who, name)
     typer.echo(f"connection {name} added")
+    _say_what_credentials_can_do(result)
+
+
+def _say_what_credentials_can_do(result: connections.ConnectionCheck) -> None:
+    if not result.ok:
+        typer.echo(f"could not check the credentials: {result.error}")
+        return
+    typer.echo(f"main credential: {result.primary_can}")
+    if result.read_can:
+        typer.echo(f"read-only credential: {result.read_can}")
+    for problem in result.read_path_problems:
+        typer.echo(f"warning: viewers and the assistant are refused: {problem}")
+    if result.read_path_problems:
+        typer.echo(
+            f"hint: add a least-privilege role: petcare-dba connection set-read {result.name} -"
+        )
+
+
+@conn_app.command("set-read")
+def conn_set_read(
+    name: str,
+    url: str | None = typer.Argument(
+        None, help="Read-only URL: - (stdin), else PETCARE_CONNECTION_READ_URL or a prompt."
+    ),
+    clear: bool = typer.Option(False, "--clear", help="Remove the read-only credential."),
+    as_user: str | None = AS,
+) -> None:
+    """Set the least-privilege credential viewers, read-only runs and the assistant use."""
+    read_url = None
+    if not clear:
+        read_url = secret_url(
+            url, "PETCARE_CONNECTION_READ_URL", "read-only connection URL", "the URL argument"
+        )
+    with runtime() as rt:
+        who = actor(rt, as_user)
+        connections.set_read_credential(rt, who, name, read_url)
+        result = connections.check(rt, who, name)
+    typer.echo(f"connection {name}: read-only credential {'removed' if clear else 'set'}")
+    _say_what_credentials_can_do(result)
+
+
+@conn_app.command("set-policy")
+def conn_set_policy(
+    name: str,
+    ambient: bool = typer.Option(
+        False,
+        "--ambient-credentials/--no-ambient-credentials",
+        help="Let libpq use the app's PG* variables, .pgpass and service files.",
+    ),
+    allow_stats: bool = typer.Option(
+        False, "--allow-stats/--no-allow-stats", help="Read path may be a member of pg_monitor."
+    ),
+    as_user: str | None = AS,
+) -> None:
+    """Admin: a connection's credential policy (audited)."""
+    with runtime() as rt:
+        connections.set_flags(
+            rt, actor(rt, as_user), name, ambient_credentials=ambient, allow_stats=allow_stats
+        )
+    typer.echo(f"connection {name}: ambient credentials {ambient}, statistics {allow_stats}")
 
 
 @conn_app.command("list")
@@ -124,12 +224,12 @@ def conn_list(fmt: str = FMT, as_user: str | None = AS) -> None:
     """List the connections you may use (URLs without passwords)."""
     with runtime() as rt:
         rows = connections.list_connections(rt, actor(rt, as_user))
-    emit(rows, fmt, ["name", "display_url", "read_only", "shared", "owner"])
+    emit(rows, fmt, ["name", "display_url", "read_display_url", "read_only", "shared", "owner"])
 
 
 @conn_app.command("test")
 def conn_test(name: str, fmt: str = FMT, as_user: str | None = AS) -> None:
-    """Connect and report version, size and tables; exit 1 when it fails."""
+    """Connect, report version, size, tables and what each credential can do; exit 1 on failure."""
     with runtime() as rt:
         result = connections.check(rt, actor(rt, as_user), name)
     if fmt == "json":
@@ -140,6 +240,8 @@ def conn_test(name: str, fmt: str = FMT, as_user: str | None = AS) -> None:
             "table",
             ["name", "ok", "server_version", "database", "table_count", "latency_ms", "error"],
         )
+        if result.ok:
+            _say_what_credentials_can_do(result)
     if not result.ok:
         raise typer.Exit(1)
 

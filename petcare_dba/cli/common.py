@@ -108,3 +108,53 @@ def one_of(*choices: str) -> Callable[[str], str]:
         return value
 
     return check
+
+
+def secret_url(value: str | None, env_var: str, label: str, option: str) -> str:
+    """A URL that may hold a password: `-` (stdin), `env_var`, or a hidden prompt; never argv.
+
+    A password-bearing URL given as an argument is refused (exit 2): argv is visible to other
+    users in `ps` and stays in shell history (issue 13).
+    """
+    import os
+
+    from petcare_dba.services import connections
+
+    if value == "-":
+        text = sys.stdin.readline().strip()
+        if not text:
+            raise ValidationError(f"no {label} on standard input")
+        return text
+    if value:
+        if connections.has_password(value):
+            typer.echo(
+                f"error: refusing a {label} with a password on the command line "
+                "(other users see it in `ps`, and it stays in shell history)",
+                err=True,
+            )
+            typer.echo(
+                f"hint: pass {option} - and write the URL on standard input, set {env_var}, "
+                "or leave it out to be prompted",
+                err=True,
+            )
+            raise typer.Exit(2)
+        return value
+    if os.environ.get(env_var):
+        return os.environ[env_var]
+    if not sys.stdin.isatty():
+        raise ValidationError(f"no {label}: pass {option} -, set {env_var}, or use a terminal")
+    return str(typer.prompt(label[:1].upper() + label[1:], hide_input=True))
+
+
+def no_password_on_argv(url: str | None, env_var: str, option: str) -> None:
+    """Exit 2 when a URL given as an option carries a password (issue 13); hint the variable."""
+    from petcare_dba.services import connections
+
+    if url and connections.has_password(url):
+        typer.echo(
+            f"error: refusing {option} with a password on the command line "
+            "(other users see it in `ps`, and it stays in shell history)",
+            err=True,
+        )
+        typer.echo(f"hint: set {env_var} in the environment instead", err=True)
+        raise typer.Exit(2)

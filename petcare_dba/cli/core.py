@@ -18,7 +18,15 @@ from pathlib import Path
 import typer
 
 from petcare_dba import settings as settings_mod
-from petcare_dba.cli.common import actor, current_settings, emit, emit_json, one_of, runtime
+from petcare_dba.cli.common import (
+    actor,
+    current_settings,
+    emit,
+    emit_json,
+    no_password_on_argv,
+    one_of,
+    runtime,
+)
 from petcare_dba.db import migrations
 from petcare_dba.db.embedded import EmbeddedServer
 from petcare_dba.errors import PetcareError
@@ -85,6 +93,7 @@ def up(
     no_serve: bool = typer.Option(False, "--no-serve", help="Prepare everything, do not serve."),
 ) -> None:
     """Start the embedded PostgreSQL, migrate, create the demo data and serve the app."""
+    no_password_on_argv(database_url, "PETCARE_DATABASE_URL", "--database-url")
     settings = current_settings(
         data_dir=str(data_dir) if data_dir else None,
         host=host,

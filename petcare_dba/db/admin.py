@@ -146,3 +146,43 @@ def ensure_login_role(
                     sql.Identifier(database), sql.Identifier(role)
                 )
             )
+
+
+def ensure_read_role(
+    server_url: str, database_url: str, role: str, password: str, *, database: str, owner: str
+) -> None:
+    """Create or update a least-privilege LOGIN role that may only connect and read `database`.
+
+    NOINHERIT and no attribute beyond LOGIN; CONNECT, USAGE and SELECT on the tables of
+    `public` (today's and, through default privileges, those `owner` creates later), and on
+    PostgreSQL 15+ the right to SET temp_file_limit so the engine can cap its temp files.
+    """
+    ident = sql.Identifier(role)
+    with translated(), _connect(server_url) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s", (role,)
+        ).fetchone()
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(
+            sql.SQL(
+                verb + " ROLE {} LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB "
+                "NOCREATEROLE NOREPLICATION PASSWORD {}"
+            ).format(ident, sql.Literal(password))
+        )
+        conn.execute(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), ident)
+        )
+        version = conn.execute("SHOW server_version_num").fetchone()
+        if version is not None and int(version[0]) >= 150000:
+            try:
+                conn.execute(sql.SQL("GRANT SET ON PARAMETER temp_file_limit TO {}").format(ident))
+            except psycopg.errors.InsufficientPrivilege:
+                pass  # a managed server's admin may lack it; the engine then keeps the default
+    with translated(), _connect(database_url) as conn:
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident))
+        conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(ident))
+        conn.execute(
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT SELECT ON TABLES TO {}"
+            ).format(sql.Identifier(owner), ident)
+        )

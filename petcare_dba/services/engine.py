@@ -215,7 +215,8 @@ def run(
         engine_log.decided(ctx, found[0], "refused", text=sql_text, error=exc)
         raise
     limits = limits_for(rt.settings, max_rows, ai=ai_initiated, role=actor.role)
-    pool = pool_for(rt, actor, connection_name, conn_info.id, conn_info.url)
+    url = _credential(ctx, conn_info, sql_text, found[0], read_only_path, ai_initiated)
+    pool = pool_for(rt, actor, connection_name, conn_info.id, url)
     app_name = target.application_name(actor.username, actor.session_id, ai=ai_initiated)
     try:
         with pool.connection(app_name) as lease:
@@ -345,6 +346,40 @@ def verdict(
     if isinstance(decision, sql_safety.Confirm):
         return made("confirm", None, decision.reason)
     return made("allow")
+
+
+def reader(role: str, ai_initiated: bool) -> str:
+    """Who takes the read path, for refusal messages."""
+    if ai_initiated:
+        return "the assistant"
+    return "viewers" if role == "viewer" else "read-only connections"
+
+
+def _credential(
+    ctx: RunContext,
+    info: connections.Target,
+    sql_text: str,
+    first: Classification,
+    read_only_path: bool,
+    ai_initiated: bool,
+) -> str:
+    """The conninfo of this run; the read path runs only as a least-privilege role (Q3).
+
+    The credential path used (`primary` or `read_only`) goes into every audit row of the run.
+    """
+    who = reader(ctx.actor.role, ai_initiated)
+    try:
+        url, path = connections.credential_for(
+            ctx.rt, ctx.actor, info, read_path=read_only_path, who=who
+        )
+    except PetcareError as exc:
+        ctx.detail["credential"] = connections.READ_ONLY if info.read_url else connections.PRIMARY
+        with contextlib.suppress(Unavailable):
+            outcome = "refused" if isinstance(exc, Refused) else outcome_of(exc)
+            engine_log.decided(ctx, first, outcome, text=sql_text, error=exc)
+        raise
+    ctx.detail["credential"] = path
+    return url
 
 
 def _check_syntax(

@@ -210,6 +210,8 @@ def finish(
                     detail={
                         "execution_id": pending.execution_id,
                         **({"message": message} if message else {}),
+                        # The credential path the statement ran as (issue 12, item 9).
+                        **{k: ctx.detail[k] for k in ("credential",) if k in ctx.detail},
                     },
                 ),
             },

@@ -48,7 +48,17 @@ class ExplicitTransaction:
         self.last_activity = time.monotonic()
         self._lock = threading.Lock()
         self._stack = contextlib.ExitStack()
-        pool = engine.pool_for(rt, actor, connection_name, info.id, info.url)
+        try:
+            url, path = connections.credential_for(
+                rt, actor, info, read_path=info.read_only, who="read-only connections"
+            )
+        except PetcareError as exc:
+            self.state = "failed"
+            path = connections.READ_ONLY if info.read_url else connections.PRIMARY
+            self._audit("refused", "begin", error=exc, detail={"credential": path})
+            raise
+        self.ctx.detail["credential"] = path
+        pool = engine.pool_for(rt, actor, connection_name, info.id, url)
         app_name = target.application_name(actor.username, actor.session_id)
         self._audit("intent", "begin")
         try:
@@ -273,7 +283,11 @@ class ExplicitTransaction:
                 connection_id=self.ctx.connection_id,
                 target=self.ctx.connection_name,
                 sqlstate=error.sqlstate if error else None,
-                detail={**(detail or {}), **({"message": error.message} if error else {})},
+                detail={
+                    **{k: self.ctx.detail[k] for k in ("credential",) if k in self.ctx.detail},
+                    **(detail or {}),
+                    **({"message": error.message} if error else {}),
+                },
             )
         except Unavailable:
             if outcome == "intent":

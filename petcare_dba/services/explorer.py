@@ -179,8 +179,10 @@ def invalidate(connection_name: str) -> None:
 def guards(rt: Runtime, actor: Actor, connection_name: str) -> db.Guards:
     """Where and how an explorer read of this connection runs (checks the user may use it)."""
     found = connections.for_run(rt, actor, connection_name)
+    # Viewers browse as the least-privilege credential (issue 12, Q3).
+    url = target_slots.credential(rt, actor, found)
     return db.Guards(
-        found.url,
+        url,
         target.application_name(actor.username, actor.session_id),
         slot=functools.partial(target_slots.hold, rt, actor, found.id),
         statement_timeout_ms=int(rt.settings.statement_timeout_ms) or 30000,

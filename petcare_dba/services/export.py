@@ -90,7 +90,17 @@ def export(
     ctx = RunContext(rt, actor, info.id, info.name, detail={"export": fmt, "max_rows": cap})
     statements, found = engine_plan.analyse(sql_text)
     _vet(ctx, sql_text, statements, found, final=False)
-    pool = engine.pool_for(rt, actor, connection_name, info.id, info.url)
+    read_path = actor.role == "viewer" or info.read_only
+    try:
+        url, path = connections.credential_for(
+            rt, actor, info, read_path=read_path, who=engine.reader(actor.role, False)
+        )
+    except PetcareError as exc:
+        ctx.detail["credential"] = connections.READ_ONLY if info.read_url else connections.PRIMARY
+        engine_log.decided(ctx, found[0], "refused", text=sql_text, error=exc)
+        raise
+    ctx.detail["credential"] = path
+    pool = engine.pool_for(rt, actor, connection_name, info.id, url)
     limits = _limits(rt, actor.role)
     app_name = target.application_name(actor.username, actor.session_id)
     with pool.connection(app_name) as lease:

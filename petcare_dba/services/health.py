@@ -118,14 +118,25 @@ def check(rt: Runtime, actor: Actor | None, *, connections_required: bool = Fals
                 if result.ok
                 else result.error or "unreachable"
             )
+            # An over-privileged read path is a problem (issue 12, Q3): viewers and the
+            # assistant are refused on it until an admin adds a read-only credential.
+            if result.read_path_problems:
+                detail += "; read path over-privileged: " + "; ".join(result.read_path_problems)
             parts.append(
                 Component(
                     f"connection:{conn.name}",
                     "connection",
-                    result.ok,
+                    result.ok and not result.read_path_problems,
                     connections_required,
                     detail,
                     result.latency_ms,
+                    {
+                        "primary_can": result.primary_can,
+                        "read_can": result.read_can,
+                        "read_path_problems": list(result.read_path_problems),
+                    }
+                    if result.ok
+                    else {},
                 )
             )
     parts.append(_ai(rt))

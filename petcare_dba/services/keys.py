@@ -94,12 +94,18 @@ def rotate(
                 for row in tx.all("connection_all_secrets"):
                     purpose = f"connection:{row['name']}"
                     plain = keyring.open(bytes(row["secret_enc"]), purpose)
+                    read_enc = row["read_secret_enc"]
+                    if read_enc is not None:  # the read-only credential (issue 12)
+                        read_purpose = f"{purpose}:read"
+                        read_plain = keyring.open(bytes(read_enc), read_purpose)
+                        read_enc = keyring.seal(read_plain, read_purpose)
                     tx.execute(
                         "connection_reseal",
                         {
                             "id": row["id"],
                             "secret_enc": keyring.seal(plain, purpose),
                             "key_version": keyring.current_version,
+                            "read_secret_enc": read_enc,
                         },
                     )
                     resealed += 1

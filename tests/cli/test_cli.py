@@ -49,7 +49,8 @@ def test_user_and_connection_commands(cli, pg: PgServer, monkeypatch: pytest.Mon
     assert {u["username"]: u["role"] for u in listed} == {"admin": "admin", "ana": "analyst"}
     assert cli("user", "set-role", "ana", "dba").exit_code == 0
     url = pg.admin_url("postgres")
-    added = cli("connection", "add", "srv", url, "--shared")
+    # Issue 13: the password-bearing URL comes from stdin, never from argv.
+    added = cli("connection", "add", "srv", "-", "--shared", input=url + "\n")
     assert added.exit_code == 0 and (pg.url.split("@")[0] not in added.output)
     listing = cli("connection", "list", "--format", "json")
     assert json.loads(listing.output)[0]["name"] == "srv"

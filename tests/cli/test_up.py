@@ -81,6 +81,9 @@ def test_first_and_second_up_then_health(tmp_path: Path) -> None:
     assert health.returncode == 0 and report["healthy"]
     demo = next(c for c in report["components"] if c["name"] == "connection:demo")
     assert demo["ok"], demo
+    # Issue 12 (Q3): viewers and the assistant read the demo as a separate least-privilege role.
+    assert demo["data"]["read_can"] == "petcare_demo_ro: read only", demo
+    assert "signal" in demo["data"]["primary_can"] and not demo["data"]["read_path_problems"]
 
 
 def test_missing_key_for_existing_credentials_refuses_to_start(tmp_path: Path) -> None:

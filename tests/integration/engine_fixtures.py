@@ -18,6 +18,7 @@ from petcare_dba.services import audit, connections, engine
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from tests.fix_db import PgServer
+from tests.security.c_privilege_fixtures import drop_login_role, read_role
 
 SEED = [(1, "one"), (2, "two"), (3, "three")]
 
@@ -57,10 +58,13 @@ def target(pg: PgServer, rt: Runtime, admin: Actor) -> Iterator[Target]:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE t (id int PRIMARY KEY, note text)")
         conn.cursor().executemany("INSERT INTO t VALUES (%s, %s)", SEED)
-    connections.add(rt, admin, "tgt", url, shared=True)
+    # Viewers and the assistant run only as a least-privilege role (issue 12, Q3).
+    read_url = read_role(url)
+    connections.add(rt, admin, "tgt", url, shared=True, read_url=read_url)
     yield Target("tgt", dbname, url)
     engine.close(rt)
     pg.drop_database(dbname)
+    drop_login_role(pg.admin_url(), read_url)
 
 
 def tune(rt: Runtime, **values: Any) -> None:

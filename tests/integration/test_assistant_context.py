@@ -18,6 +18,7 @@ from petcare_dba.services import connections, engine
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from tests.fix_db import PgServer
+from tests.security.c_privilege_fixtures import drop_login_role, read_role
 
 BATCH = """
 DO $$
@@ -49,10 +50,12 @@ def big_schema(pg: PgServer, rt: Runtime, admin: Actor) -> Iterator[str]:
         for start in range(1, 10_001, 500):
             conn.execute((BATCH % (start, start + 499)).encode())
         conn.execute(NAMED.encode())
-    connections.add(rt, admin, "big", url)
+    read_url = read_role(url)  # the assistant reads only as a least-privilege role (Q3)
+    connections.add(rt, admin, "big", url, read_url=read_url)
     yield "big"
     engine.close(rt)
     pg.drop_database(dbname)
+    drop_login_role(pg.admin_url(), read_url)
 
 
 @pytest.mark.slow

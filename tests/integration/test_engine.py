@@ -7,6 +7,7 @@ are in test_engine_faults.py.
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 import psutil
 import psycopg
@@ -25,6 +26,7 @@ from petcare_dba.errors import (
 from petcare_dba.services import connections, engine
 from petcare_dba.services.runtime import Runtime
 from tests.integration.engine_fixtures import SEED, Target, events, runs, target, tune
+from tests.security.c_privilege_fixtures import drop_role, read_role
 
 __all__ = ["target"]  # the fixture is used by name
 
@@ -301,9 +303,15 @@ def test_vacuum_runs_outside_a_transaction_and_its_connection_is_not_reused(
 def test_read_only_connection_refuses_writes_for_every_role(
     rt: Runtime, admin, pg, target: Target
 ) -> None:  # type: ignore[no-untyped-def]
-    connections.add(rt, admin, "ro", target.url, read_only=True)
-    with pytest.raises(Refused, match="read-only"):
-        engine.run(rt, admin, "ro", "DELETE FROM t WHERE id = 1", confirmed=True)
-    result = engine.run(rt, admin, "ro", "SELECT count(*) FROM t")
-    assert result.read_only and result.results[0].rows == ((3,),)
-    assert target.table() == SEED
+    # Issue 12 (Q3): a read-only connection runs only as a least-privilege role.
+    read_url = read_role(target.url)
+    try:
+        connections.add(rt, admin, "ro", target.url, read_only=True, read_url=read_url)
+        with pytest.raises(Refused, match="read-only"):
+            engine.run(rt, admin, "ro", "DELETE FROM t WHERE id = 1", confirmed=True)
+        result = engine.run(rt, admin, "ro", "SELECT count(*) FROM t")
+        assert result.read_only and result.results[0].rows == ((3,),)
+        assert target.table() == SEED
+    finally:
+        engine.close(rt)
+        drop_role(target.url, urlsplit(read_url).username or "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from petcare_dba.errors import NeedsConfirmation, Refused, ValidationError
+from petcare_dba.errors import NeedsConfirmation, PermissionDenied, Refused, ValidationError
 from petcare_dba.services import explain
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -67,13 +67,18 @@ def test_explain_analyze_of_a_delete_needs_confirmation_and_is_rolled_back(
 
 def test_explain_analyze_of_a_write_is_refused_for_a_viewer(
     rt: Runtime,
+    admin: Actor,
     target: Target,
     make_user,  # type: ignore[no-untyped-def]
 ) -> None:
     vera = make_user("vera", "viewer")
     with pytest.raises(Refused, match="viewer may run read-only statements only"):
         explain.explain(rt, vera, "tgt", "UPDATE t SET note = 'x' WHERE id = 1", analyze=True)
-    plain = explain.explain(rt, vera, "tgt", "UPDATE t SET note = 'x' WHERE id = 1")
+    # Issue 12 (Q3): the viewer runs as a least-privilege role, which PostgreSQL does not even
+    # let plan a write; a dba still can.
+    with pytest.raises(PermissionDenied, match="permission denied for table t"):
+        explain.explain(rt, vera, "tgt", "UPDATE t SET note = 'x' WHERE id = 1")
+    plain = explain.explain(rt, admin, "tgt", "UPDATE t SET note = 'x' WHERE id = 1")
     assert plain.nodes[0].node_type == "ModifyTable"  # planning only: allowed
     assert target.table()[0] == (1, "one")
 
