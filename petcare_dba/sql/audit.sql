@@ -95,3 +95,10 @@ SELECT * FROM petcare.audit_chain_tip()
 -- name: audit_row_hash_at
 -- The stored hash of one chain position (checking an exported head against the log).
 SELECT row_hash FROM petcare.audit_log WHERE chain_seq = %(seq)s
+
+-- name: audit_limits_apply
+-- Write the audit bounds from the settings (admin connection only; petcare_app may only read them).
+UPDATE petcare.audit_limits
+SET refusals_per_minute = %(refusals_per_minute)s, sql_prefix_bytes = %(sql_prefix_bytes)s
+WHERE refusals_per_minute IS DISTINCT FROM %(refusals_per_minute)s
+   OR sql_prefix_bytes IS DISTINCT FROM %(sql_prefix_bytes)s
