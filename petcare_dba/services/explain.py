@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from petcare_dba.errors import DatabaseError, ValidationError
-from petcare_dba.services import engine
+from petcare_dba.services import engine, sql_input
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -96,6 +96,7 @@ def explain(
 
     Raises Refused / NeedsConfirmation like `engine.run`, and the statement's error if it fails.
     """
+    sql_input.check(sql_text, rt.settings)
     text = explain_text(sql_text, analyze=analyze)
     result = engine.run(
         rt,

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from petcare_dba.errors import ValidationError
-from petcare_dba.services import audit, project_diff, projects, scripts
+from petcare_dba.services import audit, project_diff, projects, scripts, sql_input
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -138,6 +138,7 @@ def import_zip(rt: Runtime, actor: Actor, data: bytes, name: str | None = None) 
             text = files.get(v["file"])
             if text is None:
                 raise ValidationError(f"{v['file']} is listed in the manifest but missing")
+            sql_input.check(text, rt.settings, what=str(v["file"]))
             if project_diff.content_hash(text) != v["content_hash"]:
                 raise ValidationError(f"{v['file']} does not match its sha256 in the manifest")
         plan.append((entry, [(v, files[v["file"]]) for v in versions]))

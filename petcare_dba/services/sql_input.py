@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from petcare_dba.errors import ValidationError
 from petcare_dba.settings import Settings
@@ -81,6 +82,15 @@ def read_text_file(path: Path | str, settings: Settings, *, what: str = "SQL fil
     if len(data) > limit:
         raise _too_large(f"{what} {file}", None, limit)
     return decode(data, f"{what} {file}", settings)
+
+
+def read_stream(stream: BinaryIO, settings: Settings, *, what: str = "standard input") -> str:
+    """A binary stream (standard input) as strict UTF-8 text, reading at most the limit + 1."""
+    limit = int(settings.max_sql_bytes)
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(what, None, limit)
+    return decode(data, what, settings)
 
 
 def decode(data: bytes, what: str, settings: Settings) -> str:
