@@ -145,9 +145,11 @@ def _run_row(params: dict[str, Any]) -> str:
 
 def _insert_run(
     ctx: RunContext, c: Classification, event_id: uuid.UUID | None, **fields: Any
-) -> int:
+) -> int | None:
+    """The new row's id; None when the database only counted it (refusals beyond the limit)."""
     with ctx.rt.store.tx(ctx.actor.identity) as tx:
-        return int(tx.value("engine_run_insert", _run_params(ctx, c, event_id, **fields)))
+        row_id = tx.value("engine_run_insert", _run_params(ctx, c, event_id, **fields))
+    return None if row_id is None else int(row_id)
 
 
 def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending:
