@@ -8,8 +8,10 @@ written straight through the runtime role (no app in between) are capped by the 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Iterator
 
@@ -38,9 +40,11 @@ def _store_bytes(meta_url: str) -> int:
 
 
 def _refused_payload(i: int, size: int = 1_000_000) -> str:
-    # A writing statement a viewer may not run; the literal makes it ~1 MB of UTF-8.
+    # A writing statement a viewer may not run; random base64 makes ~1 MB that TOAST's
+    # compression cannot shrink (repeated characters would compress to almost nothing).
     head = f"DELETE FROM t WHERE note = '{i}:"
-    return head + "x" * (size - len(head) - 2) + "'"
+    body = base64.b64encode(os.urandom(size)).decode()[: size - len(head) - 2]
+    return head + body + "'"
 
 
 @pytest.fixture
