@@ -114,7 +114,7 @@ def test_import_refuses_a_version_over_the_limit_or_not_utf8(rt: Runtime, admin:
     with pytest.raises(ValidationError, match="max_sql_bytes"):
         project_io.import_zip(rt, admin, data, name="copy")
     rt.settings = rt.settings.with_overrides(max_sql_bytes=1048576)
-    with pytest.raises(ValidationError, match="(?i)utf-8"):
+    with pytest.raises(ValidationError, match=r"(?i)utf-8"):
         project_io.import_zip(rt, admin, _with_bad_version(data), name="copy2")
 
 
