@@ -299,7 +299,8 @@ def reconcile(
 class SecurityEvent:
     """Something an operator should look at: a burst, a lockout or a broken audit chain."""
 
-    # failed_logins | failed_logins_from_address | lockout | refused_statements | chain_break
+    # failed_logins | failed_logins_from_address | lockout | refused_statements |
+    # refusals_suppressed (beyond audit_refusals_per_minute, counted only) | chain_break
     kind: str
     subject: str
     count: int

@@ -14,6 +14,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -134,6 +135,10 @@ def test_refusal_flood_grows_the_store_by_a_bounded_amount_and_others_keep_worki
     assert runs[0] <= 30 * windows and runs[1] <= 4096  # type: ignore[index]
     status = audit.verify(rt.store, admin)
     assert status.ok, status
+    events = audit.security_events(rt.store, admin, timedelta(hours=1), verify_chain=False)
+    (suppressed,) = [e for e in events if e.kind == "refusals_suppressed"]
+    assert (suppressed.subject, suppressed.count) == ("flood", counted[1])  # type: ignore[index]
+    assert counted[1] >= total - 30 * windows  # type: ignore[index]
 
 
 def test_refused_row_keeps_a_prefix_and_the_hash_of_the_whole_submitted_text(
