@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import psycopg
@@ -61,7 +61,7 @@ def test_refusal_flood_grows_the_store_by_a_bounded_amount_and_others_keep_worki
     rt: Runtime,
     second_instance: Runtime,
     admin: Actor,
-    make_user,  # type: ignore[no-untyped-def]
+    make_user: Callable[[str, str], Actor],
     target: Target,
     meta_url: str,
 ) -> None:
@@ -143,7 +143,7 @@ def test_refusal_flood_grows_the_store_by_a_bounded_amount_and_others_keep_worki
 
 def test_refused_row_keeps_a_prefix_and_the_hash_of_the_whole_submitted_text(
     rt: Runtime,
-    make_user,  # type: ignore[no-untyped-def]
+    make_user: Callable[[str, str], Actor],
     target: Target,
     meta_url: str,
 ) -> None:
@@ -167,7 +167,7 @@ def test_refused_row_keeps_a_prefix_and_the_hash_of_the_whole_submitted_text(
 
 def test_the_database_caps_rows_written_straight_through_the_runtime_role(
     rt: Runtime,
-    make_user,  # type: ignore[no-untyped-def]
+    make_user: Callable[[str, str], Actor],
     meta_url: str,
 ) -> None:
     """Whoever holds the runtime credential cannot store big texts or unbounded refusals."""

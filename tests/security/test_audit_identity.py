@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -53,7 +54,7 @@ def _forged(actor: Actor, action: str, **overrides: Any) -> str:
 def test_forged_username_and_role_are_overwritten_from_users(
     rt: Runtime,
     admin: Actor,
-    make_user,  # type: ignore[no-untyped-def]
+    make_user: Callable[[str, str], Actor],
     meta_url: str,
 ) -> None:
     viewer = make_user("mallory", "viewer")
@@ -78,7 +79,7 @@ def test_forged_username_and_role_are_overwritten_from_users(
 def test_another_users_id_is_refused_and_anonymous_rows_carry_no_role(
     rt: Runtime,
     admin: Actor,
-    make_user,  # type: ignore[no-untyped-def]
+    make_user: Callable[[str, str], Actor],
     meta_url: str,
 ) -> None:
     viewer = make_user("eve", "viewer")
@@ -109,7 +110,7 @@ def test_another_users_id_is_refused_and_anonymous_rows_carry_no_role(
 def test_client_addr_comes_from_the_session_row_or_is_marked_caller_supplied(
     rt: Runtime,
     admin: Actor,
-    make_user,  # type: ignore[no-untyped-def]
+    make_user: Callable[[str, str], Actor],
     meta_url: str,
 ) -> None:
     make_user("sam", "viewer")
@@ -140,7 +141,7 @@ def test_client_addr_comes_from_the_session_row_or_is_marked_caller_supplied(
 
 def test_audited_text_is_the_submitted_text_comments_included(
     rt: Runtime,
-    make_user,  # type: ignore[no-untyped-def]
+    make_user: Callable[[str, str], Actor],
     target: Target,
 ) -> None:
     viewer = make_user("cora", "viewer")
@@ -154,7 +155,7 @@ def test_audited_text_is_the_submitted_text_comments_included(
 def test_nul_byte_is_refused_and_audited_with_the_whole_texts_hash(
     rt: Runtime,
     admin: Actor,
-    make_user,  # type: ignore[no-untyped-def]
+    make_user: Callable[[str, str], Actor],
     target: Target,
 ) -> None:
     viewer = make_user("nora", "viewer")
