@@ -505,6 +505,31 @@ SETTINGS: tuple[Setting, ...] = (
         "store's own address:port is reachable only when listed exactly as address:port.",
         "monitoring",
     ),
+    # --- issue 13 (d-audit) ---
+    Setting(
+        "max_sql_bytes",
+        1048576,
+        "Largest SQL text accepted at any entry (editor, CLI, assistant, script save, import), "
+        "in bytes of UTF-8.",
+        "security",
+        int,
+    ),
+    Setting(
+        "audit_sql_prefix_bytes",
+        4096,
+        "Bytes of submitted SQL kept in an audit or execution row (its sha256 covers the whole "
+        "text); at most 65536, the database's own cap.",
+        "security",
+        int,
+    ),
+    Setting(
+        "audit_refusals_per_minute",
+        30,
+        "Refused statements per user per minute recorded in full; beyond it they are only "
+        "counted (per user and minute, in the database).",
+        "security",
+        int,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -254,7 +254,8 @@ class Proposal:
 
 
 def sql_hash(text: str) -> str:
-    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+    # surrogatepass: a model answer may carry a lone surrogate (a JSON escape); hash, not crash
+    return hashlib.sha256(text.strip().encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def proposal_for(sql_text: str) -> Proposal:

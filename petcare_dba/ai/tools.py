@@ -32,7 +32,7 @@ from petcare_dba.ai.providers import (
 )
 from petcare_dba.db import target
 from petcare_dba.errors import PetcareError, Refused
-from petcare_dba.services import advisor, audit, engine, engine_plan, sql_wrap
+from petcare_dba.services import advisor, audit, engine, engine_plan, sql_input, sql_wrap
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.connections import Connection
 from petcare_dba.services.runtime import Runtime
@@ -189,6 +189,7 @@ class ToolBox:
 
     def _query(self, sql_text: str, explain: bool) -> engine.RunResult:
         assert self.conn is not None  # noqa: S101 - checked by call()
+        sql_input.check(sql_text, self.rt.settings, what="the tool's SQL")
         found = engine.classify(sql_text)
         if len(found) != 1:
             raise Refused("send exactly one statement")

@@ -13,9 +13,17 @@ from pathlib import Path
 
 import typer
 
-from petcare_dba.cli.common import actor, emit, emit_json, emit_table, one_of, runtime
-from petcare_dba.errors import EditConflict, ValidationError
-from petcare_dba.services import engine, project_runs, scripts
+from petcare_dba.cli.common import (
+    actor,
+    current_settings,
+    emit,
+    emit_json,
+    emit_table,
+    one_of,
+    runtime,
+)
+from petcare_dba.errors import EditConflict
+from petcare_dba.services import engine, project_runs, scripts, sql_input
 
 script_app = typer.Typer(no_args_is_help=True, help="Versioned scripts of a project.")
 AS = typer.Option(None, "--as", help="Act as this user (default: the first admin).")
@@ -36,12 +44,11 @@ def script_list(
 
 
 def _read(file: Path) -> str:
+    """A script file (or standard input) as strict UTF-8, within max_sql_bytes."""
+    settings = current_settings()
     if str(file) == "-":
-        return sys.stdin.read()
-    try:
-        return file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationError(f"cannot read {file}: {exc.strerror}") from exc
+        return sql_input.read_stream(sys.stdin.buffer, settings)
+    return sql_input.read_text_file(file, settings)
 
 
 @script_app.command("save")

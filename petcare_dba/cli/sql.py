@@ -18,10 +18,17 @@ from typing import Any
 
 import typer
 
-from petcare_dba.cli.common import actor, emit_json, emit_table, one_of, runtime
+from petcare_dba.cli.common import (
+    actor,
+    current_settings,
+    emit_json,
+    emit_table,
+    one_of,
+    runtime,
+)
 from petcare_dba.db.errors import redact
 from petcare_dba.errors import NeedsConfirmation, PetcareError, ValidationError
-from petcare_dba.services import engine, spreadsheet, sql_safety
+from petcare_dba.services import engine, spreadsheet, sql_input, sql_safety
 from petcare_dba.services.engine import QueryResult, RunResult
 from petcare_dba.services.sql_safety import Classification
 
@@ -30,18 +37,21 @@ FILE = typer.Option(None, "-f", "--file", help="Read the SQL from this file (- f
 
 
 def _source(sql_text: str | None, file: Path | None) -> str:
-    """The script from the argument, -f FILE or standard input."""
+    """The script from the argument, -f FILE or standard input, checked (sql_input.check).
+
+    Files and standard input are strict UTF-8; an argument's undecodable bytes arrive as lone
+    surrogates (Python's surrogateescape) and are refused by the same check.
+    """
     if sql_text is not None and file is not None:
         raise ValidationError("give either SQL text or -f FILE, not both")
+    settings = current_settings()
     if file is not None and str(file) != "-":
-        try:
-            return file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValidationError(f"cannot read {file}: {exc.strerror}") from exc
+        return sql_input.read_text_file(file, settings)
     if sql_text == "-" or (file is not None and str(file) == "-"):
-        return sys.stdin.read()
+        return sql_input.read_stream(sys.stdin.buffer, settings)
     if sql_text is None:
         raise ValidationError("no SQL given", hint="petcare-dba sql 'SELECT 1' | -f FILE | -")
+    sql_input.check(sql_text, settings)
     return sql_text
 
 

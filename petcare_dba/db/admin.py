@@ -186,3 +186,12 @@ def ensure_read_role(
                 "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT SELECT ON TABLES TO {}"
             ).format(sql.Identifier(owner), ident)
         )
+
+
+def apply_audit_limits(url: str, refusals_per_minute: int, sql_prefix_bytes: int) -> None:
+    """Write the audit bounds the database enforces (petcare.audit_limits) from the settings."""
+    with translated(), _connect(url) as conn:
+        conn.execute(
+            queries.get("audit_limits_apply"),
+            {"refusals_per_minute": refusals_per_minute, "sql_prefix_bytes": sql_prefix_bytes},
+        )

@@ -24,7 +24,7 @@ from petcare_dba.ai.providers import Message, disabled_error, estimate_tokens, m
 from petcare_dba.ai.safety import Proposal
 from petcare_dba.ai.tools import LoopEvent, ToolBox, ToolRun, run_loop
 from petcare_dba.errors import PetcareError, QuotaExceeded, Refused, ValidationError
-from petcare_dba.services import audit, connections, engine
+from petcare_dba.services import audit, connections, engine, sql_input
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.assistant_store import (
     ChatMessage,
@@ -282,6 +282,8 @@ def ask(
     findings: Sequence[Any] = (),
 ) -> AskStream:
     """Prepare a question (quota, conversation, context); iterate the result to run it."""
+    sql_input.check(question, rt.settings, what="the question")
+    sql_input.check(editor_sql, rt.settings, what="the editor's SQL")
     question = question.strip()
     if not question:
         raise ValidationError("ask a question")
@@ -387,6 +389,7 @@ def run_proposal(
     Editing the text after generation invalidates it (AI2): the edited text is the user's own
     SQL and runs from the editor like any other.
     """
+    sql_input.check(sql_text, rt.settings)
     with rt.store.tx(actor.identity) as tx:
         row = tx.one("ai_message_get", {"id": message_id})
     proposals = ((row or {}).get("tool_args") or {}).get("proposals") or []

@@ -11,17 +11,17 @@ export to append-only storage) are in `audit_export.py`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from petcare_dba.db.errors import redact
 from petcare_dba.db.metastore import Identity, MetaStore, Tx
 from petcare_dba.errors import PetcareError, Unavailable
+from petcare_dba.services import sql_input
 from petcare_dba.services.actor import Actor
 
 
@@ -90,6 +90,20 @@ def _clean(value: Any, key: str = "") -> Any:
     return value
 
 
+def submitted_view(
+    text: str, prefix_bytes: int = sql_input.DEFAULT_PREFIX_BYTES
+) -> sql_input.AuditView:
+    """What a row keeps of a submitted text: a redacted, bounded prefix and the whole hash.
+
+    The hash covers the whole text as submitted (comments, every statement, bytes after a NUL);
+    only when redaction removed a secret is it the hash of the whole redacted text, since a hash
+    of text that held a secret could be brute-forced.
+    """
+    clean = redact_text(text)
+    view = sql_input.audit_view(clean, prefix_bytes)
+    return view if clean != text else replace(view, sha256=sql_input.sha256(text))
+
+
 def row_for(actor: Actor | None, action: str, outcome: str, **fields: Any) -> str:
     """`params_for` as one JSON object keyed by audit_log column (petcare.audit_append)."""
     params = params_for(actor, action, outcome, **fields)
@@ -107,6 +121,7 @@ def params_for(
     connection_id: int | None = None,
     target: str | None = None,
     sql_text: str | None = None,
+    submitted: sql_input.AuditView | None = None,
     classification: str | None = None,
     sqlstate: str | None = None,
     rows_affected: int | None = None,
@@ -115,10 +130,18 @@ def params_for(
     client_addr: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The redacted parameters of one audit row (`audit_insert`)."""
-    clean_sql = redact_text(sql_text) if sql_text is not None else None
-    # A hash of text that held a secret could be brute-forced; hash what is stored instead.
-    hashed = sql_text if clean_sql == sql_text else clean_sql
+    """The redacted parameters of one audit row (`audit_insert`).
+
+    `sql_text` is bounded here (`submitted_view`); a caller that writes many rows for one text
+    passes the view it computed once as `submitted` instead. username, app_role and (for a
+    signed-in session) client_addr are only proposals: the database binds them (audit_bind).
+    """
+    view = (
+        submitted
+        if submitted is not None
+        else (submitted_view(sql_text) if sql_text is not None else None)
+    )
+    extra = {"sql_bytes": view.size, "sql_truncated": True} if view and view.truncated else {}
     return {
         "user_id": actor.user_id if actor else None,
         "username": actor.username if actor else username,
@@ -129,15 +152,15 @@ def params_for(
         "event_id": event_id,
         "connection_id": connection_id,
         "target": redact_text(target) if target else target,
-        "sql_text": clean_sql,
-        "sql_hash": hashlib.sha256(hashed.encode()).hexdigest() if hashed else None,
+        "sql_text": view.prefix if view else None,
+        "sql_hash": view.sha256 if view and view.size else None,
         "classification": classification,
         "outcome": outcome,
         "sqlstate": sqlstate,
         "rows_affected": rows_affected,
         "duration_ms": duration_ms,
         "ai_initiated": ai_initiated,
-        "detail": json.dumps(_clean(detail or {}), default=str),
+        "detail": json.dumps({**_clean(detail or {}), **extra}, default=str),
     }
 
 
@@ -276,7 +299,8 @@ def reconcile(
 class SecurityEvent:
     """Something an operator should look at: a burst, a lockout or a broken audit chain."""
 
-    # failed_logins | failed_logins_from_address | lockout | refused_statements | chain_break
+    # failed_logins | failed_logins_from_address | lockout | refused_statements |
+    # refusals_suppressed (beyond audit_refusals_per_minute, counted only) | chain_break
     kind: str
     subject: str
     count: int

@@ -199,6 +199,7 @@ def run(
         script_version_id,
         {"mode": mode},
     )
+    ctx = engine_log.admit(ctx, sql_text)
     # The assistant always takes the viewer path, whatever the user's role (reliability AI1).
     role = "viewer" if ai_initiated else actor.role
     read_only_conn = conn_info.read_only or ai_initiated

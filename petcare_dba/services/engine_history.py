@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import connections, engine_log, engine_plan, sql_safety
+from petcare_dba.services import connections, engine_log, engine_plan, sql_input, sql_safety
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.engine_log import RunContext
 from petcare_dba.services.runtime import Runtime
@@ -101,6 +101,7 @@ def history(
 
 def save_draft(rt: Runtime, actor: Actor, connection_name: str, content: str) -> None:
     """Autosave the editor text for (actor, connection)."""
+    sql_input.check(content, rt.settings, what="the draft")
     conn_info = connections.get(rt, actor, connection_name)
     with rt.store.tx(actor.identity) as tx:
         tx.execute("engine_draft_save", {"connection_id": conn_info.id, "content": content})

@@ -9,6 +9,7 @@ no connection) with one audit row and one execucoes_scripts row (A3).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
@@ -20,8 +21,9 @@ from petcare_dba.errors import (
     QueryCancelled,
     QueryTimeout,
     Unavailable,
+    ValidationError,
 )
-from petcare_dba.services import audit
+from petcare_dba.services import audit, sql_input
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.engine_plan import label
 from petcare_dba.services.runtime import Runtime
@@ -46,6 +48,9 @@ class RunContext:
     project_id: int | None = None
     script_version_id: int | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    # What the rows keep of the whole submitted text (prefix, sha256), computed once per run.
+    submitted: sql_input.AuditView | None = None
+    prefix_bytes: int = sql_input.DEFAULT_PREFIX_BYTES
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,34 @@ class Pending:
     execution_id: int
     classification: Classification
     started: float
+
+
+def admit(ctx: RunContext, text: str) -> RunContext:
+    """Check submitted SQL text (sql_input.check) and bind its audit view to the run's rows.
+
+    A refused text (too large, a NUL byte, a lone surrogate) is audited as 'refused' with its
+    whole hash and an escaped, bounded prefix before the error is raised: the attempt is on
+    record although nothing was parsed.
+    """
+    prefix = int(ctx.rt.settings.audit_sql_prefix_bytes)
+    try:
+        sql_input.check(text, ctx.rt.settings)
+    except ValidationError as exc:
+        audit.record(
+            ctx.rt.store,
+            ctx.actor,
+            ACTION,
+            "refused",
+            event_id=audit.new_event_id(),
+            connection_id=ctx.connection_id,
+            target=ctx.connection_name,
+            submitted=audit.submitted_view(text, prefix),
+            ai_initiated=ctx.ai_initiated,
+            detail={**ctx.detail, "message": exc.message, "rule": "input"},
+        )
+        raise
+    view = audit.submitted_view(text, prefix)
+    return dataclasses.replace(ctx, submitted=view, prefix_bytes=prefix)
 
 
 def outcome_of(error: PetcareError | None) -> str:
@@ -80,6 +113,10 @@ def _run_params(
     message: str | None = None,
     duration_ms: float | None = None,
 ) -> dict[str, Any]:
+    # The row's text is the statement (or the whole submission when nothing ran), bounded; its
+    # hash and size are always those of the whole submitted text.
+    view = sql_input.audit_view(text, ctx.prefix_bytes)
+    whole = ctx.submitted or audit.submitted_view(text, ctx.prefix_bytes)
     return {
         "user_id": ctx.actor.user_id,
         "connection_id": ctx.connection_id,
@@ -87,7 +124,9 @@ def _run_params(
         "script_version_id": ctx.script_version_id,
         "event_id": event_id,
         "session_id": ctx.actor.session_id,
-        "sql_text": text,
+        "sql_text": view.prefix,
+        "sql_hash": whole.sha256,
+        "sql_bytes": whole.size,
         "statement_index": c.index,
         "classification": label(c),
         "ai_initiated": ctx.ai_initiated,
@@ -106,9 +145,11 @@ def _run_row(params: dict[str, Any]) -> str:
 
 def _insert_run(
     ctx: RunContext, c: Classification, event_id: uuid.UUID | None, **fields: Any
-) -> int:
+) -> int | None:
+    """The new row's id; None when the database only counted it (refusals beyond the limit)."""
     with ctx.rt.store.tx(ctx.actor.identity) as tx:
-        return int(tx.value("engine_run_insert", _run_params(ctx, c, event_id, **fields)))
+        row_id = tx.value("engine_run_insert", _run_params(ctx, c, event_id, **fields))
+    return None if row_id is None else int(row_id)
 
 
 def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending:
@@ -131,7 +172,8 @@ def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending
                     event_id=event_id,
                     connection_id=ctx.connection_id,
                     target=ctx.connection_name,
-                    sql_text=c.text,
+                    sql_text=None if ctx.submitted else c.text,
+                    submitted=ctx.submitted,
                     classification=label(c),
                     ai_initiated=ctx.ai_initiated,
                     detail={**ctx.detail, **detail, "statement_index": c.index},
@@ -273,7 +315,8 @@ def decided(
         event_id=audit.new_event_id(),
         connection_id=ctx.connection_id,
         target=ctx.connection_name,
-        sql_text=text,
+        sql_text=None if ctx.submitted else text,
+        submitted=ctx.submitted,
         classification=label(c),
         sqlstate=error.sqlstate,
         ai_initiated=ctx.ai_initiated,

@@ -88,7 +88,7 @@ class ExplicitTransaction:
         started = time.perf_counter()
         with self._lock:
             self._require_open()
-            ctx = self.ctx
+            ctx = engine_log.admit(self.ctx, sql_text)
             role = self.actor.role
             statements, found = engine_plan.analyse(sql_text)
             if not found:

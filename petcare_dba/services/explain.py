@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from petcare_dba.errors import DatabaseError, PetcareError, Refused, ValidationError
-from petcare_dba.services import connections, engine, engine_log, engine_plan, sql_wrap
+from petcare_dba.services import connections, engine, engine_log, engine_plan, sql_input, sql_wrap
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -105,6 +105,7 @@ def explain(
     Raises Refused / NeedsConfirmation like `engine.run`, and the statement's error if it fails.
     """
     try:
+        sql_input.check(sql_text, rt.settings)
         text = explain_text(sql_text, analyze=analyze)
     except (ValidationError, Refused) as exc:
         _record_refusal(rt, actor, connection_name, sql_text, exc)

@@ -88,6 +88,7 @@ def export(
     cap = max_rows_for(rt, actor)
     info = connections.for_run(rt, actor, connection_name)
     ctx = RunContext(rt, actor, info.id, info.name, detail={"export": fmt, "max_rows": cap})
+    ctx = engine_log.admit(ctx, sql_text)
     statements, found = engine_plan.analyse(sql_text)
     _vet(ctx, sql_text, statements, found, final=False)
     read_path = actor.role == "viewer" or info.read_only

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from petcare_dba.errors import Refused, ValidationError
-from petcare_dba.services import audit, project_archive, projects, scripts
+from petcare_dba.services import audit, project_archive, projects, scripts, sql_input
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -137,6 +137,9 @@ def import_zip(rt: Runtime, actor: Actor, data: bytes, name: str | None = None) 
     _check_rate(rt, actor)
     try:
         archive = project_archive.read(data, _limits(rt))
+        for script in archive.scripts:
+            for v in script.versions:
+                sql_input.check(v.content, rt.settings, what=f"{script.name} v{v.version}")
         project_name = project_archive.plain_name(name, "the project name") if name else None
     except ValidationError as exc:
         _refused(rt, actor, exc.message)

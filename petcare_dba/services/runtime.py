@@ -100,6 +100,7 @@ class Runtime:
                     admin.insert_key(
                         admin_url, wrapped.version, wrapped.wrapped_dek, wrapped.kek_id
                     )
+                admin.apply_audit_limits(admin_url, *audit_limits(settings))
             except BaseException:
                 store.close()
                 raise
@@ -133,6 +134,12 @@ class Runtime:
                 "`petcare-dba user recover-admin NAME` to restore one",
             )
         return Identity(user_id, "cli")
+
+
+def audit_limits(settings: Settings) -> tuple[int, int]:
+    """Refusals per minute and stored SQL prefix bytes, clamped to what the database accepts."""
+    refusals = max(0, int(settings.audit_refusals_per_minute))
+    return refusals, max(0, min(int(settings.audit_sql_prefix_bytes), 65536))
 
 
 def resolve_store(settings: Settings) -> tuple[str, EmbeddedServer | None, bool]:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from petcare_dba.errors import EditConflict, NotFound, PermissionDenied, ValidationError
-from petcare_dba.services import audit, project_diff, projects
+from petcare_dba.services import audit, project_diff, projects, sql_input
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.project_diff import Row
 from petcare_dba.services.projects import Project
@@ -157,6 +157,7 @@ def save(
     `base_version` is the version the text was edited from; None saves on top of the latest
     without a check (the CLI's default). On a stale base nothing is written: EditConflict.
     """
+    sql_input.check(content, rt.settings, what="the script")
     if not content.strip():
         raise ValidationError("a script version needs some SQL")
     with rt.store.tx(actor.identity) as tx:

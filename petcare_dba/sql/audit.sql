@@ -64,7 +64,8 @@ ORDER BY 1, 2
 
 -- name: audit_security_counts
 -- Counts behind security events since a time: failed logins per user and per address,
--- lockouts, and refused statements per user (rows the current user may see).
+-- lockouts, refused statements per user, and refusals only counted beyond the per-minute
+-- limit (rows the current user may see).
 SELECT 'failed_logins' AS kind, coalesce(username, '') AS subject, count(*) AS n,
        min(at) AS first_at, max(at) AS last_at
 FROM petcare.audit_log
@@ -86,6 +87,12 @@ SELECT 'refused_statements', coalesce(username, ''), count(*), min(at), max(at)
 FROM petcare.audit_log
 WHERE action <> 'login' AND outcome = 'refused' AND at >= %(since)s
 GROUP BY coalesce(username, '')
+UNION ALL
+SELECT 'refusals_suppressed', coalesce(u.username, c.user_id::text), sum(c.suppressed),
+       min(c.window_start), max(c.window_start)
+FROM petcare.audit_refusal_counts c LEFT JOIN petcare.users u ON u.id = c.user_id
+WHERE c.suppressed > 0 AND c.window_start >= date_trunc('minute', %(since)s::timestamptz)
+GROUP BY coalesce(u.username, c.user_id::text)
 ORDER BY 1, 3 DESC, 2
 
 -- name: audit_chain_tip
@@ -95,3 +102,10 @@ SELECT * FROM petcare.audit_chain_tip()
 -- name: audit_row_hash_at
 -- The stored hash of one chain position (checking an exported head against the log).
 SELECT row_hash FROM petcare.audit_log WHERE chain_seq = %(seq)s
+
+-- name: audit_limits_apply
+-- Write the audit bounds from the settings (admin connection only; petcare_app may only read them).
+UPDATE petcare.audit_limits
+SET refusals_per_minute = %(refusals_per_minute)s, sql_prefix_bytes = %(sql_prefix_bytes)s
+WHERE refusals_per_minute IS DISTINCT FROM %(refusals_per_minute)s
+   OR sql_prefix_bytes IS DISTINCT FROM %(sql_prefix_bytes)s

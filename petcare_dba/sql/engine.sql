@@ -38,10 +38,10 @@ ORDER BY p.proname, n.nspname
 -- One execucoes_scripts row for a statement about to run (outcome 'running') or already decided.
 INSERT INTO petcare.execucoes_scripts (user_id, connection_id, project_id, script_version_id,
     audit_event_id, session_id, sql_text, statement_index, classification, ai_initiated,
-    outcome, sqlstate, message, duration_ms)
+    outcome, sqlstate, message, duration_ms, sql_hash, sql_bytes)
 VALUES (%(user_id)s, %(connection_id)s, %(project_id)s, %(script_version_id)s, %(event_id)s,
     %(session_id)s, %(sql_text)s, %(statement_index)s, %(classification)s, %(ai_initiated)s,
-    %(outcome)s, %(sqlstate)s, %(message)s, %(duration_ms)s)
+    %(outcome)s, %(sqlstate)s, %(message)s, %(duration_ms)s, %(sql_hash)s, %(sql_bytes)s)
 RETURNING id
 
 -- name: engine_history
