@@ -95,3 +95,32 @@ def test_no_dynamic_code_execution() -> None:
                 assert node.func.id not in ("exec", "eval", "compile"), path.name
             if isinstance(node, ast.keyword) and node.arg == "shell":
                 assert not (isinstance(node.value, ast.Constant) and node.value.value), path.name
+
+
+REQUIREMENT_ID = r"\b(?:Q1[0-5]|Q[1-9]|F[1-7]|C[1-6]|L[1-7]|S[1-5]|R[1-6]|AI[1-6]|A[1-7]|T[1-4]|U[1-7])\b"
+
+
+def test_requirements_map_names_real_tests() -> None:
+    """docs/requirements.md names only tests that exist, and defines every id the code cites."""
+    import re
+
+    root = PACKAGE.parent
+    text = (root / "docs" / "requirements.md").read_text(encoding="utf-8")
+    defined = set(re.findall(r"^\| (\w+) \|", text, flags=re.M))
+    missing = []
+    for path, name in re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?`", text):
+        file = root / path
+        if not file.is_file():
+            missing.append(path)
+            continue
+        if name:
+            tree = ast.parse(file.read_text(encoding="utf-8"))
+            names = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+            if name not in names:
+                missing.append(f"{path}::{name}")
+    assert not missing, f"docs/requirements.md names tests that do not exist: {missing}"
+    cited: set[str] = set()
+    for path in [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.sql"), *(root / "tests").rglob("*.py")]:
+        cited.update(re.findall(REQUIREMENT_ID, path.read_text(encoding="utf-8")))
+    undefined = sorted(cited - defined)
+    assert not undefined, f"ids cited in code or tests but not defined: {undefined}"
