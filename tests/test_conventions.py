@@ -97,7 +97,9 @@ def test_no_dynamic_code_execution() -> None:
                 assert not (isinstance(node.value, ast.Constant) and node.value.value), path.name
 
 
-REQUIREMENT_ID = r"\b(?:Q1[0-5]|Q[1-9]|F[1-7]|C[1-6]|L[1-7]|S[1-5]|R[1-6]|AI[1-6]|A[1-7]|T[1-4]|U[1-7])\b"
+REQUIREMENT_ID = (
+    r"\b(?:Q1[0-5]|Q[1-9]|F[1-7]|C[1-6]|L[1-7]|S[1-5]|R[1-6]|AI[1-6]|A[1-7]|T[1-4]|U[1-7])\b"
+)
 
 
 def test_requirements_map_names_real_tests() -> None:
