@@ -1,11 +1,18 @@
-"""Fixtures of the red-team entry-point matrix (b-server): one store, three hostile targets.
+"""Fixtures of the red-team entry-point matrix (b-server): one store, four hostile targets.
 
-Module-scoped so that the whole matrix shares one metadata store and three target databases:
+Module-scoped so that the whole matrix shares one metadata store and four target databases:
 
 - `scs_db`: a database whose default is `standard_conforming_strings = off`;
 - `scs_role`: a login role with `standard_conforming_strings = off` and `client_encoding = SJIS`
   set at role level (`ALTER ROLE ... SET`);
-- `demo`: a demo-like database and role (owner of its tables, member of pg_signal_backend).
+- `demo`: a demo-like database and role (owner of its tables, member of pg_signal_backend);
+- `superuser`: a connection registered with a superuser URL (issue 12's second target).
+
+Every target also carries a least-privilege read credential (LOGIN, CONNECT and SELECT on `t`,
+with the same hostile role-level settings), as `up` gives the demo (`petcare_demo_ro`): viewers,
+read-only runs and the assistant go through it, so the lexing pins are exercised on the read path
+too, where a smuggled `pg_advisory_lock` or `pg_terminate_backend` of the role's own sentinel
+would still show.
 
 The first two roles may read server files, run server programs and signal backends, so that a
 hidden `pg_ls_dir`, `COPY ... TO PROGRAM` or `pg_terminate_backend` would visibly work if the
@@ -125,6 +132,9 @@ def _make_role(pg: PgServer, role: str, powers: tuple[str, ...], settings: dict[
             )
         )
         for power in powers:
+            if power == "SUPERUSER":
+                conn.execute(sql.SQL("ALTER ROLE {} SUPERUSER").format(sql.Identifier(role)))
+                continue
             conn.execute(
                 sql.SQL("GRANT {} TO {}").format(sql.Identifier(power), sql.Identifier(role))
             )
@@ -183,11 +193,27 @@ def _make_target(
     return target
 
 
-def role_url(pg: PgServer, target: HostileTarget) -> str:
-    """The target's URL with its login role and password instead of the superuser."""
+def role_url(pg: PgServer, target: HostileTarget, role: str | None = None) -> str:
+    """The target's URL with its login role (or `role`) and password instead of the superuser."""
     base = psycopg.conninfo.conninfo_to_dict(with_db(pg.url, target.dbname))
-    base.update(user=target.role, password=ROLE_PASSWORD)
+    base.update(user=role or target.role, password=ROLE_PASSWORD)
     return psycopg.conninfo.make_conninfo(**base)
+
+
+def _make_read_role(
+    pg: PgServer, target: HostileTarget, role: str, settings: dict[str, str]
+) -> None:
+    """A least-privilege read role on the target, with the same hostile role-level settings."""
+    _make_role(pg, role, (), settings)
+    with psycopg.connect(target.admin_url, autocommit=True) as conn:
+        ident = sql.Identifier(role)
+        conn.execute(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                sql.Identifier(target.dbname), ident
+            )
+        )
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident))
+        conn.execute(sql.SQL("GRANT SELECT ON t TO {}").format(ident))
 
 
 @pytest.fixture(scope="module")
@@ -207,6 +233,9 @@ def matrix(
             "PETCARE_DATA_DIR": str(data_dir),
             "PETCARE_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "PETCARE_POOL_MAX_SIZE": "4",
+            # Every refusal must be stored whole here to be counted once; the flood limit that
+            # would otherwise count them after 30 a minute is tested in test_audit_flood.py.
+            "PETCARE_AUDIT_REFUSALS_PER_MINUTE": "1000000",
         }
     )
     rt = Runtime.start(settings)
@@ -222,6 +251,7 @@ def matrix(
             POWERS,
         ),
         "demo": ({}, {}, ("pg_signal_backend", "pg_monitor")),
+        "superuser": ({}, {}, ("SUPERUSER",)),
     }
     targets: dict[str, HostileTarget] = {}
     roles: list[str] = []
@@ -232,7 +262,17 @@ def matrix(
             roles.append(role)
             target = _make_target(pg, key, tag, role, db_settings, powers == POWERS)
             targets[key] = target
-            connections.add(rt, admin, f"rt_{key}", role_url(pg, target), shared=True)
+            read_role = f"rt_{key}_ro_{tag}"
+            _make_read_role(pg, target, read_role, role_settings)
+            roles.append(read_role)
+            connections.add(
+                rt,
+                admin,
+                f"rt_{key}",
+                role_url(pg, target),
+                shared=True,
+                read_url=role_url(pg, target, read_role),
+            )
             target.name = f"rt_{key}"
         shared = Matrix(
             rt,
@@ -258,6 +298,6 @@ def matrix(
                     os.unlink(target.touch)
             pg.drop_database(target.dbname)
         with psycopg.connect(pg.admin_url(), autocommit=True) as conn:
-            for role in roles:
+            for role in reversed(roles):
                 conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
         pg.drop_database(meta_db)

@@ -8,7 +8,8 @@ at the COPY and EXPLAIN wrappers, dollar quotes, NUL bytes and Unicode escapes. 
 through the editor (one transaction, statement by statement), a dba's explicit transaction,
 export (CSV and Parquet), EXPLAIN and EXPLAIN ANALYZE, a project script run, the assistant's
 query tool and, for a subset, the CLI as a subprocess — against a database whose
-standard_conforming_strings is off, a role with role-level off settings, and a demo-like target.
+standard_conforming_strings is off, a role with role-level off settings, a demo-like target and a
+connection registered with a superuser URL; each also has a least-privilege read credential.
 
 Each case asserts: refused or harmless; table `t` unchanged (checksum); the `touch` path of
 `COPY ... TO PROGRAM` not created; no advisory lock left; the sentinel backend alive; no server
@@ -165,7 +166,7 @@ ENTRIES: dict[str, Entry] = {
     "project-run": _project,
     "assistant-tool": _assistant,
 }
-TARGETS = ("scs_db", "scs_role", "demo")
+TARGETS = ("scs_db", "scs_role", "demo", "superuser")
 
 
 def _payload(t: HostileTarget, name: str) -> str:
