@@ -107,7 +107,8 @@ def test_the_attackers_guess_rate_is_bounded(
 ) -> None:
     """Hammer one account from one address for a fixed window through the login path's own
     gate (auth_begin / auth_verify, what even a caller that skips argon2 must go through): the
-    guesses that get the hash prefix follow the schedule (3 free, then 1 s, then one per 2 s cap)."""
+    guesses that get the hash prefix follow the schedule (3 free, then 1 s, then one per 2 s
+    cap)."""
     make_user("quin", "viewer")
     settings = rt.settings.with_overrides(
         lockout_threshold=3, login_delay_base_seconds=1, login_delay_max_seconds=2
