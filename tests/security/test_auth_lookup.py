@@ -84,6 +84,9 @@ def test_the_hash_column_and_the_old_lookups_are_closed_to_the_runtime_role(
             "SELECT totp_secret_enc FROM petcare.users",
             "UPDATE petcare.login_attempts SET reason = 'x'",  # cannot rewrite the trail
             "DELETE FROM petcare.login_attempts",
+            # a forged open attempt would let auth_verify check guesses without the gate
+            "INSERT INTO petcare.login_attempts (username, succeeded, reason) "
+            "VALUES ('admin', false, 'verifying')",
             "SELECT secret FROM petcare.auth_install_secret",  # the fake salts' secret
             "SELECT * FROM petcare.auth_hash_prefix('admin')",  # only through auth_begin
             "SELECT petcare.auth_pair_guesses('admin', NULL, interval '1 day')",
