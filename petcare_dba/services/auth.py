@@ -2,9 +2,11 @@
 
 Passwords are argon2id (argon2-cffi defaults: m=64 MiB, t=3, p=4, above OWASP's floor of
 m=19456 KiB, t=2, p=1); a stored hash below the current parameters is rehashed on the next
-successful login. Lockout per username and throttling per client address are counted in the
-metadata store, so they hold across app instances. Unknown users are verified against a dummy hash
-so that "unknown user" and "wrong password" take the same time and get the same message. A
+successful login. The stored digest never leaves the database: the login path gets the
+parameters and salt (`auth_begin`), computes the digest here and `auth_verify` compares it; an
+unknown user gets a stable fake prefix, so both failures cost one argon2 computation, take the same
+time and get the same message. Lockout per username and throttling per client address are counted
+in the metadata store, so they hold across app instances. A
 session is an opaque 256-bit token; only its sha256 is stored. The token reaches the browser's
 HttpOnly cookie through a single-use, 60-second handoff code that the server route exchanges
 (`ui/server.py`), never through JavaScript; the code is bound to the pre-auth nonce of the browser
@@ -24,7 +26,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from petcare_dba.db.metastore import Identity, MetaStore
 from petcare_dba.errors import AuthError, CryptoError, PetcareError, ValidationError
-from petcare_dba.services import audit, totp
+from petcare_dba.services import audit, hash_prefix, totp
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.crypto import Keyring
 from petcare_dba.settings import Settings
@@ -43,6 +45,8 @@ _COMMON = {"password1234", "123456789012", "qwertyuiop12", "petcarepetcare", "ad
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so both failures cost one argon2 verification.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# Hashed against while a delay runs (auth_begin returns no prefix then): the same work either way.
+_DUMMY_PREFIX = hash_prefix.parse(_DUMMY_HASH.rsplit("$", 1)[0], _hasher.hash_len)
 
 
 def hash_password(password: str) -> str:
@@ -50,18 +54,39 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def meets_floor(password_hash: str) -> bool:
-    """True when a stored hash is argon2id with at least OWASP's parameters (reliability L1)."""
-    try:
-        params = argon2.extract_parameters(password_hash)
-    except InvalidHashError:
-        return False
+def _current_parameters() -> argon2.Parameters:
+    return argon2.Parameters(
+        type=_hasher.type,
+        version=argon2.low_level.ARGON2_VERSION,
+        salt_len=_hasher.salt_len,
+        hash_len=_hasher.hash_len,
+        time_cost=_hasher.time_cost,
+        memory_cost=_hasher.memory_cost,
+        parallelism=_hasher.parallelism,
+    )
+
+
+def params_meet_floor(params: argon2.Parameters) -> bool:
+    """True when argon2 parameters are argon2id with at least OWASP's (reliability L1)."""
     return (
         params.type is argon2.Type.ID
         and params.memory_cost >= OWASP_MEMORY_KIB
         and params.time_cost >= OWASP_TIME_COST
         and params.parallelism >= OWASP_PARALLELISM
     )
+
+
+def meets_floor(password_hash: str) -> bool:
+    """True when a stored hash is argon2id with at least OWASP's parameters (reliability L1)."""
+    try:
+        return params_meet_floor(argon2.extract_parameters(password_hash))
+    except InvalidHashError:
+        return False
+
+
+def params_need_rehash(params: argon2.Parameters) -> bool:
+    """True when a hash with these parameters is weaker than (or differs from) the current ones."""
+    return not params_meet_floor(params) or params != _current_parameters()
 
 
 def needs_rehash(password_hash: str) -> bool:
@@ -126,7 +151,7 @@ def gate_params(settings: Settings) -> dict[str, object]:
 def _begin(
     store: MetaStore, settings: Settings, username: str, client_addr: str | None
 ) -> dict[str, Any]:
-    """Check the lockout policy and record the attempt; the login row only when it may proceed."""
+    """Check the lockout policy and record the attempt; the hash prefix when it may proceed."""
     with store.tx() as tx:
         row = tx.one(
             "auth_begin",
@@ -136,8 +161,34 @@ def _begin(
     return row
 
 
+def _digest(row: dict[str, Any], password: str) -> tuple[str, argon2.Parameters | None]:
+    """The digest for the attempt's prefix (the dummy one while a delay runs or when it is
+    malformed: always one argon2 computation) and the parameters it used, None for the dummy."""
+    parsed = None if row["wait_s"] else hash_prefix.parse(row["hash_prefix"], row["hash_len"])
+    params, salt = parsed or _DUMMY_PREFIX or (_current_parameters(), b"\0" * 16)
+    computed = hash_prefix.digest(params, salt, password[:MAX_PASSWORD_LENGTH])
+    return computed, (params if parsed else None)
+
+
+def _verify(
+    store: MetaStore, settings: Settings, attempt_id: int, digest: str | None
+) -> dict[str, Any]:
+    """The database's verdict on a digest (it closes the attempt unless a second factor is due)."""
+    with store.tx() as tx:
+        row = tx.one(
+            "auth_verify",
+            {
+                "attempt_id": attempt_id,
+                "digest": digest,
+                "window_min": int(settings.lockout_window_minutes),
+            },
+        )
+    assert row is not None  # noqa: S101 - auth_verify always returns one row
+    return row
+
+
 def _finish(store: MetaStore, settings: Settings, attempt_id: int, reason: str | None) -> int:
-    """Close an attempt; the guesses of that account from that address that now count."""
+    """Close an attempt waiting for its second factor; the guesses that now count."""
     with store.tx() as tx:
         value = tx.value(
             "auth_finish",
@@ -156,13 +207,13 @@ def check_current_password(
 ) -> bool:
     """Verify a user's current password through the throttled login path (password changes)."""
     row = _begin(store, settings, username, None)
-    ok = (
-        not row["wait_s"]
-        and verify_password(row["password_hash"], password[:MAX_PASSWORD_LENGTH])
-        and row["id"] is not None
-    )
-    _finish(store, settings, int(row["attempt_id"]), None if ok else "wrong current password")
-    return bool(ok)
+    digest, params = _digest(row, password)
+    if params is None:
+        return False  # a delay runs (recorded as 'locked' by auth_begin) or no usable prefix
+    verdict = _verify(store, settings, int(row["attempt_id"]), digest)
+    if verdict["pending"]:  # the password is right; a password change asks no second factor
+        _finish(store, settings, int(row["attempt_id"]), None)
+    return bool(verdict["verified"])
 
 
 def _totp_ok(store: MetaStore, keyring: Keyring | None, user_id: int, code: str | None) -> bool:
@@ -202,25 +253,33 @@ def login(
     username = username.strip()[:200]
     row = _begin(store, settings, username, client_addr)
     blocked = bool(row["wait_s"])
-    # Always one argon2 verification, whatever the username or lock state: equal cost.
-    verified = verify_password(row["password_hash"], password[:MAX_PASSWORD_LENGTH])
+    # Always one argon2 computation, whatever the username or lock state: equal cost.
+    digest, params = _digest(row, password)
     reason = None
+    guesses = 0
+    verdict: dict[str, Any] = {}
     if blocked:
-        reason = "locked"  # recorded as such by auth_begin; the hash was not even read
-    elif row["id"] is None:
-        reason = "unknown user"
-    elif not verified:
-        reason = "wrong password"
-    elif row["disabled"]:
-        reason = "disabled"
-    elif row["totp_enabled"] and not _totp_ok(store, keyring, int(row["id"]), totp_code):
-        reason = "wrong totp"  # counts as a failure: TOTP guesses are throttled like passwords
-    guesses = 0 if blocked else _finish(store, settings, int(row["attempt_id"]), reason)
+        reason = "locked"  # recorded as such by auth_begin; no prefix was even read
+    else:
+        # A malformed prefix gets no digest: the database then records a failed guess.
+        verdict = _verify(store, settings, int(row["attempt_id"]), digest if params else None)
+        guesses = int(verdict["guesses"] or 0)
+        if not verdict["verified"]:
+            # The database records 'unknown user' or 'wrong password' in login_attempts but does
+            # not tell the runtime role which (no enumeration through auth_verify).
+            reason = "wrong password"
+        elif verdict["disabled"]:
+            reason = "disabled"
+        elif verdict["pending"]:
+            # TOTP failures count: TOTP guesses are throttled like passwords
+            ok = _totp_ok(store, keyring, int(verdict["id"]), totp_code)
+            reason = None if ok else "wrong totp"
+            guesses = _finish(store, settings, int(row["attempt_id"]), reason)
     if reason is not None:
         detail: dict[str, object] = {"reason": reason}
         if blocked:
             detail["wait_s"] = round(float(row["wait_s"]), 1)
-        elif reason in ("wrong password", "wrong totp", "unknown user"):
+        elif reason in ("wrong password", "wrong totp"):
             if guesses == int(settings.lockout_threshold):
                 detail["locked"] = True  # the guess that starts the delays (security event)
         audit.record(
@@ -233,9 +292,9 @@ def login(
             detail=detail,
         )
         raise AuthError(GENERIC_FAILURE)
-    assert row is not None  # noqa: S101 - reason is None implies a row
-    password_hash = row["password_hash"]
-    rehash = hash_password(password) if needs_rehash(password_hash) else None
+    assert params is not None  # noqa: S101 - a verified digest came from a parsed prefix
+    rehash = hash_password(password) if params_need_rehash(params) else None
+    row = verdict
     signed = open_session(
         store, settings, row, client_addr=client_addr, user_agent=user_agent, rehash=rehash
     )

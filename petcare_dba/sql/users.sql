@@ -1,12 +1,18 @@
 -- name: auth_begin
--- Check the lockout policy and record the attempt; the login row (with its hash) only when the
--- attempt may proceed (definer; works before identity exists).
+-- Check the lockout policy and record the attempt; when it may proceed, the argon2 parameters and
+-- salt of the user's hash (a stable fake for an unknown user), never the digest (definer).
 SELECT * FROM petcare.auth_begin(%(username)s, %(client_addr)s,
     make_interval(mins => %(window_min)s), %(free)s, %(base_s)s, %(cap_s)s,
     %(account_ceiling)s, %(account_slow_s)s, %(addr_threshold)s)
 
+-- name: auth_verify
+-- Compare the digest the app computed with the stored one and close the attempt (definer).
+SELECT * FROM petcare.auth_verify(%(attempt_id)s, %(digest)s,
+    make_interval(mins => %(window_min)s))
+
 -- name: auth_finish
--- Close an attempt opened by auth_begin; returns the guesses of that account and address.
+-- Close an attempt that waits for its second factor; returns the guesses of that account and
+-- address.
 SELECT petcare.auth_finish(%(attempt_id)s, %(succeeded)s, %(reason)s,
     make_interval(mins => %(window_min)s)) AS guesses
 
