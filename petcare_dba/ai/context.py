@@ -181,10 +181,10 @@ def _read(
     rt: Runtime, actor: Actor, conn_name: str, query: str, params: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """A packaged catalog query on the target under the assistant's application_name."""
-    from petcare_dba.services import target_slots
+    from petcare_dba.services import connections
 
     # Counts against the user's cap (F7); the assistant reads as the least-privilege role (Q3).
-    with target_slots.url(rt, actor, conn_name, read_path=True, who="the assistant") as url:
+    with connections.held(rt, actor, conn_name, read_path=True, who="the assistant") as url:
         return target.read(
             url,
             target.application_name(actor.username, actor.session_id, ai=True),

@@ -268,11 +268,11 @@ class ToolBox:
 
 def _slot_url(box: ToolBox) -> AbstractContextManager[str]:
     """The connection's URL while one of the user's slots on it is held (F7)."""
-    from petcare_dba.services import target_slots
+    from petcare_dba.services import connections
 
     assert box.conn is not None  # noqa: S101 - checked by call()
     # The assistant reads only through the least-privilege credential (issue 12, Q3).
-    return target_slots.url(box.rt, box.actor, box.conn.name, read_path=True, who="the assistant")
+    return connections.held(box.rt, box.actor, box.conn.name, read_path=True, who="the assistant")
 
 
 def _audit_safe(value: Any) -> Any:

@@ -5,8 +5,8 @@
 1 error, 2 refused or needs confirmation (`--yes` confirms; still audited). `petcare-dba
 classify` prints one entry per statement (JSON for CI: index, start, end, kind, read_only,
 destructive, objects, reasons, depends_on, script_verdict ...) and the verdict per role; with
-`--connection C [--role R]` it resolves functions on that database and gives `engine.verdict`,
-the engine's own decision. Register both with `sql.register(app)`.
+`--connection C [--role R]` it resolves functions on that database and gives
+`engine_verdict.verdict`, the engine's own decision. Register both with `sql.register(app)`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from petcare_dba.cli.common import (
 )
 from petcare_dba.db.errors import redact
 from petcare_dba.errors import NeedsConfirmation, PetcareError, ValidationError
-from petcare_dba.services import engine, spreadsheet, sql_input, sql_safety
+from petcare_dba.services import engine, engine_verdict, spreadsheet, sql_input, sql_safety
 from petcare_dba.services.engine import QueryResult, RunResult
 from petcare_dba.services.sql_safety import Classification
 
@@ -199,7 +199,7 @@ def _verdicts(
     with runtime() as rt:
         try:
             who = actor(rt, as_user)
-            verdict = engine.verdict(rt, who, connection, script, role=role)
+            verdict = engine_verdict.verdict(rt, who, connection, script, role=role)
         finally:
             engine.close(rt)
     entry = {"outcome": verdict.outcome, "rule": verdict.rule, "message": verdict.message}

@@ -32,7 +32,7 @@ from petcare_dba.errors import (
     Unavailable,
     ValidationError,
 )
-from petcare_dba.services import audit, connections, explorer, target_slots
+from petcare_dba.services import audit, connections, explorer
 from petcare_dba.services import backups_files as files
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups_reconcile import heartbeat
@@ -185,7 +185,7 @@ def backup(
         _private_dirs(store_dir(rt.settings), partial)
         with (
             heartbeat(rt, actor, "backup", backup_id),
-            target_slots.url(rt, actor, connection_name) as url,
+            connections.held(rt, actor, connection_name) as url,
         ):
             result = db.copy_out(
                 url,

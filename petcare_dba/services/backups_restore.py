@@ -20,7 +20,7 @@ from petcare_dba.db import backup as db
 from petcare_dba.db import target
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
 from petcare_dba.services import backups_files as files
-from petcare_dba.services import connections, explorer, target_slots
+from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups import (
     BackupEntry,
@@ -113,7 +113,7 @@ def preview(
     found = _checked(rt, actor, entry, "backup.preview")
     columns = found.columns
     try:
-        with target_slots.url(rt, actor, entry.connection_name) as url:
+        with connections.held(rt, actor, entry.connection_name) as url:
             rows = db.preview(
                 url,
                 target.application_name(actor.username, actor.session_id),
@@ -219,7 +219,7 @@ def restore(
     try:
         with (
             heartbeat(rt, actor, "restore", restore_id),
-            target_slots.url(rt, actor, entry.connection_name) as url,
+            connections.held(rt, actor, entry.connection_name) as url,
         ):
             loaded = db.copy_in(
                 url,

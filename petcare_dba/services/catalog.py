@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from petcare_dba.db import target
-from petcare_dba.services import target_slots
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -29,7 +29,7 @@ class TableInfo:
 def _read(
     rt: Runtime, actor: Actor, conn_name: str, query: str, params: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    with target_slots.url(rt, actor, conn_name) as url:
+    with connections.held(rt, actor, conn_name) as url:
         return target.read(
             url,
             target.application_name(actor.username, actor.session_id),

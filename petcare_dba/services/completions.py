@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from petcare_dba.db import target
-from petcare_dba.services import target_slots
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -36,7 +36,9 @@ class Completion:
 
 def completions(rt: Runtime, actor: Actor, connection_name: str) -> list[Completion]:
     """Schemas, relations (bare and schema-qualified) and columns, deduplicated, ordered."""
-    with target_slots.url(rt, actor, connection_name) as url:
+    # Viewers complete as the least-privilege credential (issue 12, Q3).
+    viewer = actor.role == "viewer"
+    with connections.held(rt, actor, connection_name, read_path=viewer) as url:
         rows = target.read(
             url,
             target.application_name(actor.username, actor.session_id),

@@ -15,13 +15,15 @@ a service file unless an admin marked the connection `ambient_credentials` (Q14)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from petcare_dba.db import target
 from petcare_dba.errors import NotFound, PetcareError, ValidationError
-from petcare_dba.services import audit, privileges
+from petcare_dba.services import audit, privileges, target_slots
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -348,8 +350,6 @@ def check(rt: Runtime, actor: Actor, name: str) -> ConnectionCheck:
     """
     app_name = target.application_name(actor.username, actor.session_id)
     timeout = int(rt.settings.connect_timeout_s)
-    from petcare_dba.services import target_slots  # it imports this module
-
     try:
         info = _target(rt, _secret_row(rt, actor, name))
         with target_slots.hold(rt, actor, info.id):  # counts against the user's cap (F7)
@@ -384,3 +384,18 @@ def remove(rt: Runtime, actor: Actor, name: str) -> None:
         if tx.value("connection_delete", {"name": name}) is None:
             raise NotFound(f"no connection named {name!r} that you may delete")
     audit.record(rt.store, actor, "connection.remove", "ok", target=name)
+
+
+@contextmanager
+def held(
+    rt: Runtime, actor: Actor, name: str, *, read_path: bool = False, who: str = "viewers"
+) -> Iterator[str]:
+    """The conninfo to use while one of the actor's slots on the connection is held (F7).
+
+    The main credential by default (packaged catalog and monitoring queries); with `read_path`
+    the least-privilege read credential, refused when over-privileged (Q3).
+    """
+    found = for_run(rt, actor, name)
+    conninfo = credential_for(rt, actor, found, read_path=read_path, who=who)[0]
+    with target_slots.hold(rt, actor, found.id):
+        yield conninfo

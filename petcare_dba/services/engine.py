@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from petcare_dba.db import executor, target
@@ -41,7 +40,7 @@ from petcare_dba.services.engine_history import (
 )
 from petcare_dba.services.engine_log import RunContext, outcome_of
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql_safety import Classification, Statement
+from petcare_dba.services.sql_safety import Classification
 from petcare_dba.settings import Settings
 
 MODES = ("transaction", "statements")
@@ -56,7 +55,6 @@ __all__ = [
     "HistoryEntry",
     "QueryResult",
     "RunResult",
-    "Verdict",
     "cancel",
     "classify",
     "close",
@@ -66,7 +64,6 @@ __all__ = [
     "new_handle",
     "run",
     "save_draft",
-    "verdict",
 ]
 
 
@@ -221,7 +218,7 @@ def run(
     app_name = target.application_name(actor.username, actor.session_id, ai=ai_initiated)
     try:
         with pool.connection(app_name) as lease:
-            resolved = _resolve(lease.conn, sql_text, statements, found)
+            resolved = engine_plan.resolve(lease.conn, sql_text, statements, found)
             if resolved is not None:
                 statements, found = resolved
                 _decide(ctx, sql_text, found, role, read_only_conn, confirmed, final=True)
@@ -264,89 +261,6 @@ def run(
         tuple(warnings),
         round((time.perf_counter() - started) * 1000, 3),
     )
-
-
-def _resolve(
-    conn: Any, sql_text: str, statements: list[Statement], found: list[Classification]
-) -> tuple[list[Statement], list[Classification]] | None:
-    """Classify again with the target's pg_proc volatility, if any call needs it (else None)."""
-    names = engine_plan.unknown_functions(statements, found)
-    if not names:
-        return None
-    return engine_plan.analyse(sql_text, executor.function_volatility(conn, names))
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What `run` would decide for a script, without running or auditing it.
-
-    `outcome` is allow, confirm, reject (with the rule) or error (a syntax error or a statement
-    that cannot run in the transaction); `classifications` are resolved on the connection.
-    """
-
-    outcome: str
-    rule: str | None
-    message: str | None
-    role: str
-    classifications: tuple[Classification, ...]
-
-
-def verdict(
-    rt: Runtime,
-    actor: Actor,
-    connection_name: str,
-    sql_text: str,
-    *,
-    role: str | None = None,
-    mode: str = "transaction",
-    ai_initiated: bool = False,
-) -> Verdict:
-    """The engine's decision for `sql_text` on a stored connection (`classify --connection`).
-
-    Same steps as `run` in the same order (syntax, decisions that need no lookup, transaction
-    plan, pg_proc lookup through the actor's pool, final decision), with `role` in place of
-    the actor's app role if given. Nothing is executed or audited.
-    """
-    conn_info = connections.for_run(rt, actor, connection_name)
-    role = "viewer" if ai_initiated else (role or actor.role)
-    read_only_conn = conn_info.read_only or ai_initiated
-    statements, found = engine_plan.analyse(sql_text)
-    if not found:
-        raise ValidationError("there is no SQL statement to classify")
-
-    def made(outcome: str, rule: str | None = None, message: str | None = None) -> Verdict:
-        return Verdict(outcome, rule, message, role, tuple(found))
-
-    if found[0].parse_error is not None:  # as `_check_syntax` for an unconfirmed run
-        error = engine_plan.syntax_error(sql_text)
-        message = error.message if error else found[0].parse_error
-        if role in ("dba", "admin"):
-            message += " (a dba may confirm it; it is then treated as destructive)"
-        return made("error", None, message)
-    early = sql_safety.decide_script(
-        engine_plan.decidable_early(found), role, read_only_conn, connection_name=conn_info.name
-    )
-    if isinstance(early, sql_safety.Reject):
-        return made("reject", early.rule, early.message)
-    read_only_path = role == "viewer" or read_only_conn
-    try:
-        engine_plan.plan(statements, found, mode=mode, read_only_path=read_only_path)
-    except Refused as exc:
-        return made("reject", engine_plan.RULE_TRANSACTION, exc.message)
-    except ValidationError as exc:
-        return made("error", None, exc.message)
-    pool = pool_for(rt, actor, connection_name, conn_info.id, conn_info.url)
-    app_name = target.application_name(actor.username, actor.session_id, ai=ai_initiated)
-    with pool.connection(app_name) as lease:
-        resolved = _resolve(lease.conn, sql_text, statements, found)
-    if resolved is not None:
-        statements, found = resolved
-    decision = sql_safety.decide_script(found, role, read_only_conn, connection_name=conn_info.name)
-    if isinstance(decision, sql_safety.Reject):
-        return made("reject", decision.rule, decision.message)
-    if isinstance(decision, sql_safety.Confirm):
-        return made("confirm", None, decision.reason)
-    return made("allow")
 
 
 def reader(role: str, ai_initiated: bool) -> str:

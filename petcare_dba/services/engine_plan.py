@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pglast import ast
 
+from petcare_dba.db import executor
 from petcare_dba.db.executor import Method
 from petcare_dba.errors import NeedsConfirmation, Refused, ValidationError
 from petcare_dba.services import sql_safety
@@ -218,3 +220,13 @@ def refusal(decision: sql_safety.Decision, confirmed: bool) -> Refused | None:
             hint="run again confirming (--yes on the CLI) to proceed",
         )
     return None
+
+
+def resolve(
+    conn: Any, sql_text: str, statements: list[Statement], found: list[Classification]
+) -> tuple[list[Statement], list[Classification]] | None:
+    """Classify again with the target's pg_proc volatility, if any call needs it (else None)."""
+    names = unknown_functions(statements, found)
+    if not names:
+        return None
+    return analyse(sql_text, executor.function_volatility(conn, names))

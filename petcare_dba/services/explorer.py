@@ -180,7 +180,7 @@ def guards(rt: Runtime, actor: Actor, connection_name: str) -> db.Guards:
     """Where and how an explorer read of this connection runs (checks the user may use it)."""
     found = connections.for_run(rt, actor, connection_name)
     # Viewers browse as the least-privilege credential (issue 12, Q3).
-    url = target_slots.credential(rt, actor, found)
+    url = connections.credential_for(rt, actor, found, read_path=actor.role == "viewer")[0]
     return db.Guards(
         url,
         target.application_name(actor.username, actor.session_id),

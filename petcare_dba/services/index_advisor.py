@@ -31,7 +31,7 @@ from pglast.stream import RawStream
 from petcare_dba.db import target
 from petcare_dba.db.target_session import TargetSession, execute_autocommit, session
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
-from petcare_dba.services import audit, statement_trust, target_slots
+from petcare_dba.services import audit, connections, statement_trust
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -243,7 +243,7 @@ def suggest(
     """Verified index suggestions for the slowest statements of a connection (dba only)."""
     actor.require("dba", "index suggestions (what-if plans of other users' statements)")
     # Sessions below open one at a time; together they take one of the user's slots (F7).
-    with target_slots.url(rt, actor, conn) as url:
+    with connections.held(rt, actor, conn) as url:
         return _suggest(rt, actor, conn, url, min_mean_ms, min_calls, max_whatif_bytes, limit)
 
 
@@ -347,7 +347,7 @@ def create(rt: Runtime, actor: Actor, conn: str, create_sql: str, *, confirmed: 
         classification="ddl",
     )
     try:
-        with target_slots.url(rt, actor, conn) as url:
+        with connections.held(rt, actor, conn) as url:
             execute_autocommit(url, app, create_sql, int(rt.settings.connect_timeout_s))
     except PetcareError as exc:
         audit.record(

@@ -20,7 +20,7 @@ from typing import Any
 from petcare_dba.db import target
 from petcare_dba.db.target_session import backend_signal, session
 from petcare_dba.errors import NeedsConfirmation, NotFound, PermissionDenied
-from petcare_dba.services import audit, target_slots
+from petcare_dba.services import audit, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
@@ -145,7 +145,7 @@ def series(
 @contextmanager
 def _target(rt: Runtime, actor: Actor, conn: str) -> Iterator[tuple[str, str, int]]:
     # The connection counts against the user's max_connections_per_user while it is open (F7).
-    with target_slots.url(rt, actor, conn) as url:
+    with connections.held(rt, actor, conn) as url:
         yield (
             url,
             target.application_name(actor.username, actor.session_id),
