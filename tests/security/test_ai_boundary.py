@@ -16,12 +16,13 @@ import json
 import re
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 
 from petcare_dba.ai import safety
-from petcare_dba.services import advisor, assistant
+from petcare_dba.services import advisor, assistant, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from tests.fix_gemini import AiTarget, FakeModelServer, ai_target, fake_gemini, use_gemini
@@ -73,7 +74,17 @@ PII = (
 @pytest.fixture
 def hostile(ai_target: AiTarget) -> AiTarget:
     ai_target.execute(HOSTILE)
+    # The assistant reads as the connection's least-privilege role (Q3), which may read them.
+    ai_target.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO PUBLIC")
     return ai_target
+
+
+def _allow_stats(rt: Runtime, admin: Actor, target: AiTarget) -> None:
+    """Let the read role see other sessions' statements (pg_read_all_stats, allowed by an admin)."""
+    read_url = connections.get(rt, admin, target.name).read_display_url or ""
+    role = urlsplit(read_url).username or ""
+    target.execute(f'ALTER ROLE "{role}" INHERIT; GRANT pg_read_all_stats TO "{role}"')
+    connections.set_flags(rt, admin, target.name, ambient_credentials=False, allow_stats=True)
 
 
 def _tag(request: dict[str, Any]) -> str:
@@ -143,6 +154,7 @@ def test_statement_text_from_other_sessions_sends_no_literals_under_schema_conse
     rt: Runtime, admin: Actor, hostile: AiTarget, fake_gemini: FakeModelServer
 ) -> None:
     use_gemini(rt, fake_gemini)
+    _allow_stats(rt, admin, hostile)
     hostile.execute(f"ALTER DATABASE {hostile.dbname} SET petcare.long_query_s = '1'")
     other = psycopg.connect(hostile.url, autocommit=True)
     statement = (

@@ -54,6 +54,8 @@ class Lexed:
     admin_url: str
     role: str
     dbname: str
+    read_role: str  # the least-privilege read credential viewers run as (Q3)
+    read_url: str
 
     def advisory_locks(self) -> int:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
@@ -81,6 +83,21 @@ def lexed(
         for power in ("pg_read_server_files", "pg_signal_backend"):
             conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(power), ident))
         conn.execute(sql.SQL("GRANT CREATE ON SCHEMA public TO {}").format(ident))
+        # Viewers run as a least-privilege read role (Q3) with the same hostile settings: a
+        # smuggled pg_advisory_lock would still show on it.
+        read = sql.Identifier(role + "_ro")
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(read, sql.Literal(PASSWORD))
+        )
+        conn.execute(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(dbname), read)
+        )
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(read))
+        conn.execute(
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT SELECT ON TABLES TO {}"
+            ).format(ident, read)
+        )
         if request.param == "database":
             conn.execute(
                 sql.SQL("ALTER DATABASE {} SET standard_conforming_strings = off").format(
@@ -88,19 +105,23 @@ def lexed(
                 )
             )
         else:
-            conn.execute(
-                sql.SQL("ALTER ROLE {} SET standard_conforming_strings = off").format(ident)
-            )
-            conn.execute(sql.SQL("ALTER ROLE {} SET client_encoding = 'SJIS'").format(ident))
+            for who in (ident, read):
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} SET standard_conforming_strings = off").format(who)
+                )
+                conn.execute(sql.SQL("ALTER ROLE {} SET client_encoding = 'SJIS'").format(who))
     params = psycopg.conninfo.conninfo_to_dict(with_db(pg.url, dbname))
     params.update(user=role, password=PASSWORD)
     url = psycopg.conninfo.make_conninfo(**params)
-    connections.add(rt, admin, "lexed", url, shared=True)
-    yield Lexed("lexed", url, admin_url, role, dbname)
+    params.update(user=role + "_ro")
+    read_url = psycopg.conninfo.make_conninfo(**params)
+    connections.add(rt, admin, "lexed", url, shared=True, read_url=read_url)
+    yield Lexed("lexed", url, admin_url, role, dbname, role + "_ro", read_url)
     engine.close(rt)
     pg.drop_database(dbname)
     with psycopg.connect(pg.admin_url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+        for name in (role + "_ro", role):
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
 def _literals(text: str) -> tuple[Any, ...]:
@@ -255,15 +276,15 @@ def test_role_limits_apply_when_the_login_role_may_set_them(
 ) -> None:
     vera = make_user("vera", "viewer")
     tune(rt, temp_file_limit_mb_viewer=1, work_mem_max_mb_viewer=1)
-    # the lexed role is not superuser and has no grant: temp_file_limit is left alone
+    # the read role is not superuser and has no grant: temp_file_limit is left alone
     assert _settings_seen(rt, vera, "lexed") == ("-1", "1MB")
-    with psycopg.connect(lexed.url, autocommit=True) as conn:
+    with psycopg.connect(lexed.read_url, autocommit=True) as conn:
         assert session_guards.may_set_temp_file_limit(conn) is False
     if pg.major >= 15:
         with psycopg.connect(lexed.admin_url, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("GRANT SET ON PARAMETER temp_file_limit TO {}").format(
-                    sql.Identifier(lexed.role)
+                    sql.Identifier(lexed.read_role)
                 )
             )
         engine.close(rt)  # new connections ask again
@@ -276,7 +297,7 @@ def test_role_limits_apply_when_the_login_role_may_set_them(
         with psycopg.connect(lexed.admin_url, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("REVOKE SET ON PARAMETER temp_file_limit FROM {}").format(
-                    sql.Identifier(lexed.role)
+                    sql.Identifier(lexed.read_role)
                 )
             )
 

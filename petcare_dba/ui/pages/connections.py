@@ -101,6 +101,6 @@ if rows and actor.at_least("dba"):
             if st.form_submit_button(t("connections.set_read")):
                 try:
                     connections.set_read_credential(rt, actor, which, new_read or None)
-                    st.success(t("connections.read_set", name=which))
+                    st.success(t("connections.read_set", name=plain(which)))
                 except PetcareError as exc:
                     show_error(exc)

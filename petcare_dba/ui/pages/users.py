@@ -94,9 +94,9 @@ if st.button(t("users.apply"), key="users_apply", disabled=not (target and actio
 pending = st.session_state.get("users_confirm")
 if pending:
     st.warning(
-        t("users.confirm_role", name=pending["target"], role=pending["role"])
+        t("users.confirm_role", name=plain(pending["target"]), role=plain(pending["role"]))
         if pending["action"] == "set_role"
-        else t("users.confirm_disable", name=pending["target"])
+        else t("users.confirm_disable", name=plain(pending["target"]))
     )
     yes, no = st.columns(2)
     if yes.button(t("users.confirm"), key="users_confirm_yes", type="primary"):
