@@ -110,11 +110,14 @@ def one_of(*choices: str) -> Callable[[str], str]:
     return check
 
 
-def secret_url(value: str | None, env_var: str, label: str, option: str) -> str:
+def secret_url(
+    value: str | None, env_var: str, label: str, option: str, *, whole_secret: bool = False
+) -> str:
     """A URL that may hold a password: `-` (stdin), `env_var`, or a hidden prompt; never argv.
 
     A password-bearing URL given as an argument is refused (exit 2): argv is visible to other
-    users in `ps` and stays in shell history (issue 13).
+    users in `ps` and stays in shell history (issue 13). With `whole_secret` (webhook URLs,
+    whose path is the token) any URL on argv is refused.
     """
     import os
 
@@ -126,9 +129,10 @@ def secret_url(value: str | None, env_var: str, label: str, option: str) -> str:
             raise ValidationError(f"no {label} on standard input")
         return text
     if value:
-        if connections.has_password(value):
+        if whole_secret or connections.has_password(value):
+            what = "" if whole_secret else " with a password"
             typer.echo(
-                f"error: refusing a {label} with a password on the command line "
+                f"error: refusing a {label}{what} on the command line "
                 "(other users see it in `ps`, and it stays in shell history)",
                 err=True,
             )

@@ -14,7 +14,7 @@ import time
 
 import typer
 
-from petcare_dba.cli.common import actor, emit, emit_json, one_of, runtime
+from petcare_dba.cli.common import actor, emit, emit_json, one_of, runtime, secret_url
 from petcare_dba.errors import ValidationError
 from petcare_dba.services import advisor, alert_channels, alerts, collector, connections
 
@@ -170,10 +170,17 @@ def alerts_ack(event_id: int, as_user: str | None = AS) -> None:
 
 
 @alerts_app.command("add-webhook")
-def alerts_add_webhook(name: str, url: str, as_user: str | None = AS) -> None:
-    """Add a webhook channel (JSON POST)."""
+def alerts_add_webhook(
+    name: str,
+    url: str | None = typer.Argument(
+        None, help="- to read the URL from standard input (else PETCARE_WEBHOOK_URL or a prompt)"
+    ),
+    as_user: str | None = AS,
+) -> None:
+    """Add a webhook channel (JSON POST); its URL is a secret, so never on the command line."""
+    hook = secret_url(url, "PETCARE_WEBHOOK_URL", "webhook URL", "URL", whole_secret=True)
     with runtime() as rt:
-        alert_channels.add_webhook(rt, actor(rt, as_user), name, url)
+        alert_channels.add_webhook(rt, actor(rt, as_user), name, hook)
     typer.echo(f"channel {name} added")
 
 

@@ -1,7 +1,8 @@
 """No secret on argv (issue 13): URLs with passwords come from stdin, the environment or a prompt.
 
 argv is readable by every local user (`ps`, /proc/<pid>/cmdline) and lands in shell history, so
-`connection add`, `connection set-read`, `--read-url` and `--database-url` (global and `up`)
+`connection add`, `connection set-read`, `--read-url`, `--database-url` (global and `up`) and
+`alerts add-webhook` (whose URL is a token as a whole)
 refuse a password-bearing URL there, with a hint, and store nothing. The same URL through `-`
 (stdin) or the environment variable works, and URLs without a password still work on argv.
 """
@@ -152,3 +153,18 @@ def test_database_url_with_a_password_is_refused_on_argv(
         timeout=120,
     )
     assert done.returncode != 2 and "refusing" not in done.stderr
+
+
+def test_webhook_urls_never_come_from_argv(cli, rt: Runtime, admin: Actor) -> None:  # type: ignore[no-untyped-def]
+    """A webhook URL's path is its token (Slack, Teams): the whole URL is a secret."""
+    from petcare_dba.services import alert_channels
+
+    hook = f"http://127.0.0.1:9/services/T000/B000/{SECRET}"  # 127.0.0.1: allowed in tests
+    refused = cli("alerts", "add-webhook", "ops", hook)
+    assert refused.exit_code == 2 and "refusing" in refused.output
+    assert SECRET not in refused.output
+    assert alert_channels.list_channels(rt, admin) == []
+    added = cli("alerts", "add-webhook", "ops", "-", input=hook + "\n")
+    assert added.exit_code == 0, added.output
+    assert [c.name for c in alert_channels.list_channels(rt, admin)] == ["ops"]
+    assert SECRET not in added.output
