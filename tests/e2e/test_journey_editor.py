@@ -46,10 +46,12 @@ def type_sql(page: Any, sql: str, run: bool = True) -> None:
     editor.press("Delete")
     editor.press_sequentially(sql, delay=5)
     editor.press("Escape")  # closes the autocomplete popup, if open
+    # Let the debounced text change reach the app and its rerun finish first: a key press that
+    # lands during that rerun can be dropped by the component (issue 19 tracks making the
+    # shortcut itself reliable while a rerun runs).
+    page.wait_for_timeout(1500)
     if run:
         editor.press("Control+Enter")
-    else:
-        page.wait_for_timeout(1500)  # the debounced change reaches the app and reruns it
 
 
 def cells(page: Any) -> list[str]:
