@@ -29,9 +29,11 @@ from psycopg import sql
 from petcare_dba import settings as settings_mod
 from petcare_dba.db import migrations
 from petcare_dba.db.embedded import EmbeddedServer, port_is_free
-from petcare_dba.services import connections, crypto, engine, users
+from petcare_dba.services import connections, crypto
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import users
+from petcare_dba.services.sql import engine
 
 CONNECTION = "bench"
 

@@ -21,9 +21,9 @@ import psycopg
 from bench._pg import fresh_database, server
 from petcare_dba.db import admin, migrations
 from petcare_dba.db.metastore import MetaStore
-from petcare_dba.services import audit
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import runtime_url
+from petcare_dba.services.security import audit
 
 PASSWORD = "bench-runtime-password-42"  # noqa: S105 - a throwaway benchmark database
 RATE = 200

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 
 from bench._pg import client_bin, fresh_database, server
-from petcare_dba.db import backup as db
+from petcare_dba.db.target import backup as db
 
 TABLE = "visits"
 COLUMNS = [

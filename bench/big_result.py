@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 
 from bench._engine_env import CONNECTION, environment, machine, rss_mb, timed
-from petcare_dba.services import engine
+from petcare_dba.services.sql import engine
 
 QUERY = "SELECT id, name, amount FROM big ORDER BY id"
 

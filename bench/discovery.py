@@ -14,7 +14,7 @@ import time
 import psycopg
 
 from bench._pg import fresh_database, server
-from petcare_dba.db import explorer as db
+from petcare_dba.db.target import explorer as db
 from petcare_dba.services.explorer import _relations
 
 COLUMNS = 10

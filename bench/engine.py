@@ -21,8 +21,9 @@ from typing import Any
 import psycopg
 
 from bench._engine_env import CONNECTION, environment, machine, timed
-from petcare_dba.db import executor
-from petcare_dba.services import connections, engine, engine_log
+from petcare_dba.db.target import executor
+from petcare_dba.services import connections
+from petcare_dba.services.sql import engine, record
 
 QUERY = "SELECT id, name, amount, created_at FROM bench_rows ORDER BY id"
 
@@ -30,8 +31,8 @@ QUERY = "SELECT id, name, amount, created_at FROM bench_rows ORDER BY id"
 def _instrument(spent: dict[str, float]) -> Callable[[], None]:
     """Wrap the engine's stages with timers; returns a function undoing it."""
     patches: list[tuple[Any, str, Any]] = [
-        (engine_log, "begin", "audit_intent_and_log_ms"),
-        (engine_log, "finish", "audit_outcome_and_log_ms"),
+        (record, "begin", "audit_intent_and_log_ms"),
+        (record, "finish", "audit_outcome_and_log_ms"),
         (executor, "execute", "target_statement_ms"),
         (executor, "transaction", "target_transaction_ms"),
         (connections, "for_run", "connection_lookup_and_decrypt_ms"),

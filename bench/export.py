@@ -19,7 +19,7 @@ import psycopg
 
 from bench._engine_env import CONNECTION, environment, machine, rss_mb, timed
 from petcare_dba.db import embedded
-from petcare_dba.services import export
+from petcare_dba.services.sql import export
 
 QUERY = "SELECT id, name, amount, created_at FROM export_rows"
 

@@ -25,9 +25,10 @@ from psycopg import sql
 from petcare_dba import settings as settings_mod
 from petcare_dba.db import migrations
 from petcare_dba.db.embedded import EmbeddedServer, port_is_free
-from petcare_dba.services import crypto, users
+from petcare_dba.services import crypto
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import users
 
 RUNTIME_PASSWORD = "test-runtime-password-0123"
 ADMIN_PASSWORD = "Xq7-tulip-harbor-91"

@@ -26,9 +26,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from petcare_dba.services import connections, engine
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine
 from tests.fix_db import PgServer
 from tests.security.c_privilege_fixtures import drop_login_role, read_role
 

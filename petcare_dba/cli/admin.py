@@ -17,7 +17,8 @@ from petcare_dba.cli.common import (
     runtime,
     secret_url,
 )
-from petcare_dba.services import audit, connections, crypto, users
+from petcare_dba.services import connections, crypto
+from petcare_dba.services.security import audit, users
 
 user_app = typer.Typer(no_args_is_help=True, help="Manage app users.")
 conn_app = typer.Typer(no_args_is_help=True, help="Manage target connections.")

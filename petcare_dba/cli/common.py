@@ -19,9 +19,9 @@ import typer
 
 from petcare_dba import settings as settings_mod
 from petcare_dba.errors import ValidationError
-from petcare_dba.services import users
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import users
 
 STATE: dict[str, Any] = {"overrides": {}}
 

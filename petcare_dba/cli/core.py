@@ -30,8 +30,11 @@ from petcare_dba.cli.common import (
 from petcare_dba.db import migrations
 from petcare_dba.db.embedded import EmbeddedServer
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import backups, backups_files, health, users
+from petcare_dba.services import backups
+from petcare_dba.services.backups import files
+from petcare_dba.services.monitoring import health
 from petcare_dba.services.runtime import Runtime, key_file, resolve_store, runtime_password
+from petcare_dba.services.security import users
 from petcare_dba.settings import Settings
 
 
@@ -111,7 +114,7 @@ def up(
             else ("external metadata store")
         )
         typer.echo(f"metadata store: {where} ({time.monotonic() - started:.1f}s)")
-        tightened = backups_files.tighten(backups.store_dir(settings))
+        tightened = files.tighten(backups.store_dir(settings))
         if tightened:
             typer.echo(
                 f"backup store: {tightened} entries made private (directories 0700, files 0600)"
@@ -132,7 +135,9 @@ def up(
                 err=True,
             )
         if settings.demo_enabled and not no_demo and has_admin:
-            from petcare_dba.services import demo  # the generator's SQL loads only when used
+            from petcare_dba.services.connections import (
+                demo,  # the generator's SQL loads only when used
+            )
 
             summary = demo.ensure_demo(rt, users.actor_for(rt, None), int(settings.demo_scale))
             typer.echo(

@@ -20,8 +20,8 @@ import typer
 from petcare_dba.cli.common import actor, emit_json, one_of, runtime
 from petcare_dba.cli.sql import FILE, SPREADSHEET_SAFE, SQL_ARG, _fail, _source
 from petcare_dba.errors import PetcareError, ValidationError
-from petcare_dba.services import engine, explain, export
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine, explain, export
 
 CONNECTION = typer.Option("demo", "--connection", help="Stored connection name.")
 AS_USER = typer.Option(None, "--as", help="Act as this user (default: the first admin).")

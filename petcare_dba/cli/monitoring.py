@@ -16,7 +16,9 @@ import typer
 
 from petcare_dba.cli.common import actor, emit, emit_json, one_of, runtime, secret_url
 from petcare_dba.errors import ValidationError
-from petcare_dba.services import advisor, alert_channels, alerts, collector, connections
+from petcare_dba.services import advisor, alerts, connections
+from petcare_dba.services.alerts import channels
+from petcare_dba.services.monitoring import collector
 
 AS = typer.Option(None, "--as", help="Act as this user (default: the first admin).")
 FMT = typer.Option(
@@ -180,7 +182,7 @@ def alerts_add_webhook(
     """Add a webhook channel (JSON POST); its URL is a secret, so never on the command line."""
     hook = secret_url(url, "PETCARE_WEBHOOK_URL", "webhook URL", "URL", whole_secret=True)
     with runtime() as rt:
-        alert_channels.add_webhook(rt, actor(rt, as_user), name, hook)
+        channels.add_webhook(rt, actor(rt, as_user), name, hook)
     typer.echo(f"channel {name} added")
 
 
@@ -199,7 +201,7 @@ def alerts_add_email(
     import os
 
     with runtime() as rt:
-        alert_channels.add_email(
+        channels.add_email(
             rt,
             actor(rt, as_user),
             name,
@@ -218,7 +220,7 @@ def alerts_add_email(
 def alerts_test(name: str, as_user: str | None = AS) -> None:
     """Send a test notification through a channel."""
     with runtime() as rt:
-        result = alert_channels.send_test(rt, actor(rt, as_user), name)
+        result = channels.send_test(rt, actor(rt, as_user), name)
     if not result.ok:
         typer.echo(f"error: delivery failed: {result.error}", err=True)
         raise typer.Exit(1)

@@ -17,7 +17,8 @@ import typer
 from petcare_dba.cli import projects_scripts
 from petcare_dba.cli.common import actor, emit, emit_json, emit_table, one_of, runtime
 from petcare_dba.errors import ValidationError
-from petcare_dba.services import project_io, projects, scripts
+from petcare_dba.services import projects
+from petcare_dba.services.projects import bundle, scripts
 
 project_app = typer.Typer(no_args_is_help=True, help="SQL projects, members and ownership.")
 members_app = typer.Typer(no_args_is_help=True, help="Members of a project and their roles.")
@@ -139,7 +140,7 @@ def project_export(
 ) -> None:
     """Export a project as a zip of .sql files with a manifest (every version)."""
     with runtime() as rt:
-        filename, data = project_io.export_zip(rt, actor(rt, as_user), project)
+        filename, data = bundle.export_zip(rt, actor(rt, as_user), project)
     path = output or Path(filename)
     path.write_bytes(data)
     typer.echo(f"wrote {path} ({len(data)} bytes)")
@@ -157,7 +158,7 @@ def project_import(
     except OSError as exc:
         raise ValidationError(f"cannot read {file}: {exc.strerror}") from exc
     with runtime() as rt:
-        result = project_io.import_zip(rt, actor(rt, as_user), data, name)
+        result = bundle.import_zip(rt, actor(rt, as_user), data, name)
     typer.echo(
         f"project #{result.project_id} {result.name}: {result.scripts} scripts, "
         f"{result.versions} versions"

@@ -23,7 +23,9 @@ from petcare_dba.cli.common import (
     runtime,
 )
 from petcare_dba.errors import EditConflict
-from petcare_dba.services import engine, project_runs, scripts, sql_input
+from petcare_dba.services import intake
+from petcare_dba.services.projects import runs, scripts
+from petcare_dba.services.sql import engine
 
 script_app = typer.Typer(no_args_is_help=True, help="Versioned scripts of a project.")
 AS = typer.Option(None, "--as", help="Act as this user (default: the first admin).")
@@ -47,8 +49,8 @@ def _read(file: Path) -> str:
     """A script file (or standard input) as strict UTF-8, within max_sql_bytes."""
     settings = current_settings()
     if str(file) == "-":
-        return sql_input.read_stream(sys.stdin.buffer, settings)
-    return sql_input.read_text_file(file, settings)
+        return intake.read_stream(sys.stdin.buffer, settings)
+    return intake.read_text_file(file, settings)
 
 
 @script_app.command("save")
@@ -181,7 +183,7 @@ def script_run(
     """Run a version of a script through the safe engine; the run links that version."""
     with runtime() as rt:
         try:
-            run = project_runs.run_script(
+            run = runs.run_script(
                 rt,
                 actor(rt, as_user),
                 project,
@@ -213,7 +215,7 @@ def script_runs(
 ) -> None:
     """Run history of a script or one version: who, when, where, duration, outcome."""
     with runtime() as rt:
-        rows = project_runs.runs(rt, actor(rt, as_user), project, name, version=version)
+        rows = runs.runs(rt, actor(rt, as_user), project, name, version=version)
     emit(
         rows,
         fmt,

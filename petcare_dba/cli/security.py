@@ -14,7 +14,7 @@ import typer
 from petcare_dba.cli.admin import audit_app, keys_app, user_app
 from petcare_dba.cli.common import actor, emit_json, one_of, read_secret, runtime
 from petcare_dba.errors import ValidationError
-from petcare_dba.services import audit, audit_export, keys, totp, users
+from petcare_dba.services.security import audit, audit_export, keys, totp, users
 
 AS = typer.Option(None, "--as", help="Act as this user (default: the first admin).")
 totp_app = typer.Typer(no_args_is_help=True, help="Second factor (TOTP) for a user.")

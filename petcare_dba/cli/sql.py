@@ -28,16 +28,18 @@ from petcare_dba.cli.common import (
 )
 from petcare_dba.db.errors import redact
 from petcare_dba.errors import NeedsConfirmation, PetcareError, ValidationError
-from petcare_dba.services import engine, engine_verdict, spreadsheet, sql_input, sql_safety
-from petcare_dba.services.engine import QueryResult, RunResult
-from petcare_dba.services.sql_safety import Classification
+from petcare_dba.services import intake, spreadsheet
+from petcare_dba.services.sql import engine, safety
+from petcare_dba.services.sql import verdict as engine_verdict
+from petcare_dba.services.sql.engine import QueryResult, RunResult
+from petcare_dba.services.sql.safety import Classification
 
 SQL_ARG = typer.Argument(None, help="SQL text, or - to read standard input.")
 FILE = typer.Option(None, "-f", "--file", help="Read the SQL from this file (- for stdin).")
 
 
 def _source(sql_text: str | None, file: Path | None) -> str:
-    """The script from the argument, -f FILE or standard input, checked (sql_input.check).
+    """The script from the argument, -f FILE or standard input, checked (intake.check).
 
     Files and standard input are strict UTF-8; an argument's undecodable bytes arrive as lone
     surrogates (Python's surrogateescape) and are refused by the same check.
@@ -46,12 +48,12 @@ def _source(sql_text: str | None, file: Path | None) -> str:
         raise ValidationError("give either SQL text or -f FILE, not both")
     settings = current_settings()
     if file is not None and str(file) != "-":
-        return sql_input.read_text_file(file, settings)
+        return intake.read_text_file(file, settings)
     if sql_text == "-" or (file is not None and str(file) == "-"):
-        return sql_input.read_stream(sys.stdin.buffer, settings)
+        return intake.read_stream(sys.stdin.buffer, settings)
     if sql_text is None:
         raise ValidationError("no SQL given", hint="petcare-dba sql 'SELECT 1' | -f FILE | -")
-    sql_input.check(sql_text, settings)
+    intake.check(sql_text, settings)
     return sql_text
 
 
@@ -180,10 +182,10 @@ def sql_cmd(
         raise _fail(result.error)
 
 
-def _outcome(decision: sql_safety.Decision) -> dict[str, Any]:
-    if isinstance(decision, sql_safety.Reject):
+def _outcome(decision: safety.Decision) -> dict[str, Any]:
+    if isinstance(decision, safety.Reject):
         return {"outcome": "reject", "rule": decision.rule, "message": decision.message}
-    if isinstance(decision, sql_safety.Confirm):
+    if isinstance(decision, safety.Confirm):
         return {"outcome": "confirm", "rule": None, "message": decision.reason}
     return {"outcome": "allow", "rule": None, "message": None}
 
@@ -192,10 +194,10 @@ def _verdicts(
     script: str, connection: str | None, as_user: str | None, role: str | None
 ) -> tuple[list[Classification], dict[str, dict[str, Any]], bool]:
     """Classifications and the script's verdict per role: offline, or the engine's own."""
-    roles = [role] if role else list(sql_safety.ROLES)
+    roles = [role] if role else list(safety.ROLES)
     if connection is None:
         found = engine.classify(script)
-        return found, {r: _outcome(sql_safety.decide_script(found, r, False)) for r in roles}, False
+        return found, {r: _outcome(safety.decide_script(found, r, False)) for r in roles}, False
     with runtime() as rt:
         try:
             who = actor(rt, as_user)
@@ -233,8 +235,8 @@ def classify_cmd(
     """
     if fmt not in ("text", "json"):
         raise _fail(ValidationError(f"--format must be text or json, not {fmt!r}"))
-    if role is not None and role not in sql_safety.ROLES:
-        raise _fail(ValidationError(f"--role must be one of {', '.join(sql_safety.ROLES)}"))
+    if role is not None and role not in safety.ROLES:
+        raise _fail(ValidationError(f"--role must be one of {', '.join(safety.ROLES)}"))
     try:
         script = _source(sql_text, file)
         found, verdicts, resolved = _verdicts(script, connection, as_user, role)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import auth, collector, connections
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.monitoring import collector
+from petcare_dba.services.security import auth
 from petcare_dba.ui import i18n, state
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.login import login_page, restore_from_cookie

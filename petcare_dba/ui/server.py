@@ -45,7 +45,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import auth, health
+from petcare_dba.services.monitoring import health
+from petcare_dba.services.security import auth
 from petcare_dba.ui import state
 from petcare_dba.ui.components import login
 

@@ -12,9 +12,10 @@ import streamlit as st
 
 from petcare_dba import settings as settings_mod
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import auth, client_address
+from petcare_dba.services import client_address
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import auth
 from petcare_dba.ui import i18n
 
 

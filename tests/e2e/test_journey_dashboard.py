@@ -14,8 +14,9 @@ import pytest
 
 from petcare_dba import settings as settings_mod
 from petcare_dba.db import embedded
-from petcare_dba.services import alert_channels, alerts, connections
+from petcare_dba.services import alerts, connections
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.alerts import channels
 from petcare_dba.services.runtime import Runtime
 from tests.fix_browser import screenshot
 from tests.fix_db import ADMIN_PASSWORD, PgServer
@@ -71,7 +72,7 @@ def test_dashboard_under_load_and_an_injected_lock_alerts_and_resolves(
     webhook: WebhookReceiver,
 ) -> None:  # type: ignore[no-untyped-def]
     connections.add(rt, admin, "bench", bench_db, shared=True)
-    alert_channels.add_webhook(rt, admin, "ops", webhook.url)
+    channels.add_webhook(rt, admin, "ops", webhook.url)
     # pgbench's own row-lock waits last milliseconds; a wait over one second is the injected one.
     alerts.update_rule(rt, admin, "blocked-queries", threshold=LOCK_S)
     load = subprocess.Popen(

@@ -20,9 +20,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from petcare_dba.services import projects, scripts, users
+from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.projects import scripts
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import users
 from tests.fix_browser import screenshot
 from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD
 from tests.fix_gemini import AiTarget, FakeModelServer, ai_target, fake_gemini

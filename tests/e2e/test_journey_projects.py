@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from petcare_dba.services import project_runs, projects, scripts
+from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.projects import runs, scripts
 from petcare_dba.services.runtime import Runtime
 from tests.fix_browser import screenshot
 from tests.fix_db import USER_PASSWORD
@@ -100,7 +101,7 @@ def test_two_users_create_invite_save_diff_revert_run_history(
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text("Version 3 on tgt").wait_for(timeout=WAIT)
     page.get_by_text("Duration per run").wait_for(timeout=WAIT)
-    assert [r.version for r in project_runs.runs(rt, olga, project.id, "count")] == [3]
+    assert [r.version for r in runs.runs(rt, olga, project.id, "count")] == [3]
     watcher.get_by_text("(count v3)").wait_for(timeout=WAIT)
     watcher.get_by_role("button", name="Show the changes").click()
     watcher.get_by_text("Version 3 by olga").wait_for(timeout=WAIT)  # the script, read-only

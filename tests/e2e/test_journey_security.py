@@ -13,9 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from petcare_dba.services import audit, users
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit, users
 from tests.fix_browser import screenshot
 from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD, PgServer
 

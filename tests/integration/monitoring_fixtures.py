@@ -45,7 +45,7 @@ def target_db(pg: PgServer, rt: Runtime, admin: Actor) -> Iterator[Target]:
     url = pg.admin_url(dbname)
     connections.add(rt, admin, "tgt", url, shared=True)
     yield Target("tgt", dbname, url)
-    from petcare_dba.services import collector
+    from petcare_dba.services.monitoring import collector
 
     collector.stop(rt)
     pg.drop_database(dbname)

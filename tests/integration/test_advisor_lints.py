@@ -13,6 +13,7 @@ import pytest
 
 from petcare_dba.services import advisor, alerts, connections
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.advisor import indexes
 from petcare_dba.services.runtime import Runtime
 from tests.fix_db import PgServer
 from tests.integration.monitoring_fixtures import Holder, has_pg_stat_statements, monitoring_cli
@@ -448,26 +449,25 @@ def test_advisor_cli_fails_on_findings_for_ci(
 
 
 def test_index_candidates_come_from_the_filter_columns() -> None:
-    from petcare_dba.services import index_advisor
+    from petcare_dba.services.advisor import indexes
 
-    c = index_advisor.candidate("SELECT * FROM public.pets p WHERE p.species = $1 AND weight > $2")
-    assert c == index_advisor.Candidate("public", "pets", ("species",), ("weight",))
-    assert index_advisor.candidate("SELECT 1") is None
-    assert index_advisor.candidate("SELECT * FROM a JOIN b ON a.id = b.id WHERE x = $1") is None
-    assert index_advisor.candidate("DELETE FROM t WHERE owner IN ($1, $2)").equality == ("owner",)
+    c = indexes.candidate("SELECT * FROM public.pets p WHERE p.species = $1 AND weight > $2")
+    assert c == indexes.Candidate("public", "pets", ("species",), ("weight",))
+    assert indexes.candidate("SELECT 1") is None
+    assert indexes.candidate("SELECT * FROM a JOIN b ON a.id = b.id WHERE x = $1") is None
+    assert indexes.candidate("DELETE FROM t WHERE owner IN ($1, $2)").equality == ("owner",)
 
 
 def test_index_suggestion_is_verified_and_created_only_after_confirmation(
     rt: Runtime, admin: Actor, scratch: tuple[str, str], make_user
 ) -> None:  # type: ignore[no-untyped-def]
     from petcare_dba.errors import NeedsConfirmation, PermissionDenied
-    from petcare_dba.services import index_advisor
 
     db, url = scratch
     connections.add(rt, admin, "idx", url, shared=True)
     if not has_pg_stat_statements(url):
         with pytest.raises(Exception, match="pg_stat_statements"):
-            index_advisor.suggest(rt, admin, "idx")
+            indexes.suggest(rt, admin, "idx")
         return
     execute(
         url,
@@ -484,7 +484,7 @@ def test_index_suggestion_is_verified_and_created_only_after_confirmation(
     with psycopg.connect(url, autocommit=True) as conn:
         for i in range(5):
             conn.execute("SELECT count(*) FROM visits WHERE pet_id = %s", (i,))
-    found = index_advisor.suggest(rt, admin, "idx", min_mean_ms=0)
+    found = indexes.suggest(rt, admin, "idx", min_mean_ms=0)
     mine = [s for s in found if s.table == "public.visits"]
     assert mine, found
     suggestion = mine[0]
@@ -496,16 +496,16 @@ def test_index_suggestion_is_verified_and_created_only_after_confirmation(
             "SELECT count(*) FROM pg_indexes WHERE tablename = 'visits'"
         ).fetchone() == (1,), "the what-if left no index behind"
     with pytest.raises(PermissionDenied):
-        index_advisor.create(
+        indexes.create(
             rt, make_user("ana", "analyst"), "idx", suggestion.create_sql, confirmed=True
         )
     with pytest.raises(NeedsConfirmation):
-        index_advisor.create(rt, admin, "idx", suggestion.create_sql, confirmed=False)
-    index_advisor.create(rt, admin, "idx", suggestion.create_sql, confirmed=True)
+        indexes.create(rt, admin, "idx", suggestion.create_sql, confirmed=False)
+    indexes.create(rt, admin, "idx", suggestion.create_sql, confirmed=True)
     with psycopg.connect(url) as conn:
         assert conn.execute(
             "SELECT count(*) FROM pg_indexes WHERE tablename = 'visits'"
         ).fetchone() == (2,)
-    assert index_advisor.suggest(rt, admin, "idx", min_mean_ms=0) == [] or all(
-        s.table != "public.visits" for s in index_advisor.suggest(rt, admin, "idx", min_mean_ms=0)
+    assert indexes.suggest(rt, admin, "idx", min_mean_ms=0) == [] or all(
+        s.table != "public.visits" for s in indexes.suggest(rt, admin, "idx", min_mean_ms=0)
     )

@@ -9,18 +9,12 @@ import psycopg
 import pytest
 
 from petcare_dba.errors import AuthError, PermissionDenied
-from petcare_dba.services import (
-    alert_channels,
-    alerts,
-    audit,
-    auth,
-    collector,
-    connections,
-    health_monitoring,
-    housekeeping,
-)
+from petcare_dba.services import alerts, connections
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.alerts import channels
+from petcare_dba.services.monitoring import collector, health_parts, housekeeping
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit, auth
 from tests.integration.monitoring_fixtures import (
     Holder,
     SmtpReceiver,
@@ -74,7 +68,7 @@ def test_default_rules_cover_the_usual_dangers(rt: Runtime, admin: Actor) -> Non
 def test_a_blocking_lock_alerts_through_the_webhook_within_two_intervals_and_resolves(
     rt: Runtime, admin: Actor, target_db: Target, webhook: WebhookReceiver, test_settings
 ) -> None:  # type: ignore[no-untyped-def]
-    alert_channels.add_webhook(rt, admin, "ops-hook", webhook.url)
+    channels.add_webhook(rt, admin, "ops-hook", webhook.url)
     alerts.update_rule(rt, admin, "blocked-queries", threshold=0.5)
     interval = 2
     fast = Runtime.start(
@@ -91,7 +85,7 @@ def test_a_blocking_lock_alerts_through_the_webhook_within_two_intervals_and_res
         assert fired is not None, "no firing notification"
         assert time.monotonic() - started <= 2 * interval + 2.5  # 2 intervals + round time
         assert fired["connection"] == "tgt" and fired["severity"] == "warning"
-        assert "s3cret" not in str(alert_channels.list_channels(rt, admin))
+        assert "s3cret" not in str(channels.list_channels(rt, admin))
         blocker.conn.execute("COMMIT")
         resolved = webhook.wait_for(3 * interval + 5, event="resolved", rule="blocked-queries")
         assert resolved is not None and resolved["event_id"] == fired["event_id"]
@@ -165,7 +159,7 @@ def test_only_admins_change_rules_and_channels(
     with pytest.raises(PermissionDenied):
         alerts.update_rule(rt, dba, "xid-age", threshold=1)
     with pytest.raises(PermissionDenied):
-        alert_channels.add_webhook(rt, dba, "hook", "http://127.0.0.1:9/x")
+        channels.add_webhook(rt, dba, "hook", "http://127.0.0.1:9/x")
     with psycopg.connect(meta_url) as conn, conn.transaction():
         conn.execute("SET LOCAL ROLE petcare_app")
         conn.execute("SELECT set_config('app.user_id', %s, true)", (str(dba.user_id),))
@@ -219,8 +213,8 @@ def test_a_broken_audit_chain_raises_a_critical_alert(
 def test_webhook_and_email_channels_send_a_test(
     rt: Runtime, admin: Actor, webhook: WebhookReceiver, smtp: SmtpReceiver
 ) -> None:
-    alert_channels.add_webhook(rt, admin, "hook", webhook.url)
-    alert_channels.add_email(
+    channels.add_webhook(rt, admin, "hook", webhook.url)
+    channels.add_email(
         rt,
         admin,
         "mail",
@@ -229,21 +223,21 @@ def test_webhook_and_email_channels_send_a_test(
         sender="petcare@example.org",
         recipients=["dba@example.org"],
     )
-    assert alert_channels.send_test(rt, admin, "hook").ok
+    assert channels.send_test(rt, admin, "hook").ok
     body = webhook.wait_for(5, event="test")
     assert body is not None and body["source"] == "petcare-dba"
-    assert alert_channels.send_test(rt, admin, "mail").ok
+    assert channels.send_test(rt, admin, "mail").ok
     mail = smtp.messages.get(timeout=5)
     assert "<dba@example.org>" in mail["to"] and "Subject: [petcare-dba] TEST" in mail["data"]
-    listed = {c.name: c for c in alert_channels.list_channels(rt, admin)}
+    listed = {c.name: c for c in channels.list_channels(rt, admin)}
     assert listed["hook"].last_delivery_ok and "token" not in str(listed["hook"].config)
 
 
 def test_a_notification_reaches_every_channel_when_an_alert_fires(
     rt: Runtime, admin: Actor, webhook: WebhookReceiver, smtp: SmtpReceiver
 ) -> None:
-    alert_channels.add_webhook(rt, admin, "hook", webhook.url)
-    alert_channels.add_email(
+    channels.add_webhook(rt, admin, "hook", webhook.url)
+    channels.add_email(
         rt,
         admin,
         "mail",
@@ -258,18 +252,18 @@ def test_a_notification_reaches_every_channel_when_an_alert_fires(
 
 
 def test_delivery_failures_show_in_health(rt: Runtime, admin: Actor) -> None:
-    alert_channels.add_webhook(rt, admin, "dead", "http://127.0.0.1:9/nothing")
-    result = alert_channels.send_test(rt, admin, "dead")
+    channels.add_webhook(rt, admin, "dead", "http://127.0.0.1:9/nothing")
+    result = channels.send_test(rt, admin, "dead")
     assert not result.ok and result.error
-    parts = {c.name: c for c in health_monitoring.components(rt)}
+    parts = {c.name: c for c in health_parts.components(rt)}
     assert not parts["alert_delivery"].ok and "failed" in parts["alert_delivery"].detail
     assert parts["cache"].ok
 
 
 def test_collector_freshness_in_health(rt: Runtime, admin: Actor, target_db: Target) -> None:
-    assert not {c.name: c for c in health_monitoring.components(rt)}["collector"].ok
+    assert not {c.name: c for c in health_parts.components(rt)}["collector"].ok
     _round(rt, admin, "tgt")
-    fresh = {c.name: c for c in health_monitoring.components(rt)}["collector"]
+    fresh = {c.name: c for c in health_parts.components(rt)}["collector"]
     assert fresh.ok and "1/1" in fresh.detail
 
 

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from petcare_dba.errors import NeedsConfirmation, PermissionDenied, PetcareError, Refused
-from petcare_dba.services import assistant, audit, connections
+from petcare_dba.services import assistant, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 from tests.fix_gemini import (  # noqa: F401
     INJECTION,
     AiTarget,

@@ -13,13 +13,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from petcare_dba.ai import prompts
 from petcare_dba.cli import assistant as assistant_cli
 from petcare_dba.cli import common
 from petcare_dba.errors import ConfigError, NotFound, QuotaExceeded
-from petcare_dba.services import assistant, audit
+from petcare_dba.services import assistant
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.assistant import prompts
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 from petcare_dba.settings import Settings
 from tests.fix_db import RUNTIME_PASSWORD
 from tests.fix_gemini import (  # noqa: F401

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from petcare_dba.errors import AuthError
-from petcare_dba.services import audit, auth, users
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit, auth, users
 from tests.fix_db import USER_PASSWORD
 
 

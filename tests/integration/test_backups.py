@@ -11,9 +11,10 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from petcare_dba.errors import NeedsConfirmation, PermissionDenied, ValidationError
-from petcare_dba.services import audit, backups, connections
+from petcare_dba.services import backups, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 from tests.integration.explorer_fixtures import Target, tgt  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -60,7 +61,7 @@ def test_backup_then_restore_into_new_table_is_byte_identical_for_every_type(
     )
     assert _except_both_ways(tgt, "public.all_types", result.table, cols) == (0, 0)
     # Checksums: the restored table's binary COPY equals the backup file byte for byte.
-    from petcare_dba.db import backup as dbb
+    from petcare_dba.db.target import backup as dbb
 
     columns = [dbb.Column(c["name"], c["type"]) for c in manifest["columns"]]
     again = dbb.checksum_table(tgt.url, "test", "public", result.table.split(".")[1], columns)

@@ -17,9 +17,10 @@ import psycopg
 import pytest
 
 from petcare_dba.errors import ConnectionLost, PetcareError, Unavailable
-from petcare_dba.services import audit, backups
+from petcare_dba.services import backups
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 from tests.fix_db import PgServer
 from tests.integration.explorer_fixtures import Target, tgt  # noqa: F401
 

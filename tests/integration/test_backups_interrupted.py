@@ -15,9 +15,11 @@ import time
 
 import pytest
 
-from petcare_dba.services import audit, backups, backups_reconcile
+from petcare_dba.services import backups
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.backups import reconcile
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 from petcare_dba.settings import Settings
 from tests.fix_db import process_env
 from tests.integration.explorer_fixtures import Target, tgt  # noqa: F401
@@ -59,8 +61,8 @@ def test_a_killed_backup_is_failed_cleaned_and_audited(
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
-    assert backups_reconcile.reconcile_interrupted(rt, admin, stale_s=3600) == []  # not stale yet
-    ended = backups_reconcile.reconcile_interrupted(rt, admin, stale_s=0)
+    assert reconcile.reconcile_interrupted(rt, admin, stale_s=3600) == []  # not stale yet
+    ended = reconcile.reconcile_interrupted(rt, admin, stale_s=0)
     assert ended == [f"backup {entry.id} of tgt:public.all_types"]
     after = backups.get(rt, admin, entry.id)
     assert after.status == "failed" and after.error and after.error.startswith("interrupted")
@@ -71,7 +73,7 @@ def test_a_killed_backup_is_failed_cleaned_and_audited(
         if e.detail.get("backup_id") == entry.id
     ]
     assert event.detail["reconciled"] is True
-    assert backups_reconcile.reconcile_interrupted(rt, admin, stale_s=0) == []  # once
+    assert reconcile.reconcile_interrupted(rt, admin, stale_s=0) == []  # once
 
 
 def test_a_slow_backup_keeps_beating_and_is_left_alone(
@@ -80,7 +82,7 @@ def test_a_slow_backup_keeps_beating_and_is_left_alone(
     tgt: Target,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(backups_reconcile, "HEARTBEAT_S", 0.2)
+    monkeypatch.setattr(reconcile, "HEARTBEAT_S", 0.2)
     release = threading.Event()
     box: dict[str, object] = {}
 
@@ -98,7 +100,7 @@ def test_a_slow_backup_keeps_beating_and_is_left_alone(
             assert time.monotonic() < deadline, "the backup never started"
             time.sleep(0.1)
         time.sleep(2.5)  # longer than the staleness limit used below
-        assert backups_reconcile.reconcile_interrupted(rt, admin, stale_s=2) == []
+        assert reconcile.reconcile_interrupted(rt, admin, stale_s=2) == []
         assert len(_running(rt, admin)) == 1
     finally:
         release.set()

@@ -8,8 +8,10 @@ import threading
 import psycopg
 import pytest
 
-from petcare_dba.services import collector, collector_deltas, connections
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.monitoring import collector
+from petcare_dba.services.monitoring import deltas as collector_deltas
 from petcare_dba.services.runtime import Runtime
 from tests.fix_db import PgServer
 from tests.integration.monitoring_fixtures import (

@@ -6,8 +6,9 @@ import psycopg
 import pytest
 
 from petcare_dba.errors import DatabaseError, NotFound, PermissionDenied, ValidationError
-from petcare_dba.services import audit, connections, users
+from petcare_dba.services import connections
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit, users
 from tests.fix_db import PgServer
 
 

@@ -13,8 +13,8 @@ import psutil
 import psycopg
 import pytest
 
-from petcare_dba.db import executor
 from petcare_dba.db import target as target_db
+from petcare_dba.db.target import executor
 from petcare_dba.errors import (
     DatabaseError,
     NeedsConfirmation,
@@ -23,8 +23,9 @@ from petcare_dba.errors import (
     Unavailable,
     ValidationError,
 )
-from petcare_dba.services import connections, engine
+from petcare_dba.services import connections
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine
 from tests.integration.engine_fixtures import SEED, Target, events, runs, target, tune
 from tests.security.c_privilege_fixtures import drop_role, read_role
 

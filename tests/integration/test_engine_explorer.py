@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from petcare_dba.services import engine, explorer
+from petcare_dba.services import explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine
 from tests.integration.engine_fixtures import Target, target
 
 __all__ = ["target"]

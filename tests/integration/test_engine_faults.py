@@ -15,9 +15,10 @@ import pytest
 
 from petcare_dba.db import target as target_db
 from petcare_dba.errors import ConnectionLost, QueryCancelled, QueryTimeout, Unavailable
-from petcare_dba.services import connections, engine
-from petcare_dba.services.engine import RunResult
+from petcare_dba.services import connections
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine
+from petcare_dba.services.sql.engine import RunResult
 from tests.integration.engine_fixtures import SEED, Target, events, runs, target, tune, wait_for
 
 __all__ = ["target"]  # the fixture is used by name

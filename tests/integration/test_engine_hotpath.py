@@ -17,9 +17,10 @@ import pytest
 
 from petcare_dba.db.metastore import MetaStore
 from petcare_dba.errors import DatabaseError, PermissionDenied, PetcareError
-from petcare_dba.services import audit, engine
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
+from petcare_dba.services.sql import engine
 from tests.integration.engine_fixtures import Target, events, runs, target
 
 __all__ = ["target"]  # the fixture is used by name

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from petcare_dba.errors import NeedsConfirmation, PermissionDenied, Refused, ValidationError
-from petcare_dba.services import explain
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import explain
 from tests.cli.test_sql_cli import cli
 from tests.integration.engine_fixtures import Target, events, target
 

@@ -8,9 +8,10 @@ import psycopg
 import pytest
 
 from petcare_dba.errors import NotFound, PermissionDenied, ValidationError
-from petcare_dba.services import audit, connections, explorer
+from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 from tests.fix_db import PgServer
 from tests.integration.explorer_fixtures import Target, tgt  # noqa: F401
 

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from petcare_dba.errors import QueryCancelled, Refused
-from petcare_dba.services import engine, export
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine, export
 from tests.cli.test_sql_cli import cli
 from tests.integration.engine_fixtures import Target, events, target, tune
 

@@ -17,10 +17,11 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from petcare_dba.errors import ConnectionLost
-from petcare_dba.services import connections, engine
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.engine_tx import LOST, ExplicitTransaction
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine
+from petcare_dba.services.sql.transaction import LOST, ExplicitTransaction
 from tests.fix_faults import FaultProxy, fault_proxy
 from tests.integration.engine_fixtures import Target, events, target, tune
 

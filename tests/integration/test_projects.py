@@ -8,9 +8,11 @@ import psycopg
 import pytest
 
 from petcare_dba.errors import NotFound, PermissionDenied, PetcareError, ValidationError
-from petcare_dba.services import audit, projects, scripts
+from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.projects import scripts
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 
 
 @pytest.fixture

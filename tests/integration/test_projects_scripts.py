@@ -19,8 +19,10 @@ from petcare_dba.errors import (
     PetcareError,
     ValidationError,
 )
-from petcare_dba.services import project_io, project_runs, projects, scripts
+from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.projects import bundle, scripts
+from petcare_dba.services.projects import runs as project_runs
 from petcare_dba.services.runtime import Runtime
 from tests.integration.engine_fixtures import Target, runs, target
 
@@ -179,7 +181,7 @@ def test_export_and_import_round_trip_with_every_version(
     scripts.save(rt, olga, project, "daily pets", "SELECT 1", "one", tags=["pets"])
     scripts.save(rt, olga, project, "daily pets", "SELECT 2", "two")
     scripts.save(rt, olga, project, "clinics", "SELECT 'c'")
-    filename, data = project_io.export_zip(rt, olga, project)
+    filename, data = bundle.export_zip(rt, olga, project)
     assert filename == "Reports.zip"
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         names = set(zf.namelist())
@@ -187,7 +189,7 @@ def test_export_and_import_round_trip_with_every_version(
         assert zf.read("scripts/daily_pets.sql") == b"SELECT 2"
     assert {"versions/daily_pets/v0001.sql", "versions/daily_pets/v0002.sql"} <= names
     assert [len(s["versions"]) for s in manifest["scripts"]] == [1, 2]
-    result = project_io.import_zip(rt, team["eddie"], data, name="Reports copy")
+    result = bundle.import_zip(rt, team["eddie"], data, name="Reports copy")
     assert (result.scripts, result.versions) == (2, 3)
     copied = scripts.history(rt, team["eddie"], result.project_id, "daily pets")
     assert [v.content for v in copied] == ["SELECT 2", "SELECT 1"]
@@ -199,7 +201,7 @@ def test_import_refuses_tampered_content_and_creates_nothing(
     rt: Runtime, team: dict[str, Actor], project: int
 ) -> None:
     scripts.save(rt, team["olga"], project, "q", "SELECT 1")
-    _, data = project_io.export_zip(rt, team["olga"], project)
+    _, data = bundle.export_zip(rt, team["olga"], project)
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
         for item in src.infolist():
@@ -208,9 +210,9 @@ def test_import_refuses_tampered_content_and_creates_nothing(
                 item, b"DROP TABLE pets" if item.filename.startswith("versions/") else body
             )
     with pytest.raises(ValidationError, match="sha256"):
-        project_io.import_zip(rt, team["eddie"], out.getvalue())
+        bundle.import_zip(rt, team["eddie"], out.getvalue())
     with pytest.raises(ValidationError, match="not a zip"):
-        project_io.import_zip(rt, team["eddie"], b"nope")
+        bundle.import_zip(rt, team["eddie"], b"nope")
     assert [p.name for p in projects.list_projects(rt, team["eddie"])] == ["Reports"]
 
 

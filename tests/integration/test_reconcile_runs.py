@@ -7,9 +7,10 @@ import uuid
 
 import psycopg
 
-from petcare_dba.services import audit, collector, housekeeping
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.monitoring import collector, housekeeping
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 
 
 def _orphan(rt: Runtime, admin: Actor, meta_url: str, age: str) -> uuid.UUID:

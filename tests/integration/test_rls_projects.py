@@ -18,8 +18,9 @@ import pytest
 from psycopg import sql
 
 from petcare_dba.db.metastore import Identity
-from petcare_dba.services import projects, scripts
+from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.projects import scripts
 from petcare_dba.services.runtime import Runtime
 from tests.integration.rls_projects_cases import (
     CHECKS,

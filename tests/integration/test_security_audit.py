@@ -17,8 +17,9 @@ import psycopg
 import pytest
 
 from petcare_dba.errors import AuthError, DatabaseError, PermissionDenied, PetcareError
-from petcare_dba.services import audit, audit_export, auth, engine, users
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit, audit_export, auth, users
+from petcare_dba.services.sql import engine
 from petcare_dba.settings import Settings
 from tests.fix_db import USER_PASSWORD, process_env
 from tests.integration.engine_fixtures import Target, target  # noqa: F401 - fixture

@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 from petcare_dba import settings as settings_mod
 from petcare_dba.cli import app, security
 from petcare_dba.errors import AuthError, ValidationError
-from petcare_dba.services import auth, connections
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import auth
 from tests.fix_db import USER_PASSWORD, PgServer
 
 if not any(c.name == "passwd" for c in security.user_app.registered_commands):

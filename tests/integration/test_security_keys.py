@@ -14,8 +14,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from petcare_dba.errors import ConfigError, CryptoError, NotFound, ValidationError
-from petcare_dba.services import audit, connections, crypto, keys
+from petcare_dba.services import connections, crypto
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit, keys
 from petcare_dba.settings import Settings
 from tests.fix_db import PgServer
 
@@ -144,7 +145,7 @@ def test_rotation_of_the_key_file_replaces_it(
     settings = test_settings.with_overrides(secret_key="", data_dir=str(tmp_path))
     rt = Runtime.start(settings, create_key=True)
     try:
-        from petcare_dba.services import users
+        from petcare_dba.services.security import users
 
         users.ensure_first_admin(rt)
         admin = users.actor_for(rt, None)

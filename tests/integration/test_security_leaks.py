@@ -18,9 +18,10 @@ from psycopg import sql
 from streamlit.testing.v1 import AppTest
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import connections, engine
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine
 from tests.fix_db import ADMIN_PASSWORD, PgServer
 from tests.fix_ui import sign_in
 

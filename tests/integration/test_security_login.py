@@ -11,8 +11,8 @@ import psycopg
 import pytest
 
 from petcare_dba.errors import AuthError, ValidationError
-from petcare_dba.services import audit, auth, totp, users
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit, auth, totp, users
 from petcare_dba.settings import Settings
 from tests.fix_db import USER_PASSWORD
 
@@ -242,7 +242,7 @@ def test_session_handoff_code_is_single_use_and_short_lived(
 def test_oidc_identity_maps_to_an_app_user_and_unknown_identities_get_nothing(
     rt: Runtime, admin, make_user, meta_url: str
 ) -> None:  # type: ignore[no-untyped-def]
-    from petcare_dba.services import oidc
+    from petcare_dba.services.security import oidc
 
     make_user("zoe", "analyst")
     with psycopg.connect(meta_url) as conn:

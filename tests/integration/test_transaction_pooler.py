@@ -6,8 +6,9 @@ from pathlib import Path
 
 from petcare_dba import settings as settings_mod
 from petcare_dba.db import migrations
-from petcare_dba.services import audit, auth, crypto, users
+from petcare_dba.services import crypto
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit, auth, users
 from tests.fix_db import ADMIN_PASSWORD, RUNTIME_PASSWORD, PgServer, with_db
 
 

@@ -13,10 +13,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from petcare_dba.errors import ConnectionLost, NeedsConfirmation, PermissionDenied
-from petcare_dba.services import audit
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.engine_tx import IDLE, ExplicitTransaction
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
+from petcare_dba.services.sql.transaction import IDLE, ExplicitTransaction
 from tests.integration.engine_fixtures import Target, events, target, tune
 from tests.ui.test_sql_editor import click, editor, rerun, settle
 

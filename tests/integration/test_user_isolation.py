@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import threading
 
-from petcare_dba.services import audit, connections, engine
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
+from petcare_dba.services.sql import engine
 from tests.fix_db import PgServer
 from tests.integration.engine_fixtures import Target, target
 

@@ -20,9 +20,10 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from petcare_dba.services import connections, engine
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine
 from tests.fix_db import PgServer
 
 LO_OID = 424242

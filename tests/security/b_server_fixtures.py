@@ -35,9 +35,11 @@ import pytest
 from psycopg import sql
 
 from petcare_dba import settings as settings_mod
-from petcare_dba.services import connections, crypto, engine, users
+from petcare_dba.services import connections, crypto
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import users
+from petcare_dba.services.sql import engine
 from tests.fix_db import ADMIN_PASSWORD, RUNTIME_PASSWORD, USER_PASSWORD, PgServer, with_db
 
 ROLE_PASSWORD = "Rt-9-redteam-lantern"

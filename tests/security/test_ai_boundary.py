@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from petcare_dba.ai import safety
 from petcare_dba.services import advisor, assistant, connections
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.assistant import safety
 from petcare_dba.services.runtime import Runtime
 from tests.fix_gemini import AiTarget, FakeModelServer, ai_target, fake_gemini, use_gemini
 
@@ -273,7 +273,7 @@ def test_values_are_masked_by_pattern_wherever_they_appear() -> None:
 def test_a_finding_handed_to_the_assistant_carries_no_literals_or_tags() -> None:
     from types import SimpleNamespace
 
-    from petcare_dba.ai import prompts
+    from petcare_dba.services.assistant import prompts
 
     finding = SimpleNamespace(
         level="WARN",

@@ -20,9 +20,11 @@ import pytest
 
 from petcare_dba.db import target
 from petcare_dba.errors import PermissionDenied, PetcareError, Refused
-from petcare_dba.services import audit, connections, engine
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
+from petcare_dba.services.sql import engine
 from tests.fix_db import PgServer
 from tests.security.c_privilege_fixtures import ROLE_PASSWORD, create_role, drop_role, unique
 

@@ -20,9 +20,10 @@ import psycopg
 import pytest
 
 from petcare_dba.errors import Refused
-from petcare_dba.services import audit, engine
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
+from petcare_dba.services.sql import engine
 from petcare_dba.settings import Settings
 from tests.integration.engine_fixtures import Target, target
 

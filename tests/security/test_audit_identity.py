@@ -18,9 +18,10 @@ import psycopg
 import pytest
 
 from petcare_dba.errors import ValidationError
-from petcare_dba.services import audit, auth, engine
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit, auth
+from petcare_dba.services.sql import engine
 from tests.fix_db import USER_PASSWORD
 from tests.integration.engine_fixtures import Target, target
 

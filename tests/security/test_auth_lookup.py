@@ -21,9 +21,9 @@ import pytest
 from psycopg import sql
 
 from petcare_dba.errors import AuthError
-from petcare_dba.services import auth, hash_prefix, users
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime, runtime_url
+from petcare_dba.services.security import auth, hash_prefix, users
 from tests.fix_db import RUNTIME_PASSWORD, USER_PASSWORD
 
 BEGIN = (

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from petcare_dba.services import backups, backups_files, health
+from petcare_dba.services import backups
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.backups import files
+from petcare_dba.services.monitoring import health
 from petcare_dba.services.runtime import Runtime
 from tests.security.f_files_fixtures import Victim, victim  # noqa: F401
 
@@ -48,7 +50,7 @@ def test_backups_are_private_whatever_the_umask(
         ]
         for f in folder.iterdir():
             assert _mode(f) == 0o600, f
-    assert backups_files.loose_modes(store) == []
+    assert files.loose_modes(store) == []
     assert _store_component(rt, admin).ok
 
 
@@ -63,7 +65,7 @@ def test_health_complains_about_a_loose_backup_and_up_tightens_it(
     component = _store_component(rt, admin)
     assert not component.ok
     assert "2 backup entries" in component.detail and "data.copy" in str(component.data)
-    assert backups_files.tighten(backups.store_dir(rt.settings)) == 2
+    assert files.tighten(backups.store_dir(rt.settings)) == 2
     assert _mode(data) == 0o600 and _mode(victim.folder) == 0o700
     assert _store_component(rt, admin).ok
     # A symlink planted in the store is neither followed nor chmod-ed through.
@@ -71,5 +73,5 @@ def test_health_complains_about_a_loose_backup_and_up_tightens_it(
     outside.write_text("x")
     os.chmod(outside, 0o644)
     os.symlink(outside, victim.folder / "link")
-    assert backups_files.tighten(backups.store_dir(rt.settings)) == 0
+    assert files.tighten(backups.store_dir(rt.settings)) == 0
     assert _mode(outside) == 0o644

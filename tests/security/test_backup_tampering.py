@@ -15,11 +15,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from petcare_dba.db import backup as dbb
+from petcare_dba.db.target import backup as dbb
 from petcare_dba.errors import PetcareError, ValidationError
-from petcare_dba.services import audit, backups
+from petcare_dba.services import backups
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 from tests.security.f_files_fixtures import Victim, victim  # noqa: F401
 
 pytestmark = pytest.mark.slow

@@ -17,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from petcare_dba.errors import NeedsConfirmation, Refused, ValidationError
-from petcare_dba.services import engine
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine
 from tests.security.a_classifier_fixtures import LO_OID, Hostile, classify_cli, hostile
 
 __all__ = ["classify_cli", "hostile"]  # fixtures used by name

@@ -16,18 +16,18 @@ from collections.abc import Callable
 import pytest
 
 from petcare_dba.errors import Refused
-from petcare_dba.services import engine, sql_safety
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql_safety import classify_script, decide_script
+from petcare_dba.services.sql import engine, safety
+from petcare_dba.services.sql.safety import classify_script, decide_script
 from tests.integration.engine_fixtures import events
 from tests.security.a_classifier_fixtures import LO_OID, LO_TEXT, Hostile, hostile
 
 __all__ = ["hostile"]  # the fixture is used by name
 
 A, C, R = "allow", "confirm", "reject"
-OUT, DYN, SET = sql_safety.RULE_OUTBOUND, sql_safety.RULE_DYNAMIC, sql_safety.RULE_SETTINGS
-VIEW, GUARD = sql_safety.RULE_VIEWER, sql_safety.RULE_GUARD
+OUT, DYN, SET = safety.RULE_OUTBOUND, safety.RULE_DYNAMIC, safety.RULE_SETTINGS
+VIEW, GUARD = safety.RULE_VIEWER, safety.RULE_GUARD
 
 # (id, sql, viewer, analyst, dba, rule a viewer and an analyst are refused with, or None)
 PAYLOADS: list[tuple[str, str, str, str, str, str | None]] = [
@@ -242,7 +242,7 @@ PAYLOADS: list[tuple[str, str, str, str, str, str | None]] = [
 ]
 
 
-def _outcome(decision: sql_safety.Decision) -> str:
+def _outcome(decision: safety.Decision) -> str:
     return type(decision).__name__.lower()
 
 
@@ -267,12 +267,12 @@ def test_payload_verdicts(sql: str, viewer: str, analyst: str, dba: str, rule: s
     assert _outcome(decide_script(found, "admin", False)) == dba
     if rule is not None:
         first = got["viewer"]
-        assert isinstance(first, sql_safety.Reject)
+        assert isinstance(first, safety.Reject)
         assert first.rule == rule and rule in first.message  # the refusal names it
         if rule not in (VIEW, GUARD) and analyst == R:
             assert got["analyst"] == first  # the analyst is told the same rule
     if dba == C and rule in (OUT, DYN):
-        assert isinstance(got["dba"], sql_safety.Confirm)
+        assert isinstance(got["dba"], safety.Confirm)
         assert got["dba"].reason  # the dba is told what the statement reaches
 
 

@@ -19,9 +19,10 @@ from typer.testing import CliRunner
 
 from petcare_dba import settings as settings_mod
 from petcare_dba.cli import app
-from petcare_dba.services import audit, connections
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 from tests.fix_db import PgServer, process_env
 from tests.security.c_privilege_fixtures import drop_login_role, read_role
 
@@ -101,7 +102,7 @@ def test_urls_come_from_stdin_or_the_environment(
         for output in (added.output, set_read.output, both.output, tested.output):
             assert not password or password not in output
     finally:
-        from petcare_dba.services import engine
+        from petcare_dba.services.sql import engine
 
         engine.close(rt)
         pg.drop_database(dbname)
@@ -157,14 +158,14 @@ def test_database_url_with_a_password_is_refused_on_argv(
 
 def test_webhook_urls_never_come_from_argv(cli, rt: Runtime, admin: Actor) -> None:  # type: ignore[no-untyped-def]
     """A webhook URL's path is its token (Slack, Teams): the whole URL is a secret."""
-    from petcare_dba.services import alert_channels
+    from petcare_dba.services.alerts import channels
 
     hook = f"http://127.0.0.1:9/services/T000/B000/{SECRET}"  # 127.0.0.1: allowed in tests
     refused = cli("alerts", "add-webhook", "ops", hook)
     assert refused.exit_code == 2 and "refusing" in refused.output
     assert SECRET not in refused.output
-    assert alert_channels.list_channels(rt, admin) == []
+    assert channels.list_channels(rt, admin) == []
     added = cli("alerts", "add-webhook", "ops", "-", input=hook + "\n")
     assert added.exit_code == 0, added.output
-    assert [c.name for c in alert_channels.list_channels(rt, admin)] == ["ops"]
+    assert [c.name for c in channels.list_channels(rt, admin)] == ["ops"]
     assert SECRET not in added.output

@@ -13,20 +13,15 @@ from collections.abc import Callable
 
 import pytest
 
-from petcare_dba.ai import context
 from petcare_dba.errors import Unavailable
-from petcare_dba.services import (
-    backups,
-    catalog,
-    completions,
-    connections,
-    engine,
-    explorer,
-    index_advisor,
-    monitoring,
-)
+from petcare_dba.services import backups, connections, explorer, monitoring
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.advisor import indexes
+from petcare_dba.services.assistant import context
+from petcare_dba.services.explorer import completions
+from petcare_dba.services.monitoring import catalog
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine
 from tests.integration.engine_fixtures import Target, target, tune, wait_for
 
 __all__ = ["target"]
@@ -130,7 +125,7 @@ def test_backups_and_the_index_what_if_count_too(rt: Runtime, make_user, target:
         dba,
         {
             "backup": lambda: backups.backup(rt, dba, "tgt", "public", "t"),
-            "index what-if": lambda: index_advisor.suggest(rt, dba, "tgt"),
+            "index what-if": lambda: indexes.suggest(rt, dba, "tgt"),
         },
     )
     held.release()

@@ -22,8 +22,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from petcare_dba.errors import ValidationError
-from petcare_dba.services import assistant, project_io, projects, scripts
+from petcare_dba.services import assistant, projects
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.projects import bundle, scripts
 from petcare_dba.services.runtime import Runtime
 from tests.integration.engine_fixtures import Target, target
 from tests.ui.test_sql_editor import editor, press
@@ -109,13 +110,13 @@ def test_script_save_refuses_impossible_or_oversized_text(
 def test_import_refuses_a_version_over_the_limit_or_not_utf8(rt: Runtime, admin: Actor) -> None:
     projects.create(rt, admin, "src")
     scripts.save(rt, admin, "src", "s1", "SELECT 1 -- " + "x" * 500)
-    _, data = project_io.export_zip(rt, admin, "src")
+    _, data = bundle.export_zip(rt, admin, "src")
     rt.settings = rt.settings.with_overrides(max_sql_bytes=200)
     with pytest.raises(ValidationError, match="max_sql_bytes"):
-        project_io.import_zip(rt, admin, data, name="copy")
+        bundle.import_zip(rt, admin, data, name="copy")
     rt.settings = rt.settings.with_overrides(max_sql_bytes=1048576)
     with pytest.raises(ValidationError, match=r"(?i)utf-8"):
-        project_io.import_zip(rt, admin, _with_bad_version(data), name="copy2")
+        bundle.import_zip(rt, admin, _with_bad_version(data), name="copy2")
 
 
 def _with_bad_version(data: bytes) -> bytes:

@@ -19,9 +19,9 @@ from typer.testing import CliRunner, Result
 from petcare_dba import settings as settings_mod
 from petcare_dba.cli import app as cli_app
 from petcare_dba.errors import NotFound, Refused
-from petcare_dba.services import auth, users
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime, runtime_url
+from petcare_dba.services.security import auth, users
 from petcare_dba.ui import i18n
 from tests.fix_db import ADMIN_PASSWORD, RUNTIME_PASSWORD
 from tests.fix_ui import sign_in

@@ -19,9 +19,12 @@ import pytest
 from psycopg import sql
 
 from petcare_dba.errors import PermissionDenied, Refused
-from petcare_dba.services import audit, connections, engine, export, health
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.monitoring import health
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
+from petcare_dba.services.sql import engine, export
 from tests.fix_db import PgServer
 from tests.security.c_privilege_fixtures import create_role, drop_role, read_role, unique
 
@@ -297,7 +300,9 @@ def test_a_read_credential_change_is_rechecked_at_once(
 def test_viewers_browse_and_complete_as_the_read_role_and_tx_on_read_only_is_checked(
     rt: Runtime, admin: Actor, make_user, db: Db
 ) -> None:  # type: ignore[no-untyped-def]
-    from petcare_dba.services import completions, engine_tx, explorer
+    from petcare_dba.services import explorer
+    from petcare_dba.services.explorer import completions
+    from petcare_dba.services.sql import transaction
 
     viewer, dba = _viewer_and_dba(make_user)
     connections.add(rt, admin, "su", db.url, shared=True, read_only=True)
@@ -306,7 +311,7 @@ def test_viewers_browse_and_complete_as_the_read_role_and_tx_on_read_only_is_che
     with pytest.raises(Refused, match="superuser"):
         completions.completions(rt, viewer, "su")
     with pytest.raises(Refused, match="read-only connections"):
-        engine_tx.ExplicitTransaction(rt, dba, "su")
+        transaction.ExplicitTransaction(rt, dba, "su")
     [begin] = audit.recent(rt.store, admin, action="sql.transaction.begin", outcome="refused")
     assert begin.detail["credential"] == "primary"
     read_url = read_role(db.url)
@@ -316,7 +321,7 @@ def test_viewers_browse_and_complete_as_the_read_role_and_tx_on_read_only_is_che
     # The read role sees the tables it was granted; vault.secret's data stays out of reach.
     assert catalog.get("public", "pets") is not None
     assert {c.value for c in completions.completions(rt, viewer, "su")} >= {"pets"}
-    tx = engine_tx.ExplicitTransaction(rt, dba, "su")
+    tx = transaction.ExplicitTransaction(rt, dba, "su")
     try:
         assert tx.ctx.detail["credential"] == "read_only"
     finally:

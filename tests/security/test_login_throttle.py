@@ -15,9 +15,10 @@ import psycopg
 import pytest
 
 from petcare_dba.errors import AuthError, ConfigError
-from petcare_dba.services import auth, client_address, users
+from petcare_dba.services import client_address
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import auth, users
 from petcare_dba.settings import Settings
 from tests.fix_db import USER_PASSWORD
 

@@ -20,8 +20,9 @@ import psycopg
 import pytest
 
 from petcare_dba.errors import PermissionDenied, Refused, ValidationError
-from petcare_dba.services import alert_channels, alerts, outbound
+from petcare_dba.services import alerts
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.alerts import channels, outbound
 from petcare_dba.services.runtime import Runtime
 from tests.integration.monitoring_fixtures import SmtpReceiver, WebhookReceiver, smtp, webhook
 
@@ -139,12 +140,12 @@ def test_denied_destinations_are_refused_before_connecting(
 ) -> None:
     _strict(rt)
     with pytest.raises((Refused, ValidationError)) as info:
-        alert_channels.add_webhook(rt, admin, "hook", url)
+        channels.add_webhook(rt, admin, "hook", url)
     assert "outbound_allow" in info.value.message or "webhook URL" in info.value.message
     with pytest.raises((Refused, ValidationError)):
         outbound.post(rt.settings, url, b"{}", 2.0)
     assert connects == []
-    assert alert_channels.list_channels(rt, admin) == []
+    assert channels.list_channels(rt, admin) == []
 
 
 def test_private_addresses_stay_denied_when_only_loopback_is_allowed(
@@ -153,7 +154,7 @@ def test_private_addresses_stay_denied_when_only_loopback_is_allowed(
     assert rt.settings.outbound_allow == "127.0.0.1"
     for url in ("http://169.254.169.254/", "http://10.0.0.1/x", "http://[::1]/x"):
         with pytest.raises(Refused):
-            alert_channels.add_webhook(rt, admin, "hook", url)
+            channels.add_webhook(rt, admin, "hook", url)
     assert connects == []
 
 
@@ -163,19 +164,19 @@ def test_the_metadata_store_port_is_refused_even_on_an_allowed_address(
     port = urlsplit(meta_url).port or 5432
     host = urlsplit(meta_url).hostname
     with pytest.raises(Refused, match="metadata store"):
-        alert_channels.add_webhook(rt, admin, "hook", f"http://{host}:{port}/x")
+        channels.add_webhook(rt, admin, "hook", f"http://{host}:{port}/x")
     assert connects == []
     # Only the exact address:port in the allow-list overrides it.
     rt.settings = rt.settings.with_overrides(outbound_allow=f"127.0.0.1,{host}:{port}")
-    alert_channels.add_webhook(rt, admin, "hook", f"http://{host}:{port}/x")
+    channels.add_webhook(rt, admin, "hook", f"http://{host}:{port}/x")
 
 
 def test_the_policy_is_checked_again_at_delivery_time(
     rt: Runtime, admin: Actor, webhook: WebhookReceiver, connects: list[tuple[str, int]]
 ) -> None:
-    alert_channels.add_webhook(rt, admin, "hook", webhook.url)
+    channels.add_webhook(rt, admin, "hook", webhook.url)
     _strict(rt)  # the admin withdrew the allowance (or the name now resolves elsewhere)
-    result = alert_channels.send_test(rt, admin, "hook")
+    result = channels.send_test(rt, admin, "hook")
     assert not result.ok and "outbound_allow" in (result.error or "")
     assert connects == [] and webhook.wait_for(1) is None
 
@@ -184,9 +185,9 @@ def test_a_slow_drip_server_cannot_hold_a_delivery_past_the_deadline(
     rt: Runtime, admin: Actor, drip: _Server
 ) -> None:
     rt.settings = rt.settings.with_overrides(alert_delivery_timeout_s=3)
-    alert_channels.add_webhook(rt, admin, "slow", f"http://127.0.0.1:{drip.port}/hook")
+    channels.add_webhook(rt, admin, "slow", f"http://127.0.0.1:{drip.port}/hook")
     started = time.monotonic()
-    result = alert_channels.send_test(rt, admin, "slow")
+    result = channels.send_test(rt, admin, "slow")
     elapsed = time.monotonic() - started
     assert drip.accepted == 1
     assert not result.ok and result.error == outbound.UNREACHABLE
@@ -209,8 +210,8 @@ def test_redirects_are_never_followed(
     server = _redirector(location.format(other=other))
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        alert_channels.add_webhook(rt, admin, "redir", url)
-        result = alert_channels.send_test(rt, admin, "redir")
+        channels.add_webhook(rt, admin, "redir", url)
+        result = channels.send_test(rt, admin, "redir")
     finally:
         server.shutdown()
         server.server_close()
@@ -226,11 +227,11 @@ def test_error_texts_do_not_say_what_listens(rt: Runtime, admin: Actor) -> None:
     closed.close()  # nothing listens here: "connection refused"
     silent = _Server(_silent)  # accepts and never answers: a timeout
     try:
-        alert_channels.add_webhook(rt, admin, "closed", f"http://127.0.0.1:{closed_port}/x")
-        alert_channels.add_webhook(rt, admin, "silent", f"http://127.0.0.1:{silent.port}/x")
+        channels.add_webhook(rt, admin, "closed", f"http://127.0.0.1:{closed_port}/x")
+        channels.add_webhook(rt, admin, "silent", f"http://127.0.0.1:{silent.port}/x")
         errors = {
-            alert_channels.send_test(rt, admin, "closed").error,
-            alert_channels.send_test(rt, admin, "silent").error,
+            channels.send_test(rt, admin, "closed").error,
+            channels.send_test(rt, admin, "silent").error,
         }
     finally:
         silent.close()
@@ -254,7 +255,7 @@ def test_e_mail_recipients_must_be_plain_addresses(
     rt: Runtime, admin: Actor, recipient: str
 ) -> None:
     with pytest.raises(ValidationError, match="plain e-mail address"):
-        alert_channels.add_email(
+        channels.add_email(
             rt,
             admin,
             "mail",
@@ -263,7 +264,7 @@ def test_e_mail_recipients_must_be_plain_addresses(
             sender="petcare@example.org",
             recipients=[recipient],
         )
-    assert alert_channels.list_channels(rt, admin) == []
+    assert channels.list_channels(rt, admin) == []
 
 
 def test_one_failing_channel_never_stops_the_others(
@@ -276,7 +277,7 @@ def test_one_failing_channel_never_stops_the_others(
 ) -> None:
     rt.settings = rt.settings.with_overrides(alert_delivery_timeout_s=2)
     for name in ("a-broken-mail", "z-good-mail"):
-        alert_channels.add_email(
+        channels.add_email(
             rt,
             admin,
             name,
@@ -285,9 +286,9 @@ def test_one_failing_channel_never_stops_the_others(
             sender="petcare@example.org",
             recipients=["dba@example.org"],
         )
-    alert_channels.add_webhook(rt, admin, "b-slow", f"http://127.0.0.1:{drip.port}/x")
-    alert_channels.add_webhook(rt, admin, "c-denied", "http://127.0.0.1:9/x")
-    alert_channels.add_webhook(rt, admin, "y-good-hook", webhook.url)
+    channels.add_webhook(rt, admin, "b-slow", f"http://127.0.0.1:{drip.port}/x")
+    channels.add_webhook(rt, admin, "c-denied", "http://127.0.0.1:9/x")
+    channels.add_webhook(rt, admin, "y-good-hook", webhook.url)
     # A channel stored before addresses were validated: its CR/LF header crashed delivery.
     with psycopg.connect(meta_url, autocommit=True) as conn:
         conn.execute(
@@ -295,7 +296,7 @@ def test_one_failing_channel_never_stops_the_others(
             "%s::jsonb) WHERE name = 'a-broken-mail'",
             ('["dba@example.org\\r\\nBcc: x@evil.example"]',),
         )
-    results = {d.channel: d for d in alert_channels.deliver(rt, [_note()])}
+    results = {d.channel: d for d in channels.deliver(rt, [_note()])}
     assert results["y-good-hook"].ok and results["z-good-mail"].ok
     assert not results["a-broken-mail"].ok and not results["b-slow"].ok
     assert not results["c-denied"].ok
@@ -309,7 +310,7 @@ def test_only_admins_add_channels_so_no_one_else_probes_the_network(
 ) -> None:  # type: ignore[no-untyped-def]
     dba = make_user("dora", "dba")
     with pytest.raises(PermissionDenied):
-        alert_channels.add_webhook(rt, dba, "hook", "http://10.0.0.1/")
+        channels.add_webhook(rt, dba, "hook", "http://10.0.0.1/")
     assert connects == []
 
 

@@ -15,9 +15,9 @@ import psycopg
 import pytest
 
 from petcare_dba.services import backups, connections, explorer
-from petcare_dba.services import export as export_service
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import export as export_service
 from tests.fix_db import PgServer
 
 pytestmark = pytest.mark.slow

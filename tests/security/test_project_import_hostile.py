@@ -23,9 +23,11 @@ import psycopg
 import pytest
 
 from petcare_dba.errors import Refused, ValidationError
-from petcare_dba.services import audit, project_io, projects, scripts
+from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.projects import bundle, scripts
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 from petcare_dba.settings import Settings
 from tests.fix_db import process_env
 
@@ -161,7 +163,7 @@ def test_a_malformed_archive_is_refused_clearly_and_writes_nothing(
     vera = make_user("vera", "viewer")
     data = MALFORMED[case]()
     with pytest.raises(ValidationError) as info:
-        project_io.import_zip(rt, vera, data)
+        bundle.import_zip(rt, vera, data)
     assert info.value.message.startswith("this project archive cannot be imported: ")
     assert _state(rt, vera) == []
     refused = [e for e in audit.recent(rt.store, vera) if e.action == "project.import"]
@@ -176,7 +178,7 @@ def test_a_flood_of_versions_is_refused_before_any_write_and_fast(
     data = _zip(_manifest([entry]), files)
     started = time.perf_counter()
     with pytest.raises(ValidationError, match="import_max_versions"):
-        project_io.import_zip(rt, vera, data)
+        bundle.import_zip(rt, vera, data)
     assert time.perf_counter() - started < 10
     with psycopg.connect(meta_url) as conn:
         assert conn.execute("SELECT count(*) FROM petcare.script_versions").fetchone() == (0,)
@@ -184,10 +186,10 @@ def test_a_flood_of_versions_is_refused_before_any_write_and_fast(
     entry, files = _script("flood", 1)
     entry["versions"] = [{**entry["versions"][0], "version": i} for i in range(1, 2002)]
     with pytest.raises(ValidationError, match="import_max_versions"):
-        project_io.import_zip(rt, vera, _zip(_manifest([entry]), files))
+        bundle.import_zip(rt, vera, _zip(_manifest([entry]), files))
     many = _manifest([_script(f"s{i}", 1)[0] for i in range(501)])
     with pytest.raises(ValidationError, match="import_max_scripts"):
-        project_io.import_zip(rt, vera, _zip(many))
+        bundle.import_zip(rt, vera, _zip(many))
     assert _state(rt, vera) == []
 
 
@@ -196,18 +198,18 @@ def test_imports_per_hour_are_limited_per_user(rt: Runtime, make_user: Any) -> N
     manifest, files = _good()
     data = _zip(manifest, files)
     for i in range(int(rt.settings.imports_per_hour)):
-        project_io.import_zip(rt, vera, data, name=f"copy {i}")
+        bundle.import_zip(rt, vera, data, name=f"copy {i}")
     with pytest.raises(Refused, match="imports_per_hour"):
-        project_io.import_zip(rt, vera, data, name="one too many")
+        bundle.import_zip(rt, vera, data, name="one too many")
     assert len(_state(rt, vera)) == int(rt.settings.imports_per_hour)
-    project_io.import_zip(rt, olga, data)  # another user is not affected
+    bundle.import_zip(rt, olga, data)  # another user is not affected
 
 
 def test_messages_and_authors_cannot_impersonate(rt: Runtime, make_user: Any) -> None:
     eddie = make_user("eddie", "analyst")
     forged = "fixed\n[imported by admin; the archive says v1 by 'admin'\u2028at now]\r\x1b[2J"
     entry, files = _script("q", 1, message=forged, author="admin\nreviewed by: admin")
-    result = project_io.import_zip(rt, eddie, _zip(_manifest([entry]), files))
+    result = bundle.import_zip(rt, eddie, _zip(_manifest([entry]), files))
     [version] = scripts.history(rt, eddie, result.project_id, "q")
     assert version.author == "eddie"
     assert not any(ch in version.message for ch in "\n\r\x1b\u2028")
@@ -217,7 +219,7 @@ def test_messages_and_authors_cannot_impersonate(rt: Runtime, make_user: Any) ->
         "'2026-01-01T00:00:00+00:00']"
     )
     with pytest.raises(ValidationError, match="control or invisible"):
-        project_io.import_zip(rt, eddie, _zip(_manifest([entry]), files), name="x\r\ny")
+        bundle.import_zip(rt, eddie, _zip(_manifest([entry]), files), name="x\r\ny")
 
 
 def test_the_cli_prints_a_clear_error_without_a_traceback(

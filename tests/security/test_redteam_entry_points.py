@@ -28,19 +28,12 @@ from pathlib import Path
 
 import pytest
 
-from petcare_dba.ai import tools
 from petcare_dba.ai.providers import ToolCall
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused
-from petcare_dba.services import (
-    connections,
-    engine,
-    engine_tx,
-    explain,
-    export,
-    project_runs,
-    projects,
-    scripts,
-)
+from petcare_dba.services import connections, projects
+from petcare_dba.services.assistant import tools
+from petcare_dba.services.projects import runs, scripts
+from petcare_dba.services.sql import engine, explain, export, transaction
 from tests.fix_db import process_env
 from tests.security.b_server_fixtures import HostileTarget, Matrix, matrix
 
@@ -107,7 +100,7 @@ def _editor(mode: str) -> Entry:
 
 
 def _explicit(m: Matrix, t: HostileTarget, payload: str) -> str:
-    tx = engine_tx.ExplicitTransaction(m.rt, m.dba, t.name)
+    tx = transaction.ExplicitTransaction(m.rt, m.dba, t.name)
     try:
         result = tx.run(payload)
         return repr([r.rows for r in result.results]) + repr(result.error)
@@ -143,7 +136,7 @@ def _project(m: Matrix, t: HostileTarget, payload: str) -> str:
         scripts.save(m.rt, m.dba, m.project_id, "payload", payload)
     except PetcareError as exc:  # e.g. a NUL byte: the store refuses the script itself
         raise NotReached(exc.message) from exc
-    run = project_runs.run_script(m.rt, m.viewer, m.project_id, "payload", connection=t.name)
+    run = runs.run_script(m.rt, m.viewer, m.project_id, "payload", connection=t.name)
     return repr([r.rows for r in run.result.results]) + repr(run.result.error)
 
 

@@ -23,12 +23,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from petcare_dba.db import executor, session_guards
+from petcare_dba.db.target import executor, guards
 from petcare_dba.errors import PetcareError, QueryCancelled, QueryTimeout, Refused
-from petcare_dba.services import connections, engine, engine_tx, export
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql_parse import split
+from petcare_dba.services.sql import engine, export, transaction
+from petcare_dba.services.sql.parse import split
 from tests.fix_db import PgServer, with_db
 from tests.integration.engine_fixtures import tune
 
@@ -159,7 +160,7 @@ def test_explicit_transaction_reads_the_text_as_classified(
     rt: Runtime, make_user: Any, lexed: Lexed
 ) -> None:
     dora = make_user("dora", "dba")
-    tx = engine_tx.ExplicitTransaction(rt, dora, "lexed")
+    tx = transaction.ExplicitTransaction(rt, dora, "lexed")
     try:
         for payload in LEXER_PAYLOADS:
             assert tx.run(payload).raise_for_error().results[0].rows == (_literals(payload),)
@@ -226,7 +227,7 @@ def test_explicit_transaction_refuses_after_a_change_until_it_is_set_back(
 ) -> None:
     dora = make_user("dora", "dba")
     hidden = HIDE.format(code="pg_advisory_lock(4251)")
-    tx = engine_tx.ExplicitTransaction(rt, dora, "lexed")
+    tx = transaction.ExplicitTransaction(rt, dora, "lexed")
     try:
         tx.run("SET client_encoding = 'SJIS'", confirmed=True).raise_for_error()
         with pytest.raises(Refused, match="client_encoding"):
@@ -248,7 +249,7 @@ def test_the_pins_hold_without_the_startup_client_encoding(lexed: Lexed) -> None
     limits = executor.Limits(5000, 1000, 60000, 10, 1 << 20)
     with psycopg.connect(lexed.url, autocommit=True) as conn:
         with executor.transaction(conn, limits, read_only=True):
-            assert session_guards.drift(conn) == {}
+            assert guards.drift(conn) == {}
             assert conn.info.encoding == "utf-8"
             payload = "SELECT E'\u00a5' , ' , pg_advisory_lock(4253) , '' --'"
             fetched = executor.execute(conn, payload, limits)
@@ -279,7 +280,7 @@ def test_role_limits_apply_when_the_login_role_may_set_them(
     # the read role is not superuser and has no grant: temp_file_limit is left alone
     assert _settings_seen(rt, vera, "lexed") == ("-1", "1MB")
     with psycopg.connect(lexed.read_url, autocommit=True) as conn:
-        assert session_guards.may_set_temp_file_limit(conn) is False
+        assert guards.may_set_temp_file_limit(conn) is False
     if pg.major >= 15:
         with psycopg.connect(lexed.admin_url, autocommit=True) as conn:
             conn.execute(

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from petcare_dba.errors import Refused
-from petcare_dba.services import sql_wrap
-from petcare_dba.services.sql_parse import split
+from petcare_dba.services.sql import wrap
+from petcare_dba.services.sql.parse import split
 
 VETTED = "SELECT id, note FROM t WHERE note <> 'x'"
 
@@ -29,10 +29,10 @@ def _copy(inner: str) -> str:
 
 
 def test_the_real_compositions_pass() -> None:
-    sql_wrap.prove_copy_out(_copy(VETTED), _node())
-    sql_wrap.prove_capped(f"SELECT * FROM (\n{VETTED}\n) AS petcare_export LIMIT 10", _node())
-    sql_wrap.prove_explain(f"EXPLAIN (FORMAT JSON)\n{VETTED}", _node(), {"format"})
-    sql_wrap.prove_declare(f'DECLARE "c1" NO SCROLL CURSOR FOR {VETTED}', _node())
+    wrap.prove_copy_out(_copy(VETTED), _node())
+    wrap.prove_capped(f"SELECT * FROM (\n{VETTED}\n) AS petcare_export LIMIT 10", _node())
+    wrap.prove_explain(f"EXPLAIN (FORMAT JSON)\n{VETTED}", _node(), {"format"})
+    wrap.prove_declare(f'DECLARE "c1" NO SCROLL CURSOR FOR {VETTED}', _node())
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_the_real_compositions_pass() -> None:
 )
 def test_copy_wrappers_that_are_not_the_vetted_statement_are_refused(composed: str) -> None:
     with pytest.raises(Refused, match="refused"):
-        sql_wrap.prove_copy_out(composed, _node())
+        wrap.prove_copy_out(composed, _node())
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_copy_wrappers_that_are_not_the_vetted_statement_are_refused(composed: s
 )
 def test_explain_wrappers_are_checked(composed: str, options: set[str]) -> None:
     with pytest.raises(Refused):
-        sql_wrap.prove_explain(composed, _node(), options)
+        wrap.prove_explain(composed, _node(), options)
 
 
 @pytest.mark.parametrize(
@@ -87,16 +87,16 @@ def test_explain_wrappers_are_checked(composed: str, options: set[str]) -> None:
 )
 def test_declare_wrappers_are_checked(composed: str) -> None:
     with pytest.raises(Refused):
-        sql_wrap.prove_declare(composed, _node())
+        wrap.prove_declare(composed, _node())
 
 
 def test_capped_select_with_a_smuggled_where_or_cte_is_refused() -> None:
     with pytest.raises(Refused):
-        sql_wrap.prove_capped(
+        wrap.prove_capped(
             f"SELECT * FROM (\n{VETTED}\n) AS p WHERE pg_sleep(1) IS NULL LIMIT 10", _node()
         )
     with pytest.raises(Refused):
-        sql_wrap.prove_capped(
+        wrap.prove_capped(
             f"WITH d AS (DELETE FROM t RETURNING 1) SELECT * FROM (\n{VETTED}\n) AS p LIMIT 1",
             _node(),
         )
@@ -104,8 +104,8 @@ def test_capped_select_with_a_smuggled_where_or_cte_is_refused() -> None:
 
 def test_positions_do_not_matter_but_constants_do() -> None:
     spaced = "SELECT  id,note\nFROM t   WHERE note <> 'x'"
-    sql_wrap.prove_capped(f"SELECT * FROM (\n{spaced}\n) AS p LIMIT 10", _node())
+    wrap.prove_capped(f"SELECT * FROM (\n{spaced}\n) AS p LIMIT 10", _node())
     with pytest.raises(Refused):
-        sql_wrap.prove_capped(
+        wrap.prove_capped(
             "SELECT * FROM (\nSELECT id, note FROM t WHERE note <> 'y'\n) AS p LIMIT 10", _node()
         )

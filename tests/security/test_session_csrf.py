@@ -15,9 +15,9 @@ from urllib.parse import quote
 import pytest
 
 from petcare_dba import settings as settings_mod
-from petcare_dba.services import auth
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import auth
 from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD
 from tests.security.g_render_fixtures import (
     HEALTH_TOKEN,

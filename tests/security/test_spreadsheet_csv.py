@@ -17,9 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from petcare_dba.cli import explain_export
-from petcare_dba.services import export, spreadsheet
+from petcare_dba.services import spreadsheet
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import export
 from tests.cli.test_sql_cli import cli
 from tests.integration.engine_fixtures import Target, target
 

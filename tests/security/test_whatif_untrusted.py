@@ -20,11 +20,13 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from petcare_dba.db.target_session import session
+from petcare_dba.db.target.session import session
 from petcare_dba.errors import PermissionDenied, ValidationError
-from petcare_dba.services import audit, index_advisor, statement_trust
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.advisor import indexes
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
+from petcare_dba.services.sql import trust
 from tests.integration.monitoring_fixtures import Target, has_pg_stat_statements, target_db
 
 __all__ = ["target_db"]
@@ -149,10 +151,10 @@ def test_the_guard_refuses_every_hostile_text_and_passes_a_clean_one(planted: Pl
     with session(planted.target.url, "petcare-dba/test") as s:
         s.setting("search_path", "m, public")
         for text in REFUSED_TEXTS:
-            assert statement_trust.refusals(s, text), f"not refused: {text}"
+            assert trust.refusals(s, text), f"not refused: {text}"
         s.setting("search_path", "public")
-        assert statement_trust.refusals(s, CLEAN) == []
-        assert statement_trust.refusals(s, "SELECT * FROM visits WHERE at BETWEEN $1 AND $2") == []
+        assert trust.refusals(s, CLEAN) == []
+        assert trust.refusals(s, "SELECT * FROM visits WHERE at BETWEEN $1 AND $2") == []
     assert (planted.hits(), planted.trail()) == (hits, trail)
 
 
@@ -167,11 +169,11 @@ def test_the_guard_refuses_every_hostile_text_and_passes_a_clean_one(planted: Pl
 )
 def test_the_prepared_text_is_the_checked_statement(text: str) -> None:
     if text.endswith("DROP TABLE t"):
-        wrapped = index_advisor.prepared_text(text)
+        wrapped = indexes.prepared_text(text)
         assert wrapped == "PREPARE petcare_whatif AS SELECT * FROM t WHERE a = $1"
         return
     with pytest.raises(ValidationError):
-        index_advisor.prepared_text(text)
+        indexes.prepared_text(text)
 
 
 def test_the_what_if_never_plans_planted_code_is_dba_only_and_audited(
@@ -185,9 +187,9 @@ def test_the_what_if_never_plans_planted_code_is_dba_only_and_audited(
         for role in ("viewer", "analyst"):
             user = make_user(f"{role[:4]}x", role)
             with pytest.raises(PermissionDenied, match="dba"):
-                index_advisor.suggest(rt, user, "tgt", min_mean_ms=0, limit=50)
+                indexes.suggest(rt, user, "tgt", min_mean_ms=0, limit=50)
         with pytest.raises(ValidationError, match="pg_stat_statements"):
-            index_advisor.suggest(rt, make_user("dora", "dba"), "tgt", min_mean_ms=0, limit=50)
+            indexes.suggest(rt, make_user("dora", "dba"), "tgt", min_mean_ms=0, limit=50)
         assert (planted.hits(), planted.trail()) == (hits, trail), "planted code ran"
         return
     tgt = planted.target
@@ -202,11 +204,11 @@ def test_the_what_if_never_plans_planted_code_is_dba_only_and_audited(
     for role in ("viewer", "analyst"):
         user = make_user(f"{role[:4]}x", role)
         with pytest.raises(PermissionDenied, match="dba"):
-            index_advisor.suggest(rt, user, "tgt", min_mean_ms=0, limit=50)
+            indexes.suggest(rt, user, "tgt", min_mean_ms=0, limit=50)
     assert not audit.recent(rt.store, admin, action="advisor.whatif")
 
     dba = make_user("dora", "dba")
-    found = index_advisor.suggest(rt, dba, "tgt", min_mean_ms=0, limit=50)
+    found = indexes.suggest(rt, dba, "tgt", min_mean_ms=0, limit=50)
     assert (planted.hits(), planted.trail()) == (hits, trail), "planted code ran"
     clean = [s for s in found if s.table == "public.visits"]
     assert clean and clean[0].verified_by and clean[0].gain_pct, found

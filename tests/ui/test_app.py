@@ -7,9 +7,10 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from petcare_dba.services import audit, connections
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 from petcare_dba.ui import i18n
 from petcare_dba.ui.pages_registry import PAGES
 from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD, PgServer
@@ -64,7 +65,7 @@ def test_logout_revokes_the_session_and_is_audited(
     token = at.session_state["token"]
     at.sidebar.button[0].click().run()  # the sidebar's only button: sign out
     assert "token" not in at.session_state  # (the browser journey checks the login page shows)
-    from petcare_dba.services import auth
+    from petcare_dba.services.security import auth
 
     assert auth.resolve(rt.store, rt.settings, token) is None
     actions = [e.action for e in audit.recent(rt.store, admin)]

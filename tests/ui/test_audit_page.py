@@ -9,9 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from petcare_dba.errors import AuthError
-from petcare_dba.services import audit, auth
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit, auth
 from petcare_dba.ui import i18n
 from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD
 from tests.fix_ui import sign_in

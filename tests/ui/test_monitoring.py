@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from petcare_dba.services import audit, collector, connections
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.monitoring import collector
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 from petcare_dba.ui import i18n
 from petcare_dba.ui.components.text import as_read
 from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD, PgServer
@@ -177,9 +179,9 @@ def test_the_alerts_page_adds_a_webhook_and_sends_a_test(
     at.session_state["connection"] = "tgt"
     forms[0].click().run()
     assert not at.exception
-    from petcare_dba.services import alert_channels
+    from petcare_dba.services.alerts import channels
 
-    assert [c.name for c in alert_channels.list_channels(rt, admin)] == ["ops"]
+    assert [c.name for c in channels.list_channels(rt, admin)] == ["ops"]
     at = _open(app, "pages/alerts.py")
     click(at, "alert_test_ops")
     assert webhook.wait_for(5, event="test") is not None

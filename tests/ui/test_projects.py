@@ -12,8 +12,10 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from petcare_dba.services import project_runs, projects, scripts
+from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.projects import runs as project_runs
+from petcare_dba.services.projects import scripts
 from petcare_dba.services.runtime import Runtime
 from tests.fix_db import USER_PASSWORD
 from tests.fix_ui import sign_in
@@ -135,7 +137,7 @@ def test_save_to_project_widget_adds_a_version_for_the_sql_editor(
     pid = projects.create(rt, olga, "P")
 
     def page(username: str, sql_text: str) -> None:
-        from petcare_dba.services import users
+        from petcare_dba.services.security import users
         from petcare_dba.ui import state
         from petcare_dba.ui.components.projects_save import save_to_project
 

@@ -14,9 +14,10 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from petcare_dba.services import audit, engine
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
+from petcare_dba.services.sql import engine
 from petcare_dba.ui.components.text import as_read
 from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD
 from tests.fix_ui import sign_in

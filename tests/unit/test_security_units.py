@@ -12,7 +12,7 @@ import pytest
 
 from petcare_dba.cli.security import parse_since
 from petcare_dba.errors import ValidationError
-from petcare_dba.services import audit, audit_export, auth, totp
+from petcare_dba.services.security import audit, audit_export, auth, totp
 
 SECRET = "S3cret-pw-99"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from petcare_dba.errors import ValidationError
-from petcare_dba.services import sql_safety
-from petcare_dba.services.sql_safety import (
+from petcare_dba.services.sql import safety
+from petcare_dba.services.sql.safety import (
     Allow,
     Confirm,
     Kind,
@@ -345,7 +345,7 @@ def test_guard_changes_escalate_and_are_rejected_below_dba(sql: str) -> None:
     assert isinstance(decide(c, "viewer", False), Reject)
     analyst = decide(c, "analyst", False)
     assert isinstance(analyst, Reject)
-    assert analyst.rule in {sql_safety.RULE_GUARD, sql_safety.RULE_ANALYST}
+    assert analyst.rule in {safety.RULE_GUARD, safety.RULE_ANALYST}
     assert decide(c, "dba", False) == Allow()
     assert isinstance(decide(c, "dba", True), Reject)
 
@@ -468,13 +468,13 @@ def test_classify_script_fails_closed_when_the_classifier_breaks(
     def broken(*_: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(sql_safety, "_analyse", broken)
+    monkeypatch.setattr(safety, "_analyse", broken)
     [c] = classify_script("SELECT 1")
     assert c.destructive and not c.read_only
     assert "classifier failed" in (c.parse_error or "")
 
 
-def _outcome(decision: sql_safety.Decision) -> str:
+def _outcome(decision: safety.Decision) -> str:
     return type(decision).__name__.lower()
 
 
@@ -528,7 +528,7 @@ def test_read_only_connection_allows_only_read_only_statements(sql: str, role: s
     else:
         assert isinstance(decision, Reject)
         if role != "viewer":
-            assert decision.rule == sql_safety.RULE_READ_ONLY_CONNECTION
+            assert decision.rule == safety.RULE_READ_ONLY_CONNECTION
             assert "connection 'prod' is read-only" in decision.message
 
 
@@ -549,7 +549,7 @@ def test_unparseable_confirmation_for_dba_says_why() -> None:
 def test_unknown_role_is_rejected_even_for_reads() -> None:
     decision = decide_script(classify_script("SELECT 1"), "superuser", False)
     assert isinstance(decision, Reject)
-    assert decision.rule == sql_safety.RULE_UNKNOWN_ROLE
+    assert decision.rule == safety.RULE_UNKNOWN_ROLE
 
 
 def test_decide_script_combines_confirmations_and_lets_reject_win() -> None:

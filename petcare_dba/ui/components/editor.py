@@ -16,9 +16,10 @@ import streamlit as st
 from code_editor import code_editor
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import completions, engine, export
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.explorer import completions
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine, export
 from petcare_dba.ui import state
 
 t = state.t

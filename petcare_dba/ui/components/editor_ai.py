@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from petcare_dba.ai import prompts
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import assistant, explain
+from petcare_dba.services import assistant
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.assistant import prompts
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import explain
 from petcare_dba.ui import state
 from petcare_dba.ui.components.assistant import ask_about
 from petcare_dba.ui.components.errors import show_error

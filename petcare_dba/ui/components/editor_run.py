@@ -20,10 +20,10 @@ from typing import Any
 import streamlit as st
 
 from petcare_dba.errors import NeedsConfirmation, PetcareError
-from petcare_dba.services import engine, explain, export
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.engine import CancelHandle
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine, explain, export
+from petcare_dba.services.sql.engine import CancelHandle
 from petcare_dba.ui import state
 from petcare_dba.ui.components.editor import Request
 from petcare_dba.ui.components.editor_jobs import Job

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import auth, oidc
+from petcare_dba.services.security import auth, oidc
 from petcare_dba.ui import i18n, state
 from petcare_dba.ui.components.errors import show_error
 

@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from petcare_dba.ai import prompts
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import advisor
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.assistant import prompts
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui.components.assistant import ask_about
 from petcare_dba.ui.components.errors import show_error

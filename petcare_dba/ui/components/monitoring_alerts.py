@@ -11,8 +11,9 @@ from collections.abc import Callable
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import alert_channels, alerts
+from petcare_dba.services import alerts
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.alerts import channels as alert_channels
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain

@@ -14,8 +14,9 @@ from typing import Any
 import streamlit as st
 
 from petcare_dba.errors import NeedsConfirmation, PetcareError
-from petcare_dba.services import index_advisor, monitoring
+from petcare_dba.services import monitoring
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.advisor import indexes
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
@@ -127,7 +128,7 @@ def queries(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None
     # What-if plans of other users' statements are dba-only (U2); the service enforces it too.
     if actor.at_least("dba") and st.button(t("monitoring.suggest_indexes"), key="mon_suggest"):
         try:
-            st.session_state["mon_suggestions"] = index_advisor.suggest(rt, actor, conn)
+            st.session_state["mon_suggestions"] = indexes.suggest(rt, actor, conn)
         except PetcareError as exc:
             show_error(exc)
     for i, sug in enumerate(st.session_state.get("mon_suggestions", [])):
@@ -149,7 +150,7 @@ def queries(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None
                 t("monitoring.create_index"), key=f"mon_sug_create_{i}"
             ):
                 try:
-                    index_advisor.create(
+                    indexes.create(
                         rt,
                         actor,
                         conn,

@@ -16,10 +16,11 @@ from typing import Any
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import project_io, projects, users
+from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.projects import Project
+from petcare_dba.services.projects import Project, bundle
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import users
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain
@@ -92,7 +93,7 @@ def create_and_import(rt: Runtime, actor: Actor) -> None:
         if st.button(t("projects.import_go"), key="projects_import_go", disabled=upload is None):
             assert upload is not None  # noqa: S101 - the button is disabled otherwise
             try:
-                result = project_io.import_zip(rt, actor, upload.getvalue(), rename or None)
+                result = bundle.import_zip(rt, actor, upload.getvalue(), rename or None)
             except PetcareError as exc:
                 show_error(exc)
             else:
@@ -241,7 +242,7 @@ def settings_panel(rt: Runtime, actor: Actor, project: Project) -> None:
     """Export for every member; rename, describe, archive and delete for the owner or an admin."""
     if st.button(t("projects.export"), key="projects_export_prepare", icon=":material/download:"):
         try:
-            st.session_state["projects_export"] = project_io.export_zip(rt, actor, project.id)
+            st.session_state["projects_export"] = bundle.export_zip(rt, actor, project.id)
         except PetcareError as exc:
             show_error(exc)
     prepared = st.session_state.get("projects_export")

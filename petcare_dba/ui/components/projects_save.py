@@ -11,8 +11,9 @@ from __future__ import annotations
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import projects, scripts
+from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.projects import scripts
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error

@@ -14,9 +14,9 @@ from typing import Any
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import audit, audit_export
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit, audit_export
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain, trusted

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from petcare_dba.ai.context import CONSENT_LEVELS
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import assistant, connections, health
+from petcare_dba.services import assistant, connections
+from petcare_dba.services.assistant.context import CONSENT_LEVELS
+from petcare_dba.services.monitoring import health
 from petcare_dba.ui import state
 from petcare_dba.ui.components import assistant as chat
 from petcare_dba.ui.components.errors import show_error

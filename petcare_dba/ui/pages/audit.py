@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from petcare_dba.services import audit
+from petcare_dba.services.security import audit
 from petcare_dba.ui import state
 from petcare_dba.ui.components import security
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import collector, connections, monitoring
+from petcare_dba.services import connections, monitoring
+from petcare_dba.services.monitoring import collector
 from petcare_dba.ui import state
 from petcare_dba.ui.components import monitoring as widgets
 from petcare_dba.ui.components.errors import show_error

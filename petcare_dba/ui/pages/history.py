@@ -11,7 +11,8 @@ import datetime as dt
 
 import streamlit as st
 
-from petcare_dba.services import connections, engine
+from petcare_dba.services import connections
+from petcare_dba.services.sql import engine
 from petcare_dba.ui import state
 
 LIMIT = 500

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from petcare_dba.services import collector
+from petcare_dba.services.monitoring import collector
 from petcare_dba.ui import state
 from petcare_dba.ui.components import monitoring_drilldowns as drill
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from petcare_dba.services import health
+from petcare_dba.services.monitoring import health
 from petcare_dba.ui import state
 
 t = state.t

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import totp, users
 from petcare_dba.services.actor import ROLES
+from petcare_dba.services.security import totp, users
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain

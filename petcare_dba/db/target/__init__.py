@@ -1,0 +1,75 @@
+"""Target databases (the ones users administer): URLs, guarded transactions, pools, COPY.
+
+Every transaction on a target opens through `guards` (READ ONLY when asked, timeouts, the pinned
+lexing settings). The face hands on the URL helpers and the sub-areas as modules.
+"""
+
+from __future__ import annotations
+
+from petcare_dba.db.target import (
+    backup,
+    executor,
+    explorer,
+    export,
+    transaction,
+)
+from petcare_dba.db.target.connect import (
+    AMBIENT_ONLY,
+    NO_CLIENT_FILE,
+    NO_PASSFILE,
+    application_name,
+    connect,
+    connect_kwargs,
+    display_url,
+    isolated,
+    overview,
+    parse_url,
+    read,
+    read_text,
+)
+from petcare_dba.db.target.executor import (
+    CancelHandle,
+    Lease,
+    Limits,
+    Method,
+)
+from petcare_dba.db.target.pool import (
+    Slots,
+    idle_socket_healthy,
+)
+from petcare_dba.db.target.session import (
+    TargetSession,
+    backend_signal,
+    execute_autocommit,
+    session,
+)
+
+__all__ = [
+    "AMBIENT_ONLY",
+    "NO_CLIENT_FILE",
+    "NO_PASSFILE",
+    "CancelHandle",
+    "Lease",
+    "Limits",
+    "Method",
+    "Slots",
+    "TargetSession",
+    "application_name",
+    "backend_signal",
+    "backup",
+    "connect",
+    "connect_kwargs",
+    "display_url",
+    "execute_autocommit",
+    "executor",
+    "explorer",
+    "export",
+    "idle_socket_healthy",
+    "isolated",
+    "overview",
+    "parse_url",
+    "read",
+    "read_text",
+    "session",
+    "transaction",
+]

@@ -1,0 +1,396 @@
+"""Streaming table data between PostgreSQL and files with COPY (FORMAT binary).
+
+`copy_out` streams `COPY t (cols) TO STDOUT (FORMAT binary)` in a REPEATABLE READ READ ONLY
+transaction straight into a file, hashing as it writes: the table never sits in memory, whatever
+its size. `copy_in` restores a file into a new table (created in the same transaction) or over
+the original (TRUNCATE + COPY under an ACCESS EXCLUSIVE lock), in ONE transaction: a failure at
+any point — disk, network, a terminated backend, a row count that does not match — rolls
+everything back, so there is never a half-restored table and the original stays intact.
+`checksum_table` re-reads a table as binary COPY to prove a restore is byte-identical.
+`preview` loads the first rows of a backup into a TEMP table in a transaction that is always
+rolled back. The binary COPY framing (header, tuples, trailer) is parsed by `frames`, so a backup
+can be verified and cut without asking a server. Identifiers via psycopg.sql only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg import pq, sql
+
+from petcare_dba.db import queries
+from petcare_dba.db.errors import translate, translated
+from petcare_dba.db.target import connect
+from petcare_dba.db.target.copy_file import CHUNK as CHUNK  # re-exported for the backup services
+from petcare_dba.db.target.copy_file import SIGNATURE as SIGNATURE
+from petcare_dba.db.target.copy_file import count_rows as count_rows
+from petcare_dba.db.target.copy_file import digest_and_count as digest_and_count
+from petcare_dba.db.target.copy_file import frames, open_plain
+from petcare_dba.errors import PetcareError, ValidationError
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes expected or 0)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as the backup records it (type text qualified by format_type).
+
+    `base` (format_type without typmod) and `typmod` are what a restore resolves through the
+    target's catalogue; backups made before they were recorded have neither.
+    """
+
+    name: str
+    type: str
+    collation: str | None = None
+    base: str | None = None
+    typmod: int | None = None
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    rows: int
+    bytes: int
+    sha256: str
+    columns: tuple[Column, ...] = ()
+
+
+def column_defs(conn: psycopg.Connection[Any], schema: str, table: str) -> tuple[Column, ...]:
+    """The table's non-generated columns as the catalogue defines them (name, type, typmod)."""
+    cur = conn.execute(
+        queries.bare("backup_column_defs"), {"table": sql.Identifier(schema, table).as_string(conn)}
+    )
+    return tuple(
+        Column(name, type_, collation, base, typmod)
+        for name, base, typmod, type_, collation in cur.fetchall()
+    )
+
+
+def _resolve(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> str | None:
+    # to_regtype raises on a syntax error before PostgreSQL 16: a savepoint keeps the
+    # transaction usable so the refusal is a clear message, not an aborted transaction.
+    try:
+        with conn.transaction():
+            row = conn.execute(queries.bare(query), params).fetchone()
+    except psycopg.Error:
+        return None
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def column_sql(conn: psycopg.Connection[Any], columns: Sequence[Column]) -> sql.Composable:
+    """Column definitions for CREATE TABLE, each type and collation resolved by the server.
+
+    Recorded text is never pasted into DDL: the type's base name goes through to_regtype and
+    format_type (with the recorded typmod), the collation through to_regcollation and
+    pg_collation, and the resolved text must equal what the backup recorded. Anything that
+    names no type or collation — or a statement dressed as one — refuses the restore before
+    any DDL runs.
+    """
+    defs: list[sql.Composable] = []
+    for c in columns:
+        base = c.base if c.base is not None else c.type
+        typmod = c.typmod if c.typmod is not None else -1
+        resolved = _resolve(conn, "backup_resolve_type", {"base": base, "typmod": typmod})
+        if resolved is None or resolved != c.type:
+            raise ValidationError(
+                f"column {c.name!r}: the recorded type {c.type!r} does not resolve to a type "
+                "on this server; nothing was restored",
+                hint="the backup or its catalogue entry was altered, or the type is missing",
+            )
+        part = sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(resolved))
+        if c.collation:
+            coll = _resolve(conn, "backup_resolve_collation", {"collation": c.collation})
+            if coll is None or coll != c.collation:
+                raise ValidationError(
+                    f"column {c.name!r}: the recorded collation {c.collation!r} does not "
+                    "resolve on this server; nothing was restored"
+                )
+            part = sql.SQL("{} COLLATE {}").format(part, sql.SQL(coll))
+        defs.append(part)
+    return sql.SQL(", ").join(defs)
+
+
+def _columns(cols: Sequence[Column]) -> sql.Composable:
+    return sql.SQL(", ").join(sql.Identifier(c.name) for c in cols)
+
+
+def _guard(conn: psycopg.Connection[Any], lock_timeout_ms: int) -> None:
+    # Backups and restores may run for minutes: no statement timeout, but never queue forever
+    # behind a lock someone else holds.
+    conn.execute(
+        "SELECT pg_catalog.set_config('statement_timeout', '0', true), "
+        "pg_catalog.set_config('lock_timeout', %s, true)",
+        (str(lock_timeout_ms),),
+    )
+
+
+def _copy_to(
+    conn: psycopg.Connection[Any], query: sql.Composable, sink: Callable[[bytearray], None]
+) -> int:
+    """Run a COPY ... TO STDOUT and hand its data to `sink` in ~1 MiB pieces; returns rows.
+
+    Reads with libpq's PQgetCopyData directly: psycopg's Copy iterator goes through its wait
+    loop once per row (one CopyData message per row), which costs about as much as the COPY
+    itself on a million rows. On any error the connection is closed, which ends the COPY on
+    the server too (a read-only snapshot has nothing to roll back).
+    """
+    pg = conn.pgconn
+    res = pg.exec_(query.as_bytes(conn))
+    if res.status != pq.ExecStatus.COPY_OUT:
+        raise pgerrors.error_from_result(res, encoding=conn.info.encoding)
+    pending = bytearray()
+    try:
+        while True:
+            nbytes, data = pg.get_copy_data(0)
+            if nbytes < 0:
+                break
+            pending += data
+            if len(pending) >= CHUNK:
+                sink(pending)
+                pending.clear()
+        sink(pending)
+    except BaseException:
+        conn.close()
+        raise
+    end = pg.get_result()
+    if end is None or end.status != pq.ExecStatus.COMMAND_OK:
+        error = pgerrors.error_from_result(end, encoding=conn.info.encoding) if end else None
+        conn.close()
+        raise error or psycopg.OperationalError("COPY ended without a result")
+    rows = int(end.command_tuples or 0)
+    while pg.get_result() is not None:
+        pass
+    return rows
+
+
+def copy_out(
+    url: str,
+    app_name: str,
+    schema: str,
+    table: str,
+    columns: Sequence[Column],
+    dest: Path,
+    *,
+    progress: Progress | None = None,
+    expected_bytes: int = 0,
+    lock_timeout_ms: int = 5000,
+    connect_timeout: int = 10,
+) -> CopyResult:
+    """Stream the table's rows as binary COPY into `dest` (fsynced); rows, bytes, sha256."""
+    digest = hashlib.sha256()
+    done = 0
+    query = sql.SQL("COPY {} ({}) TO STDOUT (FORMAT binary)").format(
+        sql.Identifier(schema, table), _columns(columns)
+    )
+    conn = connect.connect(url, app_name, connect_timeout)
+    conn.read_only = True
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    # 0600 whatever the umask: a backup is table data (issue 13); O_EXCL: never overwrite.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    with conn, translated(), open(os.open(dest, flags, 0o600), "wb") as out:
+        _guard(conn, lock_timeout_ms)
+        defs = column_defs(conn, schema, table)
+
+        def sink(piece: bytearray) -> None:
+            nonlocal done
+            out.write(piece)
+            digest.update(piece)
+            done += len(piece)
+            if progress is not None:
+                progress(done, expected_bytes)
+
+        rows = _copy_to(conn, query, sink)
+        out.flush()
+        os.fsync(out.fileno())
+        conn.commit()
+    return CopyResult(rows, done, digest.hexdigest(), defs)
+
+
+def _read_chunks(src: Path, progress: Progress | None) -> Iterator[bytes]:
+    with open_plain(src) as f:
+        total = os.fstat(f.fileno()).st_size
+        done = 0
+        while chunk := f.read(CHUNK):
+            done += len(chunk)
+            yield chunk
+            if progress is not None:
+                progress(done, total)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What `copy_in` did: rows loaded, sequences moved up, and what it could not do."""
+
+    rows: int
+    sequences: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def copy_in(
+    url: str,
+    app_name: str,
+    schema: str,
+    table: str,
+    columns: Sequence[Column],
+    src: Path,
+    *,
+    replace: bool,
+    expected_rows: int,
+    expected_sha256: str | None = None,
+    progress: Progress | None = None,
+    lock_timeout_ms: int = 5000,
+    connect_timeout: int = 10,
+    statements: list[str] | None = None,
+) -> Loaded:
+    """Load a backup file into a new table, or over `table` when `replace`; one transaction.
+
+    Checks the loaded row count (and, with `expected_sha256`, re-reads the table as binary COPY
+    and compares checksums) before COMMIT, so a mismatch leaves nothing behind. A replace also
+    moves the table's serial/identity sequences up to the restored maximum: a table recreated
+    from its DDL restarts them at 1, and the next INSERT would collide with a restored key.
+    Each statement's text is appended to `statements` before it runs, for the audit row.
+    """
+    name = sql.Identifier(schema, table)
+    log = statements if statements is not None else []
+
+    def run(statement: sql.Composed) -> None:
+        log.append(statement.as_string(conn))
+        conn.execute(statement)
+
+    with connect.connect(url, app_name, connect_timeout) as conn, translated(), conn.transaction():
+        _guard(conn, lock_timeout_ms)
+        if replace:
+            run(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(name))
+            run(sql.SQL("TRUNCATE ONLY {}").format(name))
+        else:
+            run(sql.SQL("CREATE TABLE {} ({})").format(name, column_sql(conn, columns)))
+        cur = conn.cursor()
+        query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(name, _columns(columns))
+        log.append(query.as_string(conn))
+        with cur.copy(query) as copy:
+            for chunk in _read_chunks(src, progress):
+                copy.write(chunk)
+        rows = cur.rowcount
+        if rows != expected_rows:
+            raise ValidationError(
+                f"restored {rows} rows but the backup holds {expected_rows}; rolled back"
+            )
+        if expected_sha256 is not None:
+            got = _checksum(conn, schema, table, columns).sha256
+            if got != expected_sha256:
+                raise ValidationError(
+                    "the restored table's checksum differs from the backup's; rolled back",
+                    detail=f"expected {expected_sha256}, got {got}",
+                )
+        if replace:
+            return _advance_sequences(conn, schema, table, rows)
+    return Loaded(rows)
+
+
+def _advance_sequences(conn: psycopg.Connection[Any], schema: str, table: str, rows: int) -> Loaded:
+    """setval each owned ascending sequence to its column's max when that is ahead of it.
+
+    Each in a savepoint: a role that may TRUNCATE and COPY but not UPDATE the sequence still
+    gets its rows back, with a warning saying which setval to run.
+    """
+    advanced: list[str] = []
+    warnings: list[str] = []
+    name = sql.Identifier(schema, table).as_string(conn)
+    owned = conn.execute(queries.get("backup_owned_sequences"), {"table": name})
+    for column, sequence in owned.fetchall():
+        # Run with a parameter: names go through param_ident (a `%` in them is not a placeholder).
+        statement = sql.SQL(queries.get("backup_advance_sequence")).format(
+            column=queries.param_ident(column), table=queries.param_ident(schema, table)
+        )
+        try:
+            with conn.transaction():
+                moved = conn.execute(statement, {"sequence": sequence}).fetchone()
+        except psycopg.Error as exc:
+            warnings.append(
+                f"sequence {sequence} was not advanced ({translate(exc).message}); its owner "
+                f"should setval it to the largest {column} before the next insert"
+            )
+            continue
+        if moved is not None:
+            advanced.append(f"{sequence} -> {moved[0]}")
+    return Loaded(rows, tuple(advanced), tuple(warnings))
+
+
+def _checksum(
+    conn: psycopg.Connection[Any], schema: str, table: str, columns: Sequence[Column]
+) -> CopyResult:
+    digest = hashlib.sha256()
+    done = 0
+
+    def sink(piece: bytearray) -> None:
+        nonlocal done
+        digest.update(piece)
+        done += len(piece)
+
+    query = sql.SQL("COPY {} ({}) TO STDOUT (FORMAT binary)").format(
+        sql.Identifier(schema, table), _columns(columns)
+    )
+    rows = _copy_to(conn, query, sink)
+    return CopyResult(rows, done, digest.hexdigest())
+
+
+def checksum_table(
+    url: str, app_name: str, schema: str, table: str, columns: Sequence[Column]
+) -> CopyResult:
+    """Row count and sha256 of the table's binary COPY (read-only), without keeping it."""
+    conn = connect.connect(url, app_name)
+    conn.read_only = True
+    with conn, translated(), conn.transaction():
+        return _checksum(conn, schema, table, columns)
+
+
+def table_exists(url: str, app_name: str, schema: str, table: str) -> bool:
+    """Whether schema.table exists on the target."""
+    with connect.connect(url, app_name) as conn, translated():
+        row = conn.execute(
+            "SELECT pg_catalog.to_regclass(%s) IS NOT NULL",
+            (sql.Identifier(schema, table).as_string(conn),),
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def preview(
+    url: str, app_name: str, columns: Sequence[Column], path: Path, limit: int = 20
+) -> list[tuple[str | None, ...]]:
+    """The first `limit` rows of a backup as text, via a TEMP table that is rolled back."""
+    with open_plain(path) as f:
+        head = f.read(19)
+        f.seek(0)
+        ext = struct.unpack("!I", head[15:19])[0] if len(head) == 19 else 0
+        header = f.read(19 + ext)
+        f.seek(0)
+        rows = list(frames(f, limit))
+    payload = header + b"".join(rows) + struct.pack("!h", -1)
+    temp = sql.Identifier("petcare_backup_preview")
+    with connect.connect(url, app_name) as conn, translated():
+        try:
+            with conn.transaction(force_rollback=True):
+                conn.execute("SELECT pg_catalog.set_config('statement_timeout', '30000', true)")
+                defs = column_sql(conn, columns)
+                conn.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(temp, defs))
+                cur = conn.cursor()
+                with cur.copy(
+                    sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
+                        temp, _columns(columns)
+                    )
+                ) as copy:
+                    copy.write(payload)
+                select = sql.SQL(", ").join(
+                    sql.SQL("{}::text").format(sql.Identifier(c.name)) for c in columns
+                )
+                out = conn.execute(sql.SQL("SELECT {} FROM {}").format(select, temp)).fetchall()
+        except PetcareError:
+            raise
+    return [tuple(r) for r in out]

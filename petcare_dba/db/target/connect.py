@@ -1,0 +1,211 @@
+"""Connections to target databases (the databases users administer).
+
+Parses and redacts URLs, and opens short-lived connections tagged with an application_name that
+names the user (`petcare-dba/<user>/<session>`, reliability Q11) and with TCP keepalives and a
+connect timeout, so a dead peer is noticed in under a minute instead of the OS's minutes (F2, F6).
+The query engine (issue 3) builds its pools on the same `connect_kwargs`. `isolated` turns a
+stored conninfo into one that libpq cannot complete from the app process's environment (Q14).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import psycopg
+from psycopg import pq
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
+
+from petcare_dba.db import queries
+from petcare_dba.db.errors import redact, translated
+from petcare_dba.db.target import guards
+from petcare_dba.errors import PetcareError, Refused, ValidationError
+
+# A passfile that cannot exist: libpq reads ~/.pgpass (or PGPASSFILE) whenever the password is
+# empty unless `passfile` names another file, and a missing file is skipped silently.
+NO_PASSFILE = "/nonexistent/petcare-dba/no-passfile"
+NO_CLIENT_FILE = "/nonexistent/petcare-dba/no-client-file"
+# Keywords whose empty value libpq rejects: their built-in default, spelled out.
+_EXPLICIT_DEFAULTS = {
+    "sslcertmode": "allow",
+    "min_protocol_version": "3.0",
+    "max_protocol_version": "3.0",
+    "passfile": NO_PASSFILE,
+    "connect_timeout": "10",  # psycopg itself rejects an empty one
+}
+# Left to libpq: `service` is refused below; PGREQUIREAUTH can only narrow the accepted
+# authentication methods (an empty value would require none and fail every password login).
+_ENV_MAY_NARROW = ("service", "require_auth")
+# Options that read files of the app's host, or name a service: a stored connection may use them
+# only when an admin marked it to use ambient credentials.
+AMBIENT_ONLY = ("service", "passfile")
+
+
+def parse_url(url: str) -> dict[str, Any]:
+    """Validate a libpq URL or key=value conninfo; raise ValidationError (redacted) if bad."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise ValidationError(
+            f"not a valid PostgreSQL URL: {redact(str(exc))}",
+            hint="postgresql://user:password@host:5432/dbname?sslmode=require",
+        ) from exc
+    if not params.get("host") and not params.get("hostaddr"):
+        raise ValidationError(
+            "the URL has no host", hint="postgresql://user:password@host:5432/dbname"
+        )
+    return dict(params)
+
+
+def isolated(url: str, *, ambient: bool = False) -> str:
+    """The conninfo of a stored connection with every environment-backed option made explicit.
+
+    libpq fills each option the conninfo leaves unset from a `PG*` variable (PGPASSWORD, PGUSER,
+    PGOPTIONS, PGSERVICE...), reads ~/.pgpass or PGPASSFILE when the password is empty, and
+    merges a service from PGSERVICE. os.environ is shared by every thread, so instead of clearing
+    it per call each such option gets an explicit value here: the URL's own, else libpq's
+    compiled default, else empty; the passfile points at a file that cannot exist. A service
+    named by the environment could still fill options that have no variable (sslpassword,
+    scram keys), so PGSERVICE in the environment is refused. `ambient=True` (an admin's audited
+    choice per connection) returns the URL as it was stored.
+    """
+    params = parse_url(url)
+    if ambient:
+        return url
+    found = [k for k in AMBIENT_ONLY if params.get(k)]
+    if found:
+        raise Refused(
+            f"the stored URL sets {', '.join(found)}, which reads files of the app's host",
+            hint="put host, user and password in the URL, or have an admin mark the connection "
+            "to use ambient credentials",
+        )
+    if os.environ.get("PGSERVICE"):
+        raise Refused(
+            "the app's environment sets PGSERVICE, which libpq would merge into stored connections",
+            hint="configure the metadata store with PETCARE_DATABASE_URL and unset PGSERVICE, or "
+            "have an admin mark this connection to use ambient credentials",
+        )
+    explicit: dict[str, str] = {}
+    for option in pq.Conninfo.get_defaults():
+        key = option.keyword.decode()
+        if option.envvar is None or key in _ENV_MAY_NARROW or params.get(key) not in (None, ""):
+            continue
+        if key in _EXPLICIT_DEFAULTS:
+            explicit[key] = _EXPLICIT_DEFAULTS[key]
+        elif option.compiled is not None:
+            explicit[key] = option.compiled.decode()
+        else:
+            explicit[key] = ""
+    if not params.get("sslcert"):  # libpq would otherwise send ~/.postgresql/postgresql.crt
+        explicit["sslcert"] = explicit["sslkey"] = NO_CLIENT_FILE
+    return make_conninfo(url, **explicit)
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, as shown in lists and logs."""
+    params = parse_url(url)
+    params.pop("password", None)
+    user = params.get("user", "")
+    host = params.get("host", "")
+    port = params.get("port", "5432")
+    dbname = params.get("dbname", user)
+    extras = "&".join(
+        f"{k}={v}" for k, v in sorted(params.items()) if k not in ("user", "host", "port", "dbname")
+    )
+    return f"postgresql://{user}@{host}:{port}/{dbname}" + (f"?{extras}" if extras else "")
+
+
+def application_name(username: str, session: str, ai: bool = False) -> str:
+    """`petcare-dba/<user>/<session>` (`…/ai/…` for assistant connections), max 63 bytes."""
+    name = f"petcare-dba/{username}/{'ai/' if ai else ''}{session}"
+    return name.encode("utf-8")[:63].decode("utf-8", "ignore")
+
+
+def connect_kwargs(app_name: str, connect_timeout: int = 10) -> dict[str, Any]:
+    """Keyword arguments every target connection uses."""
+    return {
+        "application_name": app_name,
+        "connect_timeout": connect_timeout,
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "prepare_threshold": None,
+        # Sent at startup, so it beats a role's or database's client_encoding (Q12: with SJIS,
+        # `¥` reaches the server as a backslash).
+        "client_encoding": "UTF8",
+    }
+
+
+def connect(
+    url: str, app_name: str, connect_timeout: int = 10, **extra: Any
+) -> psycopg.Connection[Any]:
+    """Open one target connection (caller closes it)."""
+    params: Mapping[str, Any] = {**connect_kwargs(app_name, connect_timeout), **extra}
+    try:
+        with translated():
+            return psycopg.connect(make_conninfo(url), **params)
+    except PetcareError as exc:
+        if "no password supplied" in exc.message and NO_PASSFILE in make_conninfo(url):
+            exc.message = (
+                "the stored URL has no password and the server asks for one: stored "
+                "connections never use the app's PGPASSWORD, .pgpass or service files"
+            )
+            exc.hint = (
+                "add the password to the connection's URL, or have an admin mark the connection "
+                "to use ambient credentials (petcare-dba connection set-policy NAME "
+                "--ambient-credentials)"
+            )
+        raise
+
+
+def overview(url: str, app_name: str, connect_timeout: int = 10) -> dict[str, Any]:
+    """Server version, database size, table count and round-trip time of a target."""
+    started = time.perf_counter()
+    with connect(url, app_name, connect_timeout, autocommit=True) as conn, translated():
+        conn.execute("SET statement_timeout = '10s'")
+        row = conn.cursor(row_factory=dict_row).execute(queries.get("target_overview")).fetchone()
+    assert row is not None  # noqa: S101 - aggregate query returns one row
+    return {**row, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def read(
+    url: str,
+    app_name: str,
+    query_name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    timeout_ms: int = 10000,
+    connect_timeout: int = 10,
+) -> list[dict[str, Any]]:
+    """Run one named catalog query in a READ ONLY transaction with a statement timeout."""
+    return read_text(
+        url,
+        app_name,
+        queries.get(query_name),
+        params,
+        timeout_ms=timeout_ms,
+        connect_timeout=connect_timeout,
+    )
+
+
+def read_text(
+    url: str,
+    app_name: str,
+    text: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    timeout_ms: int = 10000,
+    connect_timeout: int = 10,
+) -> list[dict[str, Any]]:
+    """Run one packaged read-only query text (a lint file) in a READ ONLY transaction."""
+    with connect(url, app_name, connect_timeout) as conn, translated(), conn.transaction():
+        conn.execute("SET TRANSACTION READ ONLY")
+        guards.pin(conn)  # the packaged text is read as it was written (Q12)
+        conn.execute("SELECT set_config('statement_timeout', %s, true)", (str(timeout_ms),))
+        cur = conn.cursor(row_factory=dict_row)
+        cur.execute(text.encode("utf-8"), params)  # packaged SQL only, never user input
+        return cur.fetchall()

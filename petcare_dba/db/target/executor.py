@@ -1,0 +1,400 @@
+"""Running user SQL on target databases: per-user pools, guarded transactions, capped fetches.
+
+The database half of the safe execution engine (reliability Q1-Q11; pools and the cancel handle
+are in `db.target_pool`). `transaction()` opens BEGIN [READ ONLY] with the lexing pins, the
+timeouts and the role's resource limits set locally (`db.session_guards`, Q12). `execute()` sends
+exactly one statement over the extended query protocol, so PostgreSQL itself rejects
+multi-statement text, and refuses text a changed lexing setting would make the server read
+differently; SELECTs go through a server-side cursor fetched in batches up to max_rows + 1 rows
+and a byte cap. Errors leave as PetcareError via `petcare_dba.db.errors`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import decimal
+import enum
+import itertools
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from petcare_dba.db import queries
+from petcare_dba.db.errors import translated
+from petcare_dba.db.target import connect, guards
+from petcare_dba.db.target.guards import (
+    Limits,
+    mark_opened,
+    may_set_temp_file_limit,
+    opened_read_only,
+    require_read_only,
+)
+from petcare_dba.db.target.pool import CancelHandle, Lease, Pools, TargetPool
+from petcare_dba.errors import ConfigError, PetcareError
+
+__all__ = [
+    "CancelHandle",
+    "Fetched",
+    "Lease",
+    "Limits",
+    "Method",
+    "Pools",
+    "TargetPool",
+    "execute",
+    "function_volatility",
+    "mark_opened",
+    "may_set_temp_file_limit",
+    "opened_read_only",
+    "require_read_only",
+    "run_read_only",
+    "session_limits",
+    "transaction",
+]
+
+# The first batch is small so that a result of huge rows (1 MB text each) does not overshoot the
+# byte cap by a whole batch; later batches are sized from the average row seen so far.
+FIRST_BATCH = 50
+MAX_BATCH = 2000
+
+if not hasattr(psycopg.Cursor, "_execute_send"):  # pragma: no cover - guards a psycopg upgrade
+    raise ConfigError("psycopg changed: the extended-protocol cursor of the engine must be revised")
+
+
+class _ExtendedCursor(psycopg.Cursor[tuple[Any, ...]]):
+    """A client cursor that always uses the extended query protocol (even without parameters).
+
+    psycopg sends parameterless text with the simple protocol, which runs `SELECT 1; DROP TABLE t`
+    as two statements. Parse/Bind/Execute accepts one statement only, so the server refuses such
+    text with 42601 whatever the app's classifier thought (reliability Q2). Unnamed statements
+    keep transaction poolers (Supavisor, PgBouncer) working, unlike `prepare=True`.
+    """
+
+    def _execute_send(
+        self, query: Any, *, force_extended: bool = False, binary: bool | None = None
+    ) -> None:
+        super()._execute_send(query, force_extended=True, binary=binary)
+
+
+class Method(enum.StrEnum):
+    """How a statement's rows are read."""
+
+    CURSOR = "cursor"  # plain SELECT/VALUES/TABLE: DECLARE ... CURSOR, then FETCH in batches
+    BUFFERED = "buffered"  # anything else: one extended-protocol execute, result kept by libpq
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What one statement returned, after the row and byte caps."""
+
+    columns: tuple[str, ...]
+    column_types: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    row_count: int | None
+    truncated: bool
+    truncated_reason: str | None
+    command_tag: str
+    elapsed_ms: float
+
+
+@contextmanager
+def transaction(
+    conn: psycopg.Connection[Any], limits: Limits, *, read_only: bool, rollback: bool = False
+) -> Iterator[None]:
+    """BEGIN [READ ONLY] with lexing pins, timeouts and resource limits set locally.
+
+    One simple-protocol message opens it (`guards.open_transaction`). Commit on
+    success, roll back on error; with `rollback` it is rolled back even on success (EXPLAIN
+    ANALYZE of a writing statement). The connection must be in autocommit mode.
+    """
+    begin = "engine_begin_read_only" if read_only else "engine_begin_read_write"
+    guards.open_transaction(conn, begin, limits)
+    mark_opened(conn, read_only)
+    try:
+        yield
+    except BaseException:
+        mark_opened(conn, None)
+        _end(conn)
+        raise
+    mark_opened(conn, None)
+    with translated():
+        conn.execute(queries.get("editor_tx_rollback" if rollback else "editor_tx_commit"))
+
+
+def _end(conn: psycopg.Connection[Any]) -> None:
+    """Best-effort ROLLBACK of a failed transaction (a broken connection has none to end)."""
+    if not conn.closed and not conn.broken:
+        with contextlib.suppress(psycopg.Error):
+            conn.execute(queries.get("editor_tx_rollback"))
+
+
+@contextmanager
+def session_limits(conn: psycopg.Connection[Any], limits: Limits) -> Iterator[None]:
+    """Session-level timeouts around a statement that cannot run inside a transaction block.
+
+    They are reset afterwards (best effort; the caller also discards the connection) because
+    behind a transaction pooler the server connection goes on to serve other clients.
+    """
+    with translated():
+        conn.execute(queries.get("engine_pin_lexing_session"))
+        conn.execute(queries.get("engine_set_session_limits"), guards.limit_params(limits))
+    try:
+        yield
+    finally:
+        if not conn.closed and not conn.broken:
+            with contextlib.suppress(psycopg.Error):
+                conn.execute(queries.get("engine_reset_session_limits"))
+
+
+def function_volatility(conn: psycopg.Connection[Any], names: Sequence[str]) -> dict[str, str]:
+    """{name and schema.name: most volatile flag} for the named functions on the target."""
+    if not names:
+        return {}
+    rank = {"i": 0, "s": 1, "v": 2}
+    found: dict[str, str] = {}
+    # An index lookup in pg_proc: one implicit transaction, one round trip, no guards needed.
+    with translated():
+        rows = conn.execute(queries.get("engine_function_volatility"), {"names": list(names)})
+        for name, schema, flag in rows.fetchall():
+            for key in (name, f"{schema}.{name}"):
+                if rank.get(flag, 2) >= rank.get(found.get(key, "i"), 0):
+                    found[key] = flag
+    return found
+
+
+def execute(
+    conn: psycopg.Connection[Any],
+    text: str,
+    limits: Limits,
+    *,
+    method: Method = Method.BUFFERED,
+    handle: CancelHandle | None = None,
+    verify: Callable[[str], None] | None = None,
+) -> Fetched:
+    """Run one statement (extended protocol) and return its capped rows.
+
+    `verify` is shown the DECLARE composed around `text` for a cursor and must raise unless
+    it holds exactly the vetted statement.
+    """
+    guards.require_same_reading(conn, text)
+    started = time.perf_counter()
+    guard: AbstractContextManager[None] = handle.attached(conn) if handle else nullcontext()
+    with translated(), guard:
+        if method is Method.CURSOR:
+            return _run_cursor(conn, text, limits, handle, started, verify)
+        cur = _ExtendedCursor(conn)
+        cur.execute(text)
+        if cur.description is None:
+            return Fetched(
+                (),
+                (),
+                (),
+                cur.rowcount if cur.rowcount >= 0 else None,
+                False,
+                None,
+                cur.statusmessage or "",
+                _ms(started),
+            )
+        sizes: list[int] = []
+
+        def take(size: int) -> list[tuple[Any, ...]]:
+            rows = cur.fetchmany(size)
+            sizes.extend(_row_sizes(rows))
+            return rows
+
+        rows, truncated, reason = _collect(take, sizes, limits, handle)
+        return _fetched(cur, rows, truncated, reason, cur.statusmessage or "", started)
+
+
+_cursor_ids = itertools.count(1)
+
+
+def _run_cursor(
+    conn: psycopg.Connection[Any],
+    text: str,
+    limits: Limits,
+    handle: CancelHandle | None,
+    started: float,
+    verify: Callable[[str], None] | None = None,
+) -> Fetched:
+    # A server-side cursor keeps the result on the server: only max_rows + 1 rows (or fewer,
+    # under the byte cap) ever reach this process, however large the result is (Q8). The cursor
+    # ends with the transaction, so no CLOSE is sent. DECLARE goes over the extended protocol
+    # like every user statement, so `SELECT 1; DROP TABLE t` is still refused by the server
+    # (Q2). Not pipelined: in pipeline mode libpq loses the server's FATAL reason (57P01) when
+    # the backend is terminated, and the user must be told who ended the session (F3).
+    name = sql.Identifier(f"petcare_c{next(_cursor_ids)}")
+    statement = sql.SQL(queries.bare("engine_cursor_declare")).format(
+        name=name, query=sql.SQL(text)
+    )
+    declared = statement.as_string(conn)
+    if verify is not None:
+        verify(declared)
+    prefix = len(declared) - len(text)  # the user's text is last in the template
+    next_rows = sql.SQL(queries.bare("engine_cursor_fetch"))
+    declare = _ExtendedCursor(conn)
+    fetch = _ExtendedCursor(conn)
+    sizes: list[int] = []
+
+    def take(size: int) -> list[tuple[Any, ...]]:
+        fetch.execute(next_rows.format(count=sql.Literal(size), name=name))
+        rows = fetch.fetchall()
+        sizes.extend(_row_sizes(rows))
+        return rows
+
+    try:
+        with translated():
+            declare.execute(declared)
+            rows, truncated, reason = _collect(take, sizes, limits, handle)
+    except PetcareError as exc:
+        # The server counts positions from the start of DECLARE; the user typed `text`.
+        if exc.position is not None and exc.position > prefix:
+            exc.position -= prefix
+        raise
+    return _fetched(fetch, rows, truncated, reason, f"SELECT {len(rows)}", started)
+
+
+def _collect(
+    take: Callable[[int], list[tuple[Any, ...]]],
+    sizes: list[int],
+    limits: Limits,
+    handle: CancelHandle | None,
+) -> tuple[list[tuple[Any, ...]], bool, str | None]:
+    """Fetch batches until the result ends, max_rows + 1 rows arrive or max_bytes is passed."""
+    rows: list[tuple[Any, ...]] = []
+    want = limits.max_rows + 1
+    batch = min(FIRST_BATCH, want)
+    while True:
+        if handle is not None:
+            handle.check()
+        got = take(batch)
+        rows.extend(got)
+        used = sum(sizes)
+        if used > limits.max_bytes:
+            kept, total = 0, 0
+            for size in sizes:
+                if total + size > limits.max_bytes:
+                    break
+                total += size
+                kept += 1
+            return (
+                rows[:kept],
+                True,
+                (
+                    f"the result passed max_result_bytes ({limits.max_bytes} bytes); "
+                    f"showing the first {kept} rows"
+                ),
+            )
+        if len(rows) > limits.max_rows:
+            return (
+                rows[: limits.max_rows],
+                True,
+                (
+                    f"more than max_rows ({limits.max_rows}) rows; showing the first "
+                    f"{limits.max_rows}"
+                ),
+            )
+        if len(got) < batch:
+            return rows, False, None
+        average = max(1, used // max(1, len(rows)))
+        batch = max(1, min(MAX_BATCH, want - len(rows), (limits.max_bytes - used) // average + 1))
+
+
+def _row_sizes(rows: list[tuple[Any, ...]]) -> list[int]:
+    """Approximate bytes each row holds in memory: text and binary by length, scalars fixed.
+
+    libpq's PGresult does not expose value lengths through psycopg's binary build, and what the
+    cap protects is this process's memory, so the loaded values are measured. A column's Python
+    type follows its PostgreSQL type, so columns of fixed-size values (numbers, dates, uuids)
+    are counted once per batch instead of value by value (str() of every Decimal and datetime
+    cost more than the query itself on a 1000-row result).
+    """
+    if not rows:
+        return []
+    fixed = 0
+    measured: list[int] = []
+    for i in range(len(rows[0])):
+        sample = next((row[i] for row in rows if row[i] is not None), None)
+        if sample is None or isinstance(sample, int | float | bool):
+            fixed += 8
+        elif isinstance(sample, _FIXED_SIZE):
+            fixed += 32
+        else:
+            measured.append(i)
+    if not measured:
+        return [fixed] * len(rows)
+    # Column by column, then summed across: a generator per row cost more than the query.
+    columns = [_column_sizes([row[i] for row in rows]) for i in measured]
+    if len(columns) == 1:
+        return [fixed + size for size in columns[0]]
+    return [fixed + sum(sizes) for sizes in zip(*columns, strict=True)]
+
+
+def _column_sizes(values: list[Any]) -> list[int]:
+    """Approximate bytes of each value of one column."""
+    if all(isinstance(v, str) or v is None for v in values):
+        return [0 if v is None else len(v) for v in values]
+    return [_size(v) for v in values]
+
+
+_FIXED_SIZE = (decimal.Decimal, dt.date, dt.time, dt.timedelta, uuid.UUID)
+
+
+def _size(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, str | bytes | bytearray | memoryview):
+        return len(value)
+    if isinstance(value, int | float | bool):
+        return 8
+    return len(str(value))
+
+
+def _fetched(
+    cur: psycopg.Cursor[Any],
+    rows: list[tuple[Any, ...]],
+    truncated: bool,
+    reason: str | None,
+    tag: str,
+    started: float,
+) -> Fetched:
+    description = cur.description or []
+    return Fetched(
+        tuple(c.name for c in description),
+        tuple(c.type_display for c in description),
+        tuple(rows),
+        len(rows),
+        truncated,
+        reason,
+        tag,
+        _ms(started),
+    )
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def run_read_only(
+    url: str,
+    app_name: str,
+    text: str,
+    limits: Limits,
+    *,
+    connect_timeout: int = 10,
+    method: Method = Method.BUFFERED,
+) -> Fetched:
+    """One statement in its own READ ONLY transaction on a fresh connection.
+
+    The database-level viewer path without any classifier in front: tests use it to prove that
+    PostgreSQL alone refuses writes (25006) and multi-statement text (42601).
+    """
+    with connect.connect(url, app_name, connect_timeout, autocommit=True) as conn:
+        with transaction(conn, limits, read_only=True):
+            return execute(conn, text, limits, method=method)

@@ -1,0 +1,186 @@
+"""Reads of the database explorer: catalog snapshots and paginated sample rows of one table.
+
+Every read runs in one READ ONLY transaction (REPEATABLE READ, so the several catalog queries of
+a discovery see one snapshot) with statement and lock timeouts set locally and search_path set to
+pg_catalog, which makes format_type and pg_get_*def qualify every name. Discovery and table
+detail run a fixed list of named queries (sql/explorer.sql), so their cost in round trips does
+not grow with the schema; `Batch.round_trips` counts every statement sent, BEGIN and COMMIT
+included. Sample rows compose identifiers with `psycopg.sql.Identifier` only, filter values are
+bound parameters, and the page is fetched with LIMIT/OFFSET on the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from petcare_dba.db import queries
+from petcare_dba.db.errors import translated
+from petcare_dba.db.target import connect
+from petcare_dba.errors import NotFound, ValidationError
+
+DISCOVERY = ("explorer_schemas", "explorer_relations", "explorer_functions", "explorer_extensions")
+DETAIL = (
+    "explorer_table_head",
+    "explorer_columns",
+    "explorer_constraints",
+    "explorer_indexes",
+    "explorer_triggers",
+    "explorer_policies",
+    "explorer_grants",
+    "explorer_owned_sequences",
+    "explorer_fk_neighbours",
+)
+# Filter operators offered by the UI and the CLI; values are always bound parameters.
+OPERATORS = ("=", "<>", "<", "<=", ">", ">=", "contains", "is null", "is not null")
+
+
+@dataclass(frozen=True)
+class Guards:
+    """Connection and timeout settings of one explorer read."""
+
+    url: str
+    app_name: str
+    statement_timeout_ms: int = 10000
+    lock_timeout_ms: int = 3000
+    connect_timeout: int = 10
+    # Takes one of the user's max_connections_per_user slots for the read (F7).
+    slot: Callable[[], AbstractContextManager[None]] = nullcontext
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows of each named query of one read, and how many statements it took."""
+
+    rows: dict[str, list[dict[str, Any]]]
+    round_trips: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of sample rows, rendered as text (NULL stays None)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str | None, ...], ...]
+    has_more: bool
+
+
+@contextmanager
+def _open(guards: Guards) -> Iterator[psycopg.Connection[Any]]:
+    with (
+        guards.slot(),
+        connect.connect(guards.url, guards.app_name, guards.connect_timeout) as conn,
+    ):
+        conn.read_only = True
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        yield conn
+
+
+def _setup(conn: psycopg.Connection[Any], guards: Guards) -> None:
+    conn.execute(
+        queries.get("explorer_setup"),
+        {
+            "statement_timeout": str(guards.statement_timeout_ms),
+            "lock_timeout": str(guards.lock_timeout_ms),
+        },
+    )
+
+
+def read_batch(guards: Guards, names: Sequence[str], params: dict[str, Any] | None = None) -> Batch:
+    """Run named catalog queries in one READ ONLY snapshot (BEGIN, setup, N queries, COMMIT)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    with _open(guards) as conn, translated(), conn.transaction():
+        _setup(conn, guards)
+        cur = conn.cursor(row_factory=dict_row)
+        for name in names:
+            cur.execute(queries.get(name), params)
+            out[name] = cur.fetchall()
+    return Batch(out, len(names) + 3)
+
+
+def read_table(guards: Guards, schema: str, name: str) -> Batch:
+    """Resolve schema.name and read its detail queries in one snapshot."""
+    with _open(guards) as conn, translated(), conn.transaction():
+        _setup(conn, guards)
+        cur = conn.cursor(row_factory=dict_row)
+        found = cur.execute(
+            queries.get("explorer_resolve"), {"schema": schema, "name": name}
+        ).fetchone()
+        if found is None:
+            raise NotFound(f"there is no relation {schema}.{name}")
+        out: dict[str, list[dict[str, Any]]] = {"explorer_resolve": [found]}
+        for query in DETAIL:
+            cur.execute(queries.get(query), {"oid": found["oid"]})
+            out[query] = cur.fetchall()
+    return Batch(out, len(DETAIL) + 4)
+
+
+def _filter(column: str, op: str, value: str | None) -> tuple[sql.Composable, list[Any]]:
+    ident = queries.param_ident(column)
+    if op == "is null":
+        return sql.SQL("{} IS NULL").format(ident), []
+    if op == "is not null":
+        return sql.SQL("{} IS NOT NULL").format(ident), []
+    if value is None:
+        raise ValidationError(f"the filter on {column} needs a value")
+    if op == "contains":
+        # strpos, not LIKE: the user's % and _ are text, not wildcards.
+        return sql.SQL(
+            "pg_catalog.strpos(pg_catalog.lower({}::text), pg_catalog.lower(%s)) > 0"
+        ).format(ident), [value]
+    if op not in OPERATORS:
+        raise ValidationError(f"unknown filter operator {op!r}", hint=", ".join(OPERATORS))
+    # The value goes as an untyped parameter, so PostgreSQL reads it as the column's type.
+    return sql.SQL("{} " + op + " %s").format(ident), [value]
+
+
+def sample(
+    guards: Guards,
+    schema: str,
+    name: str,
+    columns: Sequence[str],
+    *,
+    sort: str | None = None,
+    descending: bool = False,
+    filters: Sequence[tuple[str, str, str | None]] = (),
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
+    """One page of rows of schema.name (columns as text), sorted and filtered on the server."""
+    allowed = set(columns)
+    for col in [sort] if sort else []:
+        if col not in allowed:
+            raise ValidationError(f"{schema}.{name} has no column {col!r}")
+    where: list[sql.Composable] = []
+    params: list[Any] = []
+    for column, op, value in filters:
+        if column not in allowed:
+            raise ValidationError(f"{schema}.{name} has no column {column!r}")
+        clause, values = _filter(column, op, value)
+        where.append(clause)
+        params.extend(values)
+    # param_ident, not sql.Identifier: this query runs with parameters (a `%` in a name).
+    select = sql.SQL(", ").join(sql.SQL("{}::text").format(queries.param_ident(c)) for c in columns)
+    query = sql.SQL("SELECT {} FROM {}").format(select, queries.param_ident(schema, name))
+    if where:
+        query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(where)
+    if sort:
+        direction = sql.SQL("DESC NULLS LAST" if descending else "ASC NULLS LAST")
+        # Qualified: a bare name would sort by the output column, which is its ::text.
+        query += sql.SQL(" ORDER BY {} {}").format(
+            queries.param_ident(schema, name, sort), direction
+        )
+    query += sql.SQL(" LIMIT %s OFFSET %s")
+    params.extend([max(1, limit) + 1, max(0, offset)])
+    with _open(guards) as conn, translated(), conn.transaction():
+        _setup(conn, guards)
+        cur = conn.cursor()
+        cur.execute(query, params)
+        rows = cur.fetchmany(max(1, limit) + 1)
+    return Page(tuple(columns), tuple(tuple(r) for r in rows[:limit]), len(rows) > limit)

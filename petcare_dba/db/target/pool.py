@@ -1,0 +1,293 @@
+"""Target connections of the SQL engine: per-user pools and the cancel handle.
+
+`Pools` keeps one small `TargetPool` per (stored connection, app user, URL) capped at
+max_connections_per_user (reliability F7); a request beyond the cap waits pool_timeout_s and then
+gets a clear "busy" error (F5). Idle connections are reused only by the same application_name
+(so `pg_stat_activity` names the right session, Q11), dropped after a minute, and checked without
+a round trip: a backend that was terminated while idle is noticed before it is handed out (F3).
+`CancelHandle` lets another thread cancel the running statement with libpq's `cancel_safe()`
+(Q9), never pg_terminate_backend.
+
+The cap is one `Slots` counter per (stored connection, app user), shared by the engine's pools and
+by every other feature that opens a target connection on a user's behalf (explorer, index
+what-if, assistant context, backups, connection tests): `Slots.hold` gives the same "busy" error.
+The counter lives in this process only; instances behind a load balancer each count their own
+(cross-instance counting is a later issue).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import select
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.pq import TransactionStatus
+
+from petcare_dba.db.target import connect
+from petcare_dba.errors import PetcareError, QueryCancelled, Unavailable
+
+IDLE_TTL_S = 60.0
+
+
+class CancelHandle:
+    """Lets another thread cancel what a run is executing; once cancelled, nothing more starts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._cancelled = False
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def cancel(self) -> None:
+        """Send a cancel request for the running statement (PostgreSQL answers 57014)."""
+        with self._lock:  # held so the connection cannot go back to the pool meanwhile
+            self._cancelled = True
+            conn = self._conn
+            if conn is not None and not conn.closed:
+                try:
+                    conn.cancel_safe(timeout=5.0)
+                except psycopg.Error:
+                    pass  # best effort: the flag still stops the next fetch or statement
+
+    def check(self) -> None:
+        """Raise QueryCancelled when cancel() was called."""
+        if self._cancelled:
+            raise QueryCancelled("the statement was cancelled", sqlstate="57014")
+
+    @contextmanager
+    def attached(self, conn: psycopg.Connection[Any]) -> Iterator[None]:
+        with self._lock:
+            self.check()
+            self._conn = conn
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._conn = None
+
+
+class Slot:
+    """At most `max_size` concurrent target connections of one user on one stored connection."""
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max(1, max_size)
+        self._sem = threading.BoundedSemaphore(self.max_size)
+
+    @contextmanager
+    def held(self, wait_timeout: float) -> Iterator[None]:
+        """Take one slot for the duration; 'busy' error after wait_timeout seconds."""
+        if not self._sem.acquire(timeout=max(wait_timeout, 0.0)):
+            raise Unavailable(
+                f"busy: you already run {self.max_size} statement(s) on this connection "
+                f"(max_connections_per_user={self.max_size}); waited {wait_timeout:g} s",
+                hint="retry when one finishes, or cancel it",
+            )
+        try:
+            yield
+        finally:
+            self._sem.release()
+
+
+class Slots:
+    """The Slot of every (connection id, user id) of one runtime."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[tuple[int, int], Slot] = {}
+
+    def get(self, connection_id: int, user_id: int, max_size: int) -> Slot:
+        key = (connection_id, user_id)
+        with self._lock:
+            slot = self._slots.get(key)
+            if slot is None or slot.max_size != max(1, max_size):
+                # A changed cap starts a new counter; holders of the old one release into it.
+                slot = self._slots[key] = Slot(max_size)
+            return slot
+
+    @contextmanager
+    def hold(
+        self, connection_id: int, user_id: int, *, max_size: int, wait_timeout: float
+    ) -> Iterator[None]:
+        """One slot of (connection, user) for a connection opened outside the engine's pools."""
+        with self.get(connection_id, user_id, max_size).held(wait_timeout):
+            yield
+
+
+@dataclass
+class Lease:
+    """A checked-out target connection; set `discard` when its session state is not clean."""
+
+    conn: psycopg.Connection[Any]
+    discard: bool = False
+
+
+@dataclass
+class _Idle:
+    app_name: str
+    since: float
+    conn: psycopg.Connection[Any] = field(repr=False)
+
+
+class TargetPool:
+    """Connections of one app user to one stored connection, at most `max_size` at a time."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_size: int,
+        wait_timeout: float,
+        connect_timeout: int,
+        keepalives: dict[str, int] | None = None,
+        slot: Slot | None = None,
+    ) -> None:
+        self._url = url
+        # keepalives_idle/interval/count overrides (settings): a half-open peer is noticed
+        # after idle + interval x count seconds instead of the OS's minutes (F2).
+        self.keepalives = dict(keepalives or {})
+        self.max_size = max(1, max_size)
+        self.wait_timeout = wait_timeout
+        self.connect_timeout = connect_timeout
+        self.slot = slot if slot is not None else Slot(self.max_size)
+        self._lock = threading.Lock()
+        self._idle: list[_Idle] = []
+        self._closed = False
+
+    @contextmanager
+    def connection(self, app_name: str) -> Iterator[Lease]:
+        """Check out a connection tagged `app_name`; 'busy' error after wait_timeout."""
+        with self.slot.held(self.wait_timeout):
+            lease = Lease(self._take(app_name) or self._open(app_name))
+            try:
+                yield lease
+            finally:
+                self._give_back(app_name, lease)
+
+    def _open(self, app_name: str) -> psycopg.Connection[Any]:
+        started = time.monotonic()
+        try:
+            return connect.connect(
+                self._url, app_name, self.connect_timeout, autocommit=True, **self.keepalives
+            )
+        except PetcareError as exc:
+            if time.monotonic() - started >= self.connect_timeout - 0.5:
+                raise Unavailable(
+                    f"could not connect within {self.connect_timeout} s (connect_timeout_s)",
+                    hint="check that the database host is reachable",
+                ) from exc
+            raise
+
+    def _take(self, app_name: str) -> psycopg.Connection[Any] | None:
+        now = time.monotonic()
+        with self._lock:
+            keep: list[_Idle] = []
+            found: psycopg.Connection[Any] | None = None
+            for idle in self._idle:
+                if found is None and idle.app_name == app_name and idle_socket_healthy(idle.conn):
+                    found = idle.conn
+                elif now - idle.since < IDLE_TTL_S and idle_socket_healthy(idle.conn):
+                    keep.append(idle)
+                else:
+                    idle.conn.close()
+            self._idle = keep
+        return found
+
+    def _give_back(self, app_name: str, lease: Lease) -> None:
+        conn = lease.conn
+        clean = (
+            not lease.discard
+            and not conn.closed
+            and not conn.broken
+            and conn.info.transaction_status == TransactionStatus.IDLE
+        )
+        with self._lock:
+            if clean and not self._closed:
+                self._idle.append(_Idle(app_name, time.monotonic(), conn))
+                while len(self._idle) > self.max_size:
+                    self._idle.pop(0).conn.close()
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for idle in self._idle:
+                idle.conn.close()
+            self._idle.clear()
+
+
+def idle_socket_healthy(conn: psycopg.Connection[Any]) -> bool:
+    """False when an idle connection is closed or the server wrote to it (terminated, restarted).
+
+    An idle backend sends nothing unless it is going away, so a readable socket means the next
+    statement would fail; checking costs no round trip.
+    """
+    if conn.closed or conn.broken:
+        return False
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return False
+    return not readable
+
+
+class Pools:
+    """Every TargetPool of one runtime, keyed by (connection id, user id, URL digest).
+
+    A slot is taken only while a connection is checked out; a pool also keeps at most max_size
+    idle connections (closed after IDLE_TTL_S), which hold no slot because they run nothing.
+    """
+
+    def __init__(self, slots: Slots | None = None) -> None:
+        self._lock = threading.Lock()
+        self._pools: dict[tuple[int, int, str], TargetPool] = {}
+        self.slots = slots if slots is not None else Slots()
+
+    def get(
+        self,
+        connection_id: int,
+        user_id: int,
+        url: str,
+        *,
+        max_size: int,
+        wait_timeout: float,
+        connect_timeout: int,
+        keepalives: dict[str, int] | None = None,
+    ) -> TargetPool:
+        # The digest makes a changed URL (new password) start a new pool; the URL itself is
+        # kept only inside the pool object.
+        key = (connection_id, user_id, hashlib.sha256(url.encode()).hexdigest())
+        slot = self.slots.get(connection_id, user_id, max_size)
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is None or pool.max_size != max(1, max_size) or pool.slot is not slot:
+                if pool is not None:
+                    pool.close()
+                pool = TargetPool(
+                    url,
+                    max_size=max_size,
+                    wait_timeout=wait_timeout,
+                    connect_timeout=connect_timeout,
+                    keepalives=keepalives,
+                    slot=slot,
+                )
+                self._pools[key] = pool
+            pool.wait_timeout = wait_timeout
+            if keepalives is not None:
+                pool.keepalives = dict(keepalives)
+            return pool
+
+    def close(self) -> None:
+        with self._lock:
+            for pool in self._pools.values():
+                pool.close()
+            self._pools.clear()

@@ -1,0 +1,42 @@
+"""The advisor: lints run against a target, stored runs and exclusions, index suggestions.
+
+The face hands on the lint functions (`advisor.run`, `advisor.lints`, …) and `indexes`.
+"""
+
+from __future__ import annotations
+
+from petcare_dba.services.advisor import (
+    indexes,
+)
+from petcare_dba.services.advisor.checks import (
+    LEVELS,
+    AdvisorRun,
+    Finding,
+    Lint,
+    exclude,
+    exclusions,
+    history,
+    include,
+    lints,
+    run,
+    run_and_store,
+    run_lints,
+    stored_findings,
+)
+
+__all__ = [
+    "LEVELS",
+    "AdvisorRun",
+    "Finding",
+    "Lint",
+    "exclude",
+    "exclusions",
+    "history",
+    "include",
+    "indexes",
+    "lints",
+    "run",
+    "run_and_store",
+    "run_lints",
+    "stored_findings",
+]

@@ -1,0 +1,282 @@
+"""Run the advisor's lints against a target database, store runs, and manage exclusions.
+
+Each lint is a read-only query in `advisor/lints/NNNN_name.sql` returning the shared columns
+(name, title, level, category, object, detail, remediation, cache_key). All lints of a run share
+one READ ONLY transaction; each runs under a savepoint, so a lint that fails (missing extension,
+permission) is reported as unavailable with its error instead of failing the run. Thresholds
+are `petcare.*` custom settings read by the lints (`current_setting(..., true)`) with defaults in
+the SQL; callers may override them per run. A stored run records new and resolved findings
+since the previous run; findings excluded by cache_key are left out. The newest run's count of
+ERROR findings feeds the `advisor-error-finding` alert rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from petcare_dba.db import target
+from petcare_dba.db.target.session import session
+from petcare_dba.errors import NotFound, PetcareError
+from petcare_dba.services import alerts, connections
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit, users
+
+_LINT = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+LEVELS = ("ERROR", "WARN", "INFO")
+_PARAM = re.compile(r"^[a-z_]{1,40}$")
+
+
+@dataclass(frozen=True)
+class Lint:
+    number: int
+    name: str
+    sql: str
+    doc: str
+
+    @property
+    def needs_statements(self) -> bool:
+        """Whether the lint reads pg_stat_statements (reported unavailable without it)."""
+        return re.search(r"\bFROM\s+pg_stat_statements\b", self.sql) is not None
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    title: str
+    level: str
+    category: str
+    object: str
+    detail: str
+    remediation: str
+    cache_key: str
+    status: str = "open"
+
+
+@dataclass(frozen=True)
+class AdvisorRun:
+    findings: tuple[Finding, ...]
+    unavailable: tuple[tuple[str, str], ...]
+    excluded: tuple[Finding, ...] = ()
+    resolved: tuple[Finding, ...] = ()
+    run_id: int | None = None
+    at: datetime | None = None
+
+    def count(self, level: str) -> int:
+        return sum(1 for f in self.findings if f.level == level)
+
+
+def lints() -> list[Lint]:
+    """Every lint with its documentation, in number order."""
+    root = resources.files("petcare_dba") / "advisor"
+    found = []
+    for entry in (root / "lints").iterdir():
+        match = _LINT.match(entry.name)
+        if not match:
+            continue
+        doc = root / "docs" / entry.name.replace(".sql", ".md")
+        found.append(
+            Lint(
+                int(match.group(1)),
+                match.group(2),
+                entry.read_text(encoding="utf-8"),
+                doc.read_text(encoding="utf-8") if doc.is_file() else "",
+            )
+        )
+    return sorted(found, key=lambda lint: lint.number)
+
+
+def run_lints(
+    url: str,
+    app_name: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    only: tuple[str, ...] | None = None,
+    connect_timeout: int = 10,
+    timeout_ms: int = 30000,
+) -> AdvisorRun:
+    """Run lints in one READ ONLY transaction on `url`; failing lints become unavailable."""
+    findings: list[Finding] = []
+    unavailable: list[tuple[str, str]] = []
+    chosen = [lint for lint in lints() if only is None or lint.name in only]
+    with session(url, app_name, timeout_ms=timeout_ms, connect_timeout=connect_timeout) as s:
+        for key, value in (params or {}).items():
+            if not _PARAM.match(key):
+                raise ValueError(f"bad lint parameter {key!r}")
+            s.setting(f"petcare.{key}", str(value))
+        try:
+            with s.savepoint():
+                has_statements = bool(s.row("mon_target_pgss_path").get("path"))
+        except PetcareError:
+            has_statements = False
+        for lint in chosen:
+            if lint.needs_statements and not has_statements:
+                unavailable.append(
+                    (
+                        lint.name,
+                        "needs the pg_stat_statements extension in this database "
+                        "(CREATE EXTENSION pg_stat_statements) and in shared_preload_libraries",
+                    )
+                )
+                continue
+            try:
+                with s.savepoint():
+                    rows = s.rows(lint.sql)
+            except PetcareError as exc:
+                unavailable.append((lint.name, exc.message))
+                continue
+            findings.extend(Finding(**row) for row in rows)
+    findings.sort(key=lambda f: (LEVELS.index(f.level), f.name, f.object))
+    return AdvisorRun(tuple(findings), tuple(unavailable))
+
+
+def run(
+    rt: Runtime, actor: Actor, conn_name: str, *, params: Mapping[str, Any] | None = None
+) -> AdvisorRun:
+    """Run every lint against a stored connection (nothing stored); exclusions applied."""
+    url = connections.resolve_url(rt, actor, conn_name)
+    result = run_lints(
+        url,
+        target.application_name(actor.username, actor.session_id),
+        params=params,
+        connect_timeout=int(rt.settings.connect_timeout_s),
+    )
+    excluded_keys = {e["cache_key"] for e in exclusions(rt, actor, conn_name)}
+    kept = tuple(f for f in result.findings if f.cache_key not in excluded_keys)
+    excluded = tuple(f for f in result.findings if f.cache_key in excluded_keys)
+    return dataclasses.replace(result, findings=kept, excluded=excluded)
+
+
+def _conn_id(rt: Runtime, actor: Actor, conn_name: str) -> int:
+    with rt.store.tx(actor.identity) as tx:
+        found = tx.value("mon_connection_id", {"name": conn_name})
+    if found is None:
+        raise NotFound(f"no connection named {conn_name!r} (or it is not shared with you)")
+    return int(found)
+
+
+def run_and_store(
+    rt: Runtime, actor: Actor, conn_name: str, *, params: Mapping[str, Any] | None = None
+) -> AdvisorRun:
+    """Run, compare with the previous run, store findings (new/open/resolved), feed alerts."""
+    conn_id = _conn_id(rt, actor, conn_name)
+    result = run(rt, actor, conn_name, params=params)
+    with rt.store.tx(actor.identity) as tx:
+        previous = {
+            r["cache_key"]: r for r in tx.all("advisor_previous_findings", {"conn": conn_id})
+        }
+        current = []
+        for f in result.findings:
+            status = "open" if f.cache_key in previous else "new"
+            current.append(dataclasses.replace(f, status=status))
+        keys = {f.cache_key for f in current}
+        excluded = {f.cache_key for f in result.excluded}
+        resolved = [
+            Finding(**{**row, "status": "resolved"})
+            for key, row in previous.items()
+            if key not in keys and key not in excluded
+        ]
+        new = sum(1 for f in current if f.status == "new")
+        head = tx.one(
+            "advisor_run_insert",
+            {
+                "conn": conn_id,
+                "findings": len(current),
+                "new": new,
+                "resolved": len(resolved),
+                "unavailable": json.dumps([list(u) for u in result.unavailable]),
+            },
+        )
+        assert head is not None  # noqa: S101 - INSERT ... RETURNING
+        tx.execute(
+            "advisor_findings_insert",
+            {
+                "run": head["id"],
+                "rows": json.dumps([dataclasses.asdict(f) for f in current + resolved]),
+            },
+        )
+    _feed_alerts(rt, conn_id, sum(1 for f in current if f.level == "ERROR"))
+    return dataclasses.replace(
+        result,
+        findings=tuple(current),
+        resolved=tuple(resolved),
+        run_id=int(head["id"]),
+        at=head["at"],
+    )
+
+
+def _feed_alerts(rt: Runtime, conn_id: int, errors: int) -> None:
+    """Record the ERROR count as a metric and evaluate the advisor rule (as the system admin)."""
+    system = users.actor_for(rt, None)
+    metrics = {"advisor_error_findings": float(errors)}
+    with rt.store.tx(system.identity) as tx:
+        tx.execute(
+            "mon_samples_insert",
+            {"conn": conn_id, "metrics": list(metrics), "values": list(metrics.values())},
+        )
+        notes = alerts.evaluate(tx, rt, conn_id, metrics)
+    alerts.deliver(rt, notes)
+
+
+def history(rt: Runtime, actor: Actor, conn_name: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Recent stored runs of a connection."""
+    conn_id = _conn_id(rt, actor, conn_name)
+    with rt.store.tx(actor.identity) as tx:
+        return tx.all("advisor_runs_list", {"conn": conn_id, "limit": limit})
+
+
+def stored_findings(rt: Runtime, actor: Actor, run_id: int) -> list[Finding]:
+    """The findings stored for one run (new, open and resolved)."""
+    with rt.store.tx(actor.identity) as tx:
+        return [Finding(**r) for r in tx.all("advisor_run_findings", {"run": run_id})]
+
+
+def exclusions(rt: Runtime, actor: Actor, conn_name: str) -> list[dict[str, Any]]:
+    """Excluded cache keys of a connection."""
+    conn_id = _conn_id(rt, actor, conn_name)
+    with rt.store.tx(actor.identity) as tx:
+        return tx.all("advisor_exclusions_list", {"conn": conn_id})
+
+
+def exclude(rt: Runtime, actor: Actor, conn_name: str, cache_key: str, reason: str = "") -> None:
+    """Exclude a finding from future runs (dba); audited."""
+    actor.require("dba", "excluding advisor findings")
+    conn_id = _conn_id(rt, actor, conn_name)
+    with rt.store.tx(actor.identity) as tx:
+        tx.execute(
+            "advisor_exclusion_insert", {"conn": conn_id, "cache_key": cache_key, "reason": reason}
+        )
+    audit.record(
+        rt.store,
+        actor,
+        "advisor.exclude",
+        "ok",
+        target=conn_name,
+        connection_id=conn_id,
+        detail={"cache_key": cache_key, "reason": reason},
+    )
+
+
+def include(rt: Runtime, actor: Actor, conn_name: str, cache_key: str) -> None:
+    """Remove an exclusion (dba); audited."""
+    actor.require("dba", "including advisor findings")
+    conn_id = _conn_id(rt, actor, conn_name)
+    with rt.store.tx(actor.identity) as tx:
+        if tx.value("advisor_exclusion_delete", {"conn": conn_id, "cache_key": cache_key}) is None:
+            raise NotFound(f"{cache_key!r} is not excluded on {conn_name!r}")
+    audit.record(
+        rt.store,
+        actor,
+        "advisor.include",
+        "ok",
+        target=conn_name,
+        connection_id=conn_id,
+        detail={"cache_key": cache_key},
+    )

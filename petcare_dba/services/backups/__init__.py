@@ -1,0 +1,52 @@
+"""Table backups: create, list, verify, preview, restore, prune, and the jobs that end dead ones.
+
+The face hands on the backup functions (`backups.backup`, `backups.restore`, …); `files` (a
+backup's files read as untrusted input) and `reconcile` (heartbeats) are sub-areas.
+"""
+
+from __future__ import annotations
+
+from petcare_dba.services.backups import (
+    files,
+    reconcile,
+)
+from petcare_dba.services.backups.files import partial_dir, store_dir
+from petcare_dba.services.backups.restore import (
+    RestoreResult,
+    VerifyResult,
+    default_restore_name,
+    preview,
+    restore,
+    restores,
+    verify,
+)
+from petcare_dba.services.backups.store import (
+    FORMAT,
+    BackupEntry,
+    Progress,
+    backup,
+    get,
+    list_backups,
+    prune,
+)
+
+__all__ = [
+    "FORMAT",
+    "BackupEntry",
+    "Progress",
+    "RestoreResult",
+    "VerifyResult",
+    "backup",
+    "default_restore_name",
+    "files",
+    "get",
+    "list_backups",
+    "partial_dir",
+    "preview",
+    "prune",
+    "reconcile",
+    "restore",
+    "restores",
+    "store_dir",
+    "verify",
+]

@@ -1,0 +1,314 @@
+"""Verify, preview and restore of table backups (see `services.backups` for the store).
+
+`verify` recomputes a backup file's sha256 and walks its binary COPY framing to count rows,
+comparing both with the manifest and the catalogue. `preview` has the server decode the first
+rows in a TEMP table inside a transaction that is always rolled back. `restore` loads a backup
+into a new table (default `<table>_restored_<id>`) or over the original — dba only, after a
+confirmation that names the table — in one transaction that checks the row count and the
+checksum before COMMIT; a failure leaves a failed restore row, an audit entry, and no table
+change. Restores go to the connection the backup came from.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from petcare_dba.db import target
+from petcare_dba.db.target import backup as db
+from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
+from petcare_dba.services import connections, explorer
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.backups import files
+from petcare_dba.services.backups.reconcile import heartbeat
+from petcare_dba.services.backups.store import (
+    BackupEntry,
+    Progress,
+    as_error,
+    audit_event,
+    files_for,
+    get,
+)
+from petcare_dba.services.runtime import Runtime
+
+_IDENT = re.compile(r"^[^\x00]{1,63}$")
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    backup_id: int
+    ok: bool
+    rows: int | None
+    sha256: str | None
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    restore_id: int
+    backup_id: int
+    mode: str
+    table: str
+    rows: int
+    verified: bool
+    elapsed_ms: float
+    sequences: tuple[str, ...] = ()  # "sequence -> new value", moved up after a replace
+    warnings: tuple[str, ...] = ()
+
+
+def verify(rt: Runtime, actor: Actor, backup_id: int) -> VerifyResult:
+    """Recompute the data file's sha256 and row count and compare with manifest and catalogue."""
+    entry = get(rt, actor, backup_id)
+    problems: list[str] = []
+    rows = sha = None
+    try:
+        # The same checks a restore makes (folder, manifest against the catalogue), so verify
+        # and restore never disagree about a backup.
+        found = files_for(rt, entry, data=False)
+        sha, rows = db.digest_and_count(found.data)
+        if sha != entry.sha256:
+            problems.append(f"checksum {sha} differs from the recorded {entry.sha256}")
+        if rows != entry.row_count:
+            problems.append(f"{rows} rows in the file, {entry.row_count} recorded")
+    except PetcareError as exc:
+        problems.append(exc.message)
+    ok = not problems
+    with rt.store.tx(actor.identity) as tx:
+        tx.execute("backup_verified", {"id": backup_id, "ok": ok})
+    audit_event(
+        rt,
+        actor,
+        "backup.verify",
+        "ok" if ok else "error",
+        target=entry.table,
+        rows_affected=rows,
+        detail={"backup_id": backup_id, "problems": problems},
+    )
+    return VerifyResult(backup_id, ok, rows, sha, tuple(problems))
+
+
+def _checked(rt: Runtime, actor: Actor, entry: BackupEntry, action: str) -> files.BackupFiles:
+    """The backup's files after every check against the catalogue; a refusal is audited."""
+    try:
+        return files_for(rt, entry)
+    except PetcareError as exc:
+        audit_event(
+            rt,
+            actor,
+            action,
+            "refused",
+            target=entry.table,
+            detail={"backup_id": entry.id, "reason": exc.message},
+        )
+        raise
+
+
+def preview(
+    rt: Runtime, actor: Actor, backup_id: int, limit: int = 20
+) -> tuple[tuple[str, ...], list[tuple[str | None, ...]]]:
+    """Column names and the first rows of a backup (decoded by the server, rolled back)."""
+    entry = get(rt, actor, backup_id)
+    found = _checked(rt, actor, entry, "backup.preview")
+    columns = found.columns
+    try:
+        with connections.held(rt, actor, entry.connection_name) as url:
+            rows = db.preview(
+                url,
+                target.application_name(actor.username, actor.session_id),
+                columns,
+                found.data,
+                limit,
+            )
+    except PetcareError as exc:
+        audit_event(
+            rt,
+            actor,
+            "backup.preview",
+            "refused" if isinstance(exc, ValidationError) else "error",
+            target=entry.table,
+            detail={"backup_id": backup_id, "reason": exc.message},
+        )
+        raise
+    audit_event(
+        rt,
+        actor,
+        "backup.preview",
+        "ok",
+        target=entry.table,
+        rows_affected=len(rows),
+        detail={"backup_id": backup_id},
+    )
+    return tuple(c.name for c in columns), rows
+
+
+def default_restore_name(entry: BackupEntry) -> str:
+    """`<table>_restored_<id>` (cut to PostgreSQL's 63-byte identifiers)."""
+    suffix = f"_restored_{entry.id}"
+    return entry.table_name[: 63 - len(suffix)] + suffix
+
+
+def restore(
+    rt: Runtime,
+    actor: Actor,
+    backup_id: int,
+    *,
+    into: str | None = None,
+    replace: bool = False,
+    confirm: str | None = None,
+    verify_checksum: bool = True,
+    progress: Progress | None = None,
+) -> RestoreResult:
+    """Restore into a new table (default) or over the original (dba + confirmation)."""
+    entry = get(rt, actor, backup_id)
+    if replace and into:
+        raise ValidationError("give either a new table name or replace, not both")
+    schema, table = (
+        (entry.schema_name, entry.table_name)
+        if replace
+        else explorer.split_name(into or default_restore_name(entry), entry.schema_name)
+    )
+    label = f"{entry.connection_name}:{schema}.{table}"
+    if not _IDENT.match(table) or not _IDENT.match(schema):
+        raise ValidationError(f"{schema}.{table} is not a valid table name")
+    if connections.get(rt, actor, entry.connection_name).read_only:
+        audit_event(
+            rt, actor, "backup.restore", "refused", target=label, detail={"reason": "read-only"}
+        )
+        raise Refused(f"connection {entry.connection_name} is read-only; restores are refused")
+    if replace and confirm != entry.table:
+        audit_event(
+            rt,
+            actor,
+            "backup.restore",
+            "confirm",
+            target=label,
+            detail={"backup_id": backup_id, "mode": "replace"},
+        )
+        raise NeedsConfirmation(
+            f"replacing {entry.table} deletes its current rows; confirm by naming the table",
+            objects=(entry.table,),
+            reason="destructive",
+            hint=f"type {entry.table} to confirm (CLI: --yes)",
+        )
+    found = _checked(rt, actor, entry, "backup.restore")
+    mode = "replace" if replace else "new"
+    with rt.store.tx(actor.identity) as tx:
+        restore_id = int(
+            tx.value(
+                "restore_insert",
+                {
+                    "backup_id": backup_id,
+                    "mode": mode,
+                    "schema": schema,
+                    "table": table,
+                    "user_id": actor.user_id,
+                    "username": actor.username,
+                },
+            )
+        )
+    audit_event(
+        rt,
+        actor,
+        "backup.restore",
+        "intent",
+        target=label,
+        detail={"backup_id": backup_id, "restore_id": restore_id, "mode": mode},
+    )
+    started = time.perf_counter()
+    statements: list[str] = []
+    try:
+        with (
+            heartbeat(rt, actor, "restore", restore_id),
+            connections.held(rt, actor, entry.connection_name) as url,
+        ):
+            loaded = db.copy_in(
+                url,
+                target.application_name(actor.username, actor.session_id),
+                schema,
+                table,
+                found.columns,
+                found.data,
+                replace=replace,
+                # Both from the catalogue, never from the manifest on disk.
+                expected_rows=int(entry.row_count or 0),
+                expected_sha256=entry.sha256 if verify_checksum else None,
+                progress=progress,
+                lock_timeout_ms=int(rt.settings.lock_timeout_ms) or 5000,
+                connect_timeout=int(rt.settings.connect_timeout_s),
+                statements=statements,
+            )
+    except (PetcareError, OSError) as exc:
+        error = as_error(exc)
+        with rt.store.tx(actor.identity) as tx:
+            tx.execute(
+                "restore_finish",
+                {
+                    "id": restore_id,
+                    "status": "failed",
+                    "row_count": None,
+                    "verified": False,
+                    "error": error.message,
+                },
+            )
+        audit_event(
+            rt,
+            actor,
+            "backup.restore",
+            "error",
+            target=label,
+            sql_text=";\n".join(statements) or None,
+            sqlstate=error.sqlstate,
+            detail={"backup_id": backup_id, "restore_id": restore_id, "error": error.message},
+        )
+        raise error from exc
+    rows = loaded.rows
+    with rt.store.tx(actor.identity) as tx:
+        tx.execute(
+            "restore_finish",
+            {
+                "id": restore_id,
+                "status": "ok",
+                "row_count": rows,
+                "verified": verify_checksum,
+                "error": None,
+            },
+        )
+    elapsed = round((time.perf_counter() - started) * 1000, 3)
+    audit_event(
+        rt,
+        actor,
+        "backup.restore",
+        "ok",
+        target=label,
+        sql_text=";\n".join(statements),
+        rows_affected=rows,
+        duration_ms=elapsed,
+        detail={
+            "backup_id": backup_id,
+            "restore_id": restore_id,
+            "mode": mode,
+            "sequences": list(loaded.sequences),
+            "warnings": list(loaded.warnings),
+        },
+    )
+    explorer.invalidate(entry.connection_name)
+    return RestoreResult(
+        restore_id,
+        backup_id,
+        mode,
+        f"{schema}.{table}",
+        rows,
+        verify_checksum,
+        elapsed,
+        loaded.sequences,
+        loaded.warnings,
+    )
+
+
+def restores(rt: Runtime, actor: Actor, backup_id: int) -> list[dict[str, Any]]:
+    """Restores of one backup, newest first."""
+    actor.require("dba", "reading the backup catalogue")
+    with rt.store.tx(actor.identity) as tx:
+        return tx.all("restore_list", {"backup_id": backup_id})

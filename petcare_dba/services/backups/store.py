@@ -1,0 +1,373 @@
+"""Table backup and restore as a managed, audited feature (dba and admin users).
+
+A backup is a directory in the backup store (setting `backup_dir`, default `<data_dir>/backups`):
+`data.copy` (the rows as binary COPY, streamed, never held in memory), `table.sql` (the DDL from
+`explorer_ddl`) and `manifest.json` (table, columns, server version, row count, byte size,
+sha256, who, when). It is written under `<dir>.partial` and renamed only when complete, and its
+catalogue row (migration 0006) goes from 'running' to 'ok' or 'failed', so a full disk, a lost
+connection or a terminated backend leaves a failed entry and no half-written backup. A restore
+loads the file into a new table (default) or over the original (dba, confirmation naming the
+table) in one transaction, checks row count and checksum before COMMIT, and is recorded the same
+way. Every backup, verify, preview, restore and prune is in the audit log, refusals included.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from petcare_dba.db import target
+from petcare_dba.db.target import backup as db
+from petcare_dba.errors import (
+    NotFound,
+    PetcareError,
+    Unavailable,
+    ValidationError,
+)
+from petcare_dba.services import connections, explorer
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.backups import files
+from petcare_dba.services.backups.reconcile import heartbeat
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
+
+FORMAT = "petcare-table-backup/1"
+Progress = Callable[[int, int], None]
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_IDENT = re.compile(r"^[^\x00]{1,63}$")
+
+
+@dataclass(frozen=True)
+class BackupEntry:
+    """One backup in the catalogue."""
+
+    id: int
+    connection_name: str
+    schema_name: str
+    table_name: str
+    status: str
+    path: str | None
+    server_version: str | None
+    row_count: int | None
+    byte_size: int | None
+    sha256: str | None
+    error: str | None
+    created_by_name: str
+    created_at: datetime
+    finished_at: datetime | None
+    verified_at: datetime | None
+    verify_ok: bool | None
+    columns: list[dict[str, Any]] | None = None  # column definitions catalogued at backup time
+
+    @property
+    def table(self) -> str:
+        return f"{self.schema_name}.{self.table_name}"
+
+
+def _entry(row: dict[str, Any]) -> BackupEntry:
+    return BackupEntry(**row)
+
+
+def get(rt: Runtime, actor: Actor, backup_id: int) -> BackupEntry:
+    """One backup of the catalogue (dba)."""
+    actor.require("dba", "reading the backup catalogue")
+    with rt.store.tx(actor.identity) as tx:
+        row = tx.one("backup_get", {"id": backup_id})
+    if row is None:
+        raise NotFound(f"there is no backup {backup_id}")
+    return _entry(row)
+
+
+def list_backups(
+    rt: Runtime,
+    actor: Actor,
+    connection: str | None = None,
+    table: str | None = None,
+    *,
+    include_deleted: bool = False,
+    limit: int = 500,
+) -> list[BackupEntry]:
+    """Backups, newest first, of a connection and/or table ('schema.table' or 'table')."""
+    actor.require("dba", "reading the backup catalogue")
+    schema, name = explorer.split_name(table) if table else (None, None)
+    if table and "." not in table:
+        schema = None
+    params = {
+        "connection": connection,
+        "schema": schema,
+        "table": name,
+        "include_deleted": include_deleted,
+        "limit": limit,
+    }
+    with rt.store.tx(actor.identity) as tx:
+        return [_entry(r) for r in tx.all("backup_list", params)]
+
+
+def audit_event(rt: Runtime, actor: Actor, action: str, outcome: str, **kw: Any) -> None:
+    audit.record(rt.store, actor, action, outcome, **kw)
+
+
+def _refuse(rt: Runtime, actor: Actor, action: str, role: str, what: str, target_: str) -> None:
+    if not actor.at_least(role):
+        audit_event(
+            rt, actor, action, "refused", target=target_, detail={"reason": f"needs {role}"}
+        )
+        actor.require(role, what)
+
+
+def backup(
+    rt: Runtime,
+    actor: Actor,
+    connection_name: str,
+    schema: str,
+    table: str,
+    *,
+    progress: Progress | None = None,
+) -> BackupEntry:
+    """Back up one table: DDL, binary COPY data and manifest, catalogued and audited."""
+    label = f"{connection_name}:{schema}.{table}"
+    _refuse(rt, actor, "backup.create", "dba", "backing up a table", label)
+    conn_info = connections.get(rt, actor, connection_name)
+    detail = explorer.describe(rt, actor, connection_name, schema, table)
+    if detail.kind not in ("table", "materialized view"):
+        raise ValidationError(f"{schema}.{table} is a {detail.kind}; only tables can be backed up")
+    columns = [
+        db.Column(c["name"], c["type"], c["collation"])
+        for c in detail.columns
+        if not c["generated"]
+    ]
+    with rt.store.tx(actor.identity) as tx:
+        row = tx.one(
+            "backup_insert",
+            {
+                "connection_id": conn_info.id,
+                "connection_name": connection_name,
+                "schema": schema,
+                "table": table,
+                "user_id": actor.user_id,
+                "username": actor.username,
+            },
+        )
+    assert row is not None  # noqa: S101 - INSERT ... RETURNING
+    backup_id = int(row["id"])
+    audit_event(rt, actor, "backup.create", "intent", target=label, detail={"backup_id": backup_id})
+    rel = files.relative(backup_id, connection_name, schema, table)
+    final = files.store_dir(rt.settings) / rel
+    partial = files.partial_dir(rt.settings, backup_id, connection_name, schema, table)
+    started = time.perf_counter()
+    try:
+        _private_dirs(files.store_dir(rt.settings), partial)
+        with (
+            heartbeat(rt, actor, "backup", backup_id),
+            connections.held(rt, actor, connection_name) as url,
+        ):
+            result = db.copy_out(
+                url,
+                target.application_name(actor.username, actor.session_id),
+                schema,
+                table,
+                columns,
+                partial / "data.copy",
+                progress=progress,
+                expected_bytes=int(detail.head["total_bytes"] or 0)
+                - int(detail.head["index_bytes"] or 0),
+                lock_timeout_ms=int(rt.settings.lock_timeout_ms) or 5000,
+                connect_timeout=int(rt.settings.connect_timeout_s),
+            )
+        recorded = _recorded(columns, result.columns)
+        manifest = {
+            "format": FORMAT,
+            "backup_id": backup_id,
+            "connection": connection_name,
+            "schema": schema,
+            "table": table,
+            "kind": detail.kind,
+            "columns": recorded,
+            "server_version_num": detail.server_version_num,
+            "row_count": result.rows,
+            "byte_size": result.bytes,
+            "sha256": result.sha256,
+            "data_file": "data.copy",
+            "ddl_file": "table.sql",
+            "created_by": actor.username,
+            "created_at": row["created_at"].isoformat(),
+        }
+        _write(partial / "table.sql", detail.ddl)
+        _write(partial / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        partial.rename(final)
+    except (PetcareError, OSError) as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        error = as_error(exc)
+        _finish(rt, actor, backup_id, "failed", error=error.message)
+        audit_event(
+            rt,
+            actor,
+            "backup.create",
+            "error",
+            target=label,
+            sqlstate=error.sqlstate,
+            detail={"backup_id": backup_id, "error": error.message},
+        )
+        raise error from exc
+    version = f"{detail.server_version_num // 10000}.{detail.server_version_num % 10000}"
+    _finish(
+        rt,
+        actor,
+        backup_id,
+        "ok",
+        path=str(rel),
+        server_version=version,
+        rows=result.rows,
+        size=result.bytes,
+        sha=result.sha256,
+        columns=recorded,
+    )
+    audit_event(
+        rt,
+        actor,
+        "backup.create",
+        "ok",
+        target=label,
+        rows_affected=result.rows,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        detail={"backup_id": backup_id, "bytes": result.bytes, "sha256": result.sha256},
+    )
+    prune(rt, actor)
+    return get(rt, actor, backup_id)
+
+
+def _recorded(wanted: list[db.Column], defs: tuple[db.Column, ...]) -> list[dict[str, Any]]:
+    """The catalogue's definitions of the backed-up columns (read in the COPY snapshot)."""
+    by_name = {c.name: c for c in defs}
+    missing = [c.name for c in wanted if c.name not in by_name]
+    if missing:
+        raise ValidationError(f"columns {missing} changed while the backup ran; try again")
+    return [
+        {
+            "name": c.name,
+            "type": by_name[c.name].type,
+            "collation": by_name[c.name].collation,
+            "base": by_name[c.name].base,
+            "typmod": by_name[c.name].typmod,
+        }
+        for c in wanted
+    ]
+
+
+def _private_dirs(store: Path, leaf: Path) -> None:
+    """Create the store and `leaf` under it, each directory 0700 (new leaf: must not exist).
+
+    Backups hold table data: no other local OS user may list or read them (issue 13), whatever
+    the process umask.
+    """
+    store.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(store, 0o700)
+    current = store
+    for part in leaf.relative_to(store).parts[:-1]:
+        current = current / part
+        current.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(current, 0o700)
+    leaf.mkdir(mode=0o700)
+    os.chmod(leaf, 0o700)
+
+
+def _write(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with open(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def as_error(exc: BaseException) -> PetcareError:
+    if isinstance(exc, PetcareError):
+        return exc
+    if isinstance(exc, OSError):
+        return Unavailable(
+            f"the backup store could not be written: {exc.strerror or exc}",
+            hint="free space in backup_dir (or point backup_dir elsewhere) and try again",
+        )
+    return PetcareError(str(exc))
+
+
+def _finish(
+    rt: Runtime,
+    actor: Actor,
+    backup_id: int,
+    status: str,
+    *,
+    path: str | None = None,
+    server_version: str | None = None,
+    rows: int | None = None,
+    size: int | None = None,
+    sha: str | None = None,
+    error: str | None = None,
+    columns: list[dict[str, Any]] | None = None,
+) -> None:
+    with rt.store.tx(actor.identity) as tx:
+        tx.execute(
+            "backup_finish",
+            {
+                "id": backup_id,
+                "status": status,
+                "path": path,
+                "server_version": server_version,
+                "row_count": rows,
+                "byte_size": size,
+                "sha256": sha,
+                "error": error,
+                "columns": json.dumps(columns) if columns is not None else None,
+            },
+        )
+
+
+def files_for(rt: Runtime, entry: BackupEntry, *, data: bool = True) -> files.BackupFiles:
+    """The backup's files checked against the catalogue (and, with `data`, the data file too)."""
+    if entry.status != "ok" or not entry.path:
+        raise ValidationError(f"backup {entry.id} is {entry.status}; it holds no usable data")
+    try:
+        found = files.load(
+            files.store_dir(rt.settings),
+            entry.id,
+            entry.path,
+            entry.columns,
+            entry.row_count,
+            entry.sha256,
+        )
+        if data:
+            files.check_data(entry.id, found, entry.row_count, entry.sha256)
+    except OSError as exc:
+        raise NotFound(f"backup {entry.id}: its files are missing or unreadable") from exc
+    return found
+
+
+def prune(rt: Runtime, actor: Actor) -> int:
+    """Delete the files of backups older than backup_retention_days (0 keeps them all)."""
+    days = int(rt.settings.backup_retention_days)
+    if days <= 0 or not actor.at_least("dba"):
+        return 0
+    with rt.store.tx(actor.identity) as tx:
+        expired = tx.all("backup_expired", {"days": days})
+    for row in expired:
+        if row["path"]:
+            shutil.rmtree(files.store_dir(rt.settings) / row["path"], ignore_errors=True)
+        with rt.store.tx(actor.identity) as tx:
+            tx.execute("backup_mark_deleted", {"id": row["id"]})
+    if expired:
+        audit_event(
+            rt,
+            actor,
+            "backup.prune",
+            "ok",
+            rows_affected=len(expired),
+            detail={"ids": [r["id"] for r in expired], "retention_days": days},
+        )
+    return len(expired)

@@ -1,0 +1,57 @@
+"""Stored target connections: register, seal, test, resolve, and the per-user cap.
+
+The face hands on the connection functions (`connections.add`, `connections.held`, …) and the
+sub-areas `slots`, `privileges` (what a login role can do) and `demo`.
+"""
+
+from __future__ import annotations
+
+from petcare_dba.services.connections import (
+    demo,
+    slots,
+)
+from petcare_dba.services.connections.store import (
+    PRIMARY,
+    READ_ONLY,
+    Connection,
+    ConnectionCheck,
+    Target,
+    add,
+    check,
+    credential_for,
+    for_run,
+    get,
+    has_password,
+    held,
+    list_connections,
+    remove,
+    resolve_for,
+    resolve_read_url,
+    resolve_url,
+    set_flags,
+    set_read_credential,
+)
+
+__all__ = [
+    "PRIMARY",
+    "READ_ONLY",
+    "Connection",
+    "ConnectionCheck",
+    "Target",
+    "add",
+    "check",
+    "credential_for",
+    "demo",
+    "for_run",
+    "get",
+    "has_password",
+    "held",
+    "list_connections",
+    "remove",
+    "resolve_for",
+    "resolve_read_url",
+    "resolve_url",
+    "set_flags",
+    "set_read_credential",
+    "slots",
+]

@@ -1,0 +1,43 @@
+"""The per-user connection cap for every feature that opens a target connection (reliability F7).
+
+`max_connections_per_user` bounds the target connections one app user has in use on one stored
+connection at a time, whichever feature opens them: SQL engine runs (through its pools), explorer
+reads, the index what-if, the assistant's context reads, backups and restores, connection tests.
+All of them take a slot from the same `db.target_pool.Slots` counter of the runtime, and wait up
+to `pool_timeout_s` before the same "busy" error as the engine. The counter is per process;
+several instances each count their own (cross-instance counting is a later issue).
+`connections.held` takes a slot and picks the credential (the least-privilege read path where
+asked, issue 12 Q3) in one step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from petcare_dba.db.target.pool import Slots
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime
+
+_KEY = "target.slots"
+
+
+def registry(rt: Runtime) -> Slots:
+    """The runtime's one slot counter (created on first use)."""
+    slots = rt._extras.get(_KEY)
+    if slots is None:
+        slots = rt._extras.setdefault(_KEY, Slots())
+    assert isinstance(slots, Slots)  # noqa: S101 - only this module writes the key
+    return slots
+
+
+@contextmanager
+def hold(rt: Runtime, actor: Actor, connection_id: int) -> Iterator[None]:
+    """Hold one of the actor's slots on a stored connection while a feature uses it."""
+    with registry(rt).hold(
+        connection_id,
+        actor.user_id,
+        max_size=int(rt.settings.max_connections_per_user),
+        wait_timeout=float(rt.settings.pool_timeout_s),
+    ):
+        yield

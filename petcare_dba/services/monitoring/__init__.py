@@ -1,0 +1,48 @@
+"""Monitoring: the collector, per-interval deltas, alerts and their channels, health, views.
+
+The face hands on the drill-down views as functions (`monitoring.sessions`, …) and the sub-areas
+as modules (`collector`, `alerts`, `channels`, `health`).
+"""
+
+from __future__ import annotations
+
+from petcare_dba.services.monitoring import collector, health
+from petcare_dba.services.monitoring.views import (
+    AREAS,
+    Session,
+    StatementStat,
+    Verdict,
+    blocking_tree,
+    connection_id,
+    freshness,
+    judge,
+    latest,
+    maintenance,
+    series,
+    sessions,
+    signal,
+    space,
+    top_statements,
+    verdicts,
+)
+
+__all__ = [
+    "AREAS",
+    "Session",
+    "StatementStat",
+    "Verdict",
+    "blocking_tree",
+    "collector",
+    "connection_id",
+    "freshness",
+    "health",
+    "judge",
+    "latest",
+    "maintenance",
+    "series",
+    "sessions",
+    "signal",
+    "space",
+    "top_statements",
+    "verdicts",
+]

@@ -1,0 +1,361 @@
+"""The metrics collector: samples every stored connection and the app itself, stores history.
+
+Each round, per connection: take `pg_try_advisory_xact_lock(space, connection_id)` on the metadata
+store (one leader per connection per round, so several app replicas sample once; the lock dies
+with the transaction, which also works behind a transaction pooler), skip if another instance
+sampled less than half an interval ago, read the target's counters and gauges in one READ ONLY
+transaction, turn counters into rates against the baseline stored in `collector_state` (resets
+and restarts re-baseline instead of producing negative deltas), snapshot the top
+pg_stat_statements entries and store their deltas (the view is never reset), evaluate alert
+rules, and commit; notifications go out after the commit. The app-wide round (own tables, host
+CPU/memory/disk, rollups and retention) runs under its own lock. The collector acts as the first
+admin: RLS lets it read every connection and write metrics. It runs as a thread inside the app
+(`ensure_running`) and as `petcare-dba collect [--once]`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+from petcare_dba.db import target
+from petcare_dba.db.target.session import TargetSession, session
+from petcare_dba.errors import PetcareError
+from petcare_dba.services import advisor, alerts, connections
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.monitoring import deltas as collector_deltas
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import users
+
+log = logging.getLogger(__name__)
+LOCK_SPACE = 0x6D6F6E  # "mon": advisory-lock key space of the collector (int4)
+APP_KEY = 0  # the app-wide round's lock key (connection ids start at 1)
+INSTANCE = f"{socket.gethostname()}:{os.getpid()}"
+_LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
+
+
+@dataclass(frozen=True)
+class Round:
+    """What one connection's round did."""
+
+    connection: str
+    sampled: bool
+    skipped: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    statements: int = 0
+    reset_groups: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()
+    error: str | None = None
+
+
+def system_actor(rt: Runtime) -> Actor:
+    """The identity the collector acts as: the first admin, tagged `collector`."""
+    return dataclasses.replace(users.actor_for(rt, None), session_id="collector")
+
+
+def _read_target(url: str, long_s: int, top: int, connect_timeout: int) -> dict[str, Any]:
+    """Every counter and gauge of one target, in one READ ONLY transaction."""
+    app_name = target.application_name("collector", "monitoring")
+    with session(url, app_name, connect_timeout=connect_timeout) as s:
+        raw: dict[str, Any] = dict(s.row("mon_target_database"))
+        raw.update(s.row("mon_target_activity", {"long_s": long_s}))
+        raw.update(_optional(s, "mon_target_replication"))
+        ckpt = (
+            "mon_target_checkpointer"
+            if raw["server_version_num"] >= 170000
+            else "mon_target_bgwriter"
+        )
+        raw.update(_optional(s, ckpt))
+        raw["statements"] = None
+        if _optional(s, "mon_target_pgss_path").get("path"):
+            reset = _optional(s, "mon_target_pgss_reset")
+            rows = _optional_rows(s, "mon_target_statements", {"top": top})
+            if rows is not None:
+                raw["pgss_reset"] = reset.get("pgss_reset")
+                raw["pgss_complete"] = len(rows) < top
+                raw["statements"] = rows
+        raw["data_directory"] = _optional(s, "mon_target_data_directory").get("data_directory")
+    return raw
+
+
+def _optional(s: TargetSession, name: str) -> dict[str, Any]:
+    rows = _optional_rows(s, name)
+    return rows[0] if rows else {}
+
+
+def _optional_rows(
+    s: TargetSession, name: str, params: dict[str, Any] | None = None
+) -> list[dict[str, Any]] | None:
+    """A query that may fail (missing privilege or extension) without spoiling the round."""
+    try:
+        with s.savepoint():
+            return s.rows(name, params)
+    except PetcareError:
+        return None
+
+
+def _gauges(raw: dict[str, Any], url: str) -> dict[str, float]:
+    names = (
+        "database_bytes connections_total max_connections sessions_active sessions_idle "
+        "sessions_idle_in_transaction long_running_queries longest_query_s "
+        "longest_idle_transaction_s lock_waits blocked_sessions longest_lock_wait_s xid_age "
+        "replicas replication_lag_bytes inactive_slots slot_retained_bytes"
+    ).split()
+    m = {n: float(raw[n]) for n in names if raw.get(n) is not None}
+    if raw.get("max_connections"):
+        m["connection_usage_pct"] = 100.0 * m.get("connections_total", 0) / m["max_connections"]
+    if raw.get("xid_age") is not None:
+        m["xid_age_pct"] = 100.0 * float(raw["xid_age"]) / 2_147_483_647
+    host = str(target.parse_url(url).get("host", ""))
+    directory = raw.get("data_directory")
+    if (host in _LOCAL_HOSTS or host.startswith("/")) and directory and os.path.isdir(directory):
+        m["db_host_disk_pct"] = psutil.disk_usage(directory).percent
+    return m
+
+
+def sample_connection(
+    rt: Runtime, actor: Actor, conn_id: int, name: str, *, force: bool = False
+) -> Round:
+    """One round for one connection (see the module docstring)."""
+    s = rt.settings
+    interval = float(s.monitoring_interval_s)
+    try:
+        url = connections.resolve_url(rt, actor, name)
+    except PetcareError as exc:
+        return Round(name, False, error=exc.message)
+    notes: list[alerts.Notification] = []
+    with rt.store.tx(actor.identity) as tx:
+        if not tx.value("mon_try_lock", {"space": LOCK_SPACE, "key": conn_id}):
+            return Round(name, False, skipped="another instance is sampling")
+        state = tx.one("mon_state_get", {"conn": conn_id}) or {}
+        elapsed = (
+            (state["now"] - state["sampled_at"]).total_seconds()
+            if state.get("sampled_at")
+            else None
+        )
+        if not force and elapsed is not None and elapsed < interval / 2:
+            return Round(name, False, skipped="sampled recently")
+        try:
+            raw = _read_target(
+                url,
+                int(s.monitoring_long_query_s),
+                int(s.monitoring_top_statements),
+                int(s.connect_timeout_s),
+            )
+        except PetcareError as exc:
+            tx.execute("mon_state_error", {"conn": conn_id, "error": exc.message, "by": INSTANCE})
+            metrics_down = {"up": 0.0}
+            insert_samples(tx, conn_id, metrics_down)
+            notes = alerts.evaluate(tx, rt, conn_id, metrics_down)
+            result = Round(name, False, error=exc.message)
+        else:
+            result, notes = _store_round(tx, rt, conn_id, name, raw, state, elapsed, url)
+    alerts.deliver(rt, notes)
+    return result
+
+
+def _store_round(
+    tx: Any,
+    rt: Runtime,
+    conn_id: int,
+    name: str,
+    raw: dict[str, Any],
+    state: dict[str, Any],
+    elapsed: float | None,
+    url: str,
+) -> tuple[Round, list[alerts.Notification]]:
+    interval = float(rt.settings.monitoring_interval_s)
+    started = raw["server_started_at"]
+    restarted = bool(state.get("server_started_at")) and state["server_started_at"] != started
+    new_base = collector_deltas.baseline(raw)
+    old_base = state.get("counters") or None
+    rates = collector_deltas.rates(
+        old_base, new_base, elapsed, restarted=restarted, max_elapsed_s=max(10 * interval, 600)
+    )
+    metrics = {"up": 1.0, **_gauges(raw, url), **rates.metrics}
+    n_deltas = 0
+    if raw["statements"] is not None:
+        previous = {
+            (int(r["queryid"]), int(r["userid"])): r
+            for r in tx.all("mon_snapshots_get", {"conn": conn_id})
+        }
+        old_pgss: dict[str, Any] = (old_base or {}).get("pgss") or {}
+        reset_changed = bool(old_pgss) and old_pgss.get("reset") != new_base["pgss"]["reset"]
+        deltas = collector_deltas.statement_deltas(
+            previous,
+            raw["statements"],
+            reset_changed=reset_changed or restarted,
+            max_age_s=max(3 * interval, 60),
+            previous_complete=bool(old_pgss.get("complete")),
+        )
+        if elapsed and not restarted and elapsed <= max(10 * interval, 600):
+            tx.execute("mon_deltas_insert", {"conn": conn_id, "rows": json.dumps(deltas)})
+            n_deltas = len(deltas)
+            metrics["statement_calls_per_s"] = sum(d["calls"] for d in deltas) / elapsed
+        tx.execute("mon_snapshots_put", {"conn": conn_id, "rows": json.dumps(raw["statements"])})
+    insert_samples(tx, conn_id, metrics)
+    tx.execute(
+        "mon_state_put",
+        {
+            "conn": conn_id,
+            "counters": json.dumps(new_base),
+            "started": started,
+            "statements": raw["statements"] is not None,
+            "by": INSTANCE,
+        },
+    )
+    notes = alerts.evaluate(tx, rt, conn_id, metrics)
+    reset = rates.reset_groups + (("restart",) if restarted else ())
+    return (
+        Round(name, True, None, metrics, n_deltas, reset, tuple(n.rule for n in notes)),
+        notes,
+    )
+
+
+def insert_samples(tx: Any, conn_id: int | None, metrics: dict[str, float]) -> None:
+    """Store one round's metrics (a connection's, or the app's when conn_id is None)."""
+    names = sorted(metrics)
+    tx.execute(
+        "mon_samples_insert",
+        {"conn": conn_id, "metrics": names, "values": [float(metrics[n]) for n in names]},
+    )
+
+
+def host_metrics(data_dir: str) -> dict[str, float]:
+    """CPU, memory and data-disk use of the app host (psutil)."""
+    path = data_dir if os.path.isdir(data_dir) else os.path.expanduser("~")
+    return {
+        "host_cpu_pct": psutil.cpu_percent(interval=None),
+        "host_mem_pct": psutil.virtual_memory().percent,
+        "host_disk_pct": psutil.disk_usage(path).percent,
+    }
+
+
+def app_round(rt: Runtime, actor: Actor, *, force: bool = False) -> dict[str, float] | None:
+    """The app-wide round: own-table metrics, host metrics, app alerts, rollup and retention."""
+    s = rt.settings
+    with rt.store.tx(actor.identity) as tx:
+        if not tx.value("mon_try_lock", {"space": LOCK_SPACE, "key": APP_KEY}):
+            return None
+        last = tx.value("mon_app_last_sample")
+        if not force and last is not None and last < float(s.monitoring_interval_s) / 2:
+            return None
+        row = tx.one("mon_app_metrics") or {}
+        metrics = {k: float(v) for k, v in row.items() if v is not None}
+        metrics.update(host_metrics(str(s.data_path)))
+        insert_samples(tx, None, metrics)
+        tx.execute("mon_rollup", {"raw_hours": int(s.monitoring_raw_retention_hours)})
+        tx.execute(
+            "mon_retention",
+            {
+                "raw_hours": int(s.monitoring_raw_retention_hours),
+                "days": int(s.monitoring_rollup_retention_days),
+            },
+        )
+        notes = alerts.evaluate(tx, rt, None, metrics)
+    alerts.deliver(rt, notes)
+    return metrics
+
+
+def collect_once(rt: Runtime, *, force: bool = False) -> list[Round]:
+    """One round over every stored connection plus the app-wide round."""
+    actor = system_actor(rt)
+    with rt.store.tx(actor.identity) as tx:
+        conns = tx.all("mon_connections")
+    rounds = [sample_connection(rt, actor, int(c["id"]), c["name"], force=force) for c in conns]
+    app_round(rt, actor, force=force)
+    _scheduled_advisor(rt, actor, conns)
+    return rounds
+
+
+def _scheduled_advisor(rt: Runtime, actor: Actor, conns: list[dict[str, Any]]) -> None:
+    minutes = int(rt.settings.advisor_interval_minutes)
+    if minutes <= 0:
+        return
+    for c in conns:
+        with rt.store.tx(actor.identity) as tx:
+            due = tx.value("mon_advisor_due", {"minutes": minutes, "conn": c["id"]})
+            if due:
+                tx.execute("mon_state_advisor_done", {"conn": c["id"]})
+        if due:
+            with contextlib.suppress(PetcareError):
+                advisor.run_and_store(rt, actor, c["name"])
+
+
+class Collector(threading.Thread):
+    """The in-app sampling loop (a daemon thread); `stop()` ends it after the current round."""
+
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(name="petcare-collector", daemon=True)
+        self.rt = rt
+        self._stop_event = threading.Event()
+        self.last_round_at: float | None = None
+        self.last_error: str | None = None
+        self._reconciled_at = 0.0
+        self._chain_checked_at: float | None = None
+
+    def run(self) -> None:
+        interval = float(self.rt.settings.monitoring_interval_s)
+        while not self._stop_event.is_set():
+            if self.rt.store.pool.closed:
+                return  # the runtime was closed (app shutdown, test teardown)
+            started = time.monotonic()
+            try:
+                collect_once(self.rt)
+                self.last_round_at, self.last_error = time.time(), None
+                self._housekeeping(started)
+            except Exception as exc:  # the loop must survive a bad round
+                self.last_error = str(exc)
+                log.warning("collector round failed: %s", exc)
+            self._stop_event.wait(max(0.5, interval - (time.monotonic() - started)))
+
+    def _housekeeping(self, now: float) -> None:
+        from petcare_dba.services.monitoring import housekeeping  # late: it imports this module
+
+        if now - self._reconciled_at >= housekeeping.RECONCILE_EVERY_S:
+            self._reconciled_at = now
+            housekeeping.reconcile_recent(self.rt)
+        checked = self._chain_checked_at
+        if checked is None or now - checked >= housekeeping.CHAIN_CHECK_EVERY_S:
+            self._chain_checked_at = now
+            housekeeping.check_chain(self.rt)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+_RUNNING: dict[int, Collector] = {}
+_GUARD = threading.Lock()
+
+
+def ensure_running(rt: Runtime) -> Collector | None:
+    """Start the in-app collector once per runtime (no-op when monitoring_enabled is false)."""
+    if not rt.settings.monitoring_enabled:
+        return None
+    with _GUARD:
+        current = _RUNNING.get(id(rt))
+        if current is None or not current.is_alive():
+            current = Collector(rt)
+            _RUNNING[id(rt)] = current
+            current.start()
+            rt._closers.append(lambda: stop(rt))  # the thread ends with its runtime
+        return current
+
+
+def stop(rt: Runtime) -> None:
+    """Stop the runtime's collector thread if one runs."""
+    with _GUARD:
+        current = _RUNNING.pop(id(rt), None)
+    if current is not None:
+        current.stop()
+        current.join(timeout=30)

@@ -1,0 +1,55 @@
+"""The app's housekeeping jobs, run by the collector thread (services.collector.Collector).
+
+Once a minute, `reconcile_recent` ends what a dead process left behind: audit intents without an
+outcome become 'unknown' (reliability A2) and backups or restores that stopped beating become
+'failed'. At start and hourly, `check_chain` verifies the audit hash chain and records the result
+as the app metric `audit_chain_broken`, on which the 'audit-chain-break' alert rule fires. No
+operator's cron is needed; the CLI commands (`audit reconcile`, `audit verify`) still do the same
+on demand.
+"""
+
+from __future__ import annotations
+
+from petcare_dba.services import alerts
+from petcare_dba.services.backups import reconcile
+from petcare_dba.services.monitoring import collector
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
+
+RECONCILE_EVERY_S = 60.0
+RECONCILE_WINDOW_MINUTES = 60
+CHAIN_CHECK_EVERY_S = 3600.0  # a full walk of the log: hourly, and once at start
+
+
+def reconcile_recent(rt: Runtime) -> int:
+    """The in-app reconcile job: what a dead process left behind; how many rows it ended.
+
+    Run once a minute by the collector, without an operator's cron: orphaned audit intents of
+    the last hour past audit_reconcile_minutes become 'unknown' (A2; the window keeps each run an
+    index range scan, migration 0012; `petcare-dba audit reconcile` still scans everything), and
+    backups and restores that stopped beating become 'failed' (migration 0013).
+    """
+    actor = collector.system_actor(rt)
+    count = audit.reconcile(
+        rt.store,
+        actor,
+        int(rt.settings.audit_reconcile_minutes),
+        within_minutes=RECONCILE_WINDOW_MINUTES,
+    )
+    return count + len(reconcile.reconcile_interrupted(rt, actor))
+
+
+def check_chain(rt: Runtime) -> bool:
+    """Verify the audit hash chain and record it as the app metric `audit_chain_broken`.
+
+    The alert rule 'audit-chain-break' fires on it like on any other app metric; True when the
+    chain verifies.
+    """
+    actor = collector.system_actor(rt)
+    status = audit.verify(rt.store, actor)
+    metrics = {"audit_chain_broken": 0.0 if status.ok else 1.0}
+    with rt.store.tx(actor.identity) as tx:
+        collector.insert_samples(tx, None, metrics)
+        notes = alerts.evaluate(tx, rt, None, metrics)
+    alerts.deliver(rt, notes)
+    return status.ok

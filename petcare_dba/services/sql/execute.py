@@ -1,0 +1,202 @@
+"""Executing a planned run: one transaction for the script, or one per statement.
+
+`in_transaction` runs every statement of a plan inside one transaction (all or nothing; the
+outcome rows are written once it has committed or rolled back, so a rolled-back statement is
+never logged as 'ok'); `statement_by_statement` commits each statement on its own and stops at
+the first failure. Both write the audit intent before each statement (`record.begin`) and
+return the results with the error, if any, instead of raising it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from petcare_dba.db.target import executor
+from petcare_dba.db.target.executor import CancelHandle, Lease, Limits
+from petcare_dba.errors import PetcareError
+from petcare_dba.services.sql import record, wrap
+from petcare_dba.services.sql.plan import Plan, Step
+from petcare_dba.services.sql.record import RunContext
+from petcare_dba.services.sql.safety import Classification
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """The result of one statement (rows capped at max_rows / max_result_bytes)."""
+
+    columns: tuple[str, ...]
+    column_types: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    row_count: int | None
+    truncated: bool
+    truncated_reason: str | None
+    elapsed_ms: float
+    statement_index: int
+    command_tag: str
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What `run` did: results of the statements that ran and, if one failed, its error.
+
+    In mode 'transaction' an error means nothing was committed (`committed` is False) even
+    though earlier statements have results; in mode 'statements' each result was committed.
+    """
+
+    results: tuple[QueryResult, ...]
+    classifications: tuple[Classification, ...]
+    mode: str
+    read_only: bool
+    committed: bool
+    error: PetcareError | None = None
+    error_index: int | None = None
+    warnings: tuple[str, ...] = ()
+    elapsed_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def raise_for_error(self) -> RunResult:
+        """Raise the statement's error, if any; return self otherwise."""
+        if self.error is not None:
+            raise self.error
+        return self
+
+
+_Outcome = tuple[list[QueryResult], bool, PetcareError | None, int | None, list[str]]
+
+
+def _result(step: Step, fetched: executor.Fetched) -> QueryResult:
+    return QueryResult(
+        fetched.columns,
+        fetched.column_types,
+        fetched.rows,
+        fetched.row_count,
+        fetched.truncated,
+        fetched.truncated_reason,
+        fetched.elapsed_ms,
+        step.index,
+        fetched.command_tag,
+    )
+
+
+def _execute(
+    lease: Lease, step: Step, limits: Limits, handle: CancelHandle | None
+) -> executor.Fetched:
+    verify = None
+    if step.method is executor.Method.CURSOR and step.statement is not None:
+        verify = wrap.verifier(wrap.prove_declare, step.statement.node)
+    return executor.execute(
+        lease.conn, step.text, limits, method=step.method, handle=handle, verify=verify
+    )
+
+
+def in_transaction(
+    ctx: RunContext,
+    lease: Lease,
+    plan: Plan,
+    limits: Limits,
+    handle: CancelHandle | None,
+    detail: dict[str, Any],
+    *,
+    rollback: bool = False,
+) -> _Outcome:
+    """All statements in one transaction: all or nothing; outcomes are written after it ends.
+
+    With `rollback` the transaction is rolled back even when every statement succeeded.
+    """
+    if len(plan.steps) == 1 and plan.steps[0].autocommit and not rollback:
+        return statement_by_statement(ctx, lease, plan, limits, handle, detail)
+    done: list[tuple[record.Pending, QueryResult]] = []
+    failure: tuple[record.Pending, PetcareError] | None = None
+    warnings: list[str] = []
+    try:
+        with executor.transaction(lease.conn, limits, read_only=plan.read_only, rollback=rollback):
+            for step in plan.steps:
+                executor.require_read_only(lease.conn, bool(detail.get("read_only")))
+                pending = record.begin(ctx, step.classification, detail)
+                try:
+                    fetched = _execute(lease, step, limits, handle)
+                except PetcareError as exc:
+                    failure = (pending, exc)
+                    raise
+                done.append((pending, _result(step, fetched)))
+    except PetcareError as exc:
+        if failure is None and done and not isinstance(exc, record.IntentNotRecorded):
+            failure = (done.pop()[0], exc)  # COMMIT failed: it belongs to the last statement
+        if failure is None:  # BEGIN or an intent failed; the transaction was rolled back
+            for pending, _ in done:
+                _warn(
+                    warnings,
+                    record.finish(ctx, pending, error=exc, message=f"rolled back: {exc.message}"),
+                )
+            raise
+        pending, error = failure
+        index = pending.classification.index
+        for ok_pending, _ in done:
+            _warn(
+                warnings,
+                record.finish(
+                    ctx,
+                    ok_pending,
+                    error=error,
+                    message=f"rolled back: statement {index + 1} failed",
+                ),
+            )
+        _warn(warnings, record.finish(ctx, pending, error=error))
+        return [r for _, r in done], False, error, index, warnings
+    for pending, result in done:
+        _warn(
+            warnings,
+            record.finish(
+                ctx,
+                pending,
+                rows=result.row_count,
+                duration_ms=result.elapsed_ms,
+                message="rolled back (dry run)" if rollback else None,
+            ),
+        )
+    return [r for _, r in done], not rollback, None, None, warnings
+
+
+def statement_by_statement(
+    ctx: RunContext,
+    lease: Lease,
+    plan: Plan,
+    limits: Limits,
+    handle: CancelHandle | None,
+    detail: dict[str, Any],
+) -> _Outcome:
+    """Each statement in its own transaction (or none, for VACUUM and the like); stop at the
+    first failure."""
+    results: list[QueryResult] = []
+    warnings: list[str] = []
+    for step in plan.steps:
+        read_only = not step.autocommit and (plan.read_only or step.classification.read_only)
+        # The audit row says how this statement's transaction really was opened.
+        pending = record.begin(ctx, step.classification, {**detail, "read_only": read_only})
+        try:
+            if step.autocommit:
+                with executor.session_limits(lease.conn, limits):
+                    fetched = _execute(lease, step, limits, handle)
+            else:
+                with executor.transaction(lease.conn, limits, read_only=read_only):
+                    executor.require_read_only(lease.conn, read_only)
+                    fetched = _execute(lease, step, limits, handle)
+        except PetcareError as exc:
+            _warn(warnings, record.finish(ctx, pending, error=exc))
+            return results, bool(results), exc, step.index, warnings
+        result = _result(step, fetched)
+        results.append(result)
+        _warn(
+            warnings,
+            record.finish(ctx, pending, rows=result.row_count, duration_ms=result.elapsed_ms),
+        )
+    return results, True, None, None, warnings
+
+
+def _warn(warnings: list[str], warning: str | None) -> None:
+    if warning:
+        warnings.append(warning)

@@ -1,0 +1,304 @@
+"""Export of a query's result as CSV or Parquet, streamed, capped per role, read-only, audited.
+
+`export` accepts exactly one plain SELECT that the engine's classifier calls read-only (function
+volatility looked up on the target as `engine.run` does), records an audit intent and an
+execucoes_scripts row before it runs, and streams the result in a READ ONLY transaction with the
+engine's timeouts (statement_timeout: `export_statement_timeout_ms`, never longer than the
+editor's `statement_timeout_ms`) and the role's resource limits: CSV through `COPY ... TO STDOUT`
+chunk by chunk (exact; `csv_spreadsheet` rewrites that output with formula-looking cells
+neutralised, U7), Parquet from a server-side cursor in record batches. Neither holds the whole
+result in memory. The row cap is `export_max_rows_<role>`. The composed COPY / capped SELECT is
+re-parsed and must hold exactly the vetted statement (`sql_wrap`), and goes over the extended
+protocol; however the export ends (error, timeout, cancel, interrupted writer), its audit
+intent gets an outcome.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO, cast
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from petcare_dba.db import target
+from petcare_dba.db.target import executor
+from petcare_dba.db.target import export as db_export
+from petcare_dba.db.target.executor import CancelHandle, Limits
+from petcare_dba.errors import PetcareError, QueryCancelled, Refused, ValidationError
+from petcare_dba.services import connections, spreadsheet
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.sql import engine, plan, record, wrap
+from petcare_dba.services.sql.record import RunContext
+
+# "csv" is PostgreSQL's exact COPY output; "csv_spreadsheet" the same with every cell that a
+# spreadsheet would evaluate prefixed with ' (services/spreadsheet.py, U7).
+FORMATS = ("csv", "csv_spreadsheet", "parquet")
+EXTENSIONS = {"csv": "csv", "csv_spreadsheet": "csv", "parquet": "parquet"}
+SPOOL_BYTES = 8 << 20  # the spreadsheet rewrite spills to a temporary file beyond this
+RULE = "export runs exactly one read-only SELECT"
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote."""
+
+    fmt: str
+    rows: int
+    bytes: int
+    max_rows: int
+    truncated: bool  # the cap was reached; the query may have more rows
+    elapsed_ms: float
+
+
+def max_rows_for(rt: Runtime, actor: Actor) -> int:
+    """The export cap of the actor's role (`export_max_rows_<role>`)."""
+    return int(getattr(rt.settings, f"export_max_rows_{actor.role}"))
+
+
+def export(
+    rt: Runtime,
+    actor: Actor,
+    connection_name: str,
+    sql_text: str,
+    out: BinaryIO,
+    *,
+    fmt: str = "csv",
+    progress: Progress | None = None,
+    handle: CancelHandle | None = None,
+) -> ExportResult:
+    """Stream the result of one read-only SELECT into `out` as CSV or Parquet."""
+    if fmt not in FORMATS:
+        raise ValidationError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    started = time.perf_counter()
+    cap = max_rows_for(rt, actor)
+    info = connections.for_run(rt, actor, connection_name)
+    ctx = RunContext(rt, actor, info.id, info.name, detail={"export": fmt, "max_rows": cap})
+    ctx = record.admit(ctx, sql_text)
+    statements, found = plan.analyse(sql_text)
+    _vet(ctx, sql_text, statements, found, final=False)
+    read_path = actor.role == "viewer" or info.read_only
+    try:
+        url, path = connections.credential_for(
+            rt, actor, info, read_path=read_path, who=engine.reader(actor.role, False)
+        )
+    except PetcareError as exc:
+        ctx.detail["credential"] = connections.READ_ONLY if info.read_url else connections.PRIMARY
+        record.decided(ctx, found[0], "refused", text=sql_text, error=exc)
+        raise
+    ctx.detail["credential"] = path
+    pool = engine.pool_for(rt, actor, connection_name, info.id, url)
+    limits = _limits(rt, actor.role)
+    app_name = target.application_name(actor.username, actor.session_id)
+    with pool.connection(app_name) as lease:
+        names = plan.unknown_functions(statements, found)
+        if names:
+            volatility = executor.function_volatility(lease.conn, names)
+            statements, found = plan.analyse(sql_text, volatility)
+            _vet(ctx, sql_text, statements, found)
+        statement = found[0]
+        vetted = statements[0].node
+        pending = record.begin(ctx, statement, {"read_only": True})
+        select_text = statement.text.strip().rstrip(";")
+        deadline = limits.statement_timeout_ms / 1000 + 5 if limits.statement_timeout_ms else None
+        try:
+            with executor.transaction(lease.conn, limits, read_only=True):
+                executor.require_read_only(lease.conn, True)
+                if fmt == "csv":
+                    rows, written = db_export.copy_csv(
+                        lease.conn,
+                        select_text,
+                        cap,
+                        out,
+                        progress=progress,
+                        handle=handle,
+                        verify=wrap.verifier(wrap.prove_copy_out, vetted),
+                        deadline_s=deadline,
+                    )
+                elif fmt == "csv_spreadsheet":
+                    rows, written = _spreadsheet_csv(
+                        lease.conn,
+                        select_text,
+                        cap,
+                        out,
+                        progress,
+                        handle,
+                        verify=wrap.verifier(wrap.prove_copy_out, vetted),
+                        deadline_s=deadline,
+                    )
+                else:
+                    verify = wrap.verifier(wrap.prove_capped, vetted)
+                    rows, written = _parquet(lease, select_text, cap, out, progress, handle, verify)
+        except PetcareError as exc:
+            record.finish(ctx, pending, error=exc)
+            raise
+        except BaseException as exc:
+            # A writer that failed, a rerun that interrupted the download: still an outcome.
+            lease.discard = True
+            record.finish(
+                ctx, pending, error=QueryCancelled(f"the export was interrupted: {exc!r}"[:300])
+            )
+            raise
+        elapsed = round((time.perf_counter() - started) * 1000, 3)
+        record.finish(
+            ctx, pending, rows=rows, duration_ms=elapsed, message=f"exported {fmt}, {written} B"
+        )
+    return ExportResult(fmt, rows, written, cap, rows >= cap, elapsed)
+
+
+def _spreadsheet_csv(
+    conn: Any,
+    select_text: str,
+    cap: int,
+    out: BinaryIO,
+    progress: Progress | None,
+    handle: CancelHandle | None,
+    *,
+    verify: Any,
+    deadline_s: float | None,
+) -> tuple[int, int]:
+    """The exact COPY CSV, spooled (bounded memory), then rewritten cell by cell."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        sink = cast(BinaryIO, spool)
+        rows, _ = db_export.copy_csv(
+            conn,
+            select_text,
+            cap,
+            sink,
+            progress=progress,
+            handle=handle,
+            verify=verify,
+            deadline_s=deadline_s,
+        )
+        spool.seek(0)
+        written = spreadsheet.rewrite(spool, out)
+    return rows, written
+
+
+def _limits(rt: Runtime, role: str) -> Limits:
+    """The engine's limits of the role, with the export's timeout capped by the editor's."""
+    base = engine.limits_for(rt.settings, role=role)
+    timeout = int(rt.settings.export_statement_timeout_ms)
+    if base.statement_timeout_ms > 0:
+        timeout = (
+            base.statement_timeout_ms if timeout <= 0 else min(timeout, base.statement_timeout_ms)
+        )
+    return dataclasses.replace(base, statement_timeout_ms=timeout)
+
+
+def _vet(
+    ctx: RunContext, sql_text: str, statements: list[Any], found: list[Any], *, final: bool = True
+) -> None:
+    """Refuse (audited) anything but one read-only plain SELECT.
+
+    Before the pg_proc lookup (`final=False`) a call only the connection can resolve is let
+    through to the lookup, which decides.
+    """
+    problem: PetcareError | None = None
+    if not found:
+        raise ValidationError("there is no SQL statement to export")
+    if found[0].parse_error is not None:
+        problem = ValidationError(f"the SQL does not parse: {found[0].parse_error}")
+    elif len(found) != 1:
+        problem = Refused(f"refused: {RULE} (got {len(found)} statements)", hint=f"rule: {RULE}")
+    elif (not found[0].read_only and (final or not found[0].depends_on)) or plan.method_for(
+        statements[0].node
+    ) is not (executor.Method.CURSOR):
+        problem = Refused(
+            f"refused: {RULE} ({found[0].command} is not a plain read-only SELECT)",
+            hint=f"rule: {RULE}",
+        )
+    if problem is not None:
+        outcome = "error" if isinstance(problem, ValidationError) else "refused"
+        record.decided(ctx, found[0], outcome, text=sql_text, error=problem)
+        raise problem
+
+
+def _parquet(
+    lease: executor.Lease,
+    select_text: str,
+    cap: int,
+    out: BinaryIO,
+    progress: Progress | None,
+    handle: CancelHandle | None,
+    verify: db_export.Verify,
+) -> tuple[int, int]:
+    writer: pq.ParquetWriter | None = None
+    schema: pa.Schema | None = None
+    rows = 0
+    start = out.tell() if out.seekable() else 0
+    try:
+        for columns, batch in db_export.iter_batches(
+            lease.conn, select_text, cap, handle=handle, verify=verify
+        ):
+            if schema is None:
+                schema = pa.schema(
+                    [pa.field(_unique(columns, i), _arrow_type(c)) for i, c in enumerate(columns)]
+                )
+                writer = pq.ParquetWriter(out, schema)
+            assert writer is not None  # noqa: S101 - created with the schema above
+            arrays = [
+                pa.array([_value(row[i], field.type) for row in batch], type=field.type)
+                for i, field in enumerate(schema)
+            ]
+            writer.write_batch(pa.record_batch(arrays, schema=schema))
+            rows += len(batch)
+            if progress is not None:
+                progress(rows, (out.tell() - start) if out.seekable() else 0)
+        if writer is None:  # no rows: still write a valid, empty file with no columns known
+            writer = pq.ParquetWriter(out, pa.schema([]))
+    finally:
+        if writer is not None:
+            writer.close()
+    written = (out.tell() - start) if out.seekable() else 0
+    return rows, written
+
+
+def _unique(columns: list[db_export.Column], index: int) -> str:
+    name = columns[index].name
+    earlier = sum(1 for c in columns[:index] if c.name == name)
+    return name if earlier == 0 else f"{name}_{earlier + 1}"
+
+
+_ARROW_BY_OID: dict[int, pa.DataType] = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int16(),
+    23: pa.int32(),
+    26: pa.int64(),
+    700: pa.float32(),
+    701: pa.float64(),
+    17: pa.binary(),
+    1082: pa.date32(),
+    1083: pa.time64("us"),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+}
+
+
+def _arrow_type(column: db_export.Column) -> pa.DataType:
+    if column.type_oid == 1700 and column.precision and column.precision <= 38:
+        return pa.decimal128(column.precision, column.scale or 0)
+    return _ARROW_BY_OID.get(column.type_oid, pa.string())
+
+
+def _value(value: Any, kind: pa.DataType) -> Any:
+    """Values arrow cannot take as they are become text (numeric without precision, json ...)."""
+    if value is None or not pa.types.is_string(kind):
+        if isinstance(value, dt.datetime) and pa.types.is_timestamp(kind) and kind.tz:
+            return value.astimezone(dt.UTC)
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, decimal.Decimal | dt.timedelta):
+        return str(value)
+    return value if isinstance(value, str) else str(value)

@@ -1,0 +1,230 @@
+"""What the classifier knows about PostgreSQL functions, and how it resolves a call.
+
+Three kinds of knowledge: `FunctionRule`s for functions whose effects a READ ONLY transaction
+does not stop or that reach outside the database (some restricted to dba by a named rule:
+settings, outbound, opaque dynamic SQL); reads that pg_proc marks volatile (`SAFE_VOLATILE`,
+large-object reads); and the functions of pg_catalog with their volatility
+(`pg_builtin_functions.txt`), so that the offline classifier can tell `count()` from a user
+function it cannot see. `resolve` gives a call's volatility from a connection's pg_proc lookup
+when there is one, else from the builtin list; a call it cannot resolve is reported as a
+dependency and is not read-only, offline and online alike (issue 12).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from pglast import ast
+
+from petcare_dba.services.sql.parse import Kind
+
+RULE_SETTINGS = (
+    "only dba and admin may change how the server reads SQL text"
+    " (lexing settings, set_config, role, database and system settings)"
+)
+RULE_OUTBOUND = (
+    "only dba and admin may reach outside the database"
+    " (dblink, foreign data, large-object writes, server files and programs)"
+)
+RULE_DYNAMIC = "only dba and admin may run SQL text that the classifier cannot see"
+# Rules under which a dba still confirms (set-up of outbound access, opaque SQL); a dba's
+# setting changes are pinned back by the engine for every later statement instead.
+CONFIRM_RULES = frozenset({RULE_OUTBOUND, RULE_DYNAMIC})
+
+
+@dataclass(frozen=True)
+class FunctionRule:
+    """Why calling a function is not read-only: the kind it raises a query to, and its effect.
+
+    `restricted` names a rule that limits the call to dba and admin whatever the connection.
+    """
+
+    kind: Kind
+    effect: str
+    destructive: bool = False
+    restricted: str | None = None
+
+
+_SERVER = Kind.UTILITY  # server administration: dba and admin only
+_OUT = RULE_OUTBOUND
+_DYN = RULE_DYNAMIC
+
+
+def _out(effect: str, *, destructive: bool = False, kind: Kind = _SERVER) -> FunctionRule:
+    return FunctionRule(kind, effect, destructive, _OUT)
+
+
+def _dyn(effect: str) -> FunctionRule:
+    return FunctionRule(Kind.DML, effect, False, _DYN)
+
+
+# Functions with side effects that a READ ONLY transaction does not stop (reliability Q3). Names
+# ending in "*" are prefixes. https://www.postgresql.org/docs/current/functions-admin.html
+_FUNCTION_RULES: dict[str, FunctionRule] = {
+    "nextval": FunctionRule(Kind.DML, "advances a sequence"),
+    "setval": FunctionRule(Kind.DML, "sets a sequence"),
+    "txid_current": FunctionRule(Kind.DML, "assigns a transaction id"),
+    "pg_current_xact_id": FunctionRule(Kind.DML, "assigns a transaction id"),
+    "pg_notify": FunctionRule(Kind.DML, "sends a notification"),
+    "pg_logical_emit_message": FunctionRule(Kind.DML, "writes a WAL message"),
+    # Outbound: other servers, foreign data, large objects, the server's files.
+    "dblink*": _out("runs SQL on another server", kind=Kind.DML),
+    "postgres_fdw_*": _out("manages connections to another server"),
+    "lo_unlink": _out("deletes a large object", destructive=True, kind=Kind.DML),
+    "lo_import": _out("reads a file on the database server"),
+    "lo_export": _out("writes a file on the database server", destructive=True),
+    "lo_open": _out("opens a large object for writing", kind=Kind.DML),
+    "lo_*": _out("creates or changes a large object", kind=Kind.DML),
+    "lowrite": _out("changes a large object", kind=Kind.DML),
+    "pg_read_file": _out("reads a file on the database server"),
+    "pg_read_file_old": _out("reads a file on the database server"),
+    "pg_read_binary_file": _out("reads a file on the database server"),
+    "pg_stat_file": _out("inspects a file on the database server"),
+    "pg_ls_*": _out("lists files on the database server"),
+    "pg_file_*": _out("changes a file on the server", destructive=True),
+    # Opaque dynamic SQL: the text they run, or the objects they read, are not in the tree.
+    "query_to_xml*": _dyn("runs SQL text that cannot be checked"),
+    "cursor_to_xml*": _dyn("reads from a cursor that cannot be checked"),
+    "table_to_xml*": _dyn("reads a table named by a value that cannot be checked"),
+    "schema_to_xml*": _dyn("reads every table of a schema named by a value"),
+    "database_to_xml*": _dyn("reads every table of the database"),
+    "ts_stat": _dyn("runs SQL text that cannot be checked"),
+    "ts_rewrite": _dyn("runs SQL text that cannot be checked"),
+    "set_config": FunctionRule(Kind.SESSION, "changes a setting", False, RULE_SETTINGS),
+    "pg_advisory_*": FunctionRule(Kind.SESSION, "takes or releases an advisory lock"),
+    "pg_try_advisory_*": FunctionRule(Kind.SESSION, "takes an advisory lock"),
+    "pg_terminate_backend": FunctionRule(_SERVER, "terminates a session", destructive=True),
+    "pg_cancel_backend": FunctionRule(_SERVER, "cancels a running query"),
+    "pg_reload_conf": FunctionRule(_SERVER, "reloads the server configuration"),
+    "pg_rotate_logfile*": FunctionRule(_SERVER, "rotates the server log"),
+    "pg_switch_wal": FunctionRule(_SERVER, "forces a WAL switch"),
+    "pg_create_restore_point": FunctionRule(_SERVER, "writes a WAL restore point"),
+    "pg_log_standby_snapshot": FunctionRule(_SERVER, "writes a WAL record"),
+    "pg_promote": FunctionRule(_SERVER, "promotes a standby", destructive=True),
+    "pg_backup_*": FunctionRule(_SERVER, "starts or stops a backup"),
+    "pg_wal_replay_*": FunctionRule(_SERVER, "pauses or resumes WAL replay"),
+    "pg_stat_reset*": FunctionRule(_SERVER, "resets statistics"),
+    "pg_stat_statements_reset": FunctionRule(_SERVER, "resets statement statistics"),
+    "pg_log_backend_memory_contexts": FunctionRule(_SERVER, "writes to the server log"),
+    "pg_create_*": FunctionRule(_SERVER, "creates a replication slot"),
+    "pg_copy_*": FunctionRule(_SERVER, "copies a replication slot"),
+    "pg_drop_replication_slot": FunctionRule(_SERVER, "drops a replication slot", destructive=True),
+    "pg_replication_slot_advance": FunctionRule(
+        _SERVER, "advances a replication slot", destructive=True
+    ),
+    "pg_logical_slot_get_*": FunctionRule(
+        _SERVER, "consumes changes from a replication slot", destructive=True
+    ),
+    "pg_sync_replication_slots": FunctionRule(_SERVER, "synchronises replication slots"),
+    "pg_replication_origin_*": FunctionRule(_SERVER, "changes replication origins"),
+    "pg_import_system_collations": FunctionRule(_SERVER, "creates collations"),
+    "pg_extension_config_dump": FunctionRule(_SERVER, "changes an extension's definition"),
+    "pg_nextoid": FunctionRule(_SERVER, "allocates an object id"),
+    "binary_upgrade_*": FunctionRule(_SERVER, "changes catalogs for pg_upgrade"),
+    "pg_restore_*_stats": FunctionRule(Kind.MAINTENANCE, "changes planner statistics"),
+    "pg_clear_*_stats": FunctionRule(Kind.MAINTENANCE, "clears planner statistics"),
+    "brin_summarize_*": FunctionRule(Kind.MAINTENANCE, "changes a BRIN index"),
+    "brin_desummarize_range": FunctionRule(Kind.MAINTENANCE, "changes a BRIN index"),
+    "gin_clean_pending_list": FunctionRule(Kind.MAINTENANCE, "changes a GIN index"),
+}
+# Large-object reads: volatile in pg_proc, harmless in a READ ONLY transaction (they need the
+# SELECT privilege on the object).
+LO_READS = frozenset("lo_get loread lo_lseek lo_lseek64 lo_tell lo_tell64 lo_close".split())
+# Reading functions that the prefixes above would catch.
+_FUNCTION_EXCEPTIONS = LO_READS | {"pg_replication_origin_oid"}
+_PREFIX_RULES = sorted(
+    ((k[:-1], v) for k, v in _FUNCTION_RULES.items() if k.endswith("*") and k.count("*") == 1),
+    key=lambda item: -len(item[0]),
+)
+_INFIX_RULES = [(k.split("*"), v) for k, v in _FUNCTION_RULES.items() if k.count("*") == 1]
+_INFIX_RULES = [(parts, v) for parts, v in _INFIX_RULES if parts[1]]
+_INV_WRITE = 0x20000  # libpq-fs.h: lo_open mode bit for writing
+
+# Volatile in pg_proc but without side effects worth refusing a read-only statement for; they
+# count only when the call resolves to pg_catalog (no overload of that name in another schema).
+SAFE_VOLATILE = LO_READS | frozenset(
+    "random random_normal clock_timestamp timeofday gen_random_uuid uuidv4 uuidv7 pg_sleep"
+    " pg_sleep_for pg_sleep_until pg_is_in_recovery pg_current_wal_lsn pg_current_wal_insert_lsn"
+    " pg_current_wal_flush_lsn pg_last_wal_receive_lsn pg_last_wal_replay_lsn"
+    " pg_last_xact_replay_timestamp pg_stat_statements pg_blocking_pids currval lastval"
+    " pg_database_size pg_relation_size pg_table_size pg_indexes_size pg_total_relation_size"
+    " pg_tablespace_size pg_lock_status pg_notification_queue_usage pg_partition_ancestors"
+    " pg_partition_tree pg_sequence_last_value pg_safe_snapshot_blocking_pids pg_xact_status"
+    " txid_status pg_xact_commit_timestamp pg_jit_available pg_current_logfile"
+    # Only in the forms `call_rule` lets through: lo_open(oid, INV_READ), ts_rewrite(q, t, s).
+    " lo_open ts_rewrite".split()
+)
+
+
+def needs_lookup(name: str) -> bool:
+    """Whether the target's pg_proc decides a call of `name` (no rule refuses it outright)."""
+    return function_rule(name) is None or name in SAFE_VOLATILE
+
+
+def function_rule(name: str, *, builtin: bool = True) -> FunctionRule | None:
+    """The side-effect rule for a lower-cased, unqualified function name, if any.
+
+    `builtin` says the call may resolve to pg_catalog; the read exceptions count only then.
+    """
+    if builtin and name in _FUNCTION_EXCEPTIONS:
+        return None
+    if name in _FUNCTION_RULES:
+        return _FUNCTION_RULES[name]
+    for (head, tail), rule in _INFIX_RULES:
+        if name.startswith(head) and name.endswith(tail) and len(name) > len(head) + len(tail):
+            return rule
+    return next((rule for prefix, rule in _PREFIX_RULES if name.startswith(prefix)), None)
+
+
+def call_rule(call: ast.FuncCall, name: str, schema: str | None) -> FunctionRule | None:
+    """The rule for one call, looking at the arguments where they decide (lo_open's mode)."""
+    builtin = schema in (None, "pg_catalog")
+    rule = function_rule(name, builtin=builtin)
+    args = call.args or ()
+    if builtin and name == "lo_open" and len(args) == 2:
+        mode = args[1]
+        if isinstance(mode, ast.A_Const) and isinstance(mode.val, ast.Integer):
+            return None if not int(mode.val.ival or 0) & _INV_WRITE else rule
+    if builtin and name == "ts_rewrite" and len(args) == 3:
+        return None  # ts_rewrite(query, target, substitute) runs no SQL text
+    return rule
+
+
+@cache
+def builtin_functions() -> dict[str, str]:
+    """{name: most volatile flag} of pg_catalog's functions (PostgreSQL 15 and 18)."""
+    text = resources.files(__package__).joinpath("pg_builtin_functions.txt").read_text("utf-8")
+    pairs = (line.split() for line in text.splitlines() if line and not line.startswith("#"))
+    return {name: flag for name, flag in pairs}
+
+
+def shadowed(name: str, volatility: Mapping[str, str]) -> bool:
+    """Whether a connection's lookup found a function of this name outside pg_catalog."""
+    return any(
+        key.rpartition(".")[2] == name and key.rpartition(".")[0] not in ("", "pg_catalog")
+        for key in volatility
+    )
+
+
+def resolve(name: str, schema: str | None, volatility: Mapping[str, str] | None) -> str | None:
+    """The volatility flag ('i', 's', 'v') a call resolves to, or None if it cannot be resolved.
+
+    With a connection's lookup (`volatility`), an unqualified name takes the most volatile of
+    all its overloads in every schema (search_path and argument types pick one at run time).
+    """
+    builtin = schema in (None, "pg_catalog")
+    if volatility is not None:
+        flag = volatility.get(f"{schema}.{name}" if schema else name)
+        if flag is not None:
+            return flag
+    return builtin_functions().get(name) if builtin else None
+
+
+def safe_volatile(name: str, schema: str | None, volatility: Mapping[str, str] | None) -> bool:
+    """A volatile builtin that only reads, when nothing outside pg_catalog shadows its name."""
+    if name not in SAFE_VOLATILE or schema not in (None, "pg_catalog"):
+        return False
+    return volatility is None or schema == "pg_catalog" or not shadowed(name, volatility)

@@ -1,0 +1,232 @@
+"""Planning a run of the SQL engine: split, classify, decide, and choose how each statement runs.
+
+`analyse` splits a script with PostgreSQL's parser (pglast) and classifies every statement
+(`services.sql_safety`); `plan` adds what execution needs: whether the whole run takes the
+read-only path, which statements need a server-side cursor, which cannot run inside a
+transaction block (VACUUM, CONCURRENTLY ...), and whether the pooled connection must be
+discarded afterwards because a statement changed session state. `refusal` turns the per-role
+decision into the Refused / NeedsConfirmation error a caller sees. Nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pglast import ast
+
+from petcare_dba.db.target import executor
+from petcare_dba.db.target.executor import Method
+from petcare_dba.errors import NeedsConfirmation, Refused, ValidationError
+from petcare_dba.services.sql import safety
+from petcare_dba.services.sql.functions import needs_lookup
+from petcare_dba.services.sql.parse import enum_name, walk
+from petcare_dba.services.sql.safety import Classification, Kind, Statement
+
+RULE_TRANSACTION = "the engine runs each script in its own transaction"
+_WRAPPER_START = {"TRANS_STMT_BEGIN", "TRANS_STMT_START"}
+_WRAPPER_END = {"TRANS_STMT_COMMIT"}
+_INSIDE_OK = {"TRANS_STMT_SAVEPOINT", "TRANS_STMT_RELEASE", "TRANS_STMT_ROLLBACK_TO"}
+_NO_TX_NODES = (
+    ast.CreatedbStmt,
+    ast.DropdbStmt,
+    ast.AlterSystemStmt,
+    ast.CreateTableSpaceStmt,
+    ast.DropTableSpaceStmt,
+)
+_WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One statement to run: its parse, its classification and how to execute it."""
+
+    statement: Statement | None  # None for text pglast could not parse (dba confirmed it)
+    classification: Classification
+    method: Method
+    autocommit: bool
+
+    @property
+    def text(self) -> str:
+        return self.classification.text
+
+    @property
+    def index(self) -> int:
+        return self.classification.index
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything `engine.run` decided before the first statement is sent."""
+
+    steps: tuple[Step, ...]
+    read_only: bool
+    discard_connection: bool
+    skipped: tuple[int, ...] = ()  # indices of a BEGIN ... COMMIT wrapper the engine replaces
+
+
+def label(c: Classification) -> str:
+    """The classification text stored in execucoes_scripts and the audit log."""
+    flags = [str(c.kind)]
+    if c.destructive:
+        flags.append("destructive")
+    if c.escalates:
+        flags.append("escalates")
+    if c.parse_error is not None:
+        flags.append("unparsed")
+    return "/".join(flags)
+
+
+def analyse(
+    script: str, volatility: Mapping[str, str] | None = None
+) -> tuple[list[Statement], list[Classification]]:
+    """Split and classify; on a syntax error returns ([], [the fail-closed classification])."""
+    try:
+        statements = safety.split(script)
+    except ValidationError:
+        return [], safety.classify_script(script)
+    try:
+        return statements, [safety.classify(s, volatility) for s in statements]
+    except Exception:  # fail closed, exactly as classify_script does for a classifier bug
+        return [], safety.classify_script(script)
+
+
+def syntax_error(script: str) -> ValidationError | None:
+    """The parser's error (line, column, position) for text that does not parse, else None."""
+    try:
+        safety.split(script)
+    except ValidationError as exc:
+        return exc
+    return None
+
+
+def unknown_functions(
+    statements: Sequence[Statement], classifications: Sequence[Classification]
+) -> list[str]:
+    """Functions whose pg_proc entries decide: every call of a statement that is read-only or
+    waits on an unresolved function, except names a rule already refuses (issue 12: builtin
+    names too, so that an overload in another schema that shadows them is seen)."""
+    names: set[str] = set()
+    if len(statements) != len(classifications):  # unparsed text: nothing to look up
+        return []
+    for stmt, c in zip(statements, classifications, strict=True):
+        if c.read_only or c.depends_on:
+            names |= {n for n in safety.function_names(stmt) if needs_lookup(n)}
+    return sorted(names)
+
+
+def decidable_early(classifications: Sequence[Classification]) -> list[Classification]:
+    """The classifications a decision before the pg_proc lookup may use: those that do not
+    wait on a function only the connection can resolve."""
+    return [c for c in classifications if not c.depends_on]
+
+
+def needs_autocommit(node: ast.Node) -> bool:
+    """True for statements PostgreSQL refuses inside a transaction block."""
+    if isinstance(node, _NO_TX_NODES):
+        return True
+    if isinstance(node, ast.VacuumStmt):
+        return bool(node.is_vacuumcmd)
+    if isinstance(node, ast.IndexStmt | ast.DropStmt):
+        return bool(node.concurrent)
+    if isinstance(node, ast.ReindexStmt):
+        return any(
+            isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
+        )
+    return False
+
+
+def method_for(node: ast.Node | None) -> Method:
+    """CURSOR for a plain query (DECLARE accepts it), BUFFERED for everything else."""
+    if not isinstance(node, ast.SelectStmt) or node.intoClause is not None:
+        return Method.BUFFERED
+    # DECLARE refuses data-modifying WITH clauses.
+    if any(isinstance(n, _WRITES) for n in walk(node)):
+        return Method.BUFFERED
+    return Method.CURSOR
+
+
+def _tx_kind(stmt: Statement | None) -> str | None:
+    if stmt is not None and isinstance(stmt.node, ast.TransactionStmt):
+        return enum_name(stmt.node.kind)
+    return None
+
+
+def plan(
+    statements: Sequence[Statement],
+    classifications: Sequence[Classification],
+    *,
+    mode: str,
+    read_only_path: bool,
+) -> Plan:
+    """Choose methods and transaction handling; raise Refused for stray transaction control."""
+    if not statements:  # unparseable text a dba confirmed: send it as one statement
+        c = classifications[0]
+        return Plan((Step(None, c, Method.BUFFERED, False),), read_only_path, True)
+    items = list(zip(statements, classifications, strict=True))
+    skipped: list[int] = []
+    # A script written as BEGIN; ...; COMMIT; means what mode='transaction' already does.
+    if (
+        mode == "transaction"
+        and len(items) > 2
+        and _tx_kind(items[0][0]) in _WRAPPER_START
+        and _tx_kind(items[-1][0]) in _WRAPPER_END
+    ):
+        skipped = [items[0][0].index, items[-1][0].index]
+        items = items[1:-1]
+    for stmt, c in items:
+        kind = _tx_kind(stmt)
+        if kind is not None and not (mode == "transaction" and kind in _INSIDE_OK):
+            raise Refused(
+                f"{RULE_TRANSACTION}: statement {c.index + 1} ({c.command}) would end or change it",
+                hint="remove BEGIN/COMMIT/ROLLBACK, or run statement by statement "
+                "(mode='statements')",
+            )
+    steps = tuple(
+        Step(stmt, c, method_for(stmt.node), needs_autocommit(stmt.node)) for stmt, c in items
+    )
+    if mode == "transaction" and len(steps) > 1:
+        for step in steps:
+            if step.autocommit:
+                raise ValidationError(
+                    f"statement {step.index + 1} ({step.classification.command}) cannot run "
+                    "inside a transaction block",
+                    hint="run the script statement by statement (mode='statements')",
+                )
+    read_only = read_only_path or all(s.classification.read_only for s in steps)
+    discard = any(s.autocommit or _changes_session(s.classification) for s in steps)
+    return Plan(steps, read_only, discard, tuple(skipped))
+
+
+def _changes_session(c: Classification) -> bool:
+    # DML leaves the session as it found it; SET, PREPARE, LISTEN, temp tables, DO blocks and
+    # guard changes may not, so such a connection is closed instead of going back to the pool.
+    if c.read_only:
+        return False
+    return c.escalates or c.unchecked or c.kind is not Kind.DML
+
+
+def refusal(decision: safety.Decision, confirmed: bool) -> Refused | None:
+    """The error for a Reject, or for a Confirm the caller has not confirmed; else None."""
+    if isinstance(decision, safety.Reject):
+        return Refused(f"refused: {decision.message}", hint=f"rule: {decision.rule}")
+    if isinstance(decision, safety.Confirm) and not confirmed:
+        what = ", ".join(decision.objects) or "objects that cannot be determined"
+        return NeedsConfirmation(
+            f"confirmation needed: {decision.reason} (affects {what})",
+            objects=decision.objects,
+            reason=decision.reason,
+            hint="run again confirming (--yes on the CLI) to proceed",
+        )
+    return None
+
+
+def resolve(
+    conn: Any, sql_text: str, statements: list[Statement], found: list[Classification]
+) -> tuple[list[Statement], list[Classification]] | None:
+    """Classify again with the target's pg_proc volatility, if any call needs it (else None)."""
+    names = unknown_functions(statements, found)
+    if not names:
+        return None
+    return analyse(sql_text, executor.function_volatility(conn, names))

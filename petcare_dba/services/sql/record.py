@@ -1,0 +1,333 @@
+"""The engine's paper trail: execucoes_scripts rows and audit intent/outcome pairs.
+
+Before a statement runs, `begin` appends an audit row with outcome 'intent' and inserts its
+execucoes_scripts row ('running'); if either cannot be written it raises Unavailable and the
+statement does not run (reliability A1, fail closed). `finish` records the outcome after it ran
+(A2); `decided` records a statement that never ran (refused, needs confirmation, syntax error,
+no connection) with one audit row and one execucoes_scripts row (A3).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from petcare_dba.errors import (
+    PetcareError,
+    QueryCancelled,
+    QueryTimeout,
+    Unavailable,
+    ValidationError,
+)
+from petcare_dba.services import intake
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
+from petcare_dba.services.sql.plan import label
+from petcare_dba.services.sql.safety import Classification
+
+ACTION = "sql.execute"
+
+
+class IntentNotRecorded(Unavailable):
+    """The audit intent or execucoes_scripts row could not be written: nothing ran."""
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Who runs what where: the fields every row of one engine run shares."""
+
+    rt: Runtime
+    actor: Actor
+    connection_id: int
+    connection_name: str
+    ai_initiated: bool = False
+    project_id: int | None = None
+    script_version_id: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    # What the rows keep of the whole submitted text (prefix, sha256), computed once per run.
+    submitted: intake.AuditView | None = None
+    prefix_bytes: int = intake.DEFAULT_PREFIX_BYTES
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A statement whose intent is on record; `finish` closes it."""
+
+    event_id: uuid.UUID
+    execution_id: int
+    classification: Classification
+    started: float
+
+
+def admit(ctx: RunContext, text: str) -> RunContext:
+    """Check submitted SQL text (intake.check) and bind its audit view to the run's rows.
+
+    A refused text (too large, a NUL byte, a lone surrogate) is audited as 'refused' with its
+    whole hash and an escaped, bounded prefix before the error is raised: the attempt is on
+    record although nothing was parsed.
+    """
+    prefix = int(ctx.rt.settings.audit_sql_prefix_bytes)
+    try:
+        intake.check(text, ctx.rt.settings)
+    except ValidationError as exc:
+        audit.record(
+            ctx.rt.store,
+            ctx.actor,
+            ACTION,
+            "refused",
+            event_id=audit.new_event_id(),
+            connection_id=ctx.connection_id,
+            target=ctx.connection_name,
+            submitted=audit.submitted_view(text, prefix),
+            ai_initiated=ctx.ai_initiated,
+            detail={**ctx.detail, "message": exc.message, "rule": "input"},
+        )
+        raise
+    view = audit.submitted_view(text, prefix)
+    return dataclasses.replace(ctx, submitted=view, prefix_bytes=prefix)
+
+
+def outcome_of(error: PetcareError | None) -> str:
+    """The audit/execucoes outcome word for how a statement ended."""
+    if error is None:
+        return "ok"
+    if isinstance(error, QueryTimeout):
+        return "timeout"
+    if isinstance(error, QueryCancelled):
+        return "cancelled"
+    return "error"
+
+
+def _run_params(
+    ctx: RunContext,
+    c: Classification,
+    event_id: uuid.UUID | None,
+    *,
+    text: str,
+    outcome: str,
+    sqlstate: str | None = None,
+    message: str | None = None,
+    duration_ms: float | None = None,
+) -> dict[str, Any]:
+    # The row's text is the statement (or the whole submission when nothing ran), bounded; its
+    # hash and size are always those of the whole submitted text.
+    view = intake.audit_view(text, ctx.prefix_bytes)
+    whole = ctx.submitted or audit.submitted_view(text, ctx.prefix_bytes)
+    return {
+        "user_id": ctx.actor.user_id,
+        "connection_id": ctx.connection_id,
+        "project_id": ctx.project_id,
+        "script_version_id": ctx.script_version_id,
+        "event_id": event_id,
+        "session_id": ctx.actor.session_id,
+        "sql_text": view.prefix,
+        "sql_hash": whole.sha256,
+        "sql_bytes": whole.size,
+        "statement_index": c.index,
+        "classification": label(c),
+        "ai_initiated": ctx.ai_initiated,
+        "outcome": outcome,
+        "sqlstate": sqlstate,
+        "message": message,
+        "duration_ms": duration_ms,
+    }
+
+
+def _run_row(params: dict[str, Any]) -> str:
+    """The execucoes_scripts row of `_run_params` as JSON keyed by column (petcare.engine_*)."""
+    row = {("audit_event_id" if k == "event_id" else k): v for k, v in params.items()}
+    return json.dumps(row, default=str)
+
+
+def _insert_run(
+    ctx: RunContext, c: Classification, event_id: uuid.UUID | None, **fields: Any
+) -> int | None:
+    """The new row's id; None when the database only counted it (refusals beyond the limit)."""
+    with ctx.rt.store.tx(ctx.actor.identity) as tx:
+        row_id = tx.value("engine_run_insert", _run_params(ctx, c, event_id, **fields))
+    return None if row_id is None else int(row_id)
+
+
+def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending:
+    """Commit the audit intent and the execucoes_scripts row together, before the statement.
+
+    One call of petcare.engine_begin, one transaction and one round trip for both: they
+    succeed or fail together, and if they fail nothing runs (IntentNotRecorded) and a
+    best-effort 'error' event says why.
+    """
+    event_id = audit.new_event_id()
+    try:
+        (row,) = ctx.rt.store.call(
+            ctx.actor.identity,
+            "engine_begin_call",
+            {
+                "audit": audit.row_for(
+                    ctx.actor,
+                    ACTION,
+                    "intent",
+                    event_id=event_id,
+                    connection_id=ctx.connection_id,
+                    target=ctx.connection_name,
+                    sql_text=None if ctx.submitted else c.text,
+                    submitted=ctx.submitted,
+                    classification=label(c),
+                    ai_initiated=ctx.ai_initiated,
+                    detail={**ctx.detail, **detail, "statement_index": c.index},
+                ),
+                "run": _run_row(_run_params(ctx, c, event_id, text=c.text, outcome="running")),
+            },
+        )
+        execution_id = int(row["id"])
+    except PetcareError as exc:
+        _safe_outcome(
+            ctx,
+            event_id,
+            c,
+            "error",
+            sqlstate=exc.sqlstate,
+            detail={"error": "audit intent or execution log unavailable"},
+        )
+        raise IntentNotRecorded(
+            f"audit unavailable: {exc.message}",
+            hint="nothing was run; retry when the metadata store is back",
+        ) from exc
+    return Pending(event_id, execution_id, c, time.perf_counter())
+
+
+def finish(
+    ctx: RunContext,
+    pending: Pending,
+    *,
+    error: PetcareError | None = None,
+    rows: int | None = None,
+    duration_ms: float | None = None,
+    message: str | None = None,
+) -> str | None:
+    """Record how a statement ended; returns a warning instead of raising if that fails.
+
+    The statement has already run (and maybe committed), so a failure here must not be reported
+    as the statement's failure; the intent stays without outcome and audit_reconcile marks it
+    'unknown' later.
+    """
+    outcome = outcome_of(error)
+    if message is None and error is not None:
+        message = error.message
+    elapsed = (
+        duration_ms
+        if duration_ms is not None
+        else round((time.perf_counter() - pending.started) * 1000, 3)
+    )
+    sqlstate = error.sqlstate if error is not None else None
+    try:
+        ctx.rt.store.call(
+            ctx.actor.identity,
+            "engine_finish_call",
+            {
+                "id": pending.execution_id,
+                "run": json.dumps(
+                    {
+                        "outcome": outcome,
+                        "duration_ms": elapsed,
+                        "rows_affected": rows,
+                        "sqlstate": sqlstate,
+                        "message": message,
+                    }
+                ),
+                "audit": audit.row_for(
+                    ctx.actor,
+                    ACTION,
+                    outcome,
+                    event_id=pending.event_id,
+                    connection_id=ctx.connection_id,
+                    target=ctx.connection_name,
+                    classification=label(pending.classification),
+                    sqlstate=sqlstate,
+                    rows_affected=rows,
+                    duration_ms=elapsed,
+                    ai_initiated=ctx.ai_initiated,
+                    detail={
+                        "execution_id": pending.execution_id,
+                        **({"message": message} if message else {}),
+                        # The credential path the statement ran as (issue 12, item 9).
+                        **{k: ctx.detail[k] for k in ("credential",) if k in ctx.detail},
+                    },
+                ),
+            },
+        )
+    except PetcareError as exc:
+        return (
+            f"the outcome of statement {pending.classification.index + 1} could not be "
+            f"recorded ({exc.message}); it will show as 'unknown'"
+        )
+    return None
+
+
+def _safe_outcome(
+    ctx: RunContext,
+    event_id: uuid.UUID,
+    c: Classification,
+    outcome: str,
+    *,
+    sqlstate: str | None,
+    detail: dict[str, Any],
+) -> None:
+    try:
+        audit.record(
+            ctx.rt.store,
+            ctx.actor,
+            ACTION,
+            outcome,
+            event_id=event_id,
+            connection_id=ctx.connection_id,
+            target=ctx.connection_name,
+            classification=label(c),
+            sqlstate=sqlstate,
+            detail=detail,
+        )
+    except PetcareError:
+        pass  # the intent without outcome is reconciled to 'unknown' later
+
+
+def decided(
+    ctx: RunContext,
+    c: Classification,
+    outcome: str,
+    *,
+    text: str,
+    error: PetcareError,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One audit row and one execucoes_scripts row for a statement that did not run.
+
+    Raises Unavailable when the audit row cannot be written (the caller's error is then
+    chained), so even a refusal is never silently unlogged.
+    """
+    extra = {**ctx.detail, **(detail or {}), "message": error.message, "statement_index": c.index}
+    audit.record(
+        ctx.rt.store,
+        ctx.actor,
+        ACTION,
+        outcome,
+        event_id=audit.new_event_id(),
+        connection_id=ctx.connection_id,
+        target=ctx.connection_name,
+        sql_text=None if ctx.submitted else text,
+        submitted=ctx.submitted,
+        classification=label(c),
+        sqlstate=error.sqlstate,
+        ai_initiated=ctx.ai_initiated,
+        detail=extra,
+    )
+    if outcome == "confirm":
+        return  # a prompt, not an execution; the confirmed run or decline() follows
+    try:
+        _insert_run(
+            ctx, c, None, text=text, outcome=outcome, sqlstate=error.sqlstate, message=error.message
+        )
+    except PetcareError:
+        pass  # the audit row above is the record that matters

@@ -1,0 +1,431 @@
+"""Classify SQL statements and decide, per app role, whether they may run.
+
+`classify` walks the whole syntax tree of one statement from `sql_parse.split` (subqueries,
+CTEs, EXPLAIN ANALYZE targets, PREPARE bodies) and returns a `Classification`; `classify_script`
+does the same for a script and never raises, because text that cannot be parsed counts as
+destructive (reliability Q4). `decide` maps a classification, an app role (viewer, analyst, dba,
+admin) and the connection's read-only flag to `Allow`, `Confirm(reason, objects)` or
+`Reject(rule, message)`, and `decide_script` combines those for a whole script (both live in
+`sql_decide` and are re-exported here). This is the app's first line of defence only: the
+database enforces the same boundary with READ ONLY transactions and least-privilege roles
+(reliability Q1-Q3). Pattern: datasette `write_sql.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pglast import ast
+from pglast.visitors import referenced_relations
+
+from petcare_dba.errors import ValidationError
+from petcare_dba.services.sql import functions
+from petcare_dba.services.sql.decide import (
+    ROLES,
+    RULE_ANALYST,
+    RULE_DYNAMIC,
+    RULE_GUARD,
+    RULE_OUTBOUND,
+    RULE_READ_ONLY_CONNECTION,
+    RULE_SETTINGS,
+    RULE_UNKNOWN_ROLE,
+    RULE_VIEWER,
+    UNPARSEABLE,
+    Allow,
+    Confirm,
+    Decision,
+    Reject,
+    decide,
+    decide_script,
+)
+from petcare_dba.services.sql.parse import (
+    GUARDED_SETTINGS,
+    LEXER_SETTINGS,
+    Classification,
+    Kind,
+    Statement,
+    add_unique,
+    command_of,
+    const_str,
+    enum_name,
+    func_name,
+    function_names,
+    is_cascade,
+    is_true,
+    name_of,
+    split,
+    targets,
+    walk,
+)
+
+__all__ = [
+    "ROLES",
+    "RULE_ANALYST",
+    "RULE_DYNAMIC",
+    "RULE_GUARD",
+    "RULE_OUTBOUND",
+    "RULE_READ_ONLY_CONNECTION",
+    "RULE_SETTINGS",
+    "RULE_UNKNOWN_ROLE",
+    "RULE_VIEWER",
+    "UNPARSEABLE",
+    "Allow",
+    "Classification",
+    "Confirm",
+    "Decision",
+    "Kind",
+    "Reject",
+    "Statement",
+    "classify",
+    "classify_script",
+    "decide",
+    "decide_script",
+    "function_names",
+    "split",
+]
+
+# When one statement has several effects the most severe kind wins (a SELECT calling nextval()
+# is DML, a SELECT INTO is DDL).
+_RANK = {
+    Kind.READ_ONLY: 0,
+    Kind.SESSION: 1,
+    Kind.TRANSACTION_CONTROL: 1,
+    Kind.DML: 2,
+    Kind.MAINTENANCE: 3,
+    Kind.UTILITY: 3,
+    Kind.DDL: 4,
+    Kind.UNKNOWN: 5,
+}
+_QUERY = ast.SelectStmt | ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt
+_SESSION = (
+    ast.ListenStmt
+    | ast.UnlistenStmt
+    | ast.DeallocateStmt
+    | ast.FetchStmt
+    | ast.ClosePortalStmt
+    | ast.ConstraintsSetStmt
+)
+_MAINTENANCE = (
+    ast.VacuumStmt | ast.ReindexStmt | ast.ClusterStmt | ast.CheckPointStmt | ast.RefreshMatViewStmt
+)
+_CURSOR_OPT_HOLD = 0x0020  # parsenodes.h
+_SETTINGS_NODES = ast.AlterRoleSetStmt | ast.AlterDatabaseSetStmt | ast.AlterSystemStmt
+_FOREIGN = (
+    ast.CreateForeignServerStmt
+    | ast.AlterForeignServerStmt
+    | ast.CreateUserMappingStmt
+    | ast.AlterUserMappingStmt
+    | ast.CreateForeignTableStmt
+    | ast.ImportForeignSchemaStmt
+    | ast.CreateFdwStmt
+    | ast.AlterFdwStmt
+)
+# Extensions whose functions reach other servers or the server's files.
+_OUTBOUND_EXTENSIONS = frozenset({"dblink", "postgres_fdw", "file_fdw", "adminpack", "lo"})
+_DDL_PREFIXES = (
+    "Create Alter Define Grant Comment SecLabel Rule Rename Reassign Import Composite View Index"
+).split()
+
+
+class _Facts:
+    """Mutable accumulator while one statement is analysed."""
+
+    def __init__(self, volatility: Mapping[str, str] | None) -> None:
+        self.volatility = volatility
+        self.kind = Kind.READ_ONLY
+        self.destructive = self.escalates = self.unchecked = False
+        self.targets: list[str] = []
+        self.reasons: list[str] = []
+        self.side_effects: list[str] = []
+        self.restricted: list[tuple[str, str]] = []
+        self.depends_on: list[str] = []
+
+    def restrict(self, rule: str, reason: str) -> None:
+        """Limit the statement to dba and admin under `rule`, saying why."""
+        if (rule, reason) not in self.restricted:
+            self.restricted.append((rule, reason))
+        add_unique(self.reasons, reason)
+
+    def effect(self, kind: Kind, text: str, *names: str) -> None:
+        if _RANK[kind] > _RANK[self.kind]:
+            self.kind = kind
+        add_unique(self.side_effects, text)
+        for name in names:
+            add_unique(self.targets, name)
+
+    def warn(self, reason: str, *, destructive: bool = False, escalates: bool = False) -> None:
+        add_unique(self.reasons, reason)
+        self.destructive |= destructive
+        self.escalates |= escalates
+
+
+def classify(stmt: Statement, volatility: Mapping[str, str] | None = None) -> Classification:
+    """Classify one statement; `volatility` maps function names to pg_proc.provolatile.
+
+    Without `volatility` (offline) only builtin functions resolve; with it (a connection's
+    lookup, `db.executor.function_volatility`) the target's pg_proc decides.
+    """
+    facts = _Facts(volatility)
+    _analyse(stmt.node, facts)
+    read_only = facts.kind is Kind.READ_ONLY and not facts.side_effects
+    objects = sorted(referenced_relations(stmt.node)) if read_only else facts.targets
+    return Classification(
+        index=stmt.index,
+        start=stmt.start,
+        end=stmt.end,
+        text=stmt.text,
+        kind=facts.kind,
+        command=command_of(stmt.node),
+        read_only=read_only,
+        destructive=facts.destructive,
+        escalates=facts.escalates,
+        unchecked=facts.unchecked,
+        objects=tuple(objects),
+        reasons=tuple(facts.reasons),
+        side_effects=tuple(facts.side_effects),
+        restricted=tuple(facts.restricted),
+        depends_on=tuple(facts.depends_on),
+    )
+
+
+def classify_script(
+    script: str, volatility: Mapping[str, str] | None = None
+) -> list[Classification]:
+    """Split and classify `script`; never raises (unparseable text counts as destructive)."""
+    try:
+        return [classify(stmt, volatility) for stmt in split(script)]
+    except ValidationError as exc:
+        problem = exc.message
+    except Exception as exc:  # fail closed: a classifier bug must not let a statement through
+        problem = f"the classifier failed ({type(exc).__name__})"
+    reason = f"{UNPARSEABLE}: {problem}"
+    return [
+        Classification(
+            index=0,
+            start=0,
+            end=len(script),
+            text=script,
+            kind=Kind.UNKNOWN,
+            command="UNPARSEABLE",
+            read_only=False,
+            destructive=True,
+            reasons=(reason,),
+            side_effects=("has effects that are not known",),
+            parse_error=problem,
+        )
+    ]
+
+
+def _read_write(options: Any) -> bool:
+    return any(
+        isinstance(o, ast.DefElem) and o.defname == "transaction_read_only" and not is_true(o.arg)
+        for o in options or ()
+    )
+
+
+def _analyse(node: ast.Node, facts: _Facts) -> None:
+    """Record the effects of one top-level (or EXPLAIN ANALYZE'd) statement in `facts`."""
+    command = command_of(node)
+    names = targets(node)
+    listed = ", ".join(names)
+    if isinstance(node, _QUERY):
+        _analyse_query(node, facts)
+    elif isinstance(node, ast.ExplainStmt):
+        # Plain EXPLAIN only plans; EXPLAIN ANALYZE runs the statement and inherits its class.
+        if node.query is not None and any(
+            isinstance(o, ast.DefElem) and o.defname == "analyze" and is_true(o.arg)
+            for o in node.options or ()
+        ):
+            _analyse(node.query, facts)
+    elif isinstance(node, ast.CopyStmt):
+        _analyse_copy(node, facts)
+    elif isinstance(node, ast.VariableShowStmt):
+        pass
+    elif isinstance(node, ast.TransactionStmt):
+        facts.effect(Kind.TRANSACTION_CONTROL, "controls the transaction")
+        if _read_write(node.options):
+            facts.warn(f"{command} READ WRITE can switch off read-only mode", escalates=True)
+    elif isinstance(node, ast.VariableSetStmt):
+        _analyse_set(node, facts)
+    elif isinstance(node, ast.DiscardStmt):
+        facts.effect(Kind.SESSION, "discards session state")
+        if enum_name(node.target) == "DISCARD_ALL":
+            facts.warn("DISCARD ALL resets the session role and read-only mode", escalates=True)
+    elif isinstance(node, ast.FetchStmt | ast.ClosePortalStmt):
+        pass  # FETCH, MOVE and CLOSE only run what DECLARE (classified there) planned
+    elif isinstance(node, ast.DeclareCursorStmt) and not (node.options or 0) & _CURSOR_OPT_HOLD:
+        # Without WITH HOLD the cursor ends with the transaction: a read within the script.
+        _analyse_query(node.query, facts)
+    elif isinstance(node, _SESSION):
+        facts.effect(Kind.SESSION, "changes session state")
+    elif isinstance(node, ast.PrepareStmt | ast.DeclareCursorStmt):
+        facts.effect(Kind.SESSION, f"creates {'a cursor' if command == 'DECLARE' else 'a plan'}")
+        if node.query is not None:  # what EXECUTE or FETCH will run later
+            _analyse_query(node.query, facts)
+    elif isinstance(node, ast.NotifyStmt):
+        facts.effect(Kind.DML, f"sends a notification on channel {node.conditionname}")
+    elif isinstance(node, ast.ExecuteStmt | ast.DoStmt | ast.CallStmt):
+        facts.effect(Kind.DML, "runs code whose effects cannot be checked")
+        facts.warn(f"{command} runs code whose effects cannot be checked here")
+        facts.unchecked = True
+        _analyse_query(node, facts)
+    elif isinstance(node, _MAINTENANCE):
+        facts.effect(Kind.MAINTENANCE, f"runs maintenance on {listed or 'the database'}", *names)
+    elif isinstance(node, ast.LockStmt):
+        facts.effect(Kind.UTILITY, f"locks {listed}", *names)
+    elif isinstance(node, ast.LoadStmt):
+        facts.effect(Kind.UTILITY, "loads a shared library into the server")
+    elif isinstance(node, _SETTINGS_NODES):
+        _analyse_stored_settings(node, facts)
+    elif isinstance(node, _FOREIGN) or _outbound_extension(node):
+        facts.effect(Kind.DDL, f"sets up access outside the database ({command})", *names)
+        facts.restrict(RULE_OUTBOUND, f"{command} sets up access to data outside the database")
+    elif isinstance(node, ast.TruncateStmt):
+        facts.effect(Kind.DDL, f"empties {listed}", *names)
+        facts.warn(f"TRUNCATE deletes every row of {listed}", destructive=True)
+    elif isinstance(node, ast.AlterTableStmt):
+        _analyse_alter_table(node, facts)
+    elif type(node).__name__.startswith("Drop"):
+        cascade = " and every object that depends on it" if is_cascade(node) else ""
+        facts.effect(Kind.DDL, f"drops {listed or 'objects'}", *names)
+        facts.warn(f"{command} drops {listed or 'objects'}{cascade}", destructive=True)
+    elif isinstance(node, ast.CreateTableAsStmt):
+        facts.effect(Kind.DDL, f"creates {listed}", *names)
+        _analyse_query(node.query, facts)
+    elif type(node).__name__.startswith(tuple(_DDL_PREFIXES)):
+        what = f"of {listed}" if listed else "in the database"
+        facts.effect(Kind.DDL, f"changes definitions or privileges {what}", *names)
+    else:
+        facts.effect(Kind.UNKNOWN, "has effects that are not known")
+        facts.warn(f"{command} is not a recognised statement type")
+
+
+def _analyse_alter_table(node: ast.AlterTableStmt, facts: _Facts) -> None:
+    table = name_of(node.relation)
+    facts.effect(Kind.DDL, f"changes the definition of {table}", table)
+    for cmd in node.cmds or ():
+        subtype = enum_name(getattr(cmd, "subtype", None))
+        if subtype == "AT_DropColumn":
+            what = f"column {cmd.name} and its data"
+        elif subtype == "AT_DropConstraint":
+            what = f"constraint {cmd.name}"
+        else:
+            continue
+        cascade = " and every object that depends on it" if is_cascade(cmd) else ""
+        facts.warn(f"ALTER TABLE {table} drops {what}{cascade}", destructive=True)
+
+
+def _is_pg_settings(rel: ast.RangeVar | None) -> bool:
+    return (
+        rel is not None and rel.relname == "pg_settings" and rel.schemaname in (None, "pg_catalog")
+    )
+
+
+def _outbound_extension(node: ast.Node) -> bool:
+    return isinstance(node, ast.CreateExtensionStmt) and node.extname in _OUTBOUND_EXTENSIONS
+
+
+def _analyse_stored_settings(node: ast.Node, facts: _Facts) -> None:
+    """ALTER ROLE/DATABASE ... SET and ALTER SYSTEM: settings for sessions that start later."""
+    command = command_of(node)
+    setstmt = getattr(node, "setstmt", None)
+    name = (setstmt.name if setstmt is not None else None) or "ALL"
+    where = name_of(getattr(node, "role", None) or getattr(node, "dbname", None) or "")
+    facts.effect(
+        Kind.DDL, f"changes setting {name} for later sessions", *([where] if where else [])
+    )
+    facts.restrict(RULE_SETTINGS, f"{command} changes setting {name} for later sessions")
+
+
+def _analyse_set(node: ast.VariableSetStmt, facts: _Facts) -> None:
+    kind = enum_name(node.kind)
+    name = (node.name or "").lower()
+    verb = "RESET" if kind.startswith("VAR_RESET") else "SET"
+    if name in {
+        "transaction",
+        "session characteristics",
+    }:  # SET [SESSION CHARACTERISTICS AS] TRANSACTION
+        facts.effect(Kind.SESSION, "sets transaction characteristics")
+        if _read_write(node.args):
+            facts.warn(f"SET {name.upper()} READ WRITE switches off read-only mode", escalates=True)
+        return
+    facts.effect(Kind.SESSION, f"{verb.lower()}s setting {name or 'ALL'}")
+    if kind == "VAR_RESET_ALL":
+        facts.warn("RESET ALL resets read-only mode and timeouts", escalates=True)
+    elif name in GUARDED_SETTINGS:
+        facts.warn(f"{verb} {name} {GUARDED_SETTINGS[name]}", escalates=True)
+    elif name in LEXER_SETTINGS:
+        facts.restrict(RULE_SETTINGS, f"{verb} {name} {LEXER_SETTINGS[name]}")
+
+
+def _analyse_copy(node: ast.CopyStmt, facts: _Facts) -> None:
+    table = name_of(node.relation) if node.relation is not None else ""
+    direction = "FROM" if node.is_from else "TO"
+    if node.is_program or node.filename:
+        what = "runs a shell command" if node.is_program else "reads or writes a file"
+        facts.effect(Kind.UTILITY, f"{what} on the database server", table)
+        facts.warn(f"COPY {direction} {what} on the database server", destructive=True)
+        facts.restrict(RULE_OUTBOUND, f"COPY {direction} {what} on the database server")
+    elif node.is_from:
+        facts.effect(Kind.DML, f"loads rows into {table}", table)
+    if node.query is not None:
+        _analyse_query(node.query, facts)
+
+
+def _analyse_query(node: ast.Node | None, facts: _Facts) -> None:
+    """Walk a query, its subqueries and CTEs for writes, row locks and side-effect calls."""
+    for n in walk(node):
+        if isinstance(n, ast.InsertStmt | ast.MergeStmt):
+            table = name_of(n.relation)
+            verb = "inserts" if isinstance(n, ast.InsertStmt) else "merges"
+            facts.effect(Kind.DML, f"{verb} rows into {table}", table)
+        elif isinstance(n, ast.UpdateStmt | ast.DeleteStmt):
+            table = name_of(n.relation)
+            cmd, verb = (
+                ("UPDATE", "changes") if isinstance(n, ast.UpdateStmt) else ("DELETE", "deletes")
+            )
+            facts.effect(Kind.DML, f"{verb} rows of {table}", table)
+            if isinstance(n, ast.UpdateStmt) and _is_pg_settings(n.relation):
+                # pg_settings has an UPDATE rule that calls set_config (the SET of a statement).
+                facts.restrict(RULE_SETTINGS, "UPDATE pg_settings changes settings like SET")
+            if n.whereClause is None:
+                facts.warn(f"{cmd} without WHERE {verb} every row of {table}", destructive=True)
+        elif isinstance(n, ast.SelectStmt) and n.intoClause is not None:
+            table = name_of(n.intoClause)
+            facts.effect(Kind.DDL, f"creates table {table}", table)
+        elif isinstance(n, ast.LockingClause):
+            strength = enum_name(n.strength).removeprefix("LCS_FOR")
+            strength = strength.replace("NOKEY", "NO KEY ").replace("KEYSHARE", "KEY SHARE")
+            facts.effect(Kind.DML, f"locks the selected rows (FOR {strength})")
+        elif isinstance(n, ast.FuncCall):
+            _analyse_call(n, facts)
+
+
+def _analyse_call(call: ast.FuncCall, facts: _Facts) -> None:
+    name, qualified = func_name(call)
+    schema = qualified.rpartition(".")[0] or None
+    rule = functions.call_rule(call, name, schema)
+    if rule is not None:
+        facts.effect(rule.kind, f"calls {name}(), which {rule.effect}")
+        if rule.destructive:
+            facts.warn(f"{name}() {rule.effect}", destructive=True)
+        if rule.restricted is not None:
+            facts.restrict(rule.restricted, f"{name}() {rule.effect}")
+        if name == "set_config":
+            setting = const_str(call.args[0]) if call.args else None
+            if setting is None:
+                facts.warn("set_config() with a computed name may lift a guard", escalates=True)
+            elif setting.lower() in GUARDED_SETTINGS:
+                why = GUARDED_SETTINGS[setting.lower()]
+                facts.warn(f"set_config('{setting}') {why}", escalates=True)
+        return
+    flag = functions.resolve(name, schema, facts.volatility)
+    if flag is None:
+        where = "on this connection" if facts.volatility is not None else "without a connection"
+        add_unique(facts.depends_on, qualified)
+        facts.effect(
+            Kind.DML, f"depends on function {qualified}(), which cannot be resolved {where}"
+        )
+    elif flag == "v" and not functions.safe_volatile(name, schema, facts.volatility):
+        facts.effect(Kind.DML, f"calls volatile function {qualified}(), which may change data")

@@ -1,0 +1,300 @@
+"""Explicit transactions for dba users: BEGIN, statements, then COMMIT or ROLLBACK by hand.
+
+An `ExplicitTransaction` holds one connection of the user's engine pool (it counts against
+max_connections_per_user) from `open` to `commit`/`rollback`, across Streamlit reruns. Every
+statement goes through the engine's decisions (syntax, role, confirmation, volatility) and gets
+an audit intent before it runs and an outcome after; BEGIN, COMMIT and ROLLBACK are audited too.
+The transaction never reconnects by itself: when the server ends it (idle past
+idle_in_transaction_timeout_ms, terminated, network reset) it is over, the user is told that
+the server rolled it back, and nothing is replayed (reliability Q7, F1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from typing import Any
+
+from petcare_dba.db import target
+from petcare_dba.db.target import executor, transaction
+from petcare_dba.db.target.executor import CancelHandle
+from petcare_dba.errors import ConnectionLost, PetcareError, Refused, Unavailable, ValidationError
+from petcare_dba.services import connections
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
+from petcare_dba.services.sql import engine, execute, record
+from petcare_dba.services.sql import plan as engine_plan
+from petcare_dba.services.sql.execute import QueryResult, RunResult, _result
+from petcare_dba.services.sql.record import RunContext
+
+ACTION = "sql.transaction"
+LOST = "connection lost; the open transaction was rolled back by the server"
+IDLE = "transaction was rolled back because it was idle"
+
+
+class ExplicitTransaction:
+    """One open transaction of one user on one stored connection."""
+
+    def __init__(self, rt: Runtime, actor: Actor, connection_name: str) -> None:
+        actor.require("dba", "open an explicit transaction")
+        self.rt = rt
+        self.actor = actor
+        self.connection_name = connection_name
+        info = connections.for_run(rt, actor, connection_name)
+        self.read_only = info.read_only
+        self.ctx = RunContext(rt, actor, info.id, info.name, detail={"mode": "explicit"})
+        self.limits = engine.limits_for(rt.settings, role=actor.role)
+        self.state = "opening"
+        self.ended_reason: str | None = None
+        self.statements = 0
+        self.last_activity = time.monotonic()
+        self._lock = threading.Lock()
+        self._stack = contextlib.ExitStack()
+        try:
+            url, path = connections.credential_for(
+                rt, actor, info, read_path=info.read_only, who="read-only connections"
+            )
+        except PetcareError as exc:
+            self.state = "failed"
+            path = connections.READ_ONLY if info.read_url else connections.PRIMARY
+            self._audit("refused", "begin", error=exc, detail={"credential": path})
+            raise
+        self.ctx.detail["credential"] = path
+        pool = engine.pool_for(rt, actor, connection_name, info.id, url)
+        app_name = target.application_name(actor.username, actor.session_id)
+        self._audit("intent", "begin")
+        try:
+            self._lease = self._stack.enter_context(pool.connection(app_name))
+            transaction.begin(self._lease.conn, self.limits, read_only=self.read_only)
+        except PetcareError as exc:
+            self._stack.close()
+            self.state = "failed"
+            self._audit("error", "begin", error=exc)
+            raise
+        self.state = "open"
+        self._audit("ok", "begin")
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+    def run(
+        self,
+        sql_text: str,
+        *,
+        confirmed: bool = False,
+        max_rows: int | None = None,
+        handle: CancelHandle | None = None,
+    ) -> RunResult:
+        """Run a script inside the open transaction (decided and audited like engine.run)."""
+        started = time.perf_counter()
+        with self._lock:
+            self._require_open()
+            ctx = record.admit(self.ctx, sql_text)
+            role = self.actor.role
+            statements, found = engine_plan.analyse(sql_text)
+            if not found:
+                raise ValidationError("there is no SQL statement to run")
+            engine._check_syntax(ctx, sql_text, found, role, confirmed)
+            engine._decide(ctx, sql_text, found, role, self.read_only, confirmed, final=False)
+            conn = self._lease.conn
+            names = engine_plan.unknown_functions(statements, found)
+            if names and not transaction.in_error(conn):
+                try:
+                    volatility = executor.function_volatility(conn, names)
+                except ConnectionLost as exc:
+                    raise self._lost(exc) from exc
+                statements, found = engine_plan.analyse(sql_text, volatility)
+            engine._decide(ctx, sql_text, found, role, self.read_only, confirmed, final=True)
+            try:
+                plan = engine_plan.plan(
+                    statements, found, mode="transaction", read_only_path=self.read_only
+                )
+            except PetcareError as exc:
+                record.decided(ctx, found[0], "refused", text=sql_text, error=exc)
+                raise
+            for step in plan.steps:
+                if step.autocommit:
+                    error = Refused(
+                        f"refused: {step.classification.command} cannot run inside a "
+                        "transaction block",
+                        hint="commit or roll back first, then run it on its own",
+                    )
+                    record.decided(ctx, step.classification, "refused", text=sql_text, error=error)
+                    raise error
+            limits = engine.limits_for(self.rt.settings, max_rows, role=self.actor.role)
+            results: list[QueryResult] = []
+            warnings: list[str] = []
+            detail: dict[str, Any] = {
+                "confirmed": confirmed,
+                "explicit": True,
+                "read_only": self.read_only,
+            }
+            for step in plan.steps:
+                executor.require_read_only(conn, self.read_only)
+                pending = record.begin(ctx, step.classification, detail)
+                try:
+                    fetched = execute._execute(self._lease, step, limits, handle)
+                except PetcareError as exc:
+                    self.last_activity = time.monotonic()
+                    if isinstance(exc, ConnectionLost):
+                        exc = self._lost(exc)
+                    warning = record.finish(ctx, pending, error=exc)
+                    warnings.extend([warning] if warning else [])
+                    return RunResult(
+                        tuple(results),
+                        tuple(found),
+                        "explicit",
+                        self.read_only,
+                        False,
+                        exc,
+                        step.index,
+                        tuple(warnings),
+                        _ms(started),
+                    )
+                self.last_activity = time.monotonic()
+                self.statements += 1
+                result = _result(step, fetched)
+                results.append(result)
+                warning = record.finish(
+                    ctx,
+                    pending,
+                    rows=result.row_count,
+                    duration_ms=result.elapsed_ms,
+                    message="in an explicit transaction, not committed yet",
+                )
+                warnings.extend([warning] if warning else [])
+            return RunResult(
+                tuple(results),
+                tuple(found),
+                "explicit",
+                self.read_only,
+                False,
+                None,
+                None,
+                tuple(warnings),
+                _ms(started),
+            )
+
+    def commit(self) -> None:
+        """COMMIT (a transaction in error is rolled back by PostgreSQL; said so)."""
+        self._finish("commit")
+
+    def rollback(self) -> None:
+        self._finish("rollback")
+
+    def check(self) -> str | None:
+        """None while open; else why it ended. Notices when the server ended it (Q7, F1)."""
+        if self.state != "open":
+            return self.ended_reason
+        if not self._lock.acquire(blocking=False):
+            return None  # a statement is running; it reports its own fate
+        try:
+            error = transaction.ended_by_server(self._lease.conn)
+            if error is not None:
+                self._end_by_server(error)
+        finally:
+            self._lock.release()
+        return self.ended_reason
+
+    def close(self) -> None:
+        """Give the connection back (rolled back if still open): the session ended."""
+        if self.state == "open":
+            with contextlib.suppress(PetcareError):
+                self.rollback()
+        self._stack.close()
+
+    # -- internals
+
+    def _require_open(self) -> None:
+        if self.state != "open":
+            raise ConnectionLost(
+                self.ended_reason or "the transaction is over", hint="begin a new transaction"
+            )
+        error = transaction.ended_by_server(self._lease.conn)
+        if error is not None:
+            self._end_by_server(error)
+            raise ConnectionLost(self.ended_reason or LOST, hint="begin a new transaction")
+
+    def _finish(self, what: str) -> None:
+        with self._lock:
+            self._require_open()
+            conn = self._lease.conn
+            failed = transaction.in_error(conn)
+            self._audit("intent", what)
+            try:
+                if what == "commit":
+                    transaction.commit(conn)
+                else:
+                    transaction.rollback(conn)
+            except ConnectionLost as exc:
+                raise self._lost(exc) from exc
+            except PetcareError as exc:
+                self._audit("error", what, error=exc)
+                raise
+            self.state = "rolled_back" if failed or what == "rollback" else "committed"
+            self.ended_reason = (
+                "a statement had failed, so PostgreSQL rolled the transaction back"
+                if failed and what == "commit"
+                else None
+            )
+            self._audit("ok", what, detail={"state": self.state})
+            self._stack.close()
+
+    def _end_by_server(self, error: PetcareError) -> None:
+        idle = error.sqlstate == "25P03" or (
+            time.monotonic() - self.last_activity
+            >= self.limits.idle_in_transaction_timeout_ms / 1000
+            and self.limits.idle_in_transaction_timeout_ms > 0
+        )
+        self.state = "idle_timeout" if idle else "lost"
+        self.ended_reason = (
+            f"{IDLE} (idle_in_transaction_timeout_ms={self.limits.idle_in_transaction_timeout_ms})"
+            if idle
+            else LOST
+        )
+        self._lease.discard = True
+        self._audit("error", "ended", error=error, detail={"reason": self.ended_reason})
+        self._stack.close()
+
+    def _lost(self, exc: PetcareError) -> ConnectionLost:
+        if self.state == "open":
+            self._end_by_server(exc)
+        return ConnectionLost(
+            self.ended_reason or LOST,
+            hint="reconnect to start again; nothing was replayed",
+            sqlstate=exc.sqlstate,
+        )
+
+    def _audit(
+        self,
+        outcome: str,
+        what: str,
+        *,
+        error: PetcareError | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        try:
+            audit.record(
+                self.rt.store,
+                self.actor,
+                f"{ACTION}.{what}",
+                outcome,
+                connection_id=self.ctx.connection_id,
+                target=self.ctx.connection_name,
+                sqlstate=error.sqlstate if error else None,
+                detail={
+                    **{k: self.ctx.detail[k] for k in ("credential",) if k in self.ctx.detail},
+                    **(detail or {}),
+                    **({"message": error.message} if error else {}),
+                },
+            )
+        except Unavailable:
+            if outcome == "intent":
+                raise  # fail closed: nothing runs without its intent on record
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
