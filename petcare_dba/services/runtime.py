@@ -13,15 +13,20 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from petcare_dba.db import admin, migrations
 from petcare_dba.db.embedded import EmbeddedServer, read_or_create_secret
 from petcare_dba.db.metastore import Identity, MetaStore
+from petcare_dba.db.target.pool import Pools, Slots
 from petcare_dba.errors import ConfigError, NotFound, PetcareError
 from petcare_dba.services import client_address, crypto
 from petcare_dba.settings import Settings
+
+if TYPE_CHECKING:  # types of two features' caches; no import at run time (no upward arrow)
+    from petcare_dba.services.assistant.context import TableEntry
+    from petcare_dba.services.connections.privileges import RoleCapabilities
 
 META_DB = "petcare_meta"
 LOGIN_ROLE = "petcare_login"
@@ -55,9 +60,22 @@ class Runtime:
     keyring: crypto.Keyring
     server: EmbeddedServer | None = None
     started_server: bool = False
-    _extras: dict[str, Any] = field(default_factory=dict)
-    # Features with their own resources (the engine's target pools) register a closer here.
-    _closers: list[Callable[[], None]] = field(default_factory=list)
+    # What features keep for the runtime's life, one named field each (no string-keyed bag).
+    # The slot counter caps target connections per user across every feature (F7); the engine's
+    # pools take their slots from it.
+    target_slots: Slots = field(default_factory=Slots)
+    target_pools: Pools = field(init=False)
+    # connections.privileges: what a credential's login role can do, by URL digest (Q3).
+    role_capabilities: dict[str, RoleCapabilities] = field(default_factory=dict)
+    # assistant.context: the schema index per (connection id, user id), with its read time.
+    schema_indexes: dict[tuple[int, int], tuple[float, list[TableEntry]]] = field(
+        default_factory=dict
+    )
+    # Threads a feature starts for the runtime (the collector) stop when it closes.
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.target_pools = Pools(self.target_slots)
 
     @classmethod
     def start(cls, settings: Settings, *, create_key: bool = False) -> Runtime:
@@ -112,9 +130,11 @@ class Runtime:
 
     def close(self) -> None:
         """Close the pools; stop the embedded server if this runtime started it."""
-        for closer in list(self._closers):
+        for closer in list(self.closers):
             with contextlib.suppress(Exception):
                 closer()
+        with contextlib.suppress(Exception):
+            self.target_pools.close()
         with contextlib.suppress(PetcareError):
             self.store.close()
         if self.server is not None and self.started_server:

@@ -153,9 +153,7 @@ def rank(entries: Sequence[TableEntry], text: str) -> list[tuple[TableEntry, int
 
 def schema_index(rt: Runtime, actor: Actor, conn: Connection) -> list[TableEntry]:
     """Every relation with its columns and references (cached per user and connection)."""
-    cache: dict[tuple[int, int], tuple[float, list[TableEntry]]] = rt._extras.setdefault(
-        "assistant.schema_index", {}
-    )
+    cache = rt.schema_indexes
     key = (conn.id, actor.user_id)
     hit = cache.get(key)
     if hit and time.monotonic() - hit[0] < _INDEX_TTL_S:

@@ -23,7 +23,6 @@ from petcare_dba.errors import Refused
 from petcare_dba.services.runtime import Runtime
 
 CACHE_TTL_S = 300.0
-_CACHE_KEY = "privileges.cache"
 _LOCK = threading.Lock()
 
 
@@ -128,7 +127,7 @@ def cached(rt: Runtime, url: str, app_name: str) -> RoleCapabilities:
     """`inspect`, remembered for CACHE_TTL_S per credential (keyed by a digest, not the URL)."""
     key = hashlib.sha256(url.encode()).hexdigest()
     with _LOCK:
-        cache: dict[str, RoleCapabilities] = rt._extras.setdefault(_CACHE_KEY, {})
+        cache = rt.role_capabilities
         hit = cache.get(key)
     if hit is not None and time.monotonic() - hit.checked_at < CACHE_TTL_S:
         return hit
@@ -141,7 +140,7 @@ def cached(rt: Runtime, url: str, app_name: str) -> RoleCapabilities:
 def forget(rt: Runtime) -> None:
     """Drop every cached verdict (after a credential or a flag of a connection changed)."""
     with _LOCK:
-        rt._extras.pop(_CACHE_KEY, None)
+        rt.role_capabilities.clear()
 
 
 def read_role_sql(database: str, role: str = "petcare_read", server_version_num: int = 0) -> str:

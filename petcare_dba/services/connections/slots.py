@@ -19,16 +19,10 @@ from petcare_dba.db.target.pool import Slots
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 
-_KEY = "target.slots"
-
 
 def registry(rt: Runtime) -> Slots:
-    """The runtime's one slot counter (created on first use)."""
-    slots = rt._extras.get(_KEY)
-    if slots is None:
-        slots = rt._extras.setdefault(_KEY, Slots())
-    assert isinstance(slots, Slots)  # noqa: S101 - only this module writes the key
-    return slots
+    """The runtime's one slot counter."""
+    return rt.target_slots
 
 
 @contextmanager

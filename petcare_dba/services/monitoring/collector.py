@@ -348,7 +348,7 @@ def ensure_running(rt: Runtime) -> Collector | None:
             current = Collector(rt)
             _RUNNING[id(rt)] = current
             current.start()
-            rt._closers.append(lambda: stop(rt))  # the thread ends with its runtime
+            rt.closers.append(lambda: stop(rt))  # the thread ends with its runtime
         return current
 
 

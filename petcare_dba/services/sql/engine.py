@@ -22,7 +22,6 @@ from petcare_dba.db.target.executor import CancelHandle, Limits
 from petcare_dba.errors import PetcareError, Refused, Unavailable, ValidationError
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.connections import slots
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import execute, record, safety
 from petcare_dba.services.sql import plan as engine_plan
@@ -42,7 +41,6 @@ from petcare_dba.settings import Settings
 MODES = ("transaction", "statements")
 AI_MAX_ROWS = 1000
 AI_STATEMENT_TIMEOUT_MS = 10_000
-_POOLS_KEY = "engine.pools"
 
 __all__ = [
     "CancelHandle",
@@ -115,25 +113,12 @@ def temp_file_limit_enforced(rt: Runtime, actor: Actor, connection_name: str) ->
         return executor.may_set_temp_file_limit(lease.conn)
 
 
-def _pools(rt: Runtime) -> executor.Pools:
-    pools = rt._extras.get(_POOLS_KEY)
-    if pools is None:
-        created = executor.Pools(slots.registry(rt))
-        pools = rt._extras.setdefault(_POOLS_KEY, created)
-        if pools is created:
-            rt._closers.append(lambda: close(rt))
-        else:
-            created.close()
-    assert isinstance(pools, executor.Pools)  # noqa: S101 - only this module writes the key
-    return pools
-
-
 def pool_for(
     rt: Runtime, actor: Actor, connection_name: str, connection_id: int, url: str | None = None
 ) -> executor.TargetPool:
     """The actor's pool for a stored connection (shared with explain, export, transactions)."""
     settings = rt.settings
-    return _pools(rt).get(
+    return rt.target_pools.get(
         connection_id,
         actor.user_id,
         url if url is not None else connections.resolve_url(rt, actor, connection_name),
@@ -150,9 +135,7 @@ def pool_for(
 
 def close(rt: Runtime) -> None:
     """Close every target connection the engine holds for this runtime."""
-    pools = rt._extras.pop(_POOLS_KEY, None)
-    if isinstance(pools, executor.Pools):
-        pools.close()
+    rt.target_pools.close()
 
 
 def run(
