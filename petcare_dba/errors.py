@@ -9,6 +9,8 @@ stderr and exits 1. Messages never contain passwords or conninfo (the translator
 
 from __future__ import annotations
 
+import re
+
 
 class PetcareError(Exception):
     """Base of all user-facing errors."""
@@ -178,3 +180,22 @@ class EditConflict(PetcareError):
         self.current_author = current_author
         self.current_content = current_content
         self.diff = diff
+
+
+# Secrets never reach a message, a log line or the audit log: every layer redacts with this one.
+_SECRET_PATTERNS = (
+    re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE),
+    re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)"),
+    re.compile(r"(PASSWORD\s+)('(?:[^']|'')*'|\$[^$]*\$.*?\$[^$]*\$)", re.IGNORECASE | re.DOTALL),
+)
+
+
+def redact(text: str | None) -> str:
+    """Remove passwords from conninfo strings, URLs and `PASSWORD '...'` clauses."""
+    if not text:
+        return text or ""
+    out = text
+    out = _SECRET_PATTERNS[0].sub(r"\1***", out)
+    out = _SECRET_PATTERNS[1].sub(r"\1***\3", out)
+    out = _SECRET_PATTERNS[2].sub(r"\1'***'", out)
+    return out

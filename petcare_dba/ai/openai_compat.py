@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from petcare_dba.ai.providers import (
+from petcare_dba.ai.protocol import (
     Event,
     Message,
     TextDelta,

@@ -24,8 +24,7 @@ from petcare_dba.cli import (
 )
 from petcare_dba.cli import projects as projects_cli
 from petcare_dba.cli.common import STATE, no_password_on_argv
-from petcare_dba.db.errors import redact
-from petcare_dba.errors import PetcareError
+from petcare_dba.errors import PetcareError, redact
 
 app = typer.Typer(
     no_args_is_help=True,

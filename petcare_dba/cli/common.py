@@ -7,6 +7,7 @@ result as a table or JSON. Errors are PetcareError subclasses printed to stderr 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ import typer
 
 from petcare_dba import settings as settings_mod
 from petcare_dba.errors import ValidationError
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import users
@@ -119,10 +121,6 @@ def secret_url(
     users in `ps` and stays in shell history (issue 13). With `whole_secret` (webhook URLs,
     whose path is the token) any URL on argv is refused.
     """
-    import os
-
-    from petcare_dba.services import connections
-
     if value == "-":
         text = sys.stdin.readline().strip()
         if not text:
@@ -152,8 +150,6 @@ def secret_url(
 
 def no_password_on_argv(url: str | None, env_var: str, option: str) -> None:
     """Exit 2 when a URL given as an option carries a password (issue 13); hint the variable."""
-    from petcare_dba.services import connections
-
     if url and connections.has_password(url):
         typer.echo(
             f"error: refusing {option} with a password on the command line "

@@ -27,13 +27,12 @@ from petcare_dba.cli.common import (
     one_of,
     runtime,
 )
-from petcare_dba.db import migrations
-from petcare_dba.db.embedded import EmbeddedServer
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import backups
 from petcare_dba.services.backups import files
+from petcare_dba.services.connections import demo
 from petcare_dba.services.monitoring import health
-from petcare_dba.services.runtime import Runtime, key_file, resolve_store, runtime_password
+from petcare_dba.services.runtime import Runtime, key_file, migrate_store, stop_embedded
 from petcare_dba.services.security import users
 from petcare_dba.settings import Settings
 
@@ -135,10 +134,6 @@ def up(
                 err=True,
             )
         if settings.demo_enabled and not no_demo and has_admin:
-            from petcare_dba.services.connections import (
-                demo,  # the generator's SQL loads only when used
-            )
-
             summary = demo.ensure_demo(rt, users.actor_for(rt, None), int(settings.demo_scale))
             typer.echo(
                 f"demo database 'petcare' ready: {sum(summary.tables.values()):,} rows "
@@ -168,12 +163,9 @@ def up(
 
 def stop() -> None:
     """Stop the embedded PostgreSQL if it is running."""
-    settings = current_settings()
-    server = EmbeddedServer(settings.data_path, settings.embedded_port)
-    if not server.running():
+    if not stop_embedded(current_settings()):
         typer.echo("the embedded PostgreSQL is not running")
         return
-    server.stop()
     typer.echo("embedded PostgreSQL stopped")
 
 
@@ -187,25 +179,17 @@ def migrate(
     ),
 ) -> None:
     """Apply pending metadata migrations (a second run is a no-op)."""
-    settings = current_settings()
-    admin_url, server, started = resolve_store(settings)
-    try:
-        if status:
-            emit(migrations.status(admin_url), "table")
-            return
-        applied = migrations.migrate(
-            admin_url,
-            runtime_password(settings),
-            reset_password=reset_runtime_password or bool(settings.runtime_password_reset),
-        )
-        typer.echo(
-            "schema is up to date"
-            if not applied
-            else "applied " + ", ".join(f"{m.version:04d}_{m.name}" for m in applied)
-        )
-    finally:
-        if server is not None and started:
-            server.stop()
+    rows, applied = migrate_store(
+        current_settings(), status_only=status, reset_password=reset_runtime_password
+    )
+    if status:
+        emit(rows, "table")
+        return
+    typer.echo(
+        "schema is up to date"
+        if not applied
+        else "applied " + ", ".join(f"{m.version:04d}_{m.name}" for m in applied)
+    )
 
 
 def health_cmd(

@@ -26,8 +26,7 @@ from petcare_dba.cli.common import (
     one_of,
     runtime,
 )
-from petcare_dba.db.errors import redact
-from petcare_dba.errors import NeedsConfirmation, PetcareError, ValidationError
+from petcare_dba.errors import NeedsConfirmation, PetcareError, ValidationError, redact
 from petcare_dba.services import intake, spreadsheet
 from petcare_dba.services.sql import engine, safety
 from petcare_dba.services.sql import verdict as engine_verdict

@@ -7,7 +7,6 @@ or conninfo, because libpq echoes connection strings in some messages.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,25 +24,8 @@ from petcare_dba.errors import (
     QueryTimeout,
     Refused,
     Unavailable,
+    redact,
 )
-
-_SECRET_PATTERNS = (
-    re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE),
-    re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)"),
-    re.compile(r"(PASSWORD\s+)('(?:[^']|'')*'|\$[^$]*\$.*?\$[^$]*\$)", re.IGNORECASE | re.DOTALL),
-)
-
-
-def redact(text: str | None) -> str:
-    """Remove passwords from conninfo strings, URLs and `PASSWORD '...'` clauses."""
-    if not text:
-        return text or ""
-    out = text
-    out = _SECRET_PATTERNS[0].sub(r"\1***", out)
-    out = _SECRET_PATTERNS[1].sub(r"\1***\3", out)
-    out = _SECRET_PATTERNS[2].sub(r"\1'***'", out)
-    return out
-
 
 _LOST_STATES = {"57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004"}
 

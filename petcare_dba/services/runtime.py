@@ -213,3 +213,34 @@ def load_kek(settings: Settings, *, create: bool, in_use: bool = False) -> bytes
             hint="run `petcare-dba up` once to generate it, or set PETCARE_SECRET_KEY",
         )
     return crypto.load_key_file(path, create=create)
+
+
+def stop_embedded(settings: Settings) -> bool:
+    """Stop the embedded PostgreSQL of this data_dir; False when it was not running."""
+    server = EmbeddedServer(settings.data_path, settings.embedded_port)
+    if not server.running():
+        return False
+    server.stop()
+    return True
+
+
+def migrate_store(
+    settings: Settings, *, status_only: bool = False, reset_password: bool = False
+) -> tuple[list[migrations.MigrationStatus], list[migrations.Migration]]:
+    """The migration status, or the migrations applied now (the CLI's `migrate`).
+
+    Starts the embedded server for the call when it is the store and was not running.
+    """
+    admin_url, server, started = resolve_store(settings)
+    try:
+        if status_only:
+            return migrations.status(admin_url), []
+        applied = migrations.migrate(
+            admin_url,
+            runtime_password(settings),
+            reset_password=reset_password or bool(settings.runtime_password_reset),
+        )
+        return [], applied
+    finally:
+        if server is not None and started:
+            server.stop()

@@ -12,7 +12,7 @@ from petcare_dba.errors import AuthError, PermissionDenied
 from petcare_dba.services import alerts, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts import channels
-from petcare_dba.services.monitoring import collector, health_parts, housekeeping
+from petcare_dba.services.monitoring import collector, health, housekeeping
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit, auth
 from tests.integration.monitoring_fixtures import (
@@ -255,15 +255,15 @@ def test_delivery_failures_show_in_health(rt: Runtime, admin: Actor) -> None:
     channels.add_webhook(rt, admin, "dead", "http://127.0.0.1:9/nothing")
     result = channels.send_test(rt, admin, "dead")
     assert not result.ok and result.error
-    parts = {c.name: c for c in health_parts.components(rt)}
+    parts = {c.name: c for c in health.monitoring_components(rt)}
     assert not parts["alert_delivery"].ok and "failed" in parts["alert_delivery"].detail
     assert parts["cache"].ok
 
 
 def test_collector_freshness_in_health(rt: Runtime, admin: Actor, target_db: Target) -> None:
-    assert not {c.name: c for c in health_parts.components(rt)}["collector"].ok
+    assert not {c.name: c for c in health.monitoring_components(rt)}["collector"].ok
     _round(rt, admin, "tgt")
-    fresh = {c.name: c for c in health_parts.components(rt)}["collector"]
+    fresh = {c.name: c for c in health.monitoring_components(rt)}["collector"]
     assert fresh.ok and "1/1" in fresh.detail
 
 

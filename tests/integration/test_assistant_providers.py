@@ -12,17 +12,17 @@ from typing import Any
 import pytest
 
 from petcare_dba import settings as settings_mod
+from petcare_dba.ai.gemini import GeminiProvider
 from petcare_dba.ai.openai_compat import OpenAIProvider
-from petcare_dba.ai.providers import (
-    GeminiProvider,
+from petcare_dba.ai.protocol import (
     Message,
     TextDelta,
     ToolCall,
     ToolSpec,
     TurnEnd,
     Usage,
-    make_provider,
 )
+from petcare_dba.ai.providers import make_provider
 from petcare_dba.errors import ConfigError, Unavailable
 from tests.fix_gemini import FakeModelServer, fake_gemini, fake_openai  # noqa: F401
 

@@ -41,7 +41,8 @@ def test_a_killed_backup_is_failed_cleaned_and_audited(
     script = (
         "import time\n"
         "from petcare_dba import settings\n"
-        "from petcare_dba.services import backups, users\n"
+        "from petcare_dba.services import backups\n"
+        "from petcare_dba.services.security import users\n"
         "from petcare_dba.services.runtime import Runtime\n"
         "rt = Runtime.start(settings.load())\n"
         "backups.backup(rt, users.actor_for(rt, None), 'tgt', 'public', 'all_types',\n"

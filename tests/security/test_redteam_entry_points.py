@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from petcare_dba.ai.providers import ToolCall
+from petcare_dba.ai import ToolCall
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused
 from petcare_dba.services import connections, projects
 from petcare_dba.services.assistant import tools

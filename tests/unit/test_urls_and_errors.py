@@ -6,8 +6,8 @@ import psycopg
 import pytest
 
 from petcare_dba.db import target
-from petcare_dba.db.errors import redact, translate
-from petcare_dba.errors import ConnectionLost, QueryCancelled, QueryTimeout, ValidationError
+from petcare_dba.db.errors import translate
+from petcare_dba.errors import ConnectionLost, QueryCancelled, QueryTimeout, ValidationError, redact
 from petcare_dba.services.runtime import runtime_url
 from petcare_dba.ui import i18n
 from petcare_dba.ui.components.errors import mark_position

@@ -20,9 +20,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 
 from petcare_dba.db import queries
-from petcare_dba.db.errors import redact, translated
+from petcare_dba.db.errors import translated
 from petcare_dba.db.target import guards
-from petcare_dba.errors import PetcareError, Refused, ValidationError
+from petcare_dba.errors import PetcareError, Refused, ValidationError, redact
 
 # A passfile that cannot exist: libpq reads ~/.pgpass (or PGPASSFILE) whenever the password is
 # empty unless `passfile` names another file, and a missing file is skipped silently.

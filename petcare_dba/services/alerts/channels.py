@@ -21,8 +21,7 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
-from petcare_dba.db.errors import redact
-from petcare_dba.errors import NotFound, PetcareError, ValidationError
+from petcare_dba.errors import NotFound, PetcareError, ValidationError, redact
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts import outbound
 from petcare_dba.services.runtime import Runtime

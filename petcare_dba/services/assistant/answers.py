@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from petcare_dba.ai.providers import Message, disabled_error, estimate_tokens, make_provider
+from petcare_dba.ai import Message, disabled_error, estimate_tokens, make_provider
 from petcare_dba.errors import PetcareError, QuotaExceeded, Refused, ValidationError
 from petcare_dba.services import connections, intake
 from petcare_dba.services.actor import Actor

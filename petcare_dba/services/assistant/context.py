@@ -23,9 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from petcare_dba.ai.providers import estimate_tokens
+from petcare_dba.ai import estimate_tokens
 from petcare_dba.db import target
 from petcare_dba.errors import PetcareError
+from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.assistant import safety
 from petcare_dba.services.connections import Connection
@@ -179,8 +180,6 @@ def _read(
     rt: Runtime, actor: Actor, conn_name: str, query: str, params: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """A packaged catalog query on the target under the assistant's application_name."""
-    from petcare_dba.services import connections
-
     # Counts against the user's cap (F7); the assistant reads as the least-privilege role (Q3).
     with connections.held(rt, actor, conn_name, read_path=True, who="the assistant") as url:
         return target.read(

@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from petcare_dba.ai.providers import (
+from petcare_dba.ai import (
     Event,
     Message,
     Provider,
@@ -31,7 +31,7 @@ from petcare_dba.ai.providers import (
 )
 from petcare_dba.db import target
 from petcare_dba.errors import PetcareError, Refused
-from petcare_dba.services import advisor, intake
+from petcare_dba.services import advisor, connections, intake
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.assistant import context, safety
 from petcare_dba.services.connections import Connection
@@ -270,8 +270,6 @@ class ToolBox:
 
 def _slot_url(box: ToolBox) -> AbstractContextManager[str]:
     """The connection's URL while one of the user's slots on it is held (F7)."""
-    from petcare_dba.services import connections
-
     assert box.conn is not None  # noqa: S101 - checked by call()
     # The assistant reads only through the least-privilege credential (issue 12, Q3).
     return connections.held(box.rt, box.actor, box.conn.name, read_path=True, who="the assistant")

@@ -16,7 +16,6 @@ admin: RLS lets it read every connection and write metrics. It runs as a thread 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 import os
@@ -34,8 +33,9 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import advisor, alerts, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.monitoring import deltas as collector_deltas
+from petcare_dba.services.monitoring import housekeeping
+from petcare_dba.services.monitoring.samples import insert_samples, system_actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.security import users
 
 log = logging.getLogger(__name__)
 LOCK_SPACE = 0x6D6F6E  # "mon": advisory-lock key space of the collector (int4)
@@ -56,11 +56,6 @@ class Round:
     reset_groups: tuple[str, ...] = ()
     alerts: tuple[str, ...] = ()
     error: str | None = None
-
-
-def system_actor(rt: Runtime) -> Actor:
-    """The identity the collector acts as: the first admin, tagged `collector`."""
-    return dataclasses.replace(users.actor_for(rt, None), session_id="collector")
 
 
 def _read_target(url: str, long_s: int, top: int, connect_timeout: int) -> dict[str, Any]:
@@ -222,15 +217,6 @@ def _store_round(
     )
 
 
-def insert_samples(tx: Any, conn_id: int | None, metrics: dict[str, float]) -> None:
-    """Store one round's metrics (a connection's, or the app's when conn_id is None)."""
-    names = sorted(metrics)
-    tx.execute(
-        "mon_samples_insert",
-        {"conn": conn_id, "metrics": names, "values": [float(metrics[n]) for n in names]},
-    )
-
-
 def host_metrics(data_dir: str) -> dict[str, float]:
     """CPU, memory and data-disk use of the app host (psutil)."""
     path = data_dir if os.path.isdir(data_dir) else os.path.expanduser("~")
@@ -320,8 +306,6 @@ class Collector(threading.Thread):
             self._stop_event.wait(max(0.5, interval - (time.monotonic() - started)))
 
     def _housekeeping(self, now: float) -> None:
-        from petcare_dba.services.monitoring import housekeeping  # late: it imports this module
-
         if now - self._reconciled_at >= housekeeping.RECONCILE_EVERY_S:
             self._reconciled_at = now
             housekeeping.reconcile_recent(self.rt)

@@ -12,9 +12,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import connections
+from petcare_dba.services import backups, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import users
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,8 @@ def _ai(rt: Runtime) -> Component:
 
 
 def _backup_store(rt: Runtime) -> Component:
-    # Imported here: backups imports connections and explorer, which health does not need.
-    from petcare_dba.services.backups import files, store_dir
-
-    store = store_dir(rt.settings)
-    loose = files.loose_modes(store)
+    store = backups.store_dir(rt.settings)
+    loose = backups.files.loose_modes(store)
     if loose:
         return Component(
             "backup_store",
@@ -141,8 +139,84 @@ def check(rt: Runtime, actor: Actor | None, *, connections_required: bool = Fals
     parts.append(_ai(rt))
     parts.append(_backup_store(rt))
     if parts[0].ok:
-        # Imported here: health_monitoring builds on this module's Component.
-        from petcare_dba.services.monitoring import health_parts
-
-        parts.extend(health_parts.components(rt))
+        parts.extend(monitoring_components(rt))
     return HealthReport(all(c.ok for c in parts if c.required), tuple(parts))
+
+
+# Components contributed by monitoring: collector freshness, alert delivery, cache. None is
+# required (the app serves without monitoring), but a probe sees the degradation in the list.
+def _collector(rt: Runtime, identity: object) -> Component:
+    if not rt.settings.monitoring_enabled:
+        return Component("collector", "monitoring", True, False, "disabled (monitoring_enabled)")
+    interval = float(rt.settings.monitoring_interval_s)
+    with rt.store.tx(identity) as tx:  # type: ignore[arg-type]
+        rows = tx.all("mon_state_list")
+    stale = [
+        r["name"]
+        for r in rows
+        if r["age_s"] is None or r["age_s"] > 3 * interval or r["last_error"]
+    ]
+    ages = [r["age_s"] for r in rows if r["age_s"] is not None]
+    detail = (
+        f"{len(rows) - len(stale)}/{len(rows)} connection(s) sampled within {3 * interval:g} s"
+        + (f"; stale or failing: {', '.join(stale)}" if stale else "")
+    )
+    return Component(
+        "collector",
+        "monitoring",
+        not stale,
+        False,
+        detail,
+        data={"oldest_sample_s": max(ages) if ages else None, "stale": stale},
+    )
+
+
+def _delivery(rt: Runtime, identity: object) -> Component:
+    with rt.store.tx(identity) as tx:  # type: ignore[arg-type]
+        row = tx.one("alert_delivery_health") or {}
+    ok_n, failed = int(row.get("ok") or 0), int(row.get("failed") or 0)
+    channels = int(row.get("channels") or 0)
+    if channels == 0:
+        return Component("alert_delivery", "monitoring", True, False, "no alert channel configured")
+    # Healthy when the latest attempt got through: one past failure should not page anyone.
+    healthy = row.get("last_ok") is not False
+    detail = f"{ok_n} delivered, {failed} failed in the last hour to {channels} channel(s)"
+    if failed:
+        detail += f"; last error: {row.get('last_error')}"
+    return Component(
+        "alert_delivery",
+        "monitoring",
+        healthy,
+        False,
+        detail,
+        data={"ok": ok_n, "failed": failed, "channels": channels},
+    )
+
+
+def _cache(rt: Runtime, identity: object) -> Component:
+    with rt.store.tx(identity) as tx:  # type: ignore[arg-type]
+        row = tx.one("mon_meta_cache") or {}
+    pct = row.get("hit_pct")
+    ok = pct is None or float(pct) >= 90
+    detail = (
+        "no reads yet"
+        if pct is None
+        else f"metadata store buffer cache hit ratio {float(pct):.1f}%"
+    )
+    return Component("cache", "cache", ok, False, detail, data={"hit_pct": pct})
+
+
+def monitoring_components(rt: Runtime) -> list[Component]:
+    """Collector freshness, alert delivery and cache, as the first admin sees them."""
+    try:
+        identity = users.actor_for(rt, None).identity
+    except PetcareError as exc:
+        return [Component("collector", "monitoring", False, False, exc.message)]
+    out = []
+    for probe in (_collector, _delivery, _cache):
+        try:
+            out.append(probe(rt, identity))
+        except PetcareError as exc:
+            name = probe.__name__.strip("_").replace("delivery", "alert_delivery")
+            out.append(Component(name, "monitoring", False, False, exc.message))
+    return out

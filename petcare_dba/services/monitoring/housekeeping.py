@@ -1,4 +1,4 @@
-"""The app's housekeeping jobs, run by the collector thread (services.collector.Collector).
+"""The app's housekeeping jobs, run by the collector thread (monitoring.collector.Collector).
 
 Once a minute, `reconcile_recent` ends what a dead process left behind: audit intents without an
 outcome become 'unknown' (reliability A2) and backups or restores that stopped beating become
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from petcare_dba.services import alerts
 from petcare_dba.services.backups import reconcile
-from petcare_dba.services.monitoring import collector
+from petcare_dba.services.monitoring.samples import insert_samples, system_actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 
@@ -29,7 +29,7 @@ def reconcile_recent(rt: Runtime) -> int:
     index range scan, migration 0012; `petcare-dba audit reconcile` still scans everything), and
     backups and restores that stopped beating become 'failed' (migration 0013).
     """
-    actor = collector.system_actor(rt)
+    actor = system_actor(rt)
     count = audit.reconcile(
         rt.store,
         actor,
@@ -45,11 +45,11 @@ def check_chain(rt: Runtime) -> bool:
     The alert rule 'audit-chain-break' fires on it like on any other app metric; True when the
     chain verifies.
     """
-    actor = collector.system_actor(rt)
+    actor = system_actor(rt)
     status = audit.verify(rt.store, actor)
     metrics = {"audit_chain_broken": 0.0 if status.ok else 1.0}
     with rt.store.tx(actor.identity) as tx:
-        collector.insert_samples(tx, None, metrics)
+        insert_samples(tx, None, metrics)
         notes = alerts.evaluate(tx, rt, None, metrics)
     alerts.deliver(rt, notes)
     return status.ok

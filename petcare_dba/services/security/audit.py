@@ -18,9 +18,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from petcare_dba.db.errors import redact
 from petcare_dba.db.metastore import Identity, MetaStore, Tx
-from petcare_dba.errors import PetcareError, Unavailable
+from petcare_dba.errors import PetcareError, Unavailable, redact
 from petcare_dba.services import intake
 from petcare_dba.services.actor import Actor
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from petcare_dba.db.errors import redact
-from petcare_dba.errors import PetcareError
+from petcare_dba.errors import PetcareError, redact
 from petcare_dba.ui.components.text import plain
 
 

@@ -1,0 +1,137 @@
+"""The provider protocol: messages, tool calls, events, and the errors every provider shares.
+
+A provider turns a system instruction, a provider-neutral message list and tool declarations
+into a stream of events (`TextDelta`, `ToolCall`, `Usage`, and a final `TurnEnd` carrying the
+model's turn so the tool loop can send it back verbatim). Failures become PetcareErrors that say
+what to do: a bad key (ConfigError), a quota (Unavailable naming the provider's quota) or an outage
+(`explain_status`). The adapters (`ai/gemini.py`, `ai/openai_compat.py`) import this module only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from petcare_dba.errors import ConfigError, PetcareError, Unavailable
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A function the model may call: name, description, JSON-schema parameters."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A function call the model asked for."""
+
+    name: str
+    args: dict[str, Any]
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What we answer to a ToolCall (already wrapped as untrusted data)."""
+
+    call: ToolCall
+    content: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """One provider-neutral turn: user text, model text/calls, or tool results."""
+
+    role: str  # user | model | tool
+    text: str = ""
+    calls: tuple[ToolCall, ...] = ()
+    results: tuple[ToolResult, ...] = ()
+    raw: Any = None  # the provider's own turn object, resent verbatim when present
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    tokens_in: int
+    tokens_out: int
+
+
+@dataclass(frozen=True)
+class TurnEnd:
+    message: Message
+
+
+Event = TextDelta | ToolCall | Usage | TurnEnd
+
+
+class Provider(Protocol):
+    """What the assistant needs from a model provider."""
+
+    name: str
+    model: str
+
+    def stream(
+        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec]
+    ) -> Iterator[Event]: ...
+
+    def count_tokens(self, system: str, messages: Sequence[Message]) -> int: ...
+
+
+def estimate_tokens(text: str) -> int:
+    """A provider-free token estimate (~4 characters per token, rounded up)."""
+    return (len(text) + 3) // 4
+
+
+def disabled_error() -> ConfigError:
+    """The error every assistant entry point gives while no provider is configured."""
+    return ConfigError(
+        "the AI assistant is disabled",
+        hint="an admin sets PETCARE_AI_PROVIDER=gemini and PETCARE_GEMINI_API_KEY "
+        "(or openai and PETCARE_OPENAI_BASE_URL) and restarts the app",
+    )
+
+
+class DisabledProvider:
+    """No provider configured: every call explains how to enable the assistant."""
+
+    name = "disabled"
+    model = ""
+
+    def stream(
+        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec]
+    ) -> Iterator[Event]:
+        raise disabled_error()
+
+    def count_tokens(self, system: str, messages: Sequence[Message]) -> int:
+        return estimate_tokens(system + "".join(m.text for m in messages))
+
+
+def explain_status(provider: str, code: int, message: str, setting: str) -> PetcareError:
+    """A user-ready error for an HTTP status from a provider."""
+    text = (message or "").strip()[:300]
+    if code in (401, 403) or "API key" in text or "API_KEY" in text:
+        return ConfigError(
+            f"{provider} rejected the API key ({code}): {text}",
+            hint=f"check {setting} (a valid key for this provider and model)",
+        )
+    if code == 429:
+        return Unavailable(
+            f"{provider} quota or rate limit reached (429): {text}",
+            hint="wait a minute and ask again, or raise the project's quota at the provider",
+        )
+    if code == 404:
+        return ConfigError(f"{provider} does not know this model (404): {text}")
+    if code >= 500:
+        return Unavailable(
+            f"{provider} is unavailable ({code}) after retries: {text}",
+            hint="the provider is having an outage; try again later (ai_retries, ai_timeout_s)",
+        )
+    return Unavailable(f"{provider} refused the request ({code}): {text}")
