@@ -28,10 +28,8 @@ from petcare_dba.cli.common import (
 )
 from petcare_dba.errors import NeedsConfirmation, PetcareError, ValidationError, redact
 from petcare_dba.services import intake, spreadsheet
-from petcare_dba.services.sql import engine, safety
+from petcare_dba.services.sql import Classification, QueryResult, RunResult, engine, safety
 from petcare_dba.services.sql import verdict as engine_verdict
-from petcare_dba.services.sql.engine import QueryResult, RunResult
-from petcare_dba.services.sql.safety import Classification
 
 SQL_ARG = typer.Argument(None, help="SQL text, or - to read standard input.")
 FILE = typer.Option(None, "-f", "--file", help="Read the SQL from this file (- for stdin).")

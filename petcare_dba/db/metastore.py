@@ -23,7 +23,7 @@ from psycopg_pool import ConnectionPool
 
 from petcare_dba.db import queries
 from petcare_dba.db.errors import translate, translated
-from petcare_dba.db.target.pool import idle_socket_healthy
+from petcare_dba.db.liveness import idle_socket_healthy
 from petcare_dba.errors import Unavailable
 
 Params = Mapping[str, Any] | Sequence[Any] | None

@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from petcare_dba.db import admin, migrations
 from petcare_dba.db.embedded import EmbeddedServer, read_or_create_secret
 from petcare_dba.db.metastore import Identity, MetaStore
-from petcare_dba.db.target.pool import Pools, Slots
+from petcare_dba.db.target import Pools, Slots
 from petcare_dba.errors import ConfigError, NotFound, PetcareError
 from petcare_dba.services import client_address, crypto
 from petcare_dba.settings import Settings

@@ -34,8 +34,8 @@ from petcare_dba.db.target.executor import (
     Method,
 )
 from petcare_dba.db.target.pool import (
+    Pools,
     Slots,
-    idle_socket_healthy,
 )
 from petcare_dba.db.target.session import (
     TargetSession,
@@ -52,6 +52,7 @@ __all__ = [
     "Lease",
     "Limits",
     "Method",
+    "Pools",
     "Slots",
     "TargetSession",
     "application_name",
@@ -64,7 +65,6 @@ __all__ = [
     "executor",
     "explorer",
     "export",
-    "idle_socket_healthy",
     "isolated",
     "overview",
     "parse_url",

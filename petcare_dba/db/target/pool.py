@@ -18,7 +18,6 @@ The counter lives in this process only; instances behind a load balancer each co
 from __future__ import annotations
 
 import hashlib
-import select
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from typing import Any
 import psycopg
 from psycopg.pq import TransactionStatus
 
+from petcare_dba.db.liveness import idle_socket_healthy
 from petcare_dba.db.target import connect
 from petcare_dba.errors import PetcareError, QueryCancelled, Unavailable
 
@@ -223,21 +223,6 @@ class TargetPool:
             for idle in self._idle:
                 idle.conn.close()
             self._idle.clear()
-
-
-def idle_socket_healthy(conn: psycopg.Connection[Any]) -> bool:
-    """False when an idle connection is closed or the server wrote to it (terminated, restarted).
-
-    An idle backend sends nothing unless it is going away, so a readable socket means the next
-    statement would fail; checking costs no round trip.
-    """
-    if conn.closed or conn.broken:
-        return False
-    try:
-        readable, _, _ = select.select([conn.fileno()], [], [], 0)
-    except (OSError, ValueError, psycopg.Error):
-        return False
-    return not readable
 
 
 class Pools:

@@ -22,7 +22,7 @@ from importlib import resources
 from typing import Any
 
 from petcare_dba.db import target
-from petcare_dba.db.target.session import session
+from petcare_dba.db.target import session
 from petcare_dba.errors import NotFound, PetcareError
 from petcare_dba.services import alerts, connections
 from petcare_dba.services.actor import Actor

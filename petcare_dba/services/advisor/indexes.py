@@ -29,7 +29,7 @@ from pglast import ast, enums, parser
 from pglast.stream import RawStream
 
 from petcare_dba.db import target
-from petcare_dba.db.target.session import TargetSession, execute_autocommit, session
+from petcare_dba.db.target import TargetSession, execute_autocommit, session
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor

@@ -39,8 +39,7 @@ from petcare_dba.services.assistant.safety import Proposal
 from petcare_dba.services.assistant.tools import LoopEvent, ToolBox, ToolRun, run_loop
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
-from petcare_dba.services.sql import engine
-from petcare_dba.services.sql.engine import RunResult
+from petcare_dba.services.sql import RunResult, engine
 
 _KEEP_RECENT = 6
 __all__ = [

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from petcare_dba.db.target.pool import Slots
+from petcare_dba.db.target import Slots
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 

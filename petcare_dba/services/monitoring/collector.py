@@ -28,7 +28,7 @@ from typing import Any
 import psutil
 
 from petcare_dba.db import target
-from petcare_dba.db.target.session import TargetSession, session
+from petcare_dba.db.target import TargetSession, session
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import advisor, alerts, connections
 from petcare_dba.services.actor import Actor

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from petcare_dba.db import target
-from petcare_dba.db.target.session import backend_signal, session
+from petcare_dba.db.target import backend_signal, session
 from petcare_dba.errors import NeedsConfirmation, NotFound, PermissionDenied
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor

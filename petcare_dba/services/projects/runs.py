@@ -18,8 +18,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.projects import lifecycle, scripts
 from petcare_dba.services.projects.scripts import Script, ScriptRef, Version
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql import engine
-from petcare_dba.services.sql.engine import CancelHandle, RunResult
+from petcare_dba.services.sql import CancelHandle, RunResult, engine
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,7 @@ import time
 from typing import Any
 
 from petcare_dba.db import target
-from petcare_dba.db.target import executor
-from petcare_dba.db.target.executor import CancelHandle, Limits
+from petcare_dba.db.target import CancelHandle, Limits, executor
 from petcare_dba.errors import PetcareError, Refused, Unavailable, ValidationError
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor

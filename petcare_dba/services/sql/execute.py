@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from petcare_dba.db.target import executor
-from petcare_dba.db.target.executor import CancelHandle, Lease, Limits
+from petcare_dba.db.target import CancelHandle, Lease, Limits, executor
 from petcare_dba.errors import PetcareError
 from petcare_dba.services.sql import record, wrap
 from petcare_dba.services.sql.plan import Plan, Step

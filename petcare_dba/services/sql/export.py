@@ -29,9 +29,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from petcare_dba.db import target
-from petcare_dba.db.target import executor
+from petcare_dba.db.target import CancelHandle, Limits, executor
 from petcare_dba.db.target import export as db_export
-from petcare_dba.db.target.executor import CancelHandle, Limits
 from petcare_dba.errors import PetcareError, QueryCancelled, Refused, ValidationError
 from petcare_dba.services import connections, spreadsheet
 from petcare_dba.services.actor import Actor

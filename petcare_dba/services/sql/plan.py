@@ -16,8 +16,7 @@ from typing import Any
 
 from pglast import ast
 
-from petcare_dba.db.target import executor
-from petcare_dba.db.target.executor import Method
+from petcare_dba.db.target import Method, executor
 from petcare_dba.errors import NeedsConfirmation, Refused, ValidationError
 from petcare_dba.services.sql import safety
 from petcare_dba.services.sql.functions import needs_lookup

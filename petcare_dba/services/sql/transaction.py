@@ -17,8 +17,7 @@ import time
 from typing import Any
 
 from petcare_dba.db import target
-from petcare_dba.db.target import executor, transaction
-from petcare_dba.db.target.executor import CancelHandle
+from petcare_dba.db.target import CancelHandle, executor, transaction
 from petcare_dba.errors import ConnectionLost, PetcareError, Refused, Unavailable, ValidationError
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor

@@ -22,7 +22,7 @@ from typing import Any
 
 from pglast import ast, enums, parser, visitors
 
-from petcare_dba.db.target.session import TargetSession
+from petcare_dba.db.target import TargetSession
 
 # Built-in functions that run SQL text given as an argument: "built in" says nothing about them.
 RUNS_SQL = frozenset(

@@ -15,8 +15,7 @@ import streamlit as st
 
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import assistant
-from petcare_dba.services.assistant.safety import Proposal, proposals_in
-from petcare_dba.services.assistant.tools import ToolRun
+from petcare_dba.services.assistant import Proposal, ToolRun, proposals_in
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain, show_answer

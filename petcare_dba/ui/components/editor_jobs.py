@@ -20,8 +20,7 @@ from streamlit.runtime import Runtime as StRuntime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services.sql import engine
-from petcare_dba.services.sql.engine import CancelHandle
+from petcare_dba.services.sql import CancelHandle, engine
 
 POLL_S = 1.0
 

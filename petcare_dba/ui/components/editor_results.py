@@ -19,9 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services.sql.engine import QueryResult, RunResult
-from petcare_dba.services.sql.explain import ExplainResult
-from petcare_dba.services.sql.export import ExportResult
+from petcare_dba.services.sql import ExplainResult, ExportResult, QueryResult, RunResult
 from petcare_dba.ui import state
 from petcare_dba.ui.components.editor import Request
 from petcare_dba.ui.components.errors import show_error

@@ -22,8 +22,7 @@ import streamlit as st
 from petcare_dba.errors import NeedsConfirmation, PetcareError
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql import engine, explain, export
-from petcare_dba.services.sql.engine import CancelHandle
+from petcare_dba.services.sql import CancelHandle, engine, explain, export
 from petcare_dba.ui import state
 from petcare_dba.ui.components.editor import Request
 from petcare_dba.ui.components.editor_jobs import Job

@@ -14,7 +14,7 @@ import streamlit as st
 from petcare_dba.errors import PetcareError
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql.transaction import ExplicitTransaction
+from petcare_dba.services.sql import ExplicitTransaction
 from petcare_dba.ui import state
 from petcare_dba.ui.components.editor_jobs import current_session, watch
 from petcare_dba.ui.components.errors import show_error

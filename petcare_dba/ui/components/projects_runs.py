@@ -14,11 +14,10 @@ import streamlit as st
 from petcare_dba.errors import NeedsConfirmation, PetcareError
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.projects import Project
+from petcare_dba.services.projects import Project, Script
 from petcare_dba.services.projects import runs as project_runs
-from petcare_dba.services.projects.scripts import Script
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql.engine import RunResult
+from petcare_dba.services.sql import RunResult
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain, plain_all

@@ -18,8 +18,7 @@ import streamlit as st
 from petcare_dba.errors import EditConflict, PetcareError
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.projects import Project, scripts
-from petcare_dba.services.projects.scripts import Script
+from petcare_dba.services.projects import Project, Script, scripts
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error

@@ -13,7 +13,7 @@ import streamlit as st
 
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import assistant, connections
-from petcare_dba.services.assistant.context import CONSENT_LEVELS
+from petcare_dba.services.assistant import CONSENT_LEVELS
 from petcare_dba.services.monitoring import health
 from petcare_dba.ui import state
 from petcare_dba.ui.components import assistant as chat
