@@ -16,7 +16,7 @@ from petcare_dba.services.monitoring import collector
 from petcare_dba.services.security import auth
 from petcare_dba.ui import i18n, state
 from petcare_dba.ui.components.errors import show_error
-from petcare_dba.ui.components.login import login_page, restore_from_cookie
+from petcare_dba.ui.components.security.login import login_page, restore_from_cookie
 from petcare_dba.ui.components.text import plain
 from petcare_dba.ui.pages_registry import PAGES
 

@@ -48,7 +48,7 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services.monitoring import health
 from petcare_dba.services.security import auth
 from petcare_dba.ui import state
-from petcare_dba.ui.components import login
+from petcare_dba.ui.components.security import login
 
 _LOG = logging.getLogger("petcare_dba.ui")
 # Tells the login page (same process) that the cookie routes exist.

@@ -96,7 +96,7 @@ def test_every_string_of_these_pages_exists_in_both_languages() -> None:
         used |= {f"monitoring.confirm_{v}" for v in ("cancel", "terminate")}
     for prefix, names in DYNAMIC.items():
         used |= {prefix + n for n in names}
-    from petcare_dba.ui.components import monitoring as widgets
+    from petcare_dba.ui.components.monitoring import overview as widgets
 
     for _, metrics in widgets.CHARTS + widgets.APP_CHARTS:
         used |= {"dashboard.metric." + m for m in metrics}

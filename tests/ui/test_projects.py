@@ -139,7 +139,7 @@ def test_save_to_project_widget_adds_a_version_for_the_sql_editor(
     def page(username: str, sql_text: str) -> None:
         from petcare_dba.services.security import users
         from petcare_dba.ui import state
-        from petcare_dba.ui.components.projects_save import save_to_project
+        from petcare_dba.ui.components.projects.save import save_to_project
 
         who = users.actor_for(state.runtime(), username)
         save_to_project(state.runtime(), who, sql_text)

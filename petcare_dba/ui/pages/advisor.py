@@ -8,7 +8,7 @@ import streamlit as st
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import advisor
 from petcare_dba.ui import state
-from petcare_dba.ui.components import monitoring_advisor as widgets
+from petcare_dba.ui.components import advisor as widgets
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain
 

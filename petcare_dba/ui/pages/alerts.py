@@ -8,7 +8,7 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import alerts
 from petcare_dba.services.monitoring import collector
 from petcare_dba.ui import state
-from petcare_dba.ui.components import monitoring_alerts as widgets
+from petcare_dba.ui.components import alerts as widgets
 from petcare_dba.ui.components.errors import show_error
 
 t = state.t

@@ -6,15 +6,15 @@ import streamlit as st
 
 from petcare_dba.services.security import audit
 from petcare_dba.ui import state
-from petcare_dba.ui.components import security
+from petcare_dba.ui.components.security import audit_users
 
 t = state.t
 actor = state.require_actor()
 rt = state.runtime()
 st.title(t("audit.title"))
 st.caption(t("audit.scope_all") if actor.role == "admin" else t("audit.scope_own"))
-security.alerts(rt, actor)
-chosen = security.filters(rt, actor)
+audit_users.alerts(rt, actor)
+chosen = audit_users.filters(rt, actor)
 entries = audit.search(
     rt.store,
     actor,
@@ -26,7 +26,7 @@ entries = audit.search(
     until=chosen.until,
     limit=1000,
 )
-security.table(entries)
-security.detail(rt, actor, entries)
-security.exports(entries)
-security.verify_button(rt, actor)
+audit_users.table(entries)
+audit_users.detail(rt, actor, entries)
+audit_users.exports(entries)
+audit_users.verify_button(rt, actor)

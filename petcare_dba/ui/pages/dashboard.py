@@ -12,9 +12,9 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import connections, monitoring
 from petcare_dba.services.monitoring import collector
 from petcare_dba.ui import state
-from petcare_dba.ui.components import monitoring as widgets
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
+from petcare_dba.ui.components.monitoring import overview as widgets
 from petcare_dba.ui.components.text import plain
 
 t = state.t

@@ -6,7 +6,7 @@ import streamlit as st
 
 from petcare_dba.services.monitoring import collector
 from petcare_dba.ui import state
-from petcare_dba.ui.components import monitoring_drilldowns as drill
+from petcare_dba.ui.components.monitoring import drilldowns as drill
 
 t = state.t
 actor = state.require_actor()

@@ -9,9 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from petcare_dba.ui import state
-from petcare_dba.ui.components import projects as ui
-from petcare_dba.ui.components import projects_runs as runs_ui
-from petcare_dba.ui.components import projects_scripts as scripts_ui
+from petcare_dba.ui.components.projects import overview as ui
+from petcare_dba.ui.components.projects import runs as runs_ui
+from petcare_dba.ui.components.projects import scripts as scripts_ui
 
 t = state.t
 actor = state.require_actor()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from petcare_dba.ui import state
-from petcare_dba.ui.components import editor, editor_ai, editor_results, editor_run, editor_tx
+from petcare_dba.ui.components.sql import ai_actions, editor, results, run, transaction
 
 t = state.t
 actor = state.require_actor()
@@ -24,19 +24,19 @@ if name is None:
 rt = state.runtime()
 
 editor.init_text(rt, actor, name)
-editor_run.collect(rt, actor, name)
-editor_run.answer_confirmation(rt, actor, name)
-editor_tx.transaction_bar(rt, actor, name)
+run.collect(rt, actor, name)
+run.answer_confirmation(rt, actor, name)
+transaction.transaction_bar(rt, actor, name)
 
-request = editor.editor_box(rt, actor, name, markers=editor_results.error_markers())
+request = editor.editor_box(rt, actor, name, markers=results.error_markers())
 request = st.session_state.pop("ed_request", None) or request
 if request is not None:
-    editor_run.start(rt, actor, name, request)
+    run.start(rt, actor, name, request)
 
 job = st.session_state.get("ed_job")
 if job is not None:
-    editor_run.progress()
+    run.progress()
 else:
-    editor_run.confirmation()
-    editor_results.outcome()
-editor_ai.ai_actions(rt, actor, name)
+    run.confirmation()
+    results.outcome()
+ai_actions.ai_actions(rt, actor, name)

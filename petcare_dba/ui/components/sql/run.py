@@ -24,8 +24,8 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import CancelHandle, engine, explain, export
 from petcare_dba.ui import state
-from petcare_dba.ui.components.editor import Request
-from petcare_dba.ui.components.editor_jobs import Job
+from petcare_dba.ui.components.sql.editor import Request
+from petcare_dba.ui.components.sql.jobs import Job
 from petcare_dba.ui.components.text import plain, plain_all
 
 t = state.t

@@ -22,7 +22,7 @@ from petcare_dba.services.projects import Project, Script, scripts
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
-from petcare_dba.ui.components.projects import ago, attempt, flash
+from petcare_dba.ui.components.projects.overview import ago, attempt, flash
 from petcare_dba.ui.components.text import plain
 
 t = state.t

@@ -21,9 +21,9 @@ import streamlit as st
 from petcare_dba.errors import PetcareError
 from petcare_dba.services.sql import ExplainResult, ExportResult, QueryResult, RunResult
 from petcare_dba.ui import state
-from petcare_dba.ui.components.editor import Request
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
+from petcare_dba.ui.components.sql.editor import Request
 from petcare_dba.ui.components.text import plain
 
 t = state.t

@@ -16,8 +16,8 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import ExplicitTransaction
 from petcare_dba.ui import state
-from petcare_dba.ui.components.editor_jobs import current_session, watch
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.sql.jobs import current_session, watch
 from petcare_dba.ui.components.text import plain
 
 t = state.t

@@ -1,0 +1,1 @@
+"""Widgets of the Projects page: overview, scripts, runs, and save-from-editor."""

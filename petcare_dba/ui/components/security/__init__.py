@@ -1,0 +1,1 @@
+"""Widgets of sign-in and of the Audit and Users pages."""

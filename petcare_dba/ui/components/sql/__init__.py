@@ -1,0 +1,1 @@
+"""Widgets of the SQL editor: the editor box, runs, jobs, results, transactions, AI actions."""
