@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from petcare_dba.db import admin, migrations
@@ -23,10 +23,6 @@ from petcare_dba.db.target import Pools, Slots
 from petcare_dba.errors import ConfigError, NotFound, PetcareError
 from petcare_dba.services import client_address, crypto
 from petcare_dba.settings import Settings
-
-if TYPE_CHECKING:  # types of two features' caches; no import at run time (no upward arrow)
-    from petcare_dba.services.assistant.context import TableEntry
-    from petcare_dba.services.connections.privileges import RoleCapabilities
 
 META_DB = "petcare_meta"
 LOGIN_ROLE = "petcare_login"
@@ -65,10 +61,12 @@ class Runtime:
     # pools take their slots from it.
     target_slots: Slots = field(default_factory=Slots)
     target_pools: Pools = field(init=False)
-    # connections.privileges: what a credential's login role can do, by URL digest (Q3).
-    role_capabilities: dict[str, RoleCapabilities] = field(default_factory=dict)
-    # assistant.context: the schema index per (connection id, user id), with its read time.
-    schema_indexes: dict[tuple[int, int], tuple[float, list[TableEntry]]] = field(
+    # Two features' caches hold the rows they read, with the time read (each feature builds its
+    # own types from them, so the runtime imports nothing above it):
+    # connections.privileges: a credential's role capabilities, by URL digest (Q3);
+    role_capabilities: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    # assistant.context: the schema index rows per (connection id, user id).
+    schema_indexes: dict[tuple[int, int], tuple[float, list[dict[str, Any]]]] = field(
         default_factory=dict
     )
     # Threads a feature starts for the runtime (the collector) stop when it closes.

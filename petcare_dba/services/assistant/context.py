@@ -154,13 +154,14 @@ def rank(entries: Sequence[TableEntry], text: str) -> list[tuple[TableEntry, int
 
 def schema_index(rt: Runtime, actor: Actor, conn: Connection) -> list[TableEntry]:
     """Every relation with its columns and references (cached per user and connection)."""
-    cache = rt.schema_indexes
     key = (conn.id, actor.user_id)
-    hit = cache.get(key)
+    hit = rt.schema_indexes.get(key)
     if hit and time.monotonic() - hit[0] < _INDEX_TTL_S:
-        return hit[1]
-    rows = _read(rt, actor, conn.name, "ai_schema_index")
-    entries = [
+        rows = hit[1]
+    else:
+        rows = _read(rt, actor, conn.name, "ai_schema_index")
+        rt.schema_indexes[key] = (time.monotonic(), rows)
+    return [
         TableEntry(
             r["schema"],
             r["name"],
@@ -172,8 +173,6 @@ def schema_index(rt: Runtime, actor: Actor, conn: Connection) -> list[TableEntry
         )
         for r in rows
     ]
-    cache[key] = (time.monotonic(), entries)
-    return entries
 
 
 def _read(

@@ -106,6 +106,10 @@ def inspect(url: str, app_name: str, connect_timeout: int = 10) -> RoleCapabilit
     row: dict[str, Any] = target.read(
         url, app_name, "role_privileges", connect_timeout=connect_timeout
     )[0]
+    return _capabilities(row, time.monotonic())
+
+
+def _capabilities(row: dict[str, Any], checked_at: float) -> RoleCapabilities:
     return RoleCapabilities(
         login_role=str(row["login_role"]),
         superuser=bool(row["superuser"]),
@@ -119,7 +123,7 @@ def inspect(url: str, app_name: str, connect_timeout: int = 10) -> RoleCapabilit
         writable_sample=tuple(row["writable_sample"]),
         file_functions=tuple(row["file_functions"]),
         server_version_num=int(row["server_version_num"]),
-        checked_at=time.monotonic(),
+        checked_at=checked_at,
     )
 
 
@@ -127,14 +131,16 @@ def cached(rt: Runtime, url: str, app_name: str) -> RoleCapabilities:
     """`inspect`, remembered for CACHE_TTL_S per credential (keyed by a digest, not the URL)."""
     key = hashlib.sha256(url.encode()).hexdigest()
     with _LOCK:
-        cache = rt.role_capabilities
-        hit = cache.get(key)
-    if hit is not None and time.monotonic() - hit.checked_at < CACHE_TTL_S:
-        return hit
-    caps = inspect(url, app_name, int(rt.settings.connect_timeout_s))
+        hit = rt.role_capabilities.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_TTL_S:
+        return _capabilities(hit[1], hit[0])
+    row: dict[str, Any] = target.read(
+        url, app_name, "role_privileges", connect_timeout=int(rt.settings.connect_timeout_s)
+    )[0]
+    checked_at = time.monotonic()
     with _LOCK:
-        cache[key] = caps
-    return caps
+        rt.role_capabilities[key] = (checked_at, row)
+    return _capabilities(row, checked_at)
 
 
 def forget(rt: Runtime) -> None:
