@@ -11,6 +11,7 @@ the table and the hashed field list agree.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -282,8 +283,28 @@ def test_the_row_builder_the_table_and_the_hashed_fields_agree(
     A migration that adds an audit_log column fails here until it decides: hash it (a new
     version) or add it to UNHASHED with the reason.
     """
-    audit.record(rt.store, admin, "test.shape", "ok")
+    # every key the builder writes reaches its column through the one insert path (named query
+    # audit_insert -> petcare.audit_append): jsonb_populate_record would drop a stray key silently
+    every_field: dict[str, Any] = {
+        "username": "ghost",
+        "event_id": uuid.uuid4(),
+        "connection_id": 77,
+        "target": "tgt",
+        "sql_text": "SELECT 'ü'",
+        "classification": "read",
+        "sqlstate": "42P01",
+        "rows_affected": 3,
+        "duration_ms": 1.25,
+        "ai_initiated": True,
+        "client_addr": "198.51.100.9",
+        "detail": {"k": [1, None]},
+    }
+    sent = json.loads(audit.row_for(None, "test.shape", "error", **every_field))
+    audit.record(rt.store, None, "test.shape", "error", **every_field)
     with psycopg.connect(meta_url) as conn:
+        (stored,) = conn.execute(
+            "SELECT to_jsonb(a) FROM petcare.audit_log a WHERE action = 'test.shape'"
+        ).fetchone()  # type: ignore[misc]
         columns = {
             r[0]
             for r in conn.execute(
@@ -300,3 +321,7 @@ def test_the_row_builder_the_table_and_the_hashed_fields_agree(
     built = set(json.loads(audit.row_for(admin, "x", "ok")))
     assert built == columns - FILLED_BY_THE_DATABASE
     assert set(audit_export.EXPORT_COLUMNS) == columns - {"id", "user_id"}
+    assert {k: stored[k] for k in sent if k != "detail"} == {
+        k: v for k, v in sent.items() if k != "detail"
+    }
+    assert stored["detail"] == {**sent["detail"], "client_addr_source": "caller"}
