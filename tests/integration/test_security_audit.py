@@ -67,7 +67,8 @@ def test_killed_process_leaves_an_intent_that_reconcile_marks_unknown(
     env = process_env(test_settings)
     script = (
         "from petcare_dba import settings\n"
-        "from petcare_dba.services import engine, users\n"
+        "from petcare_dba.services.security import users\n"
+        "from petcare_dba.services.sql import engine\n"
         "from petcare_dba.services.runtime import Runtime\n"
         "rt = Runtime.start(settings.load())\n"
         "engine.run(rt, users.actor_for(rt, None), 'tgt', 'SELECT pg_sleep(60)')\n"
