@@ -1,13 +1,8 @@
 -- name: audit_insert
--- Append one audit row; the chain trigger fills chain_seq, prev_hash and row_hash. No
--- RETURNING: it would need the SELECT policy, which an anonymous (failed-login) row cannot pass.
-INSERT INTO petcare.audit_log (chain_seq, user_id, username, app_role, session_id, client_addr,
-    action, event_id, connection_id, target, sql_text, sql_hash, classification, outcome,
-    sqlstate, rows_affected, duration_ms, ai_initiated, detail, prev_hash, row_hash)
-VALUES (0, %(user_id)s, %(username)s, %(app_role)s, %(session_id)s, %(client_addr)s, %(action)s,
-    %(event_id)s, %(connection_id)s, %(target)s, %(sql_text)s, %(sql_hash)s, %(classification)s,
-    %(outcome)s, %(sqlstate)s, %(rows_affected)s, %(duration_ms)s, %(ai_initiated)s,
-    %(detail)s, '', '')
+-- Append one audit row (services.security.audit.row_for) through petcare.audit_append, like the engine.
+-- The chain trigger fills chain_seq, prev_hash, hash_version and row_hash. Nothing is read back:
+-- that would need the SELECT policy, which an anonymous (failed-login) row cannot pass.
+SELECT petcare.audit_append(%(row)s::jsonb)
 
 -- name: audit_recent
 -- The newest audit rows visible to the current user (own rows; admins all).
@@ -34,7 +29,7 @@ SELECT petcare.audit_reconcile(
 -- Audit rows visible to the current user (own; admins all) filtered for the Audit page and export.
 SELECT id, chain_seq, at, username, app_role, action, outcome, target, classification,
        sqlstate, rows_affected, duration_ms, ai_initiated, sql_text, detail, event_id,
-       session_id, client_addr, connection_id, sql_hash, prev_hash, row_hash
+       session_id, client_addr, connection_id, sql_hash, hash_version, prev_hash, row_hash
 FROM petcare.audit_log
 WHERE (%(username)s::text IS NULL OR lower(username) = lower(%(username)s))
   AND (%(action)s::text IS NULL OR action = %(action)s OR action LIKE %(action)s || '.%%')
@@ -48,7 +43,7 @@ ORDER BY chain_seq DESC LIMIT %(limit)s
 -- Every row of one event (intent and outcome) visible to the current user, in chain order.
 SELECT id, chain_seq, at, username, app_role, action, outcome, target, classification,
        sqlstate, rows_affected, duration_ms, ai_initiated, sql_text, detail, event_id,
-       session_id, client_addr, connection_id, sql_hash, prev_hash, row_hash
+       session_id, client_addr, connection_id, sql_hash, hash_version, prev_hash, row_hash
 FROM petcare.audit_log WHERE event_id = %(event_id)s ORDER BY chain_seq
 
 -- name: audit_facets

@@ -1,8 +1,9 @@
 """Writing to and reading from the append-only audit log.
 
 `record()` appends one event in its own transaction (so it survives a failed action) and redacts
-secrets in SQL text first (`PASSWORD '...'`, conninfo). The hash chain, append-only guarantees and
-verification live in PostgreSQL (migration 0003); this module is the only Python writer. It also
+secrets in SQL text first (`PASSWORD '...'`, conninfo). The hash chain, append-only guarantees,
+the canonical form each row is hashed in (its `hash_version`) and verification live in PostgreSQL
+(migrations 0003 and 0020); `row_for` is the only Python builder of a row. It also
 searches the log, reconciles orphaned intents (reliability A2) and derives security events
 (failed-login bursts, lockouts, refused-statement bursts, chain breaks) that the Audit page shows
 and the alerting of the monitoring issue can consume. File formats (CSV/JSONL export, chain-head
@@ -24,17 +25,24 @@ from petcare_dba.services import intake
 from petcare_dba.services.actor import Actor
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AuditEntry:
-    """One audit row as listed on the Audit page and by `petcare-dba audit list`."""
+    """One audit row as listed on the Audit page and by `petcare-dba audit list`.
+
+    Fields after `id` are in export order: `audit_export` writes them as its columns.
+    """
 
     id: int
     chain_seq: int
     at: datetime
     username: str | None
     app_role: str | None
+    session_id: str | None = None
+    client_addr: str | None = None
     action: str
     outcome: str
+    event_id: uuid.UUID | None = None
+    connection_id: int | None = None
     target: str | None
     classification: str | None
     sqlstate: str | None
@@ -42,12 +50,9 @@ class AuditEntry:
     duration_ms: float | None
     ai_initiated: bool
     sql_text: str | None
-    detail: dict[str, Any]
-    event_id: uuid.UUID | None = None
-    session_id: str | None = None
-    client_addr: str | None = None
-    connection_id: int | None = None
     sql_hash: str | None = None
+    detail: dict[str, Any]
+    hash_version: int | None = None
     prev_hash: str | None = None
     row_hash: str | None = None
 
@@ -101,14 +106,7 @@ def submitted_view(text: str, prefix_bytes: int = intake.DEFAULT_PREFIX_BYTES) -
     return view if clean != text else replace(view, sha256=intake.sha256(text))
 
 
-def row_for(actor: Actor | None, action: str, outcome: str, **fields: Any) -> str:
-    """`params_for` as one JSON object keyed by audit_log column (petcare.audit_append)."""
-    params = params_for(actor, action, outcome, **fields)
-    params["detail"] = json.loads(params["detail"])
-    return json.dumps(params, default=str)
-
-
-def params_for(
+def row_for(
     actor: Actor | None,
     action: str,
     outcome: str,
@@ -126,8 +124,15 @@ def params_for(
     ai_initiated: bool = False,
     client_addr: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The redacted parameters of one audit row (`audit_insert`).
+) -> str:
+    """One redacted audit row as a JSON object keyed by audit_log column.
+
+    The only Python builder of a row: `record_in` (named query `audit_insert`) and the engine
+    (petcare.engine_begin/engine_finish) both hand it to petcare.audit_append. It names what
+    the caller proposes, not what is hashed: the chain trigger fills chain_seq, prev_hash,
+    hash_version and row_hash, and the hashed fields are named once, in
+    petcare.audit_canonical_v2 (migration 0020). A key that is not a column would be dropped
+    silently by jsonb_populate_record, so a test holds these keys to the table's columns.
 
     `sql_text` is bounded here (`submitted_view`); a caller that writes many rows for one text
     passes the view it computed once as `submitted` instead. username, app_role and (for a
@@ -139,7 +144,7 @@ def params_for(
         else (submitted_view(sql_text) if sql_text is not None else None)
     )
     extra = {"sql_bytes": view.size, "sql_truncated": True} if view and view.truncated else {}
-    return {
+    row = {
         "user_id": actor.user_id if actor else None,
         "username": actor.username if actor else username,
         "app_role": actor.role if actor else None,
@@ -157,8 +162,9 @@ def params_for(
         "rows_affected": rows_affected,
         "duration_ms": duration_ms,
         "ai_initiated": ai_initiated,
-        "detail": json.dumps({**_clean(detail or {}), **extra}, default=str),
+        "detail": {**_clean(detail or {}), **extra},
     }
+    return json.dumps(row, default=str)
 
 
 def record_in(tx: Tx, actor: Actor | None, action: str, outcome: str, **fields: Any) -> None:
@@ -167,7 +173,7 @@ def record_in(tx: Tx, actor: Actor | None, action: str, outcome: str, **fields: 
     Callers that need the event on its own call `record`; the engine's hot path appends
     through petcare.engine_begin/engine_finish with `row_for` instead.
     """
-    tx.execute("audit_insert", params_for(actor, action, outcome, **fields))
+    tx.execute("audit_insert", {"row": row_for(actor, action, outcome, **fields)})
 
 
 def record(
@@ -179,7 +185,7 @@ def record(
 ) -> None:
     """Append one audit event; raises Unavailable when it cannot be written (fail closed).
 
-    Keyword fields are those of `params_for` (event_id, connection_id, target, sql_text, ...).
+    Keyword fields are those of `row_for` (event_id, connection_id, target, sql_text, ...).
     """
     identity = actor.identity if actor else Identity(None, "anonymous")
     try:

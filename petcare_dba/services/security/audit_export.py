@@ -16,7 +16,7 @@ import json
 import os
 import socket
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,29 +29,9 @@ from petcare_dba.services.security import audit
 from petcare_dba.settings import Settings
 
 HEADS_FILE = "audit-chain-heads.jsonl"
-EXPORT_COLUMNS = (
-    "chain_seq",
-    "at",
-    "username",
-    "app_role",
-    "session_id",
-    "client_addr",
-    "action",
-    "outcome",
-    "event_id",
-    "connection_id",
-    "target",
-    "classification",
-    "sqlstate",
-    "rows_affected",
-    "duration_ms",
-    "ai_initiated",
-    "sql_text",
-    "sql_hash",
-    "detail",
-    "prev_hash",
-    "row_hash",
-)
+# The export's columns are AuditEntry's fields in their order, less the storage id: the row's
+# shape is declared once (the entry), not again here.
+EXPORT_COLUMNS = tuple(f.name for f in fields(audit.AuditEntry) if f.name != "id")
 
 
 def _plain(value: Any) -> Any:
