@@ -61,7 +61,7 @@ def verdict(
     def made(outcome: str, rule: str | None = None, message: str | None = None) -> Verdict:
         return Verdict(outcome, rule, message, role, tuple(found))
 
-    if found[0].parse_error is not None:  # as `_check_syntax` for an unconfirmed run
+    if found[0].parse_error is not None:  # as `plan.check_syntax` for an unconfirmed run
         error = plan.syntax_error(sql_text)
         message = error.message if error else found[0].parse_error
         if role in ("dba", "admin"):
