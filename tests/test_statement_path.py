@@ -117,8 +117,9 @@ def trace() -> Iterator[list[tuple[str | None, str]]]:
     database layer or another domain (executor calling wrap's proof back, audit escaping text
     with intake) counts as a call from the sql module below which it happened. Other modules
     (errors, settings, runtime, db, connections, security.audit) are services the stages use,
-    not stages of the path, and never call into the sql package by themselves. Code a module
-    did not write (the methods dataclasses generate, filename '<string>') is not a visit.
+    not stages of the path; they call into the sql package only through a callback a sql module
+    handed them. Code a module did not write (the methods dataclasses generate, filename
+    '<string>') is not a visit: constructing a stage's data type is not calling the stage.
     """
     traced = _traced()
     calls: list[tuple[str | None, str]] = []

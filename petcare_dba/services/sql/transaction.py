@@ -1,12 +1,12 @@
-"""Explicit transactions for dba users: BEGIN, statements, then COMMIT or ROLLBACK by hand.
+"""An entry point: explicit transactions for dba users, BEGIN, statements, COMMIT/ROLLBACK by hand.
 
 An `ExplicitTransaction` holds one connection of the user's engine pool (it counts against
 max_connections_per_user) from `open` to `commit`/`rollback`, across Streamlit reruns. Every
-statement goes through the engine's decisions (syntax, role, confirmation, volatility) and gets
-an audit intent before it runs and an outcome after; BEGIN, COMMIT and ROLLBACK are audited too.
-The transaction never reconnects by itself: when the server ends it (idle past
-idle_in_transaction_timeout_ms, terminated, network reset) it is over, the user is told that
-the server rolled it back, and nothing is replayed (reliability Q7, F1).
+statement goes through the plan's decisions (syntax, role, confirmation, volatility; the engine's
+pool and guards) and gets an audit intent before it runs and an outcome after (`record`); BEGIN,
+COMMIT and ROLLBACK are audited too. The transaction never reconnects by itself: when the server
+ends it (idle past idle_in_transaction_timeout_ms, terminated, network reset) it is over, the user
+is told that the server rolled it back, and nothing is replayed (reliability Q7, F1).
 """
 
 from __future__ import annotations

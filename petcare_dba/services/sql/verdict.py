@@ -1,4 +1,4 @@
-"""The engine's verdict on a script without running it (`petcare-dba classify --connection`).
+"""An entry point: the engine's verdict on a script without running it (`classify --connection`).
 
 `verdict` takes the same steps as `engine.run`, in the same order — syntax check, the decisions
 that need no lookup, the transaction plan, the pg_proc lookup on the connection through the
