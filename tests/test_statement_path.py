@@ -105,6 +105,32 @@ def test_each_module_imports_only_modules_below_it() -> None:
     assert not upward, f"imports against the layers {LAYERS}: {upward}"
 
 
+def test_no_module_uses_another_modules_private_names() -> None:
+    """`from m import _x` and `m._x` for a petcare_dba module m, in the sql package and intake."""
+    private = []
+    for name, path in _files().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("petcare_dba"):
+                for alias in node.names:
+                    if alias.name.startswith("_"):
+                        private.append(f"{name}: from {node.module} import {alias.name}")
+                    modules.add(alias.asname or alias.name)
+            elif isinstance(node, ast.Import):
+                modules |= {a.asname or a.name for a in node.names if a.name.startswith("petcare")}
+        private += [
+            f"{name}: {node.value.id}.{node.attr}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ]
+    assert not private, private
+
+
 def _traced() -> dict[str, str]:
     return {str(path): name for name, path in _files().items()}
 
