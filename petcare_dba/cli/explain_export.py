@@ -18,7 +18,7 @@ from typing import BinaryIO
 import typer
 
 from petcare_dba.cli.common import actor, emit_json, one_of, runtime
-from petcare_dba.cli.sql import FILE, SPREADSHEET_SAFE, SQL_ARG, _fail, _source
+from petcare_dba.cli.sql import FILE, SPREADSHEET_SAFE, SQL_ARG, fail, source
 from petcare_dba.errors import PetcareError, ValidationError
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import engine, explain, export
@@ -40,9 +40,9 @@ def explain_cmd(
 ) -> None:
     """Show a statement's plan (EXPLAIN, or EXPLAIN ANALYZE inside a rolled-back transaction)."""
     if fmt not in ("text", "json"):
-        raise _fail(ValidationError(f"--format must be text or json, not {fmt!r}"))
+        raise fail(ValidationError(f"--format must be text or json, not {fmt!r}"))
     try:
-        script = _source(sql_text, file)
+        script = source(sql_text, file)
         with runtime() as rt:
             try:
                 result = explain.explain(
@@ -51,7 +51,7 @@ def explain_cmd(
             finally:
                 engine.close(rt)
     except PetcareError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if fmt == "json":
         emit_json(result.raw)
         return
@@ -93,12 +93,12 @@ def export_cmd(
     """
     if spreadsheet_safe:
         if fmt != "csv":
-            raise _fail(ValidationError("--spreadsheet-safe applies to --format csv only"))
+            raise fail(ValidationError("--spreadsheet-safe applies to --format csv only"))
         fmt = "csv_spreadsheet"
     if output is None and fmt == "parquet" and sys.stdout.isatty():
-        raise _fail(ValidationError("Parquet is binary: give -o FILE or redirect stdout"))
+        raise fail(ValidationError("Parquet is binary: give -o FILE or redirect stdout"))
     try:
-        script = _source(sql_text, file)
+        script = source(sql_text, file)
         with runtime() as rt:
             try:
                 if output is not None:
@@ -112,7 +112,7 @@ def export_cmd(
     except PetcareError as exc:
         if output is not None and output.exists():
             output.unlink()
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     typer.echo(f"exported {result.rows} rows, {result.bytes} bytes", err=True)
     if result.truncated:
         typer.echo(

@@ -35,7 +35,7 @@ SQL_ARG = typer.Argument(None, help="SQL text, or - to read standard input.")
 FILE = typer.Option(None, "-f", "--file", help="Read the SQL from this file (- for stdin).")
 
 
-def _source(sql_text: str | None, file: Path | None) -> str:
+def source(sql_text: str | None, file: Path | None) -> str:
     """The script from the argument, -f FILE or standard input, checked (intake.check).
 
     Files and standard input are strict UTF-8; an argument's undecodable bytes arrive as lone
@@ -54,7 +54,7 @@ def _source(sql_text: str | None, file: Path | None) -> str:
     return sql_text
 
 
-def _fail(exc: PetcareError) -> typer.Exit:
+def fail(exc: PetcareError) -> typer.Exit:
     """Print an error the way `main()` does and return the Exit carrying its code (1 or 2)."""
     typer.echo(f"error: {redact(exc.message)}", err=True)
     if isinstance(exc, NeedsConfirmation) and exc.objects:
@@ -148,11 +148,11 @@ def sql_cmd(
 ) -> None:
     """Run SQL through the safe engine (exit 0 ok, 1 error, 2 refused/needs confirmation)."""
     if fmt not in ("table", "csv", "json"):
-        raise _fail(ValidationError(f"--format must be table, csv or json, not {fmt!r}"))
+        raise fail(ValidationError(f"--format must be table, csv or json, not {fmt!r}"))
     if spreadsheet_safe and fmt != "csv":
-        raise _fail(ValidationError("--spreadsheet-safe applies to --format csv only"))
+        raise fail(ValidationError("--spreadsheet-safe applies to --format csv only"))
     try:
-        script = _source(sql_text, file)
+        script = source(sql_text, file)
         with runtime() as rt:
             try:
                 result = engine.run(
@@ -167,7 +167,7 @@ def sql_cmd(
             finally:
                 engine.close(rt)
     except PetcareError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     _print(result, fmt, spreadsheet_safe)
     if result.error is not None:
         if result.error_index is not None:
@@ -176,7 +176,7 @@ def sql_cmd(
                 + ("; nothing was committed" if not result.committed else ""),
                 err=True,
             )
-        raise _fail(result.error)
+        raise fail(result.error)
 
 
 def _outcome(decision: safety.Decision) -> dict[str, Any]:
@@ -231,14 +231,14 @@ def classify_cmd(
     --connection the target's pg_proc resolves it, as the engine does.
     """
     if fmt not in ("text", "json"):
-        raise _fail(ValidationError(f"--format must be text or json, not {fmt!r}"))
+        raise fail(ValidationError(f"--format must be text or json, not {fmt!r}"))
     if role is not None and role not in safety.ROLES:
-        raise _fail(ValidationError(f"--role must be one of {', '.join(safety.ROLES)}"))
+        raise fail(ValidationError(f"--role must be one of {', '.join(safety.ROLES)}"))
     try:
-        script = _source(sql_text, file)
+        script = source(sql_text, file)
         found, verdicts, resolved = _verdicts(script, connection, as_user, role)
     except PetcareError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if fmt == "json":
         emit_json([_entry(c, verdicts, resolved) for c in found])
         return

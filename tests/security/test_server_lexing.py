@@ -136,7 +136,7 @@ def test_the_target_really_lexes_differently_without_the_pins(lexed: Lexed) -> N
     # (With SJIS, backslash_quote=safe_encoding refuses `\'` outright, hence UTF8 here.)
     with psycopg.connect(lexed.url, autocommit=True, client_encoding="UTF8") as conn:
         assert conn.execute("SHOW standard_conforming_strings").fetchone() == ("off",)
-        cur = executor._ExtendedCursor(conn)
+        cur = executor.ExtendedCursor(conn)
         cur.execute(HIDE.format(code="pg_advisory_lock(99)"))
         assert cur.fetchone() != _literals(HIDE.format(code="pg_advisory_lock(99)"))
         conn.execute("SELECT pg_advisory_unlock_all()")

@@ -67,7 +67,7 @@ if not hasattr(psycopg.Cursor, "_execute_send"):  # pragma: no cover - guards a 
     raise ConfigError("psycopg changed: the extended-protocol cursor of the engine must be revised")
 
 
-class _ExtendedCursor(psycopg.Cursor[tuple[Any, ...]]):
+class ExtendedCursor(psycopg.Cursor[tuple[Any, ...]]):
     """A client cursor that always uses the extended query protocol (even without parameters).
 
     psycopg sends parameterless text with the simple protocol, which runs `SELECT 1; DROP TABLE t`
@@ -188,7 +188,7 @@ def execute(
     with translated(), guard:
         if method is Method.CURSOR:
             return _run_cursor(conn, text, limits, handle, started, verify)
-        cur = _ExtendedCursor(conn)
+        cur = ExtendedCursor(conn)
         cur.execute(text)
         if cur.description is None:
             return Fetched(
@@ -238,8 +238,8 @@ def _run_cursor(
         verify(declared)
     prefix = len(declared) - len(text)  # the user's text is last in the template
     next_rows = sql.SQL(queries.bare("engine_cursor_fetch"))
-    declare = _ExtendedCursor(conn)
-    fetch = _ExtendedCursor(conn)
+    declare = ExtendedCursor(conn)
+    fetch = ExtendedCursor(conn)
     sizes: list[int] = []
 
     def take(size: int) -> list[tuple[Any, ...]]:

@@ -25,7 +25,7 @@ from psycopg import pq, sql
 
 from petcare_dba.db.errors import translated
 from petcare_dba.db.target import guards
-from petcare_dba.db.target.executor import _ExtendedCursor
+from petcare_dba.db.target.executor import ExtendedCursor
 from petcare_dba.db.target.pool import CancelHandle
 from petcare_dba.errors import QueryTimeout
 
@@ -82,8 +82,8 @@ def copy_csv(
         handle.attached(conn) if handle is not None else nullcontext()
     )
     buffer = bytearray()
-    # _ExtendedCursor: Parse/Bind/Execute, so the server runs exactly one statement.
-    with translated(), guard, _ExtendedCursor(conn) as cur, cur.copy(statement) as copy:
+    # ExtendedCursor: Parse/Bind/Execute, so the server runs exactly one statement.
+    with translated(), guard, ExtendedCursor(conn) as cur, cur.copy(statement) as copy:
         for chunk in _drain(conn, copy, deadline_s):
             buffer += chunk
             if len(buffer) < FLUSH_BYTES:
@@ -149,12 +149,14 @@ def _drain(
             message = pgconn.error_message.decode("utf-8", "replace")
             raise psycopg.OperationalError(message or "connection lost during COPY")
         break
+    # psycopg's own flag (no public API ends a Copy read by hand): see the docstring.
     copy._finished = True
     error = None
     while (result := pgconn.get_result()) is not None:
         if result.status != pq.ExecStatus.COMMAND_OK and error is None:
             error = psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
         elif result.command_tuples is not None:
+            # psycopg's own field (no public setter): the rows COPY sent, as its loop would set.
             copy.cursor._rowcount = result.command_tuples
     if error is not None:
         raise error

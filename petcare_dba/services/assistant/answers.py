@@ -191,8 +191,8 @@ class AskStream:
         }
         with self.rt.store.tx(self.actor.identity) as tx:
             for r in self.box.runs:
-                self._insert(tx, "tool", r.summary, r.name, {"args": r.args, "ok": r.ok})
-            msg_id = self._insert(
+                self.insert(tx, "tool", r.summary, r.name, {"args": r.args, "ok": r.ok})
+            msg_id = self.insert(
                 tx, "assistant", text, None, tool_args, tokens=(tokens_in, tokens_out)
             )
             tx.execute(
@@ -241,7 +241,7 @@ class AskStream:
             self.provider.model,
         )
 
-    def _insert(
+    def insert(
         self,
         tx: Any,
         role: str,
@@ -252,6 +252,7 @@ class AskStream:
         tokens: tuple[int, int] = (0, 0),
         sent: Any = None,
     ) -> int:
+        """Insert one message of this conversation in `tx`; its id (`ask` adds the question)."""
         return int(
             tx.value(
                 "ai_message_insert",
@@ -340,7 +341,7 @@ def ask(
         provider,
     )
     with rt.store.tx(actor.identity) as tx:
-        stream._insert(tx, "user", question, None, None, sent=stream.sent)
+        stream.insert(tx, "user", question, None, None, sent=stream.sent)
     audit.record(
         rt.store,
         actor,

@@ -1,9 +1,11 @@
 """Statements read, judged and run safely: the editor's, the CLI's and the assistant's one engine.
 
-The path of a statement: `intake` (size and encoding) → `parse` (PostgreSQL's own parser) →
-`safety` (classify, decide per role) → `plan` → `execute` on a guarded target transaction →
-`record` (history row and audit pair). `engine.run` drives it; `transaction`, `explain`, `export`
-and `verdict` are the other entry points. Other domains use what this face hands on, nothing else.
+The path of a statement, one way: `engine.run` hands the text to `intake` (size and encoding),
+then `plan` (split with PostgreSQL's parser in `parse`, classify in `safety`, decide per role in
+`decide`, choose how each statement runs), then `execute` on a guarded target transaction, which
+writes each statement's history row and audit pair through `record`. A module imports and calls
+only modules below it (tests/test_statement_path.py). `transaction`, `explain`, `export` and
+`verdict` are the other entry points. Other domains use what this face hands on, nothing else.
 """
 
 from __future__ import annotations

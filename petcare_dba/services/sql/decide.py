@@ -1,11 +1,11 @@
-"""Decide, per app role and connection, whether classified statements may run.
+"""Plan stage, the decision table: per app role and connection, may classified statements run.
 
-`decide` maps a `Classification` (from `sql_safety.classify`), an app role (viewer, analyst,
-dba, admin) and the connection's read-only flag to `Allow`, `Confirm(reason, objects)` or
-`Reject(rule, message)`; `decide_script` combines those for a whole script: any Reject wins,
-then one Confirm naming every object, else Allow. `sql_safety` re-exports all of it, so callers
-keep one import. The database enforces the same boundary (reliability Q1-Q3); this is the app's
-first line of defence and the source of the messages users read.
+`decide` maps a `Classification` (from `safety.classify`), an app role (viewer, analyst, dba,
+admin) and the connection's read-only flag to `Allow`, `Confirm(reason, objects)` or `Reject(rule,
+message)`; `decide_script` combines those for a whole script: any Reject wins, then one Confirm
+naming every object, else Allow. `safety` re-exports all of it, so callers keep one import; it
+calls only `functions` and `parse`, below it. The database enforces the same boundary (reliability
+Q1-Q3); this is the app's first line of defence and the source of the messages users read.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ RULE_ANALYST = "analyst may run read-only statements and DML only"
 RULE_GUARD = "only dba and admin may change the role, read-only mode or timeouts"
 RULE_READ_ONLY_CONNECTION = "read-only connections run read-only statements only"
 RULE_UNKNOWN_ROLE = "unknown app role"
-# Rules that limit a statement to dba and admin (sql_functions): settings, outbound, dynamic SQL.
+# Rules that limit a statement to dba and admin (`functions`): settings, outbound, dynamic SQL.
 RULE_SETTINGS = functions.RULE_SETTINGS
 RULE_OUTBOUND = functions.RULE_OUTBOUND
 RULE_DYNAMIC = functions.RULE_DYNAMIC

@@ -1,29 +1,33 @@
-"""The safe SQL execution engine shared by the SQL editor, the CLI and the AI assistant.
+"""The driver of the safe SQL engine shared by the SQL editor, the CLI and the AI assistant.
 
-`run` splits a script with PostgreSQL's parser, classifies every statement, decides per app role
-and connection (Allow / Confirm / Reject, `services.sql_safety`), records an audit intent and an
-execucoes_scripts row before each statement and the outcome after it, and executes through
-`db.executor`: one statement per protocol message, timeouts set locally, a READ ONLY transaction
-for viewers, read-only connections and the assistant, results capped by rows and bytes.
-Refusals raise `Refused` (or `NeedsConfirmation`); execution errors come back in
-`RunResult.error` next to the results of the statements that ran. `cancel` stops a run from
-another thread. Execution is in `engine_exec`, history and drafts in `engine_history`.
+`run` hands a script down one way, each stage's result to the next: `intake` checks the text,
+`plan` splits it with PostgreSQL's parser, classifies every statement and decides per app role
+and connection (Allow / Confirm / Reject) before any connection and again after the pg_proc
+lookup, then `execute` runs the plan through `db.target.executor` (one statement per protocol
+message, timeouts set locally, a READ ONLY transaction for viewers, read-only connections and
+the assistant, results capped by rows and bytes) and writes each statement's audit intent,
+execucoes_scripts row and outcome through `record`. No stage calls back into an earlier one;
+refusals go straight to `record` and raise `Refused` (or `NeedsConfirmation`); execution errors
+come back in `RunResult.error` next to the results of the statements that ran. The engine owns
+the run's connection (`pool_for`, the credential) and guards (`limits_for`); `cancel` stops a
+run from another thread; history and drafts are in `history`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from typing import Any
 
 from petcare_dba.db import target
 from petcare_dba.db.target import CancelHandle, Limits, executor
 from petcare_dba.errors import PetcareError, Refused, Unavailable, ValidationError
-from petcare_dba.services import connections, explorer
+from petcare_dba.services import connections, explorer, intake
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql import execute, record, safety
-from petcare_dba.services.sql import plan as engine_plan
+from petcare_dba.services.security import audit
+from petcare_dba.services.sql import execute, plan, record, safety
 from petcare_dba.services.sql.execute import QueryResult, RunResult
 from petcare_dba.services.sql.history import (
     Draft,
@@ -152,7 +156,7 @@ def run(
     handle: CancelHandle | None = None,
     rollback: bool = False,
 ) -> RunResult:
-    """Classify, decide, audit and execute a script on a stored connection.
+    """Check, plan (classify, decide), execute and record a script on a stored connection.
 
     `rollback=True` runs the script in one transaction that is rolled back at the end (EXPLAIN
     ANALYZE of a writing statement); it still needs the same decision as a real run.
@@ -174,37 +178,42 @@ def run(
         script_version_id,
         {"mode": mode},
     )
-    ctx = record.admit(ctx, sql_text)
+    try:
+        intake.check(sql_text, rt.settings)
+    except ValidationError as exc:
+        record.refused_input(ctx, sql_text, exc)  # on record although nothing was parsed
+        raise
+    prefix = int(rt.settings.audit_sql_prefix_bytes)
+    view = audit.submitted_view(sql_text, prefix)
+    ctx = dataclasses.replace(ctx, submitted=view, prefix_bytes=prefix)
     # The assistant always takes the viewer path, whatever the user's role (reliability AI1).
     role = "viewer" if ai_initiated else actor.role
     read_only_conn = conn_info.read_only or ai_initiated
-    read_only_path = role == "viewer" or read_only_conn
-    statements, found = engine_plan.analyse(sql_text)
-    if not found:
-        raise ValidationError("there is no SQL statement to run")
-    _check_syntax(ctx, sql_text, found, role, confirmed)
+    ask = plan.Ask(
+        role,
+        read_only_conn,
+        confirmed,
+        mode,
+        role == "viewer" or read_only_conn,
+        conn_info.name,
+    )
     # Refuse early, before any connection: volatility lookups only make decisions stricter.
-    _decide(ctx, sql_text, found, role, read_only_conn, confirmed, final=False)
-    try:
-        plan = engine_plan.plan(statements, found, mode=mode, read_only_path=read_only_path)
-    except PetcareError as exc:
-        record.decided(ctx, found[0], "refused", text=sql_text, error=exc)
-        raise
+    analysis = plan.early(sql_text, ask)
+    if isinstance(analysis, plan.Refusal):
+        raise record.refused(ctx, analysis, text=sql_text)
+    first = analysis.found[0]
     limits = limits_for(rt.settings, max_rows, ai=ai_initiated, role=actor.role)
-    url = _credential(ctx, conn_info, sql_text, found[0], read_only_path, ai_initiated)
+    url = _credential(ctx, conn_info, sql_text, first, ask.read_only_path, ai_initiated)
     pool = pool_for(rt, actor, connection_name, conn_info.id, url)
     app_name = target.application_name(actor.username, actor.session_id, ai=ai_initiated)
     try:
         with pool.connection(app_name) as lease:
-            resolved = engine_plan.resolve(lease.conn, sql_text, statements, found)
-            if resolved is not None:
-                statements, found = resolved
-                _decide(ctx, sql_text, found, role, read_only_conn, confirmed, final=True)
-                plan = engine_plan.plan(statements, found, mode=mode, read_only_path=read_only_path)
-            else:
-                _decide(ctx, sql_text, found, role, read_only_conn, confirmed, final=True)
-            lease.discard = plan.discard_connection
-            detail: dict[str, Any] = {"confirmed": confirmed, "read_only": plan.read_only}
+            analysis = plan.final(lease.conn, sql_text, analysis, ask)
+            if isinstance(analysis, plan.Refusal):
+                raise record.refused(ctx, analysis, text=sql_text)
+            first, chosen = analysis.found[0], analysis.plan
+            lease.discard = chosen.discard_connection
+            detail: dict[str, Any] = {"confirmed": confirmed, "read_only": chosen.read_only}
             if limits.temp_file_limit_kb > 0 and not executor.may_set_temp_file_limit(lease.conn):
                 # Visible in the audit row: the role's temp-file limit could not be applied.
                 detail["temp_file_limit"] = "not permitted for the login role"
@@ -212,25 +221,26 @@ def run(
                 detail["rolled_back"] = True
             if mode == "transaction":
                 outcome = execute.in_transaction(
-                    ctx, lease, plan, limits, handle, detail, rollback=rollback
+                    ctx, lease, chosen, limits, handle, detail, rollback=rollback
                 )
             else:
-                outcome = execute.statement_by_statement(ctx, lease, plan, limits, handle, detail)
+                outcome = execute.statement_by_statement(ctx, lease, chosen, limits, handle, detail)
     except (Refused, ValidationError, record.IntentNotRecorded):
         raise  # recorded where decided, or the audit log itself is down
     except PetcareError as exc:
         # Nothing ran (busy, no connection, BEGIN failed), but the attempt is recorded.
         with contextlib.suppress(Unavailable):
-            record.decided(ctx, found[0], outcome_of(exc), text=sql_text, error=exc)
+            record.decided(ctx, first, outcome_of(exc), text=sql_text, error=exc)
         raise
     results, committed, error, error_index, warnings = outcome
+    found = analysis.found
     if committed and any(c.kind == "ddl" for c in found):
         explorer.invalidate(connection_name)  # the explorer's catalog snapshot is now stale
     return RunResult(
         tuple(results),
         tuple(found),
         mode,
-        plan.read_only,
+        chosen.read_only,
         committed,
         error,
         error_index,
@@ -271,76 +281,3 @@ def _credential(
         raise
     ctx.detail["credential"] = path
     return url
-
-
-def _check_syntax(
-    ctx: RunContext, sql_text: str, found: list[Classification], role: str, confirmed: bool
-) -> None:
-    """Report a syntax error with line and column before anything reaches the server.
-
-    A dba or admin may still confirm text the parser rejects (PostgreSQL may accept syntax
-    newer than pglast's); everyone else gets the syntax error.
-    """
-    if found[0].parse_error is None:
-        return
-    error = engine_plan.syntax_error(sql_text)
-    if error is None:  # the classifier itself failed: fail closed, as for a syntax error
-        error = ValidationError(found[0].parse_error)
-    if confirmed and role in ("dba", "admin"):
-        return
-    if role in ("dba", "admin"):
-        error.hint = (
-            f"{error.hint or ''} If PostgreSQL accepts this syntax, run it again "
-            "with confirmation (it is then treated as destructive)."
-        ).strip()
-    record.decided(ctx, found[0], "error", text=sql_text, error=error)
-    raise error
-
-
-def _decide(
-    ctx: RunContext,
-    sql_text: str,
-    found: list[Classification],
-    role: str,
-    read_only_conn: bool,
-    confirmed: bool,
-    *,
-    final: bool,
-) -> None:
-    if not final:  # before the pg_proc lookup, only what needs no connection is decided
-        found = engine_plan.decidable_early(found)
-        if not found:
-            return
-    decision = safety.decide_script(
-        found, role, read_only_conn, connection_name=ctx.connection_name
-    )
-    refusal = engine_plan.refusal(decision, confirmed)
-    if refusal is None:
-        return
-    if not final and not isinstance(decision, safety.Reject):
-        return  # a Confirm may still become a Reject once volatility is known
-    offending = _first_offending(found, role, read_only_conn)
-    if isinstance(decision, safety.Reject):
-        record.decided(
-            ctx, offending, "refused", text=sql_text, error=refusal, detail={"rule": decision.rule}
-        )
-    else:
-        assert isinstance(decision, safety.Confirm)  # noqa: S101 - refusal() returned one
-        record.decided(
-            ctx,
-            offending,
-            "confirm",
-            text=sql_text,
-            error=refusal,
-            detail={"reason": decision.reason, "objects": list(decision.objects)},
-        )
-    raise refusal
-
-
-def _first_offending(
-    found: list[Classification], role: str, read_only_conn: bool
-) -> Classification:
-    for c in found:
-        if not isinstance(safety.decide(c, role, read_only_conn), safety.Allow):
-            return c
-    return found[0]

@@ -1,23 +1,28 @@
-"""Executing a planned run: one transaction for the script, or one per statement.
+"""The execute stage of a run: one transaction for the script, or one per statement.
 
-`in_transaction` runs every statement of a plan inside one transaction (all or nothing; the
-outcome rows are written once it has committed or rolled back, so a rolled-back statement is
-never logged as 'ok'); `statement_by_statement` commits each statement on its own and stops at
-the first failure. Both write the audit intent before each statement (`record.begin`) and
-return the results with the error, if any, instead of raising it.
+Third stage of the path engine.run → intake → plan → execute → record: it is handed the plan
+and a leased connection, proves composed text through `wrap` and writes each statement's paper
+trail through `record`; it never calls the plan or the engine. `in_transaction` runs every
+statement of a plan inside one transaction (all or nothing; the outcome rows are written once it
+has committed or rolled back, so a rolled-back statement is never logged as 'ok');
+`statement_by_statement` commits each statement on its own and stops at the first failure. Both
+write the audit intent before each statement (`record.begin`) and return the results with the
+error, if any, instead of raising it. `run_step` and `result_of` serve the explicit transaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from petcare_dba.db.target import CancelHandle, Lease, Limits, executor
 from petcare_dba.errors import PetcareError
 from petcare_dba.services.sql import record, wrap
-from petcare_dba.services.sql.plan import Plan, Step
+from petcare_dba.services.sql.parse import Classification
 from petcare_dba.services.sql.record import RunContext
-from petcare_dba.services.sql.safety import Classification
+
+if TYPE_CHECKING:  # the plan's output is handed in; execute never calls back into the plan
+    from petcare_dba.services.sql.plan import Plan, Step
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,8 @@ class RunResult:
 _Outcome = tuple[list[QueryResult], bool, PetcareError | None, int | None, list[str]]
 
 
-def _result(step: Step, fetched: executor.Fetched) -> QueryResult:
+def result_of(step: Step, fetched: executor.Fetched) -> QueryResult:
+    """The result of one statement as the engine reports it."""
     return QueryResult(
         fetched.columns,
         fetched.column_types,
@@ -76,19 +82,25 @@ def _result(step: Step, fetched: executor.Fetched) -> QueryResult:
         fetched.truncated,
         fetched.truncated_reason,
         fetched.elapsed_ms,
-        step.index,
+        step.classification.index,
         fetched.command_tag,
     )
 
 
-def _execute(
+def run_step(
     lease: Lease, step: Step, limits: Limits, handle: CancelHandle | None
 ) -> executor.Fetched:
+    """Send one planned statement on the lease; a cursor's DECLARE is proved first (`wrap`)."""
     verify = None
     if step.method is executor.Method.CURSOR and step.statement is not None:
         verify = wrap.verifier(wrap.prove_declare, step.statement.node)
     return executor.execute(
-        lease.conn, step.text, limits, method=step.method, handle=handle, verify=verify
+        lease.conn,
+        step.classification.text,
+        limits,
+        method=step.method,
+        handle=handle,
+        verify=verify,
     )
 
 
@@ -117,11 +129,11 @@ def in_transaction(
                 executor.require_read_only(lease.conn, bool(detail.get("read_only")))
                 pending = record.begin(ctx, step.classification, detail)
                 try:
-                    fetched = _execute(lease, step, limits, handle)
+                    fetched = run_step(lease, step, limits, handle)
                 except PetcareError as exc:
                     failure = (pending, exc)
                     raise
-                done.append((pending, _result(step, fetched)))
+                done.append((pending, result_of(step, fetched)))
     except PetcareError as exc:
         if failure is None and done and not isinstance(exc, record.IntentNotRecorded):
             failure = (done.pop()[0], exc)  # COMMIT failed: it belongs to the last statement
@@ -179,15 +191,15 @@ def statement_by_statement(
         try:
             if step.autocommit:
                 with executor.session_limits(lease.conn, limits):
-                    fetched = _execute(lease, step, limits, handle)
+                    fetched = run_step(lease, step, limits, handle)
             else:
                 with executor.transaction(lease.conn, limits, read_only=read_only):
                     executor.require_read_only(lease.conn, read_only)
-                    fetched = _execute(lease, step, limits, handle)
+                    fetched = run_step(lease, step, limits, handle)
         except PetcareError as exc:
             _warn(warnings, record.finish(ctx, pending, error=exc))
-            return results, bool(results), exc, step.index, warnings
-        result = _result(step, fetched)
+            return results, bool(results), exc, step.classification.index, warnings
+        result = result_of(step, fetched)
         results.append(result)
         _warn(
             warnings,

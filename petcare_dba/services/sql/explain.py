@@ -1,4 +1,4 @@
-"""EXPLAIN and EXPLAIN ANALYZE through the safe engine, parsed into a plan tree.
+"""An entry point above the engine: EXPLAIN (ANALYZE) through `engine.run`, parsed into a tree.
 
 `explain` wraps one statement in `EXPLAIN (FORMAT JSON[, ANALYZE, BUFFERS])` and runs it with
 `engine.run`, so it gets the same classification, decision, audit rows and guards as running the

@@ -1,4 +1,4 @@
-"""Export of a query's result as CSV or Parquet, streamed, capped per role, read-only, audited.
+"""An entry point: a query's result as CSV or Parquet, streamed, capped per role, audited.
 
 `export` accepts exactly one plain SELECT that the engine's classifier calls read-only (function
 volatility looked up on the target as `engine.run` does), records an audit intent and an
@@ -8,7 +8,7 @@ editor's `statement_timeout_ms`) and the role's resource limits: CSV through `CO
 chunk by chunk (exact; `csv_spreadsheet` rewrites that output with formula-looking cells
 neutralised, U7), Parquet from a server-side cursor in record batches. Neither holds the whole
 result in memory. The row cap is `export_max_rows_<role>`. The composed COPY / capped SELECT is
-re-parsed and must hold exactly the vetted statement (`sql_wrap`), and goes over the extended
+re-parsed and must hold exactly the vetted statement (`wrap`), and goes over the extended
 protocol; however the export ends (error, timeout, cancel, interrupted writer), its audit
 intent gets an outcome.
 """

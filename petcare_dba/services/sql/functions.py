@@ -1,4 +1,4 @@
-"""What the classifier knows about PostgreSQL functions, and how it resolves a call.
+"""Plan stage, below the classifier: what it knows about PostgreSQL functions, how a call resolves.
 
 Three kinds of knowledge: `FunctionRule`s for functions whose effects a READ ONLY transaction
 does not stop or that reach outside the database (some restricted to dba by a named rule:

@@ -1,4 +1,4 @@
-"""The History page's and the SQL editor's storage: past executions, drafts, declined prompts.
+"""Beside the path: the History page's and editor's storage (past runs, drafts, declined prompts).
 
 `history` lists execucoes_scripts rows the actor may see (row level security: own rows, rows of
 their projects, every row for admins); `save_draft`/`load_draft` keep the editor text per user

@@ -1,4 +1,4 @@
-"""Split SQL scripts with PostgreSQL's own parser, plus the facts the classifier relies on.
+"""Plan stage, the bottom layer: split scripts with PostgreSQL's parser; the statement model.
 
 `split` turns a script into `Statement`s (character offsets into the original text, comments
 and the terminating semicolon trimmed) using libpg_query through pglast, so dollar quotes,
@@ -6,7 +6,8 @@ and the terminating semicolon trimmed) using libpg_query through pglast, so doll
 with PostgreSQL's 1-based position plus line and column. This module also holds the statement
 model (`Kind`, `Statement`, `Classification`), AST helpers (`walk`, `name_of`, `command_of`) and
 the settings that guard the session or change how the server reads text (function knowledge is
-in `sql_functions`). The classifier and the per-role decision table live in `sql_safety`.
+in `functions`). The classifier and the per-role decision table live in `safety` and `decide`;
+every stage may use this module, and it imports none of them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from petcare_dba.errors import ValidationError
 
 
 class Kind(enum.StrEnum):
-    """What a statement does, coarsely; `sql_safety.decide` maps kinds to app roles."""
+    """What a statement does, coarsely; `decide.decide` maps kinds to app roles."""
 
     READ_ONLY = "read_only"
     DML = "dml"

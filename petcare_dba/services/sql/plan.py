@@ -1,23 +1,26 @@
-"""Planning a run of the SQL engine: split, classify, decide, and choose how each statement runs.
+"""The plan stage of a run: split, classify, decide and choose how each statement runs.
 
-`analyse` splits a script with PostgreSQL's parser (pglast) and classifies every statement
-(`services.sql_safety`); `plan` adds what execution needs: whether the whole run takes the
-read-only path, which statements need a server-side cursor, which cannot run inside a
-transaction block (VACUUM, CONCURRENTLY ...), and whether the pooled connection must be
-discarded afterwards because a statement changed session state. `refusal` turns the per-role
-decision into the Refused / NeedsConfirmation error a caller sees. Nothing here touches a database.
+Second stage of the path engine.run → intake → plan → execute → record; it calls only the
+classifier below it (safety, decide, functions, parse) and never a later stage. `analyse` splits
+a script with PostgreSQL's parser (pglast) and classifies every statement; `check_syntax` and
+`decide` give the `Refusal` a caller records and raises (the engine, the explicit transaction);
+`plan` adds what execution needs: whether the whole run takes the read-only path, which
+statements need a server-side cursor, which cannot run inside a transaction block (VACUUM,
+CONCURRENTLY ...), and whether the pooled connection must be discarded afterwards because a
+statement changed session state. `early` and `final` are those steps in the engine's order,
+before and after the connection's pg_proc lookup. Only `resolve` reads from a database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pglast import ast
 
 from petcare_dba.db.target import Method, executor
-from petcare_dba.errors import NeedsConfirmation, Refused, ValidationError
+from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
 from petcare_dba.services.sql import safety
 from petcare_dba.services.sql.functions import needs_lookup
 from petcare_dba.services.sql.parse import enum_name, walk
@@ -63,18 +66,6 @@ class Plan:
     read_only: bool
     discard_connection: bool
     skipped: tuple[int, ...] = ()  # indices of a BEGIN ... COMMIT wrapper the engine replaces
-
-
-def label(c: Classification) -> str:
-    """The classification text stored in execucoes_scripts and the audit log."""
-    flags = [str(c.kind)]
-    if c.destructive:
-        flags.append("destructive")
-    if c.escalates:
-        flags.append("escalates")
-    if c.parse_error is not None:
-        flags.append("unparsed")
-    return "/".join(flags)
 
 
 def analyse(
@@ -229,3 +220,128 @@ def resolve(
     if not names:
         return None
     return analyse(sql_text, executor.function_volatility(conn, names))
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Who asks to run a script, and how: everything the decisions and the plan depend on."""
+
+    role: str  # the app role decided for (the assistant always asks as viewer)
+    read_only_conn: bool
+    confirmed: bool
+    mode: str
+    read_only_path: bool
+    connection_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A decision not to run, for the caller to record (`record.refused`) and raise.
+
+    `outcome` is the word the audit and execucoes_scripts rows keep: refused, confirm (a prompt)
+    or error (a syntax error); `classification` is the statement the rows name.
+    """
+
+    classification: Classification
+    outcome: str
+    error: PetcareError
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A script split, classified and planned: what `early` hands to `final`, and `final` on."""
+
+    statements: list[Statement]
+    found: list[Classification]
+    plan: Plan
+
+
+def check_syntax(
+    sql_text: str, found: Sequence[Classification], role: str, confirmed: bool
+) -> Refusal | None:
+    """A syntax error with line and column, before anything reaches the server; else None.
+
+    A dba or admin may still confirm text the parser rejects (PostgreSQL may accept syntax
+    newer than pglast's); everyone else gets the syntax error.
+    """
+    if found[0].parse_error is None:
+        return None
+    error = syntax_error(sql_text)
+    if error is None:  # the classifier itself failed: fail closed, as for a syntax error
+        error = ValidationError(found[0].parse_error)
+    if role in ("dba", "admin"):
+        if confirmed:
+            return None
+        error.hint = (
+            f"{error.hint or ''} If PostgreSQL accepts this syntax, run it again "
+            "with confirmation (it is then treated as destructive)."
+        ).strip()
+    return Refusal(found[0], "error", error)
+
+
+def decide(found: Sequence[Classification], ask: Ask, *, final: bool) -> Refusal | None:
+    """The per-role decision on a script as a Refusal, or None when it may run (so far).
+
+    Before the pg_proc lookup (`final=False`) only statements that wait on no function are
+    decided, and only a Reject refuses: a Confirm may still become a Reject once volatility is
+    known, and a refusal then needs no connection.
+    """
+    if not final:
+        found = decidable_early(found)
+        if not found:
+            return None
+    decision = safety.decide_script(
+        found, ask.role, ask.read_only_conn, connection_name=ask.connection_name
+    )
+    error = refusal(decision, ask.confirmed)
+    if error is None or (not final and not isinstance(decision, safety.Reject)):
+        return None
+    offending = _first_offending(found, ask.role, ask.read_only_conn)
+    if isinstance(decision, safety.Reject):
+        return Refusal(offending, "refused", error, {"rule": decision.rule})
+    assert isinstance(decision, safety.Confirm)  # noqa: S101 - refusal() returned one
+    detail = {"reason": decision.reason, "objects": list(decision.objects)}
+    return Refusal(offending, "confirm", error, detail)
+
+
+def _first_offending(
+    found: Sequence[Classification], role: str, read_only_conn: bool
+) -> Classification:
+    for c in found:
+        if not isinstance(safety.decide(c, role, read_only_conn), safety.Allow):
+            return c
+    return found[0]
+
+
+def early(sql_text: str, ask: Ask) -> Analysis | Refusal:
+    """The steps that need no connection, in the engine's order: split and classify, check the
+    syntax, the decisions that need no pg_proc lookup (refused before connecting), the plan."""
+    statements, found = analyse(sql_text)
+    if not found:
+        raise ValidationError("there is no SQL statement to run")
+    refused = check_syntax(sql_text, found, ask.role, ask.confirmed) or decide(
+        found, ask, final=False
+    )
+    if refused is not None:
+        return refused
+    try:
+        chosen = plan(statements, found, mode=ask.mode, read_only_path=ask.read_only_path)
+    except PetcareError as exc:
+        return Refusal(found[0], "refused", exc)
+    return Analysis(statements, found, chosen)
+
+
+def final(conn: Any, sql_text: str, analysis: Analysis, ask: Ask) -> Analysis | Refusal:
+    """Classify again with the connection's pg_proc volatility if a call needs it, decide for
+    good and plan what was resolved (a plan that fails now raises, as it did before)."""
+    resolved = resolve(conn, sql_text, analysis.statements, analysis.found)
+    found = analysis.found if resolved is None else resolved[1]
+    refused = decide(found, ask, final=True)
+    if refused is not None:
+        return refused
+    if resolved is None:
+        return analysis
+    statements, found = resolved
+    chosen = plan(statements, found, mode=ask.mode, read_only_path=ask.read_only_path)
+    return Analysis(statements, found, chosen)

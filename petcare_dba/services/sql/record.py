@@ -1,10 +1,12 @@
-"""The engine's paper trail: execucoes_scripts rows and audit intent/outcome pairs.
+"""The record stage of a run: execucoes_scripts rows and audit intent/outcome pairs.
 
-Before a statement runs, `begin` appends an audit row with outcome 'intent' and inserts its
-execucoes_scripts row ('running'); if either cannot be written it raises Unavailable and the
+Last stage of the path engine.run → intake → plan → execute → record: it is handed what it
+writes (the run's context, a statement's classification, a plan's `Refusal`) and calls nothing
+above it. Before a statement runs, `begin` appends an audit row with outcome 'intent' and inserts
+its execucoes_scripts row ('running'); if either cannot be written it raises Unavailable and the
 statement does not run (reliability A1, fail closed). `finish` records the outcome after it ran
-(A2); `decided` records a statement that never ran (refused, needs confirmation, syntax error,
-no connection) with one audit row and one execucoes_scripts row (A3).
+(A2); `decided` and `refused` record a statement that never ran (refused, needs confirmation,
+syntax error, no connection) with one audit row and one execucoes_scripts row (A3).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from petcare_dba.errors import (
     PetcareError,
@@ -27,8 +29,10 @@ from petcare_dba.services import intake
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
-from petcare_dba.services.sql.plan import label
-from petcare_dba.services.sql.safety import Classification
+from petcare_dba.services.sql.parse import Classification
+
+if TYPE_CHECKING:  # the plan's output, handed on; record calls nothing of the plan
+    from petcare_dba.services.sql.plan import Refusal
 
 ACTION = "sql.execute"
 
@@ -64,32 +68,50 @@ class Pending:
     started: float
 
 
+def label(c: Classification) -> str:
+    """The classification text stored in execucoes_scripts and the audit log."""
+    flags = [str(c.kind)]
+    if c.destructive:
+        flags.append("destructive")
+    if c.escalates:
+        flags.append("escalates")
+    if c.parse_error is not None:
+        flags.append("unparsed")
+    return "/".join(flags)
+
+
 def admit(ctx: RunContext, text: str) -> RunContext:
     """Check submitted SQL text (intake.check) and bind its audit view to the run's rows.
 
     A refused text (too large, a NUL byte, a lone surrogate) is audited as 'refused' with its
     whole hash and an escaped, bounded prefix before the error is raised: the attempt is on
-    record although nothing was parsed.
+    record although nothing was parsed. (engine.run checks with intake itself, first.)
     """
-    prefix = int(ctx.rt.settings.audit_sql_prefix_bytes)
     try:
         intake.check(text, ctx.rt.settings)
     except ValidationError as exc:
-        audit.record(
-            ctx.rt.store,
-            ctx.actor,
-            ACTION,
-            "refused",
-            event_id=audit.new_event_id(),
-            connection_id=ctx.connection_id,
-            target=ctx.connection_name,
-            submitted=audit.submitted_view(text, prefix),
-            ai_initiated=ctx.ai_initiated,
-            detail={**ctx.detail, "message": exc.message, "rule": "input"},
-        )
+        refused_input(ctx, text, exc)
         raise
-    view = audit.submitted_view(text, prefix)
-    return dataclasses.replace(ctx, submitted=view, prefix_bytes=prefix)
+    prefix = int(ctx.rt.settings.audit_sql_prefix_bytes)
+    return dataclasses.replace(
+        ctx, submitted=audit.submitted_view(text, prefix), prefix_bytes=prefix
+    )
+
+
+def refused_input(ctx: RunContext, text: str, error: ValidationError) -> None:
+    """Audit a text intake.check refused, as 'refused' with rule 'input' (nothing was parsed)."""
+    audit.record(
+        ctx.rt.store,
+        ctx.actor,
+        ACTION,
+        "refused",
+        event_id=audit.new_event_id(),
+        connection_id=ctx.connection_id,
+        target=ctx.connection_name,
+        submitted=audit.submitted_view(text, int(ctx.rt.settings.audit_sql_prefix_bytes)),
+        ai_initiated=ctx.ai_initiated,
+        detail={**ctx.detail, "message": error.message, "rule": "input"},
+    )
 
 
 def outcome_of(error: PetcareError | None) -> str:
@@ -331,3 +353,16 @@ def decided(
         )
     except PetcareError:
         pass  # the audit row above is the record that matters
+
+
+def refused(ctx: RunContext, refusal: Refusal, *, text: str) -> PetcareError:
+    """Record a plan's refusal (`decided`) and return its error for the caller to raise."""
+    decided(
+        ctx,
+        refusal.classification,
+        refusal.outcome,
+        text=text,
+        error=refusal.error,
+        detail=refusal.detail,
+    )
+    return refusal.error

@@ -1,12 +1,12 @@
-"""Classify SQL statements and decide, per app role, whether they may run.
+"""Plan stage, the classifier: what SQL statements do, and (re-exported) whether they may run.
 
-`classify` walks the whole syntax tree of one statement from `sql_parse.split` (subqueries,
+`classify` walks the whole syntax tree of one statement from `parse.split` (subqueries,
 CTEs, EXPLAIN ANALYZE targets, PREPARE bodies) and returns a `Classification`; `classify_script`
 does the same for a script and never raises, because text that cannot be parsed counts as
 destructive (reliability Q4). `decide` maps a classification, an app role (viewer, analyst, dba,
 admin) and the connection's read-only flag to `Allow`, `Confirm(reason, objects)` or
 `Reject(rule, message)`, and `decide_script` combines those for a whole script (both live in
-`sql_decide` and are re-exported here). This is the app's first line of defence only: the
+`decide` and are re-exported here). This is the app's first line of defence only: the
 database enforces the same boundary with READ ONLY transactions and least-privilege roles
 (reliability Q1-Q3). Pattern: datasette `write_sql.py`.
 """

@@ -1,12 +1,12 @@
-"""Explicit transactions for dba users: BEGIN, statements, then COMMIT or ROLLBACK by hand.
+"""An entry point: explicit transactions for dba users, BEGIN, statements, COMMIT/ROLLBACK by hand.
 
 An `ExplicitTransaction` holds one connection of the user's engine pool (it counts against
 max_connections_per_user) from `open` to `commit`/`rollback`, across Streamlit reruns. Every
-statement goes through the engine's decisions (syntax, role, confirmation, volatility) and gets
-an audit intent before it runs and an outcome after; BEGIN, COMMIT and ROLLBACK are audited too.
-The transaction never reconnects by itself: when the server ends it (idle past
-idle_in_transaction_timeout_ms, terminated, network reset) it is over, the user is told that
-the server rolled it back, and nothing is replayed (reliability Q7, F1).
+statement goes through the plan's decisions (syntax, role, confirmation, volatility; the engine's
+pool and guards) and gets an audit intent before it runs and an outcome after (`record`); BEGIN,
+COMMIT and ROLLBACK are audited too. The transaction never reconnects by itself: when the server
+ends it (idle past idle_in_transaction_timeout_ms, terminated, network reset) it is over, the user
+is told that the server rolled it back, and nothing is replayed (reliability Q7, F1).
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
-from petcare_dba.services.sql import engine, execute, record
-from petcare_dba.services.sql import plan as engine_plan
-from petcare_dba.services.sql.execute import QueryResult, RunResult, _result
+from petcare_dba.services.sql import engine, execute, plan, record
+from petcare_dba.services.sql.execute import QueryResult, RunResult
 from petcare_dba.services.sql.record import RunContext
 
 ACTION = "sql.transaction"
@@ -92,29 +91,41 @@ class ExplicitTransaction:
         with self._lock:
             self._require_open()
             ctx = record.admit(self.ctx, sql_text)
-            role = self.actor.role
-            statements, found = engine_plan.analyse(sql_text)
+            ask = plan.Ask(
+                self.actor.role,
+                self.read_only,
+                confirmed,
+                "transaction",
+                self.read_only,
+                self.ctx.connection_name,
+            )
+            statements, found = plan.analyse(sql_text)
             if not found:
                 raise ValidationError("there is no SQL statement to run")
-            engine._check_syntax(ctx, sql_text, found, role, confirmed)
-            engine._decide(ctx, sql_text, found, role, self.read_only, confirmed, final=False)
+            refused = plan.check_syntax(sql_text, found, ask.role, confirmed) or plan.decide(
+                found, ask, final=False
+            )
+            if refused is not None:
+                raise record.refused(ctx, refused, text=sql_text)
             conn = self._lease.conn
-            names = engine_plan.unknown_functions(statements, found)
+            names = plan.unknown_functions(statements, found)
             if names and not transaction.in_error(conn):
                 try:
                     volatility = executor.function_volatility(conn, names)
                 except ConnectionLost as exc:
                     raise self._lost(exc) from exc
-                statements, found = engine_plan.analyse(sql_text, volatility)
-            engine._decide(ctx, sql_text, found, role, self.read_only, confirmed, final=True)
+                statements, found = plan.analyse(sql_text, volatility)
+            refused = plan.decide(found, ask, final=True)
+            if refused is not None:
+                raise record.refused(ctx, refused, text=sql_text)
             try:
-                plan = engine_plan.plan(
+                chosen = plan.plan(
                     statements, found, mode="transaction", read_only_path=self.read_only
                 )
             except PetcareError as exc:
                 record.decided(ctx, found[0], "refused", text=sql_text, error=exc)
                 raise
-            for step in plan.steps:
+            for step in chosen.steps:
                 if step.autocommit:
                     error = Refused(
                         f"refused: {step.classification.command} cannot run inside a "
@@ -131,11 +142,11 @@ class ExplicitTransaction:
                 "explicit": True,
                 "read_only": self.read_only,
             }
-            for step in plan.steps:
+            for step in chosen.steps:
                 executor.require_read_only(conn, self.read_only)
                 pending = record.begin(ctx, step.classification, detail)
                 try:
-                    fetched = execute._execute(self._lease, step, limits, handle)
+                    fetched = execute.run_step(self._lease, step, limits, handle)
                 except PetcareError as exc:
                     self.last_activity = time.monotonic()
                     if isinstance(exc, ConnectionLost):
@@ -155,7 +166,7 @@ class ExplicitTransaction:
                     )
                 self.last_activity = time.monotonic()
                 self.statements += 1
-                result = _result(step, fetched)
+                result = execute.result_of(step, fetched)
                 results.append(result)
                 warning = record.finish(
                     ctx,

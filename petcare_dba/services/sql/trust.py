@@ -1,4 +1,4 @@
-"""Whether a statement from the statistics views may be planned (reliability U2).
+"""Beside the path, a leaf: may a statement from the statistics views be planned (U2).
 
 Statement text in pg_stat_statements or pg_stat_activity was written by any user of the target
 database, and planning it runs code: the planner folds IMMUTABLE functions over constants,

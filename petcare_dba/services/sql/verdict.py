@@ -1,4 +1,4 @@
-"""The engine's verdict on a script without running it (`petcare-dba classify --connection`).
+"""An entry point: the engine's verdict on a script without running it (`classify --connection`).
 
 `verdict` takes the same steps as `engine.run`, in the same order — syntax check, the decisions
 that need no lookup, the transaction plan, the pg_proc lookup on the connection through the
@@ -61,7 +61,7 @@ def verdict(
     def made(outcome: str, rule: str | None = None, message: str | None = None) -> Verdict:
         return Verdict(outcome, rule, message, role, tuple(found))
 
-    if found[0].parse_error is not None:  # as `_check_syntax` for an unconfirmed run
+    if found[0].parse_error is not None:  # as `plan.check_syntax` for an unconfirmed run
         error = plan.syntax_error(sql_text)
         message = error.message if error else found[0].parse_error
         if role in ("dba", "admin"):

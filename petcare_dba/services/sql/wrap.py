@@ -1,4 +1,4 @@
-"""Proof that a statement the app composes around vetted user text is that text and nothing more.
+"""Execute stage's proof: a statement composed around vetted user text is that text, no more.
 
 Export wraps a vetted SELECT in `SELECT * FROM (...) LIMIT n` and `COPY (...) TO STDOUT`; EXPLAIN
 prefixes `EXPLAIN (options)`; the engine's cursor path prefixes `DECLARE c CURSOR FOR`. Each
