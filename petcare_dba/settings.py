@@ -1,10 +1,13 @@
 """One registry of settings for the CLI, the UI, the docs and the loader.
 
 Every tunable of PetCare DBA Admin is declared once here as a `Setting` (name, default, type,
-help, group, secret flag). The loader layers values as defaults < TOML file < `PETCARE_*`
-environment variables < explicit overrides (CLI flags), so `petcare-dba settings`, the UI's
-settings page and `docs/settings.md` all describe the same truth; a convention test fails if a
-setting is missing from the docs. Secrets are never printed, only their presence.
+help, group, secret flag, bounds). The loader layers values as defaults < TOML file <
+`PETCARE_*` environment variables < explicit overrides (CLI flags), so `petcare-dba settings`, the
+UI's settings page and `docs/settings.md` all describe the same truth; a convention test fails if
+a setting is missing from the docs. `Settings` declares each setting's Python type, so
+`rt.settings.max_rows` is an `int` to mypy; a unit test holds those declarations to the registry.
+No other module reads a `PETCARE_*` setting from the environment. Secrets are never printed, only
+their presence.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
@@ -32,6 +35,7 @@ class Setting:
     type: type = str
     secret: bool = False
     choices: tuple[str, ...] = ()
+    bounds: tuple[float, float] | None = None  # inclusive; for int and float settings
 
     @property
     def env_var(self) -> str:
@@ -302,9 +306,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "monitoring_long_query_s",
         60,
-        "Seconds after which an active query counts as long-running (metrics and alerts).",
+        "Seconds after which an active query counts as long-running (metrics, alerts and the "
+        "advisor's long_running_queries lint).",
         "monitoring",
         int,
+        bounds=(0, 604800),
     ),
     Setting(
         "monitoring_top_statements",
@@ -530,6 +536,168 @@ SETTINGS: tuple[Setting, ...] = (
         "security",
         int,
     ),
+    # --- issue 15 (h2) ---
+    Setting(
+        "smtp_password",
+        "",
+        "Password of the SMTP login that `alerts add-email` stores (encrypted) with an e-mail "
+        "channel.",
+        "monitoring",
+        secret=True,
+    ),
+    # Advisor thresholds: each lint gets the ones it names as %(advisor_...)s parameters.
+    Setting(
+        "advisor_long_query_error_factor",
+        10,
+        "A long-running query (see monitoring_long_query_s) is an ERROR instead of a WARN "
+        "once it has run this many times that long.",
+        "advisor",
+        int,
+        bounds=(1, 1000),
+    ),
+    Setting(
+        "advisor_idle_transaction_s",
+        60.0,
+        "Seconds a session may sit idle inside an open transaction before the advisor reports it.",
+        "advisor",
+        float,
+        bounds=(0, 604800),
+    ),
+    Setting(
+        "advisor_lock_wait_s",
+        10.0,
+        "Seconds a session may wait for a lock held by another before the advisor reports it.",
+        "advisor",
+        float,
+        bounds=(0, 604800),
+    ),
+    Setting(
+        "advisor_connection_usage_pct",
+        80.0,
+        "Percent of the allowed connections (server or database limit) in use at which the "
+        "advisor warns.",
+        "advisor",
+        float,
+        bounds=(0, 100),
+    ),
+    Setting(
+        "advisor_xid_age",
+        500_000_000,
+        "Age of a table's oldest unfrozen transaction id at which the advisor warns of wraparound.",
+        "advisor",
+        int,
+        bounds=(0, 2147483647),
+    ),
+    Setting(
+        "advisor_xid_age_error",
+        1_500_000_000,
+        "Age of a table's oldest unfrozen transaction id at which the wraparound finding is "
+        "an ERROR.",
+        "advisor",
+        int,
+        bounds=(0, 2147483647),
+    ),
+    Setting(
+        "advisor_sequence_used_pct",
+        75.0,
+        "Percent of a sequence's range (or of the integer column it feeds) used at which the "
+        "advisor warns.",
+        "advisor",
+        float,
+        bounds=(0, 100),
+    ),
+    Setting(
+        "advisor_sequence_error_pct",
+        95.0,
+        "Percent of a sequence's range used at which the overflow finding is an ERROR.",
+        "advisor",
+        float,
+        bounds=(0, 100),
+    ),
+    Setting(
+        "advisor_unused_index_bytes",
+        1024 * 1024,
+        "Smallest never-scanned index, in bytes, the advisor reports as unused.",
+        "advisor",
+        int,
+        bounds=(0, 1 << 40),
+    ),
+    Setting(
+        "advisor_slow_query_ms",
+        100.0,
+        "Mean execution time in ms above which a pg_stat_statements entry is a slow query.",
+        "advisor",
+        float,
+        bounds=(0, 86400000),
+    ),
+    Setting(
+        "advisor_slow_query_calls",
+        100,
+        "Calls a statement needs before its mean time counts for the slow-query lint.",
+        "advisor",
+        int,
+        bounds=(1, 10**12),
+    ),
+    Setting(
+        "advisor_cache_hit_pct",
+        99.0,
+        "Percent of table or index block reads served from shared buffers below which the "
+        "advisor warns.",
+        "advisor",
+        float,
+        bounds=(0, 100),
+    ),
+    Setting(
+        "advisor_cache_min_blocks",
+        10_000,
+        "Block reads needed before the cache hit rate is judged.",
+        "advisor",
+        int,
+        bounds=(0, 10**12),
+    ),
+    Setting(
+        "advisor_bloat_pct",
+        50.0,
+        "Estimated free space, in percent of a table, at which the advisor reports bloat "
+        "(with advisor_bloat_bytes).",
+        "advisor",
+        float,
+        bounds=(0, 100),
+    ),
+    Setting(
+        "advisor_bloat_bytes",
+        10 * 1024 * 1024,
+        "Estimated free space, in bytes, a table needs before the advisor reports bloat (with "
+        "advisor_bloat_pct).",
+        "advisor",
+        int,
+        bounds=(0, 1 << 40),
+    ),
+    Setting(
+        "advisor_dead_rows",
+        10_000,
+        "Dead rows a table needs before the advisor says it needs vacuum (with advisor_dead_pct).",
+        "advisor",
+        int,
+        bounds=(0, 10**12),
+    ),
+    Setting(
+        "advisor_dead_pct",
+        20.0,
+        "Dead rows, in percent of the live rows, beyond which a table needs vacuum (with "
+        "advisor_dead_rows).",
+        "advisor",
+        float,
+        bounds=(0, 10000),
+    ),
+    Setting(
+        "advisor_analyze_rows",
+        1000,
+        "Rows a never-analyzed table needs before the advisor reports it.",
+        "advisor",
+        int,
+        bounds=(0, 10**12),
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -562,21 +730,152 @@ def _coerce(decl: Setting, raw: Any) -> Any:
         ) from None
     if decl.choices and value not in decl.choices:
         raise ConfigError(f"{decl.env_var} must be one of {', '.join(decl.choices)}, not {raw!r}")
+    if decl.bounds and not decl.bounds[0] <= value <= decl.bounds[1]:
+        raise ConfigError(
+            f"{decl.env_var} must be between {decl.bounds[0]} and {decl.bounds[1]}, not {raw!r}",
+            hint=decl.help,
+        )
     return value
 
 
+def coerce(name: str, raw: Any) -> Any:
+    """`raw` as the declared type of setting `name`, checked against its choices and bounds."""
+    return _coerce(setting(name), raw)
+
+
+class _Typed:
+    """Each setting's type as mypy sees it on `Settings` (not dataclass fields: values are read
+    from `Settings.values`). tests/unit/test_settings.py holds this to SETTINGS: a registry
+    type T is `T` here, a None default `T | None`."""
+
+    data_dir: str
+    database_url: str
+    runtime_password: str
+    embedded_port: int
+    host: str
+    port: int
+    demo_scale: int
+    demo_enabled: bool
+    admin_password: str
+    secret_key: str
+    secret_key_file: str
+    pool_min_size: int
+    pool_max_size: int
+    pool_timeout_s: float
+    connect_timeout_s: int
+    statement_timeout_ms: int
+    lock_timeout_ms: int
+    idle_in_transaction_timeout_ms: int
+    max_rows: int
+    max_result_bytes: int
+    max_connections_per_user: int
+    session_idle_minutes: int
+    session_absolute_hours: int
+    lockout_threshold: int
+    lockout_window_minutes: int
+    ip_throttle_threshold: int
+    ai_provider: str
+    gemini_api_key: str
+    gemini_model: str
+    gemini_base_url: str
+    openai_base_url: str
+    openai_model: str
+    default_language: str
+    export_max_rows_viewer: int
+    export_max_rows_analyst: int
+    export_max_rows_dba: int
+    export_max_rows_admin: int
+    export_statement_timeout_ms: int
+    target_keepalives_idle_s: int
+    target_keepalives_interval_s: int
+    target_keepalives_count: int
+    projects_refresh_s: int
+    backup_dir: str
+    backup_retention_days: int
+    explorer_cache_ttl_s: int
+    explorer_page_rows: int
+    monitoring_enabled: bool
+    monitoring_interval_s: int
+    monitoring_long_query_s: int
+    monitoring_top_statements: int
+    monitoring_raw_retention_hours: int
+    monitoring_rollup_retention_days: int
+    monitoring_allow_kill: bool
+    advisor_interval_minutes: int
+    alert_flap_limit: int
+    alert_delivery_timeout_s: float
+    openai_api_key: str
+    ai_timeout_s: float
+    ai_retries: int
+    ai_retry_delay_s: float
+    ai_context_tokens: int
+    ai_conversation_tokens: int
+    ai_max_tool_calls: int
+    ai_max_data_rows: int
+    ai_daily_token_quota: int
+    gemini_paid_tier: bool
+    audit_head_dir: str
+    audit_reconcile_minutes: int
+    oidc_enabled: bool
+    trusted_proxies: str
+    login_delay_base_seconds: int
+    login_delay_max_seconds: int
+    login_account_ceiling: int
+    login_account_slow_seconds: int
+    runtime_password_reset: bool
+    temp_file_limit_mb_viewer: int
+    temp_file_limit_mb_analyst: int
+    temp_file_limit_mb_dba: int
+    temp_file_limit_mb_admin: int
+    work_mem_max_mb_viewer: int
+    work_mem_max_mb_analyst: int
+    work_mem_max_mb_dba: int
+    work_mem_max_mb_admin: int
+    link_allowlist: str
+    health_token: str
+    import_max_bytes: int
+    import_max_scripts: int
+    import_max_versions: int
+    imports_per_hour: int
+    outbound_allow: str
+    max_sql_bytes: int
+    audit_sql_prefix_bytes: int
+    audit_refusals_per_minute: int
+    smtp_password: str
+    advisor_long_query_error_factor: int
+    advisor_idle_transaction_s: float
+    advisor_lock_wait_s: float
+    advisor_connection_usage_pct: float
+    advisor_xid_age: int
+    advisor_xid_age_error: int
+    advisor_sequence_used_pct: float
+    advisor_sequence_error_pct: float
+    advisor_unused_index_bytes: int
+    advisor_slow_query_ms: float
+    advisor_slow_query_calls: int
+    advisor_cache_hit_pct: float
+    advisor_cache_min_blocks: int
+    advisor_bloat_pct: float
+    advisor_bloat_bytes: int
+    advisor_dead_rows: int
+    advisor_dead_pct: float
+    advisor_analyze_rows: int
+
+
 @dataclass(frozen=True)
-class Settings:
-    """Resolved settings: attribute access by name, plus where each value came from."""
+class Settings(_Typed):
+    """Resolved settings: typed attribute access by name, plus where each value came from."""
 
     values: Mapping[str, Any]
     sources: Mapping[str, str] = field(default_factory=dict)
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    if not TYPE_CHECKING:  # hidden from mypy, so a misspelt setting is a type error
+
+        def __getattr__(self, name: str) -> Any:
+            try:
+                return self.values[name]
+            except KeyError:
+                raise AttributeError(name) from None
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with explicit values (CLI flags); None means 'not given'."""
@@ -662,6 +961,7 @@ def markdown() -> str:
                 else ("(per user: see meaning)" if s.name == "data_dir" else repr(s.default))
             )
             extra = f" One of: {', '.join(s.choices)}." if s.choices else ""
+            extra += f" Between {s.bounds[0]} and {s.bounds[1]}." if s.bounds else ""
             lines.append(f"| `{s.env_var}` | {default} | {s.help}{extra} |")
         lines.append("")
     return "\n".join(lines)

@@ -52,8 +52,9 @@ def test_every_module_has_a_docstring_and_stays_small(path: Path) -> None:
     limit = 200 if "/ui/pages/" in path.as_posix() else 450
     if path.name == "settings.py" and path.parent == PACKAGE:
         # The registry is one declaration table by design (one source for CLI, UI and docs);
-        # ruff formats each Setting over several lines, so it gets a larger allowance.
-        limit = 800
+        # ruff formats each Setting over several lines, and `Settings` declares each one's
+        # type again in one line (checked against the table), so it gets a larger allowance.
+        limit = 1000
     assert text.count("\n") <= limit, f"{path.name} has {text.count(chr(10))} lines (> {limit})"
 
 
