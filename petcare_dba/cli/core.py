@@ -52,7 +52,7 @@ def streamlit_command(settings: Settings) -> list[str]:
         "run",
         str(script),
         "--server.address",
-        str(settings.host),
+        settings.host,
         "--server.port",
         str(settings.port),
         "--server.headless",
@@ -139,7 +139,7 @@ def up(
                 demo,  # the generator's SQL loads only when used
             )
 
-            summary = demo.ensure_demo(rt, users.actor_for(rt, None), int(settings.demo_scale))
+            summary = demo.ensure_demo(rt, users.actor_for(rt, None), settings.demo_scale)
             typer.echo(
                 f"demo database 'petcare' ready: {sum(summary.tables.values()):,} rows "
                 f"(scale {summary.scale}), connection 'demo'"
@@ -196,7 +196,7 @@ def migrate(
         applied = migrations.migrate(
             admin_url,
             runtime_password(settings),
-            reset_password=reset_runtime_password or bool(settings.runtime_password_reset),
+            reset_password=reset_runtime_password or settings.runtime_password_reset,
         )
         typer.echo(
             "schema is up to date"

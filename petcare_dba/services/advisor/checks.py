@@ -146,7 +146,7 @@ def run(
         url,
         target.application_name(actor.username, actor.session_id),
         params=params,
-        connect_timeout=int(rt.settings.connect_timeout_s),
+        connect_timeout=rt.settings.connect_timeout_s,
     )
     excluded_keys = {e["cache_key"] for e in exclusions(rt, actor, conn_name)}
     kept = tuple(f for f in result.findings if f.cache_key not in excluded_keys)

@@ -222,7 +222,7 @@ class ToolBox:
 
     def _run_readonly_query(self, sql: str) -> dict[str, Any]:
         res = self._query(sql, explain=False).results[-1]
-        limit = int(self.rt.settings.ai_max_data_rows)
+        limit = self.rt.settings.ai_max_data_rows
         return {
             "columns": list(res.columns),
             "rows": safety.mask_rows(

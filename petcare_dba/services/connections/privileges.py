@@ -132,7 +132,7 @@ def cached(rt: Runtime, url: str, app_name: str) -> RoleCapabilities:
         hit = cache.get(key)
     if hit is not None and time.monotonic() - hit.checked_at < CACHE_TTL_S:
         return hit
-    caps = inspect(url, app_name, int(rt.settings.connect_timeout_s))
+    caps = inspect(url, app_name, rt.settings.connect_timeout_s)
     with _LOCK:
         cache[key] = caps
     return caps

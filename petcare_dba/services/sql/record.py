@@ -71,7 +71,7 @@ def admit(ctx: RunContext, text: str) -> RunContext:
     whole hash and an escaped, bounded prefix before the error is raised: the attempt is on
     record although nothing was parsed.
     """
-    prefix = int(ctx.rt.settings.audit_sql_prefix_bytes)
+    prefix = ctx.rt.settings.audit_sql_prefix_bytes
     try:
         intake.check(text, ctx.rt.settings)
     except ValidationError as exc:
