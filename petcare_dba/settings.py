@@ -721,6 +721,11 @@ def _coerce(decl: Setting, raw: Any) -> Any:
         if text in ("0", "false", "no", "off", ""):
             return False
         raise ConfigError(f"{decl.env_var} must be true or false, not {raw!r}")
+    # int(10.7) and int(True) would quietly turn a TOML float or boolean into a number.
+    if decl.type in (int, float) and (
+        isinstance(raw, bool) or (decl.type is int and isinstance(raw, float))
+    ):
+        raise ConfigError(f"{decl.env_var} must be a {decl.type.__name__}, not {raw!r}")
     try:
         value = decl.type(raw)
     except (TypeError, ValueError):

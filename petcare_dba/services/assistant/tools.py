@@ -244,7 +244,11 @@ class ToolBox:
             try:
                 with _slot_url(self) as url:
                     rows = target.read_text(
-                        url, app, lint.sql, timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS
+                        url,
+                        app,
+                        lint.sql,
+                        lint.arguments(self.rt.settings.values),
+                        timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS,
                     )
             except PetcareError:
                 continue
