@@ -111,6 +111,21 @@ def test_bounds_hold_for_files_and_overrides_too(tmp_path: Path) -> None:
         settings.coerce("advisor_nonsense", 1)
 
 
+@pytest.mark.parametrize("line", ["max_rows = 10.7", "max_rows = true", "pool_timeout_s = false"])
+def test_a_toml_float_or_boolean_is_not_quietly_made_a_number(tmp_path: Path, line: str) -> None:
+    cfg = tmp_path / "petcare.toml"
+    cfg.write_text(line + "\n")
+    with pytest.raises(ConfigError, match="must be a"):
+        settings.load(env={}, config_file=cfg)
+
+
+def test_an_integer_is_a_fine_float(tmp_path: Path) -> None:
+    cfg = tmp_path / "petcare.toml"
+    cfg.write_text("pool_timeout_s = 3\n")
+    loaded = settings.load(env={}, config_file=cfg)
+    assert loaded.pool_timeout_s == 3.0 and type(loaded.pool_timeout_s) is float
+
+
 def test_the_smtp_password_is_a_secret_setting() -> None:
     decl = settings.setting("smtp_password")
     assert decl.secret and decl.env_var == "PETCARE_SMTP_PASSWORD"
