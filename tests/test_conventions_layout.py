@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "petcare_dba"
 ROOT = "petcare_dba"
 SERVICES = f"{ROOT}.services"
 # Packages whose inside is private to them: the rest of the house uses their face only.
-FACED = (f"{ROOT}.ai", f"{ROOT}.db.target")
+FACED = (f"{ROOT}.ai", f"{ROOT}.db.target", f"{ROOT}.settings")
 
 
 def _module_name(path: Path) -> str:

@@ -41,17 +41,17 @@ class GeminiProvider:
             raise ConfigError(
                 "gemini is selected but no API key is set", hint="set PETCARE_GEMINI_API_KEY"
             )
-        self.model = self.model or str(self.settings.gemini_model)
+        self.model = self.model or self.settings.gemini_model
         retry = types.HttpRetryOptions(
-            attempts=int(self.settings.ai_retries) + 1,
-            initial_delay=float(self.settings.ai_retry_delay_s),
+            attempts=self.settings.ai_retries + 1,
+            initial_delay=self.settings.ai_retry_delay_s,
             max_delay=30.0,
             http_status_codes=[408, 429, 500, 502, 503, 504],
         )
         http = types.HttpOptions(
             base_url=self.settings.gemini_base_url or None,
             api_version="v1beta",
-            timeout=int(float(self.settings.ai_timeout_s) * 1000),
+            timeout=int(self.settings.ai_timeout_s * 1000),
             retry_options=retry,
         )
         self._client = genai.Client(api_key=self.settings.gemini_api_key, http_options=http)

@@ -44,9 +44,9 @@ class OpenAIProvider:
             raise ConfigError(
                 "openai is selected but no endpoint is set", hint="set PETCARE_OPENAI_BASE_URL"
             )
-        if not str(self.settings.openai_base_url).startswith(("http://", "https://")):
+        if not self.settings.openai_base_url.startswith(("http://", "https://")):
             raise ConfigError("PETCARE_OPENAI_BASE_URL must be an http:// or https:// URL")
-        self.model = self.model or str(self.settings.openai_model) or "default"
+        self.model = self.model or self.settings.openai_model or "default"
 
     def _messages(self, system: str, messages: Sequence[Message]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = [{"role": "system", "content": system}]
@@ -73,20 +73,20 @@ class OpenAIProvider:
         return out
 
     def _open(self, body: dict[str, Any]) -> Any:
-        url = str(self.settings.openai_base_url).rstrip("/") + "/chat/completions"
+        url = self.settings.openai_base_url.rstrip("/") + "/chat/completions"
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
         if self.settings.openai_api_key:
             headers["Authorization"] = f"Bearer {self.settings.openai_api_key}"
         data = json.dumps(body).encode("utf-8")
-        delay = float(self.settings.ai_retry_delay_s)
-        attempts = int(self.settings.ai_retries) + 1
+        delay = self.settings.ai_retry_delay_s
+        attempts = self.settings.ai_retries + 1
         for attempt in range(attempts):
             request = urllib.request.Request(  # noqa: S310 - scheme checked in __post_init__
                 url, data=data, headers=headers, method="POST"
             )
             try:
                 return urllib.request.urlopen(  # noqa: S310  # nosec B310
-                    request, timeout=float(self.settings.ai_timeout_s)
+                    request, timeout=self.settings.ai_timeout_s
                 )
             except urllib.error.HTTPError as exc:
                 detail = exc.read().decode("utf-8", "replace")

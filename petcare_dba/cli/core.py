@@ -51,7 +51,7 @@ def streamlit_command(settings: Settings) -> list[str]:
         "run",
         str(script),
         "--server.address",
-        str(settings.host),
+        settings.host,
         "--server.port",
         str(settings.port),
         "--server.headless",
@@ -134,7 +134,7 @@ def up(
                 err=True,
             )
         if settings.demo_enabled and not no_demo and has_admin:
-            summary = demo.ensure_demo(rt, users.actor_for(rt, None), int(settings.demo_scale))
+            summary = demo.ensure_demo(rt, users.actor_for(rt, None), settings.demo_scale)
             typer.echo(
                 f"demo database 'petcare' ready: {sum(summary.tables.values()):,} rows "
                 f"(scale {summary.scale}), connection 'demo'"

@@ -198,8 +198,6 @@ def alerts_add_email(
     as_user: str | None = AS,
 ) -> None:
     """Add an e-mail channel (SMTP; password from PETCARE_SMTP_PASSWORD)."""
-    import os
-
     with runtime() as rt:
         channels.add_email(
             rt,
@@ -211,7 +209,7 @@ def alerts_add_email(
             recipients=list(to),
             starttls=starttls,
             username=username,
-            password=os.environ.get("PETCARE_SMTP_PASSWORD", ""),
+            password=rt.settings.smtp_password,
         )
     typer.echo(f"channel {name} added")
 

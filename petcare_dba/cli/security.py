@@ -109,7 +109,7 @@ def audit_reconcile_cmd(
 ) -> None:
     """Mark intents that never got an outcome (the process died) as 'unknown'."""
     with runtime() as rt:
-        age = minutes if minutes is not None else int(rt.settings.audit_reconcile_minutes)
+        age = minutes if minutes is not None else rt.settings.audit_reconcile_minutes
         count = audit.reconcile(rt.store, actor(rt, as_user), age)
     typer.echo(f"{count} orphaned intent(s) marked unknown")
 

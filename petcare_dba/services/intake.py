@@ -43,7 +43,7 @@ def _encoded(text: str, what: str) -> bytes:
 
 def check(text: str, settings: Settings, *, what: str = "SQL text") -> None:
     """Refuse text that is too large, not encodable as UTF-8, or holds a NUL byte."""
-    limit = int(settings.max_sql_bytes)
+    limit = settings.max_sql_bytes
     # A str never takes fewer UTF-8 bytes than characters: skip encoding an obviously long one.
     if len(text) > limit:
         raise _too_large(what, None, limit)
@@ -73,7 +73,7 @@ def read_text_file(path: Path | str, settings: Settings, *, what: str = "SQL fil
     offset of the first undecodable byte.
     """
     file = Path(path)
-    limit = int(settings.max_sql_bytes)
+    limit = settings.max_sql_bytes
     try:
         with file.open("rb") as handle:
             data = handle.read(limit + 1)
@@ -86,7 +86,7 @@ def read_text_file(path: Path | str, settings: Settings, *, what: str = "SQL fil
 
 def read_stream(stream: BinaryIO, settings: Settings, *, what: str = "standard input") -> str:
     """A binary stream (standard input) as strict UTF-8 text, reading at most the limit + 1."""
-    limit = int(settings.max_sql_bytes)
+    limit = settings.max_sql_bytes
     data = stream.read(limit + 1)
     if len(data) > limit:
         raise _too_large(what, None, limit)

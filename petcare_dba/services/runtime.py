@@ -78,7 +78,7 @@ class Runtime:
     @classmethod
     def start(cls, settings: Settings, *, create_key: bool = False) -> Runtime:
         """Resolve, migrate and open the metadata store (starting the embedded server if used)."""
-        client_address.parse_trusted(str(settings.trusted_proxies))  # a bad CIDR stops start-up
+        client_address.parse_trusted(settings.trusted_proxies)  # a bad CIDR stops start-up
         admin_url, server, started = resolve_store(settings)
         try:
             # Issue 13: the secret key is checked against the stored data keys BEFORE anything
@@ -96,9 +96,7 @@ class Runtime:
                     ]
                 )
             password = runtime_password(settings)
-            migrations.migrate(
-                admin_url, password, reset_password=bool(settings.runtime_password_reset)
-            )
+            migrations.migrate(admin_url, password, reset_password=settings.runtime_password_reset)
             store = MetaStore(
                 runtime_url(admin_url, password),
                 min_size=settings.pool_min_size,
@@ -108,7 +106,7 @@ class Runtime:
             )
             # One probe connection first: a wrong password is a clear error at once rather than
             # a pool that retries until its timeout.
-            admin.check_login(runtime_url(admin_url, password), int(settings.connect_timeout_s))
+            admin.check_login(runtime_url(admin_url, password), settings.connect_timeout_s)
             store.open()
             try:
                 if not rows:
@@ -156,8 +154,8 @@ class Runtime:
 
 def audit_limits(settings: Settings) -> tuple[int, int]:
     """Refusals per minute and stored SQL prefix bytes, clamped to what the database accepts."""
-    refusals = max(0, int(settings.audit_refusals_per_minute))
-    return refusals, max(0, min(int(settings.audit_sql_prefix_bytes), 65536))
+    refusals = max(0, settings.audit_refusals_per_minute)
+    return refusals, max(0, min(settings.audit_sql_prefix_bytes, 65536))
 
 
 def resolve_store(settings: Settings) -> tuple[str, EmbeddedServer | None, bool]:

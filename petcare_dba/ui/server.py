@@ -115,7 +115,7 @@ async def session_cookie(request: Request) -> Response:
     response.set_cookie(
         login.COOKIE_NAME,
         token,
-        max_age=int(rt.settings.session_absolute_hours) * 3600,
+        max_age=rt.settings.session_absolute_hours * 3600,
         path="/",
         secure=True,  # also behind a TLS-terminating proxy: the flag does not depend on scheme
         httponly=True,
@@ -205,7 +205,7 @@ def whoami(request: Request) -> Response:
 def _health_details_allowed(request: Request) -> bool:
     """Details need the `health_token` (Bearer, constant-time) or a signed-in admin's cookie."""
     rt = state.runtime()
-    expected = str(rt.settings.health_token or "")
+    expected = rt.settings.health_token
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
     if expected and scheme.lower() == "bearer" and given:

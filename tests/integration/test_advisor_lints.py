@@ -1,16 +1,21 @@
 """Every advisor lint as a scenario on a real server: create the problem, expect the finding,
-fix it, expect none (splinter's pattern). Plus stored runs, exclusions, unavailable lints and
-the metadata schema's own lint-cleanliness."""
+fix it, expect none (splinter's pattern); where the lint has thresholds (registry settings passed
+as named parameters), a stricter threshold hides the same problem. Plus stored runs, exclusions,
+unavailable lints, refused thresholds and the metadata schema's own lint-cleanliness."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from petcare_dba import settings
+from petcare_dba.errors import ConfigError
 from petcare_dba.services import advisor, alerts, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.advisor import indexes
@@ -29,6 +34,8 @@ class Scenario:
     object: str
     params: dict[str, object] = field(default_factory=dict)
     level: str | None = None
+    # Thresholds under which the same problem is not reported (the lint reads its thresholds).
+    strict: dict[str, object] = field(default_factory=dict)
 
 
 SCENARIOS = (
@@ -58,7 +65,8 @@ SCENARIOS = (
         ("CREATE TABLE xw (id int)", "INSERT INTO xw VALUES (1)", *["SELECT txid_current()"] * 40),
         ("VACUUM (FREEZE) xw",),
         "public.xw",
-        {"xid_age": 30},
+        {"advisor_xid_age": 30},
+        strict={"advisor_xid_age": 1_000_000_000},
     ),
     Scenario(
         "sequence_overflow",
@@ -66,6 +74,7 @@ SCENARIOS = (
         ("ALTER SEQUENCE s1 AS bigint",),
         "public.s1",
         level="WARN",
+        strict={"advisor_sequence_used_pct": 95},
     ),
     Scenario(
         "invalid_indexes",
@@ -96,7 +105,8 @@ SCENARIOS = (
         ),
         ("DROP INDEX ui_x",),
         "public.ui_x",
-        {"unused_index_bytes": 0},
+        {"advisor_unused_index_bytes": 0},
+        strict={"advisor_unused_index_bytes": 1 << 20},
     ),
     Scenario(
         "cache_hit_rate",
@@ -108,7 +118,8 @@ SCENARIOS = (
         ),
         ("SELECT pg_stat_reset()",),
         "{db} tables",
-        {"cache_hit_pct": 99.9, "cache_min_blocks": 100},
+        {"advisor_cache_hit_pct": 99.9, "advisor_cache_min_blocks": 100},
+        strict={"advisor_cache_hit_pct": 99.9, "advisor_cache_min_blocks": 10**12},
     ),
     Scenario(
         "table_bloat",
@@ -120,7 +131,8 @@ SCENARIOS = (
         ),
         ("VACUUM (FULL, ANALYZE) tb",),
         "public.tb",
-        {"bloat_bytes": 0},
+        {"advisor_bloat_bytes": 0},
+        strict={"advisor_bloat_bytes": 0, "advisor_bloat_pct": 100},
     ),
     Scenario(
         "vacuum_needed",
@@ -131,7 +143,8 @@ SCENARIOS = (
         ),
         ("VACUUM vn",),
         "public.vn",
-        {"dead_rows": 100},
+        {"advisor_dead_rows": 100},
+        strict={"advisor_dead_rows": 100, "advisor_dead_pct": 10_000},
     ),
     Scenario(
         "never_analyzed",
@@ -141,7 +154,8 @@ SCENARIOS = (
         ),
         ("ANALYZE na",),
         "public.na",
-        {"analyze_rows": 1000},
+        {"advisor_analyze_rows": 1000},
+        strict={"advisor_analyze_rows": 100_000},
     ),
     Scenario(
         "inactive_replication_slots",
@@ -299,6 +313,9 @@ def test_lint_finds_the_problem_and_not_the_fix(
     assert finding.cache_key.startswith(scenario.lint + ":") and finding.remediation
     if scenario.level:
         assert finding.level == scenario.level
+    if scenario.strict:
+        stricter = findings(url, scenario.lint, scenario.strict)
+        assert not [f for f in stricter if f.object == expected], (scenario.strict, stricter)
     execute(url, scenario.fix, db)
     after = eventually(url, scenario.lint, scenario.params, False)
     assert not [f for f in after if f.object == expected], after
@@ -309,21 +326,29 @@ def test_long_running_query_is_found_until_cancelled(scratch: tuple[str, str]) -
     holder = Holder(url)
     holder.run_in_background("SELECT pg_sleep(30)")
     try:
-        found = eventually(url, "long_running_queries", {"long_query_s": 0.5}, True)
-        assert any(f.object == f"pid {holder.conn.info.backend_pid}" for f in found)
+        found = eventually(url, "long_running_queries", {"monitoring_long_query_s": 1}, True)
+        mine = f"pid {holder.conn.info.backend_pid}"
+        assert [f.level for f in found if f.object == mine] == ["WARN"], found
+        time.sleep(1.1)  # past twice the threshold: ERROR once the factor is 2
+        doubled = {"monitoring_long_query_s": 1, "advisor_long_query_error_factor": 2}
+        assert [f.level for f in findings(url, "long_running_queries", doubled)] == ["ERROR"]
+        patient = {"monitoring_long_query_s": 600}
+        assert not [f for f in findings(url, "long_running_queries", patient) if f.object == mine]
     finally:
         holder.close()
-    assert not eventually(url, "long_running_queries", {"long_query_s": 0.5}, False)
+    assert not eventually(url, "long_running_queries", {"monitoring_long_query_s": 1}, False)
 
 
 def test_idle_in_transaction_is_found_until_committed(scratch: tuple[str, str]) -> None:
     _db, url = scratch
+    quick = {"advisor_idle_transaction_s": 0.3}
     holder = Holder(url, "BEGIN", "SELECT 1")
     try:
-        found = eventually(url, "idle_in_transaction", {"idle_transaction_s": 0.3}, True)
+        found = eventually(url, "idle_in_transaction", quick, True)
         assert any(f.object == f"pid {holder.conn.info.backend_pid}" for f in found)
+        assert not findings(url, "idle_in_transaction", {"advisor_idle_transaction_s": 3600})
         holder.conn.execute("COMMIT")
-        assert not eventually(url, "idle_in_transaction", {"idle_transaction_s": 0.3}, False)
+        assert not eventually(url, "idle_in_transaction", quick, False)
     finally:
         holder.close()
 
@@ -337,10 +362,11 @@ def test_blocked_query_names_its_blocker_until_the_lock_is_released(
     waiter = Holder(url)
     waiter.run_in_background("SELECT * FROM bq")
     try:
-        found = eventually(url, "blocked_queries", {"lock_wait_s": 0}, True)
+        found = eventually(url, "blocked_queries", {"advisor_lock_wait_s": 0}, True)
         assert any(str(blocker.conn.info.backend_pid) in f.detail for f in found)
+        assert not findings(url, "blocked_queries", {"advisor_lock_wait_s": 3600})
         blocker.conn.execute("COMMIT")
-        assert not eventually(url, "blocked_queries", {"lock_wait_s": 0}, False)
+        assert not eventually(url, "blocked_queries", {"advisor_lock_wait_s": 0}, False)
     finally:
         waiter.close()
         blocker.close()
@@ -360,11 +386,33 @@ def test_connection_saturation_of_a_database_limit(scratch: tuple[str, str]) -> 
     assert not [f for f in after if f.object == f"database {db}"]
 
 
+def test_the_connection_usage_threshold_moves_the_saturation_finding(
+    scratch: tuple[str, str],
+) -> None:
+    db, url = scratch
+    execute(url, (f'ALTER DATABASE "{db}" CONNECTION LIMIT 10',), db)
+    holders = [Holder(url) for _ in range(3)]  # with the lint's own session: 4 of 10
+    try:
+
+        def mine(pct: float) -> list[advisor.Finding]:
+            found = findings(url, "connection_saturation", {"advisor_connection_usage_pct": pct})
+            return [f for f in found if f.object == f"database {db}"]
+
+        assert mine(80) == []
+        assert [f.level for f in mine(40)] == ["WARN"] and "4 of 10" in mine(40)[0].detail
+        assert mine(41) == []
+    finally:
+        for h in holders:
+            h.close()
+    after = findings(url, "connection_saturation")
+    assert not [f for f in after if f.object == f"database {db}"]
+
+
 def test_slow_queries_come_from_pg_stat_statements_or_are_unavailable(
     scratch: tuple[str, str],
 ) -> None:
     db, url = scratch
-    params = {"slow_query_ms": 10, "slow_query_calls": 2}
+    params = {"advisor_slow_query_ms": 10, "advisor_slow_query_calls": 2}
     if not has_pg_stat_statements(url):
         result = advisor.run_lints(url, "petcare-dba/test", params=params, only=("slow_queries",))
         assert result.findings == () and result.unavailable[0][0] == "slow_queries"
@@ -380,11 +428,106 @@ def test_slow_queries_come_from_pg_stat_statements_or_are_unavailable(
 def test_a_failing_lint_is_unavailable_and_the_others_still_run(scratch: tuple[str, str]) -> None:
     db, url = scratch
     execute(url, ("CREATE TABLE np (x int)",), db)
-    result = advisor.run_lints(url, "petcare-dba/test", params={"long_query_s": "not-a-number"})
+    # Only one lint reads pg_extension: a session locking it makes that lint time out.
+    holder = Holder(url, "BEGIN", "LOCK TABLE pg_catalog.pg_extension IN ACCESS EXCLUSIVE MODE")
+    try:
+        result = advisor.run_lints(url, "petcare-dba/test", timeout_ms=1000)
+    finally:
+        holder.close()
     assert [name for name, _ in result.unavailable if name != "slow_queries"] == [
-        "long_running_queries"
-    ]
+        "extension_in_public"
+    ], "\n".join(f"{n}: {m}" for n, m in result.unavailable)
     assert any(f.name == "no_primary_key" and f.object == "public.np" for f in result.findings)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"monitoring_long_query_s": "not-a-number"}, "must be a int"),
+        ({"monitoring_long_query_s": 0.5}, "must be a int"),
+        ({"advisor_cache_hit_pct": 101}, "between 0 and 100"),
+        ({"advisor_idle_transaction_s": float("nan")}, "between 0 and"),
+        ({"advisor_xid_age": -1}, "between 0 and"),
+        ({"advisor_slow_query_calls": True}, "must be a int"),
+        ({"long_query_s": 1}, "not an advisor threshold"),  # the old petcare.* name
+        ({"max_rows": 1}, "not an advisor threshold"),
+        ({"advisor_xid_age'); DROP TABLE np; --": 1}, "not an advisor threshold"),
+    ],
+)
+def test_a_bad_threshold_is_refused_before_any_connection(
+    params: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        advisor.run_lints("postgresql://127.0.0.1:1/nowhere", "petcare-dba/test", params=params)
+
+
+def test_every_threshold_is_a_bounded_number_in_the_registry_and_every_one_is_used() -> None:
+    used = {name for lint in advisor.lints() for name in lint.parameters}
+    assert used == set(advisor.thresholds())
+    for name in used:
+        decl = settings.setting(name)
+        assert decl.type in (int, float) and decl.bounds and decl.help, name
+    declared = {s.name for s in settings.SETTINGS if s.group == "advisor"}
+    assert declared <= used, f"advisor settings no lint reads: {declared - used}"
+    for lint in advisor.lints():
+        # psycopg reads `%` when a lint has parameters: every literal one must be doubled.
+        rest = re.sub(r"%\([a-z0-9_]+\)s|%%", "", lint.sql)
+        assert "%" not in rest if lint.parameters else "%%" not in lint.sql, lint.name
+
+
+def test_thresholds_come_from_the_settings_and_overrides_win(tmp_path: Path) -> None:
+    cfg = tmp_path / "petcare.toml"
+    cfg.write_text("advisor_analyze_rows = 5\nmonitoring_long_query_s = 7\n")
+    resolved = settings.load(env={"PETCARE_ADVISOR_DEAD_PCT": "12.5"}, config_file=cfg)
+    values = advisor.thresholds(resolved.values, {"advisor_analyze_rows": "9"})
+    assert values["advisor_analyze_rows"] == 9 and values["monitoring_long_query_s"] == 7
+    assert values["advisor_dead_pct"] == 12.5 and values["advisor_xid_age"] == 500_000_000
+    assert advisor.thresholds()["monitoring_long_query_s"] == 60  # one setting, not two
+
+
+def test_sequence_thresholds_move_the_level_and_a_zero_range_cannot_hide_overflow(
+    scratch: tuple[str, str],
+) -> None:
+    """A sequence whose range ends at 0 once made the lint divide by zero, so one such
+    sequence (anyone may create it) hid every overflow finding in the database."""
+    db, url = scratch
+    execute(
+        url,
+        (
+            "CREATE SEQUENCE zero MINVALUE -10 MAXVALUE 0 START -10",
+            "SELECT nextval('zero')",
+            "CREATE SEQUENCE below AS smallint MINVALUE -32768 MAXVALUE -1",
+            "SELECT nextval('below')",
+            "CREATE SEQUENCE s1 AS integer",
+            "SELECT setval('s1', 2000000000)",  # 93.1 % of 2^31 - 1
+        ),
+        db,
+    )
+
+    def levels(params: dict[str, object]) -> list[tuple[str, str]]:
+        return [(f.object, f.level) for f in findings(url, "sequence_overflow", params)]
+
+    assert levels({}) == [("public.s1", "WARN")]
+    assert levels({"advisor_sequence_error_pct": 93}) == [("public.s1", "ERROR")]
+    assert levels({"advisor_sequence_used_pct": 93.2}) == []
+
+
+def test_thresholds_set_in_the_target_database_are_ignored(scratch: tuple[str, str]) -> None:
+    """The owner of a target database must not be able to silence the advisor: thresholds once
+    came from petcare.* custom settings, which ALTER DATABASE ... SET could raise."""
+    db, url = scratch
+    execute(
+        url,
+        (
+            "CREATE TABLE na (id int) WITH (autovacuum_enabled = false)",
+            "INSERT INTO na SELECT generate_series(1, 2000)",
+            f"ALTER DATABASE \"{db}\" SET petcare.analyze_rows = '1000000000'",
+            f"ALTER DATABASE \"{db}\" SET petcare.advisor_analyze_rows = '1000000000'",
+        ),
+        db,
+    )
+    found = eventually(url, "never_analyzed", {}, True)
+    assert [f.object for f in found] == ["public.na"]
 
 
 def test_the_metadata_schema_is_lint_clean(meta_url: str) -> None:

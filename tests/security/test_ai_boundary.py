@@ -153,9 +153,8 @@ def test_hostile_catalog_text_stays_inside_the_boundary_and_what_was_sent_is_exa
 def test_statement_text_from_other_sessions_sends_no_literals_under_schema_consent(
     rt: Runtime, admin: Actor, hostile: AiTarget, fake_gemini: FakeModelServer
 ) -> None:
-    use_gemini(rt, fake_gemini)
+    use_gemini(rt, fake_gemini, monitoring_long_query_s=1)
     _allow_stats(rt, admin, hostile)
-    hostile.execute(f"ALTER DATABASE {hostile.dbname} SET petcare.long_query_s = '1'")
     other = psycopg.connect(hostile.url, autocommit=True)
     statement = (
         "SELECT pg_sleep(8), 'maria@example.com' AS e, '123.456.789-09' AS c, "
@@ -178,7 +177,12 @@ def test_statement_text_from_other_sessions_sends_no_literals_under_schema_conse
         ):
             threading.Event().wait(0.1)
             deadline -= 1
-        found = advisor.run_lints(hostile.url, "petcare-dba/test", only=("long_running_queries",))
+        found = advisor.run_lints(
+            hostile.url,
+            "petcare-dba/test",
+            params={"monitoring_long_query_s": 1},
+            only=("long_running_queries",),
+        )
         assert any("maria@example.com" in f.detail for f in found.findings), found
         fake_gemini.reply(
             {"calls": [{"name": "get_advisor_findings", "args": {}}]},

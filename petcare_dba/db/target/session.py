@@ -3,7 +3,7 @@ one transaction.
 
 The collector, the advisor and the monitoring drill-downs need a handful of catalog queries per
 round on one connection (not one connection per query, as `target.read` does), read-only by
-default, with a statement timeout and optional custom settings (`petcare.*` lint parameters, the
+default, with a statement timeout and optional settings (lexing and lock settings, the
 search_path of an extension's schema) set with `set_config(..., true)` so they die with the
 transaction. Rows come back as plain dicts; errors are translated at this boundary.
 """

@@ -22,6 +22,7 @@ from petcare_dba.services.advisor.checks import (
     run_and_store,
     run_lints,
     stored_findings,
+    thresholds,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "run_and_store",
     "run_lints",
     "stored_findings",
+    "thresholds",
 ]

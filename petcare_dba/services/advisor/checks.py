@@ -4,10 +4,12 @@ Each lint is a read-only query in `advisor/lints/NNNN_name.sql` returning the sh
 (name, title, level, category, object, detail, remediation, cache_key). All lints of a run share
 one READ ONLY transaction; each runs under a savepoint, so a lint that fails (missing extension,
 permission) is reported as unavailable with its error instead of failing the run. Thresholds
-are `petcare.*` custom settings read by the lints (`current_setting(..., true)`) with defaults in
-the SQL; callers may override them per run. A stored run records new and resolved findings
-since the previous run; findings excluded by cache_key are left out. The newest run's count of
-ERROR findings feeds the `advisor-error-finding` alert rule.
+are settings of the registry (`advisor_*`, and `monitoring_long_query_s`, which the metrics share)
+that a lint names as `%(setting)s` parameters (so its literal `%` are written `%%`); a run takes
+them from the resolved settings, and callers may override them per run, checked against the
+registry's types and bounds. Nothing in the target database can move them. A stored run
+records new and resolved findings since the previous run; findings excluded by cache_key are
+left out. The newest run's count of ERROR findings feeds the `advisor-error-finding` alert rule.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
+from petcare_dba import settings
 from petcare_dba.db import target
 from petcare_dba.db.target import session
-from petcare_dba.errors import NotFound, PetcareError
+from petcare_dba.errors import ConfigError, NotFound, PetcareError
 from petcare_dba.services import alerts, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -31,7 +34,7 @@ from petcare_dba.services.security import audit, users
 
 _LINT = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 LEVELS = ("ERROR", "WARN", "INFO")
-_PARAM = re.compile(r"^[a-z_]{1,40}$")
+_PLACEHOLDER = re.compile(r"%\(([a-z0-9_]+)\)s")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,19 @@ class Lint:
     def needs_statements(self) -> bool:
         """Whether the lint reads pg_stat_statements (reported unavailable without it)."""
         return re.search(r"\bFROM\s+pg_stat_statements\b", self.sql) is not None
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The settings this lint reads as `%(name)s` parameters (its thresholds), in order."""
+        return tuple(dict.fromkeys(_PLACEHOLDER.findall(self.sql)))
+
+    def arguments(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The parameters to run `sql` with, from resolved settings' values (or `thresholds`).
+
+        None when the lint has none: psycopg then leaves its `%` alone, which is why only lints
+        with placeholders are written with `%%`.
+        """
+        return {name: values[name] for name in self.parameters} or None
 
 
 @dataclass(frozen=True)
@@ -93,24 +109,48 @@ def lints() -> list[Lint]:
     return sorted(found, key=lambda lint: lint.number)
 
 
+def thresholds(
+    base: Mapping[str, Any] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Every lint threshold by setting name: `base` (resolved settings' values; default: the
+    registry's defaults), then `overrides`, each coerced and bounds-checked by the registry.
+
+    An override that is not a lint threshold is refused rather than ignored: a misspelt name
+    would otherwise run the lint at its default and look like a clean bill of health.
+    """
+    names = sorted({name for lint in lints() for name in lint.parameters})
+    values = {
+        name: settings.setting(name).default if base is None else base[name] for name in names
+    }
+    for name, raw in (overrides or {}).items():
+        if name not in values:
+            raise ConfigError(
+                f"{name!r} is not an advisor threshold", hint="one of: " + ", ".join(names)
+            )
+        values[name] = settings.coerce(name, raw)
+    return values
+
+
 def run_lints(
     url: str,
     app_name: str,
     *,
     params: Mapping[str, Any] | None = None,
+    base: Mapping[str, Any] | None = None,
     only: tuple[str, ...] | None = None,
     connect_timeout: int = 10,
     timeout_ms: int = 30000,
 ) -> AdvisorRun:
-    """Run lints in one READ ONLY transaction on `url`; failing lints become unavailable."""
+    """Run lints in one READ ONLY transaction on `url`; failing lints become unavailable.
+
+    Thresholds come from `base` (resolved settings' values, else the registry's defaults) with
+    `params` overriding some of them for this run (see `thresholds`).
+    """
     findings: list[Finding] = []
     unavailable: list[tuple[str, str]] = []
+    values = thresholds(base, params)
     chosen = [lint for lint in lints() if only is None or lint.name in only]
     with session(url, app_name, timeout_ms=timeout_ms, connect_timeout=connect_timeout) as s:
-        for key, value in (params or {}).items():
-            if not _PARAM.match(key):
-                raise ValueError(f"bad lint parameter {key!r}")
-            s.setting(f"petcare.{key}", str(value))
         try:
             with s.savepoint():
                 has_statements = bool(s.row("mon_target_pgss_path").get("path"))
@@ -128,7 +168,7 @@ def run_lints(
                 continue
             try:
                 with s.savepoint():
-                    rows = s.rows(lint.sql)
+                    rows = s.rows(lint.sql, lint.arguments(values))
             except PetcareError as exc:
                 unavailable.append((lint.name, exc.message))
                 continue
@@ -146,7 +186,8 @@ def run(
         url,
         target.application_name(actor.username, actor.session_id),
         params=params,
-        connect_timeout=int(rt.settings.connect_timeout_s),
+        base=rt.settings.values,
+        connect_timeout=rt.settings.connect_timeout_s,
     )
     excluded_keys = {e["cache_key"] for e in exclusions(rt, actor, conn_name)}
     kept = tuple(f for f in result.findings if f.cache_key not in excluded_keys)

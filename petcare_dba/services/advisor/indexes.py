@@ -219,7 +219,7 @@ def _audited_what_if(
     fields: dict[str, Any] = {"target": conn, "sql_text": query, "classification": "read_only"}
     audit.record(rt.store, actor, "advisor.whatif", "intent", **fields)
     try:
-        result = _what_if(url, app, query, index, hypopg, int(rt.settings.connect_timeout_s))
+        result = _what_if(url, app, query, index, hypopg, rt.settings.connect_timeout_s)
     except Refused as exc:
         audit.record(
             rt.store, actor, "advisor.whatif", "refused", **fields, detail={"reason": exc.message}
@@ -260,7 +260,7 @@ def _suggest(
     limit: int,
 ) -> list[IndexSuggestion]:
     app = target.application_name(actor.username, actor.session_id)
-    timeout = int(rt.settings.connect_timeout_s)
+    timeout = rt.settings.connect_timeout_s
     with session(url, app, connect_timeout=timeout) as s:
         if not s.row("mon_target_pgss_path").get("path"):
             raise ValidationError(
@@ -350,7 +350,7 @@ def create(rt: Runtime, actor: Actor, conn: str, create_sql: str, *, confirmed: 
     )
     try:
         with connections.held(rt, actor, conn) as url:
-            execute_autocommit(url, app, create_sql, int(rt.settings.connect_timeout_s))
+            execute_autocommit(url, app, create_sql, rt.settings.connect_timeout_s)
     except PetcareError as exc:
         audit.record(
             rt.store,

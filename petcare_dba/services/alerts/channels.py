@@ -195,7 +195,7 @@ def _mail(
 
 
 def _send(rt: Runtime, row: dict[str, Any], note: Notification) -> Delivery:
-    timeout = float(rt.settings.alert_delivery_timeout_s)
+    timeout = rt.settings.alert_delivery_timeout_s
     try:
         secret = (
             rt.keyring.open(bytes(row["secret_enc"]), _purpose(row["name"]))

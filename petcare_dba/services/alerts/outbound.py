@@ -71,14 +71,14 @@ class Destination:
 
 
 def _allow_entries(settings: Any) -> list[str]:
-    return [e.strip() for e in str(settings.outbound_allow or "").split(",") if e.strip()]
+    return [e.strip() for e in settings.outbound_allow.split(",") if e.strip()]
 
 
 def _store_endpoint(settings: Any) -> tuple[str, int]:
     if settings.database_url:
-        parts = urlsplit(str(settings.database_url))
+        parts = urlsplit(settings.database_url)
         return parts.hostname or "", parts.port or 5432
-    return "127.0.0.1", int(settings.embedded_port)
+    return "127.0.0.1", settings.embedded_port
 
 
 def _allowed(ip: IpAddress, port: int, entries: list[str]) -> bool:

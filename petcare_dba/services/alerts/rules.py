@@ -84,7 +84,7 @@ def evaluate(
     if not rules:
         return []
     conn_name = tx.value("alert_connection_name", {"conn": conn_id}) if conn_id else None
-    flap_limit = int(rt.settings.alert_flap_limit)
+    flap_limit = rt.settings.alert_flap_limit
     notes: list[Notification] = []
     for rule in rules:
         value = metrics.get(rule.metric)

@@ -104,12 +104,12 @@ def _history(rt: Runtime, actor: Actor, conv: Conversation) -> tuple[list[Messag
     rows = [m for m in messages(rt, actor, conv.id) if m.role in ("user", "assistant")]
     turns = [Message("user" if m.role == "user" else "model", m.content) for m in rows]
     size = sum(estimate_tokens(m.text) for m in turns)
-    if size <= int(rt.settings.ai_conversation_tokens) or len(turns) <= _KEEP_RECENT:
+    if size <= rt.settings.ai_conversation_tokens or len(turns) <= _KEEP_RECENT:
         return turns, None
     old, recent = turns[:-_KEEP_RECENT], turns[-_KEEP_RECENT:]
     lines = [f"{'User' if m.role == 'user' else 'Assistant'}: {m.text[:300]}" for m in old]
     summary = "Summary of the earlier conversation (condensed):\n" + "\n".join(lines)
-    summary = summary[: int(rt.settings.ai_conversation_tokens) * 2]
+    summary = summary[: rt.settings.ai_conversation_tokens * 2]
     return [Message("user", summary), Message("model", "Understood."), *recent], summary
 
 
@@ -154,7 +154,7 @@ class AskStream:
                 self.system,
                 list(self.history),
                 self.box,
-                int(self.rt.settings.ai_max_tool_calls),
+                self.rt.settings.ai_max_tool_calls,
             ):
                 if ev.kind == "usage":
                     tokens_in += ev.tokens_in
@@ -289,7 +289,7 @@ def ask(
     question = question.strip()
     if not question:
         raise ValidationError("ask a question")
-    quota = int(rt.settings.ai_daily_token_quota)
+    quota = rt.settings.ai_daily_token_quota
     if quota > 0 and tokens_today(rt, actor) >= quota:
         raise QuotaExceeded(
             f"you have used your daily AI token quota (ai_daily_token_quota = {quota})",

@@ -187,7 +187,7 @@ def _read(
             query,
             params,
             timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS,
-            connect_timeout=int(rt.settings.connect_timeout_s),
+            connect_timeout=rt.settings.connect_timeout_s,
         )
 
 
@@ -237,7 +237,7 @@ def _samples(
     rt: Runtime, actor: Actor, conn: Connection, tables: Sequence[str], boundary: str
 ) -> list[str]:
     """A few masked rows per table, read through the engine's AI (read-only) path."""
-    rows_each = max(0, min(_SAMPLE_ROWS, int(rt.settings.ai_max_data_rows)))
+    rows_each = max(0, min(_SAMPLE_ROWS, rt.settings.ai_max_data_rows))
     found = []
     for q in tables[:_SAMPLE_TABLES]:
         schema, _, name = q.partition(".")

@@ -222,7 +222,7 @@ class ToolBox:
 
     def _run_readonly_query(self, sql: str) -> dict[str, Any]:
         res = self._query(sql, explain=False).results[-1]
-        limit = int(self.rt.settings.ai_max_data_rows)
+        limit = self.rt.settings.ai_max_data_rows
         return {
             "columns": list(res.columns),
             "rows": safety.mask_rows(
@@ -244,7 +244,11 @@ class ToolBox:
             try:
                 with _slot_url(self) as url:
                     rows = target.read_text(
-                        url, app, lint.sql, timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS
+                        url,
+                        app,
+                        lint.sql,
+                        lint.arguments(self.rt.settings.values),
+                        timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS,
                     )
             except PetcareError:
                 continue

@@ -226,5 +226,5 @@ def partial_dir(
 
 def store_dir(settings: Settings) -> Path:
     """The backup store directory."""
-    configured = str(settings.backup_dir or "").strip()
+    configured = settings.backup_dir.strip()
     return Path(configured).expanduser() if configured else settings.data_path / "backups"

@@ -235,8 +235,8 @@ def restore(
                 expected_rows=int(entry.row_count or 0),
                 expected_sha256=entry.sha256 if verify_checksum else None,
                 progress=progress,
-                lock_timeout_ms=int(rt.settings.lock_timeout_ms) or 5000,
-                connect_timeout=int(rt.settings.connect_timeout_s),
+                lock_timeout_ms=rt.settings.lock_timeout_ms or 5000,
+                connect_timeout=rt.settings.connect_timeout_s,
                 statements=statements,
             )
     except (PetcareError, OSError) as exc:

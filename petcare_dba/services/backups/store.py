@@ -179,8 +179,8 @@ def backup(
                 progress=progress,
                 expected_bytes=int(detail.head["total_bytes"] or 0)
                 - int(detail.head["index_bytes"] or 0),
-                lock_timeout_ms=int(rt.settings.lock_timeout_ms) or 5000,
-                connect_timeout=int(rt.settings.connect_timeout_s),
+                lock_timeout_ms=rt.settings.lock_timeout_ms or 5000,
+                connect_timeout=rt.settings.connect_timeout_s,
             )
         recorded = _recorded(columns, result.columns)
         manifest = {
@@ -351,7 +351,7 @@ def files_for(rt: Runtime, entry: BackupEntry, *, data: bool = True) -> files.Ba
 
 def prune(rt: Runtime, actor: Actor) -> int:
     """Delete the files of backups older than backup_retention_days (0 keeps them all)."""
-    days = int(rt.settings.backup_retention_days)
+    days = rt.settings.backup_retention_days
     if days <= 0 or not actor.at_least("dba"):
         return 0
     with rt.store.tx(actor.identity) as tx:

@@ -135,7 +135,7 @@ def cached(rt: Runtime, url: str, app_name: str) -> RoleCapabilities:
     if hit is not None and time.monotonic() - hit[0] < CACHE_TTL_S:
         return _capabilities(hit[1], hit[0])
     row: dict[str, Any] = target.read(
-        url, app_name, "role_privileges", connect_timeout=int(rt.settings.connect_timeout_s)
+        url, app_name, "role_privileges", connect_timeout=rt.settings.connect_timeout_s
     )[0]
     checked_at = time.monotonic()
     with _LOCK:

@@ -31,7 +31,7 @@ def hold(rt: Runtime, actor: Actor, connection_id: int) -> Iterator[None]:
     with registry(rt).hold(
         connection_id,
         actor.user_id,
-        max_size=int(rt.settings.max_connections_per_user),
-        wait_timeout=float(rt.settings.pool_timeout_s),
+        max_size=rt.settings.max_connections_per_user,
+        wait_timeout=rt.settings.pool_timeout_s,
     ):
         yield

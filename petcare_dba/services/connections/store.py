@@ -350,7 +350,7 @@ def check(rt: Runtime, actor: Actor, name: str) -> ConnectionCheck:
     runs, the assistant) would be refused; health reports them as a problem.
     """
     app_name = target.application_name(actor.username, actor.session_id)
-    timeout = int(rt.settings.connect_timeout_s)
+    timeout = rt.settings.connect_timeout_s
     try:
         info = _target(rt, _secret_row(rt, actor, name))
         with slots.hold(rt, actor, info.id):  # counts against the user's cap (F7)

@@ -188,9 +188,9 @@ def guards(rt: Runtime, actor: Actor, connection_name: str) -> db.Guards:
         url,
         target.application_name(actor.username, actor.session_id),
         slot=functools.partial(slots.hold, rt, actor, found.id),
-        statement_timeout_ms=int(rt.settings.statement_timeout_ms) or 30000,
-        lock_timeout_ms=int(rt.settings.lock_timeout_ms) or 5000,
-        connect_timeout=int(rt.settings.connect_timeout_s),
+        statement_timeout_ms=rt.settings.statement_timeout_ms or 30000,
+        lock_timeout_ms=rt.settings.lock_timeout_ms or 5000,
+        connect_timeout=rt.settings.connect_timeout_s,
     )
 
 

@@ -44,7 +44,7 @@ def completions(rt: Runtime, actor: Actor, connection_name: str) -> list[Complet
             target.application_name(actor.username, actor.session_id),
             "editor_completions",
             {"limit": MAX_ROWS},
-            connect_timeout=int(rt.settings.connect_timeout_s),
+            connect_timeout=rt.settings.connect_timeout_s,
         )
     seen: dict[tuple[str, str], Completion] = {}
 

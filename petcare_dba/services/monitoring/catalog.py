@@ -35,7 +35,7 @@ def _read(
             target.application_name(actor.username, actor.session_id),
             query,
             params,
-            connect_timeout=int(rt.settings.connect_timeout_s),
+            connect_timeout=rt.settings.connect_timeout_s,
         )
 
 

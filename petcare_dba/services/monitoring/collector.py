@@ -143,9 +143,9 @@ def sample_connection(
         try:
             raw = _read_target(
                 url,
-                int(s.monitoring_long_query_s),
-                int(s.monitoring_top_statements),
-                int(s.connect_timeout_s),
+                s.monitoring_long_query_s,
+                s.monitoring_top_statements,
+                s.connect_timeout_s,
             )
         except PetcareError as exc:
             tx.execute("mon_state_error", {"conn": conn_id, "error": exc.message, "by": INSTANCE})
@@ -240,12 +240,12 @@ def app_round(rt: Runtime, actor: Actor, *, force: bool = False) -> dict[str, fl
         metrics = {k: float(v) for k, v in row.items() if v is not None}
         metrics.update(host_metrics(str(s.data_path)))
         insert_samples(tx, None, metrics)
-        tx.execute("mon_rollup", {"raw_hours": int(s.monitoring_raw_retention_hours)})
+        tx.execute("mon_rollup", {"raw_hours": s.monitoring_raw_retention_hours})
         tx.execute(
             "mon_retention",
             {
-                "raw_hours": int(s.monitoring_raw_retention_hours),
-                "days": int(s.monitoring_rollup_retention_days),
+                "raw_hours": s.monitoring_raw_retention_hours,
+                "days": s.monitoring_rollup_retention_days,
             },
         )
         notes = alerts.evaluate(tx, rt, None, metrics)
@@ -265,7 +265,7 @@ def collect_once(rt: Runtime, *, force: bool = False) -> list[Round]:
 
 
 def _scheduled_advisor(rt: Runtime, actor: Actor, conns: list[dict[str, Any]]) -> None:
-    minutes = int(rt.settings.advisor_interval_minutes)
+    minutes = rt.settings.advisor_interval_minutes
     if minutes <= 0:
         return
     for c in conns:

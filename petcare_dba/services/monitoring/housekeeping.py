@@ -33,7 +33,7 @@ def reconcile_recent(rt: Runtime) -> int:
     count = audit.reconcile(
         rt.store,
         actor,
-        int(rt.settings.audit_reconcile_minutes),
+        rt.settings.audit_reconcile_minutes,
         within_minutes=RECONCILE_WINDOW_MINUTES,
     )
     return count + len(reconcile.reconcile_interrupted(rt, actor))

@@ -130,7 +130,7 @@ def series(
 ) -> dict[str, list[tuple[dt.datetime, float]]]:
     """Time series per metric since `since` (5-minute averages beyond the raw retention)."""
     conn_id = connection_id(rt, actor, conn) if conn else None
-    raw_hours = int(rt.settings.monitoring_raw_retention_hours)
+    raw_hours = rt.settings.monitoring_raw_retention_hours
     old = since < dt.datetime.now(dt.UTC) - dt.timedelta(hours=raw_hours)
     with rt.store.tx(actor.identity) as tx:
         rows = tx.all(
@@ -150,7 +150,7 @@ def _target(rt: Runtime, actor: Actor, conn: str) -> Iterator[tuple[str, str, in
         yield (
             url,
             target.application_name(actor.username, actor.session_id),
-            int(rt.settings.connect_timeout_s),
+            rt.settings.connect_timeout_s,
         )
 
 

@@ -106,9 +106,9 @@ def export_zip(rt: Runtime, actor: Actor, project_ref: str | int) -> tuple[str, 
 
 def _limits(rt: Runtime) -> bundle_check.Limits:
     return bundle_check.Limits(
-        int(rt.settings.import_max_bytes),
-        int(rt.settings.import_max_scripts),
-        int(rt.settings.import_max_versions),
+        rt.settings.import_max_bytes,
+        rt.settings.import_max_scripts,
+        rt.settings.import_max_versions,
     )
 
 
@@ -117,7 +117,7 @@ def _refused(rt: Runtime, actor: Actor, reason: str) -> None:
 
 
 def _check_rate(rt: Runtime, actor: Actor) -> None:
-    per_hour = int(rt.settings.imports_per_hour)
+    per_hour = rt.settings.imports_per_hour
     if per_hour <= 0:
         return
     with rt.store.tx(actor.identity) as tx:

@@ -101,7 +101,7 @@ class HeadCheck:
 
 def heads_dir(settings: Settings) -> Path:
     """Where chain heads are appended (`audit_head_dir`, default <data_dir>/audit-heads)."""
-    configured = str(settings.audit_head_dir or "")
+    configured = settings.audit_head_dir
     return Path(configured) if configured else settings.data_path / "audit-heads"
 
 

@@ -138,13 +138,13 @@ class SignIn:
 def gate_params(settings: Settings) -> dict[str, object]:
     """The lockout policy's knobs, as the parameters of auth_begin / auth_gate."""
     return {
-        "window_min": int(settings.lockout_window_minutes),
-        "free": int(settings.lockout_threshold),
+        "window_min": settings.lockout_window_minutes,
+        "free": settings.lockout_threshold,
         "base_s": float(settings.login_delay_base_seconds),
         "cap_s": float(settings.login_delay_max_seconds),
-        "account_ceiling": int(settings.login_account_ceiling),
+        "account_ceiling": settings.login_account_ceiling,
         "account_slow_s": float(settings.login_account_slow_seconds),
-        "addr_threshold": int(settings.ip_throttle_threshold),
+        "addr_threshold": settings.ip_throttle_threshold,
     }
 
 
@@ -180,7 +180,7 @@ def _verify(
             {
                 "attempt_id": attempt_id,
                 "digest": digest,
-                "window_min": int(settings.lockout_window_minutes),
+                "window_min": settings.lockout_window_minutes,
             },
         )
     assert row is not None  # noqa: S101 - auth_verify always returns one row
@@ -196,7 +196,7 @@ def _finish(store: MetaStore, settings: Settings, attempt_id: int, reason: str |
                 "attempt_id": attempt_id,
                 "succeeded": reason is None,
                 "reason": reason,
-                "window_min": int(settings.lockout_window_minutes),
+                "window_min": settings.lockout_window_minutes,
             },
         )
     return int(value or 0)
@@ -280,7 +280,7 @@ def login(
         if blocked:
             detail["wait_s"] = round(float(row["wait_s"]), 1)
         elif reason in ("wrong password", "wrong totp"):
-            if guesses == int(settings.lockout_threshold):
+            if guesses == settings.lockout_threshold:
                 detail["locked"] = True  # the guess that starts the delays (security event)
         audit.record(
             store,
@@ -322,7 +322,7 @@ def open_session(
             {
                 "user_id": user_id,
                 "token_hash": token_hash(token),
-                "absolute_hours": int(settings.session_absolute_hours),
+                "absolute_hours": settings.session_absolute_hours,
                 "client_addr": client_addr,
                 "user_agent": (user_agent or "")[:300],
             },
@@ -342,7 +342,7 @@ def resolve(
     with store.tx() as tx:
         row = tx.one(
             "session_resolve",
-            {"token_hash": token_hash(token), "idle_min": int(settings.session_idle_minutes)},
+            {"token_hash": token_hash(token), "idle_min": settings.session_idle_minutes},
         )
     if row is None:
         return None

@@ -87,18 +87,18 @@ def limits_for(
     The resource limits (temp_file_limit, work_mem ceiling) are the role's; the assistant
     always gets the viewer's.
     """
-    rows = max_rows if max_rows is not None and max_rows > 0 else int(settings.max_rows)
-    timeout = int(settings.statement_timeout_ms)
+    rows = max_rows if max_rows is not None and max_rows > 0 else settings.max_rows
+    timeout = settings.statement_timeout_ms
     if ai:
         rows = min(rows, AI_MAX_ROWS)
         timeout = AI_STATEMENT_TIMEOUT_MS if timeout <= 0 else min(timeout, AI_STATEMENT_TIMEOUT_MS)
         role = "viewer"
     return Limits(
         timeout,
-        int(settings.lock_timeout_ms),
-        int(settings.idle_in_transaction_timeout_ms),
+        settings.lock_timeout_ms,
+        settings.idle_in_transaction_timeout_ms,
         rows,
-        int(settings.max_result_bytes),
+        settings.max_result_bytes,
         int(getattr(settings, f"temp_file_limit_mb_{role}", 0)) * 1024,
         int(getattr(settings, f"work_mem_max_mb_{role}", 0)) * 1024,
     )
@@ -125,13 +125,13 @@ def pool_for(
         connection_id,
         actor.user_id,
         url if url is not None else connections.resolve_url(rt, actor, connection_name),
-        max_size=int(settings.max_connections_per_user),
-        wait_timeout=float(settings.pool_timeout_s),
-        connect_timeout=int(settings.connect_timeout_s),
+        max_size=settings.max_connections_per_user,
+        wait_timeout=settings.pool_timeout_s,
+        connect_timeout=settings.connect_timeout_s,
         keepalives={
-            "keepalives_idle": int(settings.target_keepalives_idle_s),
-            "keepalives_interval": int(settings.target_keepalives_interval_s),
-            "keepalives_count": int(settings.target_keepalives_count),
+            "keepalives_idle": settings.target_keepalives_idle_s,
+            "keepalives_interval": settings.target_keepalives_interval_s,
+            "keepalives_count": settings.target_keepalives_count,
         },
     )
 

@@ -186,7 +186,7 @@ def _spreadsheet_csv(
 def _limits(rt: Runtime, role: str) -> Limits:
     """The engine's limits of the role, with the export's timeout capped by the editor's."""
     base = engine.limits_for(rt.settings, role=role)
-    timeout = int(rt.settings.export_statement_timeout_ms)
+    timeout = rt.settings.export_statement_timeout_ms
     if base.statement_timeout_ms > 0:
         timeout = (
             base.statement_timeout_ms if timeout <= 0 else min(timeout, base.statement_timeout_ms)

@@ -92,7 +92,7 @@ def admit(ctx: RunContext, text: str) -> RunContext:
     except ValidationError as exc:
         refused_input(ctx, text, exc)
         raise
-    prefix = int(ctx.rt.settings.audit_sql_prefix_bytes)
+    prefix = ctx.rt.settings.audit_sql_prefix_bytes
     return dataclasses.replace(
         ctx, submitted=audit.submitted_view(text, prefix), prefix_bytes=prefix
     )

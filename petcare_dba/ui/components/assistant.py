@@ -65,7 +65,7 @@ def tool_run(run: ToolRun, t: Callable[..., str]) -> None:
 
 def history(rt: Any, actor: Any, conv_id: int, t: Callable[..., str]) -> None:
     """The stored messages of a conversation (answers through the rendering rule, U3)."""
-    allowed = str(rt.settings.link_allowlist)
+    allowed = rt.settings.link_allowlist
     for m in assistant.messages(rt, actor, conv_id):
         if m.role == "user":
             with st.chat_message("user"):

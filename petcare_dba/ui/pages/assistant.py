@@ -102,7 +102,7 @@ with main:
             chat.sent(stream.sent, t)
             chat.live_answer(stream, t)
         st.session_state[KEY] = current = stream.conv.id
-    quota = int(rt.settings.ai_daily_token_quota)
+    quota = rt.settings.ai_daily_token_quota
     used = assistant.tokens_today(rt, actor)
     spent = assistant.get_conversation(rt, actor, current).tokens_total if current else 0
     st.caption(

@@ -17,7 +17,7 @@ actor = state.require_actor()
 rt = state.runtime()
 st.title(t("backups.title"))
 st.caption(t("backups.store", path=plain(backups.store_dir(rt.settings))))
-if int(rt.settings.backup_retention_days) > 0:
+if rt.settings.backup_retention_days > 0:
     st.caption(t("backups.retention", days=rt.settings.backup_retention_days))
 name = state.chosen_connection()
 if name is None:

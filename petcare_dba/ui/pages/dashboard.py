@@ -39,7 +39,7 @@ cols[3].metric(t("dashboard.latency"), f"{result.latency_ms} ms")
 since = widgets.range_picker(t)
 
 
-@st.fragment(run_every=max(5, int(rt.settings.monitoring_interval_s)))
+@st.fragment(run_every=max(5, rt.settings.monitoring_interval_s))
 def overview() -> None:
     try:
         verdicts = monitoring.verdicts(state.runtime(), actor, conn_name)
@@ -49,7 +49,7 @@ def overview() -> None:
         return
     st.subheader(t("dashboard.health"))
     if all(v.level == "unknown" for v in verdicts):
-        st.info(t("dashboard.collecting", s=int(rt.settings.monitoring_interval_s)))
+        st.info(t("dashboard.collecting", s=rt.settings.monitoring_interval_s))
     widgets.verdict_cards(t, verdicts)
     st.subheader(t("dashboard.history"))
     widgets.charts(

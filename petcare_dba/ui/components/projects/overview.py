@@ -158,7 +158,7 @@ def header(rt: Runtime, actor: Actor, project: Project) -> None:
         t("projects.owned_by", owner=plain(project.owner), role=plain(project.my_role or "admin"))
         + (f" · {plain(project.description)}" if project.description else "")
     )
-    every = int(rt.settings.projects_refresh_s)
+    every = rt.settings.projects_refresh_s
     first = projects.activity(rt, actor, project.id)
     seen = first.at if first else None  # what the rest of this page was drawn from
 

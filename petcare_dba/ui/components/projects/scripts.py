@@ -151,7 +151,7 @@ def _conflict_panel(
 
 
 def _live_notice(rt: Runtime, actor: Actor, project: Project, script: Script) -> None:
-    every = int(rt.settings.projects_refresh_s)
+    every = rt.settings.projects_refresh_s
 
     @st.fragment(run_every=every if every > 0 else None)
     def notice() -> None:

@@ -1,0 +1,247 @@
+"""Declared settings: the collector, alerts, and the advisor's lint thresholds.
+
+One part of the registry (`settings.registry` joins the parts); each entry is a `Setting`.
+"""
+
+from __future__ import annotations
+
+from petcare_dba.settings.declaration import Setting
+
+DECLARED: tuple[Setting, ...] = (
+    Setting(
+        "monitoring_enabled",
+        True,
+        "Run the metrics collector and alert evaluator inside the app (one leader per "
+        "connection per round, chosen by an advisory lock, so replicas sample once).",
+        "monitoring",
+        bool,
+    ),
+    Setting("monitoring_interval_s", 15, "Seconds between metric samples.", "monitoring", int),
+    Setting(
+        "monitoring_long_query_s",
+        60,
+        "Seconds after which an active query counts as long-running (metrics, alerts and the "
+        "advisor's long_running_queries lint).",
+        "monitoring",
+        int,
+        bounds=(0, 604800),
+    ),
+    Setting(
+        "monitoring_top_statements",
+        100,
+        "pg_stat_statements entries (by total time) snapshotted per sample for deltas.",
+        "monitoring",
+        int,
+    ),
+    Setting(
+        "monitoring_raw_retention_hours",
+        48,
+        "Hours raw samples are kept; older ones survive only as 5-minute averages.",
+        "monitoring",
+        int,
+    ),
+    Setting(
+        "monitoring_rollup_retention_days",
+        30,
+        "Days 5-minute averages, statement deltas, alert history and advisor runs are kept.",
+        "monitoring",
+        int,
+    ),
+    Setting(
+        "monitoring_allow_kill",
+        True,
+        "Let dbas cancel or terminate backends from the Activity view (confirmed, audited).",
+        "monitoring",
+        bool,
+    ),
+    Setting(
+        "advisor_interval_minutes",
+        60,
+        "Minutes between scheduled advisor runs per connection (0: only on demand).",
+        "monitoring",
+        int,
+    ),
+    Setting(
+        "alert_flap_limit",
+        3,
+        "Alerts of one rule and connection per hour beyond which notifications pause "
+        "(flapping guard).",
+        "monitoring",
+        int,
+    ),
+    Setting(
+        "alert_delivery_timeout_s",
+        5.0,
+        "Seconds a webhook POST or SMTP conversation may take.",
+        "monitoring",
+        float,
+    ),
+    Setting(
+        "outbound_allow",
+        "",
+        "Comma-separated addresses, CIDR ranges or address:port that alert deliveries may reach "
+        "although they are loopback, link-local or private (denied by default). The metadata "
+        "store's own address:port is reachable only when listed exactly as address:port.",
+        "monitoring",
+    ),
+    Setting(
+        "smtp_password",
+        "",
+        "Password of the SMTP login that `alerts add-email` stores (encrypted) with an e-mail "
+        "channel.",
+        "monitoring",
+        secret=True,
+    ),
+    Setting(
+        "advisor_long_query_error_factor",
+        10,
+        "A long-running query (see monitoring_long_query_s) is an ERROR instead of a WARN "
+        "once it has run this many times that long.",
+        "advisor",
+        int,
+        bounds=(1, 1000),
+    ),
+    Setting(
+        "advisor_idle_transaction_s",
+        60.0,
+        "Seconds a session may sit idle inside an open transaction before the advisor reports it.",
+        "advisor",
+        float,
+        bounds=(0, 604800),
+    ),
+    Setting(
+        "advisor_lock_wait_s",
+        10.0,
+        "Seconds a session may wait for a lock held by another before the advisor reports it.",
+        "advisor",
+        float,
+        bounds=(0, 604800),
+    ),
+    Setting(
+        "advisor_connection_usage_pct",
+        80.0,
+        "Percent of the allowed connections (server or database limit) in use at which the "
+        "advisor warns.",
+        "advisor",
+        float,
+        bounds=(0, 100),
+    ),
+    Setting(
+        "advisor_xid_age",
+        500_000_000,
+        "Age of a table's oldest unfrozen transaction id at which the advisor warns of wraparound.",
+        "advisor",
+        int,
+        bounds=(0, 2147483647),
+    ),
+    Setting(
+        "advisor_xid_age_error",
+        1_500_000_000,
+        "Age of a table's oldest unfrozen transaction id at which the wraparound finding is "
+        "an ERROR.",
+        "advisor",
+        int,
+        bounds=(0, 2147483647),
+    ),
+    Setting(
+        "advisor_sequence_used_pct",
+        75.0,
+        "Percent of a sequence's range (or of the integer column it feeds) used at which the "
+        "advisor warns.",
+        "advisor",
+        float,
+        bounds=(0, 100),
+    ),
+    Setting(
+        "advisor_sequence_error_pct",
+        95.0,
+        "Percent of a sequence's range used at which the overflow finding is an ERROR.",
+        "advisor",
+        float,
+        bounds=(0, 100),
+    ),
+    Setting(
+        "advisor_unused_index_bytes",
+        1024 * 1024,
+        "Smallest never-scanned index, in bytes, the advisor reports as unused.",
+        "advisor",
+        int,
+        bounds=(0, 1 << 40),
+    ),
+    Setting(
+        "advisor_slow_query_ms",
+        100.0,
+        "Mean execution time in ms above which a pg_stat_statements entry is a slow query.",
+        "advisor",
+        float,
+        bounds=(0, 86400000),
+    ),
+    Setting(
+        "advisor_slow_query_calls",
+        100,
+        "Calls a statement needs before its mean time counts for the slow-query lint.",
+        "advisor",
+        int,
+        bounds=(1, 10**12),
+    ),
+    Setting(
+        "advisor_cache_hit_pct",
+        99.0,
+        "Percent of table or index block reads served from shared buffers below which the "
+        "advisor warns.",
+        "advisor",
+        float,
+        bounds=(0, 100),
+    ),
+    Setting(
+        "advisor_cache_min_blocks",
+        10_000,
+        "Block reads needed before the cache hit rate is judged.",
+        "advisor",
+        int,
+        bounds=(0, 10**12),
+    ),
+    Setting(
+        "advisor_bloat_pct",
+        50.0,
+        "Estimated free space, in percent of a table, at which the advisor reports bloat "
+        "(with advisor_bloat_bytes).",
+        "advisor",
+        float,
+        bounds=(0, 100),
+    ),
+    Setting(
+        "advisor_bloat_bytes",
+        10 * 1024 * 1024,
+        "Estimated free space, in bytes, a table needs before the advisor reports bloat (with "
+        "advisor_bloat_pct).",
+        "advisor",
+        int,
+        bounds=(0, 1 << 40),
+    ),
+    Setting(
+        "advisor_dead_rows",
+        10_000,
+        "Dead rows a table needs before the advisor says it needs vacuum (with advisor_dead_pct).",
+        "advisor",
+        int,
+        bounds=(0, 10**12),
+    ),
+    Setting(
+        "advisor_dead_pct",
+        20.0,
+        "Dead rows, in percent of the live rows, beyond which a table needs vacuum (with "
+        "advisor_dead_rows).",
+        "advisor",
+        float,
+        bounds=(0, 10000),
+    ),
+    Setting(
+        "advisor_analyze_rows",
+        1000,
+        "Rows a never-analyzed table needs before the advisor reports it.",
+        "advisor",
+        int,
+        bounds=(0, 10**12),
+    ),
+)

@@ -1,0 +1,70 @@
+"""The registry: every setting once, looked up by name, and a raw value made its declared type.
+
+The parts (`store`, `engine`, `security`, `monitoring`, `ai`) declare; this module joins them in
+one tuple, the order of `docs/settings.md`, and refuses a name declared twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from petcare_dba.errors import ConfigError
+from petcare_dba.settings import ai, engine, monitoring, security, store
+from petcare_dba.settings.declaration import Setting
+
+SETTINGS: tuple[Setting, ...] = (
+    *store.DECLARED,
+    *engine.DECLARED,
+    *security.DECLARED,
+    *monitoring.DECLARED,
+    *ai.DECLARED,
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+if len(_BY_NAME) != len(SETTINGS):  # a name declared twice would shadow one of them
+    raise ConfigError("a setting is declared twice in the registry")
+
+
+def setting(name: str) -> Setting:
+    """Return the declaration of a setting, or raise ConfigError naming it."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise ConfigError(f"unknown setting {name!r}") from None
+
+
+def coerce_declared(decl: Setting, raw: Any) -> Any:
+    if decl.type is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{decl.env_var} must be true or false, not {raw!r}")
+    # int(10.7) and int(True) would quietly turn a TOML float or boolean into a number.
+    if decl.type in (int, float) and (
+        isinstance(raw, bool) or (decl.type is int and isinstance(raw, float))
+    ):
+        raise ConfigError(f"{decl.env_var} must be a {decl.type.__name__}, not {raw!r}")
+    try:
+        value = decl.type(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{decl.env_var} must be a {decl.type.__name__}, not {raw!r}",
+            hint=decl.help,
+        ) from None
+    if decl.choices and value not in decl.choices:
+        raise ConfigError(f"{decl.env_var} must be one of {', '.join(decl.choices)}, not {raw!r}")
+    if decl.bounds and not decl.bounds[0] <= value <= decl.bounds[1]:
+        raise ConfigError(
+            f"{decl.env_var} must be between {decl.bounds[0]} and {decl.bounds[1]}, not {raw!r}",
+            hint=decl.help,
+        )
+    return value
+
+
+def coerce(name: str, raw: Any) -> Any:
+    """`raw` as the declared type of setting `name`, checked against its choices and bounds."""
+    return coerce_declared(setting(name), raw)

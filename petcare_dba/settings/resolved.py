@@ -1,0 +1,241 @@
+"""Resolved settings: typed attribute access, where each value came from, and the loader.
+
+`load` layers defaults < TOML file < `PETCARE_*` environment < explicit overrides; `Settings`
+declares each setting's Python type for mypy; `markdown` writes docs/settings.md.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from petcare_dba.errors import ConfigError
+from petcare_dba.settings.registry import SETTINGS, coerce_declared, setting
+
+
+class _Typed:
+    """Each setting's type as mypy sees it on `Settings` (not dataclass fields: values are read
+    from `Settings.values`). tests/unit/test_settings.py holds this to SETTINGS: a registry
+    type T is `T` here, a None default `T | None`."""
+
+    data_dir: str
+    database_url: str
+    runtime_password: str
+    embedded_port: int
+    host: str
+    port: int
+    demo_scale: int
+    demo_enabled: bool
+    admin_password: str
+    secret_key: str
+    secret_key_file: str
+    pool_min_size: int
+    pool_max_size: int
+    pool_timeout_s: float
+    connect_timeout_s: int
+    statement_timeout_ms: int
+    lock_timeout_ms: int
+    idle_in_transaction_timeout_ms: int
+    max_rows: int
+    max_result_bytes: int
+    max_connections_per_user: int
+    session_idle_minutes: int
+    session_absolute_hours: int
+    lockout_threshold: int
+    lockout_window_minutes: int
+    ip_throttle_threshold: int
+    ai_provider: str
+    gemini_api_key: str
+    gemini_model: str
+    gemini_base_url: str
+    openai_base_url: str
+    openai_model: str
+    default_language: str
+    export_max_rows_viewer: int
+    export_max_rows_analyst: int
+    export_max_rows_dba: int
+    export_max_rows_admin: int
+    export_statement_timeout_ms: int
+    target_keepalives_idle_s: int
+    target_keepalives_interval_s: int
+    target_keepalives_count: int
+    projects_refresh_s: int
+    backup_dir: str
+    backup_retention_days: int
+    explorer_cache_ttl_s: int
+    explorer_page_rows: int
+    monitoring_enabled: bool
+    monitoring_interval_s: int
+    monitoring_long_query_s: int
+    monitoring_top_statements: int
+    monitoring_raw_retention_hours: int
+    monitoring_rollup_retention_days: int
+    monitoring_allow_kill: bool
+    advisor_interval_minutes: int
+    alert_flap_limit: int
+    alert_delivery_timeout_s: float
+    openai_api_key: str
+    ai_timeout_s: float
+    ai_retries: int
+    ai_retry_delay_s: float
+    ai_context_tokens: int
+    ai_conversation_tokens: int
+    ai_max_tool_calls: int
+    ai_max_data_rows: int
+    ai_daily_token_quota: int
+    gemini_paid_tier: bool
+    audit_head_dir: str
+    audit_reconcile_minutes: int
+    oidc_enabled: bool
+    trusted_proxies: str
+    login_delay_base_seconds: int
+    login_delay_max_seconds: int
+    login_account_ceiling: int
+    login_account_slow_seconds: int
+    runtime_password_reset: bool
+    temp_file_limit_mb_viewer: int
+    temp_file_limit_mb_analyst: int
+    temp_file_limit_mb_dba: int
+    temp_file_limit_mb_admin: int
+    work_mem_max_mb_viewer: int
+    work_mem_max_mb_analyst: int
+    work_mem_max_mb_dba: int
+    work_mem_max_mb_admin: int
+    link_allowlist: str
+    health_token: str
+    import_max_bytes: int
+    import_max_scripts: int
+    import_max_versions: int
+    imports_per_hour: int
+    outbound_allow: str
+    max_sql_bytes: int
+    audit_sql_prefix_bytes: int
+    audit_refusals_per_minute: int
+    smtp_password: str
+    advisor_long_query_error_factor: int
+    advisor_idle_transaction_s: float
+    advisor_lock_wait_s: float
+    advisor_connection_usage_pct: float
+    advisor_xid_age: int
+    advisor_xid_age_error: int
+    advisor_sequence_used_pct: float
+    advisor_sequence_error_pct: float
+    advisor_unused_index_bytes: int
+    advisor_slow_query_ms: float
+    advisor_slow_query_calls: int
+    advisor_cache_hit_pct: float
+    advisor_cache_min_blocks: int
+    advisor_bloat_pct: float
+    advisor_bloat_bytes: int
+    advisor_dead_rows: int
+    advisor_dead_pct: float
+    advisor_analyze_rows: int
+
+
+@dataclass(frozen=True)
+class Settings(_Typed):
+    """Resolved settings: typed attribute access by name, plus where each value came from."""
+
+    values: Mapping[str, Any]
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    if not TYPE_CHECKING:  # hidden from mypy, so a misspelt setting is a type error
+
+        def __getattr__(self, name: str) -> Any:
+            try:
+                return self.values[name]
+            except KeyError:
+                raise AttributeError(name) from None
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with explicit values (CLI flags); None means 'not given'."""
+        values = dict(self.values)
+        sources = dict(self.sources)
+        for name, raw in overrides.items():
+            if raw is None:
+                continue
+            values[name] = coerce_declared(setting(name), raw)
+            sources[name] = "cli"
+        return Settings(values, sources)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.values["data_dir"]).expanduser()
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Rows for `petcare-dba settings` and the UI page; secrets show only as set/unset."""
+        rows = []
+        for decl in SETTINGS:
+            value = self.values[decl.name]
+            shown = ("(set)" if value else "(unset)") if decl.secret else value
+            rows.append(
+                {
+                    "name": decl.name,
+                    "env": decl.env_var,
+                    "value": shown,
+                    "source": self.sources.get(decl.name, "default"),
+                    "group": decl.group,
+                    "help": decl.help,
+                }
+            )
+        return rows
+
+
+def load(
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Resolve settings: defaults < TOML file < PETCARE_* env < overrides."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    sources: dict[str, str] = {}
+    path = config_file or (Path(env["PETCARE_CONFIG"]) if env.get("PETCARE_CONFIG") else None)
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read settings file {path}: {exc}") from exc
+        for name, raw in data.items():
+            values[name] = coerce_declared(setting(name), raw)
+            sources[name] = "file"
+    for decl in SETTINGS:
+        if decl.env_var in env:
+            values[decl.name] = coerce_declared(decl, env[decl.env_var])
+            sources[decl.name] = "env"
+    return (
+        Settings(values, sources).with_overrides(**overrides)
+        if overrides
+        else Settings(values, sources)
+    )
+
+
+def markdown() -> str:
+    """docs/settings.md, generated from the registry (`petcare-dba settings --format markdown`)."""
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `petcare_dba/settings/` by `petcare-dba settings --format "
+        "markdown`. Precedence: defaults < TOML file (`PETCARE_CONFIG`) < environment < "
+        "command-line flags. Secrets are shown as set/unset only.",
+        "",
+    ]
+    for group in dict.fromkeys(s.group for s in SETTINGS):
+        lines += [f"## {group}", "", "| variable | default | meaning |", "| --- | --- | --- |"]
+        for s in SETTINGS:
+            if s.group != group:
+                continue
+            default = (
+                "(secret)"
+                if s.secret
+                else ("(per user: see meaning)" if s.name == "data_dir" else repr(s.default))
+            )
+            extra = f" One of: {', '.join(s.choices)}." if s.choices else ""
+            extra += f" Between {s.bounds[0]} and {s.bounds[1]}." if s.bounds else ""
+            lines.append(f"| `{s.env_var}` | {default} | {s.help}{extra} |")
+        lines.append("")
+    return "\n".join(lines)

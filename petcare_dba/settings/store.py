@@ -1,0 +1,83 @@
+"""Declared settings: the app's own server, its metadata store and pool, and the UI.
+
+One part of the registry (`settings.registry` joins the parts); each entry is a `Setting`.
+"""
+
+from __future__ import annotations
+
+from petcare_dba.settings.declaration import Setting, default_data_dir
+
+DECLARED: tuple[Setting, ...] = (
+    Setting(
+        "data_dir",
+        default_data_dir(),
+        "Directory for the embedded PostgreSQL data, the key "
+        "file, backups and generated secrets. Default: /var/lib/petcare-dba when run as "
+        "root, else the user's data directory (~/.local/share/petcare-dba on Linux).",
+        "server",
+    ),
+    Setting(
+        "database_url",
+        "",
+        "PostgreSQL URL of the metadata store (owner/admin role). Empty: "
+        "use the embedded server in data_dir.",
+        "server",
+        secret=True,
+    ),
+    Setting(
+        "runtime_password",
+        "",
+        "Password of the petcare_login role the app runs as. Empty: "
+        "generated once into data_dir/secrets.",
+        "server",
+        secret=True,
+    ),
+    Setting(
+        "embedded_port",
+        54329,
+        "TCP port of the embedded PostgreSQL (listens on 127.0.0.1 only).",
+        "server",
+        int,
+    ),
+    Setting("host", "127.0.0.1", "Address the web app listens on.", "server"),
+    Setting("port", 8501, "Port the web app listens on.", "server", int),
+    Setting(
+        "demo_scale",
+        1,
+        "Size of the demo database: 1 is ~100k rows in the largest table; 100 reaches 10 million.",
+        "server",
+        int,
+    ),
+    Setting(
+        "demo_enabled",
+        True,
+        "Create and register the demo database `petcare` on `up`.",
+        "server",
+        bool,
+    ),
+    Setting(
+        "admin_password",
+        "",
+        "Password for the first admin on first start. Empty: a random "
+        "one is generated and printed once.",
+        "server",
+        secret=True,
+    ),
+    Setting("pool_min_size", 1, "Minimum connections in the metadata pool.", "pool", int),
+    Setting("pool_max_size", 10, "Maximum connections in the metadata pool.", "pool", int),
+    Setting(
+        "pool_timeout_s",
+        10.0,
+        "Seconds a request waits for a free metadata connection before a 'busy, retry' error.",
+        "pool",
+        float,
+    ),
+    Setting("connect_timeout_s", 10, "libpq connect_timeout for every connection.", "pool", int),
+    Setting(
+        "default_language",
+        "en",
+        "Language when the browser's is not supported.",
+        "ui",
+        choices=("en", "pt-BR"),
+    ),
+)
