@@ -128,7 +128,7 @@ def run_lints(
                 continue
             try:
                 with s.savepoint():
-                    rows = s.rows(lint.sql)
+                    rows = s.lint(f"{lint.number:04d}_{lint.name}")
             except PetcareError as exc:
                 unavailable.append((lint.name, exc.message))
                 continue

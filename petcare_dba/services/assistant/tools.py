@@ -243,8 +243,11 @@ class ToolBox:
         for lint in advisor.lints():
             try:
                 with _slot_url(self) as url:
-                    rows = target.read_text(
-                        url, app, lint.sql, timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS
+                    rows = target.read_lint(
+                        url,
+                        app,
+                        f"{lint.number:04d}_{lint.name}",
+                        timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS,
                     )
             except PetcareError:
                 continue
