@@ -219,10 +219,12 @@ def guarded(
     end(conn, commit=not rollback)
 
 
-def pin(conn: psycopg.Connection[Any]) -> None:
-    """The lexing pins inside a transaction psycopg opened (packaged-query paths)."""
+def set_local(conn: psycopg.Connection[Any], name: str, value: str) -> None:
+    """set_config(name, value, true) in the open transaction (name and value bound, not pasted)."""
+    template = sql.SQL(queries.bare("target_set_local"))
+    statement = template.format(name=sql.Placeholder("name"), value=sql.Placeholder("value"))
     with translated():
-        conn.execute(queries.get("engine_pin_lexing"))
+        conn.execute(statement, {"name": name, "value": value})
 
 
 def drift(conn: psycopg.Connection[Any]) -> dict[str, str]:

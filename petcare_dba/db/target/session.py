@@ -91,11 +91,7 @@ class TargetSession:
 
     def setting(self, name: str, value: str) -> None:
         """set_config(name, value, true): a transaction-local setting."""
-        template = sql.SQL(queries.bare("target_set_local"))
-        self._fetch(
-            template.format(name=sql.Placeholder("name"), value=sql.Placeholder("value")),
-            {"name": name, "value": value},
-        )
+        guards.set_local(self.conn, name, value)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
