@@ -18,7 +18,7 @@ from petcare_dba.db import target
 from petcare_dba.db.errors import translated
 from petcare_dba.db.target import guards
 from petcare_dba.db.target.connect import connect
-from petcare_dba.db.target.session import session
+from petcare_dba.db.target.session import session, whatif_prepare
 from petcare_dba.errors import ConfigError, PetcareError, Refused
 from tests.fix_db import PgServer
 
@@ -169,3 +169,37 @@ def test_named_reads_run_read_only(db: str) -> None:
         assert s.conn.execute("SELECT current_setting('transaction_read_only')").fetchone() == (
             "on",
         )
+
+
+def test_the_what_if_parts_compose_hostile_names_and_leave_nothing(db: str) -> None:
+    table, column = 'we"ird; DROP TABLE t; --', "c%ol)"
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute(
+            psycopg.sql.SQL("CREATE TABLE public.{} ({} int)").format(
+                psycopg.sql.Identifier(table), psycopg.sql.Identifier(column)
+            )
+        )
+    checked = 'SELECT * FROM public."we""ird; DROP TABLE t; --" WHERE "c%ol)" = $1'
+    with session(db, APP, read_only=False, rollback=True) as s:
+        s.build_index("public", table, [column])
+        s.setting("transaction_read_only", "on")
+        s.rows("idx_whatif_deallocate")
+        s.prepare(whatif_prepare(checked))
+        plan = s.explain_prepared(1)
+        assert "Plan" in next(iter(plan.values()))[0]
+        built = s.conn.execute(
+            "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+            "WHERE c.relname = %s",
+            (table,),
+        ).fetchone()
+        assert built == (1,)
+    # Rolled back: the index is gone, t is intact.
+    assert (
+        _count(
+            db,
+            "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+            "WHERE c.relname LIKE 'we%'",
+        )
+        == 0
+    )
+    assert _count(db, "SELECT count(*) FROM t") == 1
