@@ -110,7 +110,7 @@ def test_the_repeatable_read_snapshot_is_read_only_too(db: str) -> None:
 
 
 def test_the_opening_message_pins_lexing_and_binds_settings(db: str) -> None:
-    hostile = "x'); SELECT pg_sleep(10); --%s"
+    hostile = "x\\'); SELECT pg_sleep(10); --%s ¥\\"
     with connect(db, APP, autocommit=True) as conn:
         # The database default is off; the opening message turns it on for the transaction.
         assert conn.execute("SHOW standard_conforming_strings").fetchone() == ("off",)
