@@ -92,10 +92,11 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.oid = pg_catalog.to_regclass(%(name)s) AND c.relkind IN ('r', 'm', 'p')
 
 -- name: idx_index_sql
--- CREATE INDEX statements (plain and CONCURRENTLY) for a table and columns, safely quoted.
+-- CREATE INDEX statements (plain and CONCURRENTLY) for a table and columns, safely quoted, with the parts a what-if composes again.
 SELECT pg_catalog.format('CREATE INDEX ON %%I.%%I (%%s)', %(schema)s::text, %(table)s::text, cols) AS plain,
        pg_catalog.format('CREATE INDEX CONCURRENTLY ON %%I.%%I (%%s);', %(schema)s::text, %(table)s::text, cols)
-           AS concurrent
+           AS concurrent,
+       %(schema)s::text AS schema, %(table)s::text AS "table", %(columns)s::text[] AS columns
 FROM (SELECT string_agg(pg_catalog.quote_ident(u.c), ', ' ORDER BY u.o) AS cols
       FROM unnest(%(columns)s::text[]) WITH ORDINALITY AS u(c, o)) x
 
@@ -209,3 +210,19 @@ SELECT DISTINCT 'relation', f.shown,
        'an index, default, constraint, policy, rule or statistics object uses code that is not built in'
 FROM foreign_code f
 ORDER BY 1, 2, 3
+
+-- name: idx_whatif_deallocate
+-- Forget earlier prepared statements of this session before the what-if prepares its own.
+DEALLOCATE ALL
+
+-- name: idx_whatif_prepare
+-- The what-if's statement, prepared (composed: {query} is pglast's deparse of the checked statement, re-parsed by the caller).
+PREPARE petcare_whatif AS {query}
+
+-- name: idx_whatif_explain
+-- The generic plan of the what-if's prepared statement (composed: {args} is NULL per parameter).
+EXPLAIN (FORMAT JSON) EXECUTE petcare_whatif{args}
+
+-- name: idx_whatif_build_index
+-- The candidate index built for real inside a what-if transaction that is always rolled back (composed: identifiers).
+CREATE INDEX ON {table} ({columns})

@@ -162,3 +162,7 @@ WHERE user_id = %(user_id)s AND created_at >= date_trunc('day', now() AT TIME ZO
 -- Change a connection's AI consent level (admin only; RLS also restricts the row).
 UPDATE petcare.connections SET ai_consent = %(consent)s, updated_at = now()
 WHERE name = %(name)s RETURNING id
+
+-- name: assistant_sample_rows
+-- A few rows of one table for the assistant's context, run through the engine's AI path (composed: table is an Identifier, limit a Literal).
+SELECT * FROM {table} LIMIT {limit}

@@ -144,3 +144,7 @@ SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.coll
 FROM pg_catalog.pg_collation c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
 WHERE c.oid = pg_catalog.to_regcollation(%(collation)s)
+
+-- name: backup_table_exists
+-- Whether a table exists on the target (its quoted schema.name), before a restore creates it.
+SELECT pg_catalog.to_regclass(%(table)s) IS NOT NULL AS present

@@ -12,14 +12,6 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
 ORDER BY n.nspname, c.relname, a.attnum
 LIMIT %(limit)s
 
--- name: editor_tx_begin
--- Open a dba's explicit read-write transaction (held across page reruns).
-BEGIN READ WRITE
-
--- name: editor_tx_begin_read_only
--- Open an explicit transaction on a read-only connection.
-BEGIN READ ONLY
-
 -- name: editor_tx_commit
 -- Commit a dba's explicit transaction.
 COMMIT

@@ -304,14 +304,3 @@ FROM pg_catalog.pg_constraint co
 WHERE co.contype = 'f' AND (co.conrelid = %(oid)s OR co.confrelid = %(oid)s)
   AND co.conparentid = 0
 ORDER BY 2, 3, 1
-
--- name: explorer_setup
--- Transaction-local guards of every explorer read: timeouts, a qualifying search_path, sort memory, lexing pins (Q12).
-SELECT pg_catalog.set_config('statement_timeout', %(statement_timeout)s, true),
-       pg_catalog.set_config('standard_conforming_strings', 'on', true),
-       pg_catalog.set_config('backslash_quote', 'safe_encoding', true),
-       pg_catalog.set_config('client_encoding', 'UTF8', true),
-       pg_catalog.set_config('lock_timeout', %(lock_timeout)s, true),
-       pg_catalog.set_config('search_path', 'pg_catalog', true),
-       -- Aggregating 100,000 column names spills to disk with the default 4MB.
-       pg_catalog.set_config('work_mem', '64MB', true)

@@ -7,3 +7,7 @@ SELECT set_config('role', 'petcare_app', true),
 -- name: meta_who
 -- Who the current metadata transaction runs as; tests use it to prove the identity ends with the transaction.
 SELECT current_setting('app.user_id', true) AS user_id, current_user AS role
+
+-- name: meta_schema_version
+-- The metadata store's latest applied migration (health check).
+SELECT max(version) AS version FROM petcare.schema_migrations

@@ -1,7 +1,8 @@
 """Target databases (the ones users administer): URLs, guarded transactions, pools, COPY.
 
-Every transaction on a target opens through `guards` (READ ONLY when asked, timeouts, the pinned
-lexing settings). The face hands on the URL helpers and the sub-areas as modules.
+Every transaction on a target opens through one opener, `guards.guarded` (READ ONLY when asked,
+timeouts, the pinned lexing settings, in the message that opens it), and reads call queries by
+name only (`session`). The face hands on the URL helpers and the sub-areas as modules.
 """
 
 from __future__ import annotations
@@ -22,10 +23,7 @@ from petcare_dba.db.target.connect import (
     connect_kwargs,
     display_url,
     isolated,
-    overview,
     parse_url,
-    read,
-    read_text,
 )
 from petcare_dba.db.target.executor import (
     CancelHandle,
@@ -41,7 +39,12 @@ from petcare_dba.db.target.session import (
     TargetSession,
     backend_signal,
     execute_autocommit,
+    overview,
+    read,
+    read_lint,
+    sample_text,
     session,
+    whatif_prepare,
 )
 
 __all__ = [
@@ -69,7 +72,9 @@ __all__ = [
     "overview",
     "parse_url",
     "read",
-    "read_text",
+    "read_lint",
+    "sample_text",
     "session",
     "transaction",
+    "whatif_prepare",
 ]

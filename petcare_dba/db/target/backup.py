@@ -1,15 +1,15 @@
 """Streaming table data between PostgreSQL and files with COPY (FORMAT binary).
 
 `copy_out` streams `COPY t (cols) TO STDOUT (FORMAT binary)` in a REPEATABLE READ READ ONLY
-transaction straight into a file, hashing as it writes: the table never sits in memory, whatever
-its size. `copy_in` restores a file into a new table (created in the same transaction) or over
-the original (TRUNCATE + COPY under an ACCESS EXCLUSIVE lock), in ONE transaction: a failure at
-any point — disk, network, a terminated backend, a row count that does not match — rolls
-everything back, so there is never a half-restored table and the original stays intact.
-`checksum_table` re-reads a table as binary COPY to prove a restore is byte-identical.
-`preview` loads the first rows of a backup into a TEMP table in a transaction that is always
-rolled back. The binary COPY framing (header, tuples, trailer) is parsed by `frames`, so a backup
-can be verified and cut without asking a server. Identifiers via psycopg.sql only.
+transaction (every transaction here opens through `guards.guarded`) straight into a file, hashing as
+it writes: the table never sits in memory, whatever its size. `copy_in` restores a file into a new
+table (created in the same transaction) or over the original (TRUNCATE + COPY under an ACCESS
+EXCLUSIVE lock), in ONE transaction: a failure at any point — disk, network, a terminated backend, a
+row count that does not match — rolls everything back, so there is never a half-restored table and
+the original stays intact. `checksum_table` re-reads a table as binary COPY to prove a restore is
+byte-identical. `preview` loads the first rows of a backup into a TEMP table in a transaction that
+is always rolled back. The binary COPY framing (header, tuples, trailer) is parsed by `frames`, so a
+backup can be verified and cut without asking a server. Identifiers via psycopg.sql only.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from psycopg import pq, sql
 
 from petcare_dba.db import queries
 from petcare_dba.db.errors import translate, translated
-from petcare_dba.db.target import connect
+from petcare_dba.db.target import connect, guards
 from petcare_dba.db.target.copy_file import CHUNK as CHUNK  # re-exported for the backup services
 from petcare_dba.db.target.copy_file import SIGNATURE as SIGNATURE
 from petcare_dba.db.target.copy_file import count_rows as count_rows
@@ -77,7 +77,7 @@ def _resolve(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) 
     # to_regtype raises on a syntax error before PostgreSQL 16: a savepoint keeps the
     # transaction usable so the refusal is a clear message, not an aborted transaction.
     try:
-        with conn.transaction():
+        with guards.savepoint(conn):
             row = conn.execute(queries.bare(query), params).fetchone()
     except psycopg.Error:
         return None
@@ -121,14 +121,10 @@ def _columns(cols: Sequence[Column]) -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(c.name) for c in cols)
 
 
-def _guard(conn: psycopg.Connection[Any], lock_timeout_ms: int) -> None:
+def _timeouts(lock_timeout_ms: int) -> guards.Timeouts:
     # Backups and restores may run for minutes: no statement timeout, but never queue forever
     # behind a lock someone else holds.
-    conn.execute(
-        "SELECT pg_catalog.set_config('statement_timeout', '0', true), "
-        "pg_catalog.set_config('lock_timeout', %s, true)",
-        (str(lock_timeout_ms),),
-    )
+    return guards.Timeouts(0, lock_timeout_ms)
 
 
 def _copy_to(
@@ -189,13 +185,13 @@ def copy_out(
     query = sql.SQL("COPY {} ({}) TO STDOUT (FORMAT binary)").format(
         sql.Identifier(schema, table), _columns(columns)
     )
-    conn = connect.connect(url, app_name, connect_timeout)
-    conn.read_only = True
-    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    conn = connect.connect(url, app_name, connect_timeout, autocommit=True)
+    snapshot = guards.guarded(
+        conn, _timeouts(lock_timeout_ms), read_only=True, isolation="repeatable read"
+    )
     # 0600 whatever the umask: a backup is table data (issue 13); O_EXCL: never overwrite.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    with conn, translated(), open(os.open(dest, flags, 0o600), "wb") as out:
-        _guard(conn, lock_timeout_ms)
+    with conn, translated(), snapshot, open(os.open(dest, flags, 0o600), "wb") as out:
         defs = column_defs(conn, schema, table)
 
         def sink(piece: bytearray) -> None:
@@ -209,7 +205,6 @@ def copy_out(
         rows = _copy_to(conn, query, sink)
         out.flush()
         os.fsync(out.fileno())
-        conn.commit()
     return CopyResult(rows, done, digest.hexdigest(), defs)
 
 
@@ -264,8 +259,11 @@ def copy_in(
         log.append(statement.as_string(conn))
         conn.execute(statement)
 
-    with connect.connect(url, app_name, connect_timeout) as conn, translated(), conn.transaction():
-        _guard(conn, lock_timeout_ms)
+    with (
+        connect.connect(url, app_name, connect_timeout, autocommit=True) as conn,
+        translated(),
+        guards.guarded(conn, _timeouts(lock_timeout_ms), read_only=False),
+    ):
         if replace:
             run(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(name))
             run(sql.SQL("TRUNCATE ONLY {}").format(name))
@@ -310,7 +308,7 @@ def _advance_sequences(conn: psycopg.Connection[Any], schema: str, table: str, r
             column=queries.param_ident(column), table=queries.param_ident(schema, table)
         )
         try:
-            with conn.transaction():
+            with guards.savepoint(conn):
                 moved = conn.execute(statement, {"sequence": sequence}).fetchone()
         except psycopg.Error as exc:
             warnings.append(
@@ -345,18 +343,20 @@ def checksum_table(
     url: str, app_name: str, schema: str, table: str, columns: Sequence[Column]
 ) -> CopyResult:
     """Row count and sha256 of the table's binary COPY (read-only), without keeping it."""
-    conn = connect.connect(url, app_name)
-    conn.read_only = True
-    with conn, translated(), conn.transaction():
+    with (
+        connect.connect(url, app_name, autocommit=True) as conn,
+        translated(),
+        guards.guarded(conn, guards.Timeouts(None), read_only=True),
+    ):
         return _checksum(conn, schema, table, columns)
 
 
 def table_exists(url: str, app_name: str, schema: str, table: str) -> bool:
     """Whether schema.table exists on the target."""
-    with connect.connect(url, app_name) as conn, translated():
+    with connect.connect(url, app_name, autocommit=True) as conn, translated():
         row = conn.execute(
-            "SELECT pg_catalog.to_regclass(%s) IS NOT NULL",
-            (sql.Identifier(schema, table).as_string(conn),),
+            queries.get("backup_table_exists"),
+            {"table": sql.Identifier(schema, table).as_string(conn)},
         ).fetchone()
     return bool(row and row[0])
 
@@ -374,10 +374,9 @@ def preview(
         rows = list(frames(f, limit))
     payload = header + b"".join(rows) + struct.pack("!h", -1)
     temp = sql.Identifier("petcare_backup_preview")
-    with connect.connect(url, app_name) as conn, translated():
+    with connect.connect(url, app_name, autocommit=True) as conn, translated():
         try:
-            with conn.transaction(force_rollback=True):
-                conn.execute("SELECT pg_catalog.set_config('statement_timeout', '30000', true)")
+            with guards.guarded(conn, guards.Timeouts(30000), read_only=False, rollback=True):
                 defs = column_sql(conn, columns)
                 conn.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(temp, defs))
                 cur = conn.cursor()

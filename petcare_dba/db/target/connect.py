@@ -10,18 +10,14 @@ stored conninfo into one that libpq cannot complete from the app process's envir
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping
 from typing import Any
 
 import psycopg
 from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg.rows import dict_row
 
-from petcare_dba.db import queries
 from petcare_dba.db.errors import translated
-from petcare_dba.db.target import guards
 from petcare_dba.errors import PetcareError, Refused, ValidationError, redact
 
 # A passfile that cannot exist: libpq reads ~/.pgpass (or PGPASSFILE) whenever the password is
@@ -160,52 +156,3 @@ def connect(
                 "--ambient-credentials)"
             )
         raise
-
-
-def overview(url: str, app_name: str, connect_timeout: int = 10) -> dict[str, Any]:
-    """Server version, database size, table count and round-trip time of a target."""
-    started = time.perf_counter()
-    with connect(url, app_name, connect_timeout, autocommit=True) as conn, translated():
-        conn.execute("SET statement_timeout = '10s'")
-        row = conn.cursor(row_factory=dict_row).execute(queries.get("target_overview")).fetchone()
-    assert row is not None  # noqa: S101 - aggregate query returns one row
-    return {**row, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
-
-
-def read(
-    url: str,
-    app_name: str,
-    query_name: str,
-    params: Mapping[str, Any] | None = None,
-    *,
-    timeout_ms: int = 10000,
-    connect_timeout: int = 10,
-) -> list[dict[str, Any]]:
-    """Run one named catalog query in a READ ONLY transaction with a statement timeout."""
-    return read_text(
-        url,
-        app_name,
-        queries.get(query_name),
-        params,
-        timeout_ms=timeout_ms,
-        connect_timeout=connect_timeout,
-    )
-
-
-def read_text(
-    url: str,
-    app_name: str,
-    text: str,
-    params: Mapping[str, Any] | None = None,
-    *,
-    timeout_ms: int = 10000,
-    connect_timeout: int = 10,
-) -> list[dict[str, Any]]:
-    """Run one packaged read-only query text (a lint file) in a READ ONLY transaction."""
-    with connect(url, app_name, connect_timeout) as conn, translated(), conn.transaction():
-        conn.execute("SET TRANSACTION READ ONLY")
-        guards.pin(conn)  # the packaged text is read as it was written (Q12)
-        conn.execute("SELECT set_config('statement_timeout', %s, true)", (str(timeout_ms),))
-        cur = conn.cursor(row_factory=dict_row)
-        cur.execute(text.encode("utf-8"), params)  # packaged SQL only, never user input
-        return cur.fetchall()

@@ -1,11 +1,11 @@
 """Running user SQL on target databases: per-user pools, guarded transactions, capped fetches.
 
 The database half of the safe execution engine (reliability Q1-Q11; pools and the cancel handle
-are in `db.target_pool`). `transaction()` opens BEGIN [READ ONLY] with the lexing pins, the
-timeouts and the role's resource limits set locally (`db.session_guards`, Q12). `execute()` sends
-exactly one statement over the extended query protocol, so PostgreSQL itself rejects
-multi-statement text, and refuses text a changed lexing setting would make the server read
-differently; SELECTs go through a server-side cursor fetched in batches up to max_rows + 1 rows
+are in `target.pool`). `transaction()` opens BEGIN [READ ONLY] with the lexing pins, the timeouts
+and the role's resource limits set locally, through the one opener (`guards.guarded`, Q12).
+`execute()` sends exactly one statement over the extended query protocol, so PostgreSQL itself
+rejects multi-statement text, and refuses text a changed lexing setting would make the server
+read differently; SELECTs go through a server-side cursor fetched in batches up to max_rows + 1 rows
 and a byte cap. Errors leave as PetcareError via `petcare_dba.db.errors`.
 """
 
@@ -109,29 +109,12 @@ def transaction(
 ) -> Iterator[None]:
     """BEGIN [READ ONLY] with lexing pins, timeouts and resource limits set locally.
 
-    One simple-protocol message opens it (`guards.open_transaction`). Commit on
-    success, roll back on error; with `rollback` it is rolled back even on success (EXPLAIN
-    ANALYZE of a writing statement). The connection must be in autocommit mode.
+    The engine's use of `guards.guarded`: commit on success, roll back on error; with
+    `rollback` it is rolled back even on success (EXPLAIN ANALYZE of a writing statement).
+    The connection must be in autocommit mode.
     """
-    begin = "engine_begin_read_only" if read_only else "engine_begin_read_write"
-    guards.open_transaction(conn, begin, limits)
-    mark_opened(conn, read_only)
-    try:
+    with guards.guarded(conn, limits, read_only=read_only, rollback=rollback):
         yield
-    except BaseException:
-        mark_opened(conn, None)
-        _end(conn)
-        raise
-    mark_opened(conn, None)
-    with translated():
-        conn.execute(queries.get("editor_tx_rollback" if rollback else "editor_tx_commit"))
-
-
-def _end(conn: psycopg.Connection[Any]) -> None:
-    """Best-effort ROLLBACK of a failed transaction (a broken connection has none to end)."""
-    if not conn.closed and not conn.broken:
-        with contextlib.suppress(psycopg.Error):
-            conn.execute(queries.get("editor_tx_rollback"))
 
 
 @contextmanager

@@ -1,12 +1,13 @@
 """Reads of the database explorer: catalog snapshots and paginated sample rows of one table.
 
-Every read runs in one READ ONLY transaction (REPEATABLE READ, so the several catalog queries of
-a discovery see one snapshot) with statement and lock timeouts set locally and search_path set to
-pg_catalog, which makes format_type and pg_get_*def qualify every name. Discovery and table
-detail run a fixed list of named queries (sql/explorer.sql), so their cost in round trips does
-not grow with the schema; `Batch.round_trips` counts every statement sent, BEGIN and COMMIT
-included. Sample rows compose identifiers with `psycopg.sql.Identifier` only, filter values are
-bound parameters, and the page is fetched with LIMIT/OFFSET on the server.
+Every read runs in one READ ONLY transaction (REPEATABLE READ, so the several catalog queries of a
+discovery see one snapshot) opened by the one opener (`guards.guarded`), which sends BEGIN, the
+lexing pins, the statement and lock timeouts and search_path = pg_catalog (so format_type and
+pg_get_*def qualify every name) in one message. Discovery and table detail run a fixed list of named
+queries (sql/explorer.sql), so their cost in round trips does not grow with the schema;
+`Batch.round_trips` counts every message sent, the opening one and COMMIT included. Sample rows
+compose identifiers with `psycopg.sql.Identifier` only, filter values are bound parameters, and the
+page is fetched with LIMIT/OFFSET on the server.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from psycopg.rows import dict_row
 from petcare_dba.db import queries
 from petcare_dba.db.errors import translated
 from petcare_dba.db.target import connect
+from petcare_dba.db.target import guards as opener
 from petcare_dba.errors import NotFound, ValidationError
 
 DISCOVERY = ("explorer_schemas", "explorer_relations", "explorer_functions", "explorer_extensions")
@@ -71,43 +73,41 @@ class Page:
     has_more: bool
 
 
+# Aggregating 100,000 column names spills to disk with the default 4MB; pg_catalog first makes
+# format_type and pg_get_*def qualify every name.
+_SETTINGS = {"search_path": "pg_catalog", "work_mem": "64MB"}
+
+
 @contextmanager
 def _open(guards: Guards) -> Iterator[psycopg.Connection[Any]]:
+    """A REPEATABLE READ READ ONLY snapshot opened by the one opener (one message)."""
+    timeouts = opener.Timeouts(guards.statement_timeout_ms, guards.lock_timeout_ms)
     with (
         guards.slot(),
-        connect.connect(guards.url, guards.app_name, guards.connect_timeout) as conn,
+        connect.connect(
+            guards.url, guards.app_name, guards.connect_timeout, autocommit=True
+        ) as conn,
+        opener.guarded(
+            conn, timeouts, read_only=True, isolation="repeatable read", settings=_SETTINGS
+        ),
     ):
-        conn.read_only = True
-        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         yield conn
 
 
-def _setup(conn: psycopg.Connection[Any], guards: Guards) -> None:
-    conn.execute(
-        queries.get("explorer_setup"),
-        {
-            "statement_timeout": str(guards.statement_timeout_ms),
-            "lock_timeout": str(guards.lock_timeout_ms),
-        },
-    )
-
-
 def read_batch(guards: Guards, names: Sequence[str], params: dict[str, Any] | None = None) -> Batch:
-    """Run named catalog queries in one READ ONLY snapshot (BEGIN, setup, N queries, COMMIT)."""
+    """Run named catalog queries in one READ ONLY snapshot (opening message, N queries, COMMIT)."""
     out: dict[str, list[dict[str, Any]]] = {}
-    with _open(guards) as conn, translated(), conn.transaction():
-        _setup(conn, guards)
+    with _open(guards) as conn, translated():
         cur = conn.cursor(row_factory=dict_row)
         for name in names:
             cur.execute(queries.get(name), params)
             out[name] = cur.fetchall()
-    return Batch(out, len(names) + 3)
+    return Batch(out, len(names) + 2)
 
 
 def read_table(guards: Guards, schema: str, name: str) -> Batch:
     """Resolve schema.name and read its detail queries in one snapshot."""
-    with _open(guards) as conn, translated(), conn.transaction():
-        _setup(conn, guards)
+    with _open(guards) as conn, translated():
         cur = conn.cursor(row_factory=dict_row)
         found = cur.execute(
             queries.get("explorer_resolve"), {"schema": schema, "name": name}
@@ -118,7 +118,7 @@ def read_table(guards: Guards, schema: str, name: str) -> Batch:
         for query in DETAIL:
             cur.execute(queries.get(query), {"oid": found["oid"]})
             out[query] = cur.fetchall()
-    return Batch(out, len(DETAIL) + 4)
+    return Batch(out, len(DETAIL) + 3)
 
 
 def _filter(column: str, op: str, value: str | None) -> tuple[sql.Composable, list[Any]]:
@@ -178,8 +178,7 @@ def sample(
         )
     query += sql.SQL(" LIMIT %s OFFSET %s")
     params.extend([max(1, limit) + 1, max(0, offset)])
-    with _open(guards) as conn, translated(), conn.transaction():
-        _setup(conn, guards)
+    with _open(guards) as conn, translated():
         cur = conn.cursor()
         cur.execute(query, params)
         rows = cur.fetchmany(max(1, limit) + 1)

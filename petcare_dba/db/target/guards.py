@@ -1,32 +1,37 @@
-"""What every target transaction pins in the message that opens it, and the checks that keep it.
+"""The one opener of target transactions, what it pins in its message, and the checks that keep it.
 
 The classifier reads user text with pglast, which always lexes as PostgreSQL does with
 `standard_conforming_strings = on`, `backslash_quote = safe_encoding` and UTF-8 text. A target
-database or role may default to something else (`ALTER DATABASE ... SET
-standard_conforming_strings = off`, `ALTER ROLE ... SET client_encoding = 'SJIS'`, where `¥`
-encodes to the byte 0x5c, a backslash to the server), and then `'a\\' , pg_read_file(...) , '`
-is a string for the classifier and a function call for the server (reliability Q12). So
-`open_transaction` sends BEGIN, these pins, the timeouts and the role's resource limits as one
-message; `require_same_reading` refuses to send text the server would now read differently
-because a statement of the same transaction changed a pinned setting (standard_conforming_strings
-and client_encoding are GUC_REPORT: libpq already holds their current values, no round trip).
-backslash_quote is not reported, but with UTF-8 pinned it can only make text fail, never read
-differently. `temp_file_limit` is a superuser setting: it is sent only when the login role may
-set it (`may_set_temp_file_limit`, asked once per connection).
+database or role may default to something else (`ALTER DATABASE ... SET standard_conforming_strings
+= off`, `ALTER ROLE ... SET client_encoding = 'SJIS'`, where `¥` encodes to the byte 0x5c, a
+backslash to the server), and then `'a\\' , pg_read_file(...) , '` is a string for the classifier
+and a function call for the server (reliability Q12). So every transaction on a target opens through
+`begin` (or `guarded`, its context manager): BEGIN [ISOLATION LEVEL ...] READ ONLY/READ WRITE, these
+pins, the timeouts, the role's resource limits and any transaction-local settings go as one message,
+and the access mode is remembered for `require_read_only`; `require_same_reading` refuses to send
+text the server would now read differently because a statement of the same transaction changed a
+pinned setting (standard_conforming_strings and client_encoding are GUC_REPORT: libpq already holds
+their current values, no round trip). backslash_quote is not reported, but with UTF-8 pinned it can
+only make text fail, never read differently. `temp_file_limit` is a superuser setting: it is sent
+only when the login role may set it (`may_set_temp_file_limit`, asked once per connection).
 """
 
 from __future__ import annotations
 
+import contextlib
 import weakref
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from petcare_dba.db import queries
 from petcare_dba.db.errors import translated
-from petcare_dba.errors import Refused
+from petcare_dba.errors import ConfigError, Refused
 
 # The values pglast assumes; https://www.postgresql.org/docs/current/runtime-config-compatible.html
 PINNED = {
@@ -59,6 +64,36 @@ class Limits:
     work_mem_max_kb: int = 0
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """Timeouts of a catalog, monitoring, explorer or COPY transaction (None: the server's own).
+
+    0 means no limit, as in PostgreSQL (a backup may run for minutes).
+    """
+
+    statement_ms: int | None
+    lock_ms: int | None = None
+    idle_ms: int | None = None
+
+    def settings(self) -> dict[str, str]:
+        """{setting: value} of the timeouts that are set."""
+        pairs = (
+            ("statement_timeout", self.statement_ms),
+            ("lock_timeout", self.lock_ms),
+            ("idle_in_transaction_session_timeout", self.idle_ms),
+        )
+        return {name: str(ms) for name, ms in pairs if ms is not None}
+
+
+# (read_only, isolation) -> the named BEGIN; the access mode is always explicit, so a target's
+# default_transaction_read_only never decides what a transaction may do.
+_BEGIN = {
+    (True, None): "engine_begin_read_only",
+    (False, None): "engine_begin_read_write",
+    (True, "repeatable read"): "target_begin_repeatable_read_only",
+}
+
+
 def limit_params(limits: Limits) -> dict[str, str]:
     """Parameters of engine_set_limits (and of the resource limits when they apply)."""
     return {
@@ -88,34 +123,108 @@ def may_set_temp_file_limit(conn: psycopg.Connection[Any]) -> bool:
 
 
 def opening(
-    conn: psycopg.Connection[Any], begin_query: str, limits: Limits
+    conn: psycopg.Connection[Any],
+    begin_query: str,
+    guard: Limits | Timeouts,
+    settings: Mapping[str, str] | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """The text (our own, ASCII, no backslash) and parameters of the opening message."""
+    """The text (our own, ASCII, no backslash) and parameters of the opening message.
+
+    `Limits` (the engine's) send engine_set_limits and the role's resource limits; `Timeouts`
+    and `settings` send one transaction-local set_config each, values bound as parameters.
+    """
     parts = [queries.bare(begin_query), queries.bare("engine_pin_lexing")]
-    parts.append(queries.bare("engine_set_limits"))
-    if limits.work_mem_max_kb > 0:
-        parts.append(queries.bare("engine_work_mem_ceiling"))
-    if limits.temp_file_limit_kb > 0 and may_set_temp_file_limit(conn):
-        parts.append(queries.bare("engine_temp_file_limit"))
-    return "; ".join(parts), limit_params(limits)
+    params: dict[str, str] = {}
+    local = dict(settings or {})
+    if isinstance(guard, Limits):
+        parts.append(queries.bare("engine_set_limits"))
+        if guard.work_mem_max_kb > 0:
+            parts.append(queries.bare("engine_work_mem_ceiling"))
+        if guard.temp_file_limit_kb > 0 and may_set_temp_file_limit(conn):
+            parts.append(queries.bare("engine_temp_file_limit"))
+        params.update(limit_params(guard))
+    else:
+        local = {**guard.settings(), **local}
+    template = sql.SQL(queries.bare("target_set_local"))
+    for i, (name, value) in enumerate(local.items()):
+        parts.append(
+            template.format(
+                name=sql.Placeholder(f"set{i}_name"), value=sql.Placeholder(f"set{i}_value")
+            ).as_string(conn)
+        )
+        params[f"set{i}_name"], params[f"set{i}_value"] = name, value
+    return "; ".join(parts), params
 
 
-def open_transaction(conn: psycopg.Connection[Any], begin_query: str, limits: Limits) -> None:
-    """BEGIN, the lexing pins, the timeouts and the resource limits in one message.
+def begin(
+    conn: psycopg.Connection[Any],
+    guard: Limits | Timeouts,
+    *,
+    read_only: bool,
+    isolation: str | None = None,
+    settings: Mapping[str, str] | None = None,
+) -> None:
+    """Open a target transaction: BEGIN, the pins, the guards and `settings` in one message.
 
     Simple protocol with values bound client-side (one round trip); the server lexes the whole
     message before running it, so the text is ours and has nothing a lexing setting changes.
-    The connection must be in autocommit mode.
+    The connection must be in autocommit mode. The access mode is remembered (`opened_read_only`).
     """
-    text, params = opening(conn, begin_query, limits)
+    try:
+        begin_query = _BEGIN[(read_only, isolation)]
+    except KeyError:
+        raise ConfigError(f"no target transaction opens as {isolation!r}/{read_only}") from None
+    text, params = opening(conn, begin_query, guard, settings)
     with translated():
         psycopg.ClientCursor(conn).execute(text, params)
+    mark_opened(conn, read_only)
 
 
-def pin(conn: psycopg.Connection[Any]) -> None:
-    """The lexing pins inside a transaction psycopg opened (packaged-query paths)."""
+def end(conn: psycopg.Connection[Any], *, commit: bool) -> None:
+    """COMMIT (or ROLLBACK) the transaction `begin` opened."""
+    mark_opened(conn, None)
     with translated():
-        conn.execute(queries.get("engine_pin_lexing"))
+        conn.execute(queries.get("editor_tx_commit" if commit else "editor_tx_rollback"))
+
+
+def abandon(conn: psycopg.Connection[Any]) -> None:
+    """Best-effort ROLLBACK of a failed transaction (a broken connection has none to end)."""
+    mark_opened(conn, None)
+    if not conn.closed and not conn.broken:
+        with contextlib.suppress(psycopg.Error):
+            conn.execute(queries.get("editor_tx_rollback"))
+
+
+@contextmanager
+def guarded(
+    conn: psycopg.Connection[Any],
+    guard: Limits | Timeouts,
+    *,
+    read_only: bool,
+    isolation: str | None = None,
+    settings: Mapping[str, str] | None = None,
+    rollback: bool = False,
+) -> Iterator[psycopg.Connection[Any]]:
+    """`begin`, then COMMIT on success and ROLLBACK on error (always, with `rollback`).
+
+    `rollback=True` is for work that must never stay: EXPLAIN ANALYZE of a writing statement,
+    a what-if index, a preview's TEMP table.
+    """
+    begin(conn, guard, read_only=read_only, isolation=isolation, settings=settings)
+    try:
+        yield conn
+    except BaseException:
+        abandon(conn)
+        raise
+    end(conn, commit=not rollback)
+
+
+def set_local(conn: psycopg.Connection[Any], name: str, value: str) -> None:
+    """set_config(name, value, true) in the open transaction (name and value bound, not pasted)."""
+    template = sql.SQL(queries.bare("target_set_local"))
+    statement = template.format(name=sql.Placeholder("name"), value=sql.Placeholder("value"))
+    with translated():
+        conn.execute(statement, {"name": name, "value": value})
 
 
 def drift(conn: psycopg.Connection[Any]) -> dict[str, str]:
@@ -156,7 +265,20 @@ def require_same_reading(
     )
 
 
-# The access mode of the transaction executor.transaction or target_tx.begin opened on a connection.
+@contextmanager
+def savepoint(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """A SAVEPOINT inside the transaction `begin` opened, never a transaction of its own.
+
+    psycopg's `conn.transaction()` would send a bare BEGIN on an idle connection, without the
+    pins and timeouts; here it only ever nests.
+    """
+    if conn.info.transaction_status != TransactionStatus.INTRANS:
+        raise ConfigError("a savepoint needs the transaction the opener began")
+    with conn.transaction():
+        yield
+
+
+# The access mode of the transaction `begin` opened on a connection.
 _read_only: weakref.WeakKeyDictionary[psycopg.Connection[Any], bool] = weakref.WeakKeyDictionary()
 
 

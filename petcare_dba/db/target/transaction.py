@@ -1,9 +1,10 @@
 """An explicit transaction held open on one target connection across page reruns.
 
 The SQL editor lets a dba type BEGIN-less statements into an open transaction and decide later
-to COMMIT or ROLLBACK. `begin` opens it with the lexing pins and the engine's guards set locally
-(statement_timeout, lock_timeout, idle_in_transaction_session_timeout), so PostgreSQL itself
-ends a transaction left idle too long (reliability Q7). `ended_by_server` notices, without a
+to COMMIT or ROLLBACK. `begin` opens it through the one opener (`guards.begin`) with the lexing
+pins and the engine's guards set locally (statement_timeout, lock_timeout,
+idle_in_transaction_session_timeout), so PostgreSQL itself ends a transaction left idle too long
+(reliability Q7). `ended_by_server` notices, without a
 round trip unless the socket says so, that the server has closed the session, and returns the
 translated reason (25P03 idle timeout, 57P01 terminated, connection lost).
 """
@@ -17,29 +18,25 @@ import psycopg
 from psycopg.pq import TransactionStatus
 
 from petcare_dba.db import queries
-from petcare_dba.db.errors import translate, translated
+from petcare_dba.db.errors import translate
 from petcare_dba.db.target import guards
-from petcare_dba.db.target.executor import Limits, mark_opened
+from petcare_dba.db.target.guards import Limits
 from petcare_dba.errors import ConnectionLost, PetcareError
 
 
 def begin(conn: psycopg.Connection[Any], limits: Limits, *, read_only: bool) -> None:
     """BEGIN on an autocommit connection with the lexing pins and guards, in one message."""
-    begin_query = "editor_tx_begin_read_only" if read_only else "editor_tx_begin"
-    guards.open_transaction(conn, begin_query, limits)
-    mark_opened(conn, read_only)
+    guards.begin(conn, limits, read_only=read_only)
 
 
 def commit(conn: psycopg.Connection[Any]) -> None:
-    mark_opened(conn, None)
-    with translated():
-        conn.execute(queries.get("editor_tx_commit"))
+    """COMMIT the dba's transaction."""
+    guards.end(conn, commit=True)
 
 
 def rollback(conn: psycopg.Connection[Any]) -> None:
-    mark_opened(conn, None)
-    with translated():
-        conn.execute(queries.get("editor_tx_rollback"))
+    """ROLLBACK the dba's transaction."""
+    guards.end(conn, commit=False)
 
 
 def in_error(conn: psycopg.Connection[Any]) -> bool:

@@ -168,7 +168,7 @@ def run_lints(
                 continue
             try:
                 with s.savepoint():
-                    rows = s.rows(lint.sql, lint.arguments(values))
+                    rows = s.lint(f"{lint.number:04d}_{lint.name}", lint.arguments(values))
             except PetcareError as exc:
                 unavailable.append((lint.name, exc.message))
                 continue

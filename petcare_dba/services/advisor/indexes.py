@@ -29,7 +29,12 @@ from pglast import ast, enums, parser
 from pglast.stream import RawStream
 
 from petcare_dba.db import target
-from petcare_dba.db.target import TargetSession, execute_autocommit, session
+from petcare_dba.db.target import (
+    TargetSession,
+    execute_autocommit,
+    session,
+    whatif_prepare,
+)
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
@@ -145,7 +150,7 @@ def prepared_text(query: str) -> str:
         if checked is None:
             raise ValidationError("a what-if plans exactly one statement")
         inner = RawStream()(checked)
-        wrapped = f"PREPARE petcare_whatif AS {inner}"
+        wrapped = whatif_prepare(inner)
         again = parser.parse_sql(wrapped)
     except parser.ParseError as exc:
         raise ValidationError("the statement does not parse") from exc
@@ -177,10 +182,9 @@ def _guard(s: TargetSession, query: str) -> None:
 
 def _cost(s: TargetSession, wrapped: str) -> float:
     params = max((int(n) for n in re.findall(r"\$(\d+)", wrapped)), default=0)
-    s.rows("DEALLOCATE ALL")
-    s.rows(wrapped)  # one PREPARE of the checked, deparsed statement (prepared_text)
-    args = f"({', '.join(['NULL'] * params)})" if params else ""
-    plan = s.rows(f"EXPLAIN (FORMAT JSON) EXECUTE petcare_whatif{args}")[0]
+    s.rows("idx_whatif_deallocate")
+    s.prepare(wrapped)  # one PREPARE of the checked, deparsed statement (prepared_text)
+    plan = s.explain_prepared(params)
     doc = next(iter(plan.values()))
     return float(doc[0]["Plan"]["Total Cost"])
 
@@ -199,7 +203,7 @@ def _what_if(
             s.row("idx_hypopg_create", {"sql": index["plain"]})
         else:
             s.setting("lock_timeout", "1000")
-            s.rows(index["plain"])
+            s.build_index(index["schema"], index["table"], index["columns"])
         s.setting("transaction_read_only", "on")
         _guard(s, query)
         after = _cost(s, wrapped)

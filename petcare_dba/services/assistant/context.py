@@ -241,13 +241,12 @@ def _samples(
     found = []
     for q in tables[:_SAMPLE_TABLES]:
         schema, _, name = q.partition(".")
-        ident = ".".join('"' + p.replace('"', '""') + '"' for p in (schema, name))
         try:
             result = engine.run(
                 rt,
                 actor,
                 conn.name,
-                f"SELECT * FROM {ident} LIMIT {rows_each}",  # noqa: S608 - quoted identifiers
+                target.sample_text(schema, name, rows_each),  # identifiers via psycopg.sql
                 ai_initiated=True,
                 max_rows=rows_each,
             )

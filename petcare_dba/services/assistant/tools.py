@@ -243,10 +243,10 @@ class ToolBox:
         for lint in advisor.lints():
             try:
                 with _slot_url(self) as url:
-                    rows = target.read_text(
+                    rows = target.read_lint(
                         url,
                         app,
-                        lint.sql,
+                        f"{lint.number:04d}_{lint.name}",
                         lint.arguments(self.rt.settings.values),
                         timeout_ms=engine.AI_STATEMENT_TIMEOUT_MS,
                     )

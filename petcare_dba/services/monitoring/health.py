@@ -42,7 +42,7 @@ def _metadata(rt: Runtime) -> Component:
     started = time.perf_counter()
     try:
         with rt.store.tx() as tx:
-            version = tx.value("SELECT max(version) FROM petcare.schema_migrations")
+            version = tx.value("meta_schema_version")
         stats = rt.store.stats()
     except PetcareError as exc:
         return Component("metadata", "metadata", False, True, exc.message)
