@@ -23,7 +23,7 @@ from petcare_dba.errors import NeedsConfirmation, Refused, ValidationError
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import engine
-from tests.integration.engine_fixtures import Target, target
+from tests.fix_engine import Target, target
 
 __all__ = ["target"]  # the fixture is used by name
 

@@ -20,7 +20,7 @@ from petcare_dba.services.alerts import channels
 from petcare_dba.services.runtime import Runtime
 from tests.fix_browser import screenshot
 from tests.fix_db import ADMIN_PASSWORD, PgServer
-from tests.integration.monitoring_fixtures import Holder, WebhookReceiver, webhook
+from tests.fix_monitoring import Holder, WebhookReceiver, webhook
 
 __all__ = ["webhook"]
 pytestmark = pytest.mark.browser

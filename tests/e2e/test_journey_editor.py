@@ -15,7 +15,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from tests.fix_browser import screenshot
 from tests.fix_db import ADMIN_PASSWORD
-from tests.integration.engine_fixtures import Target, target
+from tests.fix_engine import Target, target
 
 __all__ = ["target"]  # fixture used by name
 

@@ -18,7 +18,7 @@ from petcare_dba.services.projects import runs, scripts
 from petcare_dba.services.runtime import Runtime
 from tests.fix_browser import screenshot
 from tests.fix_db import USER_PASSWORD
-from tests.integration.engine_fixtures import Target, target
+from tests.fix_engine import Target, target
 
 __all__ = ["target"]
 pytestmark = pytest.mark.browser

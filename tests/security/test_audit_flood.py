@@ -25,7 +25,7 @@ from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 from petcare_dba.services.sql import engine
 from petcare_dba.settings import Settings
-from tests.integration.engine_fixtures import Target, target
+from tests.fix_engine import Target, target
 
 __all__ = ["target"]
 

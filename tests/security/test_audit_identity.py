@@ -23,7 +23,7 @@ from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit, auth
 from petcare_dba.services.sql import engine
 from tests.fix_db import USER_PASSWORD
-from tests.integration.engine_fixtures import Target, target
+from tests.fix_engine import Target, target
 
 __all__ = ["target"]
 

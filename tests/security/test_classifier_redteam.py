@@ -20,7 +20,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import engine, safety
 from petcare_dba.services.sql.safety import classify_script, decide_script
-from tests.integration.engine_fixtures import events
+from tests.fix_engine import events
 from tests.security.a_classifier_fixtures import LO_OID, LO_TEXT, Hostile, hostile
 
 __all__ = ["hostile"]  # the fixture is used by name

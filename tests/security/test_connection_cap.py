@@ -22,7 +22,7 @@ from petcare_dba.services.explorer import completions
 from petcare_dba.services.monitoring import catalog
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import engine
-from tests.integration.engine_fixtures import Target, target, tune, wait_for
+from tests.fix_engine import Target, target, tune, wait_for
 
 __all__ = ["target"]
 

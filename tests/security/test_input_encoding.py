@@ -26,8 +26,8 @@ from petcare_dba.services import assistant, projects
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.projects import bundle, scripts
 from petcare_dba.services.runtime import Runtime
-from tests.integration.engine_fixtures import Target, target
-from tests.ui.test_sql_editor import editor, press
+from tests.fix_engine import Target, target
+from tests.sql.test_editor_page import editor, press
 
 __all__ = ["target"]
 

@@ -24,7 +24,7 @@ from petcare_dba.services import alerts
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts import channels, outbound
 from petcare_dba.services.runtime import Runtime
-from tests.integration.monitoring_fixtures import SmtpReceiver, WebhookReceiver, smtp, webhook
+from tests.fix_monitoring import SmtpReceiver, WebhookReceiver, smtp, webhook
 
 __all__ = ["smtp", "webhook"]
 

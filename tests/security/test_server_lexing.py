@@ -31,7 +31,7 @@ from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import engine, export, transaction
 from petcare_dba.services.sql.parse import split
 from tests.fix_db import PgServer, with_db
-from tests.integration.engine_fixtures import tune
+from tests.fix_engine import tune
 
 PASSWORD = "Lx-7-lexer-harbor"
 HIDE = "SELECT 'a\\' , ' , {code} , '' --'"
@@ -315,7 +315,7 @@ def test_the_work_mem_ceiling_only_lowers(rt: Runtime, make_user: Any, lexed: Le
 
 
 def _export_outcomes(rt: Runtime, actor: Actor) -> list[str]:
-    from tests.integration.engine_fixtures import events
+    from tests.fix_engine import events
 
     return [e.outcome for e in events(rt, actor)]
 
@@ -373,7 +373,7 @@ PROBE = "SELECT current_setting('transaction_read_only') AS ro"
 def test_statements_audited_read_only_ran_in_read_only_transactions(
     rt: Runtime, make_user: Any, lexed: Lexed
 ) -> None:
-    from tests.integration.engine_fixtures import events
+    from tests.fix_engine import events
 
     vera, dora = make_user("vera", "viewer"), make_user("dora", "dba")
     seen: list[tuple[bool, str]] = []

@@ -21,8 +21,8 @@ from petcare_dba.services import spreadsheet
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import export
-from tests.cli.test_sql_cli import cli
-from tests.integration.engine_fixtures import Target, target
+from tests.fix_engine import Target, target
+from tests.sql.test_sql_cli import cli
 
 __all__ = ["cli", "target"]  # fixtures used by name
 

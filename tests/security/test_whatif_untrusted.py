@@ -27,7 +27,7 @@ from petcare_dba.services.advisor import indexes
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 from petcare_dba.services.sql import trust
-from tests.integration.monitoring_fixtures import Target, has_pg_stat_statements, target_db
+from tests.fix_monitoring import Target, has_pg_stat_statements, target_db
 
 __all__ = ["target_db"]
 

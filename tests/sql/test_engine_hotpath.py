@@ -1,0 +1,123 @@
+"""The engine's one-round-trip paths keep every guarantee of the transactions they replaced.
+
+`MetaStore.call` sends the identity prelude and one statement as one implicit transaction:
+the identity must not outlive it, a failure must leave nothing written, and the RLS policies
+must still judge petcare.engine_begin/engine_finish (SECURITY INVOKER). On the target, the
+hand-written DECLARE/FETCH cursor must report error positions in the user's own text and leave
+only clean statements in pg_stat_activity.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import psycopg
+import pytest
+
+from petcare_dba.db.metastore import MetaStore
+from petcare_dba.errors import DatabaseError, PermissionDenied, PetcareError
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
+from petcare_dba.services.sql import engine
+from tests.fix_engine import Target, events, runs, target
+
+__all__ = ["target"]  # the fixture is used by name
+
+
+def _run_row(user_id: int, connection_id: int | None = None) -> str:
+    return json.dumps(
+        {
+            "user_id": user_id,
+            "connection_id": connection_id,
+            "sql_text": "SELECT 1",
+            "classification": "read_only",
+            "outcome": "running",
+        }
+    )
+
+
+def test_call_identity_dies_with_its_statement(rt: Runtime, admin: Actor) -> None:
+    store = MetaStore(rt.store.url, min_size=1, max_size=1).open()  # the next checkout is it
+    try:
+        (row,) = store.call(admin.identity, "meta_who", {})
+        assert (row["user_id"], row["role"]) == (str(admin.user_id), "petcare_app")
+        with store.pool.connection() as conn:
+            assert conn.autocommit is False  # restored for `tx`
+            user, role = conn.execute(
+                "SELECT current_setting('app.user_id', true), current_user"
+            ).fetchone()
+            conn.rollback()
+        assert user in ("", None) and role != "petcare_app"
+    finally:
+        store.close()
+
+
+def test_a_failed_call_writes_nothing(rt: Runtime, admin: Actor, meta_url: str) -> None:
+    before = len(audit.recent(rt.store, admin, limit=10_000))
+    bad_run = json.dumps({"user_id": admin.user_id, "sql_text": None, "classification": "x"})
+    good_audit = audit.row_for(admin, "sql.execute", "intent", sql_text="SELECT 1")
+    with pytest.raises(PetcareError):  # sql_text NOT NULL: the run insert fails after the audit
+        rt.store.call(admin.identity, "engine_begin_call", {"audit": good_audit, "run": bad_run})
+    assert len(audit.recent(rt.store, admin, limit=10_000)) == before  # the intent rolled back
+    assert runs(meta_url) == []
+
+
+def test_engine_begin_is_judged_by_rls(rt: Runtime, admin: Actor, make_user) -> None:  # type: ignore[no-untyped-def]
+    viewer = make_user("vera", "viewer")
+    forged_audit = audit.row_for(admin, "sql.execute", "intent", sql_text="SELECT 1")
+    with pytest.raises((PermissionDenied, DatabaseError)) as caught:
+        rt.store.call(
+            viewer.identity,
+            "engine_begin_call",
+            {"audit": forged_audit, "run": _run_row(viewer.user_id)},
+        )
+    assert caught.value.sqlstate == "42501"  # row-level security, not a Python check
+    with pytest.raises((PermissionDenied, DatabaseError)) as caught:
+        rt.store.call(
+            viewer.identity,
+            "engine_begin_call",
+            {
+                "audit": audit.row_for(viewer, "sql.execute", "intent", sql_text="SELECT 1"),
+                "run": _run_row(admin.user_id),
+            },
+        )
+    assert caught.value.sqlstate == "42501"
+
+
+def test_cursor_errors_point_into_the_users_text(rt: Runtime, admin: Actor, target: Target) -> None:
+    text = "SELECT id, no_such_column FROM t"
+    result = engine.run(rt, admin, "tgt", text)
+    assert result.error is not None and result.error.sqlstate == "42703"
+    assert result.error.position == text.index("no_such_column") + 1
+    assert [e.outcome for e in events(rt, admin)] == ["intent", "error"]
+
+
+def test_the_cursor_statements_are_clean_in_pg_stat_activity(
+    rt: Runtime, admin: Actor, target: Target
+) -> None:
+    result = engine.run(
+        rt, admin, "tgt", "SELECT (SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid())"
+    )
+    (query,) = result.results
+    assert query.rows[0][0].startswith("FETCH FORWARD ")  # no comment in front of it
+
+
+def test_backends_killed_between_checkouts_are_replaced_silently(
+    rt: Runtime, admin: Actor, meta_url: str
+) -> None:
+    # The checkout check skips the round trip on a quiet socket; a terminated backend's socket
+    # is not quiet, so the pool must still notice and hand out a fresh connection (F4).
+    rt.store.call(admin.identity, "meta_who", {})
+    with psycopg.connect(meta_url, autocommit=True) as conn:
+        killed = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'petcare-dba/meta' AND datname = current_database()"
+        ).fetchone()[0]
+    assert killed >= 1
+    time.sleep(0.2)  # the FATAL message reaches the idle sockets
+    for _ in range(int(rt.settings.pool_max_size) + 1):
+        (row,) = rt.store.call(admin.identity, "meta_who", {})
+        assert row["role"] == "petcare_app"
+    assert audit.recent(rt.store, admin, limit=1) is not None
