@@ -6,7 +6,7 @@ import pytest
 
 from petcare_dba.errors import AuthError
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.security import audit, auth, users
+from petcare_dba.services.security import audit, auth, passwords, users
 from tests.fix_db import USER_PASSWORD
 
 
@@ -24,7 +24,7 @@ def test_login_creates_a_session_that_resolves_and_logout_revokes_it(
 
 
 def test_hashes_are_argon2id(rt: Runtime, admin) -> None:  # type: ignore[no-untyped-def]
-    assert auth.hash_password("whatever-password").startswith("$argon2id$")
+    assert passwords.hash_password("whatever-password").startswith("$argon2id$")
 
 
 def test_unknown_user_and_wrong_password_get_the_same_message(rt: Runtime, make_user) -> None:  # type: ignore[no-untyped-def]
@@ -68,4 +68,4 @@ def test_password_policy(password: str) -> None:
     from petcare_dba.errors import ValidationError
 
     with pytest.raises(ValidationError):
-        auth.check_policy(password, "erin")
+        passwords.check_policy(password, "erin")

@@ -23,7 +23,7 @@ from psycopg import sql
 from petcare_dba.errors import AuthError
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime, runtime_url
-from petcare_dba.services.security import auth, hash_prefix, users
+from petcare_dba.services.security import auth, hash_prefix, passwords, users
 from tests.fix_db import RUNTIME_PASSWORD, USER_PASSWORD
 
 BEGIN = (
@@ -331,7 +331,7 @@ def test_a_weak_hash_is_rehashed_on_login_and_the_password_change_checks_in_the_
         conn.execute("UPDATE petcare.users SET password_hash = %s WHERE username = 'lulu'", (weak,))
     assert auth.login(rt.store, rt.settings, "lulu", USER_PASSWORD).actor.username == "lulu"
     strong = _stored(meta_url, "lulu")
-    assert strong != weak and auth.meets_floor(strong) and not auth.needs_rehash(strong)
+    assert strong != weak and passwords.meets_floor(strong) and not passwords.needs_rehash(strong)
     auth.login(rt.store, rt.settings, "lulu", USER_PASSWORD)
     assert _stored(meta_url, "lulu") == strong  # current parameters: no second rehash
     assert not auth.check_current_password(rt.store, rt.settings, "lulu", "not-the-password-1")

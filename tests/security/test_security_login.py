@@ -12,7 +12,7 @@ import pytest
 
 from petcare_dba.errors import AuthError, ValidationError
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.security import audit, auth, totp, users
+from petcare_dba.services.security import audit, auth, passwords, totp, users
 from petcare_dba.settings import Settings
 from tests.fix_db import USER_PASSWORD
 
@@ -35,7 +35,7 @@ def test_stored_hashes_are_argon2id_at_least_owasp(rt: Runtime, admin, make_user
         params = argon2.extract_parameters(stored)
         assert stored.startswith("$argon2id$")
         assert params.memory_cost >= 19456 and params.time_cost >= 2 and params.parallelism >= 1
-        assert auth.meets_floor(stored)
+        assert passwords.meets_floor(stored)
 
 
 def test_weaker_hash_is_rejected_by_the_floor_and_rehashed_on_next_login(
@@ -43,13 +43,13 @@ def test_weaker_hash_is_rejected_by_the_floor_and_rehashed_on_next_login(
 ) -> None:  # type: ignore[no-untyped-def]
     make_user("lena", "viewer")
     weak = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(USER_PASSWORD)
-    assert not auth.meets_floor(weak) and auth.needs_rehash(weak)
-    assert not auth.meets_floor(argon2.PasswordHasher(type=argon2.Type.I).hash("x" * 12))
+    assert not passwords.meets_floor(weak) and passwords.needs_rehash(weak)
+    assert not passwords.meets_floor(argon2.PasswordHasher(type=argon2.Type.I).hash("x" * 12))
     with psycopg.connect(meta_url) as conn:
         conn.execute("UPDATE petcare.users SET password_hash = %s WHERE username = 'lena'", (weak,))
     auth.login(rt.store, rt.settings, "lena", USER_PASSWORD)
     stored = _hash_of(meta_url, "lena")
-    assert stored != weak and auth.meets_floor(stored) and not auth.needs_rehash(stored)
+    assert stored != weak and passwords.meets_floor(stored) and not passwords.needs_rehash(stored)
     assert auth.login(rt.store, rt.settings, "lena", USER_PASSWORD).actor.username == "lena"
 
 

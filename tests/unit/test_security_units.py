@@ -12,7 +12,7 @@ import pytest
 
 from petcare_dba.cli.security import parse_since
 from petcare_dba.errors import ValidationError
-from petcare_dba.services.security import audit, audit_export, auth, totp
+from petcare_dba.services.security import audit, audit_export, passwords, totp
 
 SECRET = "S3cret-pw-99"
 
@@ -50,19 +50,19 @@ def test_detail_values_are_redacted_by_key_and_content_at_any_depth() -> None:
 
 
 def test_owasp_floor_rejects_weaker_or_non_argon2id_hashes() -> None:
-    assert auth.meets_floor(auth.hash_password("x" * 12))
+    assert passwords.meets_floor(passwords.hash_password("x" * 12))
     weak = argon2.PasswordHasher(time_cost=1, memory_cost=19456, parallelism=1).hash("x")
-    assert not auth.meets_floor(weak) and auth.needs_rehash(weak)
+    assert not passwords.meets_floor(weak) and passwords.needs_rehash(weak)
     floor = argon2.PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1).hash("x")
-    assert auth.meets_floor(floor) and auth.needs_rehash(floor)  # below current defaults
-    assert not auth.meets_floor("$pbkdf2-sha256$29000$abc")
-    assert not auth.verify_password(None, "anything")
+    assert passwords.meets_floor(floor) and passwords.needs_rehash(floor)  # below current defaults
+    assert not passwords.meets_floor("$pbkdf2-sha256$29000$abc")
+    assert not passwords.verify_password(None, "anything")
 
 
 def test_password_policy_bounds() -> None:
-    auth.check_policy("Tq9-pepper-window-12", "ana")
+    passwords.check_policy("Tq9-pepper-window-12", "ana")
     with pytest.raises(ValidationError):
-        auth.check_policy("Tq9-" + "x" * 2000, "ana")
+        passwords.check_policy("Tq9-" + "x" * 2000, "ana")
 
 
 def test_totp_accepts_one_step_of_drift_and_nothing_else() -> None:

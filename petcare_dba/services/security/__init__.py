@@ -5,7 +5,16 @@ The face hands on each sub-area as a module (`auth`, `users`, `audit`, `keys`, â
 
 from __future__ import annotations
 
-from petcare_dba.services.security import audit, audit_export, auth, keys, oidc, totp, users
+from petcare_dba.services.security import (
+    audit,
+    audit_export,
+    auth,
+    keys,
+    oidc,
+    passwords,
+    totp,
+    users,
+)
 
 __all__ = [
     "audit",
@@ -13,6 +22,7 @@ __all__ = [
     "auth",
     "keys",
     "oidc",
+    "passwords",
     "totp",
     "users",
 ]

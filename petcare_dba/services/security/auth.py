@@ -1,16 +1,14 @@
-"""Sign-in, server-side sessions, password hashing and policy, and the session-cookie handoff.
+"""Sign-in, server-side sessions and the session-cookie handoff.
 
-Passwords are argon2id (argon2-cffi defaults: m=64 MiB, t=3, p=4, above OWASP's floor of
-m=19456 KiB, t=2, p=1); a stored hash below the current parameters is rehashed on the next
-successful login. The stored digest never leaves the database: the login path gets the
-parameters and salt (`auth_begin`), computes the digest here and `auth_verify` compares it; an
-unknown user gets a stable fake prefix, so both failures cost one argon2 computation, take the same
-time and get the same message. Lockout per username and throttling per client address are counted
-in the metadata store, so they hold across app instances. A
-session is an opaque 256-bit token; only its sha256 is stored. The token reaches the browser's
-HttpOnly cookie through a single-use, 60-second handoff code that the server route exchanges
-(`ui/server.py`), never through JavaScript; the code is bound to the pre-auth nonce of the browser
-that signed in, so another browser cannot redeem it (login CSRF).
+Passwords themselves (hashing, policy, the rehash rule) are `security.passwords`. The stored digest
+never leaves the database: the login path gets the parameters and salt (`auth_begin`), computes
+the digest here and `auth_verify` compares it; an unknown user gets a stable fake prefix, so both
+failures cost one argon2 computation, take the same time and get the same message. Lockout per
+username and throttling per client address are counted in the metadata store, so they hold across
+app instances. A session is an opaque 256-bit token; only its sha256 is stored. The token reaches
+the browser's HttpOnly cookie through a single-use, 60-second handoff code that the server route
+exchanges (`ui/server.py`), never through JavaScript; the code is bound to the pre-auth nonce of
+the browser that signed in, so another browser cannot redeem it (login CSRF).
 """
 
 from __future__ import annotations
@@ -21,106 +19,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import argon2
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from petcare_dba.db.metastore import Identity, MetaStore
 from petcare_dba.errors import AuthError, CryptoError, PetcareError, ValidationError
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.crypto import Keyring
-from petcare_dba.services.security import audit, hash_prefix, totp
+from petcare_dba.services.security import audit, hash_prefix, passwords, totp
 from petcare_dba.settings import Settings
 
 GENERIC_FAILURE = "Invalid username or password, or the account is locked."
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 1024  # argon2 hashes any length; a cap keeps a request cheap
-# OWASP Password Storage Cheat Sheet, argon2id minimum: m=19456 KiB, t=2, p=1.
-# https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html
-OWASP_MEMORY_KIB = 19456
-OWASP_TIME_COST = 2
-OWASP_PARALLELISM = 1
 HANDOFF_SECONDS = 60
-_COMMON = {"password1234", "123456789012", "qwertyuiop12", "petcarepetcare", "administrator"}
-
-_hasher = PasswordHasher()
-# Verified when the username is unknown, so both failures cost one argon2 verification.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-# Hashed against while a delay runs (auth_begin returns no prefix then): the same work either way.
-_DUMMY_PREFIX = hash_prefix.parse(_DUMMY_HASH.rsplit("$", 1)[0], _hasher.hash_len)
-
-
-def hash_password(password: str) -> str:
-    """argon2id hash of a password with the current parameters."""
-    return _hasher.hash(password)
-
-
-def _current_parameters() -> argon2.Parameters:
-    return argon2.Parameters(
-        type=_hasher.type,
-        version=argon2.low_level.ARGON2_VERSION,
-        salt_len=_hasher.salt_len,
-        hash_len=_hasher.hash_len,
-        time_cost=_hasher.time_cost,
-        memory_cost=_hasher.memory_cost,
-        parallelism=_hasher.parallelism,
-    )
-
-
-def params_meet_floor(params: argon2.Parameters) -> bool:
-    """True when argon2 parameters are argon2id with at least OWASP's (reliability L1)."""
-    return (
-        params.type is argon2.Type.ID
-        and params.memory_cost >= OWASP_MEMORY_KIB
-        and params.time_cost >= OWASP_TIME_COST
-        and params.parallelism >= OWASP_PARALLELISM
-    )
-
-
-def meets_floor(password_hash: str) -> bool:
-    """True when a stored hash is argon2id with at least OWASP's parameters (reliability L1)."""
-    try:
-        return params_meet_floor(argon2.extract_parameters(password_hash))
-    except InvalidHashError:
-        return False
-
-
-def params_need_rehash(params: argon2.Parameters) -> bool:
-    """True when a hash with these parameters is weaker than (or differs from) the current ones."""
-    return not params_meet_floor(params) or params != _current_parameters()
-
-
-def needs_rehash(password_hash: str) -> bool:
-    """True when a hash is weaker than (or differs from) the current parameters."""
-    try:
-        return not meets_floor(password_hash) or _hasher.check_needs_rehash(password_hash)
-    except InvalidHashError:
-        return True
-
-
-def check_policy(password: str, username: str = "") -> None:
-    """Raise ValidationError when a password is too weak."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise ValidationError(f"the password must have at most {MAX_PASSWORD_LENGTH} characters")
-    lowered = password.lower()
-    if username and username.lower() in lowered:
-        raise ValidationError("the password must not contain the username")
-    if lowered in _COMMON or len(set(password)) < 5:
-        raise ValidationError("the password is too common or repetitive")
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """Constant-work verification: a missing hash is checked against the dummy hash."""
-    try:
-        return bool(_hasher.verify(password_hash or _DUMMY_HASH, password)) and bool(password_hash)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-
-
-def generate_password() -> str:
-    """A random password that satisfies the policy (shown once to the user)."""
-    return secrets.token_urlsafe(18)
 
 
 def token_hash(token: str) -> bytes:
@@ -165,8 +73,8 @@ def _digest(row: dict[str, Any], password: str) -> tuple[str, argon2.Parameters 
     """The digest for the attempt's prefix (the dummy one while a delay runs or when it is
     malformed: always one argon2 computation) and the parameters it used, None for the dummy."""
     parsed = None if row["wait_s"] else hash_prefix.parse(row["hash_prefix"], row["hash_len"])
-    params, salt = parsed or _DUMMY_PREFIX or (_current_parameters(), b"\0" * 16)
-    computed = hash_prefix.digest(params, salt, password[:MAX_PASSWORD_LENGTH])
+    params, salt = parsed or passwords.DUMMY_PREFIX or (passwords.current_parameters(), b"\0" * 16)
+    computed = hash_prefix.digest(params, salt, password[: passwords.MAX_PASSWORD_LENGTH])
     return computed, (params if parsed else None)
 
 
@@ -293,7 +201,7 @@ def login(
         )
         raise AuthError(GENERIC_FAILURE)
     assert params is not None  # noqa: S101 - a verified digest came from a parsed prefix
-    rehash = hash_password(password) if params_need_rehash(params) else None
+    rehash = passwords.hash_password(password) if passwords.params_need_rehash(params) else None
     row = verdict
     signed = open_session(
         store, settings, row, client_addr=client_addr, user_agent=user_agent, rehash=rehash

@@ -15,7 +15,7 @@ from petcare_dba.db import admin
 from petcare_dba.errors import NotFound, ValidationError
 from petcare_dba.services.actor import ROLES, Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.security import audit, auth
+from petcare_dba.services.security import audit, auth, passwords
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,9 @@ def ensure_first_admin(rt: Runtime, username: str = "admin") -> str | None:
         return None
     if admin.user_by_name(rt.admin_url, username) is not None:
         return None
-    password = rt.settings.admin_password or auth.generate_password()
-    auth.check_policy(password, username)
-    user_id = admin.create_first_admin(rt.admin_url, username, auth.hash_password(password))
+    password = rt.settings.admin_password or passwords.generate_password()
+    passwords.check_policy(password, username)
+    user_id = admin.create_first_admin(rt.admin_url, username, passwords.hash_password(password))
     actor = Actor(user_id, username, "admin", "bootstrap")
     audit.record(
         rt.store,
@@ -71,9 +71,9 @@ def recover_admin(rt: Runtime, username: str, *, new_password: bool = False) -> 
     for one (shown once), else None.
     """
     existing = admin.user_by_name(rt.admin_url, username)
-    password = auth.generate_password() if new_password or existing is None else None
+    password = passwords.generate_password() if new_password or existing is None else None
     user_id, created = admin.recover_admin(
-        rt.admin_url, username, auth.hash_password(password) if password else None
+        rt.admin_url, username, passwords.hash_password(password) if password else None
     )
     actor = Actor(user_id, username, "admin", "recover-admin")
     audit.record(
@@ -100,7 +100,7 @@ def add_user(
     """Create a user (admins only)."""
     actor.require("admin", "creating users")
     _check_role(role)
-    auth.check_policy(password, username)
+    passwords.check_policy(password, username)
     try:
         with rt.store.tx(actor.identity) as tx:
             user_id = int(
@@ -111,7 +111,7 @@ def add_user(
                         "display_name": display_name or username,
                         "email": email,
                         "role": role,
-                        "password_hash": auth.hash_password(password),
+                        "password_hash": passwords.hash_password(password),
                     },
                 )
             )
@@ -186,7 +186,7 @@ def set_password(
     if not own:
         actor.require("admin", "resetting another user's password")
     target = get_user(rt, actor, username)
-    auth.check_policy(new_password, target.username)
+    passwords.check_policy(new_password, target.username)
     # Admins may reset their own password from the CLI without the old one (they own the host).
     needs_current = own and (not actor.at_least("admin") or current_password is not None)
     # The current password is checked through the throttled login path (a recorded attempt).
@@ -207,7 +207,7 @@ def set_password(
     with rt.store.tx(actor.identity) as tx:
         tx.execute(
             "user_set_password",
-            {"user_id": target.id, "password_hash": auth.hash_password(new_password)},
+            {"user_id": target.id, "password_hash": passwords.hash_password(new_password)},
         )
         revoked = tx.execute("session_revoke_all", {"user_id": target.id})
     audit.record(
