@@ -13,7 +13,6 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from petcare_dba.db import admin, migrations
@@ -22,6 +21,7 @@ from petcare_dba.db.metastore import Identity, MetaStore
 from petcare_dba.db.target import Pools, Slots
 from petcare_dba.errors import ConfigError, NotFound, PetcareError
 from petcare_dba.services import client_address, crypto
+from petcare_dba.services.cache import Cache, open_cache
 from petcare_dba.settings import Settings
 
 META_DB = "petcare_meta"
@@ -61,14 +61,11 @@ class Runtime:
     # pools take their slots from it.
     target_slots: Slots = field(default_factory=Slots)
     target_pools: Pools = field(init=False)
-    # Two features' caches hold the rows they read, with the time read (each feature builds its
-    # own types from them, so the runtime imports nothing above it):
-    # connections.privileges: a credential's role capabilities, by URL digest (Q3);
-    role_capabilities: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
-    # assistant.context: the schema index rows per (connection id, user id).
-    schema_indexes: dict[tuple[int, int], tuple[float, list[dict[str, Any]]]] = field(
-        default_factory=dict
-    )
+    # The cache layer (issue 18): the explorer's catalogs, the assistant's schema indexes, the
+    # read path's role verdicts (Q3) and opt-in query results, in memory or Redis, dropped on
+    # every instance by DDL. Features keep the rows they read and build their own types from
+    # them, so the runtime imports nothing above it.
+    cache: Cache = field(default_factory=Cache.local)
     # Threads a feature starts for the runtime (the collector) stop when it closes.
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -118,11 +115,17 @@ class Runtime:
             except BaseException:
                 store.close()
                 raise
+            try:
+                # Last: its listener thread must not outlive a start that failed above.
+                cache = open_cache(settings, store, runtime_url(admin_url, password), keyring.kek)
+            except BaseException:
+                store.close()
+                raise
         except BaseException:
             if server is not None and started:
                 server.stop()
             raise
-        return cls(settings, admin_url, store, keyring, server, started)
+        return cls(settings, admin_url, store, keyring, server, started, cache=cache)
 
     def close(self) -> None:
         """Close the pools; stop the embedded server if this runtime started it."""
@@ -131,6 +134,8 @@ class Runtime:
                 closer()
         with contextlib.suppress(Exception):
             self.target_pools.close()
+        with contextlib.suppress(Exception):
+            self.cache.close()
         with contextlib.suppress(PetcareError):
             self.store.close()
         if self.server is not None and self.started_server:

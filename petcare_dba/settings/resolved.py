@@ -134,6 +134,16 @@ class _Typed:
     advisor_dead_rows: int
     advisor_dead_pct: float
     advisor_analyze_rows: int
+    cache_backend: str
+    redis_url: str
+    cache_namespace: str
+    cache_ttl_s: int
+    cache_max_bytes: int
+    cache_max_entry_bytes: int
+    result_cache_enabled: bool
+    result_cache_ttl_s: int
+    result_cache_max_entry_bytes: int
+    slot_lease_ttl_s: int
 
 
 @dataclass(frozen=True)

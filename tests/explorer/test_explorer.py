@@ -47,7 +47,6 @@ INSERT INTO clinic.pets (owner_id, name, species)
 def clinic(tgt: Target) -> Target:  # noqa: F811
     tgt.execute(SCHEMA_SQL)
     tgt.execute("ANALYZE")
-    explorer.invalidate("tgt")
     return tgt
 
 
@@ -108,8 +107,9 @@ def test_catalog_is_cached_until_refresh_or_invalidation(
 ) -> None:
     first = explorer.discover(rt, admin, "tgt", refresh=True)
     clinic.execute("CREATE TABLE public.brand_new (id int)")
-    assert explorer.discover(rt, admin, "tgt") is first
-    explorer.invalidate("tgt")
+    assert explorer.discover(rt, admin, "tgt") == first
+    assert first.get("public", "brand_new") is None
+    explorer.invalidate(rt, connections.get(rt, admin, "tgt").id)
     assert explorer.discover(rt, admin, "tgt").get("public", "brand_new") is not None
 
 

@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 from petcare_dba.cli import common
 from petcare_dba.cli import explorer as explorer_cli
 from petcare_dba.errors import NotFound
-from petcare_dba.services import explorer
 from petcare_dba.settings import Settings
 from tests.fix_db import RUNTIME_PASSWORD
 from tests.fix_explorer import Target, tgt  # noqa: F401
@@ -34,7 +33,6 @@ def cli(test_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> typer.Typer
     monkeypatch.setitem(common.STATE, "overrides", {})
     app = typer.Typer()
     explorer_cli.register(app)
-    explorer.invalidate("tgt")
     return app
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from petcare_dba.services import backups, explorer
+from petcare_dba.services import backups
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD
@@ -41,7 +41,6 @@ def test_explorer_lists_searches_and_shows_detail_with_ddl_and_data(
         "ALTER TABLE public.all_types ADD COLUMN owner_id int REFERENCES public.owners (id);"
         "COMMENT ON COLUMN public.owners.name IS 'tutor name'"
     )
-    explorer.invalidate("tgt")
     at = _open(sign_in(app(), "admin", ADMIN_PASSWORD), "pages/explorer.py")
     assert at.title[0].value == "Explorer"
     names = list(at.dataframe[0].value["name"])

@@ -151,6 +151,17 @@ def function_volatility(conn: psycopg.Connection[Any], names: Sequence[str]) -> 
     return found
 
 
+def privilege_fingerprint(conn: psycopg.Connection[Any]) -> str:
+    """A digest of the grants, memberships and policies deciding what this role may read.
+
+    The result cache keys on it, so a REVOKE or a changed policy (even one made outside the app)
+    makes every cached result of the role a miss. One catalog query, one round trip.
+    """
+    with translated():
+        row = conn.execute(queries.get("cache_privilege_fingerprint")).fetchone()
+    return str(row[0]) if row else ""
+
+
 def execute(
     conn: psycopg.Connection[Any],
     text: str,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -152,16 +151,8 @@ def rank(entries: Sequence[TableEntry], text: str) -> list[tuple[TableEntry, int
     return [(e, boosted[e.qualified]) for e in ordered]
 
 
-def schema_index(rt: Runtime, actor: Actor, conn: Connection) -> list[TableEntry]:
-    """Every relation with its columns and references (cached per user and connection)."""
-    key = (conn.id, actor.user_id)
-    hit = rt.schema_indexes.get(key)
-    if hit and time.monotonic() - hit[0] < _INDEX_TTL_S:
-        rows = hit[1]
-    else:
-        rows = _read(rt, actor, conn.name, "ai_schema_index")
-        rt.schema_indexes[key] = (time.monotonic(), rows)
-    return [
+def _entries(rows: list[dict[str, Any]]) -> tuple[TableEntry, ...]:
+    return tuple(
         TableEntry(
             r["schema"],
             r["name"],
@@ -172,7 +163,23 @@ def schema_index(rt: Runtime, actor: Actor, conn: Connection) -> list[TableEntry
             tuple(r["refs"] or ()),
         )
         for r in rows
-    ]
+    )
+
+
+def schema_index(rt: Runtime, actor: Actor, conn: Connection) -> list[TableEntry]:
+    """Every relation with its columns and references (cached per user and connection).
+
+    In the runtime's cache (`services.cache`), dropped on every instance by DDL on the
+    connection; per user, because the assistant reads as that user's read path.
+    """
+    parts = (actor.user_id,)
+    hit = rt.cache.get("schema", conn.id, parts, _entries)
+    if hit is not None:
+        return list(hit)
+    generation = rt.cache.generation(conn.id)
+    rows = _read(rt, actor, conn.name, "ai_schema_index")
+    rt.cache.put("schema", conn.id, parts, rows, generation=generation, ttl_s=_INDEX_TTL_S)
+    return list(_entries(rows))
 
 
 def _read(

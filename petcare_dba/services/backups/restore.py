@@ -293,7 +293,7 @@ def restore(
             "warnings": list(loaded.warnings),
         },
     )
-    explorer.invalidate(entry.connection_name)
+    explorer.invalidate(rt, connections.get(rt, actor, entry.connection_name).id)
     return RestoreResult(
         restore_id,
         backup_id,

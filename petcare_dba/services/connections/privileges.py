@@ -7,23 +7,20 @@ programs, or write everything, no write privilege on any table, and no EXECUTE o
 functions. Statistics roles (pg_monitor, pg_read_all_stats...) are allowed only when the admin set
 `allow_stats` on the connection. The facts come from one catalog query
 (`petcare_dba/sql/privileges.sql`) run as the credential itself; a verdict is cached for a few
-minutes per credential so the engine does not pay a round trip on every run.
+minutes per credential (in the runtime's cache) so the engine does not pay a round trip on every
+run.
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from petcare_dba.db import target
-from petcare_dba.errors import Refused
 from petcare_dba.services.runtime import Runtime
 
 CACHE_TTL_S = 300.0
-_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -128,54 +125,31 @@ def _capabilities(row: dict[str, Any], checked_at: float) -> RoleCapabilities:
 
 
 def cached(rt: Runtime, url: str, app_name: str) -> RoleCapabilities:
-    """`inspect`, remembered for CACHE_TTL_S per credential (keyed by a digest, not the URL)."""
-    key = hashlib.sha256(url.encode()).hexdigest()
-    with _LOCK:
-        hit = rt.role_capabilities.get(key)
-    if hit is not None and time.monotonic() - hit[0] < CACHE_TTL_S:
-        return _capabilities(hit[1], hit[0])
+    """`inspect`, remembered for CACHE_TTL_S per credential in the runtime's cache.
+
+    The key is a keyed digest of the URL (never the URL); `forget` drops every verdict on every
+    instance. A verdict read back is re-checked for its age, so an entry cannot outlive the TTL.
+    """
+    parts = (url,)
+    hit = rt.cache.get("roles", None, parts)
+    if isinstance(hit, dict) and time.time() - float(hit.get("checked_wall", 0)) < CACHE_TTL_S:
+        return _capabilities(hit["row"], float(hit["checked_at"]))
+    generation = rt.cache.generation(None)
     row: dict[str, Any] = target.read(
         url, app_name, "role_privileges", connect_timeout=rt.settings.connect_timeout_s
     )[0]
     checked_at = time.monotonic()
-    with _LOCK:
-        rt.role_capabilities[key] = (checked_at, row)
+    rt.cache.put(
+        "roles",
+        None,
+        parts,
+        {"row": row, "checked_at": checked_at, "checked_wall": time.time()},
+        generation=generation,
+        ttl_s=CACHE_TTL_S,
+    )
     return _capabilities(row, checked_at)
 
 
 def forget(rt: Runtime) -> None:
-    """Drop every cached verdict (after a credential or a flag of a connection changed)."""
-    with _LOCK:
-        rt.role_capabilities.clear()
-
-
-def read_role_sql(database: str, role: str = "petcare_read", server_version_num: int = 0) -> str:
-    """The SQL an admin runs on the target to create a least-privilege login role."""
-    db = '"' + database.replace('"', '""') + '"'
-    lines = [
-        f"CREATE ROLE {role} LOGIN NOINHERIT PASSWORD '<a strong password>';",
-        f"GRANT CONNECT ON DATABASE {db} TO {role};",
-        f"GRANT USAGE ON SCHEMA public TO {role};  -- and every other schema to read",
-        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};",
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {role};",
-    ]
-    if server_version_num == 0 or server_version_num >= 150000:
-        lines.append(
-            f"GRANT SET ON PARAMETER temp_file_limit TO {role};  -- PostgreSQL 15+, "
-            "so the engine can cap temp files"
-        )
-    return "\n".join(lines)
-
-
-def refusal(
-    connection_name: str, caps: RoleCapabilities, problems: list[str], *, who: str
-) -> Refused:
-    """The error viewers and the assistant get when only an over-privileged role is stored."""
-    sql_text = read_role_sql("<database>", server_version_num=caps.server_version_num)
-    return Refused(
-        f"connection {connection_name!r} has no least-privilege credential for {who}: its "
-        f"login role {caps.login_role!r} " + "; ".join(problems),
-        hint="an admin adds a read-only role and registers it with "
-        f"`petcare-dba connection set-read {connection_name}` (or on the Connections page); "
-        f"for example, on the target:\n{sql_text}",
-    )
+    """Drop every cached verdict, on every instance (a credential or a flag changed)."""
+    rt.cache.invalidate(None, ("roles",))

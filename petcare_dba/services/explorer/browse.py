@@ -1,11 +1,12 @@
 """The database explorer: discovery, search, table detail with DDL, sample rows, FK neighbourhood.
 
 `discover` reads a whole target database in a constant number of catalog queries (four, in one
-READ ONLY snapshot; `Catalog.round_trips` says how many statements it took) and keeps the result
-per stored connection for `explorer_cache_ttl_s`; `refresh=True` reads again and `invalidate(name)`
-drops the entry — the SQL engine calls it after DDL. The cache is checked only after
-`connections.resolve_url`, so a user who may not use a connection never reaches its entry; the
-entry is keyed by connection and URL, and holds catalog metadata only, never rows. `describe`
+READ ONLY snapshot; `Catalog.round_trips` says how many statements it took) and keeps the rows
+in the runtime's cache (`services.cache`: in-process or Redis) for `explorer_cache_ttl_s`;
+`refresh=True` reads again and `invalidate(rt, connection_id)` drops the connection's entries on
+every instance — the SQL engine calls it after DDL. The cache is checked only after
+`connections.for_run`, so a user who may not use a connection never reaches its entry; the
+entry is keyed by connection and credential, and holds catalog metadata only, never rows. `describe`
 reads one table (columns, constraints, indexes, triggers, policies, grants, FK edges) and
 generates its DDL (`explorer_ddl`). `sample` pages through rows on the server, read-only, with
 sort and bound filter values, and is audited.
@@ -14,8 +15,6 @@ sort and bound filter values, and is audited.
 from __future__ import annotations
 
 import functools
-import hashlib
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -168,20 +167,17 @@ class TableDetail:
     round_trips: int
 
 
-_LOCK = threading.Lock()
-_CACHE: dict[tuple[str, str], Catalog] = {}
-
-
-def invalidate(connection_name: str) -> None:
-    """Forget the cached catalog of a connection (call after DDL ran on it)."""
-    with _LOCK:
-        for key in [k for k in _CACHE if k[0] == connection_name]:
-            del _CACHE[key]
+def invalidate(rt: Runtime, connection_id: int) -> None:
+    """Forget what every instance cached about a connection (call after DDL ran on it)."""
+    rt.cache.invalidate(connection_id)
 
 
 def guards(rt: Runtime, actor: Actor, connection_name: str) -> db.Guards:
     """Where and how an explorer read of this connection runs (checks the user may use it)."""
-    found = connections.for_run(rt, actor, connection_name)
+    return _guards(rt, actor, connections.for_run(rt, actor, connection_name))
+
+
+def _guards(rt: Runtime, actor: Actor, found: connections.Target) -> db.Guards:
     # Viewers browse as the least-privilege credential (issue 12, Q3).
     url = connections.credential_for(rt, actor, found, read_path=actor.role == "viewer")[0]
     return db.Guards(
@@ -229,32 +225,50 @@ def _relations(rows: list[dict[str, Any]]) -> tuple[Relation, ...]:
     return tuple(out)
 
 
-def discover(rt: Runtime, actor: Actor, connection_name: str, *, refresh: bool = False) -> Catalog:
-    """Every schema, relation, function and extension of the connection (cached)."""
-    g = guards(rt, actor, connection_name)
-    key = (connection_name, hashlib.sha256(g.url.encode()).hexdigest())
-    ttl = float(rt.settings.explorer_cache_ttl_s)
-    with _LOCK:
-        cached = _CACHE.get(key)
-    if cached is not None and not refresh and time.time() - cached.read_at < ttl:
-        return cached
-    started = time.perf_counter()
-    batch = db.read_batch(g, db.DISCOVERY)
-    relations = _relations(batch.rows["explorer_relations"])
-    catalog = Catalog(
-        connection_name,
-        tuple(batch.rows["explorer_schemas"]),
+def _catalog(name: str, value: dict[str, Any]) -> Catalog:
+    rows = value["rows"]
+    relations = _relations(rows["explorer_relations"])
+    return Catalog(
+        name,
+        tuple(rows["explorer_schemas"]),
         relations,
-        tuple(Function(**f) for f in batch.rows["explorer_functions"]),
-        tuple(Extension(**e) for e in batch.rows["explorer_extensions"]),
-        time.time(),
-        round((time.perf_counter() - started) * 1000, 1),
-        batch.round_trips,
+        tuple(Function(**f) for f in rows["explorer_functions"]),
+        tuple(Extension(**e) for e in rows["explorer_extensions"]),
+        value["read_at"],
+        value["elapsed_ms"],
+        value["round_trips"],
         {r.qualified: r for r in relations},
     )
-    with _LOCK:
-        _CACHE[key] = catalog
-    return catalog
+
+
+def discover(rt: Runtime, actor: Actor, connection_name: str, *, refresh: bool = False) -> Catalog:
+    """Every schema, relation, function and extension of the connection (cached)."""
+    found = connections.for_run(rt, actor, connection_name)
+    g = _guards(rt, actor, found)
+    parts = (connection_name, g.url)
+    build = functools.partial(_catalog, connection_name)
+    if not refresh:
+        cached = rt.cache.get("catalog", found.id, parts, build)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+    generation = rt.cache.generation(found.id)
+    started = time.perf_counter()
+    batch = db.read_batch(g, db.DISCOVERY)
+    value = {
+        "rows": {name: batch.rows[name] for name in db.DISCOVERY},
+        "read_at": time.time(),
+        "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
+        "round_trips": batch.round_trips,
+    }
+    rt.cache.put(
+        "catalog",
+        found.id,
+        parts,
+        value,
+        generation=generation,
+        ttl_s=float(rt.settings.explorer_cache_ttl_s),
+    )
+    return _catalog(connection_name, value)
 
 
 def split_name(table: str, default_schema: str = "public") -> tuple[str, str]:

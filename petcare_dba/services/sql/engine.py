@@ -235,7 +235,7 @@ def run(
     results, committed, error, error_index, warnings = outcome
     found = analysis.found
     if committed and any(c.kind == "ddl" for c in found):
-        explorer.invalidate(connection_name)  # the explorer's catalog snapshot is now stale
+        explorer.invalidate(rt, conn_info.id)  # every instance drops its cached catalog
     return RunResult(
         tuple(results),
         tuple(found),
