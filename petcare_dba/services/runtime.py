@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from petcare_dba.db import admin, migrations
 from petcare_dba.db.embedded import EmbeddedServer, read_or_create_secret
 from petcare_dba.db.metastore import Identity, MetaStore
+from petcare_dba.db.shared_slots import SharedSlots
 from petcare_dba.db.target import Pools, Slots
 from petcare_dba.errors import ConfigError, NotFound, PetcareError
 from petcare_dba.services import client_address, crypto
@@ -57,8 +58,8 @@ class Runtime:
     server: EmbeddedServer | None = None
     started_server: bool = False
     # What features keep for the runtime's life, one named field each (no string-keyed bag).
-    # The slot counter caps target connections per user across every feature (F7); the engine's
-    # pools take their slots from it.
+    # The slot counter caps target connections per user across every feature (F7) and, through
+    # the metadata store, across every instance (issue 18); the engine's pools take from it.
     target_slots: Slots = field(default_factory=Slots)
     target_pools: Pools = field(init=False)
     # The cache layer (issue 18): the explorer's catalogs, the assistant's schema indexes, the
@@ -125,7 +126,14 @@ class Runtime:
             if server is not None and started:
                 server.stop()
             raise
-        return cls(settings, admin_url, store, keyring, server, started, cache=cache)
+        runtime = cls(settings, admin_url, store, keyring, server, started, cache=cache)
+        # Issue 18: the per-user cap counts every instance on this store, not just this one.
+        runtime.target_slots.shared = SharedSlots(
+            runtime_url(admin_url, password),
+            settings.cache_namespace,
+            connect_timeout=settings.connect_timeout_s,
+        )
+        return runtime
 
     def close(self) -> None:
         """Close the pools; stop the embedded server if this runtime started it."""
@@ -136,6 +144,8 @@ class Runtime:
             self.target_pools.close()
         with contextlib.suppress(Exception):
             self.cache.close()
+        if isinstance(self.target_slots.shared, SharedSlots):
+            self.target_slots.shared.close()
         with contextlib.suppress(PetcareError):
             self.store.close()
         if self.server is not None and self.started_server:

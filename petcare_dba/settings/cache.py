@@ -1,4 +1,4 @@
-"""Declared settings: the cache layer, cross-instance invalidation and the shared slot leases.
+"""Declared settings: the cache layer and its cross-instance invalidation.
 
 One part of the registry (`settings.registry` joins the parts). The in-process cache is the
 default; `redis` shares one cache between instances. Invalidation reaches every instance through
@@ -80,14 +80,5 @@ DECLARED: tuple[Setting, ...] = (
         "cache",
         int,
         bounds=(256, 2**32),
-    ),
-    Setting(
-        "slot_lease_ttl_s",
-        30,
-        "Seconds a per-user connection slot lease lives in the metadata store without a "
-        "heartbeat (a crashed instance's slots are free again after this).",
-        "cache",
-        int,
-        bounds=(1, 3600),
     ),
 )

@@ -143,7 +143,6 @@ class _Typed:
     result_cache_enabled: bool
     result_cache_ttl_s: int
     result_cache_max_entry_bytes: int
-    slot_lease_ttl_s: int
 
 
 @dataclass(frozen=True)

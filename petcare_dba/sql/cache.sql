@@ -26,3 +26,11 @@ SELECT md5(concat_ws('|',
                            ',' ORDER BY p.oid))
        FROM pg_catalog.pg_policy p)
 )) AS fingerprint
+
+-- name: slot_try_lock
+-- Take one per-user connection slot for this instance's session, if no session holds it.
+SELECT pg_try_advisory_lock(%(key)s) AS taken
+
+-- name: slot_unlock
+-- Give back a per-user connection slot this session holds.
+SELECT pg_advisory_unlock(%(key)s) AS released

@@ -11,8 +11,8 @@ a round trip: a backend that was terminated while idle is noticed before it is h
 The cap is one `Slots` counter per (stored connection, app user), shared by the engine's pools and
 by every other feature that opens a target connection on a user's behalf (explorer, index
 what-if, assistant context, backups, connection tests): `Slots.hold` gives the same "busy" error.
-The counter lives in this process only; instances behind a load balancer each count their own
-(cross-instance counting is a later issue).
+With `Slots.shared` set (the runtime does), a slot is also taken from a counter on the metadata
+store (`db.shared_slots`), so the cap holds across instances behind a load balancer.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -75,16 +75,37 @@ class CancelHandle:
                 self._conn = None
 
 
-class Slot:
-    """At most `max_size` concurrent target connections of one user on one stored connection."""
+class SharedCounter(Protocol):
+    """Slots counted across instances (`db.shared_slots.SharedSlots`)."""
 
-    def __init__(self, max_size: int) -> None:
+    def acquire(
+        self, connection_id: int, user_id: int, max_size: int, wait_timeout: float
+    ) -> int: ...
+    def release(self, key: int) -> None: ...
+
+
+class Slot:
+    """At most `max_size` concurrent target connections of one user on one stored connection.
+
+    The semaphore counts this process; with `shared` set, the slot is also taken from the
+    counter every instance sees, so N instances still allow `max_size`, not N times it.
+    """
+
+    def __init__(
+        self,
+        max_size: int,
+        shared: SharedCounter | None = None,
+        ids: tuple[int, int] = (0, 0),
+    ) -> None:
         self.max_size = max(1, max_size)
         self._sem = threading.BoundedSemaphore(self.max_size)
+        self.shared = shared
+        self.ids = ids
 
     @contextmanager
     def held(self, wait_timeout: float) -> Iterator[None]:
         """Take one slot for the duration; 'busy' error after wait_timeout seconds."""
+        deadline = time.monotonic() + max(wait_timeout, 0.0)
         if not self._sem.acquire(timeout=max(wait_timeout, 0.0)):
             raise Unavailable(
                 f"busy: you already run {self.max_size} statement(s) on this connection "
@@ -92,7 +113,15 @@ class Slot:
                 hint="retry when one finishes, or cancel it",
             )
         try:
-            yield
+            key = None
+            if self.shared is not None:
+                left = max(deadline - time.monotonic(), 0.0)
+                key = self.shared.acquire(self.ids[0], self.ids[1], self.max_size, left)
+            try:
+                yield
+            finally:
+                if key is not None and self.shared is not None:
+                    self.shared.release(key)
         finally:
             self._sem.release()
 
@@ -100,17 +129,18 @@ class Slot:
 class Slots:
     """The Slot of every (connection id, user id) of one runtime."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: SharedCounter | None = None) -> None:
         self._lock = threading.Lock()
         self._slots: dict[tuple[int, int], Slot] = {}
+        self.shared = shared
 
     def get(self, connection_id: int, user_id: int, max_size: int) -> Slot:
         key = (connection_id, user_id)
         with self._lock:
             slot = self._slots.get(key)
-            if slot is None or slot.max_size != max(1, max_size):
+            if slot is None or slot.max_size != max(1, max_size) or slot.shared is not self.shared:
                 # A changed cap starts a new counter; holders of the old one release into it.
-                slot = self._slots[key] = Slot(max_size)
+                slot = self._slots[key] = Slot(max_size, self.shared, key)
             return slot
 
     @contextmanager

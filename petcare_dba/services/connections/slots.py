@@ -4,8 +4,10 @@
 connection at a time, whichever feature opens them: SQL engine runs (through its pools), explorer
 reads, the index what-if, the assistant's context reads, backups and restores, connection tests.
 All of them take a slot from the same `db.target_pool.Slots` counter of the runtime, and wait up
-to `pool_timeout_s` before the same "busy" error as the engine. The counter is per process;
-several instances each count their own (cross-instance counting is a later issue).
+to `pool_timeout_s` before the same "busy" error as the engine. The counter holds across
+instances (issue 18): a slot is also a session advisory lock on the metadata store
+(`db.shared_slots`), held by the instance's own session, so N instances behind a load balancer
+still allow the cap, and a crashed instance's slots are freed when its session ends.
 `connections.held` takes a slot and picks the credential (the least-privilege read path where
 asked, issue 12 Q3) in one step.
 """
