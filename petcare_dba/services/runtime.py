@@ -95,6 +95,8 @@ class Runtime:
                 )
             password = runtime_password(settings)
             migrations.migrate(admin_url, password, reset_password=settings.runtime_password_reset)
+            # LISTEN and the slot locks need a session, not a transaction pooler.
+            session_url = runtime_url(settings.store_session_url or admin_url, password)
             store = MetaStore(
                 runtime_url(admin_url, password),
                 min_size=settings.pool_min_size,
@@ -118,7 +120,7 @@ class Runtime:
                 raise
             try:
                 # Last: its listener thread must not outlive a start that failed above.
-                cache = open_cache(settings, store, runtime_url(admin_url, password), keyring.kek)
+                cache = open_cache(settings, store, session_url, keyring.kek)
             except BaseException:
                 store.close()
                 raise
@@ -129,7 +131,7 @@ class Runtime:
         runtime = cls(settings, admin_url, store, keyring, server, started, cache=cache)
         # Issue 18: the per-user cap counts every instance on this store, not just this one.
         runtime.target_slots.shared = SharedSlots(
-            runtime_url(admin_url, password),
+            session_url,
             settings.cache_namespace,
             connect_timeout=settings.connect_timeout_s,
         )

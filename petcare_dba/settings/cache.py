@@ -34,6 +34,16 @@ DECLARED: tuple[Setting, ...] = (
         "cache",
     ),
     Setting(
+        "store_session_url",
+        "",
+        "Admin URL of the metadata store on a direct (session) connection, for the invalidation "
+        "listener and the per-user slot locks shared by every instance. Empty: database_url. "
+        "Set it when database_url goes through a transaction pooler (Supabase: port 5432, not "
+        "6543): LISTEN and session advisory locks need a session.",
+        "cache",
+        secret=True,
+    ),
+    Setting(
         "cache_ttl_s",
         300,
         "Longest any cache entry lives (a feature may keep its own shorter time).",

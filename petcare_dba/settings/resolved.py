@@ -137,6 +137,7 @@ class _Typed:
     cache_backend: str
     redis_url: str
     cache_namespace: str
+    store_session_url: str
     cache_ttl_s: int
     cache_max_bytes: int
     cache_max_entry_bytes: int

@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from petcare_dba import settings as settings_mod
-from petcare_dba.services import connections, explorer
+from petcare_dba.services import connections, explorer, monitoring
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from tests.fix_cache import REDIS_URL, namespace, redis_settings, start_instance, wait_until
@@ -78,6 +78,10 @@ def test_unreachable_redis_falls_back_to_memory_with_a_warning_and_degraded_heal
     assert health.bus == "postgres listen/notify" and health.bus_connected
     assert "redis configured but unavailable" in caplog.text
     assert "s3cret-pass" not in caplog.text + health.detail  # the URL is a secret
+    report = monitoring.health.check(rt, None)
+    component = next(c for c in report.components if c.name == "app_cache")
+    assert not component.ok and "degraded" in component.detail and not component.required
+    assert report.healthy  # a degraded cache slows the app down; it does not stop it
     # It still caches, in memory.
     rt.cache.put("catalog", 1, ("x",), [1], generation=rt.cache.generation(1))
     assert rt.cache.get("catalog", 1, ("x",)) == [1]

@@ -28,8 +28,6 @@ from petcare_dba.services.cache import codec
 from petcare_dba.services.cache.layer import Generation
 
 if TYPE_CHECKING:  # the runtime holds the cache; importing it at run time would be a circle
-    from psycopg import Connection
-
     from petcare_dba.services.runtime import Runtime
     from petcare_dba.services.sql.parse import Classification
 
@@ -97,7 +95,7 @@ def cacheable(classification: Classification) -> bool:
 
 
 def scope(
-    conn: Connection[Any],
+    conn: Any,
     *,
     connection_id: int,
     credential_url: str,

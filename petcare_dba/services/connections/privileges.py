@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from petcare_dba.db import target
+from petcare_dba.errors import Refused
 from petcare_dba.services.runtime import Runtime
 
 CACHE_TTL_S = 300.0
@@ -153,3 +154,35 @@ def cached(rt: Runtime, url: str, app_name: str) -> RoleCapabilities:
 def forget(rt: Runtime) -> None:
     """Drop every cached verdict, on every instance (a credential or a flag changed)."""
     rt.cache.invalidate(None, ("roles",))
+
+
+def read_role_sql(database: str, role: str = "petcare_read", server_version_num: int = 0) -> str:
+    """The SQL an admin runs on the target to create a least-privilege login role."""
+    db = '"' + database.replace('"', '""') + '"'
+    lines = [
+        f"CREATE ROLE {role} LOGIN NOINHERIT PASSWORD '<a strong password>';",
+        f"GRANT CONNECT ON DATABASE {db} TO {role};",
+        f"GRANT USAGE ON SCHEMA public TO {role};  -- and every other schema to read",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {role};",
+    ]
+    if server_version_num == 0 or server_version_num >= 150000:
+        lines.append(
+            f"GRANT SET ON PARAMETER temp_file_limit TO {role};  -- PostgreSQL 15+, "
+            "so the engine can cap temp files"
+        )
+    return "\n".join(lines)
+
+
+def refusal(
+    connection_name: str, caps: RoleCapabilities, problems: list[str], *, who: str
+) -> Refused:
+    """The error viewers and the assistant get when only an over-privileged role is stored."""
+    sql_text = read_role_sql("<database>", server_version_num=caps.server_version_num)
+    return Refused(
+        f"connection {connection_name!r} has no least-privilege credential for {who}: its "
+        f"login role {caps.login_role!r} " + "; ".join(problems),
+        hint="an admin adds a read-only role and registers it with "
+        f"`petcare-dba connection set-read {connection_name}` (or on the Connections page); "
+        f"for example, on the target:\n{sql_text}",
+    )

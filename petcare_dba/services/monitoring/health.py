@@ -95,6 +95,16 @@ def _backup_store(rt: Runtime) -> Component:
     return Component("backup_store", "security", True, False, "backup store is private (0700/0600)")
 
 
+def _app_cache(rt: Runtime) -> Component:
+    """The app's own cache (issue 18): degraded when Redis or the invalidation bus is down."""
+    h = rt.cache.health()
+    detail = f"{h.backend} backend, invalidation over {h.bus}" + (
+        f"; degraded: {h.detail}" if h.degraded else ""
+    )
+    data = {k: v for k, v in asdict(h).items() if k != "detail"}
+    return Component("app_cache", "cache", not h.degraded, False, detail, data=data)
+
+
 def check(rt: Runtime, actor: Actor | None, *, connections_required: bool = False) -> HealthReport:
     """Probe each component; connections are probed as `actor` (RLS decides which)."""
     parts = [
@@ -137,6 +147,7 @@ def check(rt: Runtime, actor: Actor | None, *, connections_required: bool = Fals
                 )
             )
     parts.append(_ai(rt))
+    parts.append(_app_cache(rt))
     parts.append(_backup_store(rt))
     if parts[0].ok:
         parts.extend(monitoring_components(rt))
