@@ -91,14 +91,7 @@ def secrets(rt: Runtime, admin: Actor, target: Target) -> Target:
     return target
 
 
-def test_off_by_default(rt: Runtime, admin: Actor, target: Target) -> None:
-    assert rt.settings.result_cache_enabled is False
-    rows, served = cached_select(rt, admin, target.name, "SELECT id FROM t ORDER BY id")
-    assert rows == ((1,), (2,), (3,))
-    assert not served
-    assert cached_select(rt, admin, target.name, "SELECT id FROM t ORDER BY id")[1] is False
-
-
+@pytest.mark.slow
 def test_users_with_different_privileges_never_see_each_others_rows(
     on: Runtime, admin: Actor, make_user: Callable[[str, str], Actor], secrets: Target
 ) -> None:
@@ -131,7 +124,15 @@ def test_a_revoked_grant_or_a_changed_policy_is_not_served_from_cache(
         cached_select(on, viewer, secrets.name, statement)
 
 
-def test_statements_are_keyed_exactly(on: Runtime, admin: Actor, target: Target) -> None:
+def test_off_by_default_then_keyed_by_exact_statement_and_typed_parameters(
+    rt: Runtime, admin: Actor, target: Target
+) -> None:
+    assert rt.settings.result_cache_enabled is False
+    statement = "SELECT id FROM t ORDER BY id"
+    assert cached_select(rt, admin, target.name, statement) == (((1,), (2,), (3,)), False)
+    assert cached_select(rt, admin, target.name, statement)[1] is False
+    on = rt
+    tune(on, result_cache_enabled=True)
     scope = _scope(on, admin, target.name)
     cached = results.CachedResult(("n",), ("int4",), ((1,),), 1, "SELECT 1")
     gen = results.generation(on, scope)
@@ -146,19 +147,11 @@ def test_statements_are_keyed_exactly(on: Runtime, admin: Actor, target: Target)
         "SELECT '1' AS n",
     ):
         assert results.get(on, scope, other) is None, other
-
-
-def test_parameters_are_part_of_the_key_with_their_types(
-    on: Runtime, admin: Actor, target: Target
-) -> None:
-    scope = _scope(on, admin, target.name)
-    cached = results.CachedResult(("id",), ("int4",), ((1,),), 1, "SELECT 1")
-    gen = results.generation(on, scope)
-    statement = "SELECT id FROM t WHERE id = %s"
-    assert results.put(on, scope, statement, [1], cached, generation=gen)
-    assert results.get(on, scope, statement, [1]) is not None
-    for other in ([2], ["1"], [None], [1, 1], None, [True]):
-        assert results.get(on, scope, statement, other) is None, other
+    with_params = "SELECT id FROM t WHERE id = %s"
+    assert results.put(on, scope, with_params, [1], cached, generation=gen)
+    assert results.get(on, scope, with_params, [1]) is not None
+    for params in ([2], ["1"], [None], [1, 1], None, [True]):
+        assert results.get(on, scope, with_params, params) is None, params
 
 
 def test_oversized_or_truncated_results_are_not_cached(
