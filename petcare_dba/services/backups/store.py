@@ -26,6 +26,7 @@ from typing import Any
 
 from petcare_dba.db import target
 from petcare_dba.db.target import backup as db
+from petcare_dba.db.target import backup_tree as tree
 from petcare_dba.errors import (
     NotFound,
     PetcareError,
@@ -66,10 +67,16 @@ class BackupEntry:
     verified_at: datetime | None
     verify_ok: bool | None
     columns: list[dict[str, Any]] | None = None  # column definitions catalogued at backup time
+    members: list[dict[str, Any]] | None = None  # the partition tree (0022); None: older backups
+    structure: dict[str, Any] | None = None  # NOT NULL, defaults, constraints, indexes (0022)
 
     @property
     def table(self) -> str:
         return f"{self.schema_name}.{self.table_name}"
+
+    @property
+    def partitioned(self) -> bool:
+        return bool(self.members) and bool(self.members[0].get("partitioned"))
 
 
 def _entry(row: dict[str, Any]) -> BackupEntry:
@@ -137,7 +144,7 @@ def backup(
     _refuse(rt, actor, "backup.create", "dba", "backing up a table", label)
     conn_info = connections.get(rt, actor, connection_name)
     detail = explorer.describe(rt, actor, connection_name, schema, table)
-    if detail.kind not in ("table", "materialized view"):
+    if detail.kind not in ("table", "partitioned table", "materialized view"):
         raise ValidationError(f"{schema}.{table} is a {detail.kind}; only tables can be backed up")
     columns = [
         db.Column(c["name"], c["type"], c["collation"])
@@ -169,13 +176,13 @@ def backup(
             heartbeat(rt, actor, "backup", backup_id),
             connections.held(rt, actor, connection_name) as url,
         ):
-            result = db.copy_out(
+            result = tree.copy_tree_out(
                 url,
                 target.application_name(actor.username, actor.session_id),
                 schema,
                 table,
                 columns,
-                partial / "data.copy",
+                partial,
                 progress=progress,
                 expected_bytes=int(detail.head["total_bytes"] or 0)
                 - int(detail.head["index_bytes"] or 0),
@@ -183,6 +190,9 @@ def backup(
                 connect_timeout=rt.settings.connect_timeout_s,
             )
         recorded = _recorded(columns, result.columns)
+        members = [m.as_dict() for m in result.members]
+        structure = result.structure.as_dict()
+        sha = files.tree_digest(members)
         manifest = {
             "format": FORMAT,
             "backup_id": backup_id,
@@ -191,11 +201,13 @@ def backup(
             "table": table,
             "kind": detail.kind,
             "columns": recorded,
+            "members": members,
+            "structure": structure,
             "server_version_num": detail.server_version_num,
             "row_count": result.rows,
             "byte_size": result.bytes,
-            "sha256": result.sha256,
-            "data_file": "data.copy",
+            "sha256": sha,
+            "data_file": next((m["data_file"] for m in members if m["data_file"]), "none"),
             "ddl_file": "table.sql",
             "created_by": actor.username,
             "created_at": row["created_at"].isoformat(),
@@ -227,8 +239,10 @@ def backup(
         server_version=version,
         rows=result.rows,
         size=result.bytes,
-        sha=result.sha256,
+        sha=sha,
         columns=recorded,
+        members=members,
+        structure=structure,
     )
     audit_event(
         rt,
@@ -238,7 +252,12 @@ def backup(
         target=label,
         rows_affected=result.rows,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
-        detail={"backup_id": backup_id, "bytes": result.bytes, "sha256": result.sha256},
+        detail={
+            "backup_id": backup_id,
+            "bytes": result.bytes,
+            "sha256": sha,
+            "members": len(members),
+        },
     )
     prune(rt, actor)
     return get(rt, actor, backup_id)
@@ -311,6 +330,8 @@ def _finish(
     sha: str | None = None,
     error: str | None = None,
     columns: list[dict[str, Any]] | None = None,
+    members: list[dict[str, Any]] | None = None,
+    structure: dict[str, Any] | None = None,
 ) -> None:
     with rt.store.tx(actor.identity) as tx:
         tx.execute(
@@ -325,6 +346,8 @@ def _finish(
                 "sha256": sha,
                 "error": error,
                 "columns": json.dumps(columns) if columns is not None else None,
+                "members": json.dumps(members) if members is not None else None,
+                "structure": json.dumps(structure) if structure is not None else None,
             },
         )
 
@@ -341,6 +364,8 @@ def files_for(rt: Runtime, entry: BackupEntry, *, data: bool = True) -> files.Ba
             entry.columns,
             entry.row_count,
             entry.sha256,
+            entry.members,
+            entry.structure,
         )
         if data:
             files.check_data(entry.id, found, entry.row_count, entry.sha256)
