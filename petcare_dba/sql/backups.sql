@@ -119,7 +119,7 @@ WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => %(stal
 RETURNING id, backup_id, target_schema, target_table, error
 
 -- name: backup_column_defs
--- Column definitions of a table as a backup records them (read inside the COPY snapshot, on the target).
+-- Column definitions of a table as a backup records them, stored or generated ones (read inside the COPY snapshot, on the target).
 SELECT a.attname AS name,
        pg_catalog.format_type(a.atttypid, NULL) AS base,
        a.atttypmod AS typmod,
@@ -132,7 +132,7 @@ JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
 WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
-  AND a.attgenerated = ''
+  AND (a.attgenerated <> '') = %(generated)s
 ORDER BY a.attnum
 
 -- name: backup_resolve_type
@@ -222,3 +222,13 @@ WHERE i.indrelid = %(table)s::regclass AND i.indisvalid
                   WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
                     AND k.contype IN ('p', 'u', 'x'))
 ORDER BY ic.relname
+
+-- name: backup_structure_generated
+-- The expression of each generated column, and whether it is stored ('s') or virtual ('v').
+SELECT a.attname AS name, pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS expression,
+       a.attgenerated::text AS kind
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+  AND a.attgenerated <> ''
+ORDER BY a.attnum

@@ -72,10 +72,10 @@ def definition(t: Target, table: str) -> dict[str, Any]:
     name = t.execute("SELECT relname FROM pg_class WHERE oid = %(t)s::regclass", oid)[0][0]
     mask = re.compile(r"nextval\('[^']*'::regclass\)")
     columns = [
-        (n, ty, nn, mask.sub("nextval(SEQ)", d) if d else d, ident)
-        for n, ty, nn, d, ident in t.execute(
+        (n, ty, nn, mask.sub("nextval(SEQ)", d) if d else d, ident, gen)
+        for n, ty, nn, d, ident, gen in t.execute(
             "SELECT attname, format_type(atttypid, atttypmod), attnotnull, "
-            "pg_get_expr(adbin, adrelid), attidentity::text FROM pg_attribute "
+            "pg_get_expr(adbin, adrelid), attidentity::text, attgenerated::text FROM pg_attribute "
             "LEFT JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum "
             "WHERE attrelid = %(t)s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
             oid,

@@ -157,6 +157,13 @@ def test_verify_and_restore_check_every_member_file(
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ValidationError, match=r"members in manifest\.json differ"):
         backups.restore(rt, admin, entry.id, into="never")
+    # So is a smuggled default or check: the structure is the catalogue's to say.
+    manifest["members"] = entry.members
+    manifest["structure"]["columns"][1]["default"] = "pg_sleep(5)"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValidationError, match=r"structure in manifest\.json differs"):
+        backups.restore(rt, admin, entry.id, into="never")
+    assert parts.execute("SELECT to_regclass('public.never')") == [(None,)]
 
 
 def test_restore_into_recreates_the_structure_of_an_ordinary_table(
@@ -170,6 +177,7 @@ def test_restore_into_recreates_the_structure_of_an_ordinary_table(
         "name text NOT NULL DEFAULT 'rex', tag uuid UNIQUE, "
         "weight numeric CHECK (weight > 0), born date DEFAULT CURRENT_DATE, "
         "kind text REFERENCES public.kinds (kind), during tstzrange, "
+        "grams numeric GENERATED ALWAYS AS (weight * 1000) STORED, "
         "EXCLUDE USING gist (during WITH &&))"
     )
     parts.execute("CREATE INDEX pets_name_idx ON public.pets (name DESC NULLS LAST)")
@@ -186,6 +194,7 @@ def test_restore_into_recreates_the_structure_of_an_ordinary_table(
     assert except_both_ways(parts, "public.pets", "public.pets_copy") == (0, 0)
     assert sorted(result.recreated) == sorted(
         [
+            "generated column grams",
             "primary key pets_copy_pkey",
             "unique pets_copy_tag_key",
             "exclusion pets_copy_during_excl",

@@ -62,10 +62,14 @@ class CopyResult:
     columns: tuple[Column, ...] = ()
 
 
-def column_defs(conn: psycopg.Connection[Any], schema: str, table: str) -> tuple[Column, ...]:
-    """The table's non-generated columns as the catalogue defines them (name, type, typmod)."""
+def column_defs(
+    conn: psycopg.Connection[Any], schema: str, table: str, *, generated: bool = False
+) -> tuple[Column, ...]:
+    """The table's columns as the catalogue defines them (name, type, typmod): the stored ones,
+    or with `generated` the generated ones."""
     cur = conn.execute(
-        queries.bare("backup_column_defs"), {"table": sql.Identifier(schema, table).as_string(conn)}
+        queries.bare("backup_column_defs"),
+        {"table": sql.Identifier(schema, table).as_string(conn), "generated": generated},
     )
     return tuple(
         Column(name, type_, collation, base, typmod)

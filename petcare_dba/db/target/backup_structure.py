@@ -74,18 +74,33 @@ class Index:
 
 
 @dataclass(frozen=True)
+class Generated:
+    """A generated column: its type as a backup records any column, its expression and kind."""
+
+    name: str
+    type: str
+    collation: str | None
+    base: str | None
+    typmod: int | None
+    expression: str
+    kind: str  # 's' stored, 'v' virtual (PostgreSQL 18)
+
+
+@dataclass(frozen=True)
 class Structure:
     """What `restore --into` recreates around the rows."""
 
     columns: tuple[ColumnRule, ...] = ()
     constraints: tuple[Constraint, ...] = ()
     indexes: tuple[Index, ...] = ()
+    generated: tuple[Generated, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "columns": [asdict(c) for c in self.columns],
             "constraints": [asdict(c) for c in self.constraints],
             "indexes": [asdict(i) for i in self.indexes],
+            "generated": [asdict(g) for g in self.generated],
         }
 
     @classmethod
@@ -94,6 +109,7 @@ class Structure:
             tuple(ColumnRule(**c) for c in data.get("columns", [])),
             tuple(Constraint(**c) for c in data.get("constraints", [])),
             tuple(Index(**i) for i in data.get("indexes", [])),
+            tuple(Generated(**g) for g in data.get("generated", [])),
         )
 
 
@@ -126,11 +142,14 @@ def read_members(conn: psycopg.Connection[Any], schema: str, table: str) -> tupl
     return tuple(out)
 
 
-def read_structure(conn: psycopg.Connection[Any], schema: str, table: str) -> Structure:
+def read_structure(
+    conn: psycopg.Connection[Any], schema: str, table: str, generated_types: Sequence[Any] = ()
+) -> Structure:
     """NOT NULL, defaults, identity, constraints and indexes of the table.
 
     The caller empties search_path in the transaction first (`qualify`), so pg_get_expr and
-    friends print every name schema-qualified.
+    friends print every name schema-qualified; `generated_types` are the generated columns'
+    `backup.Column` definitions, read before that (types as a restore resolves them).
     """
     name = {"table": sql.Identifier(schema, table).as_string(conn)}
     columns = tuple(
@@ -147,7 +166,22 @@ def read_structure(conn: psycopg.Connection[Any], schema: str, table: str) -> St
         Index(n, bool(u), m)
         for n, u, m in conn.execute(queries.bare("backup_structure_indexes"), name).fetchall()
     )
-    return Structure(columns, constraints, indexes)
+    types = {c.name: c for c in generated_types}
+    generated = tuple(
+        Generated(n, t.type, t.collation, t.base, t.typmod, expression, kind)
+        for n, expression, kind in conn.execute(
+            queries.bare("backup_structure_generated"), name
+        ).fetchall()
+        if (t := types.get(n)) is not None
+    )
+    return Structure(columns, constraints, indexes, generated)
+
+
+def generated_clause(g: Generated) -> sql.Composable:
+    """GENERATED ALWAYS AS (expression) STORED | VIRTUAL."""
+    return sql.SQL("GENERATED ALWAYS AS ({}) {}").format(
+        sql.SQL(g.expression), sql.SQL("VIRTUAL" if g.kind == "v" else "STORED")
+    )
 
 
 def column_clauses(

@@ -98,10 +98,12 @@ def copy_tree_out(
         conn, timeouts(lock_timeout_ms), read_only=True, isolation="repeatable read"
     )
     with conn, translated(), snapshot:
-        defs = column_defs(conn, schema, table)  # before qualify: types as restores resolve them
+        # Types before qualify: recorded as a restore's search_path resolves them.
+        defs = column_defs(conn, schema, table)
+        generated = column_defs(conn, schema, table, generated=True)
         st.qualify(conn)
         members = st.read_members(conn, schema, table)
-        structure = st.read_structure(conn, schema, table)
+        structure = st.read_structure(conn, schema, table, generated)
         tree = members[0].partitioned
         out: list[st.Member] = []
         rows = done = 0
@@ -198,6 +200,10 @@ def _create(
     rules = {r.name: r for r in structure.columns} if structure else {}
     # Types and collations are resolved before anything is created: a refusal runs no DDL.
     parts = column_parts(conn, columns)
+    generated = structure.generated if structure else ()
+    gen_parts = column_parts(
+        conn, [Column(g.name, g.type, g.collation, g.base, g.typmod) for g in generated]
+    )
     seqs = (
         st.serial_sequences(conn, root.schema, structure.columns, names.sequences, log)
         if structure
@@ -206,6 +212,10 @@ def _create(
     defs = [
         sql.SQL(" ").join([part, *st.column_clauses(rules.get(c.name), seqs.get(c.name))])
         for c, part in zip(columns, parts, strict=True)
+    ]
+    defs += [
+        sql.SQL("{} {}").format(part, st.generated_clause(g))
+        for g, part in zip(generated, gen_parts, strict=True)
     ]
     st.run(
         conn,

@@ -164,7 +164,7 @@ def plan(
     placed = placement(found.members, schema, table, found.files)
     structure = found.structure or st.Structure()
     named = for_structure(structure, entry.table_name, table)
-    recreated = [
+    recreated = [f"generated column {g.name}" for g in structure.generated] + [
         f"{_KINDS[c.kind]} {named.constraints[c.name]}"
         for c in structure.constraints
         if c.kind != "f"
