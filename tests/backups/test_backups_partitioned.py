@@ -246,3 +246,20 @@ def test_hostile_names_survive_backup_and_restore_into_a_new_name(
     for key in ("columns", "constraints", "indexes", "tree"):
         assert copy[key] == original[key], key
     assert parts.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'x'") == [(0,)]
+
+
+def test_a_partitioned_table_without_partitions_backs_up_and_restores(
+    rt: Runtime,
+    admin: Actor,
+    tgt: Target,  # noqa: F811
+) -> None:
+    tgt.execute("CREATE TABLE public.empty_tree (id int NOT NULL, v text) PARTITION BY RANGE (id)")
+    entry = backups.backup(rt, admin, "tgt", "public", "empty_tree")
+    assert entry.partitioned and entry.row_count == 0 and len(entry.members or []) == 1
+    assert backups.verify(rt, admin, entry.id).ok
+    assert backups.preview(rt, admin, entry.id) == (("id", "v"), [])
+    result = backups.restore(rt, admin, entry.id, into="empty_copy")
+    assert result.rows == 0 and result.members == ()
+    assert (
+        definition(tgt, "public.empty_copy")["tree"] == definition(tgt, "public.empty_tree")["tree"]
+    )

@@ -5,7 +5,9 @@ on disk is believed on its own: the folder must be the catalogued one inside the
 symlink), the manifest a bounded JSON object whose file names are plain names in that folder
 (no `..`, no absolute path, no link — opened with O_NOFOLLOW), its columns, row count and
 sha256 equal to what the catalogue recorded at backup time, and the data file's own sha256 and
-row count equal to the catalogue's before a single statement reaches the target. Column types
+row count equal to the catalogue's before a single statement reaches the target. A partitioned
+backup's member list and a backup's structure (defaults, checks, bounds: text a restore puts in
+DDL) must equal the catalogue's too: the manifest never says them on its own. Column types
 then go to `db.backup.column_sql`, which resolves them through the target's catalogue.
 """
 
@@ -282,6 +284,32 @@ def tighten(store: Path, limit: int = 100000) -> int:
             continue
         changed += 1
     return changed
+
+
+def private_dirs(store: Path, leaf: Path) -> None:
+    """Create the store and `leaf` under it, each directory 0700 (new leaf: must not exist).
+
+    Backups hold table data: no other local OS user may list or read them (issue 13), whatever
+    the process umask.
+    """
+    store.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(store, 0o700)
+    current = store
+    for part in leaf.relative_to(store).parts[:-1]:
+        current = current / part
+        current.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(current, 0o700)
+    leaf.mkdir(mode=0o700)
+    os.chmod(leaf, 0o700)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a new 0600 file (never over an existing one, never through a link), fsynced."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with open(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")

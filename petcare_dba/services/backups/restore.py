@@ -1,12 +1,14 @@
 """Verify, preview and restore of table backups (see `services.backups` for the store).
 
 `verify` recomputes a backup file's sha256 and walks its binary COPY framing to count rows,
-comparing both with the manifest and the catalogue. `preview` has the server decode the first
-rows in a TEMP table inside a transaction that is always rolled back. `restore` loads a backup
-into a new table (default `<table>_restored_<id>`) or over the original — dba only, after a
-confirmation that names the table — in one transaction that checks the row count and the
-checksum before COMMIT; a failure leaves a failed restore row, an audit entry, and no table
-change. Restores go to the connection the backup came from.
+comparing both with the manifest and the catalogue (every member file of a partitioned backup).
+`preview` has the server decode the first rows (of the first leaf, for a partitioned backup) in
+a TEMP table inside a transaction that is always rolled back. `restore` loads a backup into a
+new table (default `<table>_restored_<id>`; the whole tree and its structure, see `plan`) or
+over the original — dba only, after a confirmation that names the table — in one transaction
+that checks row counts and checksums before COMMIT; a failure leaves a failed restore row, an
+audit entry naming the statements tried, and no table change. Restores go to the connection the
+backup came from.
 """
 
 from __future__ import annotations

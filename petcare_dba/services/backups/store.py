@@ -1,9 +1,12 @@
 """Table backup and restore as a managed, audited feature (dba and admin users).
 
 A backup is a directory in the backup store (setting `backup_dir`, default `<data_dir>/backups`):
-`data.copy` (the rows as binary COPY, streamed, never held in memory), `table.sql` (the DDL from
-`explorer_ddl`) and `manifest.json` (table, columns, server version, row count, byte size,
-sha256, who, when). It is written under `<dir>.partial` and renamed only when complete, and its
+`data.copy` (the rows as binary COPY, streamed, never held in memory; for a partitioned table one
+`part-NNNN.copy` per leaf partition, all read in one snapshot), `table.sql` (the DDL from
+`explorer_ddl`) and `manifest.json` (table, columns, members of the partition tree with their
+bounds and per-file sha256, the structure a restore into a new table recreates, server version,
+row count, byte size, sha256, who, when); the catalogue keeps columns, members and structure
+too (migrations 0016, 0022), and a restore believes only the catalogue. It is written under `<dir>.partial` and renamed only when complete, and its
 catalogue row (migration 0006) goes from 'running' to 'ok' or 'failed', so a full disk, a lost
 connection or a terminated backend leaves a failed entry and no half-written backup. A restore
 loads the file into a new table (default) or over the original (dba, confirmation naming the
@@ -14,14 +17,12 @@ way. Every backup, verify, preview, restore and prune is in the audit log, refus
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from petcare_dba.db import target
@@ -171,7 +172,7 @@ def backup(
     partial = files.partial_dir(rt.settings, backup_id, connection_name, schema, table)
     started = time.perf_counter()
     try:
-        _private_dirs(files.store_dir(rt.settings), partial)
+        files.private_dirs(files.store_dir(rt.settings), partial)
         with (
             heartbeat(rt, actor, "backup", backup_id),
             connections.held(rt, actor, connection_name) as url,
@@ -212,8 +213,16 @@ def backup(
             "created_by": actor.username,
             "created_at": row["created_at"].isoformat(),
         }
-        _write(partial / "table.sql", detail.ddl)
-        _write(partial / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+        if len(text.encode("utf-8")) > files.MANIFEST_MAX_BYTES:
+            # A restore reads at most this much (files read as untrusted input): refuse now
+            # rather than keep a backup that could never be restored.
+            raise ValidationError(
+                f"{schema}.{table} has {len(members)} members: its manifest would exceed "
+                f"{files.MANIFEST_MAX_BYTES} bytes; back up its partitions one by one"
+            )
+        files.write_private(partial / "table.sql", detail.ddl)
+        files.write_private(partial / "manifest.json", text)
         partial.rename(final)
     except (PetcareError, OSError) as exc:
         shutil.rmtree(partial, ignore_errors=True)
@@ -279,31 +288,6 @@ def _recorded(wanted: list[db.Column], defs: tuple[db.Column, ...]) -> list[dict
         }
         for c in wanted
     ]
-
-
-def _private_dirs(store: Path, leaf: Path) -> None:
-    """Create the store and `leaf` under it, each directory 0700 (new leaf: must not exist).
-
-    Backups hold table data: no other local OS user may list or read them (issue 13), whatever
-    the process umask.
-    """
-    store.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(store, 0o700)
-    current = store
-    for part in leaf.relative_to(store).parts[:-1]:
-        current = current / part
-        current.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(current, 0o700)
-    leaf.mkdir(mode=0o700)
-    os.chmod(leaf, 0o700)
-
-
-def _write(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    with open(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def as_error(exc: BaseException) -> PetcareError:
