@@ -214,6 +214,7 @@ CREATE TABLE "Sch ""ema"".x"."Ta""ble. Ñ select" (
     "Col ""q"" .x" int NOT NULL,
     "select" text NOT NULL DEFAULT 'it''s; DROP TABLE x',
     "Ünï" numeric CHECK ("Ünï" > 0),
+    "50%% off" text DEFAULT '100%s' CHECK ("50%% off" NOT LIKE '%(x)s%%'),
     PRIMARY KEY ("Col ""q"" .x", "select")
 ) PARTITION BY LIST ("select");
 CREATE TABLE "Sch ""ema"".x"."Ta""ble. Ñ select_a" PARTITION OF "Sch ""ema"".x"."Ta""ble. Ñ select"
