@@ -114,7 +114,7 @@ def main(quick: bool) -> dict[str, object]:
                 "bench",
                 "public",
                 "visits_restored",
-                COLUMNS,
+                result["r"].columns,  # as the app restores: the catalogue's definitions
                 ours_file,
                 replace=False,
                 expected_rows=rows,
@@ -154,7 +154,7 @@ def main(quick: bool) -> dict[str, object]:
                 restore_url,
                 "bench",
                 plan.placement(t.members, "public", "copy", files),
-                COLUMNS,
+                t.columns,
                 replace_rows=False,
                 structure=t.structure,
                 names=plan.for_structure(t.structure, "visits_p", "copy"),
