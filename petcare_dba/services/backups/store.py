@@ -6,11 +6,12 @@ A backup is a directory in the backup store (setting `backup_dir`, default `<dat
 `explorer_ddl`) and `manifest.json` (table, columns, members of the partition tree with their
 bounds and per-file sha256, the structure a restore into a new table recreates, server version,
 row count, byte size, sha256, who, when); the catalogue keeps columns, members and structure
-too (migrations 0016, 0022), and a restore believes only the catalogue. It is written under `<dir>.partial` and renamed only when complete, and its
-catalogue row (migration 0006) goes from 'running' to 'ok' or 'failed', so a full disk, a lost
-connection or a terminated backend leaves a failed entry and no half-written backup. A restore
-loads the file into a new table (default) or over the original (dba, confirmation naming the
-table) in one transaction, checks row count and checksum before COMMIT, and is recorded the same
+too (migrations 0016, 0022), and a restore believes only the catalogue. It is written under
+`<dir>.partial` and renamed only when complete, and its catalogue row (migration 0006) goes from
+'running' to 'ok' or 'failed', so a full disk, a lost connection or a terminated backend leaves
+a failed entry and no half-written backup. A restore loads the files into a new table (default)
+or over the original (dba, confirmation naming the table) in one transaction, checks row counts
+and checksums before COMMIT, and is recorded the same
 way. Every backup, verify, preview, restore and prune is in the audit log, refusals included.
 """
 
