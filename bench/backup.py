@@ -6,6 +6,10 @@ adds the checksum re-read that the app does by default). Baseline, same run and 
 with the client binaries of the server's major version: `pg_dump -Fc -Z0 -t TABLE` and
 `pg_restore` of that dump into an empty database. Ratios are baseline time / our time (≥ 1 means
 we are faster; the goal is ≥ 0.8). Best of N runs each.
+
+The partitioned pass (issue 16) runs the app's own path, `db.backup_tree.copy_tree_out` and
+`restore_tree` into a new tree with its primary key, on the same rows hash-partitioned eight
+ways, against `pg_dump -t 'visits_p*'` and a full `pg_restore` (which also builds the key).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import psycopg
 
 from bench._pg import client_bin, fresh_database, server
 from petcare_dba.db.target import backup as db
+from petcare_dba.db.target import backup_tree as tree
+from petcare_dba.services.backups import plan
 
 TABLE = "visits"
 COLUMNS = [
@@ -43,7 +49,16 @@ def _build(url: str, rows: int) -> None:
             "FROM generate_series(1, %s) g",
             (rows,),
         )
-        conn.execute("VACUUM ANALYZE public.visits")
+        conn.execute(
+            "CREATE TABLE public.visits_p (LIKE public.visits INCLUDING ALL) PARTITION BY HASH (id)"
+        )
+        for r in range(8):
+            conn.execute(
+                f"CREATE TABLE public.visits_p{r} PARTITION OF public.visits_p "
+                f"FOR VALUES WITH (MODULUS 8, REMAINDER {r})"
+            )
+        conn.execute("INSERT INTO public.visits_p TABLE public.visits")
+        conn.execute("VACUUM ANALYZE public.visits, public.visits_p")
 
 
 def _time(fn: object, runs: int) -> float:
@@ -99,7 +114,7 @@ def main(quick: bool) -> dict[str, object]:
                 "bench",
                 "public",
                 "visits_restored",
-                COLUMNS,
+                result["r"].columns,  # as the app restores: the catalogue's definitions
                 ours_file,
                 replace=False,
                 expected_rows=rows,
@@ -121,6 +136,56 @@ def main(quick: bool) -> dict[str, object]:
                 check=True,
             )
 
+        folder = work / "tree"
+        trees: dict[str, tree.Tree] = {}
+
+        def ours_tree_backup() -> None:
+            if folder.exists():
+                for f in folder.iterdir():
+                    f.unlink()
+            folder.mkdir(exist_ok=True)
+            trees["t"] = tree.copy_tree_out(source, "bench", "public", "visits_p", COLUMNS, folder)
+
+        def ours_tree_restore() -> None:
+            drop("copy")
+            t = trees["t"]
+            files = [folder / m.data_file if m.data_file else None for m in t.members]
+            tree.restore_tree(
+                restore_url,
+                "bench",
+                plan.placement(t.members, "public", "copy", files),
+                t.columns,
+                replace_rows=False,
+                structure=t.structure,
+                names=plan.for_structure(t.structure, "visits_p", "copy"),
+            )
+
+        def pg_dump_tree() -> None:
+            subprocess.run(
+                [
+                    *(str(bindir / "pg_dump"), "-Fc", "-Z0", "-t", "public.visits_p*"),
+                    *("-f", str(work / "tree.dump"), "--dbname", source),
+                ],
+                check=True,
+            )
+
+        def pg_restore_tree() -> None:
+            drop("visits_p")
+            subprocess.run(
+                [
+                    str(bindir / "pg_restore"),
+                    "--no-owner",
+                    "--dbname",
+                    restore_url,
+                    str(work / "tree.dump"),
+                ],
+                check=True,
+            )
+
+        tree_backup_s = _time(ours_tree_backup, runs)
+        tree_dump_s = _time(pg_dump_tree, runs)
+        tree_restore_s = _time(ours_tree_restore, runs)
+        tree_pg_restore_s = _time(pg_restore_tree, runs)
         backup_s = _time(ours_backup, runs)
         dump_s = _time(pg_dump, runs)
         restore_s = _time(lambda: ours_restore(False), runs)
@@ -145,5 +210,9 @@ def main(quick: bool) -> dict[str, object]:
         "restore_vs_pg_restore_ratio": round(pg_restore_s / restore_s, 2),
         "restore_verified_vs_pg_restore_ratio": round(pg_restore_s / restore_verified_s, 2),
         "backup_mib_per_s": round(size / backup_s / 1048576, 1),
+        "partitioned_backup_seconds": round(tree_backup_s, 3),
+        "partitioned_restore_seconds": round(tree_restore_s, 3),
+        "partitioned_backup_vs_pg_dump_ratio": round(tree_dump_s / tree_backup_s, 2),
+        "partitioned_restore_vs_pg_restore_ratio": round(tree_pg_restore_s / tree_restore_s, 2),
         "goal_met": dump_s / backup_s >= 0.8 and pg_restore_s / restore_s >= 0.8,
     }

@@ -138,6 +138,10 @@ def backup_cmd(
             f"backup {entry.id}: {entry.table} {entry.row_count} rows, {entry.byte_size} bytes, "
             f"sha256 {entry.sha256}\n{folder}"
         )
+        leaves = [m for m in entry.members or [] if m.get("data_file")]
+        if entry.partitioned:
+            for m in leaves:
+                typer.echo(f"  {m['schema']}.{m['table']}: {m['rows']} rows, sha256 {m['sha256']}")
 
 
 def _entry(b: backups.BackupEntry) -> dict[str, Any]:
@@ -154,6 +158,8 @@ def _entry(b: backups.BackupEntry) -> dict[str, Any]:
         "verify_ok": b.verify_ok,
         "path": b.path,
         "error": b.error,
+        "partitioned": b.partitioned,
+        "members": b.members,
     }
 
 
@@ -203,9 +209,17 @@ def restore_cmd(
     into: str | None = typer.Option(None, "--into", help="New table (default: <t>_restored_<id>)."),
     replace: bool = typer.Option(False, "--replace", help="Replace the original table's rows."),
     yes: bool = typer.Option(False, "--yes", help="Confirm --replace without a prompt."),
+    with_indexes: bool = typer.Option(
+        False, "--with-indexes", help="Also recreate the plain indexes (new table only)."
+    ),
     as_user: str | None = AS,
 ) -> None:
-    """Restore a backup into a new table, or over the original with --replace."""
+    """Restore a backup into a new table, or over the original with --replace.
+
+    Into a new table: a partitioned backup comes back whole (partitions renamed NEW_<suffix>),
+    with NOT NULL, defaults, primary key, unique and check constraints; foreign keys are not
+    recreated (listed in the output).
+    """
     with runtime() as rt:
         who = actor(rt, as_user)
         confirm = None
@@ -217,7 +231,13 @@ def restore_cmd(
                 confirm = typer.prompt(f"Type {entry.table} to replace its rows")
         try:
             result = backups.restore(
-                rt, who, backup_id, into=into, replace=replace, confirm=confirm
+                rt,
+                who,
+                backup_id,
+                into=into,
+                replace=replace,
+                confirm=confirm,
+                with_indexes=with_indexes,
             )
         except NeedsConfirmation as exc:
             typer.echo(f"error: {exc.message}", err=True)
@@ -227,6 +247,12 @@ def restore_cmd(
         f"restored backup {backup_id} into {result.table}: {result.rows} rows"
         + (", checksum verified" if result.verified else "")
     )
+    for member in result.members:
+        typer.echo(f"partition: {member}")
+    for made in result.recreated:
+        typer.echo(f"recreated: {made}")
+    for skipped in result.not_recreated:
+        typer.echo(f"not recreated: {skipped}")
     for moved in result.sequences:
         typer.echo(f"sequence advanced: {moved}")
     for warning in result.warnings:

@@ -13,21 +13,22 @@ RETURNING id, created_at
 UPDATE petcare.table_backups
 SET status = %(status)s, path = %(path)s, server_version = %(server_version)s,
     row_count = %(row_count)s, byte_size = %(byte_size)s, sha256 = %(sha256)s,
-    error = %(error)s, columns = %(columns)s::jsonb, finished_at = now()
+    error = %(error)s, columns = %(columns)s::jsonb, members = %(members)s::jsonb,
+    structure = %(structure)s::jsonb, finished_at = now()
 WHERE id = %(id)s
 
 -- name: backup_get
 -- One backup of the catalogue.
 SELECT id, connection_name, schema_name, table_name, status, path, server_version, row_count,
        byte_size, sha256, error, created_by_name, created_at, finished_at, verified_at, verify_ok,
-       columns
+       columns, members, structure
 FROM petcare.table_backups WHERE id = %(id)s
 
 -- name: backup_list
 -- Backups, newest first, optionally of one connection and table.
 SELECT id, connection_name, schema_name, table_name, status, path, server_version, row_count,
        byte_size, sha256, error, created_by_name, created_at, finished_at, verified_at, verify_ok,
-       columns
+       columns, members, structure
 FROM petcare.table_backups
 WHERE (%(connection)s::text IS NULL OR connection_name = %(connection)s)
   AND (%(schema)s::text IS NULL OR schema_name = %(schema)s)
@@ -118,7 +119,7 @@ WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => %(stal
 RETURNING id, backup_id, target_schema, target_table, error
 
 -- name: backup_column_defs
--- Column definitions of a table as a backup records them (read inside the COPY snapshot, on the target).
+-- Column definitions of a table as a backup records them, stored or generated ones (read inside the COPY snapshot, on the target).
 SELECT a.attname AS name,
        pg_catalog.format_type(a.atttypid, NULL) AS base,
        a.atttypmod AS typmod,
@@ -131,7 +132,7 @@ JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
 WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
-  AND a.attgenerated = ''
+  AND (a.attgenerated <> '') = %(generated)s
 ORDER BY a.attnum
 
 -- name: backup_resolve_type
@@ -145,6 +146,89 @@ FROM pg_catalog.pg_collation c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
 WHERE c.oid = pg_catalog.to_regcollation(%(collation)s)
 
--- name: backup_table_exists
--- Whether a table exists on the target (its quoted schema.name), before a restore creates it.
-SELECT pg_catalog.to_regclass(%(table)s) IS NOT NULL AS present
+-- name: backup_members
+-- The partition tree of a table on the target, root first then level by level (an ordinary table is its own one-member tree).
+WITH tree AS (
+    SELECT t.relid, t.parentrelid, t.level
+    FROM pg_catalog.pg_partition_tree(%(table)s::regclass) t
+    UNION ALL
+    SELECT %(table)s::regclass, NULL, 0
+    WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_partition_tree(%(table)s::regclass))
+)
+SELECT n.nspname AS schema, c.relname AS table,
+       CASE WHEN t.level > 0 THEN pn.nspname END AS parent_schema,
+       CASE WHEN t.level > 0 THEN p.relname END AS parent_table,
+       c.relkind::text AS relkind,
+       CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS key,
+       CASE WHEN t.level > 0 THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS bound
+FROM tree t
+JOIN pg_catalog.pg_class c ON c.oid = t.relid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_class p ON p.oid = t.parentrelid
+LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
+ORDER BY t.level, n.nspname, c.relname
+
+-- name: backup_structure_columns
+-- NOT NULL, default, identity and owned serial sequence of each backed-up column (read with an empty search_path, so every name is qualified).
+SELECT a.attname AS name, a.attnotnull AS not_null,
+       pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS "default",
+       a.attidentity::text AS identity,
+       CASE WHEN a.attidentity = '' AND sq.seq IS NOT NULL
+             AND pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+                 = 'nextval(' || pg_catalog.quote_literal(sq.seq::regclass::text) || '::regclass)'
+            THEN sq.type END AS serial
+FROM pg_catalog.pg_attribute a
+LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN LATERAL (
+    SELECT s.seqrelid AS seq, pg_catalog.format_type(s.seqtypid, NULL) AS type
+    FROM pg_catalog.pg_depend dep
+    JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
+    WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+      AND dep.refclassid = 'pg_catalog.pg_class'::regclass
+      AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a'
+    ORDER BY s.seqrelid LIMIT 1
+) sq ON true
+WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+  AND a.attgenerated = ''
+ORDER BY a.attnum
+
+-- name: backup_structure_constraints
+-- Primary key, unique, exclusion, check and foreign-key constraints defined on a table, as the server prints them.
+SELECT k.conname AS name, k.contype::text AS kind, pg_catalog.pg_get_constraintdef(k.oid) AS definition
+FROM pg_catalog.pg_constraint k
+WHERE k.conrelid = %(table)s::regclass AND k.contype IN ('p', 'u', 'x', 'c', 'f')
+ORDER BY CASE k.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'x' THEN 2 WHEN 'c' THEN 3 ELSE 4 END,
+         k.conname
+
+-- name: backup_structure_indexes
+-- Valid indexes of a table that back no constraint: name, uniqueness and the definition after USING (NULL when the server printed an unexpected head).
+SELECT ic.relname AS name, i.indisunique AS "unique",
+       CASE WHEN pg_catalog.starts_with(x.def, x.head)
+            THEN substr(x.def, length(x.head) + 1) END AS method
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL (
+    SELECT pg_catalog.pg_get_indexdef(i.indexrelid) AS def,
+           'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
+           || pg_catalog.quote_ident(ic.relname) || ' ON '
+           || CASE WHEN c.relkind = 'p' THEN 'ONLY ' ELSE '' END
+           || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+           || ' USING ' AS head
+) x
+WHERE i.indrelid = %(table)s::regclass AND i.indisvalid
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+                  WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+                    AND k.contype IN ('p', 'u', 'x'))
+ORDER BY ic.relname
+
+-- name: backup_structure_generated
+-- The expression of each generated column, and whether it is stored ('s') or virtual ('v').
+SELECT a.attname AS name, pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS expression,
+       a.attgenerated::text AS kind
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+  AND a.attgenerated <> ''
+ORDER BY a.attnum

@@ -1,5 +1,6 @@
 """Browser journey on the demo database: explore tables, open one, read its DDL and data, see
-its FK picture, back it up, verify and restore it into a new table."""
+its FK picture, back it up, verify and restore it into a new table with its constraints and
+indexes."""
 
 from __future__ import annotations
 
@@ -67,12 +68,26 @@ def test_explore_the_demo_then_back_up_and_restore_a_table(
     page.get_by_text("Backup 1 of public.clinics").wait_for(timeout=60000)
     page.get_by_role("button", name="Verify").click()
     page.get_by_text("verified").first.wait_for(timeout=20000)
+    page.get_by_text("Also recreate the other indexes").click()
     page.get_by_role("button", name="Restore").last.click()
     page.get_by_text("rows into public.clinics_restored_1").wait_for(timeout=60000)
+    page.get_by_text("Recreated: primary key clinics_restored_1_pkey").wait_for(timeout=20000)
     screenshot(page, "journey-backups-restored")
     context.close()
     with psycopg.connect(demo) as conn:
         a = conn.execute("SELECT count(*) FROM public.clinics").fetchone()
         b = conn.execute("SELECT count(*) FROM public.clinics_restored_1").fetchone()
     assert a == b
+    with psycopg.connect(demo) as conn:
+        keys = conn.execute(
+            "SELECT contype::text, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'c') ORDER BY 1, 2",
+            ["public.clinics"],
+        ).fetchall()
+        again = conn.execute(
+            "SELECT contype::text, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'c') ORDER BY 1, 2",
+            ["public.clinics_restored_1"],
+        ).fetchall()
+    assert keys and again == keys  # the restored copy has the original's key and checks
     assert backups.get(rt, admin, 1).verify_ok is True

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from petcare_dba.db.target import (
     backup,
+    backup_structure,
+    backup_tree,
     executor,
     explorer,
     export,
@@ -61,6 +63,8 @@ __all__ = [
     "application_name",
     "backend_signal",
     "backup",
+    "backup_structure",
+    "backup_tree",
     "connect",
     "connect_kwargs",
     "display_url",

@@ -27,8 +27,8 @@ from psycopg import errors as pgerrors
 from psycopg import pq, sql
 
 from petcare_dba.db import queries
-from petcare_dba.db.errors import translate, translated
-from petcare_dba.db.target import connect, guards
+from petcare_dba.db.errors import translated
+from petcare_dba.db.target import backup_structure, connect, guards
 from petcare_dba.db.target.copy_file import CHUNK as CHUNK  # re-exported for the backup services
 from petcare_dba.db.target.copy_file import SIGNATURE as SIGNATURE
 from petcare_dba.db.target.copy_file import count_rows as count_rows
@@ -62,10 +62,14 @@ class CopyResult:
     columns: tuple[Column, ...] = ()
 
 
-def column_defs(conn: psycopg.Connection[Any], schema: str, table: str) -> tuple[Column, ...]:
-    """The table's non-generated columns as the catalogue defines them (name, type, typmod)."""
+def column_defs(
+    conn: psycopg.Connection[Any], schema: str, table: str, *, generated: bool = False
+) -> tuple[Column, ...]:
+    """The table's columns as the catalogue defines them (name, type, typmod): the stored ones,
+    or with `generated` the generated ones."""
     cur = conn.execute(
-        queries.bare("backup_column_defs"), {"table": sql.Identifier(schema, table).as_string(conn)}
+        queries.bare("backup_column_defs"),
+        {"table": sql.Identifier(schema, table).as_string(conn), "generated": generated},
     )
     return tuple(
         Column(name, type_, collation, base, typmod)
@@ -85,7 +89,12 @@ def _resolve(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) 
 
 
 def column_sql(conn: psycopg.Connection[Any], columns: Sequence[Column]) -> sql.Composable:
-    """Column definitions for CREATE TABLE, each type and collation resolved by the server.
+    """Column definitions for CREATE TABLE (see `column_parts`), joined."""
+    return sql.SQL(", ").join(column_parts(conn, columns))
+
+
+def column_parts(conn: psycopg.Connection[Any], columns: Sequence[Column]) -> list[sql.Composable]:
+    """Each column's definition for CREATE TABLE, type and collation resolved by the server.
 
     Recorded text is never pasted into DDL: the type's base name goes through to_regtype and
     format_type (with the recorded typmod), the collation through to_regcollation and
@@ -114,20 +123,20 @@ def column_sql(conn: psycopg.Connection[Any], columns: Sequence[Column]) -> sql.
                 )
             part = sql.SQL("{} COLLATE {}").format(part, sql.SQL(coll))
         defs.append(part)
-    return sql.SQL(", ").join(defs)
+    return defs
 
 
-def _columns(cols: Sequence[Column]) -> sql.Composable:
+def column_list(cols: Sequence[Column]) -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(c.name) for c in cols)
 
 
-def _timeouts(lock_timeout_ms: int) -> guards.Timeouts:
+def timeouts(lock_timeout_ms: int) -> guards.Timeouts:
     # Backups and restores may run for minutes: no statement timeout, but never queue forever
     # behind a lock someone else holds.
     return guards.Timeouts(0, lock_timeout_ms)
 
 
-def _copy_to(
+def copy_to(
     conn: psycopg.Connection[Any], query: sql.Composable, sink: Callable[[bytearray], None]
 ) -> int:
     """Run a COPY ... TO STDOUT and hand its data to `sink` in ~1 MiB pieces; returns rows.
@@ -180,19 +189,40 @@ def copy_out(
     connect_timeout: int = 10,
 ) -> CopyResult:
     """Stream the table's rows as binary COPY into `dest` (fsynced); rows, bytes, sha256."""
+    conn = connect.connect(url, app_name, connect_timeout, autocommit=True)
+    snapshot = guards.guarded(
+        conn, timeouts(lock_timeout_ms), read_only=True, isolation="repeatable read"
+    )
+    with conn, translated(), snapshot:
+        defs = column_defs(conn, schema, table)
+        rows, done, sha = copy_table_to_file(
+            conn, schema, table, columns, dest, progress, 0, expected_bytes
+        )
+    return CopyResult(rows, done, sha, defs)
+
+
+def copy_table_to_file(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    table: str,
+    columns: Sequence[Column],
+    dest: Path,
+    progress: Progress | None,
+    before: int,
+    expected_bytes: int,
+) -> tuple[int, int, str]:
+    """COPY one table (binary) into a new fsynced 0600 file; rows, bytes and sha256.
+
+    `before` is what earlier files of the same backup wrote, so progress counts the whole.
+    """
     digest = hashlib.sha256()
     done = 0
     query = sql.SQL("COPY {} ({}) TO STDOUT (FORMAT binary)").format(
-        sql.Identifier(schema, table), _columns(columns)
-    )
-    conn = connect.connect(url, app_name, connect_timeout, autocommit=True)
-    snapshot = guards.guarded(
-        conn, _timeouts(lock_timeout_ms), read_only=True, isolation="repeatable read"
+        sql.Identifier(schema, table), column_list(columns)
     )
     # 0600 whatever the umask: a backup is table data (issue 13); O_EXCL: never overwrite.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    with conn, translated(), snapshot, open(os.open(dest, flags, 0o600), "wb") as out:
-        defs = column_defs(conn, schema, table)
+    with open(os.open(dest, flags, 0o600), "wb") as out:
 
         def sink(piece: bytearray) -> None:
             nonlocal done
@@ -200,15 +230,15 @@ def copy_out(
             digest.update(piece)
             done += len(piece)
             if progress is not None:
-                progress(done, expected_bytes)
+                progress(before + done, expected_bytes)
 
-        rows = _copy_to(conn, query, sink)
+        rows = copy_to(conn, query, sink)
         out.flush()
         os.fsync(out.fileno())
-    return CopyResult(rows, done, digest.hexdigest(), defs)
+    return rows, done, digest.hexdigest()
 
 
-def _read_chunks(src: Path, progress: Progress | None) -> Iterator[bytes]:
+def read_chunks(src: Path, progress: Progress | None) -> Iterator[bytes]:
     with open_plain(src) as f:
         total = os.fstat(f.fileno()).st_size
         done = 0
@@ -262,66 +292,50 @@ def copy_in(
     with (
         connect.connect(url, app_name, connect_timeout, autocommit=True) as conn,
         translated(),
-        guards.guarded(conn, _timeouts(lock_timeout_ms), read_only=False),
+        guards.guarded(conn, timeouts(lock_timeout_ms), read_only=False),
     ):
         if replace:
             run(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(name))
             run(sql.SQL("TRUNCATE ONLY {}").format(name))
         else:
             run(sql.SQL("CREATE TABLE {} ({})").format(name, column_sql(conn, columns)))
-        cur = conn.cursor()
-        query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(name, _columns(columns))
-        log.append(query.as_string(conn))
-        with cur.copy(query) as copy:
-            for chunk in _read_chunks(src, progress):
-                copy.write(chunk)
-        rows = cur.rowcount
+        rows = load_file(conn, name, columns, src, progress, log)
         if rows != expected_rows:
             raise ValidationError(
                 f"restored {rows} rows but the backup holds {expected_rows}; rolled back"
             )
         if expected_sha256 is not None:
-            got = _checksum(conn, schema, table, columns).sha256
+            got = table_checksum(conn, schema, table, columns).sha256
             if got != expected_sha256:
                 raise ValidationError(
                     "the restored table's checksum differs from the backup's; rolled back",
                     detail=f"expected {expected_sha256}, got {got}",
                 )
         if replace:
-            return _advance_sequences(conn, schema, table, rows)
+            moved, warnings = backup_structure.advance_sequences(conn, schema, table)
+            return Loaded(rows, moved, warnings)
     return Loaded(rows)
 
 
-def _advance_sequences(conn: psycopg.Connection[Any], schema: str, table: str, rows: int) -> Loaded:
-    """setval each owned ascending sequence to its column's max when that is ahead of it.
-
-    Each in a savepoint: a role that may TRUNCATE and COPY but not UPDATE the sequence still
-    gets its rows back, with a warning saying which setval to run.
-    """
-    advanced: list[str] = []
-    warnings: list[str] = []
-    name = sql.Identifier(schema, table).as_string(conn)
-    owned = conn.execute(queries.get("backup_owned_sequences"), {"table": name})
-    for column, sequence in owned.fetchall():
-        # Run with a parameter: names go through param_ident (a `%` in them is not a placeholder).
-        statement = sql.SQL(queries.get("backup_advance_sequence")).format(
-            column=queries.param_ident(column), table=queries.param_ident(schema, table)
-        )
-        try:
-            with guards.savepoint(conn):
-                moved = conn.execute(statement, {"sequence": sequence}).fetchone()
-        except psycopg.Error as exc:
-            warnings.append(
-                f"sequence {sequence} was not advanced ({translate(exc).message}); its owner "
-                f"should setval it to the largest {column} before the next insert"
-            )
-            continue
-        if moved is not None:
-            advanced.append(f"{sequence} -> {moved[0]}")
-    return Loaded(rows, tuple(advanced), tuple(warnings))
+def load_file(
+    conn: psycopg.Connection[Any],
+    name: sql.Identifier,
+    columns: Sequence[Column],
+    src: Path,
+    progress: Progress | None,
+    log: list[str],
+) -> int:
+    """COPY a backup file (binary) into `name`; the rows the server loaded."""
+    cur = conn.cursor()
+    query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(name, column_list(columns))
+    log.append(query.as_string(conn))
+    with cur.copy(query) as copy:
+        for chunk in read_chunks(src, progress):
+            copy.write(chunk)
+    return cur.rowcount
 
 
-def _checksum(
+def table_checksum(
     conn: psycopg.Connection[Any], schema: str, table: str, columns: Sequence[Column]
 ) -> CopyResult:
     digest = hashlib.sha256()
@@ -333,9 +347,9 @@ def _checksum(
         done += len(piece)
 
     query = sql.SQL("COPY {} ({}) TO STDOUT (FORMAT binary)").format(
-        sql.Identifier(schema, table), _columns(columns)
+        sql.Identifier(schema, table), column_list(columns)
     )
-    rows = _copy_to(conn, query, sink)
+    rows = copy_to(conn, query, sink)
     return CopyResult(rows, done, digest.hexdigest())
 
 
@@ -348,17 +362,7 @@ def checksum_table(
         translated(),
         guards.guarded(conn, guards.Timeouts(None), read_only=True),
     ):
-        return _checksum(conn, schema, table, columns)
-
-
-def table_exists(url: str, app_name: str, schema: str, table: str) -> bool:
-    """Whether schema.table exists on the target."""
-    with connect.connect(url, app_name, autocommit=True) as conn, translated():
-        row = conn.execute(
-            queries.get("backup_table_exists"),
-            {"table": sql.Identifier(schema, table).as_string(conn)},
-        ).fetchone()
-    return bool(row and row[0])
+        return table_checksum(conn, schema, table, columns)
 
 
 def preview(
@@ -382,7 +386,7 @@ def preview(
                 cur = conn.cursor()
                 with cur.copy(
                     sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
-                        temp, _columns(columns)
+                        temp, column_list(columns)
                     )
                 ) as copy:
                     copy.write(payload)

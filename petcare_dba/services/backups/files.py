@@ -5,12 +5,15 @@ on disk is believed on its own: the folder must be the catalogued one inside the
 symlink), the manifest a bounded JSON object whose file names are plain names in that folder
 (no `..`, no absolute path, no link — opened with O_NOFOLLOW), its columns, row count and
 sha256 equal to what the catalogue recorded at backup time, and the data file's own sha256 and
-row count equal to the catalogue's before a single statement reaches the target. Column types
+row count equal to the catalogue's before a single statement reaches the target. A partitioned
+backup's member list and a backup's structure (defaults, checks, bounds: text a restore puts in
+DDL) must equal the catalogue's too: the manifest never says them on its own. Column types
 then go to `db.backup.column_sql`, which resolves them through the target's catalogue.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from petcare_dba.db.target import backup as db
+from petcare_dba.db.target import backup_structure as st
 from petcare_dba.errors import ValidationError
 from petcare_dba.settings import Settings
 
@@ -38,9 +42,12 @@ class BackupFiles:
     """What a restore, preview or verify may use: the folder, data file and trusted columns."""
 
     folder: Path
-    data: Path
+    data: Path | None  # the first leaf's file (None: a partitioned table without partitions)
     columns: tuple[db.Column, ...]
     manifest: dict[str, Any]
+    members: tuple[st.Member, ...] = ()  # from the catalogue; () for backups before 0022
+    files: tuple[Path | None, ...] = ()  # each member's data file (None: partitioned member)
+    structure: st.Structure | None = None  # from the catalogue; None for backups before 0022
 
 
 def _refuse(backup_id: int, what: str) -> Tampered:
@@ -118,6 +125,33 @@ def _catalogue_columns(recorded: list[dict[str, Any]]) -> tuple[db.Column, ...]:
     )
 
 
+def tree_digest(members: list[dict[str, Any]]) -> str:
+    """The catalogue's sha256 of a backup: its one data file's, or over a tree's member list.
+
+    The member list carries every leaf's sha256, so this one value pins every file, bound and
+    key of a partitioned backup.
+    """
+    if len(members) == 1 and not members[0].get("partitioned"):
+        return str(members[0]["sha256"])
+    canonical = json.dumps(members, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _members(
+    backup_id: int, folder: Path, manifest: dict[str, Any], recorded: list[dict[str, Any]]
+) -> tuple[tuple[st.Member, ...], tuple[Path | None, ...]]:
+    if manifest.get("members") != recorded:
+        raise _refuse(backup_id, "the members in manifest.json differ from the catalogue")
+    members = tuple(st.Member(**m) for m in recorded)
+    paths = tuple(
+        None
+        if m.partitioned
+        else folder / plain_name(backup_id, m.data_file, f"the data file of {m.table}")
+        for m in members
+    )
+    return members, paths
+
+
 def load(
     store: Path,
     backup_id: int,
@@ -125,11 +159,12 @@ def load(
     recorded_columns: list[dict[str, Any]] | None,
     row_count: int | None,
     sha256: str | None,
+    recorded_members: list[dict[str, Any]] | None = None,
+    recorded_structure: dict[str, Any] | None = None,
 ) -> BackupFiles:
     """Check a backup's folder and manifest against the catalogue; the files a restore may use."""
     folder = folder_of(store, backup_id, relative)
     manifest = _manifest(backup_id, folder)
-    data = folder / plain_name(backup_id, manifest.get("data_file"), "data_file")
     on_disk = _manifest_columns(backup_id, manifest)
     if recorded_columns is not None:
         columns = _catalogue_columns(recorded_columns)
@@ -145,20 +180,64 @@ def load(
         raise _refuse(
             backup_id, "the row count or checksum in manifest.json differs from the catalogue"
         )
-    return BackupFiles(folder, data, columns, manifest)
+    data = folder / plain_name(backup_id, manifest.get("data_file"), "data_file")
+    if recorded_members is None:
+        return BackupFiles(folder, data, columns, manifest)
+    members, paths = _members(backup_id, folder, manifest, recorded_members)
+    structure = None
+    if recorded_structure is not None:
+        if manifest.get("structure") != recorded_structure:
+            raise _refuse(backup_id, "the structure in manifest.json differs from the catalogue")
+        structure = st.Structure.from_dict(recorded_structure)
+    first = next((p for p in paths if p is not None), None)
+    if data != (first or folder / "none"):
+        raise _refuse(backup_id, "data_file in manifest.json is not its first member's file")
+    return BackupFiles(folder, first, columns, manifest, members, paths, structure)
+
+
+def problems(
+    backup_id: int, files: BackupFiles, row_count: int | None, sha256: str | None
+) -> tuple[list[str], int]:
+    """What is wrong with the data files against the catalogue (each file read once); rows."""
+    found: list[str] = []
+    if not files.members:
+        assert files.data is not None  # noqa: S101 - backups before 0022 always have one file
+        got_sha, got_rows = db.digest_and_count(files.data)
+        if got_sha != sha256:
+            found.append(f"the data file's checksum {got_sha} differs from the catalogue's")
+        if got_rows != row_count:
+            found.append(f"the data file holds {got_rows} rows, the catalogue records {row_count}")
+        return found, got_rows
+    if tree_digest([m.as_dict() for m in files.members]) != sha256:
+        found.append("the catalogue's member list does not match its checksum")
+    total = 0
+    for member, path in zip(files.members, files.files, strict=True):
+        if path is None:
+            continue
+        got_sha, got_rows = db.digest_and_count(path)
+        total += got_rows
+        if got_sha != member.sha256:
+            found.append(
+                f"the data file of {member.table} has checksum {got_sha}, which differs from "
+                "the catalogue's"
+            )
+        if got_rows != member.rows:
+            found.append(
+                f"the data file of {member.table} holds {got_rows} rows, the catalogue "
+                f"records {member.rows}"
+            )
+    if total != row_count:
+        found.append(f"the data files hold {total} rows, the catalogue records {row_count}")
+    return found, total
 
 
 def check_data(
     backup_id: int, files: BackupFiles, row_count: int | None, sha256: str | None
 ) -> None:
-    """Refuse unless the data file's own sha256 and row count are the catalogue's."""
-    got_sha, got_rows = db.digest_and_count(files.data)
-    if got_sha != sha256:
-        raise _refuse(backup_id, f"the data file's checksum {got_sha} differs from the catalogue's")
-    if got_rows != row_count:
-        raise _refuse(
-            backup_id, f"the data file holds {got_rows} rows, the catalogue records {row_count}"
-        )
+    """Refuse unless every data file's own sha256 and row count are the catalogue's."""
+    found, _ = problems(backup_id, files, row_count, sha256)
+    if found:
+        raise _refuse(backup_id, found[0])
 
 
 def _walk(store: Path, limit: int) -> list[tuple[Path, os.stat_result]]:
@@ -205,6 +284,32 @@ def tighten(store: Path, limit: int = 100000) -> int:
             continue
         changed += 1
     return changed
+
+
+def private_dirs(store: Path, leaf: Path) -> None:
+    """Create the store and `leaf` under it, each directory 0700 (new leaf: must not exist).
+
+    Backups hold table data: no other local OS user may list or read them (issue 13), whatever
+    the process umask.
+    """
+    store.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(store, 0o700)
+    current = store
+    for part in leaf.relative_to(store).parts[:-1]:
+        current = current / part
+        current.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(current, 0o700)
+    leaf.mkdir(mode=0o700)
+    os.chmod(leaf, 0o700)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a new 0600 file (never over an existing one, never through a link), fsynced."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with open(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")

@@ -1,12 +1,14 @@
 """Verify, preview and restore of table backups (see `services.backups` for the store).
 
 `verify` recomputes a backup file's sha256 and walks its binary COPY framing to count rows,
-comparing both with the manifest and the catalogue. `preview` has the server decode the first
-rows in a TEMP table inside a transaction that is always rolled back. `restore` loads a backup
-into a new table (default `<table>_restored_<id>`) or over the original — dba only, after a
-confirmation that names the table — in one transaction that checks the row count and the
-checksum before COMMIT; a failure leaves a failed restore row, an audit entry, and no table
-change. Restores go to the connection the backup came from.
+comparing both with the manifest and the catalogue (every member file of a partitioned backup).
+`preview` has the server decode the first rows (of the first leaf, for a partitioned backup) in
+a TEMP table inside a transaction that is always rolled back. `restore` loads a backup into a
+new table (default `<table>_restored_<id>`; the whole tree and its structure, see `plan`) or
+over the original — dba only, after a confirmation that names the table — in one transaction
+that checks row counts and checksums before COMMIT; a failure leaves a failed restore row, an
+audit entry naming the statements tried, and no table change. Restores go to the connection the
+backup came from.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from typing import Any
 
 from petcare_dba.db import target
 from petcare_dba.db.target import backup as db
+from petcare_dba.db.target import backup_tree as tree
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups import files
+from petcare_dba.services.backups import plan as plan_
 from petcare_dba.services.backups.reconcile import heartbeat
 from petcare_dba.services.backups.store import (
     BackupEntry,
@@ -56,6 +60,9 @@ class RestoreResult:
     elapsed_ms: float
     sequences: tuple[str, ...] = ()  # "sequence -> new value", moved up after a replace
     warnings: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()  # the partitions restored, schema.table
+    recreated: tuple[str, ...] = ()  # constraints and indexes a restore --into recreated
+    not_recreated: tuple[str, ...] = ()  # what it did not (foreign keys, ...), with why
 
 
 def verify(rt: Runtime, actor: Actor, backup_id: int) -> VerifyResult:
@@ -67,11 +74,9 @@ def verify(rt: Runtime, actor: Actor, backup_id: int) -> VerifyResult:
         # The same checks a restore makes (folder, manifest against the catalogue), so verify
         # and restore never disagree about a backup.
         found = files_for(rt, entry, data=False)
-        sha, rows = db.digest_and_count(found.data)
-        if sha != entry.sha256:
-            problems.append(f"checksum {sha} differs from the recorded {entry.sha256}")
-        if rows != entry.row_count:
-            problems.append(f"{rows} rows in the file, {entry.row_count} recorded")
+        bad, rows = files.problems(entry.id, found, entry.row_count, entry.sha256)
+        problems.extend(bad)
+        sha = entry.sha256 if not bad else None
     except PetcareError as exc:
         problems.append(exc.message)
     ok = not problems
@@ -112,6 +117,8 @@ def preview(
     entry = get(rt, actor, backup_id)
     found = _checked(rt, actor, entry, "backup.preview")
     columns = found.columns
+    if found.data is None:
+        return tuple(c.name for c in columns), []
     try:
         with connections.held(rt, actor, entry.connection_name) as url:
             rows = db.preview(
@@ -158,19 +165,26 @@ def restore(
     replace: bool = False,
     confirm: str | None = None,
     verify_checksum: bool = True,
+    with_indexes: bool = False,
     progress: Progress | None = None,
 ) -> RestoreResult:
-    """Restore into a new table (default) or over the original (dba + confirmation)."""
+    """Restore into a new table (default) or over the original (dba + confirmation).
+
+    Into a new table: the whole tree (partitions renamed, see `names`), NOT NULL, defaults,
+    identity, serial sequences of its own, primary key, unique, exclusion and check constraints,
+    and with `with_indexes` the other indexes; foreign keys are not recreated (reported in
+    `not_recreated`). Over the original: its rows only, the tree checked against the backup.
+    """
     entry = get(rt, actor, backup_id)
     if replace and into:
         raise ValidationError("give either a new table name or replace, not both")
     schema, table = (
         (entry.schema_name, entry.table_name)
         if replace
-        else explorer.split_name(into or default_restore_name(entry), entry.schema_name)
+        else plan_.target_name(into or default_restore_name(entry), entry.schema_name)
     )
     label = f"{entry.connection_name}:{schema}.{table}"
-    if not _IDENT.match(table) or not _IDENT.match(schema):
+    if not _IDENT.match(table) or not _IDENT.match(schema) or len(table.encode()) > 63:
         raise ValidationError(f"{schema}.{table} is not a valid table name")
     if connections.get(rt, actor, entry.connection_name).read_only:
         audit_event(
@@ -218,22 +232,22 @@ def restore(
     )
     started = time.perf_counter()
     statements: list[str] = []
+    plan = plan_.plan(entry, found, schema, table, replace, with_indexes)
     try:
         with (
             heartbeat(rt, actor, "restore", restore_id),
             connections.held(rt, actor, entry.connection_name) as url,
         ):
-            loaded = db.copy_in(
+            loaded = tree.restore_tree(
                 url,
                 target.application_name(actor.username, actor.session_id),
-                schema,
-                table,
+                plan.placed,
                 found.columns,
-                found.data,
-                replace=replace,
-                # Both from the catalogue, never from the manifest on disk.
-                expected_rows=int(entry.row_count or 0),
-                expected_sha256=entry.sha256 if verify_checksum else None,
+                replace_rows=replace,
+                structure=plan.structure,
+                names=plan.names,
+                with_indexes=with_indexes,
+                verify=verify_checksum,
                 progress=progress,
                 lock_timeout_ms=rt.settings.lock_timeout_ms or 5000,
                 connect_timeout=rt.settings.connect_timeout_s,
@@ -260,7 +274,13 @@ def restore(
             target=label,
             sql_text=";\n".join(statements) or None,
             sqlstate=error.sqlstate,
-            detail={"backup_id": backup_id, "restore_id": restore_id, "error": error.message},
+            detail={
+                "backup_id": backup_id,
+                "restore_id": restore_id,
+                "mode": mode,
+                "members": list(plan.members),
+                "error": error.message,
+            },
         )
         raise error from exc
     rows = loaded.rows
@@ -291,6 +311,9 @@ def restore(
             "mode": mode,
             "sequences": list(loaded.sequences),
             "warnings": list(loaded.warnings),
+            "members": list(plan.members),
+            "recreated": list(plan.recreated),
+            "not_recreated": list(plan.not_recreated),
         },
     )
     explorer.invalidate(rt, connections.get(rt, actor, entry.connection_name).id)
@@ -304,6 +327,9 @@ def restore(
         elapsed,
         loaded.sequences,
         loaded.warnings,
+        plan.members,
+        plan.recreated,
+        plan.not_recreated,
     )
 
 

@@ -1,31 +1,34 @@
 """Table backup and restore as a managed, audited feature (dba and admin users).
 
 A backup is a directory in the backup store (setting `backup_dir`, default `<data_dir>/backups`):
-`data.copy` (the rows as binary COPY, streamed, never held in memory), `table.sql` (the DDL from
-`explorer_ddl`) and `manifest.json` (table, columns, server version, row count, byte size,
-sha256, who, when). It is written under `<dir>.partial` and renamed only when complete, and its
-catalogue row (migration 0006) goes from 'running' to 'ok' or 'failed', so a full disk, a lost
-connection or a terminated backend leaves a failed entry and no half-written backup. A restore
-loads the file into a new table (default) or over the original (dba, confirmation naming the
-table) in one transaction, checks row count and checksum before COMMIT, and is recorded the same
+`data.copy` (the rows as binary COPY, streamed, never held in memory; for a partitioned table one
+`part-NNNN.copy` per leaf partition, all read in one snapshot), `table.sql` (the DDL from
+`explorer_ddl`) and `manifest.json` (table, columns, members of the partition tree with their
+bounds and per-file sha256, the structure a restore into a new table recreates, server version,
+row count, byte size, sha256, who, when); the catalogue keeps columns, members and structure
+too (migrations 0016, 0022), and a restore believes only the catalogue. It is written under
+`<dir>.partial` and renamed only when complete, and its catalogue row (migration 0006) goes from
+'running' to 'ok' or 'failed', so a full disk, a lost connection or a terminated backend leaves
+a failed entry and no half-written backup. A restore loads the files into a new table (default)
+or over the original (dba, confirmation naming the table) in one transaction, checks row counts
+and checksums before COMMIT, and is recorded the same
 way. Every backup, verify, preview, restore and prune is in the audit log, refusals included.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from petcare_dba.db import target
 from petcare_dba.db.target import backup as db
+from petcare_dba.db.target import backup_tree as tree
 from petcare_dba.errors import (
     NotFound,
     PetcareError,
@@ -66,10 +69,16 @@ class BackupEntry:
     verified_at: datetime | None
     verify_ok: bool | None
     columns: list[dict[str, Any]] | None = None  # column definitions catalogued at backup time
+    members: list[dict[str, Any]] | None = None  # the partition tree (0022); None: older backups
+    structure: dict[str, Any] | None = None  # NOT NULL, defaults, constraints, indexes (0022)
 
     @property
     def table(self) -> str:
         return f"{self.schema_name}.{self.table_name}"
+
+    @property
+    def partitioned(self) -> bool:
+        return bool(self.members) and bool(self.members[0].get("partitioned"))
 
 
 def _entry(row: dict[str, Any]) -> BackupEntry:
@@ -137,7 +146,7 @@ def backup(
     _refuse(rt, actor, "backup.create", "dba", "backing up a table", label)
     conn_info = connections.get(rt, actor, connection_name)
     detail = explorer.describe(rt, actor, connection_name, schema, table)
-    if detail.kind not in ("table", "materialized view"):
+    if detail.kind not in ("table", "partitioned table", "materialized view"):
         raise ValidationError(f"{schema}.{table} is a {detail.kind}; only tables can be backed up")
     columns = [
         db.Column(c["name"], c["type"], c["collation"])
@@ -164,18 +173,18 @@ def backup(
     partial = files.partial_dir(rt.settings, backup_id, connection_name, schema, table)
     started = time.perf_counter()
     try:
-        _private_dirs(files.store_dir(rt.settings), partial)
+        files.private_dirs(files.store_dir(rt.settings), partial)
         with (
             heartbeat(rt, actor, "backup", backup_id),
             connections.held(rt, actor, connection_name) as url,
         ):
-            result = db.copy_out(
+            result = tree.copy_tree_out(
                 url,
                 target.application_name(actor.username, actor.session_id),
                 schema,
                 table,
                 columns,
-                partial / "data.copy",
+                partial,
                 progress=progress,
                 expected_bytes=int(detail.head["total_bytes"] or 0)
                 - int(detail.head["index_bytes"] or 0),
@@ -183,6 +192,9 @@ def backup(
                 connect_timeout=rt.settings.connect_timeout_s,
             )
         recorded = _recorded(columns, result.columns)
+        members = [m.as_dict() for m in result.members]
+        structure = result.structure.as_dict()
+        sha = files.tree_digest(members)
         manifest = {
             "format": FORMAT,
             "backup_id": backup_id,
@@ -191,17 +203,27 @@ def backup(
             "table": table,
             "kind": detail.kind,
             "columns": recorded,
+            "members": members,
+            "structure": structure,
             "server_version_num": detail.server_version_num,
             "row_count": result.rows,
             "byte_size": result.bytes,
-            "sha256": result.sha256,
-            "data_file": "data.copy",
+            "sha256": sha,
+            "data_file": next((m["data_file"] for m in members if m["data_file"]), "none"),
             "ddl_file": "table.sql",
             "created_by": actor.username,
             "created_at": row["created_at"].isoformat(),
         }
-        _write(partial / "table.sql", detail.ddl)
-        _write(partial / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+        if len(text.encode("utf-8")) > files.MANIFEST_MAX_BYTES:
+            # A restore reads at most this much (files read as untrusted input): refuse now
+            # rather than keep a backup that could never be restored.
+            raise ValidationError(
+                f"{schema}.{table} has {len(members)} members: its manifest would exceed "
+                f"{files.MANIFEST_MAX_BYTES} bytes; back up its partitions one by one"
+            )
+        files.write_private(partial / "table.sql", detail.ddl)
+        files.write_private(partial / "manifest.json", text)
         partial.rename(final)
     except (PetcareError, OSError) as exc:
         shutil.rmtree(partial, ignore_errors=True)
@@ -227,8 +249,10 @@ def backup(
         server_version=version,
         rows=result.rows,
         size=result.bytes,
-        sha=result.sha256,
+        sha=sha,
         columns=recorded,
+        members=members,
+        structure=structure,
     )
     audit_event(
         rt,
@@ -238,7 +262,12 @@ def backup(
         target=label,
         rows_affected=result.rows,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
-        detail={"backup_id": backup_id, "bytes": result.bytes, "sha256": result.sha256},
+        detail={
+            "backup_id": backup_id,
+            "bytes": result.bytes,
+            "sha256": sha,
+            "members": len(members),
+        },
     )
     prune(rt, actor)
     return get(rt, actor, backup_id)
@@ -260,31 +289,6 @@ def _recorded(wanted: list[db.Column], defs: tuple[db.Column, ...]) -> list[dict
         }
         for c in wanted
     ]
-
-
-def _private_dirs(store: Path, leaf: Path) -> None:
-    """Create the store and `leaf` under it, each directory 0700 (new leaf: must not exist).
-
-    Backups hold table data: no other local OS user may list or read them (issue 13), whatever
-    the process umask.
-    """
-    store.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(store, 0o700)
-    current = store
-    for part in leaf.relative_to(store).parts[:-1]:
-        current = current / part
-        current.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(current, 0o700)
-    leaf.mkdir(mode=0o700)
-    os.chmod(leaf, 0o700)
-
-
-def _write(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    with open(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def as_error(exc: BaseException) -> PetcareError:
@@ -311,6 +315,8 @@ def _finish(
     sha: str | None = None,
     error: str | None = None,
     columns: list[dict[str, Any]] | None = None,
+    members: list[dict[str, Any]] | None = None,
+    structure: dict[str, Any] | None = None,
 ) -> None:
     with rt.store.tx(actor.identity) as tx:
         tx.execute(
@@ -325,6 +331,8 @@ def _finish(
                 "sha256": sha,
                 "error": error,
                 "columns": json.dumps(columns) if columns is not None else None,
+                "members": json.dumps(members) if members is not None else None,
+                "structure": json.dumps(structure) if structure is not None else None,
             },
         )
 
@@ -341,6 +349,8 @@ def files_for(rt: Runtime, entry: BackupEntry, *, data: bool = True) -> files.Ba
             entry.columns,
             entry.row_count,
             entry.sha256,
+            entry.members,
+            entry.structure,
         )
         if data:
             files.check_data(entry.id, found, entry.row_count, entry.sha256)

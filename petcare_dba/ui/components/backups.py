@@ -28,7 +28,8 @@ def new_backup(rt: Runtime, actor: Actor, connection: str) -> None:
     except PetcareError as exc:
         show_error(exc)
         return
-    tables = [r.qualified for r in cat.relations if r.kind in ("table", "materialized view")]
+    kinds = ("table", "partitioned table", "materialized view")
+    tables = [r.qualified for r in cat.relations if r.kind in kinds]
     cols = st.columns([4, 1], vertical_alignment="bottom")
     table = cols[0].selectbox(t("backups.table"), tables, index=None, key="backups_table")
     if cols[1].button(t("backups.run"), key="backups_run", disabled=table is None, type="primary"):
@@ -118,10 +119,16 @@ def restore_form(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
         key="backups_mode",
         horizontal=True,
     )
+    if entry.partitioned:
+        leaves = [m for m in entry.members or [] if not m.get("partitioned")]
+        st.caption(t("backups.members", count=len(leaves)))
+    with_indexes = False
     if mode == "new":
         into = st.text_input(
             t("backups.new_name"), value=backups.default_restore_name(entry), key="backups_into"
         )
+        with_indexes = st.checkbox(t("backups.with_indexes"), key="backups_with_indexes")
+        st.caption(t("backups.structure_note"))
         confirm = None
     else:
         into = None
@@ -145,6 +152,7 @@ def restore_form(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
                 into=into or None,
                 replace=mode == "replace",
                 confirm=confirm,
+                with_indexes=with_indexes,
                 progress=progress,
             )
         except PetcareError as exc:
@@ -159,6 +167,12 @@ def restore_form(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
                 verified=t("backups.verified_suffix") if result.verified else "",
             )
         )
+        if result.members:
+            st.info(t("backups.partitions", members=plain(", ".join(result.members))))
+        if result.recreated:
+            st.info(t("backups.recreated", items=plain(", ".join(result.recreated))))
+        for item in result.not_recreated:
+            st.warning(t("backups.not_recreated", item=plain(item)))
         for moved in result.sequences:
             st.info(t("backups.sequence_advanced", sequence=plain(moved)))
         for warning in result.warnings:
