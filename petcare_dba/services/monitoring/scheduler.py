@@ -70,8 +70,8 @@ class Scheduler:
         self.tick_s = max(0.1, self.lease_s / 3)
         self.instance = instance_name()
         self._stop = threading.Event()
-        self._wake = threading.Event()
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # the keeper learned new due times
         self._due: dict[str, float] = {}  # monotonic due time of each job this instance leads
         self._running: set[str] = set()
         self._identity: Identity | None = None
@@ -150,21 +150,22 @@ class Scheduler:
                 self.last_error = exc.message
                 log.warning("job leases not renewed: %s", exc.message)
             now = time.monotonic()
-            with self._lock:
+            with self._changed:
                 self._due = {name: now + max(0.0, due) for name, due in led.items()}
-            self._wake.set()
+                self._changed.notify_all()
             self._stop.wait(self.tick_s)
 
     def _work(self, job: Job) -> None:
         while not self._stop.is_set():
-            with self._lock:
+            with self._changed:
                 due = self._due.get(job.name)
-            delay = self.tick_s if due is None else due - time.monotonic()
-            if delay > 0:
-                self._stop.wait(min(delay + 0.02, self.tick_s))
-                continue
+                delay = self.tick_s if due is None else due - time.monotonic()
+                if delay > 0:  # until due, or until the keeper knows more (or stop)
+                    self._changed.wait(min(delay + 0.02, self.tick_s))
+                    continue
             with self._lock:
                 self._running.add(job.name)
+            claimed_at = time.monotonic()
             try:
                 ran = self.run_once(job)
             except PetcareError as exc:
@@ -175,8 +176,12 @@ class Scheduler:
                     self._running.discard(job.name)
             with self._lock:  # until the keeper's next renewal says otherwise
                 if job.name in self._due:
-                    self._due[job.name] = time.monotonic() + (
-                        float(job.interval_s) if ran is not None else self.tick_s
+                    # the store moved the due time one interval past the claim; a claim that
+                    # found the job not yet due (clocks a hair apart) tries again shortly
+                    self._due[job.name] = (
+                        claimed_at + float(job.interval_s) + 0.05
+                        if ran is not None
+                        else time.monotonic() + min(self.tick_s, 0.25)
                     )
 
     def running(self) -> set[str]:
@@ -191,6 +196,8 @@ class Scheduler:
         the process; its record says 'interrupted').
         """
         self._stop.set()
+        with self._changed:
+            self._changed.notify_all()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
