@@ -10,15 +10,19 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Callable
 
 import psycopg
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from petcare_dba.errors import Unavailable
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.monitoring import health, jobs
 from petcare_dba.services.monitoring.scheduler import Job, Scheduler
 from petcare_dba.services.runtime import Runtime
+from tests.fix_db import ADMIN_PASSWORD
+from tests.fix_ui import sign_in
 
 
 def _job_runs(meta_url: str, job: str) -> list[tuple[str, float, bool | None]]:
@@ -149,3 +153,20 @@ def test_leases_are_not_taken_from_a_live_leader(rt: Runtime, admin: Actor, leas
     time.sleep(lease_s + 0.1)
     assert set(b.renew()) == {"x"}  # expired: b takes it
     assert a.renew() == {}
+
+
+def test_the_settings_page_shows_each_jobs_leader_last_run_and_lag(
+    app: Callable[[], AppTest], rt: Runtime, admin: Actor
+) -> None:
+    scheduler = Scheduler(rt, [Job("probe", 60, Counter())], lease_s=30)
+    assert "probe" in scheduler.renew()
+    assert scheduler.run_once(scheduler.jobs[0]) is not None
+    at = sign_in(app(), "admin", ADMIN_PASSWORD)
+    at.switch_page("pages/settings.py").run()
+    assert not at.exception
+    tables = [df.value for df in at.dataframe]
+    jobs_table = next(t for t in tables if "job" in t.columns)
+    row = jobs_table[jobs_table["job"] == "probe"].iloc[0]
+    assert row["leader"] == scheduler.instance and row["ok"] == "True"
+    assert row["lag (s)"] == 0.0 and row["last finished"]
+    assert "Background jobs" in [s.value for s in at.subheader]
