@@ -29,7 +29,7 @@ from petcare_dba.cli.common import (
     one_of,
     runtime,
 )
-from petcare_dba.cli.shutdown import StopSignal, watchdog
+from petcare_dba.cli.shutdown import Interrupted, StopSignal, watchdog
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import backups
 from petcare_dba.services.backups import files
@@ -99,8 +99,24 @@ def up(
 ) -> None:
     """Start the embedded PostgreSQL, migrate, create the demo data and serve the app."""
     no_password_on_argv(database_url, "PETCARE_DATABASE_URL", "--database-url")
-    # From here SIGTERM/SIGINT only ask: start-up finishes its step, then everything stops.
-    stop = StopSignal().install()
+    # SIGTERM/SIGINT during start-up unwind it (Interrupted); while serving they ask for a stop.
+    stop = StopSignal(raising=True).install()
+    try:
+        _up(stop, data_dir, host, port, database_url, demo_scale, no_demo, no_serve)
+    except Interrupted:
+        typer.echo("stopped during start-up")
+
+
+def _up(
+    stop: StopSignal,
+    data_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    database_url: str | None,
+    demo_scale: int | None,
+    no_demo: bool,
+    no_serve: bool,
+) -> None:
     settings = current_settings(
         data_dir=str(data_dir) if data_dir else None,
         host=host,
@@ -160,6 +176,7 @@ def up(
 def serve(rt: Runtime, stop: StopSignal) -> int | None:
     """Serve the app and run the jobs until a signal; the app's exit code if it died by itself."""
     settings = rt.settings
+    stop.raising = False  # from here a signal asks, and the loop below stops in order
     proc = subprocess.Popen(streamlit_command(settings), env=child_env(settings))  # noqa: S603
     typer.echo(f"PetCare DBA Admin: http://{settings.host}:{settings.port}  (Ctrl+C stops)")
     try:

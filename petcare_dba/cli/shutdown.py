@@ -2,9 +2,11 @@
 
 systemd, Docker and Kubernetes send SIGTERM; a terminal sends SIGINT. Either sets one event that
 the command's main thread waits on; the command then stops what it runs in order (the app server,
-the jobs, the embedded PostgreSQL) within `shutdown_timeout_s`. A watchdog started with the stop
-ends the process if the clean stop overruns that bound by five seconds (exit 1, saying so), so a
-stuck thread never keeps an orchestrator waiting for its own SIGKILL.
+the jobs, the embedded PostgreSQL) within `shutdown_timeout_s`. During start-up (`raising`) a
+signal raises `Interrupted` in the main thread instead, so start-up unwinds (closing the store,
+stopping the embedded server it started) rather than finishing a long step first. A watchdog
+started with the stop ends the process if the clean stop overruns that bound by five seconds
+(exit 1, saying so), so a stuck thread never keeps an orchestrator waiting for its own SIGKILL.
 """
 
 from __future__ import annotations
@@ -18,12 +20,17 @@ from types import FrameType
 GRACE_S = 5.0
 
 
+class Interrupted(BaseException):
+    """A stop signal arrived during start-up."""
+
+
 class StopSignal:
     """Catches SIGTERM and SIGINT (main thread only); `wait` returns once one arrived."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, raising: bool = False) -> None:
         self.event = threading.Event()
         self.signal: int | None = None
+        self.raising = raising
 
     def install(self) -> StopSignal:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -34,6 +41,9 @@ class StopSignal:
         if self.signal is None:
             self.signal = signum
         self.event.set()
+        if self.raising:
+            self.raising = False  # once: the unwinding itself must not be interrupted
+            raise Interrupted(signum)
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.event.wait(timeout)

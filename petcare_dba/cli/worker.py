@@ -15,7 +15,7 @@ import time
 import typer
 
 from petcare_dba.cli.common import current_settings
-from petcare_dba.cli.shutdown import StopSignal, watchdog
+from petcare_dba.cli.shutdown import Interrupted, StopSignal, watchdog
 from petcare_dba.services.monitoring import jobs
 from petcare_dba.services.runtime import Runtime
 
@@ -26,11 +26,17 @@ def worker(
     ),
 ) -> None:
     """Run every background job (sampling, advisor, reconcile, audit chain, retention)."""
-    stop = StopSignal().install()  # before the store opens: a signal during start-up counts too
+    # Before the store opens: a signal during start-up unwinds it (Interrupted), exit 0.
+    stop = StopSignal(raising=True).install()
     settings = current_settings(jobs_lease_s=lease_s)
-    rt = Runtime.start(settings)
+    try:
+        rt = Runtime.start(settings)
+    except Interrupted:
+        typer.echo("stopped during start-up")
+        return
     started = time.monotonic()
     try:
+        stop.raising = False
         if stop.event.is_set():
             return
         scheduler = jobs.start(rt)

@@ -52,6 +52,8 @@ SELECT l.job, l.interval_s, l.next_due_at,
        r.started_at AS last_started, r.finished_at AS last_finished, r.ok AS last_ok,
        r.error AS last_error, r.instance AS last_instance,
        (SELECT count(*) FROM petcare.job_runs f
+        WHERE f.job = l.job AND f.started_at > now() - interval '1 hour') AS runs_1h,
+       (SELECT count(*) FROM petcare.job_runs f
         WHERE f.job = l.job AND f.ok = false AND f.started_at > now() - interval '1 hour')
            AS failures_1h
 FROM petcare.job_leases l

@@ -259,3 +259,25 @@ def test_sigterm_to_up_cancels_a_running_statement_audited_cancelled(
         ).fetchone()
     assert [o for (o,) in outcomes] == ["intent", "cancelled"], outcomes
     assert run == ("cancelled",)
+
+
+def test_sigterm_during_start_up_unwinds_it_and_stops_the_embedded_postgres(
+    data_parent: Path,
+) -> None:
+    data_dir = data_parent / "data"
+    pg_port = free_port(59000)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PETCARE_")}
+    env.update(PETCARE_DATA_DIR=str(data_dir), PETCARE_EMBEDDED_PORT=str(pg_port))
+    up = Up(env, data_parent / "up.log", "--no-serve")  # builds the demo: seconds of work
+    try:
+        deadline = time.monotonic() + 90
+        while "metadata store:" not in up.output():
+            assert time.monotonic() < deadline and up.proc.poll() is None, up.output()
+            time.sleep(0.05)
+        code, _ = up.stop(signal.SIGTERM)
+    finally:
+        up.close()
+    assert code == 0, up.output()
+    assert "stopped during start-up" in up.output()
+    assert "demo database 'petcare' ready" not in up.output()
+    assert not alive(postgres_of(data_dir / "pgdata"))

@@ -37,6 +37,7 @@ class JobStatus:
     last_error: str | None
     last_instance: str | None
     lag_s: float
+    runs_1h: int
     failures_1h: int
     running: bool
 
@@ -116,6 +117,7 @@ def _row(r: dict[str, Any]) -> JobStatus:
         r["last_error"],
         r["last_instance"],
         round(float(r["lag_s"]), 3),
+        int(r["runs_1h"]),
         int(r["failures_1h"]),
         r["last_started"] is not None and r["last_finished"] is None,
     )
