@@ -212,7 +212,7 @@ def _sleeping(url: str) -> bool:
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-            "AND position('pg_sleep(120)' in query) > 0 AND pid <> pg_backend_pid()"
+            "AND application_name LIKE 'petcare-dba/admin/%%' AND datname = current_database()"
         ).fetchone()
     return bool(row and row[0])
 

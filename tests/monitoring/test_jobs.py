@@ -155,6 +155,7 @@ def test_leases_are_not_taken_from_a_live_leader(rt: Runtime, admin: Actor, leas
     assert a.renew() == {}
 
 
+@pytest.mark.slow
 def test_the_settings_page_shows_each_jobs_leader_last_run_and_lag(
     app: Callable[[], AppTest], rt: Runtime, admin: Actor
 ) -> None:
