@@ -12,7 +12,6 @@ import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ from petcare_dba.db.embedded import EmbeddedServer, port_is_free
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from tests.cli.test_worker import BOUND, worker_env
+from tests.cli.test_worker import BOUND, Command, worker_env
 from tests.fix_browser import screenshot
 from tests.fix_engine import Target, target
 from tests.fix_monitoring import target_db
@@ -99,18 +98,11 @@ def postgres_of(pgdata: Path) -> set[int]:
     return found
 
 
-class Up:
-    """`petcare-dba up` as a user runs it, output to a file."""
+class Up(Command):
+    """`petcare-dba up` as a user runs it."""
 
     def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
-        self.log = log
-        self._out = log.open("wb")
-        self.proc = subprocess.Popen(
-            [*CLI, "up", *args], env=env, stdout=self._out, stderr=subprocess.STDOUT
-        )
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
+        super().__init__(["up", *args], env, log)
 
     def wait_serving(self, port: int, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
@@ -120,18 +112,6 @@ class Up:
             assert self.proc.poll() is None, self.output()
             time.sleep(0.3)
         pytest.fail(f"up did not serve: {self.output()}")
-
-    def stop(self, sig: int) -> tuple[int, float]:
-        started = time.monotonic()
-        self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=BOUND + 15)
-        return code, time.monotonic() - started
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self._out.close()
 
 
 @pytest.fixture

@@ -44,27 +44,24 @@ def worker_env(settings: settings_mod.Settings, **extra: str) -> dict[str, str]:
     }
 
 
-class Worker:
-    """One `petcare-dba worker` process; its output goes to a file (no pipe to fill)."""
+class Command:
+    """One `petcare-dba COMMAND` process; its output goes to a file (no pipe to fill)."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
         self.log = log
         self._out = log.open("wb")
         self.proc = subprocess.Popen(
-            [*CLI, "worker"], env=env, stdout=self._out, stderr=subprocess.STDOUT
+            [*CLI, *args], env=env, stdout=self._out, stderr=subprocess.STDOUT
         )
-
-    @property
-    def instance_prefix(self) -> str:
-        return f":{self.proc.pid}:"
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
     def stop(self, sig: int) -> tuple[int, float]:
+        """Send `sig`; the exit code and how long the process took to exit."""
         started = time.monotonic()
         self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=BOUND + 10)
+        code = self.proc.wait(timeout=BOUND + 15)
         return code, time.monotonic() - started
 
     def close(self) -> None:
@@ -72,6 +69,17 @@ class Worker:
             self.proc.kill()
             self.proc.wait()
         self._out.close()
+
+
+class Worker(Command):
+    """`petcare-dba worker`."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        super().__init__(["worker"], env, log)
+
+    @property
+    def instance_prefix(self) -> str:
+        return f":{self.proc.pid}:"
 
 
 @pytest.fixture
