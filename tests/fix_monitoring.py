@@ -45,9 +45,9 @@ def target_db(pg: PgServer, rt: Runtime, admin: Actor) -> Iterator[Target]:
     url = pg.admin_url(dbname)
     connections.add(rt, admin, "tgt", url, shared=True)
     yield Target("tgt", dbname, url)
-    from petcare_dba.services.monitoring import collector
+    from petcare_dba.services.monitoring import jobs
 
-    collector.stop(rt)
+    jobs.stop(rt)
     pg.drop_database(dbname)
 
 

@@ -21,6 +21,7 @@ from petcare_dba.cli import (
     monitoring,
     security,
     sql,
+    worker,
 )
 from petcare_dba.cli import projects as projects_cli
 from petcare_dba.cli.common import STATE, no_password_on_argv
@@ -60,6 +61,7 @@ security.register(app)
 projects_cli.register(app)
 monitoring.register(app)
 explain_export.register(app)
+worker.register(app)
 
 
 def main() -> None:

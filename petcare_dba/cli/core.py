@@ -2,7 +2,9 @@
 
 `up` is the one command a new user runs: it starts (or reuses) the embedded PostgreSQL, migrates
 the metadata store, creates the first admin and the demo database, then serves the Streamlit app
-until Ctrl+C, when it stops the app and the server it started.
+(a child process) and runs the background jobs (unless `jobs_in_up` is false) until SIGTERM or
+SIGINT. Then, within `shutdown_timeout_s`, it stops the app (which cancels its running statements,
+audited 'cancelled'), the jobs, and the embedded server it started, and exits 0.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from petcare_dba.cli.common import (
     one_of,
     runtime,
 )
+from petcare_dba.cli.shutdown import Interrupted, StopSignal, watchdog
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import backups
 from petcare_dba.services.backups import files
 from petcare_dba.services.connections import demo
-from petcare_dba.services.monitoring import health
+from petcare_dba.services.monitoring import health, jobs
 from petcare_dba.services.runtime import Runtime, key_file, migrate_store, stop_embedded
 from petcare_dba.services.security import users
 from petcare_dba.settings import Settings
@@ -96,6 +99,24 @@ def up(
 ) -> None:
     """Start the embedded PostgreSQL, migrate, create the demo data and serve the app."""
     no_password_on_argv(database_url, "PETCARE_DATABASE_URL", "--database-url")
+    # SIGTERM/SIGINT during start-up unwind it (Interrupted); while serving they ask for a stop.
+    stop = StopSignal(raising=True).install()
+    try:
+        _up(stop, data_dir, host, port, database_url, demo_scale, no_demo, no_serve)
+    except Interrupted:
+        typer.echo("stopped during start-up")
+
+
+def _up(
+    stop: StopSignal,
+    data_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    database_url: str | None,
+    demo_scale: int | None,
+    no_demo: bool,
+    no_serve: bool,
+) -> None:
     settings = current_settings(
         data_dir=str(data_dir) if data_dir else None,
         host=host,
@@ -140,25 +161,50 @@ def up(
                 f"(scale {summary.scale}), connection 'demo'"
             )
         typer.echo(f"ready in {time.monotonic() - started:.1f}s")
-        if no_serve:
+        if no_serve or stop.event.is_set():
             return
-        proc = subprocess.Popen(streamlit_command(settings), env=child_env(settings))  # noqa: S603
-        typer.echo(f"PetCare DBA Admin: http://{settings.host}:{settings.port}  (Ctrl+C stops)")
-        try:
-            proc.wait()
-        except KeyboardInterrupt:
-            typer.echo("stopping…")
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        crashed = serve(rt, stop)
     finally:
         rt.close()
         if rt.started_server:
             typer.echo("embedded PostgreSQL stopped")
+    if crashed is not None:
+        typer.echo(f"error: the app server exited with code {crashed}", err=True)
+        raise typer.Exit(1)
+
+
+def serve(rt: Runtime, stop: StopSignal) -> int | None:
+    """Serve the app and run the jobs until a signal; the app's exit code if it died by itself."""
+    settings = rt.settings
+    stop.raising = False  # from here a signal asks, and the loop below stops in order
+    proc = subprocess.Popen(streamlit_command(settings), env=child_env(settings))  # noqa: S603
+    typer.echo(f"PetCare DBA Admin: http://{settings.host}:{settings.port}  (Ctrl+C stops)")
+    try:
+        if settings.jobs_in_up:
+            names = ", ".join(j.name for j in jobs.start(rt).jobs)
+            typer.echo(f"background jobs: {names}")
+        else:
+            typer.echo("background jobs: off here (jobs_in_up=false): run `petcare-dba worker`")
+        while proc.poll() is None and not stop.wait(0.5):
+            pass
+    finally:
+        bound = float(settings.shutdown_timeout_s)
+        begun = time.monotonic()
+        watchdog(bound, "petcare-dba up")
+        crashed = proc.poll()
+        typer.echo(f"{stop.name}: stopping…")
+        if crashed is None:
+            # The app stops serving, cancels its running statements and records them (its
+            # lifespan), then exits; past 60% of the bound it is killed.
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=bound * 0.6)
+            except subprocess.TimeoutExpired:
+                typer.echo("the app did not stop in time: killed", err=True)
+                proc.kill()
+                proc.wait()
+        jobs.stop(rt, timeout=max(1.0, bound * 0.85 - (time.monotonic() - begun)))
+    return crashed if crashed is not None and not stop.event.is_set() else None
 
 
 def stop() -> None:

@@ -11,12 +11,72 @@ DECLARED: tuple[Setting, ...] = (
     Setting(
         "monitoring_enabled",
         True,
-        "Run the metrics collector and alert evaluator inside the app (one leader per "
-        "connection per round, chosen by an advisory lock, so replicas sample once).",
+        "Run the sampling and advisor jobs (with alert evaluation) in `petcare-dba worker` "
+        "and `petcare-dba up` (each job leader-elected, so replicas sample once).",
         "monitoring",
         bool,
     ),
     Setting("monitoring_interval_s", 15, "Seconds between metric samples.", "monitoring", int),
+    Setting(
+        "jobs_in_up",
+        True,
+        "`petcare-dba up` runs the background jobs from its start (set false when a separate "
+        "`petcare-dba worker` runs them; leases keep a job from running twice either way).",
+        "jobs",
+        bool,
+    ),
+    Setting(
+        "jobs_lease_s",
+        30.0,
+        "Seconds a job's leader holds its lease without renewing it (renewed every third): "
+        "when a leader dies, another instance takes the job over after at most this long.",
+        "jobs",
+        float,
+        bounds=(0.5, 3600),
+    ),
+    Setting(
+        "jobs_reconcile_interval_s",
+        60,
+        "Seconds between runs of the reconcile job (orphaned audit intents become 'unknown', "
+        "stalled backups 'failed').",
+        "jobs",
+        int,
+        bounds=(1, 86400),
+    ),
+    Setting(
+        "jobs_chain_check_interval_s",
+        3600,
+        "Seconds between full checks of the audit hash chain (alert 'audit-chain-break').",
+        "jobs",
+        int,
+        bounds=(1, 604800),
+    ),
+    Setting(
+        "jobs_retention_interval_s",
+        300,
+        "Seconds between runs of the retention job (rollups, retention of samples, alert "
+        "history, advisor runs and job runs).",
+        "jobs",
+        int,
+        bounds=(1, 86400),
+    ),
+    Setting(
+        "jobs_runs_retention_days",
+        7,
+        "Days the record of each job run (health, metrics) is kept.",
+        "jobs",
+        int,
+        bounds=(1, 3650),
+    ),
+    Setting(
+        "shutdown_timeout_s",
+        20.0,
+        "Seconds `up` and `worker` take at most to stop after SIGTERM or SIGINT: stop serving, "
+        "cancel running statements (audited 'cancelled'), stop the jobs and the embedded server.",
+        "jobs",
+        float,
+        bounds=(1, 600),
+    ),
     Setting(
         "monitoring_long_query_s",
         60,

@@ -70,6 +70,13 @@ class _Typed:
     explorer_page_rows: int
     monitoring_enabled: bool
     monitoring_interval_s: int
+    jobs_in_up: bool
+    jobs_lease_s: float
+    jobs_reconcile_interval_s: int
+    jobs_chain_check_interval_s: int
+    jobs_retention_interval_s: int
+    jobs_runs_retention_days: int
+    shutdown_timeout_s: float
     monitoring_long_query_s: int
     monitoring_top_statements: int
     monitoring_raw_retention_hours: int

@@ -12,7 +12,6 @@ import streamlit as st
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.monitoring import collector
 from petcare_dba.services.security import auth
 from petcare_dba.ui import i18n, state
 from petcare_dba.ui.components.errors import show_error
@@ -80,7 +79,6 @@ def main() -> None:
             position="hidden",
         ).run()
         return
-    collector.ensure_running(state.runtime())  # sampling must not wait for a dashboard visit
     sidebar(actor)
     sections: dict[str, list[st.Page]] = {}
     for spec in PAGES:

@@ -24,16 +24,28 @@
 
 Uncaught exceptions in a page are logged with a correlation id and shown to the user as a generic
 message carrying that id, never a traceback (reliability S4).
+
+Shutdown (SIGTERM or SIGINT, e.g. from `petcare-dba up`): the lifespan wraps uvicorn's signal
+handlers, so a signal first starts cancelling the running statements (`engine.drain`: each ends
+audited 'cancelled') while uvicorn stops accepting and closes the websockets; the lifespan's end
+waits for that drain and closes the runtime before Streamlit's runtime stops.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import logging
 import os
 import secrets
+import signal
+import threading
 import uuid
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import streamlit as st
@@ -259,8 +271,49 @@ def on_script_error(exc: Exception) -> bool:
     return True
 
 
+class _Drainer:
+    """Runs `state.drain` once, in a thread, from the first stop signal or the lifespan's end."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> threading.Thread:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=state.drain, name="petcare-drain", daemon=True
+                )
+                self._thread.start()
+            return self._thread
+
+
+_DRAINER = _Drainer()
+
+
+def _chained(previous: Any) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        _DRAINER.start()  # cancel statements now, while uvicorn stops accepting
+        if callable(previous):
+            previous(signum, frame)
+
+    return handler
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app: Any) -> AsyncIterator[None]:
+    """Chain the drain in front of uvicorn's signal handlers; drain and close at the end."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _chained(signal.getsignal(sig)))
+    yield
+    await asyncio.to_thread(_DRAINER.start().join)
+    await asyncio.to_thread(state.close)
+
+
 app = st.App(
     str(Path(__file__).with_name("app.py")),
+    lifespan=lifespan,
     routes=[
         Route("/auth/frame", auth_frame, methods=["GET"]),
         Route("/auth/session", session_cookie, methods=["POST"]),

@@ -16,13 +16,31 @@ from petcare_dba.services import client_address
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import auth
+from petcare_dba.services.sql import engine
 from petcare_dba.ui import i18n
+
+# The runtimes this process opened, so the server's shutdown can stop them without opening one.
+_OPENED: list[Runtime] = []
 
 
 @st.cache_resource(show_spinner=False)
 def runtime() -> Runtime:
     """The process-wide runtime (no user data: safe to share between sessions)."""
-    return Runtime.start(settings_mod.load())
+    rt = Runtime.start(settings_mod.load())
+    _OPENED.append(rt)
+    return rt
+
+
+def drain() -> None:
+    """Shutdown, first step: start no statement, cancel the running ones (audited 'cancelled')."""
+    for rt in list(_OPENED):
+        engine.drain(rt, float(rt.settings.shutdown_timeout_s) * 0.4)
+
+
+def close() -> None:
+    """Shutdown, last step: close every runtime this process opened."""
+    while _OPENED:
+        _OPENED.pop().close()
 
 
 def _peer() -> str | None:

@@ -12,7 +12,7 @@ from petcare_dba.errors import AuthError, PermissionDenied
 from petcare_dba.services import alerts, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts import channels
-from petcare_dba.services.monitoring import collector, health, housekeeping
+from petcare_dba.services.monitoring import collector, health, housekeeping, jobs
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit, auth
 from tests.fix_monitoring import (
@@ -78,7 +78,7 @@ def test_a_blocking_lock_alerts_through_the_webhook_within_two_intervals_and_res
     blocker = Holder(target_db.url, "BEGIN", "LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
     waiter = Holder(target_db.url)
     try:
-        collector.ensure_running(fast)
+        jobs.start(fast)
         started = time.monotonic()
         waiter.run_in_background("SELECT * FROM t")
         fired = webhook.wait_for(3 * interval + 5, event="firing", rule="blocked-queries")
@@ -90,7 +90,7 @@ def test_a_blocking_lock_alerts_through_the_webhook_within_two_intervals_and_res
         resolved = webhook.wait_for(3 * interval + 5, event="resolved", rule="blocked-queries")
         assert resolved is not None and resolved["event_id"] == fired["event_id"]
     finally:
-        collector.stop(fast)
+        jobs.stop(fast)
         fast.close()
         waiter.close()
         blocker.close()

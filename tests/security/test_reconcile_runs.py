@@ -8,7 +8,7 @@ import uuid
 import psycopg
 
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.monitoring import collector, housekeeping
+from petcare_dba.services.monitoring import housekeeping, jobs
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 
@@ -69,16 +69,14 @@ def test_the_in_app_job_reconciles_recent_orphans_and_leaves_old_ones_to_the_cli
     assert _outcome(rt, admin, ancient) == ({"intent", "unknown"}, "unknown")
 
 
-def test_the_collector_thread_runs_the_job(rt: Runtime, admin: Actor, meta_url: str) -> None:
+def test_the_job_runner_runs_the_job(rt: Runtime, admin: Actor, meta_url: str) -> None:
     event = _orphan(rt, admin, meta_url, "10 minutes")
-    rt.settings = rt.settings.with_overrides(monitoring_interval_s=1)
-    thread = collector.Collector(rt)
-    thread.start()
+    rt.settings = rt.settings.with_overrides(jobs_reconcile_interval_s=1, jobs_lease_s=1.0)
+    scheduler = jobs.start(rt)
     try:
         deadline = time.monotonic() + 20
         while _outcome(rt, admin, event)[1] != "unknown":
-            assert time.monotonic() < deadline, thread.last_error
+            assert time.monotonic() < deadline, scheduler.last_error
             time.sleep(0.2)
     finally:
-        thread.stop()
-        thread.join(30)
+        jobs.stop(rt, 10)

@@ -6,7 +6,9 @@ gets a clear "busy" error (F5). Idle connections are reused only by the same app
 (so `pg_stat_activity` names the right session, Q11), dropped after a minute, and checked without
 a round trip: a backend that was terminated while idle is noticed before it is handed out (F3).
 `CancelHandle` lets another thread cancel the running statement with libpq's `cancel_safe()`
-(Q9), never pg_terminate_backend.
+(Q9), never pg_terminate_backend. At shutdown (SIGTERM to `up`), `Pools.drain` refuses new
+checkouts and sends the same cancel to every connection that is running something, until each
+run has recorded its outcome ('cancelled') and given its connection back.
 
 The cap is one `Slots` counter per (stored connection, app user), shared by the engine's pools and
 by every other feature that opens a target connection on a user's behalf (explorer, index
@@ -33,6 +35,7 @@ from petcare_dba.db.target import connect
 from petcare_dba.errors import PetcareError, QueryCancelled, Unavailable
 
 IDLE_TTL_S = 60.0
+SHUTTING_DOWN = "the app is shutting down: no new statements start"
 
 
 class CancelHandle:
@@ -190,17 +193,30 @@ class TargetPool:
         self.slot = slot if slot is not None else Slot(self.max_size)
         self._lock = threading.Lock()
         self._idle: list[_Idle] = []
+        self._busy: list[psycopg.Connection[Any]] = []
         self._closed = False
+        self.draining = False
 
     @contextmanager
     def connection(self, app_name: str) -> Iterator[Lease]:
         """Check out a connection tagged `app_name`; 'busy' error after wait_timeout."""
+        if self.draining:
+            raise Unavailable(SHUTTING_DOWN, hint="retry once the app is back")
         with self.slot.held(self.wait_timeout):
             lease = Lease(self._take(app_name) or self._open(app_name))
+            with self._lock:
+                self._busy.append(lease.conn)
             try:
                 yield lease
             finally:
+                with self._lock:
+                    self._busy.remove(lease.conn)
                 self._give_back(app_name, lease)
+
+    def busy(self) -> list[psycopg.Connection[Any]]:
+        """The connections checked out right now."""
+        with self._lock:
+            return list(self._busy)
 
     def _open(self, app_name: str) -> psycopg.Connection[Any]:
         started = time.monotonic()
@@ -266,6 +282,7 @@ class Pools:
         self._lock = threading.Lock()
         self._pools: dict[tuple[int, int, str], TargetPool] = {}
         self.slots = slots if slots is not None else Slots()
+        self.draining = False
 
     def get(
         self,
@@ -283,6 +300,8 @@ class Pools:
         key = (connection_id, user_id, hashlib.sha256(url.encode()).hexdigest())
         slot = self.slots.get(connection_id, user_id, max_size)
         with self._lock:
+            if self.draining:
+                raise Unavailable(SHUTTING_DOWN, hint="retry once the app is back")
             pool = self._pools.get(key)
             if pool is None or pool.max_size != max(1, max_size) or pool.slot is not slot:
                 if pool is not None:
@@ -306,3 +325,30 @@ class Pools:
             for pool in self._pools.values():
                 pool.close()
             self._pools.clear()
+
+    def drain(self, timeout: float) -> int:
+        """Refuse new checkouts, cancel what runs until every run gave its connection back.
+
+        The cancel request is resent every 0.2 s, so a script's next statement (which started
+        after the previous cancel arrived) is cancelled too. Returns how many connections were
+        running something; a run still going at `timeout` is left to the process exit.
+        """
+        with self._lock:
+            self.draining = True
+            pools = list(self._pools.values())
+        for pool in pools:
+            pool.draining = True
+        seen: set[int] = set()
+        deadline = time.monotonic() + timeout
+        while True:
+            busy = [c for pool in pools for c in pool.busy()]
+            if not busy or time.monotonic() >= deadline:
+                return len(seen)
+            for conn in busy:
+                seen.add(id(conn))
+                if not conn.closed:
+                    try:
+                        conn.cancel_safe(timeout=2.0)
+                    except psycopg.Error:
+                        pass  # best effort: the next round tries again
+            time.sleep(0.2)

@@ -1,12 +1,12 @@
 """Monitoring: the collector, per-interval deltas, alerts and their channels, health, views.
 
 The face hands on the drill-down views as functions (`monitoring.sessions`, …) and the sub-areas
-as modules (`collector`, `alerts`, `channels`, `health`).
+as modules (`collector`, `health`, `jobs`: the background jobs of `petcare-dba worker` and `up`).
 """
 
 from __future__ import annotations
 
-from petcare_dba.services.monitoring import collector, health
+from petcare_dba.services.monitoring import collector, health, jobs
 from petcare_dba.services.monitoring.views import (
     AREAS,
     Session,
@@ -36,6 +36,7 @@ __all__ = [
     "connection_id",
     "freshness",
     "health",
+    "jobs",
     "judge",
     "latest",
     "maintenance",

@@ -8,9 +8,9 @@ transaction, turn counters into rates against the baseline stored in `collector_
 and restarts re-baseline instead of producing negative deltas), snapshot the top
 pg_stat_statements entries and store their deltas (the view is never reset), evaluate alert
 rules, and commit; notifications go out after the commit. The app-wide round (own tables, host
-CPU/memory/disk, rollups and retention) runs under its own lock. The collector acts as the first
-admin: RLS lets it read every connection and write metrics. It runs as a thread inside the app
-(`ensure_running`) and as `petcare-dba collect [--once]`.
+CPU/memory/disk) runs under its own lock. The collector acts as the first admin: RLS lets it
+read every connection and write metrics. It runs as the `sampling` job (`monitoring.jobs`, in
+`petcare-dba worker` and `up`) and as `petcare-dba collect [--once]`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ import json
 import logging
 import os
 import socket
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +31,6 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import advisor, alerts, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.monitoring import deltas as collector_deltas
-from petcare_dba.services.monitoring import housekeeping
 from petcare_dba.services.monitoring.samples import insert_samples, system_actor
 from petcare_dba.services.runtime import Runtime
 
@@ -228,7 +225,7 @@ def host_metrics(data_dir: str) -> dict[str, float]:
 
 
 def app_round(rt: Runtime, actor: Actor, *, force: bool = False) -> dict[str, float] | None:
-    """The app-wide round: own-table metrics, host metrics, app alerts, rollup and retention."""
+    """The app-wide round: own-table metrics, host metrics and the app's alerts."""
     s = rt.settings
     with rt.store.tx(actor.identity) as tx:
         if not tx.value("mon_try_lock", {"space": LOCK_SPACE, "key": APP_KEY}):
@@ -240,14 +237,6 @@ def app_round(rt: Runtime, actor: Actor, *, force: bool = False) -> dict[str, fl
         metrics = {k: float(v) for k, v in row.items() if v is not None}
         metrics.update(host_metrics(str(s.data_path)))
         insert_samples(tx, None, metrics)
-        tx.execute("mon_rollup", {"raw_hours": s.monitoring_raw_retention_hours})
-        tx.execute(
-            "mon_retention",
-            {
-                "raw_hours": s.monitoring_raw_retention_hours,
-                "days": s.monitoring_rollup_retention_days,
-            },
-        )
         notes = alerts.evaluate(tx, rt, None, metrics)
     alerts.deliver(rt, notes)
     return metrics
@@ -260,14 +249,17 @@ def collect_once(rt: Runtime, *, force: bool = False) -> list[Round]:
         conns = tx.all("mon_connections")
     rounds = [sample_connection(rt, actor, int(c["id"]), c["name"], force=force) for c in conns]
     app_round(rt, actor, force=force)
-    _scheduled_advisor(rt, actor, conns)
     return rounds
 
 
-def _scheduled_advisor(rt: Runtime, actor: Actor, conns: list[dict[str, Any]]) -> None:
+def scheduled_advisor(rt: Runtime, actor: Actor) -> int:
+    """Run the advisor on each connection whose scheduled run is due; how many ran."""
     minutes = rt.settings.advisor_interval_minutes
     if minutes <= 0:
-        return
+        return 0
+    with rt.store.tx(actor.identity) as tx:
+        conns = tx.all("mon_connections")
+    ran = 0
     for c in conns:
         with rt.store.tx(actor.identity) as tx:
             due = tx.value("mon_advisor_due", {"minutes": minutes, "conn": c["id"]})
@@ -276,70 +268,5 @@ def _scheduled_advisor(rt: Runtime, actor: Actor, conns: list[dict[str, Any]]) -
         if due:
             with contextlib.suppress(PetcareError):
                 advisor.run_and_store(rt, actor, c["name"])
-
-
-class Collector(threading.Thread):
-    """The in-app sampling loop (a daemon thread); `stop()` ends it after the current round."""
-
-    def __init__(self, rt: Runtime) -> None:
-        super().__init__(name="petcare-collector", daemon=True)
-        self.rt = rt
-        self._stop_event = threading.Event()
-        self.last_round_at: float | None = None
-        self.last_error: str | None = None
-        self._reconciled_at = 0.0
-        self._chain_checked_at: float | None = None
-
-    def run(self) -> None:
-        interval = float(self.rt.settings.monitoring_interval_s)
-        while not self._stop_event.is_set():
-            if self.rt.store.pool.closed:
-                return  # the runtime was closed (app shutdown, test teardown)
-            started = time.monotonic()
-            try:
-                collect_once(self.rt)
-                self.last_round_at, self.last_error = time.time(), None
-                self._housekeeping(started)
-            except Exception as exc:  # the loop must survive a bad round
-                self.last_error = str(exc)
-                log.warning("collector round failed: %s", exc)
-            self._stop_event.wait(max(0.5, interval - (time.monotonic() - started)))
-
-    def _housekeeping(self, now: float) -> None:
-        if now - self._reconciled_at >= housekeeping.RECONCILE_EVERY_S:
-            self._reconciled_at = now
-            housekeeping.reconcile_recent(self.rt)
-        checked = self._chain_checked_at
-        if checked is None or now - checked >= housekeeping.CHAIN_CHECK_EVERY_S:
-            self._chain_checked_at = now
-            housekeeping.check_chain(self.rt)
-
-    def stop(self) -> None:
-        self._stop_event.set()
-
-
-_RUNNING: dict[int, Collector] = {}
-_GUARD = threading.Lock()
-
-
-def ensure_running(rt: Runtime) -> Collector | None:
-    """Start the in-app collector once per runtime (no-op when monitoring_enabled is false)."""
-    if not rt.settings.monitoring_enabled:
-        return None
-    with _GUARD:
-        current = _RUNNING.get(id(rt))
-        if current is None or not current.is_alive():
-            current = Collector(rt)
-            _RUNNING[id(rt)] = current
-            current.start()
-            rt.closers.append(lambda: stop(rt))  # the thread ends with its runtime
-        return current
-
-
-def stop(rt: Runtime) -> None:
-    """Stop the runtime's collector thread if one runs."""
-    with _GUARD:
-        current = _RUNNING.pop(id(rt), None)
-    if current is not None:
-        current.stop()
-        current.join(timeout=30)
+                ran += 1
+    return ran

@@ -1,4 +1,4 @@
-"""Health of every component: metadata store, key, connections, AI, collector, alerts, cache.
+"""Health of every component: metadata store, key, connections, AI, collector, jobs, alerts, cache.
 
 One report feeds `petcare-dba health [--format json]`, the UI's status badge and (issue 6) the HTTP
 health endpoint. A component is `required` when the app cannot serve without it; the report is
@@ -14,6 +14,7 @@ from typing import Any
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import backups, connections
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.monitoring import jobs
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import users
 
@@ -182,6 +183,44 @@ def _collector(rt: Runtime, identity: object) -> Component:
     )
 
 
+def _jobs(rt: Runtime, identity: object) -> Component:
+    """Each background job's leader, latest run and lag (seconds past its due time)."""
+    lease = float(rt.settings.jobs_lease_s)
+    found = {j.name: j for j in jobs.status(rt)}
+    problems: list[str] = []
+    rows: list[dict[str, Any]] = []
+    for job in jobs.table(rt):
+        st = found.get(job.name)
+        if st is None or st.last_started is None:
+            problems.append(f"{job.name}: never run")
+            continue
+        if st.lag_s > max(st.interval_s, lease):
+            problems.append(f"{job.name}: {st.lag_s:.0f} s late")
+        elif st.last_ok is False:
+            problems.append(f"{job.name}: last run failed ({st.last_error})")
+    for st in found.values():
+        rows.append(
+            {
+                "name": st.name,
+                "interval_s": st.interval_s,
+                "leader": st.leader,
+                "last_started": st.last_started.isoformat() if st.last_started else None,
+                "last_finished": st.last_finished.isoformat() if st.last_finished else None,
+                "last_ok": st.last_ok,
+                "last_error": st.last_error,
+                "lag_s": st.lag_s,
+                "running": st.running,
+            }
+        )
+    detail = (
+        f"{len(found)} job(s) on record, each within its interval"
+        if not problems
+        else "; ".join(problems)
+    )
+    hint = "" if problems == [] or found else " (is `petcare-dba worker` or `up` running?)"
+    return Component("jobs", "monitoring", not problems, False, detail + hint, data={"jobs": rows})
+
+
 def _delivery(rt: Runtime, identity: object) -> Component:
     with rt.store.tx(identity) as tx:  # type: ignore[arg-type]
         row = tx.one("alert_delivery_health") or {}
@@ -218,13 +257,13 @@ def _cache(rt: Runtime, identity: object) -> Component:
 
 
 def monitoring_components(rt: Runtime) -> list[Component]:
-    """Collector freshness, alert delivery and cache, as the first admin sees them."""
+    """Collector freshness, jobs, alert delivery and cache, as the first admin sees them."""
     try:
         identity = users.actor_for(rt, None).identity
     except PetcareError as exc:
         return [Component("collector", "monitoring", False, False, exc.message)]
     out = []
-    for probe in (_collector, _delivery, _cache):
+    for probe in (_collector, _jobs, _delivery, _cache):
         try:
             out.append(probe(rt, identity))
         except PetcareError as exc:

@@ -1,11 +1,11 @@
-"""The app's housekeeping jobs, run by the collector thread (monitoring.collector.Collector).
+"""The app's housekeeping jobs, run by the job runner (`monitoring.jobs`: worker and `up`).
 
 Once a minute, `reconcile_recent` ends what a dead process left behind: audit intents without an
 outcome become 'unknown' (reliability A2) and backups or restores that stopped beating become
-'failed'. At start and hourly, `check_chain` verifies the audit hash chain and records the result
-as the app metric `audit_chain_broken`, on which the 'audit-chain-break' alert rule fires. No
-operator's cron is needed; the CLI commands (`audit reconcile`, `audit verify`) still do the same
-on demand.
+'failed'. Hourly, `check_chain` verifies the audit hash chain and records the result as the app
+metric `audit_chain_broken`, on which the 'audit-chain-break' alert rule fires. `retention`
+folds raw samples into 5-minute averages and drops what is past its retention. No operator's
+cron is needed; the CLI commands (`audit reconcile`, `audit verify`) still do the same on demand.
 """
 
 from __future__ import annotations
@@ -16,18 +16,17 @@ from petcare_dba.services.monitoring.samples import insert_samples, system_actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 
-RECONCILE_EVERY_S = 60.0
 RECONCILE_WINDOW_MINUTES = 60
-CHAIN_CHECK_EVERY_S = 3600.0  # a full walk of the log: hourly, and once at start
 
 
 def reconcile_recent(rt: Runtime) -> int:
     """The in-app reconcile job: what a dead process left behind; how many rows it ended.
 
-    Run once a minute by the collector, without an operator's cron: orphaned audit intents of
-    the last hour past audit_reconcile_minutes become 'unknown' (A2; the window keeps each run an
-    index range scan, migration 0012; `petcare-dba audit reconcile` still scans everything), and
-    backups and restores that stopped beating become 'failed' (migration 0013).
+    Run once a minute (jobs_reconcile_interval_s) by the job runner, without an operator's
+    cron: orphaned audit intents of the last hour past audit_reconcile_minutes become 'unknown'
+    (A2; the window keeps each run an index range scan, migration 0012; `petcare-dba audit
+    reconcile` still scans everything), and backups and restores that stopped beating become
+    'failed' (migration 0013).
     """
     actor = system_actor(rt)
     count = audit.reconcile(
@@ -53,3 +52,21 @@ def check_chain(rt: Runtime) -> bool:
         notes = alerts.evaluate(tx, rt, None, metrics)
     alerts.deliver(rt, notes)
     return status.ok
+
+
+def retention(rt: Runtime) -> int:
+    """Fold finished 5-minute buckets into averages and drop what is past retention; rows gone."""
+    s = rt.settings
+    with rt.store.tx(system_actor(rt).identity) as tx:
+        tx.execute("mon_rollup", {"raw_hours": s.monitoring_raw_retention_hours})
+        deleted = int(
+            tx.value(
+                "mon_retention",
+                {
+                    "raw_hours": s.monitoring_raw_retention_hours,
+                    "days": s.monitoring_rollup_retention_days,
+                },
+            )
+            or 0
+        )
+        return deleted + tx.execute("jobs_runs_prune", {"days": s.jobs_runs_retention_days})

@@ -10,7 +10,7 @@ execucoes_scripts row and outcome through `record`. No stage calls back into an 
 refusals go straight to `record` and raise `Refused` (or `NeedsConfirmation`); execution errors
 come back in `RunResult.error` next to the results of the statements that ran. The engine owns
 the run's connection (`pool_for`, the credential) and guards (`limits_for`); `cancel` stops a
-run from another thread; history and drafts are in `history`.
+run from another thread and `drain` every run at shutdown; history and drafts are in `history`.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ __all__ = [
     "classify",
     "close",
     "decline",
+    "drain",
     "history",
     "load_draft",
     "new_handle",
@@ -139,6 +140,14 @@ def pool_for(
 def close(rt: Runtime) -> None:
     """Close every target connection the engine holds for this runtime."""
     rt.target_pools.close()
+
+
+def drain(rt: Runtime, timeout: float) -> int:
+    """At shutdown: start no new run, cancel the running ones (each audited 'cancelled').
+
+    Waits up to `timeout` for every run to record its outcome; how many were running.
+    """
+    return rt.target_pools.drain(timeout)
 
 
 def run(

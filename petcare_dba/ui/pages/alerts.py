@@ -6,7 +6,6 @@ import streamlit as st
 
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import alerts
-from petcare_dba.services.monitoring import collector
 from petcare_dba.ui import state
 from petcare_dba.ui.components import alerts as widgets
 from petcare_dba.ui.components.errors import show_error
@@ -14,7 +13,6 @@ from petcare_dba.ui.components.errors import show_error
 t = state.t
 actor = state.require_actor()
 rt = state.runtime()
-collector.ensure_running(rt)
 st.title(t("alerts.title"))
 tabs = [t("alerts.tab.firing"), t("alerts.tab.history"), t("alerts.tab.rules")]
 if actor.at_least("admin"):

@@ -1,7 +1,7 @@
 """Dashboard (overview): the chosen connection's header, a verdict per area and Plotly history.
 
-Starts the in-app collector once per process (leader-elected per connection, so replicas sample
-once), then refreshes verdicts and charts every sampling interval in a fragment.
+Refreshes verdicts and charts every sampling interval in a fragment; the samples come from the
+`sampling` job (`petcare-dba worker`, or `up` from its start), never from a page visit.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import streamlit as st
 
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import connections, monitoring
-from petcare_dba.services.monitoring import collector
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
@@ -20,7 +19,6 @@ from petcare_dba.ui.components.text import plain
 t = state.t
 actor = state.require_actor()
 rt = state.runtime()
-collector.ensure_running(rt)
 st.title(t("dashboard.title"))
 name = state.chosen_connection()
 if name is None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from petcare_dba.services.monitoring import collector
 from petcare_dba.ui import state
 from petcare_dba.ui.components.monitoring import drilldowns as drill
 
 t = state.t
 actor = state.require_actor()
 rt = state.runtime()
-collector.ensure_running(rt)
 st.title(t("monitoring.title"))
 name = state.chosen_connection()
 if name is None:

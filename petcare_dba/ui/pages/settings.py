@@ -23,3 +23,23 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+st.subheader(t("settings.jobs"))
+st.caption(t("settings.jobs_caption"))
+jobs_part = next((c for c in report.components if c.name == "jobs"), None)
+st.dataframe(
+    [
+        {
+            "job": j["name"],
+            "leader": j["leader"] or "",
+            "last started": j["last_started"] or "",
+            "last finished": j["last_finished"] or "",
+            "ok": "" if j["last_ok"] is None else str(j["last_ok"]),
+            "lag (s)": float(j["lag_s"]),
+            "interval (s)": float(j["interval_s"]),
+            "last error": j["last_error"] or "",
+        }
+        for j in (jobs_part.data.get("jobs", []) if jobs_part else [])
+    ],
+    hide_index=True,
+    width="stretch",
+)
