@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from petcare_dba.errors import ConfigError
-from petcare_dba.settings import ai, engine, monitoring, security, store
+from petcare_dba.settings import ai, engine, monitoring, observability, security, store
 from petcare_dba.settings.declaration import Setting
 
 SETTINGS: tuple[Setting, ...] = (
@@ -18,6 +18,7 @@ SETTINGS: tuple[Setting, ...] = (
     *security.DECLARED,
     *monitoring.DECLARED,
     *ai.DECLARED,
+    *observability.DECLARED,
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

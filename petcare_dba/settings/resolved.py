@@ -134,6 +134,9 @@ class _Typed:
     advisor_dead_rows: int
     advisor_dead_pct: float
     advisor_analyze_rows: int
+    log_format: str
+    log_level: str
+    metrics_token: str
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,8 @@ class Slot:
     def __init__(self, max_size: int) -> None:
         self.max_size = max(1, max_size)
         self._sem = threading.BoundedSemaphore(self.max_size)
+        self.in_use = 0  # read by /metrics
+        self._count = threading.Lock()
 
     @contextmanager
     def held(self, wait_timeout: float) -> Iterator[None]:
@@ -91,9 +93,13 @@ class Slot:
                 f"(max_connections_per_user={self.max_size}); waited {wait_timeout:g} s",
                 hint="retry when one finishes, or cancel it",
             )
+        with self._count:
+            self.in_use += 1
         try:
             yield
         finally:
+            with self._count:
+                self.in_use -= 1
             self._sem.release()
 
 
@@ -112,6 +118,11 @@ class Slots:
                 # A changed cap starts a new counter; holders of the old one release into it.
                 slot = self._slots[key] = Slot(max_size)
             return slot
+
+    def in_use(self) -> int:
+        """Target connections held right now, over every (connection, user)."""
+        with self._lock:
+            return sum(slot.in_use for slot in self._slots.values())
 
     @contextmanager
     def hold(
@@ -217,6 +228,10 @@ class TargetPool:
                 return
         conn.close()
 
+    def idle_count(self) -> int:
+        with self._lock:
+            return len(self._idle)
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -270,6 +285,16 @@ class Pools:
             if keepalives is not None:
                 pool.keepalives = dict(keepalives)
             return pool
+
+    def stats(self) -> dict[str, int]:
+        """Counts for /metrics: pools, idle connections kept, connections checked out."""
+        with self._lock:
+            pools = list(self._pools.values())
+        return {
+            "pools": len(pools),
+            "idle": sum(p.idle_count() for p in pools),
+            "in_use": self.slots.in_use(),
+        }
 
     def close(self) -> None:
         with self._lock:
