@@ -39,11 +39,11 @@ HARDENED: dict[str, tuple[Callable[[Any], bool], str]] = {
     "server.headless": (_is(True), "true"),
     "server.enableStaticServing": (_is(False), "false"),
     "server.maxUploadSize": (
-        lambda v: isinstance(v, int) and 0 < v <= MAX_UPLOAD_CAP_MB,
+        lambda v: type(v) is int and 0 < v <= MAX_UPLOAD_CAP_MB,
         f"between 1 and {MAX_UPLOAD_CAP_MB} (MB)",
     ),
     "server.maxMessageSize": (
-        lambda v: isinstance(v, int) and 0 < v <= MAX_MESSAGE_CAP_MB,
+        lambda v: type(v) is int and 0 < v <= MAX_MESSAGE_CAP_MB,
         f"between 1 and {MAX_MESSAGE_CAP_MB} (MB)",
     ),
     "client.showErrorDetails": (lambda v: v in ("none", False), '"none"'),
