@@ -22,7 +22,11 @@ from petcare_dba.settings import Settings
 # own handler) and uvicorn's (the st.App server).
 LOGGERS = ("petcare_dba", "streamlit", "uvicorn", "uvicorn.error")
 # LogRecord attributes that are not extra fields given by the caller.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "color_message",  # uvicorn's copy of the message with terminal colours
+}
 
 
 def new_correlation_id() -> str:
