@@ -84,13 +84,15 @@ class RuntimeCollector:
         except Exception:  # a closed pool: the other metrics still matter
             stats = {}
         for key, kind, name, text in _METADATA_POOL:
-            family: Metric = (
-                GaugeMetricFamily(name, text)
-                if kind == "gauge"
-                else CounterMetricFamily(name, text)
-            )
-            family.add_metric([], float(stats.get(key, 0)))
-            yield family
+            value = float(stats.get(key, 0))
+            if kind == "gauge":
+                gauge = GaugeMetricFamily(name, text)
+                gauge.add_metric([], value)
+                yield gauge
+            else:
+                counter = CounterMetricFamily(name, text)
+                counter.add_metric([], value)
+                yield counter
         target = self.rt.target_pools.stats()
         for key, text in (
             ("pools", "Target pools (one per user and stored connection in use)."),
@@ -165,5 +167,5 @@ class RuntimeCollector:
 def render(rt: Runtime) -> bytes:
     """The Prometheus text exposition of this process (format 0.0.4)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RuntimeCollector(rt))  # type: ignore[arg-type]
+    registry.register(RuntimeCollector(rt))
     return generate_latest(registry)
