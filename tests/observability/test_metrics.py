@@ -114,6 +114,13 @@ def test_a_scrape_parses_and_carries_every_part(
         status, body = get(live_app + "/metrics", header)
         assert (status, body) == (403, "forbidden"), header
     assert get(live_app + "/metrics", {"Authorization": "Bearer anything"})[0] == 200
+    post = urllib.request.Request(live_app + "/metrics", data=b"x", method="POST")  # noqa: S310
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(post, timeout=20)  # noqa: S310
+    assert refused.value.code == 405
+    with urllib.request.urlopen(live_app + "/metrics", timeout=20) as resp:  # noqa: S310
+        assert resp.headers["Cache-Control"] == "no-store"
+        assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
 
 
 def test_statement_latency_by_outcome_and_role(rt: Runtime, admin: Actor, target: Target) -> None:
