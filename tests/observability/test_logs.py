@@ -20,6 +20,7 @@ from tests.fix_db import ADMIN_PASSWORD
 from tests.fix_ui import sign_in
 
 
+@pytest.mark.slow
 def test_a_rendered_error_and_its_log_line_share_one_ref(
     app: Callable[[], AppTest], admin: Actor, rt: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -49,9 +50,13 @@ def _record(**extra: object) -> logging.LogRecord:
 def test_json_lines_carry_the_ref_and_a_traceback_only_when_there_is_one() -> None:
     settings = settings_mod.load(env={"PETCARE_LOG_FORMAT": "json", "PETCARE_LOG_LEVEL": "INFO"})
     out = io.StringIO()
-    ours = logging.getLogger("petcare_dba")
-    before = (ours.handlers[:], ours.propagate, ours.level)
-    handler = logs.configure(settings, out)
+    touched = [
+        logging.getLogger(n)
+        for n in ["petcare_dba", *logging.root.manager.loggerDict]
+        if n == "petcare_dba" or n.startswith(("streamlit", "uvicorn"))
+    ]
+    before = [(lg, lg.handlers[:], lg.propagate, lg.level) for lg in touched]
+    logs.configure(settings, out)
     logger = logging.getLogger("petcare_dba.test")
     ref = logs.new_correlation_id()
     try:
@@ -61,9 +66,9 @@ def test_json_lines_carry_the_ref_and_a_traceback_only_when_there_is_one() -> No
         except ValueError as exc:
             logs.unexpected(logger, "abc123abc123", exc)
         logger.debug("hidden below the level")
-    finally:
-        ours.removeHandler(handler)
-        ours.handlers[:], ours.propagate, ours.level = before  # caplog needs propagation
+    finally:  # the other tests of this process keep their logging (caplog needs propagation)
+        for lg, handlers, propagate, level in before:
+            lg.handlers[:], lg.propagate, lg.level = handlers, propagate, level
     first, second = (json.loads(line) for line in out.getvalue().splitlines())
     assert first["correlation_id"] == ref and first["level"] == "INFO"
     assert first["message"] == 'Not found: no table "x\n{}"' and "exc" not in first
