@@ -37,6 +37,7 @@ options are checked: a hardened option weaker than required stops the server (ui
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import os
 import secrets
@@ -263,7 +264,6 @@ def healthz(request: Request) -> Response:
     return _no_store(JSONResponse(body, status_code=code))
 
 
-_LOOPBACK = ("127.", "::1", "::ffff:127.")
 _FORWARDING = ("forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host")
 
 
@@ -277,8 +277,18 @@ def metrics_allowed(request: Request) -> bool:
             and bool(given)
             and hmac.compare_digest(given.strip().encode("utf-8"), expected.encode("utf-8"))
         )
-    peer = request.client.host if request.client else ""
-    return peer.startswith(_LOOPBACK) and not any(h in request.headers for h in _FORWARDING)
+    return _loopback(request.client.host if request.client else "") and not any(
+        h in request.headers for h in _FORWARDING
+    )
+
+
+def _loopback(peer: str) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:  # a Unix socket or a test client names no address
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 def metrics_route(request: Request) -> Response:

@@ -193,9 +193,8 @@ def test_a_registered_collector_joins_the_scrape_and_its_failure_is_counted(
     assert runs[("reconcile", "failed")] >= 1
 
 
-@pytest.fixture
-def token_app(test_settings: settings_mod.Settings, rt: Runtime, admin: Actor) -> Iterator[str]:
-    """The app with `metrics_token` set, served by `up`'s launcher on a free port."""
+def serve(settings: settings_mod.Settings, **extra: str) -> tuple[subprocess.Popen[bytes], int]:
+    """The app as `up` serves it (its launcher) on a free port, with extra PETCARE_* values."""
     import random
 
     from petcare_dba.cli.core import streamlit_command
@@ -203,22 +202,28 @@ def token_app(test_settings: settings_mod.Settings, rt: Runtime, admin: Actor) -
 
     port = next(p for p in random.sample(range(9600, 9900), 100) if port_is_free(p))
     env = dict(os.environ)
-    for name, source in test_settings.sources.items():
+    for name, source in settings.sources.items():
         if source in ("env", "cli"):
-            env["PETCARE_" + name.upper()] = str(test_settings.values[name])
-    env.update(PETCARE_PORT=str(port), PETCARE_METRICS_TOKEN="s3cret-token")
+            env["PETCARE_" + name.upper()] = str(settings.values[name])
+    env.update(PETCARE_PORT=str(port), **extra)
     proc = subprocess.Popen(
-        streamlit_command(test_settings),
+        streamlit_command(settings),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while get_or_none(url + "/_stcore/health") != 200:
+    while get_or_none(f"http://127.0.0.1:{port}/_stcore/health") != 200:
         assert time.monotonic() < deadline and proc.poll() is None, "app did not start"
         time.sleep(0.3)
-    yield url
+    return proc, port
+
+
+@pytest.fixture
+def token_app(test_settings: settings_mod.Settings, rt: Runtime, admin: Actor) -> Iterator[str]:
+    """The app with `metrics_token` set."""
+    proc, port = serve(test_settings, PETCARE_METRICS_TOKEN="s3cret-token")
+    yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=15)
 
@@ -247,3 +252,32 @@ def test_with_a_token_only_the_bearer_token_opens_metrics(token_app: str) -> Non
     status, body = get(url, {"Authorization": "Bearer s3cret-token"})
     assert status == 200 and "petcare_metadata_up 1.0" in body
     assert get(url, {"Authorization": "bearer s3cret-token"})[0] == 200
+
+
+def _outside_address() -> str | None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: picks the outbound interface
+            address = str(probe.getsockname()[0])
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+@pytest.mark.slow
+def test_without_a_token_a_peer_on_another_address_is_refused(
+    test_settings: settings_mod.Settings, rt: Runtime, admin: Actor
+) -> None:
+    address = _outside_address()
+    if address is None:
+        pytest.fail("this machine has no non-loopback address to test from", pytrace=False)
+    proc, port = serve(test_settings, PETCARE_HOST="0.0.0.0")
+    try:
+        assert get(f"http://127.0.0.1:{port}/metrics")[0] == 200  # positive control
+        assert get(f"http://{address}:{port}/metrics") == (403, "forbidden")
+        assert get(f"http://{address}:{port}/healthz")[0] == 200  # it is reachable there
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
