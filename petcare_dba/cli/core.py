@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from importlib import resources
 from pathlib import Path
 
 import typer
@@ -41,39 +40,16 @@ from petcare_dba.settings import Settings
 
 
 def streamlit_command(settings: Settings) -> list[str]:
-    """The argv that serves the UI with our hardened Streamlit options.
+    """The argv that serves the UI: `petcare_dba.ui.launch`, which checks the operator's
+    Streamlit configuration (a hardened option set weaker is refused), then runs `streamlit run
+    ui/server.py` with our defaults (ui/streamlit.toml) for the options left unset.
 
-    It runs `ui/server.py`, whose `st.App` serves `ui/app.py` plus the session-cookie routes and
-    `/healthz` (Streamlit >= 1.67 serves an `st.App` through uvicorn under `streamlit run`).
+    `ui/server.py`'s `st.App` serves `ui/app.py` plus the session-cookie routes, `/healthz` and
+    `/metrics` (Streamlit >= 1.67 serves an `st.App` through uvicorn under `streamlit run`).
+    The address and port reach it as PETCARE_HOST / PETCARE_PORT (see `child_env`).
     """
-    script = Path(str(resources.files("petcare_dba") / "ui" / "server.py"))
-    return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(script),
-        "--server.address",
-        settings.host,
-        "--server.port",
-        str(settings.port),
-        "--server.headless",
-        "true",
-        "--server.enableXsrfProtection",
-        "true",
-        "--server.enableCORS",
-        "true",
-        "--client.showErrorDetails",
-        "none",
-        "--client.toolbarMode",
-        "minimal",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-        "--global.developmentMode",
-        "false",
-    ]
+    del settings  # the launcher reads the same settings from the environment
+    return [sys.executable, "-m", "petcare_dba.ui.launch"]
 
 
 def child_env(settings: Settings) -> dict[str, str]:

@@ -17,6 +17,7 @@ import typer
 from petcare_dba.cli.common import current_settings
 from petcare_dba.cli.shutdown import Interrupted, StopSignal, watchdog
 from petcare_dba.services.monitoring import jobs
+from petcare_dba.services.observability import logs
 from petcare_dba.services.runtime import Runtime
 
 
@@ -29,6 +30,7 @@ def worker(
     # Before the store opens: a signal during start-up unwinds it (Interrupted), exit 0.
     stop = StopSignal(raising=True).install()
     settings = current_settings(jobs_lease_s=lease_s)
+    logs.configure(settings)  # the worker's lines follow log_format like the app's
     try:
         rt = Runtime.start(settings)
     except Interrupted:

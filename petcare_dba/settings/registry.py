@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from petcare_dba.errors import ConfigError
-from petcare_dba.settings import ai, cache, engine, monitoring, security, store
+from petcare_dba.settings import ai, cache, engine, monitoring, observability, security, store
 from petcare_dba.settings.declaration import Setting
 
 SETTINGS: tuple[Setting, ...] = (
@@ -19,6 +19,7 @@ SETTINGS: tuple[Setting, ...] = (
     *monitoring.DECLARED,
     *ai.DECLARED,
     *cache.DECLARED,
+    *observability.DECLARED,
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -151,6 +151,9 @@ class _Typed:
     result_cache_enabled: bool
     result_cache_ttl_s: int
     result_cache_max_entry_bytes: int
+    log_format: str
+    log_level: str
+    metrics_token: str
 
 
 @dataclass(frozen=True)

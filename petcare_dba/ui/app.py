@@ -12,6 +12,7 @@ import streamlit as st
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.observability import metrics
 from petcare_dba.services.security import auth
 from petcare_dba.ui import i18n, state
 from petcare_dba.ui.components.errors import show_error
@@ -19,7 +20,9 @@ from petcare_dba.ui.components.security.login import login_page, restore_from_co
 from petcare_dba.ui.components.text import plain
 from petcare_dba.ui.pages_registry import PAGES
 
-st.set_page_config(page_title="PetCare DBA Admin", page_icon=":material/pets:", layout="wide")
+# An emoji favicon is drawn in the browser; a `:material/…:` favicon would be fetched from a
+# font host at run time (the navigation's material icons come from Streamlit's bundled font).
+st.set_page_config(page_title="PetCare DBA Admin", page_icon="🐾", layout="wide")
 t = state.t
 
 
@@ -78,15 +81,19 @@ def main() -> None:
             [st.Page(login_page, title=t("login.title"), icon=":material/login:")],
             position="hidden",
         ).run()
+        metrics.page_run("login", ("login",))
         return
     sidebar(actor)
     sections: dict[str, list[st.Page]] = {}
+    names: dict[int, str] = {}  # page object -> its file's stem, the metrics label
     for spec in PAGES:
         if actor.at_least(spec.min_role):
-            sections.setdefault(t(spec.section), []).append(
-                st.Page(spec.file, title=t(spec.title), icon=spec.icon)
-            )
-    st.navigation(sections, expanded=True).run()
+            page = st.Page(spec.file, title=t(spec.title), icon=spec.icon)
+            names[id(page)] = spec.file.rsplit("/", 1)[-1].removesuffix(".py")
+            sections.setdefault(t(spec.section), []).append(page)
+    chosen = st.navigation(sections, expanded=True)
+    metrics.page_run(names.get(id(chosen), "other"), names.values())
+    chosen.run()
 
 
 main()

@@ -17,6 +17,10 @@
   cross-site navigation to it cannot sign anyone out.
 - `GET /auth/whoami` answers 200 with the user of a live cookie session, 401 otherwise (a
   replayed cookie after logout gets 401).
+- `GET /metrics`: Prometheus text (services/observability). With `metrics_token` set, only
+  `Authorization: Bearer <metrics_token>` (constant time); without one, only a loopback peer that
+  sends no forwarding header (a reverse proxy on the same host adds one, so it cannot expose the
+  endpoint by accident). Anything else: 403. Each app process exposes its own counters.
 - `GET /healthz` answers `{"status": "ok"|"degraded"}` (200 / 503) to anyone; the components'
   details (connection names, pool statistics, key versions, AI settings) only with
   `Authorization: Bearer <health_token>` (compared in constant time) or a signed-in admin's
@@ -29,6 +33,9 @@ Shutdown (SIGTERM or SIGINT, e.g. from `petcare-dba up`): the lifespan wraps uvi
 handlers, so a signal first starts cancelling the running statements (`engine.drain`: each ends
 audited 'cancelled') while uvicorn stops accepting and closes the websockets; the lifespan's end
 waits for that drain and closes the runtime before Streamlit's runtime stops.
+Every route is served under `server.baseUrlPath` (a reverse proxy's prefix), like Streamlit's own.
+At import (server start) the logging is configured from the settings and the effective Streamlit
+options are checked: a hardened option weaker than required stops the server (ui/streamlit_config).
 """
 
 from __future__ import annotations
@@ -36,12 +43,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import ipaddress
 import logging
 import os
 import secrets
 import signal
 import threading
-import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import FrameType
@@ -56,13 +63,20 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from petcare_dba import settings as settings_mod
 from petcare_dba.errors import PetcareError
-from petcare_dba.services.monitoring import health
+from petcare_dba.services.monitoring import health, jobs
+from petcare_dba.services.observability import logs, metrics, scrape
 from petcare_dba.services.security import auth
-from petcare_dba.ui import state
+from petcare_dba.ui import state, streamlit_config
 from petcare_dba.ui.components.security import login
 
 _LOG = logging.getLogger("petcare_dba.ui")
+_refused_options = streamlit_config.violations(only_operator=False)
+if _refused_options:
+    raise SystemExit("\n".join(f"petcare-dba: refusing to serve: {v}" for v in _refused_options))
+logs.configure(settings_mod.load())
+BASE = streamlit_config.base_path()
 # Tells the login page (same process) that the cookie routes exist.
 os.environ[login.COOKIE_ROUTES_ENV] = "1"
 
@@ -151,13 +165,14 @@ async def logout(request: Request) -> Response:
 
 
 # The page our own hidden frame loads: it POSTs the code from its fragment (never sent to the
-# server or written to logs) or the logout, from this origin. It is served only to a same-origin
+# server or written to logs) or the logout, from this origin, to a path relative to its own
+# (so a base URL path is kept). It is served only to a same-origin
 # navigation and may only be framed by this origin.
 _FRAME_PAGE = """<!doctype html><meta charset="utf-8"><script>
 (function () {
   var h = location.hash.slice(1), body = null, path = null;
-  if (h.indexOf("session=") === 0) { path = "/auth/session"; body = "code=" + h.slice(8); }
-  else if (h === "logout") { path = "/auth/logout"; body = ""; }
+  if (h.indexOf("session=") === 0) { path = "session"; body = "code=" + h.slice(8); }
+  else if (h === "logout") { path = "logout"; body = ""; }
   history.replaceState(null, "", location.pathname);
   if (path) fetch(path, {method: "POST", credentials: "same-origin", body: body,
     headers: {"Content-Type": "application/x-www-form-urlencoded"}});
@@ -260,10 +275,69 @@ def healthz(request: Request) -> Response:
     return _no_store(JSONResponse(body, status_code=code))
 
 
+_FORWARDING = ("forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host")
+
+
+def metrics_allowed(request: Request) -> bool:
+    """`metrics_token` as a Bearer token when set; else a direct loopback peer only."""
+    expected = state.runtime().settings.metrics_token
+    if expected:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        return (
+            scheme.lower() == "bearer"
+            and bool(given)
+            and hmac.compare_digest(given.strip().encode("utf-8"), expected.encode("utf-8"))
+        )
+    return _loopback(request.client.host if request.client else "") and not any(
+        h in request.headers for h in _FORWARDING
+    )
+
+
+def _loopback(peer: str) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:  # a Unix socket or a test client names no address
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def metrics_route(request: Request) -> Response:
+    """Prometheus text exposition of this process (see the module docstring for who may)."""
+    if not metrics_allowed(request):
+        return _no_store(PlainTextResponse("forbidden", status_code=403))
+    body = scrape.render(state.runtime())
+    return _no_store(Response(body, media_type=scrape.CONTENT_TYPE))
+
+
+class CountRequests:
+    """ASGI middleware: count HTTP requests by route kind and status class, and websockets."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        route = metrics.route_label(scope.get("path", ""), BASE)
+        if scope["type"] == "websocket":
+            metrics.request_served(route, 101)
+            await self.app(scope, receive, send)
+            return
+
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                metrics.request_served(route, int(message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, counted)
+
+
 def on_script_error(exc: Exception) -> bool:
     """Log the traceback with a correlation id; show the user only the id (S4)."""
-    ref = uuid.uuid4().hex[:12]
-    _LOG.error("unexpected error in a page (ref %s)", ref, exc_info=exc)
+    ref = logs.new_correlation_id()
+    logs.unexpected(_LOG, ref, exc)
     try:
         login.show_unexpected(ref)
     except Exception:  # rendering failed too: Streamlit's own generic message remains
@@ -300,9 +374,15 @@ def _chained(previous: Any) -> Callable[[int, FrameType | None], None]:
     return handler
 
 
+def _job_families() -> list[Any]:
+    """Each background job's lag and last outcome, read from the store at scrape time."""
+    return list(jobs.metric_families(state.runtime()))
+
+
 @contextlib.asynccontextmanager
 async def lifespan(_app: Any) -> AsyncIterator[None]:
     """Chain the drain in front of uvicorn's signal handlers; drain and close at the end."""
+    metrics.register_collector(_job_families)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _chained(signal.getsignal(sig)))
@@ -315,12 +395,13 @@ app = st.App(
     str(Path(__file__).with_name("app.py")),
     lifespan=lifespan,
     routes=[
-        Route("/auth/frame", auth_frame, methods=["GET"]),
-        Route("/auth/session", session_cookie, methods=["POST"]),
-        Route("/auth/logout", logout, methods=["POST"]),
-        Route("/auth/whoami", whoami, methods=["GET"]),
-        Route("/healthz", healthz, methods=["GET"]),
+        Route(BASE + "/auth/frame", auth_frame, methods=["GET"]),
+        Route(BASE + "/auth/session", session_cookie, methods=["POST"]),
+        Route(BASE + "/auth/logout", logout, methods=["POST"]),
+        Route(BASE + "/auth/whoami", whoami, methods=["GET"]),
+        Route(BASE + "/healthz", healthz, methods=["GET"]),
+        Route(BASE + "/metrics", metrics_route, methods=["GET"]),
     ],
-    middleware=[Middleware(PreauthCookie)],
+    middleware=[Middleware(CountRequests), Middleware(PreauthCookie)],
     on_script_error=on_script_error,
 )

@@ -111,6 +111,13 @@ def test_a_failing_job_is_recorded_and_health_shows_it(
         scheduler.stop(5)
     status = {s.name: s for s in jobs.status(rt)}["broken"]
     assert status.leader is None  # released at stop
+    # /metrics reads the same rows: the failed run shows as last_ok 0 and one failure.
+    gauges = {
+        (f.name, s.labels["job"]): s.value for f in jobs.metric_families(rt) for s in f.samples
+    }
+    assert gauges[("petcare_job_last_ok", "broken")] == 0.0
+    assert gauges[("petcare_job_failures_last_hour", "broken")] >= 1
+    assert ("petcare_job_lag_seconds", "broken") in gauges
 
 
 def test_the_job_table_runs_from_start_and_health_reports_each_job(

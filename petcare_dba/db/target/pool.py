@@ -104,6 +104,8 @@ class Slot:
         self._sem = threading.BoundedSemaphore(self.max_size)
         self.shared = shared
         self.ids = ids
+        self.in_use = 0  # read by /metrics
+        self._count = threading.Lock()
 
     @contextmanager
     def held(self, wait_timeout: float) -> Iterator[None]:
@@ -115,6 +117,8 @@ class Slot:
                 f"(max_connections_per_user={self.max_size}); waited {wait_timeout:g} s",
                 hint="retry when one finishes, or cancel it",
             )
+        with self._count:
+            self.in_use += 1
         try:
             key = None
             if self.shared is not None:
@@ -126,6 +130,8 @@ class Slot:
                 if key is not None and self.shared is not None:
                     self.shared.release(key)
         finally:
+            with self._count:
+                self.in_use -= 1
             self._sem.release()
 
 
@@ -145,6 +151,11 @@ class Slots:
                 # A changed cap starts a new counter; holders of the old one release into it.
                 slot = self._slots[key] = Slot(max_size, self.shared, key)
             return slot
+
+    def in_use(self) -> int:
+        """Target connections held right now, over every (connection, user)."""
+        with self._lock:
+            return sum(slot.in_use for slot in self._slots.values())
 
     @contextmanager
     def hold(
@@ -263,6 +274,10 @@ class TargetPool:
                 return
         conn.close()
 
+    def idle_count(self) -> int:
+        with self._lock:
+            return len(self._idle)
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -319,6 +334,16 @@ class Pools:
             if keepalives is not None:
                 pool.keepalives = dict(keepalives)
             return pool
+
+    def stats(self) -> dict[str, int]:
+        """Counts for /metrics: pools, idle connections kept, connections checked out."""
+        with self._lock:
+            pools = list(self._pools.values())
+        return {
+            "pools": len(pools),
+            "idle": sum(p.idle_count() for p in pools),
+            "in_use": self.slots.in_use(),
+        }
 
     def close(self) -> None:
         with self._lock:

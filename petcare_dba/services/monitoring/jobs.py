@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
 from petcare_dba.services.monitoring import collector, housekeeping
 from petcare_dba.services.monitoring.samples import system_actor
 from petcare_dba.services.monitoring.scheduler import Job, Scheduler
@@ -129,3 +131,28 @@ def status(rt: Runtime) -> list[JobStatus]:
     with rt.store.tx(identity) as tx:
         rows = tx.all("jobs_status")
     return [_row(r) for r in rows]
+
+
+def metric_families(rt: Runtime) -> list[Metric]:
+    """Each job's lag and last outcome as gauges, read from the shared store on a scrape.
+
+    Registered by the app server with `observability.metrics.register_collector`, so every
+    instance shows the same figures whichever process (an `up` or a worker) ran the job.
+    """
+    lag = GaugeMetricFamily(
+        "petcare_job_lag_seconds", "Seconds past the job's due time.", labels=["job"]
+    )
+    last_ok = GaugeMetricFamily(
+        "petcare_job_last_ok",
+        "1 when the job's latest run succeeded, 0 when it failed.",
+        labels=["job"],
+    )
+    failures = GaugeMetricFamily(
+        "petcare_job_failures_last_hour", "Failed runs of the job in the last hour.", labels=["job"]
+    )
+    for job in status(rt):
+        lag.add_metric([job.name], job.lag_s)
+        if job.last_ok is not None:
+            last_ok.add_metric([job.name], 1.0 if job.last_ok else 0.0)
+        failures.add_metric([job.name], float(job.failures_1h))
+    return [lag, last_ok, failures]

@@ -27,6 +27,7 @@ from typing import Any
 from petcare_dba.db.metastore import Identity
 from petcare_dba.errors import PetcareError
 from petcare_dba.services.monitoring.samples import system_actor
+from petcare_dba.services.observability import metrics
 from petcare_dba.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ class Scheduler:
         if run_id is None:
             return None
         ok, error, detail = True, None, None
+        started = time.monotonic()
         try:
             detail = _detail(job.run(self.rt))
         except PetcareError as exc:
@@ -115,6 +117,7 @@ class Scheduler:
         except Exception as exc:  # a job's bug must not stop the runner; it is on record
             ok, error = False, f"{type(exc).__name__}: {exc}"
             log.exception("job %s failed", job.name)
+        metrics.job_finished(job.name, ok, time.monotonic() - started)
         with self._tx() as tx:
             tx.execute(
                 "jobs_run_finish", {"id": run_id, "ok": ok, "error": error, "detail": detail}

@@ -27,6 +27,7 @@ from petcare_dba.errors import (
 )
 from petcare_dba.services import intake
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.observability import metrics
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 from petcare_dba.services.sql.parse import Classification
@@ -245,6 +246,7 @@ def finish(
         else round((time.perf_counter() - pending.started) * 1000, 3)
     )
     sqlstate = error.sqlstate if error is not None else None
+    metrics.statement_finished(outcome, ctx.actor.role, elapsed / 1000)
     try:
         ctx.rt.store.call(
             ctx.actor.identity,

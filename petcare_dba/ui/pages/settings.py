@@ -12,7 +12,10 @@ actor = state.require_actor()
 rt = state.runtime()
 st.title(t("settings.title"))
 st.caption(t("settings.caption"))
-st.dataframe(rt.settings.describe(), hide_index=True, width="stretch")
+# One type per column: the values are str, int, float and bool mixed, which Arrow cannot put in
+# one column (Streamlit then logged a traceback on every visit and fell back).
+rows = [{**row, "value": str(row["value"])} for row in rt.settings.describe()]
+st.dataframe(rows, hide_index=True, width="stretch")
 st.subheader(t("settings.health"))
 report = health.check(rt, actor)
 st.dataframe(

@@ -22,7 +22,7 @@ import streamlit as st
 
 from petcare_dba.errors import PetcareError
 from petcare_dba.services.security import auth, oidc
-from petcare_dba.ui import i18n, state
+from petcare_dba.ui import i18n, state, streamlit_config
 from petcare_dba.ui.components.errors import show_error
 
 t = state.t
@@ -65,7 +65,7 @@ def restore_from_cookie() -> bool:
         return True
     if cookie_routes() and not st.session_state.get("cookie_cleared"):
         st.session_state["cookie_cleared"] = True
-        _hidden_frame("/auth/frame#logout")
+        _hidden_frame(streamlit_config.base_path() + "/auth/frame#logout")
     return False
 
 
@@ -77,7 +77,7 @@ def _hand_off_to_cookie(signed: auth.SignIn) -> None:
         code = auth.create_handoff(rt.store, rt.keyring, signed.actor, signed.token, binding)
     except PetcareError:
         return  # the session still works; only a reload will ask for a new sign-in
-    _hidden_frame("/auth/frame#session=" + quote(code, safe=""))
+    _hidden_frame(streamlit_config.base_path() + "/auth/frame#session=" + quote(code, safe=""))
     deadline = time.monotonic() + HANDOFF_WAIT_S
     while time.monotonic() < deadline and auth.handoff_pending(rt.store, signed.actor, code):
         time.sleep(0.1)
@@ -155,4 +155,4 @@ def login_page() -> None:
 
 def show_unexpected(ref: str) -> None:
     """The generic message for an unexpected error: a reference, no traceback (S4)."""
-    show_error(PetcareError(t("security.unexpected_error", ref=ref)))
+    show_error(PetcareError(t("security.unexpected_error", ref=ref)), ref=ref)
