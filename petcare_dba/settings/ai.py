@@ -11,7 +11,15 @@ DECLARED: tuple[Setting, ...] = (
     Setting(
         "ai_provider", "disabled", "AI provider.", "ai", choices=("disabled", "gemini", "openai")
     ),
-    Setting("gemini_api_key", "", "Google Gemini API key.", "ai", secret=True),
+    Setting(
+        "gemini_api_key",
+        "",
+        "Google Gemini API key. When empty, GOOGLE_API_KEY and then GEMINI_API_KEY are read "
+        "(the google-genai SDK's own variables, in its order).",
+        "ai",
+        secret=True,
+        fallback_env=("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+    ),
     Setting("gemini_model", "gemini-2.5-flash", "Gemini model name.", "ai"),
     Setting("gemini_base_url", "", "Override of the Gemini API base URL (tests, proxies).", "ai"),
     Setting("openai_base_url", "", "Base URL of an OpenAI-compatible endpoint.", "ai"),

@@ -21,6 +21,9 @@ class Setting:
     secret: bool = False
     choices: tuple[str, ...] = ()
     bounds: tuple[float, float] | None = None  # inclusive; for int and float settings
+    # Other programs' variables read, in this order, when the setting is still empty after the
+    # file and PETCARE_* environment (e.g. the Gemini SDK's GOOGLE_API_KEY / GEMINI_API_KEY).
+    fallback_env: tuple[str, ...] = ()
 
     @property
     def env_var(self) -> str:

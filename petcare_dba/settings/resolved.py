@@ -227,6 +227,11 @@ def load(
         if decl.env_var in env:
             values[decl.name] = coerce_declared(decl, env[decl.env_var])
             sources[decl.name] = "env"
+        # Our own setting wins from any source; another program's variable only fills a gap.
+        fallback = next((v for v in decl.fallback_env if env.get(v)), None)
+        if fallback is not None and values[decl.name] in ("", None):
+            values[decl.name] = coerce_declared(decl, env[fallback])
+            sources[decl.name] = f"env {fallback}"
     return (
         Settings(values, sources).with_overrides(**overrides)
         if overrides

@@ -7,6 +7,7 @@ healthy when every required component is up.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -59,6 +60,14 @@ def _metadata(rt: Runtime) -> Component:
     )
 
 
+def _installed(module: str) -> bool:
+    """Whether an optional package (an extra of the install) can be imported, without importing."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # the parent package ("google") is missing too
+        return False
+
+
 def _ai(rt: Runtime) -> Component:
     provider = rt.settings.ai_provider
     if provider == "disabled":
@@ -68,6 +77,14 @@ def _ai(rt: Runtime) -> Component:
             True,
             False,
             "disabled (set PETCARE_AI_PROVIDER=gemini and PETCARE_GEMINI_API_KEY)",
+        )
+    if provider == "gemini" and not _installed("google.genai"):
+        return Component(
+            "ai",
+            "ai",
+            False,
+            False,
+            "gemini selected but google-genai is not installed: install petcare-dba[ai]",
         )
     if provider == "gemini" and not rt.settings.gemini_api_key:
         return Component(
