@@ -124,10 +124,24 @@ def _imports(path: Path) -> tuple[set[str], set[str]]:
                 names = [child.module]
             (nested if inside else top).update(n.split(".")[0] for n in names)
             is_def = isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
-            visit(child, inside or is_def)
+            visit(child, inside or is_def or _guarded(child))
 
     visit(tree, False)
     return top, nested
+
+
+def _guarded(node: ast.AST) -> bool:
+    """A `try:` whose handler catches ImportError: the optional-extra import idiom."""
+    if not isinstance(node, ast.Try):
+        return False
+    caught = {
+        n.id
+        for h in node.handlers
+        for n in ast.walk(h.type)
+        if h.type is not None
+        if isinstance(n, ast.Name)
+    }
+    return bool(caught & {"ImportError", "ModuleNotFoundError"})
 
 
 @pytest.mark.slow  # reads every installed distribution's file list and parses the package
