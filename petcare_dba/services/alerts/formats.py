@@ -219,10 +219,12 @@ def send_apprise(
     limit = int(settings.alert_max_payload_bytes)
     if len(body.encode("utf-8")) > limit:
         raise ValidationError(f"the notification is over alert_max_payload_bytes ({limit})")
-    plugin = apprise.Apprise.instantiate(url)
+    # Sequential: the send must run on this thread, where `outbound.guarded` holds.
+    asset = apprise.AppriseAsset(async_mode=False)
+    plugin = apprise.Apprise.instantiate(url, asset=asset)
     if not plugin:
         raise ValidationError(f"the {kind} channel's stored address is not a valid {kind} URL")
-    sender = apprise.Apprise()
+    sender = apprise.Apprise(asset=asset)
     sender.add(plugin)
     notify_type = (
         apprise.NotifyType.SUCCESS
@@ -232,7 +234,7 @@ def send_apprise(
         else apprise.NotifyType.WARNING
     )
     with (
-        apprise.LogCapture(level=logging.WARNING) as logs,
+        apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as logs,
         outbound.guarded(settings) as refusals,
     ):
         ok = sender.notify(body=body, title=title(note), notify_type=notify_type)
@@ -240,9 +242,16 @@ def send_apprise(
         return
     if refusals:
         raise Refused(refusals[0], hint="outbound_allow names what deliveries may reach")
-    detail = [line for line in str(logs.getvalue()).splitlines() if line.strip()]
-    log.warning("alert channel (%s): Apprise could not send: %s", kind, redact(" | ".join(detail)))
+    detail = [scrub(line, secret) for line in str(logs.getvalue()).splitlines() if line.strip()]
+    log.warning("alert channel (%s): Apprise could not send: %s", kind, " | ".join(detail))
     reason = next((d for d in reversed(detail) if "error" in d.lower() or "fail" in d.lower()), "")
-    # The service's answer without any URL (a token could sit in one).
-    reason = re.sub(r"\S+://\S+", "(url)", redact(reason))[:200]
-    raise Unavailable(f"{kind} delivery failed: {reason}" if reason else outbound.UNREACHABLE)
+    raise Unavailable(f"{kind} delivery failed: {reason[:200]}" if reason else outbound.UNREACHABLE)
+
+
+def scrub(line: str, secret: str) -> str:
+    """A log line of Apprise without the channel's secret, its URL's parts or any URL."""
+    out = line
+    pieces = [secret, *re.split(r"[/?&=:@]+", secret)] if secret else []
+    for piece in sorted({p for p in pieces if len(p) >= 6}, key=len, reverse=True):
+        out = out.replace(piece, "…")
+    return re.sub(r"\S+://\S+", "(url)", redact(out))

@@ -13,13 +13,15 @@ server log only.
 
 Apprise (the formatter of Slack, Teams, Discord, PagerDuty and e-mail) connects by itself, so
 `guarded()` makes the same policy hold inside it: while a thread is in the block, every name that
-thread resolves (the first host and any redirect target alike) goes through `resolve()` and
-answers with the one checked address, after the `alert_connect_to` routing (a relay, or a local
-receiver in tests). Other threads resolve as usual.
+thread (or work it hands on with its context) resolves, the first host and any redirect target
+alike, goes through `resolve()` and answers with the one checked address, after the
+`alert_connect_to` routing (a relay, or a local receiver in tests). Other threads resolve as
+usual.
 """
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import logging
 import re
@@ -38,7 +40,11 @@ from petcare_dba.errors import Refused, Unavailable, ValidationError
 log = logging.getLogger(__name__)
 # The process's resolver before `guarded()` wraps it; every policy lookup uses this one.
 _real_getaddrinfo = socket.getaddrinfo
-_GUARD = threading.local()
+# A context variable, not a thread-local: Apprise runs a send with a deadline on a worker thread
+# in a copy of the caller's context, and the guard must follow it there (and nowhere else).
+_GUARD: contextvars.ContextVar[tuple[Any, list[str]] | None] = contextvars.ContextVar(
+    "petcare_outbound_guard", default=None
+)
 _INSTALL = threading.Lock()
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -166,9 +172,10 @@ def resolve(settings: Any, host: str, port: int) -> Destination:
 
 
 def _guarded_getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-    settings = getattr(_GUARD, "settings", None)
-    if settings is None:  # a thread outside `guarded()`: the ordinary resolver
+    guard = _GUARD.get()
+    if guard is None:  # outside `guarded()`: the ordinary resolver
         return _real_getaddrinfo(host, port, *args, **kwargs)
+    settings, refusals = guard
     name = host.decode() if isinstance(host, bytes) else str(host or "")
     try:
         number = int(port or 0)
@@ -177,7 +184,7 @@ def _guarded_getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any
     try:
         dest = resolve(settings, name, number)
     except (Refused, ValidationError, Unavailable) as exc:
-        _GUARD.refused = exc.message
+        refusals.append(exc.message)
         # An OSError is what HTTP and SMTP clients expect from a resolver: they fail the send.
         raise socket.gaierror(socket.EAI_FAIL, "refused by the outbound policy") from exc
     family = socket.AF_INET6 if ":" in dest.ip else socket.AF_INET
@@ -192,13 +199,11 @@ def guarded(settings: Any) -> Iterator[list[str]]:
         if socket.getaddrinfo is not _guarded_getaddrinfo:
             socket.getaddrinfo = _guarded_getaddrinfo
     refusals: list[str] = []
-    _GUARD.settings, _GUARD.refused = settings, None
+    token = _GUARD.set((settings, refusals))
     try:
         yield refusals
     finally:
-        if _GUARD.refused:
-            refusals.append(_GUARD.refused)
-        _GUARD.settings, _GUARD.refused = None, None
+        _GUARD.reset(token)
 
 
 def check_url(settings: Any, url: str) -> Destination:
