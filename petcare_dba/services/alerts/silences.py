@@ -49,7 +49,7 @@ class MaintenanceWindow:
     starts_at: datetime | None
     ends_at: datetime | None
     days: list[int]
-    start_time: time | None
+    start_time: str | None  # HH:MM[:SS] local to tz
     duration_minutes: int | None
     tz: str
     reason: str
@@ -203,7 +203,16 @@ def list_maintenance(
     """Maintenance windows (one-off ones not yet over, unless include_past), newest first."""
     with rt.store.tx(actor.identity) as tx:
         found = tx.all("alert_maintenance_list", {"all": include_past})
-    return [MaintenanceWindow(**{**r, "days": list(r["days"] or [])}) for r in found]
+    return [
+        MaintenanceWindow(
+            **{
+                **r,
+                "days": list(r["days"] or []),
+                "start_time": r["start_time"].isoformat() if r["start_time"] else None,
+            }
+        )
+        for r in found
+    ]
 
 
 def remove_maintenance(rt: Runtime, actor: Actor, window_id: int) -> None:
