@@ -154,10 +154,11 @@ def evaluate(
 def deliver(rt: Runtime, notes: list[Notification]) -> None:
     """After the evaluating transaction committed: wake the delivery thread (never sends here).
 
-    The notifications are already in the outbox; this returns at once.
+    The notifications are already in the outbox; this returns at once. Called after every
+    round even without notes, so a restarted process picks up rows left pending.
     """
-    if notes:
-        deliverer.wake(rt)
+    deliverer.wake(rt)
+    del notes  # already in the outbox
 
 
 def list_rules(rt: Runtime, actor: Actor) -> list[Rule]:
