@@ -114,19 +114,11 @@ def alerts_add_webhook(
     """Add a webhook channel (signed JSON POST); the URL never on the command line.
 
     Prints the signing secret once: the receiver checks X-Petcare-Signature, sha256=<hex> of
-    HMAC-SHA256(secret, body). PETCARE_WEBHOOK_SECRET sets it instead of a generated one.
+    HMAC-SHA256(secret, body) (docs/alerts.md).
     """
-    import os
-
     hook = secret_url(url, "PETCARE_WEBHOOK_URL", "webhook URL", "URL", whole_secret=True)
     with runtime() as rt:
-        key = channels.add_webhook(
-            rt,
-            actor(rt, as_user),
-            name,
-            hook,
-            signing_secret=os.environ.get("PETCARE_WEBHOOK_SECRET") or None,
-        )
+        key = channels.add_webhook(rt, actor(rt, as_user), name, hook)
     typer.echo(f"channel {name} added")
     typer.echo(f"signing secret (shown once): {key}")
 
