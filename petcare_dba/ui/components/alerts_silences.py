@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import streamlit as st
 
@@ -47,7 +48,7 @@ def silences(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
             f" · {plain(s.reason)} · {plain(s.created_by or '')}"
         )
         if actor.at_least("dba") and cols[1].button(t("alerts.remove"), key=f"sil_rm_{s.id}"):
-            _run(t, lambda i=s.id: svc.remove_silence(rt, actor, i), "alerts.removed")
+            _run(t, partial(svc.remove_silence, rt, actor, s.id), "alerts.removed")
             st.rerun()
     if not actor.at_least("dba"):
         return
@@ -84,14 +85,14 @@ def maintenance(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
     for w in found:
         cols = st.columns([5, 1])
         if w.recurring:
-            days = ", ".join(DAYS[d] for d in w.days) or t("alerts.every_day")
-            when = f"{days} {w.start_time} {plain(w.tz)} +{w.duration_minutes} min"
+            on = ", ".join(DAYS[d] for d in w.days) or t("alerts.every_day")
+            when = f"{on} {w.start_time} {plain(w.tz)} +{w.duration_minutes} min"
         else:
             when = f"{w.starts_at:%Y-%m-%d %H:%M} → {w.ends_at:%Y-%m-%d %H:%M} UTC"
         active = " · " + t("alerts.open_now") if w.active else ""
         cols[0].markdown(f"**#{w.id}** {plain(w.connection)} · {when}{active} · {plain(w.reason)}")
         if actor.at_least("dba") and cols[1].button(t("alerts.remove"), key=f"mw_rm_{w.id}"):
-            _run(t, lambda i=w.id: svc.remove_maintenance(rt, actor, i), "alerts.removed")
+            _run(t, partial(svc.remove_maintenance, rt, actor, w.id), "alerts.removed")
             st.rerun()
     if not actor.at_least("dba"):
         return
@@ -103,7 +104,9 @@ def maintenance(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
         start_day = left.date_input(t("alerts.start_day"), key="mw_day")
         start_time = right.time_input(t("alerts.start_time"), key="mw_time")
         minutes = left.number_input(t("alerts.minutes"), 1, 10080, 60, key="mw_minutes")
-        days = right.multiselect(t("alerts.days"), list(DAYS), format_func=DAYS.get, key="mw_days")
+        days: list[int] = right.multiselect(
+            t("alerts.days"), list(DAYS), format_func=lambda d: DAYS[d], key="mw_days"
+        )
         tz = left.text_input(t("alerts.tz"), "UTC", key="mw_tz")
         reason = right.text_input(t("alerts.reason"), key="mw_reason")
         if st.form_submit_button(t("alerts.add")):
