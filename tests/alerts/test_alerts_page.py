@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from petcare_dba.services.actor import Actor
@@ -26,6 +27,7 @@ def _submit(at: AppTest, form: str) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_channels_silences_windows_and_deliveries_on_the_alerts_page(
     app: Callable[[], AppTest], rt: Runtime, admin: Actor, target_db: Target
 ) -> None:
