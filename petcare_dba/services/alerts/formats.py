@@ -20,6 +20,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -119,8 +120,6 @@ def sign(secret: str, body: bytes) -> str:
 
 def send_webhook(settings: Any, secret: dict[str, str], note: Notification, key: str) -> None:
     """POST the signed JSON to the channel's URL (raises PetcareError on any failure)."""
-    from datetime import UTC, datetime
-
     body = webhook_body(note, key, datetime.now(UTC).isoformat())
     headers = {IDEMPOTENCY_HEADER: key}
     if secret.get("hmac_secret"):
@@ -161,9 +160,7 @@ def apprise_url(
         routing = quote(secret, safe="")  # Events v2 needs only the routing key
         return f"pagerduty://{routing}@{routing}/{source}/{component}?{query}"
     if kind == "email":
-        mode = {"ssl": "ssl", "starttls": "starttls"}.get(str(config.get("tls")), "insecure")
-        if config.get("starttls"):
-            mode = "starttls"
+        mode = "starttls" if config.get("starttls") else "insecure"
         auth = ""
         if config.get("username"):
             auth = f"{quote(config['username'], safe='')}:{quote(secret, safe='')}@"
