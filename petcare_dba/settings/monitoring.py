@@ -87,7 +87,7 @@ DECLARED: tuple[Setting, ...] = (
     ),
     Setting(
         "alert_retry_max_delay_s",
-        300.0,
+        60.0,
         "Longest wait between two attempts of one alert delivery.",
         "monitoring",
         float,
@@ -95,7 +95,7 @@ DECLARED: tuple[Setting, ...] = (
     ),
     Setting(
         "alert_retry_max_attempts",
-        20,
+        100,
         "Attempts after which an alert delivery is given up (marked dead in the outbox).",
         "monitoring",
         int,
