@@ -137,6 +137,73 @@ DECLARED: tuple[Setting, ...] = (
         float,
     ),
     Setting(
+        "alert_retry_base_s",
+        5.0,
+        "Seconds before the first retry of a failed alert delivery; each further retry waits "
+        "twice as long (with random jitter), up to alert_retry_max_delay_s.",
+        "monitoring",
+        float,
+        bounds=(0.1, 3600),
+    ),
+    Setting(
+        "alert_retry_max_delay_s",
+        60.0,
+        "Longest wait between two attempts of one alert delivery.",
+        "monitoring",
+        float,
+        bounds=(0.1, 86400),
+    ),
+    Setting(
+        "alert_retry_max_attempts",
+        100,
+        "Attempts after which an alert delivery is given up (marked dead in the outbox).",
+        "monitoring",
+        int,
+        bounds=(1, 1000),
+    ),
+    Setting(
+        "alert_retry_max_age_s",
+        21600,
+        "Seconds after which an undelivered alert notification is given up (marked dead).",
+        "monitoring",
+        int,
+        bounds=(1, 604800),
+    ),
+    Setting(
+        "alert_delivery_thread",
+        True,
+        "Deliver the alert outbox from a small thread of each app process (off the sampling "
+        "loop). Turn off when a worker process runs the delivery job instead.",
+        "monitoring",
+        bool,
+    ),
+    Setting(
+        "alert_delivery_poll_s",
+        2.0,
+        "Seconds between two looks of the delivery thread at the outbox (new alerts wake it "
+        "at once in the process that raised them).",
+        "monitoring",
+        float,
+        bounds=(0.05, 600),
+    ),
+    Setting(
+        "alert_max_payload_bytes",
+        65536,
+        "Largest notification body sent to a channel; a larger one is refused, not sent.",
+        "monitoring",
+        int,
+        bounds=(1024, 10485760),
+    ),
+    Setting(
+        "alert_connect_to",
+        "",
+        "Comma-separated host:port=address:port pairs: deliveries to that host connect to the "
+        "given address instead (like curl --connect-to: an egress relay, or a local receiver "
+        "in tests). TLS still checks the original host name; the address must pass the "
+        "outbound policy (outbound_allow).",
+        "monitoring",
+    ),
+    Setting(
         "outbound_allow",
         "",
         "Comma-separated addresses, CIDR ranges or address:port that alert deliveries may reach "

@@ -85,6 +85,14 @@ class _Typed:
     advisor_interval_minutes: int
     alert_flap_limit: int
     alert_delivery_timeout_s: float
+    alert_retry_base_s: float
+    alert_retry_max_delay_s: float
+    alert_retry_max_attempts: int
+    alert_retry_max_age_s: int
+    alert_delivery_thread: bool
+    alert_delivery_poll_s: float
+    alert_max_payload_bytes: int
+    alert_connect_to: str
     openai_api_key: str
     ai_timeout_s: float
     ai_retries: int

@@ -140,3 +140,125 @@ SELECT count(*) FILTER (WHERE d.ok) AS ok, count(*) FILTER (WHERE NOT d.ok) AS f
          ORDER BY x.at DESC, x.id DESC LIMIT 1) AS last_ok
 FROM petcare.alert_deliveries d
 WHERE d.at > now() - interval '1 hour'
+
+-- name: alert_outbox_enqueue
+-- One outbox row per enabled channel for a notification, in the evaluating transaction;
+-- suppressed at once while a silence or maintenance window applies (still recorded).
+INSERT INTO petcare.alert_outbox (event_id, channel_id, kind, idempotency_key, payload, state,
+    suppressed_by, finished_at)
+SELECT %(event)s, ch.id, %(kind)s,
+       'petcare-' || %(event)s || '-' || %(kind)s || '-' || ch.id, %(payload)s::jsonb,
+       CASE WHEN s.why IS NULL THEN 'pending' ELSE 'suppressed' END, s.why,
+       CASE WHEN s.why IS NULL THEN NULL ELSE now() END
+FROM petcare.alert_channels ch
+CROSS JOIN LATERAL (SELECT petcare.alert_suppression(e.rule_id, e.connection_id, e.severity)
+                    AS why FROM petcare.alert_events e WHERE e.id = %(event)s) s
+WHERE ch.enabled
+ON CONFLICT (idempotency_key) DO NOTHING
+
+-- name: alert_outbox_claim
+-- The next due row, locked for this deliverer only (SKIP LOCKED: others take the next one);
+-- with its channel and whether a silence or window applies now.
+SELECT o.id, o.event_id, o.kind, o.idempotency_key, o.payload, o.attempts, o.created_at,
+       extract(epoch FROM now() - o.created_at)::float8 AS age_s,
+       ch.id AS channel_id, ch.name, ch.kind AS channel_kind, ch.config, ch.secret_enc,
+       ch.enabled,
+       (SELECT petcare.alert_suppression(e.rule_id, e.connection_id, e.severity)
+          FROM petcare.alert_events e WHERE e.id = o.event_id) AS suppressed_by
+FROM petcare.alert_outbox o
+JOIN petcare.alert_channels ch ON ch.id = o.channel_id
+WHERE o.state = 'pending' AND o.next_attempt_at <= now()
+ORDER BY o.next_attempt_at, o.id
+LIMIT 1
+FOR UPDATE OF o SKIP LOCKED
+
+-- name: alert_outbox_done
+-- The outcome of one attempt: delivered, dead or suppressed (final), or pending again later.
+UPDATE petcare.alert_outbox
+SET state = %(state)s, attempts = attempts + %(attempted)s, last_error = %(error)s,
+    suppressed_by = %(suppressed_by)s,
+    next_attempt_at = now() + make_interval(secs => %(delay_s)s),
+    finished_at = CASE WHEN %(state)s = 'pending' THEN NULL ELSE now() END
+WHERE id = %(id)s
+
+-- name: alert_outbox_list
+-- Recent outbox rows with their channel (alerts page, `petcare-dba alerts outbox`).
+SELECT o.id, o.event_id, o.kind, ch.name AS channel, ch.kind AS channel_kind, o.state,
+       o.attempts, o.next_attempt_at, o.last_error, o.suppressed_by, o.idempotency_key,
+       o.created_at, o.finished_at
+FROM petcare.alert_outbox o
+JOIN petcare.alert_channels ch ON ch.id = o.channel_id
+WHERE (%(state)s::text IS NULL OR o.state = %(state)s)
+ORDER BY o.created_at DESC, o.id DESC
+LIMIT %(limit)s
+
+-- name: alert_delivery_counts
+-- Delivery counters by channel kind and outcome: attempts (ok, failed) and outbox rows that
+-- ended dead or suppressed, or wait (pending), for /metrics.
+SELECT ch.kind AS channel_kind, CASE WHEN d.ok THEN 'delivered' ELSE 'failed' END AS outcome,
+       count(*)::bigint AS n
+FROM petcare.alert_deliveries d JOIN petcare.alert_channels ch ON ch.id = d.channel_id
+WHERE d.kind <> 'test'
+GROUP BY 1, 2
+UNION ALL
+SELECT ch.kind, o.state, count(*)::bigint
+FROM petcare.alert_outbox o JOIN petcare.alert_channels ch ON ch.id = o.channel_id
+WHERE o.state IN ('dead', 'suppressed', 'pending')
+GROUP BY 1, 2
+ORDER BY 1, 2
+
+-- name: alert_silence_insert
+-- A silence (dbas for their connections, admins for anything); returns its id.
+INSERT INTO petcare.alert_silences (rule_id, connection_id, severity, starts_at, ends_at,
+    reason, created_by)
+VALUES (%(rule_id)s, %(connection_id)s, %(severity)s, coalesce(%(starts_at)s, now()), %(ends_at)s, %(reason)s,
+        petcare.current_user_id())
+RETURNING id
+
+-- name: alert_silences_list
+-- Silences not yet over (or all), newest first, with names and creator.
+SELECT s.id, r.name AS rule, c.name AS connection, s.severity, s.starts_at, s.ends_at,
+       s.reason, u.username AS created_by, s.created_at, (now() >= s.starts_at
+       AND now() < s.ends_at) AS active
+FROM petcare.alert_silences s
+LEFT JOIN petcare.alert_rules r ON r.id = s.rule_id
+LEFT JOIN petcare.connections c ON c.id = s.connection_id
+LEFT JOIN petcare.users u ON u.id = s.created_by
+WHERE %(all)s OR s.ends_at > now()
+ORDER BY s.created_at DESC, s.id DESC
+
+-- name: alert_silence_delete
+-- Remove a silence (RLS: dbas only those of their connections).
+DELETE FROM petcare.alert_silences WHERE id = %(id)s RETURNING id
+
+-- name: alert_maintenance_insert
+-- A maintenance window of a connection (one-off or weekly); returns its id.
+INSERT INTO petcare.alert_maintenance_windows (connection_id, recurring, starts_at, ends_at,
+    days, start_time, duration_minutes, tz, reason, created_by)
+VALUES (%(connection_id)s, %(recurring)s,
+        %(starts_at)s, %(ends_at)s, %(days)s::smallint[], %(start_time)s, %(duration_minutes)s,
+        %(tz)s, %(reason)s, petcare.current_user_id())
+RETURNING id
+
+-- name: alert_maintenance_list
+-- Maintenance windows with their connection and whether one is open now.
+SELECT m.id, c.name AS connection, m.recurring, m.starts_at, m.ends_at, m.days, m.start_time,
+       m.duration_minutes, m.tz, m.reason, u.username AS created_by, m.created_at,
+       petcare.alert_window_open(m) AS active
+FROM petcare.alert_maintenance_windows m
+JOIN petcare.connections c ON c.id = m.connection_id
+LEFT JOIN petcare.users u ON u.id = m.created_by
+WHERE %(all)s OR m.recurring OR m.ends_at > now()
+ORDER BY m.created_at DESC, m.id DESC
+
+-- name: alert_maintenance_delete
+-- Remove a maintenance window (dbas and admins, for connections they can use).
+DELETE FROM petcare.alert_maintenance_windows WHERE id = %(id)s RETURNING id
+
+-- name: alert_connection_id
+-- A connection's id by name (silences and windows name one), if the user can see it.
+SELECT c.id FROM petcare.connections c WHERE c.name = %(name)s
+
+-- name: alert_rule_id
+-- A rule's id by name (silences name one).
+SELECT r.id FROM petcare.alert_rules r WHERE r.name = %(name)s

@@ -65,6 +65,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from petcare_dba import settings as settings_mod
 from petcare_dba.errors import PetcareError
+from petcare_dba.services import alerts
 from petcare_dba.services.monitoring import health, jobs
 from petcare_dba.services.observability import logs, metrics, scrape
 from petcare_dba.services.security import auth
@@ -379,10 +380,25 @@ def _job_families() -> list[Any]:
     return list(jobs.metric_families(state.runtime()))
 
 
+def _outbox_families() -> list[Any]:
+    """The alert outbox by channel kind and state, shared by every instance and worker."""
+    counts = alerts.delivery_counts(state.runtime())
+    return [
+        metrics.gauge_family(
+            "petcare_alert_outbox",
+            "Alert deliveries by channel kind and outcome (attempts; rows for dead, suppressed, "
+            "pending), from the shared outbox.",
+            ["kind", "outcome"],
+            (((c.channel_kind, c.outcome), c.count) for c in counts),
+        )
+    ]
+
+
 @contextlib.asynccontextmanager
 async def lifespan(_app: Any) -> AsyncIterator[None]:
     """Chain the drain in front of uvicorn's signal handlers; drain and close at the end."""
     metrics.register_collector(_job_families)
+    metrics.register_collector(_outbox_families)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _chained(signal.getsignal(sig)))

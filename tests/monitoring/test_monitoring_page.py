@@ -29,9 +29,11 @@ from tests.fix_ui import sign_in
 
 __all__ = ["target_db", "webhook"]
 UI = Path(__file__).resolve().parents[2] / "petcare_dba" / "ui"
-MINE = [
-    UI / "pages" / f"{p}.py" for p in ("dashboard", "monitoring", "advisor", "alerts")
-] + sorted((UI / "components").glob("monitoring*.py"))
+MINE = (
+    [UI / "pages" / f"{p}.py" for p in ("dashboard", "monitoring", "advisor", "alerts")]
+    + sorted((UI / "components").glob("monitoring*.py"))
+    + sorted((UI / "components").glob("alerts*.py"))
+)
 DYNAMIC = {
     "dashboard.area.": (
         "availability",
@@ -173,9 +175,9 @@ def test_the_alerts_page_adds_a_webhook_and_sends_a_test(
     pg: PgServer,
 ) -> None:
     at = _open(app, "pages/alerts.py")
-    at.text_input(key="hook_name").input("ops")
-    at.text_input(key="hook_url").input(webhook.url)
-    forms = [b for b in at.button if "FormSubmitter:alert_webhook_form" in str(b.id)]
+    at.text_input(key="chan_name").input("ops")
+    at.text_input(key="chan_secret").input(webhook.url)
+    forms = [b for b in at.button if "FormSubmitter:alert_channel_form" in str(b.id)]
     at.session_state["connection"] = "tgt"
     forms[0].click().run()
     assert not at.exception

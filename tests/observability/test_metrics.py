@@ -89,6 +89,7 @@ def test_a_scrape_parses_and_carries_every_part(
         "petcare_statement_duration_seconds",
         "petcare_job_runs",
         "petcare_job_lag_seconds",
+        "petcare_alert_outbox",
         "petcare_alert_deliveries",
         "petcare_page_runs",
         "process_resident_memory_bytes",

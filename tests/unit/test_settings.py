@@ -145,6 +145,8 @@ NOT_SETTINGS = {
     "PETCARE_WEBHOOK_URL",
     "PETCARE_CONNECTION_URL",
     "PETCARE_CONNECTION_READ_URL",
+    "PETCARE_CHANNEL_URL",  # alert channels: one-shot secret input, like the webhook URL
+    "PETCARE_PAGERDUTY_KEY",
 }
 
 

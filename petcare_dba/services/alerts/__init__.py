@@ -1,14 +1,22 @@
 """Alerts: rules over collected metrics, their events, and delivery through channels.
 
 The face hands on the rule functions (`alerts.evaluate`, `alerts.add_rule`, …), the
-`Notification` a channel receives, and the sub-areas `channels` and `outbound` (the destination
-policy of every outbound delivery).
+`Notification` a channel receives, the delivery job (`deliver_due`, returning a
+`DeliveryReport`; run it from a worker, or let the in-process `deliverer` thread run it),
+`delivery_counts` for /metrics, and the sub-areas `channels`, `silences` (silences and
+maintenance windows), `outbox` and `outbound` (the destination policy of every delivery).
 """
 
 from __future__ import annotations
 
-from petcare_dba.services.alerts import channels, outbound
-from petcare_dba.services.alerts.channels import Notification
+from petcare_dba.services.alerts import channels, deliverer, outbound, outbox, silences
+from petcare_dba.services.alerts.formats import Notification
+from petcare_dba.services.alerts.outbox import (
+    DeliveryCount,
+    DeliveryReport,
+    deliver_due,
+    delivery_counts,
+)
 from petcare_dba.services.alerts.rules import (
     SEVERITIES,
     Event,
@@ -24,6 +32,8 @@ from petcare_dba.services.alerts.rules import (
 
 __all__ = [
     "SEVERITIES",
+    "DeliveryCount",
+    "DeliveryReport",
     "Event",
     "Notification",
     "Rule",
@@ -31,9 +41,14 @@ __all__ = [
     "add_rule",
     "channels",
     "deliver",
+    "deliver_due",
+    "deliverer",
+    "delivery_counts",
     "evaluate",
     "history",
     "list_rules",
     "outbound",
+    "outbox",
+    "silences",
     "update_rule",
 ]

@@ -1,12 +1,15 @@
-"""Notification channels of alerts: webhook (JSON POST) and e-mail (SMTP), with "send test".
+"""Notification channels of alerts: kinds, adding and removing them, sending one notification.
 
-A webhook's URL may carry a token and an SMTP account a password, so that part of a channel is
-sealed with the keyring (AES-GCM, bound to the channel name) and only a password-free summary is
-stored in clear. Delivery goes through `outbound` (destination policy checked before connecting,
-one total deadline `alert_delivery_timeout_s`, no redirects, errors that do not say what listens);
-e-mail addresses are validated when a channel is added; a failing channel never stops the
-others. Every attempt is recorded in `alert_deliveries`, which feeds the alert-delivery health
-component and the channel list. Channels are admin-only (RLS).
+Kinds: `webhook` (signed JSON POST), `email` (SMTP), `slack`, `teams`, `discord`, `pagerduty`
+(the last four and e-mail formatted by Apprise: see `formats`). What may hold a token (a webhook
+or service URL, a routing key, an SMTP password, the webhook's HMAC key) is sealed with the
+keyring (AES-GCM, bound to the channel name); only a secret-free summary is stored in clear.
+Destinations typed by an admin are checked against the outbound policy when added and again at
+every delivery; e-mail addresses are validated when a channel is added; a failing channel never
+stops the others. Every attempt is recorded in `alert_deliveries`, which feeds the
+alert-delivery health component, the channel list and the delivery counters. Channels are
+admin-only (RLS). Alerts reach channels through the outbox (`outbox`); `deliver` here sends at
+once and is what `send_test` and the outbox use.
 """
 
 from __future__ import annotations
@@ -15,15 +18,16 @@ import dataclasses
 import json
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
 from petcare_dba.errors import NotFound, PetcareError, ValidationError, redact
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.alerts import outbound
+from petcare_dba.services.alerts import formats, outbound
+from petcare_dba.services.alerts.formats import Notification
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit, users
 
@@ -33,37 +37,6 @@ log = logging.getLogger(__name__)
 _ADDRESS = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$"
 )
-
-
-@dataclass(frozen=True)
-class Notification:
-    """What a channel receives when an event fires or resolves (or a test)."""
-
-    kind: str
-    event_id: int | None
-    rule: str
-    severity: str
-    connection: str | None
-    metric: str
-    value: float | None
-    threshold: float | None
-    message: str
-    started_at: str | None = None
-
-    def as_payload(self) -> dict[str, Any]:
-        return {
-            "source": "petcare-dba",
-            "event": self.kind,
-            "event_id": self.event_id,
-            "rule": self.rule,
-            "severity": self.severity,
-            "connection": self.connection,
-            "metric": self.metric,
-            "value": self.value,
-            "threshold": self.threshold,
-            "message": self.message,
-            "started_at": self.started_at,
-        }
 
 
 @dataclass(frozen=True)
@@ -84,6 +57,7 @@ class Delivery:
     channel: str
     ok: bool
     error: str | None = None
+    permanent: bool = False  # a failure no retry can change (the outbox gives up at once)
 
 
 def _purpose(name: str) -> str:
@@ -119,13 +93,71 @@ def _insert(
     return channel_id
 
 
-def add_webhook(rt: Runtime, actor: Actor, name: str, url: str) -> int:
-    """A webhook channel: alerts are POSTed as JSON to `url` (http or https)."""
+def add_webhook(
+    rt: Runtime, actor: Actor, name: str, url: str, *, signing_secret: str | None = None
+) -> str:
+    """A webhook channel: alerts are POSTed as signed JSON to `url` (http or https).
+
+    Returns the HMAC-SHA256 signing secret (generated unless given): shown once to the admin,
+    who configures the receiver with it; it is stored sealed and never shown again.
+    """
     actor.require("admin", "adding alert channels")
     outbound.check_url(rt.settings, url)  # refuses denied destinations before anything is stored
+    key = signing_secret or secrets.token_urlsafe(32)
+    if len(key) < 16 or formats.clean(key) != key:
+        raise ValidationError("the signing secret must be at least 16 printable characters")
     parts = urlsplit(url)
     shown = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}/…"
-    return _insert(rt, actor, name, "webhook", {"endpoint": shown}, url)
+    config = {"endpoint": shown, "signature": formats.SIGNATURE_HEADER}
+    _insert(rt, actor, name, "webhook", config, json.dumps({"url": url, "hmac_secret": key}))
+    return key
+
+
+def _service_url(rt: Runtime, kind: str, url: str) -> str:
+    """Check a Slack, Teams or Discord webhook URL: https, the service's host, Apprise's kind."""
+    apprise = formats.load_apprise()
+    parts = urlsplit(url.strip())
+    if parts.scheme != "https" or not parts.hostname or formats.clean(url) != url.strip():
+        raise ValidationError(f"a {kind} webhook URL must be https://… (one line)")
+    hosts = formats.SERVICE_HOSTS.get(kind)
+    if hosts is not None and parts.hostname.lower() not in hosts:
+        raise ValidationError(f"a {kind} webhook URL points at {' or '.join(hosts)}")
+    if hosts is None:  # Teams: the workflow's host is the admin's choice, so it is checked
+        outbound.check_url(rt.settings, url)
+    plugin = apprise.Apprise.instantiate(url.strip())
+    expected = {"slack": "NotifySlack", "discord": "NotifyDiscord", "teams": "NotifyWorkflows"}
+    if plugin is None or type(plugin).__name__ != expected[kind]:
+        raise ValidationError(f"not a {kind} incoming-webhook URL")
+    return url.strip()
+
+
+def add_service(rt: Runtime, actor: Actor, name: str, kind: str, url: str) -> int:
+    """A Slack, Microsoft Teams (Power Automate workflow) or Discord channel from its URL."""
+    actor.require("admin", "adding alert channels")
+    if kind not in ("slack", "teams", "discord"):
+        raise ValidationError("kind must be slack, teams or discord")
+    checked = _service_url(rt, kind, url)
+    host = urlsplit(checked).hostname
+    return _insert(rt, actor, name, kind, {"endpoint": f"https://{host}/…"}, checked)
+
+
+def add_pagerduty(
+    rt: Runtime,
+    actor: Actor,
+    name: str,
+    routing_key: str,
+    *,
+    region: str = "us",
+    source: str = "petcare-dba",
+) -> int:
+    """A PagerDuty channel (Events API v2) from a service's integration (routing) key."""
+    actor.require("admin", "adding alert channels")
+    if not re.fullmatch(r"[A-Za-z0-9]{20,64}", routing_key or ""):
+        raise ValidationError("a PagerDuty routing key is 20-64 letters and digits")
+    if region not in ("us", "eu"):
+        raise ValidationError("the PagerDuty region is us or eu")
+    config = {"region": region, "source": formats.clean(source, 100) or "petcare-dba"}
+    return _insert(rt, actor, name, "pagerduty", config, routing_key)
 
 
 def add_email(
@@ -176,26 +208,17 @@ def remove(rt: Runtime, actor: Actor, name: str) -> None:
     audit.record(rt.store, actor, "alert.channel.remove", "ok", target=name)
 
 
-def _mail(
-    rt: Runtime, config: dict[str, Any], password: str, note: Notification, timeout: float
-) -> None:
-    msg = EmailMessage()
-    msg["Subject"] = f"[petcare-dba] {note.kind.upper()} {note.severity}: {note.rule}"
-    msg["From"] = config["sender"]
-    msg["To"] = ", ".join(config["recipients"])
-    msg.set_content(
-        f"{note.message}\n\n" + json.dumps(note.as_payload(), indent=2, default=str) + "\n"
-    )
-    with outbound.smtp(rt.settings, config["host"], int(config["port"]), timeout) as smtp:
-        if config.get("starttls"):
-            smtp.starttls()
-        if config.get("username"):
-            smtp.login(config["username"], password)
-        smtp.send_message(msg)
+def _check_addresses(config: dict[str, Any]) -> None:
+    """Again at send time: a row written around the service must not add recipients."""
+    found = [config.get("sender", ""), *config.get("recipients", [])]
+    if not config.get("recipients") or any(
+        not isinstance(a, str) or not _ADDRESS.match(a) or len(a) > 254 for a in found
+    ):
+        raise ValidationError("the channel's stored e-mail addresses are not plain addresses")
 
 
-def _send(rt: Runtime, row: dict[str, Any], note: Notification) -> Delivery:
-    timeout = rt.settings.alert_delivery_timeout_s
+def send_one(rt: Runtime, row: dict[str, Any], note: Notification, key: str) -> Delivery:
+    """Send one notification through one channel row (never raises: the outcome says)."""
     try:
         secret = (
             rt.keyring.open(bytes(row["secret_enc"]), _purpose(row["name"]))
@@ -203,10 +226,16 @@ def _send(rt: Runtime, row: dict[str, Any], note: Notification) -> Delivery:
             else ""
         )
         if row["kind"] == "webhook":
-            body = json.dumps(note.as_payload(), default=str).encode("utf-8")
-            outbound.post(rt.settings, secret, body, timeout)
+            # Channels added before signing keep a bare URL: they are sent unsigned.
+            data = json.loads(secret) if secret.startswith("{") else {"url": secret}
+            formats.send_webhook(rt.settings, data, note, key)
         else:
-            _mail(rt, row["config"], secret, note, timeout)
+            if row["kind"] == "email":
+                _check_addresses(row["config"])
+            formats.send_apprise(rt.settings, row["kind"], row["config"], secret, note, key)
+    except ValidationError as exc:  # nothing a retry could change: too large, bad address
+        log.warning("alert channel %r: %s", row["name"], exc.message)
+        return Delivery(row["name"], False, redact(exc.message)[:500], permanent=True)
     except PetcareError as exc:
         log.warning("alert channel %r: %s", row["name"], exc.message)
         return Delivery(row["name"], False, redact(exc.message)[:500])
@@ -216,18 +245,18 @@ def _send(rt: Runtime, row: dict[str, Any], note: Notification) -> Delivery:
     return Delivery(row["name"], True)
 
 
-def _record(rt: Runtime, actor: Actor, channel_id: int, note: Notification, d: Delivery) -> None:
-    with rt.store.tx(actor.identity) as tx:
-        tx.execute(
-            "alert_delivery_insert",
-            {
-                "channel": channel_id,
-                "event": note.event_id,
-                "kind": note.kind,
-                "ok": d.ok,
-                "error": d.error,
-            },
-        )
+def record_attempt(tx: Any, channel_id: int, note: Notification, d: Delivery) -> None:
+    """One row of `alert_deliveries` (health, channel list, delivery counters)."""
+    tx.execute(
+        "alert_delivery_insert",
+        {
+            "channel": channel_id,
+            "event": note.event_id,
+            "kind": note.kind,
+            "ok": d.ok,
+            "error": d.error,
+        },
+    )
 
 
 def deliver(rt: Runtime, notes: list[Notification]) -> list[Delivery]:
@@ -238,9 +267,10 @@ def deliver(rt: Runtime, notes: list[Notification]) -> list[Delivery]:
     out: list[Delivery] = []
     for note in notes:
         for row in rows:
-            result = _send(rt, row, note)
+            result = send_one(rt, row, note, f"now-{note.event_id}-{note.kind}-{row['id']}")
             try:
-                _record(rt, actor, int(row["id"]), note, result)
+                with rt.store.tx(actor.identity) as tx:
+                    record_attempt(tx, int(row["id"]), note, result)
             except PetcareError:
                 log.exception("alert channel %r: could not record the delivery", row["name"])
             out.append(result)
@@ -266,8 +296,9 @@ def send_test(rt: Runtime, actor: Actor, name: str) -> Delivery:
         f"Test notification from petcare-dba sent by {actor.username}.",
         datetime.now(UTC).isoformat(),
     )
-    result = _send(rt, rows[0], note)
-    _record(rt, actor, int(rows[0]["id"]), note, result)
+    result = send_one(rt, rows[0], note, f"test-{secrets.token_hex(8)}")
+    with rt.store.tx(actor.identity) as tx:
+        record_attempt(tx, int(rows[0]["id"]), note, result)
     audit.record(
         rt.store,
         actor,

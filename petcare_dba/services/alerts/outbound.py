@@ -10,13 +10,21 @@ deadline enforced by a watchdog that shuts the socket down (a server dripping on
 1.5 s cannot stretch a 5 s delivery); it follows no redirect. Errors shown to users never say
 whether something listened ("refused" and "timed out" read the same); the detail goes to the
 server log only.
+
+Apprise (the formatter of Slack, Teams, Discord, PagerDuty and e-mail) connects by itself, so
+`guarded()` makes the same policy hold inside it: while a thread is in the block, every name that
+thread (or work it hands on with its context) resolves, the first host and any redirect target
+alike, goes through `resolve()` and answers with the one checked address, after the
+`alert_connect_to` routing (a relay, or a local receiver in tests). Other threads resolve as
+usual.
 """
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import logging
-import smtplib
+import re
 import socket
 import ssl
 import threading
@@ -30,6 +38,14 @@ from urllib.parse import urlsplit
 from petcare_dba.errors import Refused, Unavailable, ValidationError
 
 log = logging.getLogger(__name__)
+# The process's resolver before `guarded()` wraps it; every policy lookup uses this one.
+_real_getaddrinfo = socket.getaddrinfo
+# A context variable, not a thread-local: Apprise runs a send with a deadline on a worker thread
+# in a copy of the caller's context, and the guard must follow it there (and nowhere else).
+_GUARD: contextvars.ContextVar[tuple[Any, list[str]] | None] = contextvars.ContextVar(
+    "petcare_outbound_guard", default=None
+)
+_INSTALL = threading.Lock()
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -101,17 +117,36 @@ def _store_ips(settings: Any) -> set[str]:
     except ValueError:
         pass
     try:
-        return {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+        return {str(info[4][0]) for info in _real_getaddrinfo(host, None)}
     except OSError:
         return set()
 
 
+def _route(settings: Any, host: str, port: int) -> tuple[str, int]:
+    """Where a connection to host:port really goes (`alert_connect_to`), else itself."""
+    for entry in str(getattr(settings, "alert_connect_to", "") or "").split(","):
+        source, _, target = entry.strip().partition("=")
+        s_host, _, s_port = source.rpartition(":")
+        t_host, _, t_port = target.rpartition(":")
+        if not (s_port.isdigit() and t_port.isdigit() and t_host):
+            continue
+        if s_host.strip("[]").lower() == host.lower() and int(s_port) == port:
+            return t_host.strip("[]"), int(t_port)
+    return host, port
+
+
 def resolve(settings: Any, host: str, port: int) -> Destination:
-    """Resolve `host` once and check every address; raise Refused before any connection."""
+    """Resolve `host` once and check every address; raise Refused before any connection.
+
+    The Destination keeps the name asked for (TLS and the Host header use it) and the address
+    and port actually connected to (after `alert_connect_to`), which are what the policy checks.
+    """
     if not host or any(ord(c) < 33 for c in host):
         raise ValidationError("the destination has no valid host name")
+    asked = host
+    host, port = _route(settings, host, port)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = _real_getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         log.warning("outbound: cannot resolve %r: %s", host, exc)
         raise Unavailable(UNREACHABLE) from exc
@@ -133,7 +168,42 @@ def resolve(settings: Any, host: str, port: int) -> Destination:
                 hint="an admin may allow it by adding the address or range to outbound_allow",
             )
     # Every address passed; connect to the first and only that one (no second lookup).
-    return Destination(host, str(ips[0]), port)
+    return Destination(asked, str(ips[0]), port)
+
+
+def _guarded_getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+    guard = _GUARD.get()
+    if guard is None:  # outside `guarded()`: the ordinary resolver
+        return _real_getaddrinfo(host, port, *args, **kwargs)
+    settings, refusals = guard
+    name = host.decode() if isinstance(host, bytes) else str(host or "")
+    try:
+        number = int(port or 0)
+    except ValueError:
+        number = socket.getservbyname(str(port), "tcp")
+    try:
+        dest = resolve(settings, name, number)
+    except (Refused, ValidationError, Unavailable) as exc:
+        refusals.append(exc.message)
+        # An OSError is what HTTP and SMTP clients expect from a resolver: they fail the send.
+        raise socket.gaierror(socket.EAI_FAIL, "refused by the outbound policy") from exc
+    family = socket.AF_INET6 if ":" in dest.ip else socket.AF_INET
+    addr: tuple[Any, ...] = (dest.ip, dest.port, 0, 0) if ":" in dest.ip else (dest.ip, dest.port)
+    return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", addr)]
+
+
+@contextmanager
+def guarded(settings: Any) -> Iterator[list[str]]:
+    """Hold this thread's outbound connections to the policy; yields the refusals seen."""
+    with _INSTALL:
+        if socket.getaddrinfo is not _guarded_getaddrinfo:
+            socket.getaddrinfo = _guarded_getaddrinfo
+    refusals: list[str] = []
+    token = _GUARD.set((settings, refusals))
+    try:
+        yield refusals
+    finally:
+        _GUARD.reset(token)
 
 
 def check_url(settings: Any, url: str) -> Destination:
@@ -173,8 +243,30 @@ def _watchdog(sock_holder: list[socket.socket], seconds: float) -> Iterator[None
         timer.cancel()
 
 
-def post(settings: Any, url: str, body: bytes, deadline_s: float) -> int:
-    """POST `body` as JSON within `deadline_s` seconds in total; the HTTP status (2xx only)."""
+def post(
+    settings: Any,
+    url: str,
+    body: bytes,
+    deadline_s: float,
+    headers: dict[str, str] | None = None,
+) -> int:
+    """POST `body` as JSON within `deadline_s` seconds in total; the HTTP status (2xx only).
+
+    `headers` (a signature, an idempotency key) are ours, never a user's: still, a name or value
+    with a line break or a non-ASCII character is refused rather than sent.
+    """
+    limit = int(getattr(settings, "alert_max_payload_bytes", 65536))
+    if len(body) > limit:
+        raise ValidationError(
+            f"the notification is {len(body)} bytes, over alert_max_payload_bytes ({limit})"
+        )
+    extra = ""
+    for name, value in (headers or {}).items():
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", name) or not re.fullmatch(
+            r"[\x20-\x7e]{0,1024}", value
+        ):
+            raise ValidationError("a delivery header has an invalid name or value")
+        extra += f"{name}: {value}\r\n"
     dest = check_url(settings, url)
     parts = urlsplit(url)
     end = time.monotonic() + deadline_s
@@ -184,7 +276,7 @@ def post(settings: Any, url: str, body: bytes, deadline_s: float) -> int:
         host_header += f":{parts.port}"
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host_header}\r\nContent-Type: application/json\r\n"
-        f"User-Agent: petcare-dba-alerts\r\nContent-Length: {len(body)}\r\n"
+        f"User-Agent: petcare-dba-alerts\r\nContent-Length: {len(body)}\r\n{extra}"
         "Connection: close\r\n\r\n"
     )
     if any(c in path for c in "\r\n "):
@@ -234,33 +326,3 @@ def _read_status_line(sock: socket.socket, end: float) -> bytes:
     if time.monotonic() > end:
         raise TimeoutError("delivery deadline reached")
     return buf.split(b"\r\n", 1)[0]
-
-
-class _CheckedSMTP(smtplib.SMTP):
-    """smtplib.SMTP that connects to the checked address while keeping the name for TLS."""
-
-    def __init__(self, dest: Destination, timeout: float) -> None:
-        self._dest = dest
-        super().__init__(timeout=timeout)
-
-    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        return _open_socket(self._dest, timeout)
-
-
-@contextmanager
-def smtp(settings: Any, host: str, port: int, deadline_s: float) -> Iterator[smtplib.SMTP]:
-    """An SMTP session to a checked destination, shut down at the deadline."""
-    dest = resolve(settings, host, int(port))
-    holder: list[socket.socket] = []
-    with _watchdog(holder, deadline_s):
-        client = _CheckedSMTP(dest, deadline_s)
-        try:
-            client.connect(host, int(port))
-            if client.sock is not None:
-                holder.append(client.sock)
-            yield client
-        finally:
-            try:
-                client.close()
-            except OSError:
-                pass

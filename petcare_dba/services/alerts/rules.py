@@ -6,8 +6,9 @@ of collector leader) and resolves on the first sample where it no longer holds. 
 most one firing event per rule and connection (a partial unique index: de-duplication), repeated
 samples only touch it, and a rule that fired more than `alert_flap_limit` times in an hour opens
 its event as *flapping*: recorded and shown, but not notified (flapping guard). Evaluation runs
-inside the collector's transaction; notifications are delivered after it commits
-(`channels.deliver`). Rule changes and acknowledgements are audited.
+inside the collector's transaction and writes the notifications to the outbox in it (`outbox`);
+after the commit `deliver` only wakes the delivery thread, so sending never delays sampling.
+Rule changes and acknowledgements are audited.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import Any
 
 from petcare_dba.errors import NotFound, ValidationError
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.alerts import channels
-from petcare_dba.services.alerts.channels import Notification
+from petcare_dba.services.alerts import deliverer, outbox
+from petcare_dba.services.alerts.formats import Notification
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 
@@ -146,13 +147,18 @@ def evaluate(
                         row["started_at"].isoformat(),
                     )
                 )
+    outbox.enqueue(tx, notes)
     return notes
 
 
 def deliver(rt: Runtime, notes: list[Notification]) -> None:
-    """Send notifications to every enabled channel (after the evaluating transaction)."""
-    if notes:
-        channels.deliver(rt, notes)
+    """After the evaluating transaction committed: wake the delivery thread (never sends here).
+
+    The notifications are already in the outbox; this returns at once. Called after every
+    round even without notes, so a restarted process picks up rows left pending.
+    """
+    deliverer.wake(rt)
+    del notes  # already in the outbox
 
 
 def list_rules(rt: Runtime, actor: Actor) -> list[Rule]:

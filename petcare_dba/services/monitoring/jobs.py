@@ -17,6 +17,7 @@ from typing import Any
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from petcare_dba.services import alerts
 from petcare_dba.services.monitoring import collector, housekeeping
 from petcare_dba.services.monitoring.samples import system_actor
 from petcare_dba.services.monitoring.scheduler import Job, Scheduler
@@ -69,9 +70,9 @@ def table(rt: Runtime) -> list[Job]:
         jobs.append(Job("sampling", s.monitoring_interval_s, _sampling))
         if s.advisor_interval_minutes > 0:
             jobs.append(Job("advisor", ADVISOR_CHECK_S, _advisor))
-    # Registration point of the alert outbox (issue 17, alert delivery): delivery runs off the
-    # sampling thread as its own job, e.g.
-    #     jobs.append(Job("alert_delivery", s.<delivery interval>, alerts.deliver_due))
+    # Alert delivery runs off the sampling thread as its own job (the outbox claims rows with
+    # SKIP LOCKED, so an app process's delivery thread running beside it never sends twice).
+    jobs.append(Job("alert_delivery", s.alert_delivery_poll_s, alerts.deliver_due))
     # Registration point of the schedules of the MCP-and-schedules issue (20), likewise.
     return jobs
 

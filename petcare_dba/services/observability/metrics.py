@@ -12,10 +12,10 @@ gauges, the alert outbox), so this module imports nothing above the kernel.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.metrics_core import Metric
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -116,6 +116,16 @@ def job_finished(job: str, ok: bool, seconds: float) -> None:
 def alert_delivered(channel_kind: str, ok: bool) -> None:
     """Count one alert delivery attempt (`channel_kind`: slack, webhook, email, …)."""
     ALERT_DELIVERIES.labels(channel_kind, "ok" if ok else "failed").inc()
+
+
+def gauge_family(
+    name: str, doc: str, labels: Sequence[str], values: Iterable[tuple[Sequence[str], float]]
+) -> Metric:
+    """One gauge family from rows another part already keeps (job lag, outbox states, …)."""
+    family = GaugeMetricFamily(name, doc, labels=list(labels))
+    for label_values, value in values:
+        family.add_metric([str(v) for v in label_values], float(value))
+    return family
 
 
 def register_collector(collect: Callable[[], Iterable[Metric]]) -> None:

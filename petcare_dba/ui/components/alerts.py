@@ -1,7 +1,9 @@
 """Alert widgets: firing alerts with acknowledge, history, rules editor and channels.
 
 Rules and channels are admin-only (the services and RLS enforce it; the widgets only hide what a
-user cannot do). Each channel has a "send test" button that reports the delivery result.
+user cannot do). Each channel has a "send test" button that reports the delivery result. A
+channel's URL or key is typed into a password field; a webhook's signing secret is shown once.
+Silences, maintenance windows and the outbox are in `alerts_silences`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from petcare_dba.ui.components.text import plain
 
 SEVERITY_ICONS = {True: ":red[:material/error:]", False: ":orange[:material/warning:]"}
 DELIVERY_ICONS = {None: "", True: ":green[:material/check:]", False: ":red[:material/close:]"}
+CHANNEL_KINDS = ["webhook", "slack", "teams", "discord", "pagerduty"]
 
 
 def firing(t: Callable[..., str], rt: Runtime, actor: Actor, events: list[alerts.Event]) -> None:
@@ -148,12 +151,15 @@ def channels(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
         if cols[2].button(t("alerts.remove"), key=f"alert_rm_{ch.name}"):
             alert_channels.remove(rt, actor, ch.name)
             st.rerun()
-    with st.form("alert_webhook_form", clear_on_submit=True):
-        st.markdown(t("alerts.add_webhook"))
-        name = st.text_input(t("alerts.channel_name"), key="hook_name")
-        url = st.text_input(t("alerts.webhook_url"), key="hook_url", type="password")
+    with st.form("alert_channel_form", clear_on_submit=True):
+        st.markdown(t("alerts.add_channel"))
+        left, right = st.columns(2)
+        kind = left.selectbox(t("alerts.kind"), CHANNEL_KINDS, key="chan_kind")
+        name = right.text_input(t("alerts.channel_name"), key="chan_name")
+        secret = st.text_input(t("alerts.channel_secret"), key="chan_secret", type="password")
+        region = left.selectbox(t("alerts.pd_region"), ["us", "eu"], key="chan_region")
         if st.form_submit_button(t("alerts.add")):
-            _add(t, lambda: alert_channels.add_webhook(rt, actor, name, url))
+            _add_channel(t, rt, actor, kind, name, secret.strip(), region)
     with st.form("alert_email_form", clear_on_submit=True):
         st.markdown(t("alerts.add_email"))
         left, right = st.columns(2)
@@ -181,6 +187,25 @@ def channels(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
                     password=password,
                 ),
             )
+
+
+def _add_channel(
+    t: Callable[..., str], rt: Runtime, actor: Actor, kind: str, name: str, secret: str, region: str
+) -> None:
+    try:
+        if kind == "webhook":
+            key = alert_channels.add_webhook(rt, actor, name, secret)
+            st.success(t("alerts.channel_added"))
+            st.warning(t("alerts.signing_secret"), icon=":material/key:")
+            st.code(key, language=None)  # shown once; the receiver verifies with it
+        elif kind == "pagerduty":
+            alert_channels.add_pagerduty(rt, actor, name, secret, region=region)
+            st.success(t("alerts.channel_added"))
+        else:
+            alert_channels.add_service(rt, actor, name, kind, secret)
+            st.success(t("alerts.channel_added"))
+    except PetcareError as exc:
+        show_error(exc)
 
 
 def _add(t: Callable[..., str], action: Callable[[], int]) -> None:
