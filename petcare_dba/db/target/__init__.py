@@ -13,6 +13,7 @@ from petcare_dba.db.target import (
     explorer,
     export,
     transaction,
+    values,
 )
 from petcare_dba.db.target.connect import (
     AMBIENT_ONLY,
@@ -76,5 +77,6 @@ __all__ = [
     "sample_text",
     "session",
     "transaction",
+    "values",
     "whatif_prepare",
 ]

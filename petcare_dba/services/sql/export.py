@@ -6,7 +6,8 @@ execucoes_scripts row before it runs, and streams the result in a READ ONLY tran
 engine's timeouts (statement_timeout: `export_statement_timeout_ms`, never longer than the
 editor's `statement_timeout_ms`) and the role's resource limits: CSV through `COPY ... TO STDOUT`
 chunk by chunk (exact; `csv_spreadsheet` rewrites that output with formula-looking cells
-neutralised, U7), Parquet from a server-side cursor in record batches. Neither holds the whole
+neutralised, U7), Parquet from a server-side cursor in record batches, each column typed by
+the one value formatter (`values.arrow_type`: exact or text, never a lossy conversion). Neither holds the whole
 result in memory. The row cap is `export_max_rows_<role>`. The composed COPY / capped SELECT is
 re-parsed and must hold exactly the vetted statement (`wrap`), and goes over the extended
 protocol; however the export ends (error, timeout, cancel, interrupted writer), its audit
@@ -16,9 +17,6 @@ intent gets an outcome.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import decimal
-import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -35,7 +33,7 @@ from petcare_dba.errors import PetcareError, QueryCancelled, Refused, Validation
 from petcare_dba.services import connections, spreadsheet
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql import engine, plan, record, wrap
+from petcare_dba.services.sql import engine, plan, record, values, wrap
 from petcare_dba.services.sql.record import RunContext
 
 # "csv" is PostgreSQL's exact COPY output; "csv_spreadsheet" the same with every cell that a
@@ -240,14 +238,24 @@ def _parquet(
             lease.conn, select_text, cap, handle=handle, verify=verify
         ):
             if schema is None:
+                names = [_unique(columns, i) for i in range(len(columns))]
                 schema = pa.schema(
-                    [pa.field(_unique(columns, i), _arrow_type(c)) for i, c in enumerate(columns)]
+                    [
+                        pa.field(name, values.arrow_type(c.type_oid, c.precision, c.scale))
+                        for name, c in zip(names, columns, strict=True)
+                    ]
                 )
                 writer = pq.ParquetWriter(out, schema)
             assert writer is not None  # noqa: S101 - created with the schema above
             arrays = [
-                pa.array([_value(row[i], field.type) for row in batch], type=field.type)
-                for i, field in enumerate(schema)
+                pa.array(
+                    [
+                        values.arrow_value(row[i], c.type_oid, field.type, field.name)
+                        for row in batch
+                    ],
+                    type=field.type,
+                )
+                for i, (field, c) in enumerate(zip(schema, columns, strict=True))
             ]
             writer.write_batch(pa.record_batch(arrays, schema=schema))
             rows += len(batch)
@@ -266,38 +274,3 @@ def _unique(columns: list[db_export.Column], index: int) -> str:
     name = columns[index].name
     earlier = sum(1 for c in columns[:index] if c.name == name)
     return name if earlier == 0 else f"{name}_{earlier + 1}"
-
-
-_ARROW_BY_OID: dict[int, pa.DataType] = {
-    16: pa.bool_(),
-    20: pa.int64(),
-    21: pa.int16(),
-    23: pa.int32(),
-    26: pa.int64(),
-    700: pa.float32(),
-    701: pa.float64(),
-    17: pa.binary(),
-    1082: pa.date32(),
-    1083: pa.time64("us"),
-    1114: pa.timestamp("us"),
-    1184: pa.timestamp("us", tz="UTC"),
-}
-
-
-def _arrow_type(column: db_export.Column) -> pa.DataType:
-    if column.type_oid == 1700 and column.precision and column.precision <= 38:
-        return pa.decimal128(column.precision, column.scale or 0)
-    return _ARROW_BY_OID.get(column.type_oid, pa.string())
-
-
-def _value(value: Any, kind: pa.DataType) -> Any:
-    """Values arrow cannot take as they are become text (numeric without precision, json ...)."""
-    if value is None or not pa.types.is_string(kind):
-        if isinstance(value, dt.datetime) and pa.types.is_timestamp(kind) and kind.tz:
-            return value.astimezone(dt.UTC)
-        return value
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    if isinstance(value, decimal.Decimal | dt.timedelta):
-        return str(value)
-    return value if isinstance(value, str) else str(value)
