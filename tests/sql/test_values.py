@@ -29,7 +29,7 @@ __all__ = ["target"]  # the fixture is used by name
 
 
 @pytest.fixture
-def typed(target: Target) -> Target:  # noqa: F811
+def typed(target: Target) -> Target:
     target.execute(SCHEMA)
     target.execute(ROWS)
     return target

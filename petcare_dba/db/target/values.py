@@ -34,7 +34,7 @@ EXACT_TYPED = frozenset(
         "varchar",
         "bpchar",
         "name",
-        "\"char\"",
+        '"char"',
     )
 )
 

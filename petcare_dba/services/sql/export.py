@@ -3,15 +3,14 @@
 `export` accepts exactly one plain SELECT that the engine's classifier calls read-only (function
 volatility looked up on the target as `engine.run` does), records an audit intent and an
 execucoes_scripts row before it runs, and streams the result in a READ ONLY transaction with the
-engine's timeouts (statement_timeout: `export_statement_timeout_ms`, never longer than the
-editor's `statement_timeout_ms`) and the role's resource limits: CSV through `COPY ... TO STDOUT`
-chunk by chunk (exact; `csv_spreadsheet` rewrites that output with formula-looking cells
-neutralised, U7), Parquet from a server-side cursor in record batches, each column typed by
-the one value formatter (`values.arrow_type`: exact or text, never a lossy conversion). Neither holds the whole
-result in memory. The row cap is `export_max_rows_<role>`. The composed COPY / capped SELECT is
-re-parsed and must hold exactly the vetted statement (`wrap`), and goes over the extended
-protocol; however the export ends (error, timeout, cancel, interrupted writer), its audit
-intent gets an outcome.
+engine's timeouts (statement_timeout: `export_statement_timeout_ms`, never longer than the editor's
+`statement_timeout_ms`) and the role's resource limits: CSV through `COPY ... TO STDOUT` chunk by
+chunk (exact; `csv_spreadsheet` rewrites that output with formula-looking cells neutralised, U7),
+Parquet from a server-side cursor in record batches, each column typed by the one value formatter
+(`values.arrow_type`: exact or text, never a lossy conversion). Neither holds the whole result in
+memory. The row cap is `export_max_rows_<role>`. The composed COPY / capped SELECT is re-parsed and
+must hold exactly the vetted statement (`wrap`), and goes over the extended protocol; however the
+export ends (error, timeout, cancel, interrupted writer), its audit intent gets an outcome.
 """
 
 from __future__ import annotations
