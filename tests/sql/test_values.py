@@ -183,7 +183,7 @@ def test_pagila_like_sample_with_partitions(rt: Runtime, admin: Actor, typed: Ta
         "INSERT INTO payment VALUES (16050, 10289.60, '2022-01-24 23:40:19.996577+00'), "
         "(16051, 0.00, '2022-02-01 00:00+00')"
     )
-    film = _select(rt, admin, "SELECT * FROM film ORDER BY film_id")
+    film = _select(rt, admin, "SELECT * FROM film WHERE film_id IN (1, 2) ORDER BY film_id")
     assert [values.cell(v) for v in film.rows[0]] == ["1", "4.99", '{Trailers,"Deleted Scenes"}']
     assert values.cell(film.rows[1][2]) == "NULL"
     pay = _select(rt, admin, "SELECT amount, payment_date FROM payment ORDER BY payment_id")
