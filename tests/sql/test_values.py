@@ -128,6 +128,11 @@ def test_json_keeps_numerics_bigints_arrays_and_null(
     assert second["t"] == "" and empty["t"] is None and second["ta"] == []
     assert first["by"] == "\\x00ff5c22" and first["iv"] == "1 year 2 mons 3 days 04:05:06.789"
     assert all(v is None for k, v in empty.items() if k != "id")
+    # The export's JSON Lines: the same values by the same rules, one object per row.
+    out = io.BytesIO()
+    export.export(rt, admin, "tgt", "SELECT * FROM all_types ORDER BY id", out, fmt="jsonl")
+    lines = out.getvalue().decode().splitlines()
+    assert [json.loads(line, parse_float=Decimal) for line in lines] == [first, second, empty]
 
 
 def test_parquet_is_typed_and_exact(rt: Runtime, admin: Actor, typed: Target) -> None:

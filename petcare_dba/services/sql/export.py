@@ -1,4 +1,4 @@
-"""An entry point: a query's result as CSV or Parquet, streamed, capped per role, audited.
+"""An entry point: a result as CSV, Parquet or JSON Lines, streamed, capped per role, audited.
 
 `export` accepts exactly one plain SELECT that the engine's classifier calls read-only (function
 volatility looked up on the target as `engine.run` does), records an audit intent and an
@@ -37,8 +37,10 @@ from petcare_dba.services.sql.record import RunContext
 
 # "csv" is PostgreSQL's exact COPY output; "csv_spreadsheet" the same with every cell that a
 # spreadsheet would evaluate prefixed with ' (services/spreadsheet.py, U7).
-FORMATS = ("csv", "csv_spreadsheet", "parquet")
-EXTENSIONS = {"csv": "csv", "csv_spreadsheet": "csv", "parquet": "parquet"}
+# "jsonl" is one JSON object per row, values by the formatter's JSON rules (numeric as exact
+# strings, bigints beyond 2^53 as strings, arrays as arrays: docs/values.md).
+FORMATS = ("csv", "csv_spreadsheet", "parquet", "jsonl")
+EXTENSIONS = {"csv": "csv", "csv_spreadsheet": "csv", "parquet": "parquet", "jsonl": "jsonl"}
 SPOOL_BYTES = 8 << 20  # the spreadsheet rewrite spills to a temporary file beyond this
 RULE = "export runs exactly one read-only SELECT"
 Progress = Callable[[int, int], None]
@@ -133,7 +135,8 @@ def export(
                     )
                 else:
                     verify = wrap.verifier(wrap.prove_capped, vetted)
-                    rows, written = _parquet(lease, select_text, cap, out, progress, handle, verify)
+                    write = _parquet if fmt == "parquet" else _json_lines
+                    rows, written = write(lease, select_text, cap, out, progress, handle, verify)
         except PetcareError as exc:
             record.finish(ctx, pending, error=exc)
             raise
@@ -266,6 +269,39 @@ def _parquet(
         if writer is not None:
             writer.close()
     written = (out.tell() - start) if out.seekable() else 0
+    return rows, written
+
+
+def _json_lines(
+    lease: executor.Lease,
+    select_text: str,
+    cap: int,
+    out: BinaryIO,
+    progress: Progress | None,
+    handle: CancelHandle | None,
+    verify: db_export.Verify,
+) -> tuple[int, int]:
+    """One JSON object per row (JSON Lines), streamed batch by batch."""
+    rows = written = 0
+    for columns, batch in db_export.iter_batches(
+        lease.conn, select_text, cap, handle=handle, verify=verify
+    ):
+        names = [_unique(columns, i) for i in range(len(columns))]
+        oids = [c.type_oid for c in columns]
+        lines = [
+            values.dumps(
+                {n: values.json_value(v, oid) for n, v, oid in zip(names, row, oids, strict=True)},
+                indent=None,
+            )
+            + "\n"
+            for row in batch
+        ]
+        data = "".join(lines).encode()
+        out.write(data)
+        written += len(data)
+        rows += len(batch)
+        if progress is not None:
+            progress(rows, written)
     return rows, written
 
 

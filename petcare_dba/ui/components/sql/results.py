@@ -31,6 +31,7 @@ FILE_NAMES = {
     "csv": "export.csv",
     "csv_spreadsheet": "export-for-spreadsheets.csv",
     "parquet": "export.parquet",
+    "jsonl": "export.jsonl",
 }
 PAGE_SIZE = 200
 NULL_STYLE = "color: #888; font-style: italic"
@@ -175,7 +176,9 @@ def _export(result: ExportResult) -> None:
         st.warning(t("editor.export_capped", rows=result.max_rows))
     path = st.session_state.get("ed_export_path")
     if path and os.path.exists(path):
-        mime = "application/vnd.apache.parquet" if result.fmt == "parquet" else "text/csv"
+        mime = {"parquet": "application/vnd.apache.parquet", "jsonl": "application/jsonl"}.get(
+            result.fmt, "text/csv"
+        )
         st.download_button(
             t("editor.download"),
             data=lambda: open(path, "rb"),
