@@ -87,6 +87,8 @@ def test_dumps_embeds_raw_json_exactly_and_escapes_everything_else() -> None:
         'k"ey\n': ["</script>", None, True, values.Raw('{"a": [1e400]}')],
         "empty": [],
         "when": dt.date(2024, 5, 1),
+        "ms": 12.5,
+        "nan": float("nan"),
     }
     for indent in (None, 2):
         text = values.dumps(document, indent)
@@ -94,3 +96,4 @@ def test_dumps_embeds_raw_json_exactly_and_escapes_everything_else() -> None:
         assert back["n"] == Decimal("1.000000000000000000001")
         assert back['k"ey\n'] == ["</script>", None, True, {"a": [Decimal("1e400")]}]
         assert back["empty"] == [] and back["when"] == "2024-05-01"
+        assert back["ms"] == Decimal("12.5") and back["nan"] == "NaN"

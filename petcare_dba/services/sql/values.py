@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import math
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -246,35 +247,39 @@ def iso8601(shown: str) -> str:
 
 def dumps(document: Any, indent: int | None = 2) -> str:
     """JSON text of `document`, with `Raw` fragments embedded as they are."""
-    return "".join(_dump(document, indent, 0))
+    return _dump(document, indent, 0)
 
 
-def _dump(value: Any, indent: int | None, depth: int) -> Iterable[str]:
-    if isinstance(value, Raw):
-        yield str(value)
-        return
+_encode = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C-accelerated, no ASCII
+
+
+def _dump(value: Any, indent: int | None, depth: int) -> str:
+    # One string per value (no generators): JSON Lines of a large export goes through here.
+    if isinstance(value, str):
+        return str(value) if isinstance(value, Raw) else _encode(value)
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, dict | list | tuple):
-        items = list(value.items()) if isinstance(value, dict) else list(value)
-        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+        is_dict = isinstance(value, dict)
+        items = (
+            [f"{_encode(str(k))}: {_dump(v, indent, depth + 1)}" for k, v in value.items()]
+            if is_dict
+            else [_dump(v, indent, depth + 1) for v in value]
+        )
+        opening, closing = ("{", "}") if is_dict else ("[", "]")
         if not items:
-            yield opening + closing
-            return
-        pad = "" if indent is None else "\n" + " " * (indent * (depth + 1))
-        yield opening
-        for n, item in enumerate(items):
-            yield ("," if n else "") + pad
-            if isinstance(value, dict):
-                yield json.dumps(str(item[0]), ensure_ascii=False) + ": "
-                item = item[1]
-            yield from _dump(item, indent, depth + 1)
-        yield ("" if indent is None else "\n" + " " * (indent * depth)) + closing
-        return
-    if isinstance(value, float | decimal.Decimal | bytes | dt.date | dt.time | uuid.UUID):
-        value = json_value(value)
-        if isinstance(value, Raw):
-            yield str(value)
-            return
-    yield json.dumps(value, ensure_ascii=False)
+            return opening + closing
+        if indent is None:
+            return opening + ", ".join(items) + closing
+        pad = "\n" + " " * (indent * (depth + 1))
+        return opening + pad + ("," + pad).join(items) + "\n" + " " * (indent * depth) + closing
+    if isinstance(value, float):  # Python floats (timings ...): numbers; NaN/Infinity as text
+        return repr(value) if math.isfinite(value) else _encode(_float_text(value))
+    return _dump(json_value(value), indent, depth)
 
 
 # ---- Parquet ------------------------------------------------------------------------------
