@@ -50,6 +50,7 @@ LAYERS = [
     "wrap",
     "record",
     "parse",
+    "values",  # the value formatter: a leaf that export (and the UI and CLI) format with
     "intake",
 ]
 # The stages engine.run hands a SELECT to, in order, each once.

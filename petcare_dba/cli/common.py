@@ -6,7 +6,6 @@ result as a table or JSON. Errors are PetcareError subclasses printed to stderr 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +23,7 @@ from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import users
+from petcare_dba.services.sql import values
 
 STATE: dict[str, Any] = {"overrides": {}}
 
@@ -58,14 +58,15 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return float(value)
+        # An exact JSON number (10289.60 stays 10289.60, no float rounding); NaN as a string.
+        return values.Raw(format(value, "f")) if value.is_finite() else str(value)
     if isinstance(value, bytes | memoryview):
         return bytes(value).hex()
     return value
 
 
 def emit_json(value: Any) -> None:
-    typer.echo(json.dumps(_jsonable(value), indent=2, ensure_ascii=False))
+    typer.echo(values.dumps(_jsonable(value), indent=2))
 
 
 def emit_table(rows: Sequence[Any], columns: Sequence[str] | None = None) -> None:

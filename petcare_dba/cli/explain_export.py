@@ -2,7 +2,7 @@
 
 `petcare-dba explain [--analyze] [--yes] [--format text|json] SQL` prints the plan tree with the
 costliest nodes marked (EXPLAIN ANALYZE of a writing statement runs in a rolled-back transaction
-and needs `--yes` where running it would). `petcare-dba export [--format csv|parquet]
+and needs `--yes` where running it would). `petcare-dba export [--format csv|parquet|jsonl]
 [--spreadsheet-safe] [-o FILE] SQL` streams one read-only SELECT (exact CSV unless
 --spreadsheet-safe) to a file or standard output, capped by
 `export_max_rows_<role>`. Exit codes as for `sql`: 0 ok, 1 error, 2 refused / needs
@@ -82,12 +82,15 @@ def export_cmd(
     connection: str = CONNECTION,
     as_user: str | None = AS_USER,
     fmt: str = typer.Option(
-        "csv", "--format", help="csv or parquet", callback=one_of("csv", "parquet")
+        "csv",
+        "--format",
+        help="csv, parquet or jsonl (one JSON object per row)",
+        callback=one_of("csv", "parquet", "jsonl"),
     ),
     output: Path | None = typer.Option(None, "-o", "--output", help="File (default: stdout)."),
     spreadsheet_safe: bool = SPREADSHEET_SAFE,
 ) -> None:
-    """Stream the result of one read-only SELECT as CSV or Parquet (capped per role).
+    """Stream the result of one read-only SELECT as CSV, Parquet or JSON Lines (capped per role).
 
     CSV is exact by default; `--spreadsheet-safe` neutralises formula-looking cells (U7).
     """

@@ -48,13 +48,16 @@ def tables_cmd(
     _fmt(fmt, ("table", "json"))
     with runtime() as rt:
         cat = explorer.discover(rt, actor(rt, as_user), connection, refresh=refresh)
-    rows: list[dict[str, Any]] = []
+    listed: list[tuple[int, explorer.Relation]] = []
     for rel in cat.top_level(schema):
-        rows.append(_row(rel, rel.name))
-        for child in rel.partitions:
-            part = cat.get(*child.split(".", 1))
-            if part is not None:
-                rows.append(_row(part, "  └ " + part.name))
+        _walk(cat, rel, 0, listed)
+    rows = [_row(rel) for _, rel in listed]
+    if fmt == "table":  # the glyph is drawing only: JSON keeps the plain name and `partition`
+        rows = [
+            {k: v for k, v in r.items() if k != "partitions"}
+            | {"name": ("  " * depth + "└ " if depth else "") + r["name"]}
+            for (depth, _), r in zip(listed, rows, strict=True)
+        ]
     emit(rows, fmt)
     if fmt == "table":
         typer.echo(
@@ -64,12 +67,23 @@ def tables_cmd(
         )
 
 
-def _row(rel: explorer.Relation, label: str) -> dict[str, Any]:
+def _walk(cat: explorer.Catalog, rel: explorer.Relation, depth: int, out: list[Any]) -> None:
+    """The relation, then its partitions under it, sub-partitions under those."""
+    out.append((depth, rel))
+    for child in rel.partitions:
+        part = cat.get(*child.split(".", 1))
+        if part is not None:
+            _walk(cat, part, depth + 1, out)
+
+
+def _row(rel: explorer.Relation) -> dict[str, Any]:
     return {
         "schema": rel.schema,
-        "name": label,
+        "name": rel.name,
         "kind": rel.kind,
         "parent": rel.parent,
+        "partition": rel.parent is not None,  # a partition of `parent`
+        "partitions": list(rel.partitions),  # a partitioned table's own partitions
         "estimated_rows": rel.estimated_rows,
         "total_bytes": rel.total_bytes,
         "owner": rel.owner,

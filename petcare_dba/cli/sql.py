@@ -28,7 +28,14 @@ from petcare_dba.cli.common import (
 )
 from petcare_dba.errors import NeedsConfirmation, PetcareError, ValidationError, redact
 from petcare_dba.services import intake, spreadsheet
-from petcare_dba.services.sql import Classification, QueryResult, RunResult, engine, safety
+from petcare_dba.services.sql import (
+    Classification,
+    QueryResult,
+    RunResult,
+    engine,
+    safety,
+    values,
+)
 from petcare_dba.services.sql import verdict as engine_verdict
 
 SQL_ARG = typer.Argument(None, help="SQL text, or - to read standard input.")
@@ -86,21 +93,26 @@ SPREADSHEET_SAFE = typer.Option(
 
 def _print(result: RunResult, fmt: str, spreadsheet_safe: bool = False) -> None:
     if fmt == "json":
-        emit_json([_as_json(r) for r in result.results])
+        typer.echo(values.dumps([_as_json(r) for r in result.results]))
         return
-    writer = csv.writer(sys.stdout) if fmt == "csv" else None
+    writer = csv.writer(sys.stdout) if spreadsheet_safe else None
     for query in result.results:
-        if writer is not None:
-            if query.columns and spreadsheet_safe:
+        if fmt == "csv" and writer is not None:
+            if query.columns:  # formula-looking cells neutralised; NULL and "" both empty (U7)
                 writer.writerow(spreadsheet.row(query.columns))
-                writer.writerows(spreadsheet.row(r) for r in query.rows)
-            elif query.columns:
-                writer.writerow(query.columns)
-                writer.writerows(query.rows)
+                writer.writerows(spreadsheet.row(map(values.text, r)) for r in query.rows)
+            sys.stdout.flush()
+        elif fmt == "csv":
+            # PostgreSQL's CSV COPY format: loads back with COPY ... FROM (FORMAT csv, HEADER).
+            if query.columns:
+                sys.stdout.write(values.csv_line(query.columns))
+                sys.stdout.writelines(values.csv_line(r) for r in query.rows)
             sys.stdout.flush()
         elif query.columns:
             names = _names(query.columns)
-            emit_table([dict(zip(names, row, strict=True)) for row in query.rows], names)
+            emit_table(
+                [dict(zip(names, map(values.cell, row), strict=True)) for row in query.rows], names
+            )
             typer.echo(
                 f"({query.row_count} row{'s' if query.row_count != 1 else ''}, "
                 f"{query.elapsed_ms:.1f} ms)"
@@ -114,12 +126,17 @@ def _print(result: RunResult, fmt: str, spreadsheet_safe: bool = False) -> None:
 
 
 def _as_json(query: QueryResult) -> dict[str, Any]:
+    # Values by the formatter's JSON rules (services/sql/values.py): numeric as exact strings,
+    # bigints beyond 2^53 as strings, arrays as arrays, json embedded as the server printed it.
+    oids = query.column_oids or (0,) * len(query.columns)
     return {
         "statement_index": query.statement_index,
         "command_tag": query.command_tag,
         "columns": list(query.columns),
         "column_types": list(query.column_types),
-        "rows": [list(r) for r in query.rows],
+        "rows": [
+            [values.json_value(v, oid) for v, oid in zip(r, oids, strict=True)] for r in query.rows
+        ],
         "row_count": query.row_count,
         "truncated": query.truncated,
         "truncated_reason": query.truncated_reason,

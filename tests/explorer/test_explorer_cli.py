@@ -52,8 +52,45 @@ def test_tables_lists_partitions_under_their_parent(cli: typer.Typer, tgt: Targe
     parent = next(i for i, ln in enumerate(lines) if ln.split()[1:2] == ["ev"])
     assert "└ ev_2024" in lines[parent + 1]
     as_json = json.loads(run(cli, "tables", "-c", "tgt", "--format", "json").stdout)  # type: ignore[attr-defined]
-    kinds = {r["name"].strip("└ ").strip(): r["kind"] for r in as_json}
+    kinds = {r["name"]: r["kind"] for r in as_json}
     assert kinds["all_types"] == "table" and kinds["ev"] == "partitioned table"
+
+
+def test_tables_json_names_partitions_plainly_and_sums_the_parent(
+    cli: typer.Typer,
+    tgt: Target,  # noqa: F811
+) -> None:
+    # A Pagila-like payment table: monthly partitions, one of them partitioned again.
+    tgt.execute(
+        "CREATE TABLE public.payment (id bigint, amount numeric(7,2), at date)"
+        " PARTITION BY RANGE (at);"
+        "CREATE TABLE public.payment_p2022_01 PARTITION OF public.payment"
+        " FOR VALUES FROM ('2022-01-01') TO ('2022-02-01');"
+        "CREATE TABLE public.payment_p2022_02 PARTITION OF public.payment"
+        " FOR VALUES FROM ('2022-02-01') TO ('2022-03-01') PARTITION BY HASH (id);"
+        "CREATE TABLE public.payment_p2022_02_h0 PARTITION OF public.payment_p2022_02"
+        " FOR VALUES WITH (MODULUS 2, REMAINDER 0);"
+        "CREATE TABLE public.payment_p2022_02_h1 PARTITION OF public.payment_p2022_02"
+        " FOR VALUES WITH (MODULUS 2, REMAINDER 1);"
+        "INSERT INTO public.payment SELECT g, g * 1.5, date '2022-01-01' + (g % 59)"
+        " FROM generate_series(1, 3000) g;"
+        "ANALYZE public.payment"
+    )
+    out = run(cli, "tables", "-c", "tgt", "--schema", "public", "--format", "json")
+    rows = {r["name"]: r for r in json.loads(out.stdout)}  # type: ignore[attr-defined]
+    assert not [name for name in rows if "└" in name or name != name.strip()]
+    parent, jan = rows["payment"], rows["payment_p2022_01"]
+    assert parent["partition"] is False and jan["partition"] is True
+    assert jan["parent"] == "public.payment" and rows["payment_p2022_02_h1"]["partition"]
+    assert set(parent["partitions"]) == {"public.payment_p2022_01", "public.payment_p2022_02"}
+    leaves = ("payment_p2022_01", "payment_p2022_02_h0", "payment_p2022_02_h1")
+    assert parent["total_bytes"] == sum(rows[n]["total_bytes"] for n in leaves) > 0
+    assert parent["estimated_rows"] == sum(rows[n]["estimated_rows"] for n in leaves) == 3000
+    assert rows["payment_p2022_02"]["total_bytes"] == sum(
+        rows[n]["total_bytes"] for n in leaves[1:]
+    )
+    table = run(cli, "tables", "-c", "tgt", "--schema", "public").stdout  # type: ignore[attr-defined]
+    assert "  └ payment_p2022_01" in table and "partitions" not in table.splitlines()[0]
 
 
 def test_describe_prints_columns_and_ddl_and_json(cli: typer.Typer, tgt: Target) -> None:  # noqa: F811

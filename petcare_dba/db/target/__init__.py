@@ -15,6 +15,7 @@ from petcare_dba.db.target import (
     explorer,
     export,
     transaction,
+    values,
 )
 from petcare_dba.db.target.connect import (
     AMBIENT_ONLY,
@@ -80,5 +81,6 @@ __all__ = [
     "sample_text",
     "session",
     "transaction",
+    "values",
     "whatif_prepare",
 ]

@@ -101,6 +101,8 @@ class Fetched:
     truncated_reason: str | None
     command_tag: str
     elapsed_ms: float
+    # The PostgreSQL type OID of each column (services/sql/values.py formats by it; issue 16).
+    column_oids: tuple[int, ...] = ()
 
 
 @contextmanager
@@ -368,6 +370,7 @@ def _fetched(
         reason,
         tag,
         _ms(started),
+        tuple(c.type_code for c in description),
     )
 
 

@@ -31,7 +31,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 
 from petcare_dba.db.liveness import idle_socket_healthy
-from petcare_dba.db.target import connect
+from petcare_dba.db.target import connect, values
 from petcare_dba.errors import PetcareError, QueryCancelled, Unavailable
 
 IDLE_TTL_S = 60.0
@@ -232,8 +232,14 @@ class TargetPool:
     def _open(self, app_name: str) -> psycopg.Connection[Any]:
         started = time.monotonic()
         try:
+            # values.CONTEXT: exact values or the server's text, never a lossy conversion.
             return connect.connect(
-                self._url, app_name, self.connect_timeout, autocommit=True, **self.keepalives
+                self._url,
+                app_name,
+                self.connect_timeout,
+                autocommit=True,
+                context=values.CONTEXT,
+                **self.keepalives,
             )
         except PetcareError as exc:
             if time.monotonic() - started >= self.connect_timeout - 0.5:

@@ -197,20 +197,21 @@ def _relations(rows: list[dict[str, Any]]) -> tuple[Relation, ...]:
             children.setdefault(f"{r['parent_schema']}.{r['parent_name']}", []).append(
                 f"{r['schema']}.{r['name']}"
             )
+    by_key = {f"{r['schema']}.{r['name']}": r for r in rows}
     out = []
     for r in rows:
         key = f"{r['schema']}.{r['name']}"
         parent = f"{r['parent_schema']}.{r['parent_name']}" if r["parent_name"] else None
+        sizes = (r["estimated_rows"], r["table_bytes"], r["index_bytes"], r["toast_bytes"])
+        if r["kind"] == "partitioned table":
+            sizes = _over_partitions(key, children, by_key)
         out.append(
             Relation(
                 r["schema"],
                 r["name"],
                 r["kind"],
                 parent,
-                r["estimated_rows"],
-                r["table_bytes"],
-                r["index_bytes"],
-                r["toast_bytes"],
+                *sizes,
                 r["owner"],
                 r["rls_enabled"],
                 r["rls_forced"],
@@ -223,6 +224,33 @@ def _relations(rows: list[dict[str, Any]]) -> tuple[Relation, ...]:
             )
         )
     return tuple(out)
+
+
+_SIZES = ("estimated_rows", "table_bytes", "index_bytes", "toast_bytes")
+
+
+def _over_partitions(
+    key: str, children: dict[str, list[str]], by_key: dict[str, dict[str, Any]]
+) -> tuple[int | None, ...]:
+    """A partitioned table holds no rows itself: its rows and sizes are its partitions' sums.
+
+    Sub-partitioned children count through their own leaves. A figure is None only when no
+    partition knows it (never analysed), like a plain table's.
+    """
+    totals: list[int | None] = [None] * len(_SIZES)
+    stack = list(children.get(key, ()))
+    while stack:
+        child = stack.pop()
+        row = by_key.get(child)
+        if row is None:
+            continue
+        if row["kind"] == "partitioned table":
+            stack.extend(children.get(child, ()))
+            continue
+        for i, name in enumerate(_SIZES):
+            if row[name] is not None:
+                totals[i] = (totals[i] or 0) + row[name]
+    return tuple(totals)
 
 
 def _catalog(name: str, value: dict[str, Any]) -> Catalog:

@@ -10,7 +10,17 @@ only modules below it (tests/test_statement_path.py). `transaction`, `explain`, 
 
 from __future__ import annotations
 
-from petcare_dba.services.sql import engine, explain, export, plan, safety, trust, verdict, wrap
+from petcare_dba.services.sql import (
+    engine,
+    explain,
+    export,
+    plan,
+    safety,
+    trust,
+    values,
+    verdict,
+    wrap,
+)
 from petcare_dba.services.sql.engine import (
     CancelHandle,
     QueryResult,
@@ -43,6 +53,7 @@ __all__ = [
     "plan",
     "safety",
     "trust",
+    "values",
     "verdict",
     "wrap",
 ]

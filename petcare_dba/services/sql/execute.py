@@ -38,6 +38,8 @@ class QueryResult:
     elapsed_ms: float
     statement_index: int
     command_tag: str
+    # The PostgreSQL type OID of each column: services/sql/values.py formats by it (issue 16).
+    column_oids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def result_of(step: Step, fetched: executor.Fetched) -> QueryResult:
         fetched.elapsed_ms,
         step.classification.index,
         fetched.command_tag,
+        fetched.column_oids,
     )
 
 

@@ -1,24 +1,21 @@
-"""An entry point: a query's result as CSV or Parquet, streamed, capped per role, audited.
+"""An entry point: a result as CSV, Parquet or JSON Lines, streamed, capped per role, audited.
 
 `export` accepts exactly one plain SELECT that the engine's classifier calls read-only (function
 volatility looked up on the target as `engine.run` does), records an audit intent and an
 execucoes_scripts row before it runs, and streams the result in a READ ONLY transaction with the
-engine's timeouts (statement_timeout: `export_statement_timeout_ms`, never longer than the
-editor's `statement_timeout_ms`) and the role's resource limits: CSV through `COPY ... TO STDOUT`
-chunk by chunk (exact; `csv_spreadsheet` rewrites that output with formula-looking cells
-neutralised, U7), Parquet from a server-side cursor in record batches. Neither holds the whole
-result in memory. The row cap is `export_max_rows_<role>`. The composed COPY / capped SELECT is
-re-parsed and must hold exactly the vetted statement (`wrap`), and goes over the extended
-protocol; however the export ends (error, timeout, cancel, interrupted writer), its audit
-intent gets an outcome.
+engine's timeouts (statement_timeout: `export_statement_timeout_ms`, never longer than the editor's
+`statement_timeout_ms`) and the role's resource limits: CSV through `COPY ... TO STDOUT` chunk by
+chunk (exact; `csv_spreadsheet` rewrites that output with formula-looking cells neutralised, U7),
+Parquet from a server-side cursor in record batches, each column typed by the one value formatter
+(`values.arrow_type`: exact or text, never a lossy conversion). Neither holds the whole result in
+memory. The row cap is `export_max_rows_<role>`. The composed COPY / capped SELECT is re-parsed and
+must hold exactly the vetted statement (`wrap`), and goes over the extended protocol; however the
+export ends (error, timeout, cancel, interrupted writer), its audit intent gets an outcome.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import decimal
-import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -35,13 +32,15 @@ from petcare_dba.errors import PetcareError, QueryCancelled, Refused, Validation
 from petcare_dba.services import connections, spreadsheet
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql import engine, plan, record, wrap
+from petcare_dba.services.sql import engine, plan, record, values, wrap
 from petcare_dba.services.sql.record import RunContext
 
 # "csv" is PostgreSQL's exact COPY output; "csv_spreadsheet" the same with every cell that a
 # spreadsheet would evaluate prefixed with ' (services/spreadsheet.py, U7).
-FORMATS = ("csv", "csv_spreadsheet", "parquet")
-EXTENSIONS = {"csv": "csv", "csv_spreadsheet": "csv", "parquet": "parquet"}
+# "jsonl" is one JSON object per row, values by the formatter's JSON rules (numeric as exact
+# strings, bigints beyond 2^53 as strings, arrays as arrays: docs/values.md).
+FORMATS = ("csv", "csv_spreadsheet", "parquet", "jsonl")
+EXTENSIONS = {"csv": "csv", "csv_spreadsheet": "csv", "parquet": "parquet", "jsonl": "jsonl"}
 SPOOL_BYTES = 8 << 20  # the spreadsheet rewrite spills to a temporary file beyond this
 RULE = "export runs exactly one read-only SELECT"
 Progress = Callable[[int, int], None]
@@ -136,7 +135,8 @@ def export(
                     )
                 else:
                     verify = wrap.verifier(wrap.prove_capped, vetted)
-                    rows, written = _parquet(lease, select_text, cap, out, progress, handle, verify)
+                    write = _parquet if fmt == "parquet" else _json_lines
+                    rows, written = write(lease, select_text, cap, out, progress, handle, verify)
         except PetcareError as exc:
             record.finish(ctx, pending, error=exc)
             raise
@@ -240,14 +240,24 @@ def _parquet(
             lease.conn, select_text, cap, handle=handle, verify=verify
         ):
             if schema is None:
+                names = [_unique(columns, i) for i in range(len(columns))]
                 schema = pa.schema(
-                    [pa.field(_unique(columns, i), _arrow_type(c)) for i, c in enumerate(columns)]
+                    [
+                        pa.field(name, values.arrow_type(c.type_oid, c.precision, c.scale))
+                        for name, c in zip(names, columns, strict=True)
+                    ]
                 )
                 writer = pq.ParquetWriter(out, schema)
             assert writer is not None  # noqa: S101 - created with the schema above
             arrays = [
-                pa.array([_value(row[i], field.type) for row in batch], type=field.type)
-                for i, field in enumerate(schema)
+                pa.array(
+                    [
+                        values.arrow_value(row[i], c.type_oid, field.type, field.name)
+                        for row in batch
+                    ],
+                    type=field.type,
+                )
+                for i, (field, c) in enumerate(zip(schema, columns, strict=True))
             ]
             writer.write_batch(pa.record_batch(arrays, schema=schema))
             rows += len(batch)
@@ -262,42 +272,40 @@ def _parquet(
     return rows, written
 
 
+def _json_lines(
+    lease: executor.Lease,
+    select_text: str,
+    cap: int,
+    out: BinaryIO,
+    progress: Progress | None,
+    handle: CancelHandle | None,
+    verify: db_export.Verify,
+) -> tuple[int, int]:
+    """One JSON object per row (JSON Lines), streamed batch by batch."""
+    rows = written = 0
+    for columns, batch in db_export.iter_batches(
+        lease.conn, select_text, cap, handle=handle, verify=verify
+    ):
+        names = [_unique(columns, i) for i in range(len(columns))]
+        oids = [c.type_oid for c in columns]
+        lines = [
+            values.dumps(
+                {n: values.json_value(v, oid) for n, v, oid in zip(names, row, oids, strict=True)},
+                indent=None,
+            )
+            + "\n"
+            for row in batch
+        ]
+        data = "".join(lines).encode()
+        out.write(data)
+        written += len(data)
+        rows += len(batch)
+        if progress is not None:
+            progress(rows, written)
+    return rows, written
+
+
 def _unique(columns: list[db_export.Column], index: int) -> str:
     name = columns[index].name
     earlier = sum(1 for c in columns[:index] if c.name == name)
     return name if earlier == 0 else f"{name}_{earlier + 1}"
-
-
-_ARROW_BY_OID: dict[int, pa.DataType] = {
-    16: pa.bool_(),
-    20: pa.int64(),
-    21: pa.int16(),
-    23: pa.int32(),
-    26: pa.int64(),
-    700: pa.float32(),
-    701: pa.float64(),
-    17: pa.binary(),
-    1082: pa.date32(),
-    1083: pa.time64("us"),
-    1114: pa.timestamp("us"),
-    1184: pa.timestamp("us", tz="UTC"),
-}
-
-
-def _arrow_type(column: db_export.Column) -> pa.DataType:
-    if column.type_oid == 1700 and column.precision and column.precision <= 38:
-        return pa.decimal128(column.precision, column.scale or 0)
-    return _ARROW_BY_OID.get(column.type_oid, pa.string())
-
-
-def _value(value: Any, kind: pa.DataType) -> Any:
-    """Values arrow cannot take as they are become text (numeric without precision, json ...)."""
-    if value is None or not pa.types.is_string(kind):
-        if isinstance(value, dt.datetime) and pa.types.is_timestamp(kind) and kind.tz:
-            return value.astimezone(dt.UTC)
-        return value
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    if isinstance(value, decimal.Decimal | dt.timedelta):
-        return str(value)
-    return value if isinstance(value, str) else str(value)

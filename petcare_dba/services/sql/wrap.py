@@ -20,7 +20,23 @@ from petcare_dba.errors import Refused
 
 RULE = "a statement the app composes holds exactly the statement that was checked"
 _CURSOR_OPT_HOLD = 0x0020  # src/include/nodes/parsenodes.h: WITH HOLD outlives the transaction
-_POSITIONS = frozenset({"location", "stmt_location", "stmt_len"})
+# Every source-position field of pglast's nodes (PostgreSQL 18's parser added list bounds to
+# ARRAY[...] and IN (...) lists): without them, `SELECT ARRAY['a']` was refused.
+_POSITIONS = frozenset(
+    {
+        "location",
+        "stmt_location",
+        "stmt_len",
+        "arg_location",
+        "conninfo_location",
+        "name_location",
+        "payload_location",
+        "list_start",
+        "list_end",
+        "rexpr_list_start",
+        "rexpr_list_end",
+    }
+)
 
 
 def plain(node: Any) -> Any:

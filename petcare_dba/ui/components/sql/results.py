@@ -4,13 +4,13 @@
 st.dataframe (column types, row count, elapsed time, truncation notice, pages of the retained
 rows, "fetch more" which re-runs a read-only query with a larger cap and says so), errors
 through the one error component with the position marked, EXPLAIN plans as an indented tree
-with the costliest nodes flagged plus the raw JSON, and an export's download button.
+with the costliest nodes flagged plus the raw JSON, and an export's download button. Cells are
+the one value formatter's text (`services.sql.values`): NULL is a grey NULL, never `None`.
 `error_markers` turns an error position into an Ace annotation for the editor gutter.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import replace
 from typing import Any
@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services.sql import ExplainResult, ExportResult, QueryResult, RunResult
+from petcare_dba.services.sql import ExplainResult, ExportResult, QueryResult, RunResult, values
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
@@ -31,12 +31,20 @@ FILE_NAMES = {
     "csv": "export.csv",
     "csv_spreadsheet": "export-for-spreadsheets.csv",
     "parquet": "export.parquet",
+    "jsonl": "export.jsonl",
 }
 PAGE_SIZE = 200
-_PLAIN = (int, float, str, bool, dt.date, dt.datetime, dt.time)
+NULL_STYLE = "color: #888; font-style: italic"
 
 
 def _frame(result: QueryResult) -> pd.DataFrame:
+    """The rows as the grid shows them: the one value formatter's text, NULL kept apart.
+
+    Integer columns stay numbers (sortable) while every value fits JavaScript's exact integers;
+    a bigint beyond 2^53 turns its column into text, so the grid shows every digit instead of
+    flagging the cell. Every other type is the server's own text (arrays `{a,b}`, numerics with
+    their scale, timestamps with their zone); NULL stays a missing value, drawn as NULL.
+    """
     names: list[str] = []
     for col in result.columns:  # SELECT 1, 1 has two "?column?": keep both
         name, n = col, 1
@@ -44,10 +52,26 @@ def _frame(result: QueryResult) -> pd.DataFrame:
             n += 1
             name = f"{col}_{n}"
         names.append(name)
-    rows = [
-        [v if v is None or isinstance(v, _PLAIN) else str(v) for v in row] for row in result.rows
-    ]
-    return pd.DataFrame(rows, columns=names)
+    oids = result.column_oids or (0,) * len(names)
+    data: dict[str, pd.Series] = {}
+    for i, (name, oid) in enumerate(zip(names, oids, strict=True)):
+        column = [row[i] for row in result.rows]
+        if oid == values.BOOL:
+            data[name] = pd.Series(column, dtype="boolean")
+        elif oid in values.INTEGERS and all(
+            v is None or -values.SAFE_INT <= v <= values.SAFE_INT for v in column
+        ):
+            data[name] = pd.Series(column, dtype="Int64")
+        else:
+            data[name] = pd.Series([values.text(v) for v in column], dtype="object")
+    return pd.DataFrame(data, columns=names)
+
+
+def _styled(frame: pd.DataFrame) -> Any:
+    """NULL drawn as a grey italic NULL: distinct from the empty string and from 'NULL'."""
+    return frame.style.format(na_rep=values.NULL).map(
+        lambda v: NULL_STYLE if v is None or v is pd.NA else ""
+    )
 
 
 def _grid(result: QueryResult, key: str) -> None:
@@ -61,7 +85,7 @@ def _grid(result: QueryResult, key: str) -> None:
         name: st.column_config.Column(help=plain(kind))
         for name, kind in zip(frame.columns, result.column_types, strict=False)
     }
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(_styled(frame), hide_index=True, width="stretch", column_config=config)
     st.caption(
         " · ".join(
             f"{plain(n)}: {plain(k)}"
@@ -152,7 +176,9 @@ def _export(result: ExportResult) -> None:
         st.warning(t("editor.export_capped", rows=result.max_rows))
     path = st.session_state.get("ed_export_path")
     if path and os.path.exists(path):
-        mime = "application/vnd.apache.parquet" if result.fmt == "parquet" else "text/csv"
+        mime = {"parquet": "application/vnd.apache.parquet", "jsonl": "application/jsonl"}.get(
+            result.fmt, "text/csv"
+        )
         st.download_button(
             t("editor.download"),
             data=lambda: open(path, "rb"),
