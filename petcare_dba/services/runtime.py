@@ -22,6 +22,7 @@ from petcare_dba.db.metastore import Identity, MetaStore
 from petcare_dba.db.target import Pools, Slots
 from petcare_dba.errors import ConfigError, NotFound, PetcareError
 from petcare_dba.services import client_address, crypto
+from petcare_dba.services.deferred import Deferred
 from petcare_dba.settings import Settings
 
 META_DB = "petcare_meta"
@@ -61,16 +62,21 @@ class Runtime:
     # pools take their slots from it.
     target_slots: Slots = field(default_factory=Slots)
     target_pools: Pools = field(init=False)
-    # Two features' caches hold the rows they read, with the time read (each feature builds its
+    # Three features' caches hold the rows they read, with the time read (each feature builds its
     # own types from them, so the runtime imports nothing above it):
     # connections.privileges: a credential's role capabilities, by URL digest (Q3);
     role_capabilities: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    # connections.store: a user's connection lookup (its Target) per (user id, name);
+    connection_lookups: dict[tuple[int, str], tuple[float, Any]] = field(default_factory=dict)
     # assistant.context: the schema index rows per (connection id, user id).
     schema_indexes: dict[tuple[int, int], tuple[float, list[dict[str, Any]]]] = field(
         default_factory=dict
     )
     # Threads a feature starts for the runtime (the collector) stop when it closes.
     closers: list[Callable[[], None]] = field(default_factory=list)
+    # Writes that leave the request path (the engine's audit outcomes), written in order after
+    # the response and settled before the metadata pool closes.
+    deferred: Deferred = field(default_factory=Deferred)
 
     def __post_init__(self) -> None:
         self.target_pools = Pools(self.target_slots)
@@ -129,6 +135,7 @@ class Runtime:
         for closer in list(self.closers):
             with contextlib.suppress(Exception):
                 closer()
+        self.deferred.close()
         with contextlib.suppress(Exception):
             self.target_pools.close()
         with contextlib.suppress(PetcareError):

@@ -12,6 +12,7 @@ from petcare_dba.db.target import (
     executor,
     explorer,
     export,
+    pipeline,
     transaction,
 )
 from petcare_dba.db.target.connect import (
@@ -71,6 +72,7 @@ __all__ = [
     "isolated",
     "overview",
     "parse_url",
+    "pipeline",
     "read",
     "read_lint",
     "sample_text",

@@ -82,6 +82,29 @@ class ExtendedCursor(psycopg.Cursor[tuple[Any, ...]]):
         super()._execute_send(query, force_extended=True, binary=binary)
 
 
+class PipelineCursor(ExtendedCursor):
+    """An extended-protocol cursor for a pipeline that keeps the error its result carried.
+
+    When the server ends the session (57P01, a FATAL ErrorResponse) during a pipeline, psycopg
+    reads that result, then meets the closed socket while fetching the rest of the pipeline and
+    raises "server closed the connection" instead, losing who ended it. The cursor whose result
+    was the FATAL still saw it here, so the engine can tell the user (F3; `pipeline`).
+    """
+
+    failure: psycopg.Error | None = None
+
+    def _check_results(self, results: Any) -> None:
+        try:
+            super()._check_results(results)
+        except psycopg.Error as exc:
+            self.failure = exc
+            raise
+
+
+if not hasattr(psycopg.Cursor, "_check_results"):  # pragma: no cover - guards a psycopg upgrade
+    raise ConfigError("psycopg changed: the engine's pipeline must be revised")
+
+
 class Method(enum.StrEnum):
     """How a statement's rows are read."""
 
@@ -182,20 +205,20 @@ def execute(
                 False,
                 None,
                 cur.statusmessage or "",
-                _ms(started),
+                elapsed_ms(started),
             )
         sizes: list[int] = []
 
         def take(size: int) -> list[tuple[Any, ...]]:
             rows = cur.fetchmany(size)
-            sizes.extend(_row_sizes(rows))
+            sizes.extend(row_sizes(rows))
             return rows
 
-        rows, truncated, reason = _collect(take, sizes, limits, handle)
-        return _fetched(cur, rows, truncated, reason, cur.statusmessage or "", started)
+        rows, truncated, reason = collect(take, sizes, limits, handle)
+        return fetched_of(cur, rows, truncated, reason, cur.statusmessage or "", started)
 
 
-_cursor_ids = itertools.count(1)
+cursor_ids = itertools.count(1)
 
 
 def _run_cursor(
@@ -212,7 +235,7 @@ def _run_cursor(
     # like every user statement, so `SELECT 1; DROP TABLE t` is still refused by the server
     # (Q2). Not pipelined: in pipeline mode libpq loses the server's FATAL reason (57P01) when
     # the backend is terminated, and the user must be told who ended the session (F3).
-    name = sql.Identifier(f"petcare_c{next(_cursor_ids)}")
+    name = sql.Identifier(f"petcare_c{next(cursor_ids)}")
     statement = sql.SQL(queries.bare("engine_cursor_declare")).format(
         name=name, query=sql.SQL(text)
     )
@@ -228,22 +251,22 @@ def _run_cursor(
     def take(size: int) -> list[tuple[Any, ...]]:
         fetch.execute(next_rows.format(count=sql.Literal(size), name=name))
         rows = fetch.fetchall()
-        sizes.extend(_row_sizes(rows))
+        sizes.extend(row_sizes(rows))
         return rows
 
     try:
         with translated():
             declare.execute(declared)
-            rows, truncated, reason = _collect(take, sizes, limits, handle)
+            rows, truncated, reason = collect(take, sizes, limits, handle)
     except PetcareError as exc:
         # The server counts positions from the start of DECLARE; the user typed `text`.
         if exc.position is not None and exc.position > prefix:
             exc.position -= prefix
         raise
-    return _fetched(fetch, rows, truncated, reason, f"SELECT {len(rows)}", started)
+    return fetched_of(fetch, rows, truncated, reason, f"SELECT {len(rows)}", started)
 
 
-def _collect(
+def collect(
     take: Callable[[int], list[tuple[Any, ...]]],
     sizes: list[int],
     limits: Limits,
@@ -289,7 +312,7 @@ def _collect(
         batch = max(1, min(MAX_BATCH, want - len(rows), (limits.max_bytes - used) // average + 1))
 
 
-def _row_sizes(rows: list[tuple[Any, ...]]) -> list[int]:
+def row_sizes(rows: list[tuple[Any, ...]]) -> list[int]:
     """Approximate bytes each row holds in memory: text and binary by length, scalars fixed.
 
     libpq's PGresult does not expose value lengths through psycopg's binary build, and what the
@@ -339,7 +362,7 @@ def _size(value: Any) -> int:
     return len(str(value))
 
 
-def _fetched(
+def fetched_of(
     cur: psycopg.Cursor[Any],
     rows: list[tuple[Any, ...]],
     truncated: bool,
@@ -356,11 +379,11 @@ def _fetched(
         truncated,
         reason,
         tag,
-        _ms(started),
+        elapsed_ms(started),
     )
 
 
-def _ms(started: float) -> float:
+def elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
