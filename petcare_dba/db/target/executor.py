@@ -41,11 +41,11 @@ from petcare_dba.errors import ConfigError, PetcareError
 
 __all__ = [
     "CancelHandle",
-    "Fetched",
     "Lease",
     "Limits",
     "Method",
     "Pools",
+    "QueryResult",
     "TargetPool",
     "execute",
     "function_volatility",
@@ -113,8 +113,9 @@ class Method(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Fetched:
-    """What one statement returned, after the row and byte caps."""
+class QueryResult:
+    """The result of one statement, after the row and byte caps: what the executor fetched is
+    what the engine reports (issue 16: one type), `statement_index` set by the engine."""
 
     columns: tuple[str, ...]
     column_types: tuple[str, ...]
@@ -122,8 +123,23 @@ class Fetched:
     row_count: int | None
     truncated: bool
     truncated_reason: str | None
-    command_tag: str
     elapsed_ms: float
+    statement_index: int = 0
+    command_tag: str = ""
+
+
+def status_only(cur: psycopg.Cursor[Any], started: float) -> QueryResult:
+    """The result of a statement that returns no rows (its count and command tag)."""
+    return QueryResult(
+        (),
+        (),
+        (),
+        cur.rowcount if cur.rowcount >= 0 else None,
+        False,
+        None,
+        elapsed_ms(started),
+        command_tag=cur.statusmessage or "",
+    )
 
 
 @contextmanager
@@ -182,7 +198,7 @@ def execute(
     method: Method = Method.BUFFERED,
     handle: CancelHandle | None = None,
     verify: Callable[[str], None] | None = None,
-) -> Fetched:
+) -> QueryResult:
     """Run one statement (extended protocol) and return its capped rows.
 
     `verify` is shown the DECLARE composed around `text` for a cursor and must raise unless
@@ -197,16 +213,7 @@ def execute(
         cur = ExtendedCursor(conn)
         cur.execute(text)
         if cur.description is None:
-            return Fetched(
-                (),
-                (),
-                (),
-                cur.rowcount if cur.rowcount >= 0 else None,
-                False,
-                None,
-                cur.statusmessage or "",
-                elapsed_ms(started),
-            )
+            return status_only(cur, started)
         sizes: list[int] = []
 
         def take(size: int) -> list[tuple[Any, ...]]:
@@ -228,7 +235,7 @@ def _run_cursor(
     handle: CancelHandle | None,
     started: float,
     verify: Callable[[str], None] | None = None,
-) -> Fetched:
+) -> QueryResult:
     # A server-side cursor keeps the result on the server: only max_rows + 1 rows (or fewer,
     # under the byte cap) ever reach this process, however large the result is (Q8). The cursor
     # ends with the transaction, so no CLOSE is sent. DECLARE goes over the extended protocol
@@ -369,17 +376,17 @@ def fetched_of(
     reason: str | None,
     tag: str,
     started: float,
-) -> Fetched:
+) -> QueryResult:
     description = cur.description or []
-    return Fetched(
+    return QueryResult(
         tuple(c.name for c in description),
         tuple(c.type_display for c in description),
         tuple(rows),
         len(rows),
         truncated,
         reason,
-        tag,
         elapsed_ms(started),
+        command_tag=tag,
     )
 
 
@@ -395,7 +402,7 @@ def run_read_only(
     *,
     connect_timeout: int = 10,
     method: Method = Method.BUFFERED,
-) -> Fetched:
+) -> QueryResult:
     """One statement in its own READ ONLY transaction on a fresh connection.
 
     The database-level viewer path without any classifier in front: tests use it to prove that

@@ -27,15 +27,15 @@ from petcare_dba.db.errors import translated
 from petcare_dba.db.target import guards
 from petcare_dba.db.target.executor import (
     CancelHandle,
-    Fetched,
     Limits,
     Method,
     PipelineCursor,
+    QueryResult,
     collect,
     cursor_ids,
-    elapsed_ms,
     fetched_of,
     row_sizes,
+    status_only,
 )
 from petcare_dba.errors import PetcareError
 
@@ -51,7 +51,7 @@ def run_guarded(
     handle: CancelHandle | None = None,
     verify: Callable[[str], None] | None = None,
     rollback: bool = False,
-) -> Fetched:
+) -> QueryResult:
     """Open a guarded transaction, run `text`, fetch capped rows and end it, pipelined.
 
     `claimed_read_only` is what the audit row says; a READ WRITE opening refuses such a
@@ -140,7 +140,7 @@ def _cursor_rows(
     handle: CancelHandle | None,
     cursor: Callable[[], PipelineCursor],
     end: str,
-) -> Fetched:
+) -> QueryResult:
     # The cursor keeps the result on the server: only max_rows + 1 rows (or fewer, under the
     # byte cap) reach this process. It ends with the transaction, so no CLOSE is sent.
     started = time.perf_counter()
@@ -180,15 +180,14 @@ def _buffered(
     cursor: Callable[[], PipelineCursor],
     end: str,
     started: float,
-) -> Fetched:
+) -> QueryResult:
     # The whole result is in libpq's memory once it arrives, so COMMIT goes with the statement.
     cur = cursor()
     cur.execute(text)
     cursor().execute(end)
     link.last()
     if cur.description is None:
-        count = cur.rowcount if cur.rowcount >= 0 else None
-        return Fetched((), (), (), count, False, None, cur.statusmessage or "", elapsed_ms(started))
+        return status_only(cur, started)
     sizes: list[int] = []
 
     def take(size: int) -> list[tuple[Any, ...]]:

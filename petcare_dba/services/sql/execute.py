@@ -12,6 +12,7 @@ error, if any, instead of raising it. `run_step` and `result_of` serve the expli
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,19 +27,8 @@ if TYPE_CHECKING:  # the plan's output is handed in; execute never calls back in
     from petcare_dba.services.sql.plan import Plan, Step
 
 
-@dataclass(frozen=True)
-class QueryResult:
-    """The result of one statement (rows capped at max_rows / max_result_bytes)."""
-
-    columns: tuple[str, ...]
-    column_types: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
-    row_count: int | None
-    truncated: bool
-    truncated_reason: str | None
-    elapsed_ms: float
-    statement_index: int
-    command_tag: str
+# One type from the fetch to the caller (issue 16): the executor's result, with its index.
+QueryResult = executor.QueryResult
 
 
 @dataclass(frozen=True)
@@ -73,24 +63,12 @@ class RunResult:
 _Outcome = tuple[list[QueryResult], bool, PetcareError | None, int | None, list[str]]
 
 
-def result_of(step: Step, fetched: executor.Fetched) -> QueryResult:
-    """The result of one statement as the engine reports it."""
-    return QueryResult(
-        fetched.columns,
-        fetched.column_types,
-        fetched.rows,
-        fetched.row_count,
-        fetched.truncated,
-        fetched.truncated_reason,
-        fetched.elapsed_ms,
-        step.classification.index,
-        fetched.command_tag,
-    )
+def result_of(step: Step, fetched: QueryResult) -> QueryResult:
+    """The result of one statement as the engine reports it: the fetch, with its index."""
+    return dataclasses.replace(fetched, statement_index=step.classification.index)
 
 
-def run_step(
-    lease: Lease, step: Step, limits: Limits, handle: CancelHandle | None
-) -> executor.Fetched:
+def run_step(lease: Lease, step: Step, limits: Limits, handle: CancelHandle | None) -> QueryResult:
     """Send one planned statement on the lease inside the open transaction (`wrap` proves a
     cursor's DECLARE first)."""
     return executor.execute(
@@ -112,7 +90,7 @@ def run_alone(
     read_only: bool,
     claimed_read_only: bool,
     rollback: bool = False,
-) -> executor.Fetched:
+) -> QueryResult:
     """One planned statement in its own guarded transaction, pipelined (two round trips)."""
     return pipeline.run_guarded(
         lease.conn,

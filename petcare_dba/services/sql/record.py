@@ -264,42 +264,42 @@ def finish(
         else round((time.perf_counter() - pending.started) * 1000, 3)
     )
     sqlstate = error.sqlstate if error is not None else None
-    params = {
-        "id": pending.execution_id,
-        "run": json.dumps(
-            {
-                "outcome": outcome,
-                "duration_ms": elapsed,
-                "rows_affected": rows,
-                "sqlstate": sqlstate,
-                "message": message,
-            }
-        ),
-        "audit": audit.row_for(
-            ctx.actor,
-            ACTION,
-            outcome,
-            event_id=pending.event_id,
-            connection_id=ctx.connection_id,
-            target=ctx.connection_name,
-            classification=label(pending.classification),
-            sqlstate=sqlstate,
-            rows_affected=rows,
-            duration_ms=elapsed,
-            ai_initiated=ctx.ai_initiated,
-            detail={
-                "execution_id": pending.execution_id,
-                **({"message": message} if message else {}),
-                # The credential path the statement ran as (issue 12, item 9).
-                **{k: ctx.detail[k] for k in ("credential",) if k in ctx.detail},
-            },
-        ),
-    }
-    store, identity = ctx.rt.store, ctx.actor.identity
 
     def write() -> None:
+        # Built here too, off the request path: the audit row's JSON costs more than a little.
+        params = {
+            "id": pending.execution_id,
+            "run": json.dumps(
+                {
+                    "outcome": outcome,
+                    "duration_ms": elapsed,
+                    "rows_affected": rows,
+                    "sqlstate": sqlstate,
+                    "message": message,
+                }
+            ),
+            "audit": audit.row_for(
+                ctx.actor,
+                ACTION,
+                outcome,
+                event_id=pending.event_id,
+                connection_id=ctx.connection_id,
+                target=ctx.connection_name,
+                classification=label(pending.classification),
+                sqlstate=sqlstate,
+                rows_affected=rows,
+                duration_ms=elapsed,
+                ai_initiated=ctx.ai_initiated,
+                detail={
+                    "execution_id": pending.execution_id,
+                    **({"message": message} if message else {}),
+                    # The credential path the statement ran as (issue 12, item 9).
+                    **{k: ctx.detail[k] for k in ("credential",) if k in ctx.detail},
+                },
+            ),
+        }
         with contextlib.suppress(PetcareError):  # left as an intent: reconciled to 'unknown'
-            store.call(identity, "engine_finish_call", params)
+            ctx.rt.store.call(ctx.actor.identity, "engine_finish_call", params)
 
     ctx.rt.deferred.submit(write)
 
