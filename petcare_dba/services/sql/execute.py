@@ -7,7 +7,10 @@ statement of a plan inside one transaction (all or nothing; the outcome rows are
 has committed or rolled back, so a rolled-back statement is never logged as 'ok');
 `statement_by_statement` commits each statement on its own and stops at the first failure. Both
 write the audit intent before each statement (`record.begin`) and return the results with the
-error, if any, instead of raising it. `run_step` and `result_of` serve the explicit transaction.
+error, if any, instead of raising it; the outcomes are written after the response. A statement
+that runs alone in its transaction (a one-statement script, or statement by statement) goes
+through `run_alone`: opener, statement and COMMIT pipelined in at most two round trips
+(`db.target.pipeline`). `run_step` and `result_of` serve the explicit transaction.
 """
 
 from __future__ import annotations
