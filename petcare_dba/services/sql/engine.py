@@ -16,17 +16,15 @@ run from another thread; history and drafts are in `history`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
 from typing import Any
 
 from petcare_dba.db import target
 from petcare_dba.db.target import CancelHandle, Limits, executor
 from petcare_dba.errors import PetcareError, Refused, Unavailable, ValidationError
-from petcare_dba.services import connections, explorer, intake
+from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.security import audit
 from petcare_dba.services.sql import execute, plan, record, safety
 from petcare_dba.services.sql.execute import QueryResult, RunResult
 from petcare_dba.services.sql.history import (
@@ -214,14 +212,7 @@ def _run(
         {"mode": mode},
         check={"connection_stamp": conn_info.stamp} if conn_info.stamp else {},
     )
-    try:
-        intake.check(sql_text, rt.settings)
-    except ValidationError as exc:
-        record.refused_input(ctx, sql_text, exc)  # on record although nothing was parsed
-        raise
-    prefix = int(rt.settings.audit_sql_prefix_bytes)
-    view = audit.submitted_view(sql_text, prefix)
-    ctx = dataclasses.replace(ctx, submitted=view, prefix_bytes=prefix)
+    ctx = record.admit(ctx, sql_text)  # intake: refused text is on record, then raised
     # The assistant always takes the viewer path, whatever the user's role (reliability AI1).
     role = "viewer" if ai_initiated else actor.role
     read_only_conn = conn_info.read_only or ai_initiated
@@ -239,7 +230,8 @@ def _run(
         raise record.refused(ctx, analysis, text=sql_text)
     first = analysis.found[0]
     limits = limits_for(rt.settings, max_rows, ai=ai_initiated, role=actor.role)
-    url = _credential(ctx, conn_info, sql_text, first, ask.read_only_path, ai_initiated)
+    who = reader(actor.role, ai_initiated)
+    url = credential(ctx, conn_info, sql_text, first, ask.read_only_path, who)
     pool = pool_for(rt, actor, connection_name, conn_info.id, url)
     app_name = target.application_name(actor.username, actor.session_id, ai=ai_initiated)
     try:
@@ -292,19 +284,19 @@ def reader(role: str, ai_initiated: bool) -> str:
     return "viewers" if role == "viewer" else "read-only connections"
 
 
-def _credential(
+def credential(
     ctx: RunContext,
     info: connections.Target,
     sql_text: str,
     first: Classification,
     read_only_path: bool,
-    ai_initiated: bool,
+    who: str,
 ) -> str:
     """The conninfo of this run; the read path runs only as a least-privilege role (Q3).
 
-    The credential path used (`primary` or `read_only`) goes into every audit row of the run.
+    The credential path used (`primary` or `read_only`) goes into every audit row of the run;
+    a refusal is recorded against `first` before it is raised (the engine and export).
     """
-    who = reader(ctx.actor.role, ai_initiated)
     try:
         url, path = connections.credential_for(
             ctx.rt, ctx.actor, info, read_path=read_only_path, who=who
