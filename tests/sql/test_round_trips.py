@@ -20,11 +20,11 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from petcare_dba import settings as settings_mod
+from petcare_dba.db.metastore import MetaStore
 from petcare_dba.errors import NotFound, Refused
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.runtime import Runtime, runtime_password, runtime_url
 from petcare_dba.services.sql import engine
 from tests.fix_db import PgServer
 from tests.fix_engine import events
@@ -57,11 +57,12 @@ class Remote:
 @pytest.fixture
 def remote(
     pg: PgServer,
-    test_settings: settings_mod.Settings,
+    rt: Runtime,
     admin: Actor,
     fault_proxy: Callable[..., FaultProxy],
 ) -> Iterator[Remote]:
-    """A second runtime on this test's store, store and target both behind counting proxies."""
+    """A second runtime on this test's store (its keyring, settings, migrations already done),
+    store and target both behind counting proxies."""
     dbname = pg.create_database()
     url = pg.admin_url(dbname)
     with psycopg.connect(url, autocommit=True) as conn:
@@ -69,9 +70,16 @@ def remote(
             "CREATE TABLE big AS SELECT g AS id, 'name ' || g AS name, "
             "(g * 1.5)::numeric(12,2) AS amount FROM generate_series(1, 1000) g"
         )
-    meta, meta_url = via(fault_proxy, test_settings.database_url)
+    meta, meta_url = via(fault_proxy, rt.admin_url)
     tgt, tgt_url = via(fault_proxy, url)
-    runtime = Runtime.start(test_settings.with_overrides(database_url=meta_url))
+    store = MetaStore(
+        runtime_url(meta_url, runtime_password(rt.settings)),
+        min_size=1,
+        max_size=4,
+        timeout=10,
+        connect_timeout=10,
+    ).open()
+    runtime = Runtime(rt.settings, meta_url, store, rt.keyring)
     connections.add(runtime, admin, "far", tgt_url, shared=True)
     try:
         yield Remote(runtime, meta, tgt, tgt_url)
@@ -122,6 +130,7 @@ def test_small_select_and_dml_stay_within_the_budget(remote: Remote, admin: Acto
     assert (meta, tgt) == (1, 1)
 
 
+@pytest.mark.slow  # a second user (argon2) and five runs through the delaying proxies
 def test_a_changed_or_revoked_connection_is_honoured_at_once(
     remote: Remote,
     admin: Actor,
