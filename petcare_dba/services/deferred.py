@@ -91,10 +91,15 @@ class Deferred:
                 self._cond.notify_all()
 
     def close(self, timeout: float = 30.0) -> None:
-        """Settle, then stop the thread; later submissions run inline."""
+        """Settle (at most `timeout` s), then stop the thread; later submissions run inline.
+
+        Writes still queued after the timeout (the store is down) are dropped: their intents
+        are reconciled to 'unknown', as after a crash.
+        """
         self.settle(timeout)
         with self._cond:
             self._closed = True
+            self._queue.clear()
             self._cond.notify_all()
             thread = self._thread
         if thread is not None:

@@ -6,7 +6,8 @@ link). A warm 1k-row SELECT through `engine.run` may cost one metadata round tri
 audit intent, A1) and two target round trips (BEGIN, guards, DECLARE and the first page; the rest
 of the page with COMMIT). The counts are asserted exactly, so one more round trip fails the test,
 and a statement that needs one more (a pg_proc lookup) shows the counter sees it. The outcome is
-written after the response and lands exactly (`settle`, no sleep). The connection lookup is
+written after the response and lands exactly (`settle`, no sleep); one lost with its process
+becomes 'unknown' through the reconcile job. The connection lookup is
 remembered, but a connection removed, unshared or changed is honoured on the next statement, even
 when the change was made by another process.
 """
@@ -25,12 +26,13 @@ from petcare_dba.errors import NotFound, Refused
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime, runtime_password, runtime_url
+from petcare_dba.services.security import audit
 from petcare_dba.services.sql import engine
 from tests.fix_db import PgServer
-from tests.fix_engine import events
+from tests.fix_engine import Target, events, target
 from tests.fix_faults import FaultProxy, fault_proxy
 
-__all__ = ["fault_proxy"]  # fixture used by name
+__all__ = ["fault_proxy", "target"]  # fixtures used by name
 
 QUERY = "SELECT id, name, amount FROM big ORDER BY id"
 LATENCY_MS = (4.0, 4.0)
@@ -163,3 +165,33 @@ def test_a_changed_or_revoked_connection_is_honoured_at_once(
     connections.remove(remote.rt, admin, "far")
     with pytest.raises(NotFound):
         engine.run(remote.rt, admin, "far", "SELECT 1")
+
+
+def test_the_outcome_lands_after_the_response_and_a_lost_one_becomes_unknown(
+    rt: Runtime, admin: Actor, target: Target, meta_url: str
+) -> None:
+    with rt.deferred.held():
+        result = engine.run(rt, admin, "tgt", "SELECT id FROM t ORDER BY id")
+        assert result.raise_for_error().results[0].row_count == 3
+        # The answer is back; the intent is durable, the outcome is still to be written.
+        assert _stored(meta_url) == (["intent"], ["running"])
+    assert rt.deferred.settle()
+    assert _stored(meta_url) == (["intent", "ok"], ["ok"])
+    # A process that dies before the write (here: the queue is dropped, as by kill -9) leaves
+    # the intent open, and the reconcile job closes it as 'unknown'.
+    with rt.deferred.held():
+        engine.run(rt, admin, "tgt", "SELECT 1").raise_for_error()
+        rt.deferred.close(timeout=0)
+    assert audit.reconcile(rt.store, admin, older_than_minutes=0) == 1
+    outcomes, runs = _stored(meta_url)
+    assert outcomes[-2:] == ["intent", "unknown"] and runs[-1] == "unknown"
+
+
+def _stored(meta_url: str) -> tuple[list[str], list[str]]:
+    """(sql.execute audit outcomes, execucoes_scripts outcomes) in order, read as superuser."""
+    with psycopg.connect(meta_url) as conn:
+        audit_rows = conn.execute(
+            "SELECT outcome FROM petcare.audit_log WHERE action = 'sql.execute' ORDER BY id"
+        ).fetchall()
+        run_rows = conn.execute("SELECT outcome FROM petcare.execucoes_scripts ORDER BY id")
+        return [r[0] for r in audit_rows], [r[0] for r in run_rows.fetchall()]
