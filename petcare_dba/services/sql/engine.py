@@ -16,15 +16,17 @@ run from another thread; history and drafts are in `history`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from typing import Any
 
 from petcare_dba.db import target
 from petcare_dba.db.target import CancelHandle, Limits, executor
 from petcare_dba.errors import PetcareError, Refused, Unavailable, ValidationError
-from petcare_dba.services import connections, explorer
+from petcare_dba.services import connections, explorer, intake
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 from petcare_dba.services.sql import execute, plan, record, safety
 from petcare_dba.services.sql.execute import QueryResult, RunResult
 from petcare_dba.services.sql.history import (
@@ -212,7 +214,14 @@ def _run(
         {"mode": mode},
         check={"connection_stamp": conn_info.stamp} if conn_info.stamp else {},
     )
-    ctx = record.admit(ctx, sql_text)  # intake: refused text is on record, then raised
+    try:
+        intake.check(sql_text, rt.settings)  # the first hand-off: nothing is parsed before it
+    except ValidationError as exc:
+        record.refused_input(ctx, sql_text, exc)  # on record although nothing was parsed
+        raise
+    prefix = int(rt.settings.audit_sql_prefix_bytes)
+    view = audit.submitted_view(sql_text, prefix)
+    ctx = dataclasses.replace(ctx, submitted=view, prefix_bytes=prefix)
     # The assistant always takes the viewer path, whatever the user's role (reliability AI1).
     role = "viewer" if ai_initiated else actor.role
     read_only_conn = conn_info.read_only or ai_initiated

@@ -97,7 +97,7 @@ def admit(ctx: RunContext, text: str) -> RunContext:
 
     A refused text (too large, a NUL byte, a lone surrogate) is audited as 'refused' with its
     whole hash and an escaped, bounded prefix before the error is raised: the attempt is on
-    record although nothing was parsed. The engine, export and the explicit transaction admit here.
+    record although nothing was parsed. (engine.run checks with intake itself, first.)
     """
     try:
         intake.check(text, ctx.rt.settings)
