@@ -66,8 +66,10 @@ class Runtime:
     # own types from them, so the runtime imports nothing above it):
     # connections.privileges: a credential's role capabilities, by URL digest (Q3);
     role_capabilities: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
-    # connections.store: a user's connection lookup (its Target) per (user id, name);
-    connection_lookups: dict[tuple[int, str], tuple[float, Any]] = field(default_factory=dict)
+    # connections.store: a user's connection lookup (the sealed row) per (user id, name);
+    connection_lookups: dict[tuple[int, str], tuple[float, dict[str, Any]]] = field(
+        default_factory=dict
+    )
     # assistant.context: the schema index rows per (connection id, user id).
     schema_indexes: dict[tuple[int, int], tuple[float, list[dict[str, Any]]]] = field(
         default_factory=dict

@@ -353,8 +353,9 @@ def for_run(rt: Runtime, actor: Actor, name: str) -> Target:
     with _LOOKUPS:
         hit = rt.connection_lookups.get(key)
     if hit is not None and time.monotonic() - hit[0] < LOOKUP_TTL_S:
-        found: Target = hit[1]
-        return found
+        # The sealed row is remembered, not the conninfo: it is opened and isolated again each
+        # time, so the environment's checks (PGSERVICE, Q14) apply to every run.
+        return _target(rt, hit[1])
     read_at = time.monotonic()
     rows = rt.store.call(actor.identity, "connection_secret", {"name": name})
     if not rows:
@@ -364,7 +365,7 @@ def for_run(rt: Runtime, actor: Actor, name: str) -> Target:
         )
     found = _target(rt, rows[0])
     with _LOOKUPS:
-        rt.connection_lookups[key] = (read_at, found)
+        rt.connection_lookups[key] = (read_at, rows[0])
     return found
 
 
