@@ -34,6 +34,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import users
 from petcare_dba.services.sql import engine
+from tests.fix_faults import FaultProxy
 
 CONNECTION = "bench"
 
@@ -113,6 +114,16 @@ def environment() -> Iterator[Env]:
             server.destroy()
         if root is not None:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def proxied(url: str, latency_ms: tuple[float, float]) -> tuple[FaultProxy, str]:
+    """A delaying, counting proxy in front of the server of `url`, and `url` pointed at it."""
+    parts = urlsplit(url)
+    proxy = FaultProxy(parts.hostname or "127.0.0.1", parts.port or 5432, latency_ms=latency_ms)
+    auth = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{proxy.port}"
+    netloc = f"{auth[0]}@{host}" if len(auth) == 2 else host
+    return proxy, urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:

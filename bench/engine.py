@@ -1,17 +1,23 @@
-"""Benchmark `engine`: a 1k-row SELECT through the whole engine path vs raw psycopg.
+"""Benchmark `engine`: a 1k-row SELECT through the whole engine path vs raw psycopg, locally and
+over a slow network.
 
 Both read the same 1000-row table on the same server with a warm connection. The engine path
-includes what a user's run costs: connection lookup and credential decryption, classification,
-the audit intent and execucoes_scripts rows before the statement, BEGIN READ ONLY with the
-guards, a server-side cursor, COMMIT, and the outcome rows. `engine_overhead_ratio` = engine
-median / raw median (goal <= 1.2); `stages_ms` splits the engine's median run into metadata
-reads, audit/execution-log writes and target time so the expensive part is visible.
-`a1_floor_ratio` is the best ratio any engine honouring reliability A1 could reach here: raw
-time plus one durable single-row commit (the intent must be committed before the statement).
+includes what a user's run costs: the connection lookup (remembered), classification, the audit
+intent and execucoes_scripts rows before the statement, BEGIN READ ONLY with the guards, a
+server-side cursor, COMMIT, and the outcome rows (written after the response). Locally:
+`engine_overhead_ratio` = engine median / raw median (goal <= 2.0); `stages_ms` splits the
+engine's run into its stages; `a1_floor_ratio` is the best ratio any engine honouring
+reliability A1 could reach here: raw time plus one durable single-row commit (the intent must be
+committed before the statement). Network (issue 16): the metadata store and the target are both
+reached through a delaying proxy (tests/fix_faults.FaultProxy) giving PETCARE_BENCH_RTT_MS
+(default 20) ms round trips; `engine_remote_ratio` = engine median / raw psycopg median through
+the same proxy (goal <= 2.2) and `engine_round_trips` counts each link's round trips of one
+warm run (goal: metadata <= 1, target <= 2).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections import defaultdict
@@ -20,9 +26,10 @@ from typing import Any
 
 import psycopg
 
-from bench._engine_env import CONNECTION, environment, machine, timed
-from petcare_dba.db.target import executor
+from bench._engine_env import CONNECTION, Env, environment, machine, proxied, timed
+from petcare_dba.db.target import pipeline
 from petcare_dba.services import connections
+from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import engine, record
 
 QUERY = "SELECT id, name, amount, created_at FROM bench_rows ORDER BY id"
@@ -33,8 +40,7 @@ def _instrument(spent: dict[str, float]) -> Callable[[], None]:
     patches: list[tuple[Any, str, Any]] = [
         (record, "begin", "audit_intent_and_log_ms"),
         (record, "finish", "audit_outcome_and_log_ms"),
-        (executor, "execute", "target_statement_ms"),
-        (executor, "transaction", "target_transaction_ms"),
+        (pipeline, "run_guarded", "target_transaction_ms"),
         (connections, "for_run", "connection_lookup_and_decrypt_ms"),
     ]
     originals = []
@@ -130,6 +136,7 @@ def main(quick: bool) -> dict[str, Any]:
                 staged.append(timed(run)[0])
         finally:
             undo()
+        network = _network(env, 30 if quick else 100)
     raw_median = statistics.median(raw)
     app_median = statistics.median(app)
     floor_median = statistics.median(floor)
@@ -138,13 +145,67 @@ def main(quick: bool) -> dict[str, Any]:
     stages["other_ms"] = round(stages["total_ms"] - sum(v for k, v in spent.items()) / runs, 3)
     return {
         "engine_overhead_ratio": round(app_median / raw_median, 3),
-        "goal": "<= 1.2",
+        "goal": "<= 2.0",
         "engine_median_ms": round(app_median, 3),
         "raw_psycopg_median_ms": round(raw_median, 3),
         "a1_floor_ms": round(floor_median, 3),
         "a1_floor_ratio": round((raw_median + floor_median) / raw_median, 3),
         "runs": runs,
         "stages_ms": stages,
+        **network,
         "server": "embedded" if env.embedded else "PETCARE_BENCH_DATABASE_URL",
         "machine": machine(),
+    }
+
+
+def _network(env: Env, runs: int) -> dict[str, Any]:
+    """The same SELECT with both links behind a proxy adding a round trip of RTT ms."""
+    rtt = float(os.environ.get("PETCARE_BENCH_RTT_MS", "20"))
+    half = (rtt / 2, rtt / 2)
+    meta_proxy, meta_url = proxied(env.rt.settings.database_url, half)
+    target_proxy, target_url = proxied(env.target_url, half)
+    rt = Runtime.start(env.rt.settings.with_overrides(database_url=meta_url))
+    try:
+        connections.add(rt, env.admin, "bench_far", target_url, shared=True)
+        with psycopg.connect(target_url, autocommit=True) as conn:
+            for _ in range(3):
+                conn.execute(QUERY).fetchall()
+            raw = [timed(lambda: conn.execute(QUERY).fetchall())[0] for _ in range(runs)]
+
+        def run() -> Any:
+            return engine.run(rt, env.admin, "bench_far", QUERY, max_rows=1000)
+
+        for _ in range(3):
+            run()
+        app = []
+        for _ in range(runs):
+            ms, result = timed(run)
+            assert len(result.results[0].rows) == 1000
+            app.append(ms)
+        rt.deferred.settle()
+        with rt.deferred.held(), meta_proxy.counting() as meta, target_proxy.counting() as tgt:
+            run()
+        # A1's floor over the network: the raw statement plus one durable commit on the store.
+        with psycopg.connect(meta_url, autocommit=True) as conn:
+            conn.execute("CREATE TEMP TABLE bench_a1_floor (id int)")
+            floor = [
+                timed(lambda: conn.execute("INSERT INTO bench_a1_floor VALUES (1)"))[0]
+                for _ in range(runs)
+            ]
+    finally:
+        engine.close(rt)
+        rt.close()
+        meta_proxy.close()
+        target_proxy.close()
+    raw_median = statistics.median(raw)
+    return {
+        "engine_remote_ratio": round(statistics.median(app) / raw_median, 3),
+        "remote_goal": "<= 2.2",
+        "network_rtt_ms": rtt,
+        "engine_remote_median_ms": round(statistics.median(app), 3),
+        "raw_remote_median_ms": round(raw_median, 3),
+        "a1_remote_floor_ratio": round((raw_median + statistics.median(floor)) / raw_median, 3),
+        "engine_round_trips": {"metadata": meta.count, "target": tgt.count},
+        "round_trips_goal": {"metadata": "<= 1", "target": "<= 2"},
+        "remote_runs": runs,
     }

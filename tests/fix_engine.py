@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from petcare_dba.services import connections
+from petcare_dba.services import connections, deferred
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
@@ -75,12 +75,17 @@ def tune(rt: Runtime, **values: Any) -> None:
 
 
 def events(rt: Runtime, actor: Actor) -> list[audit.AuditEntry]:
-    """The actor's sql.execute audit rows, oldest first."""
+    """The actor's sql.execute audit rows, oldest first (outcomes still queued land first)."""
+    assert rt.deferred.settle(), "queued audit outcomes were not written in time"
     return list(reversed(audit.recent(rt.store, actor, action="sql.execute")))
 
 
 def runs(meta_url: str) -> list[dict[str, Any]]:
-    """Every execucoes_scripts row, oldest first (read as the store's superuser)."""
+    """Every execucoes_scripts row, oldest first (read as the store's superuser).
+
+    The outcomes this process still has queued are written first (`deferred.settle_all`).
+    """
+    assert deferred.settle_all(), "queued audit outcomes were not written in time"
     with psycopg.connect(meta_url) as conn:
         cur = conn.cursor(row_factory=psycopg.rows.dict_row)
         return cur.execute("SELECT * FROM petcare.execucoes_scripts ORDER BY id").fetchall()

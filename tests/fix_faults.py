@@ -8,6 +8,13 @@
   more arrives, as when the peer host dies. Only TCP keepalive notices it (F2: half-open);
 - `hang()` stops forwarding but keeps the sockets (toxiproxy's timeout toxic with timeout 0);
   `heal()` forwards again. The `fault_proxy` fixture is a factory closed after the test.
+
+It also measures and shapes the conversation: `latency_ms=(to_server, to_client)` delays each
+direction (toxiproxy's latency toxic, order kept), so 10 ms each way is a 20 ms round trip, and
+`round_trips` counts request/response turns: a client->server send that starts a connection's
+conversation or follows server->client data is one more round trip (several sends in a row, as
+a pipeline writes them, are one). `counting()` returns the turns of the code inside it. Benchmarks
+import the class too (`python -m bench engine --network`).
 """
 
 from __future__ import annotations
@@ -17,18 +24,75 @@ import select
 import socket
 import struct
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 TCP_REPAIR = 19  # linux/tcp.h
 
 
-class FaultProxy:
-    """A forwarding proxy whose connections can be reset, hung or made to vanish."""
+@dataclass
+class Turns:
+    """The round trips counted by `FaultProxy.counting()`, read after the block."""
 
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+    count: int = 0
+
+
+class _Delayed:
+    """One direction of one connection with a fixed delay: chunks leave in order, `ms` later."""
+
+    def __init__(self, dst: socket.socket, ms: float) -> None:
+        self.dst = dst
+        self.delay = ms / 1000
+        self._queue: deque[tuple[float, bytes]] = deque()
+        self._ready = threading.Condition()
+        self._closed = False
+        threading.Thread(target=self._send, daemon=True, name="fault-proxy-delay").start()
+
+    def put(self, data: bytes) -> None:
+        with self._ready:
+            self._queue.append((time.monotonic() + self.delay, data))
+            self._ready.notify()
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+
+    def _send(self) -> None:
+        while True:
+            with self._ready:
+                while not self._queue and not self._closed:
+                    self._ready.wait()
+                if not self._queue:
+                    return
+                due, data = self._queue.popleft()
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                self.dst.sendall(data)
+            except OSError:
+                return
+
+
+class FaultProxy:
+    """A forwarding proxy whose connections can be reset, hung, delayed or made to vanish."""
+
+    def __init__(
+        self,
+        upstream_host: str,
+        upstream_port: int,
+        *,
+        latency_ms: tuple[float, float] = (0.0, 0.0),
+    ) -> None:
         self.upstream = (upstream_host, upstream_port)
+        self.latency_ms = latency_ms
+        self._turns = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._lock = threading.Lock()
@@ -43,6 +107,22 @@ class FaultProxy:
         with self._lock:
             return len(self._pairs)
 
+    @property
+    def round_trips(self) -> int:
+        """Request/response turns seen since the proxy started, over every connection."""
+        with self._lock:
+            return self._turns
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[Turns]:
+        """The round trips of the block (read `.count` after it)."""
+        turns = Turns()
+        before = self.round_trips
+        try:
+            yield turns
+        finally:
+            turns.count = self.round_trips - before
+
     def _accept(self) -> None:
         while not self._closed:
             try:
@@ -54,12 +134,21 @@ class FaultProxy:
             except OSError:
                 client.close()
                 continue
+            for sock in (client, server):  # no Nagle: a pipeline's sends would wait for ACKs
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._pairs.append((client, server))
             threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
 
     def _pump(self, client: socket.socket, server: socket.socket) -> None:
         peers = {client: server, server: client}
+        to_server, to_client = self.latency_ms
+        delayed = {
+            sock: _Delayed(peers[sock], ms)
+            for sock, ms in ((client, to_server), (server, to_client))
+            if ms > 0
+        }
+        client_turn = False  # True while the client speaks: its next sends are the same turn
         try:
             while not self._closed:
                 if not self._forwarding.is_set():
@@ -72,10 +161,19 @@ class FaultProxy:
                     data = sock.recv(65536)
                     if not data:
                         return
-                    peers[sock].sendall(data)
+                    if sock is client and not client_turn:
+                        with self._lock:
+                            self._turns += 1
+                    client_turn = sock is client
+                    if sock in delayed:
+                        delayed[sock].put(data)
+                    else:
+                        peers[sock].sendall(data)
         except (OSError, ValueError):
             return
         finally:
+            for link in delayed.values():
+                link.close()
             self._drop(client, server)
 
     def _drop(self, client: socket.socket, server: socket.socket) -> None:
@@ -126,12 +224,12 @@ class FaultProxy:
 
 
 @pytest.fixture
-def fault_proxy() -> Iterator[Callable[[str, int], FaultProxy]]:
+def fault_proxy() -> Iterator[Callable[..., FaultProxy]]:
     """Factory: fault_proxy(host, port) -> a running FaultProxy, closed after the test."""
     made: list[FaultProxy] = []
 
-    def make(host: str, port: int) -> FaultProxy:
-        proxy = FaultProxy(host, port)
+    def make(host: str, port: int, **options: Any) -> FaultProxy:
+        proxy = FaultProxy(host, port, **options)
         made.append(proxy)
         return proxy
 

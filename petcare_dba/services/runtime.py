@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from petcare_dba.db import admin, migrations
@@ -23,6 +24,7 @@ from petcare_dba.db.target import Pools, Slots
 from petcare_dba.errors import ConfigError, NotFound, PetcareError
 from petcare_dba.services import client_address, crypto
 from petcare_dba.services.cache import Cache, open_cache
+from petcare_dba.services.deferred import Deferred
 from petcare_dba.settings import Settings
 
 META_DB = "petcare_meta"
@@ -67,8 +69,16 @@ class Runtime:
     # every instance by DDL. Features keep the rows they read and build their own types from
     # them, so the runtime imports nothing above it.
     cache: Cache = field(default_factory=Cache.local)
+    # connections.store: a user's connection lookup (the sealed row) per (user id, name), kept
+    # a few seconds and re-checked by the intent (issue 16: one metadata round trip per run).
+    connection_lookups: dict[tuple[int, str], tuple[float, dict[str, Any]]] = field(
+        default_factory=dict
+    )
     # Threads a feature starts for the runtime (the collector) stop when it closes.
     closers: list[Callable[[], None]] = field(default_factory=list)
+    # Writes that leave the request path (the engine's audit outcomes), written in order after
+    # the response and settled before the metadata pool closes.
+    deferred: Deferred = field(default_factory=Deferred)
 
     def __post_init__(self) -> None:
         self.target_pools = Pools(self.target_slots)
@@ -142,6 +152,7 @@ class Runtime:
         for closer in list(self.closers):
             with contextlib.suppress(Exception):
                 closer()
+        self.deferred.close()
         with contextlib.suppress(Exception):
             self.target_pools.close()
         with contextlib.suppress(Exception):

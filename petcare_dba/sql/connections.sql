@@ -33,7 +33,7 @@ ORDER BY c.name
 -- name: connection_secret
 -- The sealed conninfo of one visible connection.
 SELECT id, name, display_url, secret_enc, key_version, read_only, ai_consent, read_secret_enc,
-       ambient_credentials, allow_stats
+       ambient_credentials, allow_stats, xmin::text AS stamp
 FROM petcare.connections WHERE name = %(name)s
 
 -- name: connection_all_secrets

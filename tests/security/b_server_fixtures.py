@@ -35,7 +35,7 @@ import pytest
 from psycopg import sql
 
 from petcare_dba import settings as settings_mod
-from petcare_dba.services import connections, crypto
+from petcare_dba.services import connections, crypto, deferred
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import users
@@ -118,6 +118,8 @@ class Matrix:
         return int(row[0]) if row else 0
 
     def audit_since(self, mark: int) -> list[dict[str, Any]]:
+        # Outcomes are written after the response: the ones still queued land first.
+        assert deferred.settle_all(), "queued audit outcomes were not written in time"
         cur = self._meta().cursor(row_factory=psycopg.rows.dict_row)
         return cur.execute(
             "SELECT id, username, action, outcome, event_id, sql_text, classification, "

@@ -85,6 +85,7 @@ def test_no_password_in_logs_state_audit_or_errors(
         except PetcareError as exc:
             texts.append(str(exc.as_dict()))
         state = {k: repr(at.session_state[k]) for k in at.session_state}
+        assert rt.deferred.settle()  # every outcome row is written before the log is searched
         with psycopg.connect(meta_url) as conn:
             audit_rows = [
                 r[0] for r in conn.execute("SELECT to_jsonb(a)::text FROM petcare.audit_log a")

@@ -14,6 +14,7 @@ from petcare_dba.db.target import (
     executor,
     explorer,
     export,
+    pipeline,
     transaction,
     values,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "isolated",
     "overview",
     "parse_url",
+    "pipeline",
     "read",
     "read_lint",
     "sample_text",

@@ -41,11 +41,11 @@ from petcare_dba.errors import ConfigError, PetcareError
 
 __all__ = [
     "CancelHandle",
-    "Fetched",
     "Lease",
     "Limits",
     "Method",
     "Pools",
+    "QueryResult",
     "TargetPool",
     "execute",
     "function_volatility",
@@ -82,6 +82,29 @@ class ExtendedCursor(psycopg.Cursor[tuple[Any, ...]]):
         super()._execute_send(query, force_extended=True, binary=binary)
 
 
+class PipelineCursor(ExtendedCursor):
+    """An extended-protocol cursor for a pipeline that keeps the error its result carried.
+
+    When the server ends the session (57P01, a FATAL ErrorResponse) during a pipeline, psycopg
+    reads that result, then meets the closed socket while fetching the rest of the pipeline and
+    raises "server closed the connection" instead, losing who ended it. The cursor whose result
+    was the FATAL still saw it here, so the engine can tell the user (F3; `pipeline`).
+    """
+
+    failure: psycopg.Error | None = None
+
+    def _check_results(self, results: Any) -> None:
+        try:
+            super()._check_results(results)
+        except psycopg.Error as exc:
+            self.failure = exc
+            raise
+
+
+if not hasattr(psycopg.Cursor, "_check_results"):  # pragma: no cover - guards a psycopg upgrade
+    raise ConfigError("psycopg changed: the engine's pipeline must be revised")
+
+
 class Method(enum.StrEnum):
     """How a statement's rows are read."""
 
@@ -90,8 +113,9 @@ class Method(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Fetched:
-    """What one statement returned, after the row and byte caps."""
+class QueryResult:
+    """The result of one statement, after the row and byte caps: what the executor fetched is
+    what the engine reports (issue 16: one type), `statement_index` set by the engine."""
 
     columns: tuple[str, ...]
     column_types: tuple[str, ...]
@@ -99,10 +123,25 @@ class Fetched:
     row_count: int | None
     truncated: bool
     truncated_reason: str | None
-    command_tag: str
     elapsed_ms: float
     # The PostgreSQL type OID of each column (services/sql/values.py formats by it; issue 16).
     column_oids: tuple[int, ...] = ()
+    statement_index: int = 0
+    command_tag: str = ""
+
+
+def status_only(cur: psycopg.Cursor[Any], started: float) -> QueryResult:
+    """The result of a statement that returns no rows (its count and command tag)."""
+    return QueryResult(
+        (),
+        (),
+        (),
+        cur.rowcount if cur.rowcount >= 0 else None,
+        False,
+        None,
+        elapsed_ms(started),
+        command_tag=cur.statusmessage or "",
+    )
 
 
 @contextmanager
@@ -172,7 +211,7 @@ def execute(
     method: Method = Method.BUFFERED,
     handle: CancelHandle | None = None,
     verify: Callable[[str], None] | None = None,
-) -> Fetched:
+) -> QueryResult:
     """Run one statement (extended protocol) and return its capped rows.
 
     `verify` is shown the DECLARE composed around `text` for a cursor and must raise unless
@@ -187,28 +226,19 @@ def execute(
         cur = ExtendedCursor(conn)
         cur.execute(text)
         if cur.description is None:
-            return Fetched(
-                (),
-                (),
-                (),
-                cur.rowcount if cur.rowcount >= 0 else None,
-                False,
-                None,
-                cur.statusmessage or "",
-                _ms(started),
-            )
+            return status_only(cur, started)
         sizes: list[int] = []
 
         def take(size: int) -> list[tuple[Any, ...]]:
             rows = cur.fetchmany(size)
-            sizes.extend(_row_sizes(rows))
+            sizes.extend(row_sizes(rows))
             return rows
 
-        rows, truncated, reason = _collect(take, sizes, limits, handle)
-        return _fetched(cur, rows, truncated, reason, cur.statusmessage or "", started)
+        rows, truncated, reason = collect(take, sizes, limits, handle)
+        return fetched_of(cur, rows, truncated, reason, cur.statusmessage or "", started)
 
 
-_cursor_ids = itertools.count(1)
+cursor_ids = itertools.count(1)
 
 
 def _run_cursor(
@@ -218,14 +248,14 @@ def _run_cursor(
     handle: CancelHandle | None,
     started: float,
     verify: Callable[[str], None] | None = None,
-) -> Fetched:
+) -> QueryResult:
     # A server-side cursor keeps the result on the server: only max_rows + 1 rows (or fewer,
     # under the byte cap) ever reach this process, however large the result is (Q8). The cursor
     # ends with the transaction, so no CLOSE is sent. DECLARE goes over the extended protocol
     # like every user statement, so `SELECT 1; DROP TABLE t` is still refused by the server
     # (Q2). Not pipelined: in pipeline mode libpq loses the server's FATAL reason (57P01) when
     # the backend is terminated, and the user must be told who ended the session (F3).
-    name = sql.Identifier(f"petcare_c{next(_cursor_ids)}")
+    name = sql.Identifier(f"petcare_c{next(cursor_ids)}")
     statement = sql.SQL(queries.bare("engine_cursor_declare")).format(
         name=name, query=sql.SQL(text)
     )
@@ -241,22 +271,22 @@ def _run_cursor(
     def take(size: int) -> list[tuple[Any, ...]]:
         fetch.execute(next_rows.format(count=sql.Literal(size), name=name))
         rows = fetch.fetchall()
-        sizes.extend(_row_sizes(rows))
+        sizes.extend(row_sizes(rows))
         return rows
 
     try:
         with translated():
             declare.execute(declared)
-            rows, truncated, reason = _collect(take, sizes, limits, handle)
+            rows, truncated, reason = collect(take, sizes, limits, handle)
     except PetcareError as exc:
         # The server counts positions from the start of DECLARE; the user typed `text`.
         if exc.position is not None and exc.position > prefix:
             exc.position -= prefix
         raise
-    return _fetched(fetch, rows, truncated, reason, f"SELECT {len(rows)}", started)
+    return fetched_of(fetch, rows, truncated, reason, f"SELECT {len(rows)}", started)
 
 
-def _collect(
+def collect(
     take: Callable[[int], list[tuple[Any, ...]]],
     sizes: list[int],
     limits: Limits,
@@ -302,7 +332,7 @@ def _collect(
         batch = max(1, min(MAX_BATCH, want - len(rows), (limits.max_bytes - used) // average + 1))
 
 
-def _row_sizes(rows: list[tuple[Any, ...]]) -> list[int]:
+def row_sizes(rows: list[tuple[Any, ...]]) -> list[int]:
     """Approximate bytes each row holds in memory: text and binary by length, scalars fixed.
 
     libpq's PGresult does not expose value lengths through psycopg's binary build, and what the
@@ -352,29 +382,29 @@ def _size(value: Any) -> int:
     return len(str(value))
 
 
-def _fetched(
+def fetched_of(
     cur: psycopg.Cursor[Any],
     rows: list[tuple[Any, ...]],
     truncated: bool,
     reason: str | None,
     tag: str,
     started: float,
-) -> Fetched:
+) -> QueryResult:
     description = cur.description or []
-    return Fetched(
+    return QueryResult(
         tuple(c.name for c in description),
         tuple(c.type_display for c in description),
         tuple(rows),
         len(rows),
         truncated,
         reason,
-        tag,
-        _ms(started),
-        tuple(c.type_code for c in description),
+        elapsed_ms(started),
+        command_tag=tag,
+        column_oids=tuple(c.type_code for c in description),
     )
 
 
-def _ms(started: float) -> float:
+def elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
@@ -386,7 +416,7 @@ def run_read_only(
     *,
     connect_timeout: int = 10,
     method: Method = Method.BUFFERED,
-) -> Fetched:
+) -> QueryResult:
     """One statement in its own READ ONLY transaction on a fresh connection.
 
     The database-level viewer path without any classifier in front: tests use it to prove that

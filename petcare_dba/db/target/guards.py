@@ -122,38 +122,70 @@ def may_set_temp_file_limit(conn: psycopg.Connection[Any]) -> bool:
     return allowed
 
 
+def opening_parts(
+    conn: psycopg.Connection[Any],
+    begin_query: str,
+    guard: Limits | Timeouts,
+    settings: Mapping[str, str] | None = None,
+) -> list[tuple[str, dict[str, str]]]:
+    """The statements of the opening message, each with its parameters, in order.
+
+    `Limits` (the engine's) send engine_set_limits and the role's resource limits; `Timeouts`
+    and `settings` send one transaction-local set_config each, values bound as parameters.
+    `opening` joins them into one simple-protocol message; the engine's pipeline sends them as
+    consecutive extended-protocol statements ahead of the user's (one round trip either way).
+    """
+    parts: list[tuple[str, dict[str, str]]] = [
+        (queries.bare(begin_query), {}),
+        (queries.bare("engine_pin_lexing"), {}),
+    ]
+    local = dict(settings or {})
+    if isinstance(guard, Limits):
+        limit = limit_params(guard)
+        parts.append((queries.bare("engine_set_limits"), _only(limit, "engine_set_limits")))
+        if guard.work_mem_max_kb > 0:
+            query = "engine_work_mem_ceiling"
+            parts.append((queries.bare(query), _only(limit, query)))
+        if guard.temp_file_limit_kb > 0 and may_set_temp_file_limit(conn):
+            query = "engine_temp_file_limit"
+            parts.append((queries.bare(query), _only(limit, query)))
+    else:
+        local = {**guard.settings(), **local}
+    template = sql.SQL(queries.bare("target_set_local"))
+    for i, (name, value) in enumerate(local.items()):
+        text = template.format(
+            name=sql.Placeholder(f"set{i}_name"), value=sql.Placeholder(f"set{i}_value")
+        ).as_string(conn)
+        parts.append((text, {f"set{i}_name": name, f"set{i}_value": value}))
+    return parts
+
+
+def _only(params: dict[str, str], query: str) -> dict[str, str]:
+    """The parameters a named query uses (the extended protocol binds exactly those)."""
+    text = queries.bare(query)
+    return {k: v for k, v in params.items() if f"%({k})s" in text}
+
+
 def opening(
     conn: psycopg.Connection[Any],
     begin_query: str,
     guard: Limits | Timeouts,
     settings: Mapping[str, str] | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """The text (our own, ASCII, no backslash) and parameters of the opening message.
-
-    `Limits` (the engine's) send engine_set_limits and the role's resource limits; `Timeouts`
-    and `settings` send one transaction-local set_config each, values bound as parameters.
-    """
-    parts = [queries.bare(begin_query), queries.bare("engine_pin_lexing")]
+    """The text (our own, ASCII, no backslash) and parameters of the opening message."""
+    parts = opening_parts(conn, begin_query, guard, settings)
     params: dict[str, str] = {}
-    local = dict(settings or {})
-    if isinstance(guard, Limits):
-        parts.append(queries.bare("engine_set_limits"))
-        if guard.work_mem_max_kb > 0:
-            parts.append(queries.bare("engine_work_mem_ceiling"))
-        if guard.temp_file_limit_kb > 0 and may_set_temp_file_limit(conn):
-            parts.append(queries.bare("engine_temp_file_limit"))
-        params.update(limit_params(guard))
-    else:
-        local = {**guard.settings(), **local}
-    template = sql.SQL(queries.bare("target_set_local"))
-    for i, (name, value) in enumerate(local.items()):
-        parts.append(
-            template.format(
-                name=sql.Placeholder(f"set{i}_name"), value=sql.Placeholder(f"set{i}_value")
-            ).as_string(conn)
-        )
-        params[f"set{i}_name"], params[f"set{i}_value"] = name, value
-    return "; ".join(parts), params
+    for _, values in parts:
+        params.update(values)
+    return "; ".join(text for text, _ in parts), params
+
+
+def begin_query(read_only: bool, isolation: str | None = None) -> str:
+    """The name of the BEGIN that opens a transaction with this access mode and isolation."""
+    try:
+        return _BEGIN[(read_only, isolation)]
+    except KeyError:
+        raise ConfigError(f"no target transaction opens as {isolation!r}/{read_only}") from None
 
 
 def begin(
@@ -170,11 +202,7 @@ def begin(
     message before running it, so the text is ours and has nothing a lexing setting changes.
     The connection must be in autocommit mode. The access mode is remembered (`opened_read_only`).
     """
-    try:
-        begin_query = _BEGIN[(read_only, isolation)]
-    except KeyError:
-        raise ConfigError(f"no target transaction opens as {isolation!r}/{read_only}") from None
-    text, params = opening(conn, begin_query, guard, settings)
+    text, params = opening(conn, begin_query(read_only, isolation), guard, settings)
     with translated():
         psycopg.ClientCursor(conn).execute(text, params)
     mark_opened(conn, read_only)
@@ -298,7 +326,12 @@ def opened_read_only(conn: psycopg.Connection[Any]) -> bool:
 
 def require_read_only(conn: psycopg.Connection[Any], claimed: bool) -> None:
     """Refuse to run a statement the audit log would call read-only outside READ ONLY (A/Q1)."""
-    if claimed and not opened_read_only(conn):
+    require_opened_as(opened_read_only(conn), claimed)
+
+
+def require_opened_as(read_only: bool, claimed: bool) -> None:
+    """`require_read_only` for a transaction not open yet: the one about to open as `read_only`."""
+    if claimed and not read_only:
         raise Refused(
             "refused: the statement would be audited as read-only but its transaction is not "
             "READ ONLY",

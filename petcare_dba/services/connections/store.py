@@ -10,11 +10,20 @@ A connection may carry a second, read-only credential (sealed the same way under
 only as a least-privilege role (`credential_for`, reliability Q3). Every decrypted conninfo goes
 through `target.isolated`, so libpq never completes it from the app's PG* environment, .pgpass or
 a service file unless an admin marked the connection `ambient_credentials` (Q14).
+
+`for_run`, on every statement's path, remembers a user's lookup for LOOKUP_TTL_S in the runtime
+(issue 16: no metadata round trip before the audit intent). A change made through this process
+(add, credentials, flags, remove) forgets every lookup at once; the engine's intent re-checks,
+in the same round trip, that the connection is still visible and unchanged (its `stamp`, the
+row's xmin), so a grant revoked or a credential changed by another process is honoured on the
+next statement too; other features see it within the TTL.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,6 +96,14 @@ def _read_purpose(name: str) -> str:
 
 PRIMARY = "primary"
 READ_ONLY = "read_only"
+LOOKUP_TTL_S = 10.0
+_LOOKUPS = threading.Lock()
+
+
+def forget_lookups(rt: Runtime) -> None:
+    """Drop every remembered `for_run` lookup (a connection, its sharing or grants changed)."""
+    with _LOOKUPS:
+        rt.connection_lookups.clear()
 
 
 def add(
@@ -156,6 +173,7 @@ def add(
         if exc.sqlstate == "23505":
             raise ValidationError(f"a connection named {name!r} already exists") from exc
         raise
+    forget_lookups(rt)  # a lookup of the name may have been refused, or named another row
     audit.record(
         rt.store,
         actor,
@@ -199,6 +217,7 @@ def set_read_credential(rt: Runtime, actor: Actor, name: str, read_url: str | No
     if done is None:
         raise NotFound(f"no connection named {name!r} that you may change")
     privileges.forget(rt)
+    forget_lookups(rt)
     audit.record(
         rt.store,
         actor,
@@ -223,6 +242,7 @@ def set_flags(
     if done is None:
         raise NotFound(f"no connection named {name!r}")
     privileges.forget(rt)
+    forget_lookups(rt)
     audit.record(
         rt.store,
         actor,
@@ -280,6 +300,7 @@ class Target:
     url: str = field(repr=False)
     read_url: str | None = field(default=None, repr=False)
     allow_stats: bool = False
+    stamp: str | None = None  # the row's version (xmin) when read: the intent re-checks it
 
 
 def _target(rt: Runtime, row: dict[str, Any]) -> Target:
@@ -300,6 +321,7 @@ def _target(rt: Runtime, row: dict[str, Any]) -> Target:
         url,
         read_url,
         bool(row.get("allow_stats")),
+        row.get("stamp"),
     )
 
 
@@ -324,15 +346,27 @@ def credential_for(
 def for_run(rt: Runtime, actor: Actor, name: str) -> Target:
     """A visible connection with its decrypted conninfo (never log `url`).
 
-    On every engine run, so the lookup is one round trip (`MetaStore.call`), RLS as always.
+    On every engine run: remembered per (user, name) for LOOKUP_TTL_S, else one round trip
+    (`MetaStore.call`), RLS as always. A refusal is never remembered.
     """
+    key = (actor.user_id, name)
+    with _LOOKUPS:
+        hit = rt.connection_lookups.get(key)
+    if hit is not None and time.monotonic() - hit[0] < LOOKUP_TTL_S:
+        # The sealed row is remembered, not the conninfo: it is opened and isolated again each
+        # time, so the environment's checks (PGSERVICE, Q14) apply to every run.
+        return _target(rt, hit[1])
+    read_at = time.monotonic()
     rows = rt.store.call(actor.identity, "connection_secret", {"name": name})
     if not rows:
         raise NotFound(
             f"no connection named {name!r} (or it is not shared with you)",
             hint="petcare-dba connection list",
         )
-    return _target(rt, rows[0])
+    found = _target(rt, rows[0])
+    with _LOOKUPS:
+        rt.connection_lookups[key] = (read_at, rows[0])
+    return found
 
 
 def get(rt: Runtime, actor: Actor, name: str) -> Connection:
@@ -384,6 +418,7 @@ def remove(rt: Runtime, actor: Actor, name: str) -> None:
     with rt.store.tx(actor.identity) as tx:
         if tx.value("connection_delete", {"name": name}) is None:
             raise NotFound(f"no connection named {name!r} that you may delete")
+    forget_lookups(rt)
     audit.record(rt.store, actor, "connection.remove", "ok", target=name)
 
 

@@ -97,7 +97,11 @@ def runs(
     version: int | None = None,
     limit: int = 500,
 ) -> list[Run]:
-    """Runs of a script (or of one of its versions), newest first."""
+    """Runs of a script (or of one of its versions), newest first.
+
+    The engine writes outcomes after the response; the ones this runtime still holds land first.
+    """
+    rt.deferred.settle()
     with rt.store.tx(actor.identity) as tx:
         project = lifecycle.resolve_in(tx, project_ref)
         script = scripts.script_in(tx, project, ref)

@@ -21,7 +21,7 @@ from typing import Any
 
 from petcare_dba.db.metastore import Identity, MetaStore, Tx
 from petcare_dba.errors import PetcareError, Unavailable, redact
-from petcare_dba.services import intake
+from petcare_dba.services import deferred, intake
 from petcare_dba.services.actor import Actor
 
 
@@ -207,7 +207,12 @@ def recent(
     outcome: str | None = None,
     username: str | None = None,
 ) -> list[AuditEntry]:
-    """Newest audit rows the actor may see (own rows; admins every row)."""
+    """Newest audit rows the actor may see (own rows; admins every row).
+
+    Outcomes this process still has queued (the engine writes them after the response) are
+    written first, so a reader sees its own statements' outcomes.
+    """
+    deferred.settle_all()
     with store.tx(actor.identity) as tx:
         rows = tx.all(
             "audit_recent",

@@ -168,14 +168,49 @@ def run(
     """Check, plan (classify, decide), execute and record a script on a stored connection.
 
     `rollback=True` runs the script in one transaction that is rolled back at the end (EXPLAIN
-    ANALYZE of a writing statement); it still needs the same decision as a real run.
+    ANALYZE of a writing statement); it still needs the same decision as a real run. When the
+    first intent finds the remembered connection lookup stale (changed, unshared, revoked),
+    nothing has run: the lookups are forgotten and the run starts once more from a fresh one.
     """
+    args = (rt, actor, connection_name, sql_text)
+    options: dict[str, Any] = {
+        "mode": mode,
+        "confirmed": confirmed,
+        "max_rows": max_rows,
+        "ai_initiated": ai_initiated,
+        "script_version_id": script_version_id,
+        "project_id": project_id,
+        "handle": handle,
+        "rollback": rollback,
+    }
+    try:
+        return _run(*args, **options)
+    except record.LookupChanged:
+        connections.forget_lookups(rt)
+        return _run(*args, **options)
+
+
+def _run(
+    rt: Runtime,
+    actor: Actor,
+    connection_name: str,
+    sql_text: str,
+    *,
+    mode: str,
+    confirmed: bool,
+    max_rows: int | None,
+    ai_initiated: bool,
+    script_version_id: int | None,
+    project_id: int | None,
+    handle: CancelHandle | None,
+    rollback: bool,
+) -> RunResult:
     if mode not in MODES:
         raise ValidationError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if rollback and mode != "transaction":
         raise ValidationError("a rolled-back run needs mode='transaction'")
     started = time.perf_counter()
-    # One metadata round trip for visibility (RLS), flags and the sealed conninfo.
+    # Visibility (RLS), flags and the sealed conninfo: remembered, re-checked by the intent.
     conn_info = connections.for_run(rt, actor, connection_name)
     ctx = RunContext(
         rt,
@@ -186,9 +221,10 @@ def run(
         project_id,
         script_version_id,
         {"mode": mode},
+        check={"connection_stamp": conn_info.stamp} if conn_info.stamp else {},
     )
     try:
-        intake.check(sql_text, rt.settings)
+        intake.check(sql_text, rt.settings)  # the first hand-off: nothing is parsed before it
     except ValidationError as exc:
         record.refused_input(ctx, sql_text, exc)  # on record although nothing was parsed
         raise
@@ -212,7 +248,8 @@ def run(
         raise record.refused(ctx, analysis, text=sql_text)
     first = analysis.found[0]
     limits = limits_for(rt.settings, max_rows, ai=ai_initiated, role=actor.role)
-    url = _credential(ctx, conn_info, sql_text, first, ask.read_only_path, ai_initiated)
+    who = reader(actor.role, ai_initiated)
+    url = credential(ctx, conn_info, sql_text, first, ask.read_only_path, who)
     pool = pool_for(rt, actor, connection_name, conn_info.id, url)
     app_name = target.application_name(actor.username, actor.session_id, ai=ai_initiated)
     try:
@@ -234,7 +271,7 @@ def run(
                 )
             else:
                 outcome = execute.statement_by_statement(ctx, lease, chosen, limits, handle, detail)
-    except (Refused, ValidationError, record.IntentNotRecorded):
+    except (Refused, ValidationError, record.IntentNotRecorded, record.LookupChanged):
         raise  # recorded where decided, or the audit log itself is down
     except PetcareError as exc:
         # Nothing ran (busy, no connection, BEGIN failed), but the attempt is recorded.
@@ -265,19 +302,19 @@ def reader(role: str, ai_initiated: bool) -> str:
     return "viewers" if role == "viewer" else "read-only connections"
 
 
-def _credential(
+def credential(
     ctx: RunContext,
     info: connections.Target,
     sql_text: str,
     first: Classification,
     read_only_path: bool,
-    ai_initiated: bool,
+    who: str,
 ) -> str:
     """The conninfo of this run; the read path runs only as a least-privilege role (Q3).
 
-    The credential path used (`primary` or `read_only`) goes into every audit row of the run.
+    The credential path used (`primary` or `read_only`) goes into every audit row of the run;
+    a refusal is recorded against `first` before it is raised (the engine and export).
     """
-    who = reader(ctx.actor.role, ai_initiated)
     try:
         url, path = connections.credential_for(
             ctx.rt, ctx.actor, info, read_path=read_only_path, who=who

@@ -7,15 +7,20 @@ statement of a plan inside one transaction (all or nothing; the outcome rows are
 has committed or rolled back, so a rolled-back statement is never logged as 'ok');
 `statement_by_statement` commits each statement on its own and stops at the first failure. Both
 write the audit intent before each statement (`record.begin`) and return the results with the
-error, if any, instead of raising it. `run_step` and `result_of` serve the explicit transaction.
+error, if any, instead of raising it; the outcomes are written after the response. A statement
+that runs alone in its transaction (a one-statement script, or statement by statement) goes
+through `run_alone`: opener, statement and COMMIT pipelined in at most two round trips
+(`db.target.pipeline`). `run_step` and `result_of` serve the explicit transaction.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from petcare_dba.db.target import CancelHandle, Lease, Limits, executor
+from petcare_dba.db.target import CancelHandle, Lease, Limits, executor, pipeline
 from petcare_dba.errors import PetcareError
 from petcare_dba.services.sql import record, wrap
 from petcare_dba.services.sql.parse import Classification
@@ -25,21 +30,8 @@ if TYPE_CHECKING:  # the plan's output is handed in; execute never calls back in
     from petcare_dba.services.sql.plan import Plan, Step
 
 
-@dataclass(frozen=True)
-class QueryResult:
-    """The result of one statement (rows capped at max_rows / max_result_bytes)."""
-
-    columns: tuple[str, ...]
-    column_types: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
-    row_count: int | None
-    truncated: bool
-    truncated_reason: str | None
-    elapsed_ms: float
-    statement_index: int
-    command_tag: str
-    # The PostgreSQL type OID of each column: services/sql/values.py formats by it (issue 16).
-    column_oids: tuple[int, ...] = ()
+# One type from the fetch to the caller (issue 16): the executor's result, with its index.
+QueryResult = executor.QueryResult
 
 
 @dataclass(frozen=True)
@@ -74,37 +66,52 @@ class RunResult:
 _Outcome = tuple[list[QueryResult], bool, PetcareError | None, int | None, list[str]]
 
 
-def result_of(step: Step, fetched: executor.Fetched) -> QueryResult:
-    """The result of one statement as the engine reports it."""
-    return QueryResult(
-        fetched.columns,
-        fetched.column_types,
-        fetched.rows,
-        fetched.row_count,
-        fetched.truncated,
-        fetched.truncated_reason,
-        fetched.elapsed_ms,
-        step.classification.index,
-        fetched.command_tag,
-        fetched.column_oids,
-    )
+def result_of(step: Step, fetched: QueryResult) -> QueryResult:
+    """The result of one statement as the engine reports it: the fetch, with its index."""
+    return dataclasses.replace(fetched, statement_index=step.classification.index)
 
 
-def run_step(
-    lease: Lease, step: Step, limits: Limits, handle: CancelHandle | None
-) -> executor.Fetched:
-    """Send one planned statement on the lease; a cursor's DECLARE is proved first (`wrap`)."""
-    verify = None
-    if step.method is executor.Method.CURSOR and step.statement is not None:
-        verify = wrap.verifier(wrap.prove_declare, step.statement.node)
+def run_step(lease: Lease, step: Step, limits: Limits, handle: CancelHandle | None) -> QueryResult:
+    """Send one planned statement on the lease inside the open transaction (`wrap` proves a
+    cursor's DECLARE first)."""
     return executor.execute(
         lease.conn,
         step.classification.text,
         limits,
         method=step.method,
         handle=handle,
-        verify=verify,
+        verify=_verify(step),
     )
+
+
+def run_alone(
+    lease: Lease,
+    step: Step,
+    limits: Limits,
+    handle: CancelHandle | None,
+    *,
+    read_only: bool,
+    claimed_read_only: bool,
+    rollback: bool = False,
+) -> QueryResult:
+    """One planned statement in its own guarded transaction, pipelined (two round trips)."""
+    return pipeline.run_guarded(
+        lease.conn,
+        step.classification.text,
+        limits,
+        read_only=read_only,
+        claimed_read_only=claimed_read_only,
+        method=step.method,
+        handle=handle,
+        verify=_verify(step),
+        rollback=rollback,
+    )
+
+
+def _verify(step: Step) -> Callable[[str], None] | None:
+    if step.method is executor.Method.CURSOR and step.statement is not None:
+        return wrap.verifier(wrap.prove_declare, step.statement.node)
+    return None
 
 
 def in_transaction(
@@ -119,13 +126,15 @@ def in_transaction(
 ) -> _Outcome:
     """All statements in one transaction: all or nothing; outcomes are written after it ends.
 
-    With `rollback` the transaction is rolled back even when every statement succeeded.
+    With `rollback` the transaction is rolled back even when every statement succeeded. A
+    script of one statement is one pipelined transaction (`run_alone`).
     """
     if len(plan.steps) == 1 and plan.steps[0].autocommit and not rollback:
         return statement_by_statement(ctx, lease, plan, limits, handle, detail)
+    if len(plan.steps) == 1:
+        return _alone(ctx, lease, plan, limits, handle, detail, rollback=rollback)
     done: list[tuple[record.Pending, QueryResult]] = []
     failure: tuple[record.Pending, PetcareError] | None = None
-    warnings: list[str] = []
     try:
         with executor.transaction(lease.conn, limits, read_only=plan.read_only, rollback=rollback):
             for step in plan.steps:
@@ -142,37 +151,61 @@ def in_transaction(
             failure = (done.pop()[0], exc)  # COMMIT failed: it belongs to the last statement
         if failure is None:  # BEGIN or an intent failed; the transaction was rolled back
             for pending, _ in done:
-                _warn(
-                    warnings,
-                    record.finish(ctx, pending, error=exc, message=f"rolled back: {exc.message}"),
-                )
+                record.finish(ctx, pending, error=exc, message=f"rolled back: {exc.message}")
             raise
         pending, error = failure
         index = pending.classification.index
         for ok_pending, _ in done:
-            _warn(
-                warnings,
-                record.finish(
-                    ctx,
-                    ok_pending,
-                    error=error,
-                    message=f"rolled back: statement {index + 1} failed",
-                ),
-            )
-        _warn(warnings, record.finish(ctx, pending, error=error))
-        return [r for _, r in done], False, error, index, warnings
-    for pending, result in done:
-        _warn(
-            warnings,
             record.finish(
-                ctx,
-                pending,
-                rows=result.row_count,
-                duration_ms=result.elapsed_ms,
-                message="rolled back (dry run)" if rollback else None,
-            ),
+                ctx, ok_pending, error=error, message=f"rolled back: statement {index + 1} failed"
+            )
+        record.finish(ctx, pending, error=error)
+        return [r for _, r in done], False, error, index, []
+    for pending, result in done:
+        record.finish(
+            ctx,
+            pending,
+            rows=result.row_count,
+            duration_ms=result.elapsed_ms,
+            message="rolled back (dry run)" if rollback else None,
         )
-    return [r for _, r in done], not rollback, None, None, warnings
+    return [r for _, r in done], not rollback, None, None, []
+
+
+def _alone(
+    ctx: RunContext,
+    lease: Lease,
+    plan: Plan,
+    limits: Limits,
+    handle: CancelHandle | None,
+    detail: dict[str, Any],
+    *,
+    rollback: bool,
+) -> _Outcome:
+    (step,) = plan.steps
+    pending = record.begin(ctx, step.classification, detail)
+    try:
+        fetched = run_alone(
+            lease,
+            step,
+            limits,
+            handle,
+            read_only=plan.read_only,
+            claimed_read_only=bool(detail.get("read_only")),
+            rollback=rollback,
+        )
+    except PetcareError as exc:
+        record.finish(ctx, pending, error=exc)
+        return [], False, exc, step.classification.index, []
+    result = result_of(step, fetched)
+    record.finish(
+        ctx,
+        pending,
+        rows=result.row_count,
+        duration_ms=result.elapsed_ms,
+        message="rolled back (dry run)" if rollback else None,
+    )
+    return [result], not rollback, None, None, []
 
 
 def statement_by_statement(
@@ -186,7 +219,6 @@ def statement_by_statement(
     """Each statement in its own transaction (or none, for VACUUM and the like); stop at the
     first failure."""
     results: list[QueryResult] = []
-    warnings: list[str] = []
     for step in plan.steps:
         read_only = not step.autocommit and (plan.read_only or step.classification.read_only)
         # The audit row says how this statement's transaction really was opened.
@@ -196,21 +228,13 @@ def statement_by_statement(
                 with executor.session_limits(lease.conn, limits):
                     fetched = run_step(lease, step, limits, handle)
             else:
-                with executor.transaction(lease.conn, limits, read_only=read_only):
-                    executor.require_read_only(lease.conn, read_only)
-                    fetched = run_step(lease, step, limits, handle)
+                fetched = run_alone(
+                    lease, step, limits, handle, read_only=read_only, claimed_read_only=read_only
+                )
         except PetcareError as exc:
-            _warn(warnings, record.finish(ctx, pending, error=exc))
-            return results, bool(results), exc, step.classification.index, warnings
+            record.finish(ctx, pending, error=exc)
+            return results, bool(results), exc, step.classification.index, []
         result = result_of(step, fetched)
         results.append(result)
-        _warn(
-            warnings,
-            record.finish(ctx, pending, rows=result.row_count, duration_ms=result.elapsed_ms),
-        )
-    return results, True, None, None, warnings
-
-
-def _warn(warnings: list[str], warning: str | None) -> None:
-    if warning:
-        warnings.append(warning)
+        record.finish(ctx, pending, rows=result.row_count, duration_ms=result.elapsed_ms)
+    return results, True, None, None, []

@@ -85,15 +85,8 @@ def export(
     statements, found = plan.analyse(sql_text)
     _vet(ctx, sql_text, statements, found, final=False)
     read_path = actor.role == "viewer" or info.read_only
-    try:
-        url, path = connections.credential_for(
-            rt, actor, info, read_path=read_path, who=engine.reader(actor.role, False)
-        )
-    except PetcareError as exc:
-        ctx.detail["credential"] = connections.READ_ONLY if info.read_url else connections.PRIMARY
-        record.decided(ctx, found[0], "refused", text=sql_text, error=exc)
-        raise
-    ctx.detail["credential"] = path
+    who = engine.reader(actor.role, False)
+    url = engine.credential(ctx, info, sql_text, found[0], read_path, who)
     pool = engine.pool_for(rt, actor, connection_name, info.id, url)
     limits = _limits(rt, actor.role)
     app_name = target.application_name(actor.username, actor.session_id)

@@ -75,7 +75,11 @@ def history(
     search: str | None = None,
     limit: int = 200,
 ) -> list[HistoryEntry]:
-    """Executions the actor may see (own, their projects'; admins all), newest first."""
+    """Executions the actor may see (own, their projects'; admins all), newest first.
+
+    Outcomes this runtime still has queued are written first: the history is exact.
+    """
+    rt.deferred.settle()
     with rt.store.tx(actor.identity) as tx:
         rows = tx.all(
             "engine_history",

@@ -6,11 +6,13 @@ above it. Before a statement runs, `begin` appends an audit row with outcome 'in
 its execucoes_scripts row ('running'); if either cannot be written it raises Unavailable and the
 statement does not run (reliability A1, fail closed). `finish` records the outcome after it ran
 (A2); `decided` and `refused` record a statement that never ran (refused, needs confirmation,
-syntax error, no connection) with one audit row and one execucoes_scripts row (A3).
+syntax error, no connection) with one audit row and one execucoes_scripts row (A3). Outcomes
+are written after the response by the runtime's writer; `settle` waits for them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -42,6 +44,14 @@ class IntentNotRecorded(Unavailable):
     """The audit intent or execucoes_scripts row could not be written: nothing ran."""
 
 
+class LookupChanged(PetcareError):
+    """The intent found the run's connection changed or no longer visible (PC409): nothing was
+    written and nothing ran; the engine starts again from a fresh lookup."""
+
+
+STALE_LOOKUP = "PC409"  # raised by petcare.engine_begin (migration 0021)
+
+
 @dataclass(frozen=True)
 class RunContext:
     """Who runs what where: the fields every row of one engine run shares."""
@@ -57,6 +67,8 @@ class RunContext:
     # What the rows keep of the whole submitted text (prefix, sha256), computed once per run.
     submitted: intake.AuditView | None = None
     prefix_bytes: int = intake.DEFAULT_PREFIX_BYTES
+    # The connection lookup's stamp, checked by the first intent of the run and then dropped.
+    check: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -184,6 +196,10 @@ def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending
     best-effort 'error' event says why.
     """
     event_id = audit.new_event_id()
+    run = _run_params(ctx, c, event_id, text=c.text, outcome="running")
+    stamp = ctx.check.pop("connection_stamp", None)
+    if stamp is not None:
+        run["connection_stamp"] = stamp
     try:
         (row,) = ctx.rt.store.call(
             ctx.actor.identity,
@@ -202,11 +218,13 @@ def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending
                     ai_initiated=ctx.ai_initiated,
                     detail={**ctx.detail, **detail, "statement_index": c.index},
                 ),
-                "run": _run_row(_run_params(ctx, c, event_id, text=c.text, outcome="running")),
+                "run": _run_row(run),
             },
         )
         execution_id = int(row["id"])
     except PetcareError as exc:
+        if exc.sqlstate == STALE_LOOKUP:
+            raise LookupChanged(exc.message, sqlstate=exc.sqlstate) from exc
         _safe_outcome(
             ctx,
             event_id,
@@ -230,12 +248,13 @@ def finish(
     rows: int | None = None,
     duration_ms: float | None = None,
     message: str | None = None,
-) -> str | None:
-    """Record how a statement ended; returns a warning instead of raising if that fails.
+) -> None:
+    """Record how a statement ended, after the response: the write leaves the request path.
 
-    The statement has already run (and maybe committed), so a failure here must not be reported
-    as the statement's failure; the intent stays without outcome and audit_reconcile marks it
-    'unknown' later.
+    The intent is already durable (A1), so the outcome row and the execucoes_scripts update are
+    queued on the runtime's writer (`rt.deferred`), in order, and land a moment later; `settle`
+    waits for them. If the write fails, or the process dies first, the intent stays without
+    outcome and audit_reconcile marks it 'unknown' (A2), never the statement's own failure.
     """
     outcome = outcome_of(error)
     if message is None and error is not None:
@@ -247,48 +266,49 @@ def finish(
     )
     sqlstate = error.sqlstate if error is not None else None
     metrics.statement_finished(outcome, ctx.actor.role, elapsed / 1000)
-    try:
-        ctx.rt.store.call(
-            ctx.actor.identity,
-            "engine_finish_call",
-            {
-                "id": pending.execution_id,
-                "run": json.dumps(
-                    {
-                        "outcome": outcome,
-                        "duration_ms": elapsed,
-                        "rows_affected": rows,
-                        "sqlstate": sqlstate,
-                        "message": message,
-                    }
-                ),
-                "audit": audit.row_for(
-                    ctx.actor,
-                    ACTION,
-                    outcome,
-                    event_id=pending.event_id,
-                    connection_id=ctx.connection_id,
-                    target=ctx.connection_name,
-                    classification=label(pending.classification),
-                    sqlstate=sqlstate,
-                    rows_affected=rows,
-                    duration_ms=elapsed,
-                    ai_initiated=ctx.ai_initiated,
-                    detail={
-                        "execution_id": pending.execution_id,
-                        **({"message": message} if message else {}),
-                        # The credential path the statement ran as (issue 12, item 9).
-                        **{k: ctx.detail[k] for k in ("credential",) if k in ctx.detail},
-                    },
-                ),
-            },
-        )
-    except PetcareError as exc:
-        return (
-            f"the outcome of statement {pending.classification.index + 1} could not be "
-            f"recorded ({exc.message}); it will show as 'unknown'"
-        )
-    return None
+
+    def write() -> None:
+        # Built here too, off the request path: the audit row's JSON costs more than a little.
+        params = {
+            "id": pending.execution_id,
+            "run": json.dumps(
+                {
+                    "outcome": outcome,
+                    "duration_ms": elapsed,
+                    "rows_affected": rows,
+                    "sqlstate": sqlstate,
+                    "message": message,
+                }
+            ),
+            "audit": audit.row_for(
+                ctx.actor,
+                ACTION,
+                outcome,
+                event_id=pending.event_id,
+                connection_id=ctx.connection_id,
+                target=ctx.connection_name,
+                classification=label(pending.classification),
+                sqlstate=sqlstate,
+                rows_affected=rows,
+                duration_ms=elapsed,
+                ai_initiated=ctx.ai_initiated,
+                detail={
+                    "execution_id": pending.execution_id,
+                    **({"message": message} if message else {}),
+                    # The credential path the statement ran as (issue 12, item 9).
+                    **{k: ctx.detail[k] for k in ("credential",) if k in ctx.detail},
+                },
+            ),
+        }
+        with contextlib.suppress(PetcareError):  # left as an intent: reconciled to 'unknown'
+            ctx.rt.store.call(ctx.actor.identity, "engine_finish_call", params)
+
+    ctx.rt.deferred.submit(write)
+
+
+def settle(rt: Runtime, timeout: float = 30.0) -> bool:
+    """Wait until every outcome this runtime has queued is written (the history is then exact)."""
+    return rt.deferred.settle(timeout)
 
 
 def _safe_outcome(

@@ -151,8 +151,7 @@ class ExplicitTransaction:
                     self.last_activity = time.monotonic()
                     if isinstance(exc, ConnectionLost):
                         exc = self._lost(exc)
-                    warning = record.finish(ctx, pending, error=exc)
-                    warnings.extend([warning] if warning else [])
+                    record.finish(ctx, pending, error=exc)
                     return RunResult(
                         tuple(results),
                         tuple(found),
@@ -168,14 +167,13 @@ class ExplicitTransaction:
                 self.statements += 1
                 result = execute.result_of(step, fetched)
                 results.append(result)
-                warning = record.finish(
+                record.finish(
                     ctx,
                     pending,
                     rows=result.row_count,
                     duration_ms=result.elapsed_ms,
                     message="in an explicit transaction, not committed yet",
                 )
-                warnings.extend([warning] if warning else [])
             return RunResult(
                 tuple(results),
                 tuple(found),

@@ -1,0 +1,197 @@
+"""Round trips on the request path of a statement, counted by TCP proxies (issue 16).
+
+The metadata store and the target are both reached through a counting `FaultProxy` with a few
+milliseconds of latency each way (so that what one pipeline writes is one turn, as on a real
+link). A warm 1k-row SELECT through `engine.run` may cost one metadata round trip (the durable
+audit intent, A1) and two target round trips (BEGIN, guards, DECLARE and the first page; the rest
+of the page with COMMIT). The counts are asserted exactly, so one more round trip fails the test,
+and a statement that needs one more (a pg_proc lookup) shows the counter sees it. The outcome is
+written after the response and lands exactly (`settle`, no sleep); one lost with its process
+becomes 'unknown' through the reconcile job. The connection lookup is
+remembered, but a connection removed, unshared or changed is honoured on the next statement, even
+when the change was made by another process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from petcare_dba.db.metastore import MetaStore
+from petcare_dba.errors import NotFound, Refused
+from petcare_dba.services import connections
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime, runtime_password, runtime_url
+from petcare_dba.services.security import audit
+from petcare_dba.services.sql import engine
+from tests.fix_db import PgServer
+from tests.fix_engine import Target, events, target
+from tests.fix_faults import FaultProxy, fault_proxy
+
+__all__ = ["fault_proxy", "target"]  # fixtures used by name
+
+QUERY = "SELECT id, name, amount FROM big ORDER BY id"
+LATENCY_MS = (4.0, 4.0)
+
+
+def via(make: Callable[..., FaultProxy], url: str) -> tuple[FaultProxy, str]:
+    """A counting proxy in front of the server of `url`, and `url` pointed at it."""
+    parts = urlsplit(url)
+    proxy = make(parts.hostname or "127.0.0.1", parts.port or 5432, latency_ms=LATENCY_MS)
+    auth = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{proxy.port}"
+    netloc = f"{auth[0]}@{host}" if len(auth) == 2 else host
+    return proxy, urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+@dataclass
+class Remote:
+    rt: Runtime
+    meta: FaultProxy
+    target: FaultProxy
+    target_url: str
+
+
+@pytest.fixture
+def remote(
+    pg: PgServer,
+    rt: Runtime,
+    admin: Actor,
+    fault_proxy: Callable[..., FaultProxy],
+) -> Iterator[Remote]:
+    """A second runtime on this test's store (its keyring, settings, migrations already done),
+    store and target both behind counting proxies."""
+    dbname = pg.create_database()
+    url = pg.admin_url(dbname)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE big AS SELECT g AS id, 'name ' || g AS name, "
+            "(g * 1.5)::numeric(12,2) AS amount FROM generate_series(1, 1000) g"
+        )
+    meta, meta_url = via(fault_proxy, rt.admin_url)
+    tgt, tgt_url = via(fault_proxy, url)
+    store = MetaStore(
+        runtime_url(meta_url, runtime_password(rt.settings)),
+        min_size=1,
+        max_size=4,
+        timeout=10,
+        connect_timeout=10,
+    ).open()
+    runtime = Runtime(rt.settings, meta_url, store, rt.keyring)
+    connections.add(runtime, admin, "far", tgt_url, shared=True)
+    try:
+        yield Remote(runtime, meta, tgt, tgt_url)
+    finally:
+        engine.close(runtime)
+        runtime.close()
+        pg.drop_database(dbname)
+
+
+def counted(remote: Remote, actor: Actor, text: str) -> tuple[engine.RunResult, int, int]:
+    """Run `text` warm and count the round trips of the call itself on both links."""
+    with remote.rt.deferred.held():  # the outcome of the run is written after it, not in it
+        with remote.meta.counting() as meta, remote.target.counting() as tgt:
+            result = engine.run(remote.rt, actor, "far", text, max_rows=1000)
+    assert remote.rt.deferred.settle()
+    return result, meta.count, tgt.count
+
+
+def test_a_1k_row_select_costs_one_store_and_two_target_round_trips(
+    remote: Remote, admin: Actor
+) -> None:
+    engine.run(remote.rt, admin, "far", QUERY, max_rows=1000).raise_for_error()  # warm up
+    result, meta, tgt = counted(remote, admin, QUERY)
+    (query,) = result.raise_for_error().results
+    assert len(query.rows) == 1000 and not query.truncated and result.committed
+    assert (meta, tgt) == (1, 2), f"metadata store {meta}, target {tgt} round trips"
+    # The outcomes were written after the responses, and they are exact once they land.
+    runs = [e for e in events(remote.rt, admin) if e.target == "far"]
+    assert sorted((e.outcome, e.rows_affected or 0) for e in runs) == [
+        ("intent", 0),
+        ("intent", 0),
+        ("ok", 1000),
+        ("ok", 1000),
+    ]
+    # The counter is not blind: a call whose volatility needs pg_proc costs one more.
+    result, meta, tgt = counted(remote, admin, "SELECT lower(name) FROM big ORDER BY id")
+    assert len(result.raise_for_error().results[0].rows) == 1000
+    assert (meta, tgt) == (1, 3)
+
+
+def test_small_select_and_dml_stay_within_the_budget(remote: Remote, admin: Actor) -> None:
+    engine.run(remote.rt, admin, "far", "SELECT 1").raise_for_error()
+    _, meta, tgt = counted(remote, admin, "SELECT 1")
+    assert (meta, tgt) == (1, 2)
+    # A buffered statement carries its COMMIT: one target round trip.
+    result, meta, tgt = counted(remote, admin, "UPDATE big SET name = 'x' WHERE id = 1")
+    assert result.raise_for_error().results[0].row_count == 1
+    assert (meta, tgt) == (1, 1)
+
+
+@pytest.mark.slow  # a second user (argon2) and five runs through the delaying proxies
+def test_a_changed_or_revoked_connection_is_honoured_at_once(
+    remote: Remote,
+    admin: Actor,
+    make_user: Callable[[str, str], Actor],
+    rt: Runtime,
+) -> None:
+    vera = make_user("vera", "dba")
+    engine.run(remote.rt, vera, "far", "SELECT 1").raise_for_error()  # remembered now
+    # Another process (the fixture's runtime) makes it private: the intent refuses the stale
+    # lookup, the run starts again from a fresh one, which no longer sees the connection.
+    with psycopg.connect(rt.admin_url, autocommit=True) as conn:
+        conn.execute("UPDATE petcare.connections SET shared = false WHERE name = 'far'")
+    with pytest.raises(NotFound):
+        engine.run(remote.rt, vera, "far", "SELECT 1")
+    # The owner changes it in this process: the lookup is forgotten, the next run reads anew.
+    engine.run(remote.rt, admin, "far", "SELECT 1").raise_for_error()
+    connections.set_flags(remote.rt, admin, "far", ambient_credentials=False, allow_stats=True)
+    with remote.rt.deferred.held(), remote.meta.counting() as meta:
+        engine.run(remote.rt, admin, "far", "SELECT 1").raise_for_error()
+    assert meta.count == 2  # the fresh lookup, then the intent
+    # Changed by another process: the stale stamp sends the run back to a fresh lookup, and
+    # the new flag decides this very run (read-only takes the read path, which refuses the
+    # superuser credential).
+    with psycopg.connect(rt.admin_url, autocommit=True) as conn:
+        conn.execute("UPDATE petcare.connections SET read_only = true WHERE name = 'far'")
+    with pytest.raises(Refused, match="read"):
+        engine.run(remote.rt, admin, "far", "SELECT 1")
+    with psycopg.connect(rt.admin_url, autocommit=True) as conn:
+        conn.execute("UPDATE petcare.connections SET read_only = false WHERE name = 'far'")
+    connections.remove(remote.rt, admin, "far")
+    with pytest.raises(NotFound):
+        engine.run(remote.rt, admin, "far", "SELECT 1")
+
+
+def test_the_outcome_lands_after_the_response_and_a_lost_one_becomes_unknown(
+    rt: Runtime, admin: Actor, target: Target, meta_url: str
+) -> None:
+    with rt.deferred.held():
+        result = engine.run(rt, admin, "tgt", "SELECT id FROM t ORDER BY id")
+        assert result.raise_for_error().results[0].row_count == 3
+        # The answer is back; the intent is durable, the outcome is still to be written.
+        assert _stored(meta_url) == (["intent"], ["running"])
+    assert rt.deferred.settle()
+    assert _stored(meta_url) == (["intent", "ok"], ["ok"])
+    # A process that dies before the write (here: the queue is dropped, as by kill -9) leaves
+    # the intent open, and the reconcile job closes it as 'unknown'.
+    with rt.deferred.held():
+        engine.run(rt, admin, "tgt", "SELECT 1").raise_for_error()
+        rt.deferred.close(timeout=0)
+    assert audit.reconcile(rt.store, admin, older_than_minutes=0) == 1
+    outcomes, runs = _stored(meta_url)
+    assert outcomes[-2:] == ["intent", "unknown"] and runs[-1] == "unknown"
+
+
+def _stored(meta_url: str) -> tuple[list[str], list[str]]:
+    """(sql.execute audit outcomes, execucoes_scripts outcomes) in order, read as superuser."""
+    with psycopg.connect(meta_url) as conn:
+        audit_rows = conn.execute(
+            "SELECT outcome FROM petcare.audit_log WHERE action = 'sql.execute' ORDER BY id"
+        ).fetchall()
+        run_rows = conn.execute("SELECT outcome FROM petcare.execucoes_scripts ORDER BY id")
+        return [r[0] for r in audit_rows], [r[0] for r in run_rows.fetchall()]
