@@ -55,6 +55,14 @@ def test_dba_tools_and_what_a_viewer_token_of_a_dba_may_not_do(
     done = call(rt, full, "run_query", connection="tgt", sql="INSERT INTO t VALUES (4, 'four')")
     assert done["committed"] and not done["read_only"]  # type: ignore[index]
     assert rows_of(targets.tgt_url) == [*SEED, (4, "four")]
+    typed = call(
+        rt,
+        viewer,
+        "run_query",
+        connection="tgt",
+        sql="SELECT 1.5::numeric, '\\x00ff'::bytea, date '2026-01-02'",
+    )
+    assert typed["results"][0]["rows"] == [["1.5", "\\x00ff", "2026-01-02"]]  # type: ignore[index]
     runs = audit.recent(rt.store, admin, action="sql.execute", username="dana")
     assert "INSERT INTO t VALUES (4, 'four')" in [e.sql_text for e in runs]
     calls = audit.recent(rt.store, admin, action="mcp.call", username="dana")

@@ -13,6 +13,7 @@ advisor, `stats` for plans, metrics, alerts and index suggestions, `data` for ro
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,7 +68,9 @@ def call(rt: Runtime, request: Call, session: str = "mcp") -> Any:
         conn_id = conn.id if conn else None
         if conn is not None:
             _consent(conn, request.tool)
-        return fn(rt, who, conn, **{k: v for k, v in request.args.items() if k != "connection"})
+        result = fn(rt, who, conn, **{k: v for k, v in request.args.items() if k != "connection"})
+        # Rows hold dates, decimals, bytes...: the client gets JSON, so each becomes its text.
+        return json.loads(json.dumps(result, default=_text)) if isinstance(result, dict) else result
     except PetcareError as exc:
         outcome = "refused" if isinstance(exc, Refused | NotFound) else "error"
         error = redact(exc.message)
@@ -90,6 +93,13 @@ def call(rt: Runtime, request: Call, session: str = "mcp") -> Any:
                 "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
+
+
+def _text(value: object) -> str:
+    """A value JSON has no type for, as text (bytea as PostgreSQL writes it: \\x hex)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    return str(value)
 
 
 def _connection(rt: Runtime, who: Principal, name: str) -> Connection:
