@@ -47,7 +47,10 @@ def build(runtime: Callable[[], Runtime], stdio_token: str | None = None) -> MCP
     """An MCPServer whose tools act for the caller's token (stdio: `stdio_token`)."""
     if MCPServer is None:
         raise ConfigError("the MCP server needs the mcp package", hint="install petcare-dba[mcp]")
-    server: MCPServer[Any] = MCPServer("petcare-dba", instructions=INSTRUCTIONS)
+    # WARNING: the SDK logs each refused call at INFO; our audit log already records every call.
+    server: MCPServer[Any] = MCPServer(
+        "petcare-dba", instructions=INSTRUCTIONS, log_level="WARNING"
+    )
     session = "mcp-stdio" if stdio_token is not None else "mcp-http"
 
     async def invoke(ctx: Context | None, tool: str, args: dict[str, Any]) -> Any:
