@@ -30,6 +30,7 @@ def mcp_cmd(
     """Serve MCP over stdio as the user of the API token in PETCARE_MCP_TOKEN."""
     if not token:
         raise AuthError("no API token: set PETCARE_MCP_TOKEN", hint="petcare-dba token create NAME")
+    mcp.server.require_sdk()  # before opening the runtime: say what to install at once
     with runtime() as rt:
         mcp.server.serve_stdio(rt, token)
 

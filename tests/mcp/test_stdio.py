@@ -8,6 +8,8 @@ CTEs, plain writes) with table t unchanged and each call audited as `mcp.call` w
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,8 +20,9 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 from petcare_dba.services.sql import engine
+from tests.fix_db import process_env
 from tests.fix_engine import SEED
-from tests.mcp.fix_mcp import Targets, over_stdio, rows_of, targets
+from tests.mcp.fix_mcp import ROOT, Targets, over_stdio, rows_of, targets
 
 __all__ = ["targets"]  # the fixture is used by name
 
@@ -91,38 +94,39 @@ def test_a_viewer_token_over_stdio_reads_and_every_hostile_payload_is_refused(
     assert {e.detail["token_id"] for e in audited} == {token.id}
     assert {e.username for e in audited} == {"vera"}
     assert sum(e.outcome != "ok" for e in audited) == len(payloads)
-
-
-def test_the_engine_alone_refuses_a_viewers_write_too(
-    rt: Runtime, make_user, targets: Targets
-) -> None:
     # The server refuses writes from a viewer's token before the engine; without that check the
     # engine's read path (READ ONLY, least-privilege credential) refuses the same statements.
-    vera = make_user("vera", "viewer")
-    for sql in ("DELETE FROM t", "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d"):
+    for sql in ("DELETE FROM t", payloads["writable_cte"], payloads["do_block"]):
         with pytest.raises(Refused):
             engine.run(rt, vera, "tgt", sql)
     assert rows_of(targets.tgt_url) == SEED
 
 
-def test_mcp_without_a_token_stops_before_serving(test_settings) -> None:
-    import subprocess
-    import sys
+_NO_SDK = "import sys; sys.modules['mcp'] = None; from petcare_dba.cli import main; main()"
 
-    from tests.fix_db import process_env
-    from tests.mcp.fix_mcp import ROOT
 
+@pytest.mark.slow  # two CLI processes in parallel (3-8 s on the shared machine)
+def test_mcp_stops_before_serving_without_a_token_or_the_sdk(test_settings) -> None:
+    # A wrong or revoked token is refused by the same `authenticate` before serving
+    # (test_tokens.py); these two stop before the runtime opens.
     env = {**process_env(test_settings), "PYTHONPATH": str(ROOT)}
-    for token in ("", "pcd_0000000000000000_" + "A" * 43):
-        env["PETCARE_MCP_TOKEN"] = token
-        done = subprocess.run(
-            [sys.executable, "-m", "petcare_dba.cli", "mcp"],
-            env=env,
-            capture_output=True,
+    cases = {
+        "empty": ("", ["-m", "petcare_dba.cli", "mcp"], "no API token"),
+        # Without the [mcp] extra the CLI still loads and says what to install.
+        "no_sdk": ("pcd_" + "0" * 16 + "_" + "A" * 43, ["-c", _NO_SDK, "mcp"], "petcare-dba[mcp]"),
+    }
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, *args],
+            env={**env, "PETCARE_MCP_TOKEN": token},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=60,
-            input="",
-            check=False,
         )
-        assert done.returncode == 1, done.stderr
-        assert "Traceback" not in done.stderr and done.stdout == ""
+        for name, (token, args, _) in cases.items()
+    }
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1, (name, err)
+        assert cases[name][2] in err and "Traceback" not in err and out == "", (name, err)

@@ -43,10 +43,15 @@ def _bearer(headers: Any) -> str:
     return given.strip() if scheme.lower() == "bearer" else ""
 
 
-def build(runtime: Callable[[], Runtime], stdio_token: str | None = None) -> MCPServer[Any]:
-    """An MCPServer whose tools act for the caller's token (stdio: `stdio_token`)."""
+def require_sdk() -> None:
+    """Raise ConfigError (what to install) when the SDK of the `[mcp]` extra is missing."""
     if MCPServer is None:
         raise ConfigError("the MCP server needs the mcp package", hint="install petcare-dba[mcp]")
+
+
+def build(runtime: Callable[[], Runtime], stdio_token: str | None = None) -> MCPServer[Any]:
+    """An MCPServer whose tools act for the caller's token (stdio: `stdio_token`)."""
+    require_sdk()
     # WARNING: the SDK logs each refused call at INFO; our audit log already records every call.
     server: MCPServer[Any] = MCPServer(
         "petcare-dba", instructions=INSTRUCTIONS, log_level="WARNING"
