@@ -26,6 +26,7 @@ from petcare_dba.services.runtime import Runtime
 try:  # the [mcp] extra
     from mcp.server.mcpserver import Context, MCPServer
     from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+    from mcp.server.transport_security import TransportSecuritySettings
 except ImportError:  # pragma: no cover - a server installed without it
     MCPServer = None  # type: ignore[assignment,misc]
 
@@ -70,7 +71,7 @@ def build(runtime: Callable[[], Runtime], stdio_token: str | None = None) -> MCP
     @server.tool()
     async def list_connections(ctx: Context) -> dict[str, Any]:
         """The connections this token may use, with their AI consent and whether read-only."""
-        return await invoke(ctx, "list_connections", {})  # type: ignore[no-any-return]
+        return await invoke(ctx, "list_connections", {})
 
     @server.tool()
     async def list_tables(
@@ -78,37 +79,37 @@ def build(runtime: Callable[[], Runtime], stdio_token: str | None = None) -> MCP
     ) -> dict[str, Any]:
         """Tables and views of a connection, optionally filtered by schema or name fragment."""
         args = {"connection": connection, "schema": schema, "name_contains": name_contains}
-        return await invoke(ctx, "list_tables", args)  # type: ignore[no-any-return]
+        return await invoke(ctx, "list_tables", args)
 
     @server.tool()
     async def describe_table(connection: str, table: str, ctx: Context) -> dict[str, Any]:
         """Columns, constraints, indexes and DDL of one table (schema.name)."""
         args = {"connection": connection, "table": table}
-        return await invoke(ctx, "describe_table", args)  # type: ignore[no-any-return]
+        return await invoke(ctx, "describe_table", args)
 
     @server.tool()
     async def run_query(connection: str, sql: str, ctx: Context) -> dict[str, Any]:
         """Run SQL through the safe engine as the token's role (viewer: read-only path)."""
         args = {"connection": connection, "sql": sql}
-        return await invoke(ctx, "run_query", args)  # type: ignore[no-any-return]
+        return await invoke(ctx, "run_query", args)
 
     @server.tool()
     async def explain_query(connection: str, sql: str, ctx: Context) -> dict[str, Any]:
         """EXPLAIN (without ANALYZE) one statement; the same decision as running it."""
         args = {"connection": connection, "sql": sql}
-        return await invoke(ctx, "explain_query", args)  # type: ignore[no-any-return]
+        return await invoke(ctx, "explain_query", args)
 
     @server.tool()
     async def get_advisor_findings(connection: str, ctx: Context) -> dict[str, Any]:
         """What the advisor's lints find on a connection (missing indexes, no primary key...)."""
         args = {"connection": connection}
-        return await invoke(ctx, "get_advisor_findings", args)  # type: ignore[no-any-return]
+        return await invoke(ctx, "get_advisor_findings", args)
 
     @server.tool()
     async def get_metrics(connection: str, ctx: Context) -> dict[str, Any]:
         """Health verdicts per area from the monitoring collector's newest samples."""
         args = {"connection": connection}
-        return await invoke(ctx, "get_metrics", args)  # type: ignore[no-any-return]
+        return await invoke(ctx, "get_metrics", args)
 
     @server.tool()
     async def get_alerts(
@@ -116,19 +117,19 @@ def build(runtime: Callable[[], Runtime], stdio_token: str | None = None) -> MCP
     ) -> dict[str, Any]:
         """Alert events (firing or resolved), of one connection or of every one in scope."""
         args = {"connection": connection, "state": state}
-        return await invoke(ctx, "get_alerts", args)  # type: ignore[no-any-return]
+        return await invoke(ctx, "get_alerts", args)
 
     @server.tool()
     async def suggest_indexes(connection: str, ctx: Context) -> dict[str, Any]:
         """Indexes for the slowest statements, verified with hypopg when installed (dba)."""
         args = {"connection": connection}
-        return await invoke(ctx, "suggest_indexes", args)  # type: ignore[no-any-return]
+        return await invoke(ctx, "suggest_indexes", args)
 
     @server.resource("schema://{connection}", mime_type="text/plain")
     async def schema(connection: str, ctx: Context) -> str:
         """Every table of a connection with its columns, one line each."""
         try:
-            return await invoke(ctx, "schema", {"connection": connection})  # type: ignore[no-any-return]
+            return await invoke(ctx, "schema", {"connection": connection})
         except ToolError as exc:
             raise ResourceError(str(exc)) from None
 
@@ -179,7 +180,11 @@ def http_app(
     page cannot read. Creating the Starlette app is what makes the SDK's session manager.
     """
     server = build(runtime)
-    server.streamable_http_app(stateless_http=True, json_response=True, host="0.0.0.0")  # noqa: S104
+    server.streamable_http_app(
+        stateless_http=True,
+        json_response=True,
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
