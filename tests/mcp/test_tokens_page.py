@@ -14,6 +14,7 @@ from tests.fix_db import USER_PASSWORD
 from tests.fix_ui import sign_in
 
 
+@pytest.mark.slow  # four AppTest runs of the real app (4-7 s on the shared machine)
 def test_the_tokens_page_creates_shows_once_lists_and_revokes(
     app: Callable[[], AppTest], rt: Runtime, make_user
 ) -> None:  # type: ignore[no-untyped-def]
