@@ -18,6 +18,7 @@ from petcare_dba.cli import (
     core,
     explain_export,
     explorer,
+    mcp,
     monitoring,
     security,
     sql,
@@ -62,6 +63,7 @@ projects_cli.register(app)
 monitoring.register(app)
 explain_export.register(app)
 worker.register(app)
+mcp.register(app)
 
 
 def main() -> None:

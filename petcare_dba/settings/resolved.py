@@ -162,6 +162,7 @@ class _Typed:
     log_format: str
     log_level: str
     metrics_token: str
+    mcp_calls_per_minute: int
 
 
 @dataclass(frozen=True)

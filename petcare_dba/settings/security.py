@@ -159,4 +159,12 @@ DECLARED: tuple[Setting, ...] = (
         "security",
         int,
     ),
+    Setting(
+        "mcp_calls_per_minute",
+        60,
+        "MCP tool calls per API token per minute (counted in the metadata store, so the limit "
+        "holds across app instances); 0 disables the limit.",
+        "security",
+        int,
+    ),
 )

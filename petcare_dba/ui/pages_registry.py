@@ -31,6 +31,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/advisor.py", "nav.section.health", "nav.advisor", ":material/rule:"),
     PageSpec("pages/alerts.py", "nav.section.health", "nav.alerts", ":material/notifications:"),
     PageSpec("pages/assistant.py", "nav.section.ai", "nav.assistant", ":material/smart_toy:"),
+    PageSpec("pages/tokens.py", "nav.section.ai", "nav.tokens", ":material/key:"),
     PageSpec("pages/audit.py", "nav.section.admin", "nav.audit", ":material/policy:"),
     PageSpec("pages/users.py", "nav.section.admin", "nav.users", ":material/group:", "admin"),
     PageSpec("pages/connections.py", "nav.section.admin", "nav.connections", ":material/lan:"),

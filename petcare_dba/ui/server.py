@@ -21,6 +21,9 @@
   `Authorization: Bearer <metrics_token>` (constant time); without one, only a loopback peer that
   sends no forwarding header (a reverse proxy on the same host adds one, so it cannot expose the
   endpoint by accident). Anything else: 403. Each app process exposes its own counters.
+- `/mcp`: the MCP server over Streamable HTTP (services/mcp; stateless, JSON responses), for
+  `Authorization: Bearer <API token>` only (401 otherwise); each tool call checks the token
+  again, counts it against the token's rate limit and is audited as `mcp.call`.
 - `GET /healthz` answers `{"status": "ok"|"degraded"}` (200 / 503) to anyone; the components'
   details (connection names, pool statistics, key versions, AI settings) only with
   `Authorization: Bearer <health_token>` (compared in constant time) or a signed-in admin's
@@ -64,8 +67,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from petcare_dba import settings as settings_mod
-from petcare_dba.errors import PetcareError
-from petcare_dba.services import alerts
+from petcare_dba.errors import ConfigError, PetcareError
+from petcare_dba.services import alerts, mcp
 from petcare_dba.services.monitoring import health, jobs
 from petcare_dba.services.observability import logs, metrics, scrape
 from petcare_dba.services.security import auth
@@ -394,6 +397,17 @@ def _outbox_families() -> list[Any]:
     ]
 
 
+def _mcp_endpoint() -> tuple[Any, Any]:
+    """The MCP Streamable HTTP endpoint and its lifespan, or (None, None) without [mcp]."""
+    try:
+        return mcp.server.http_app(state.runtime)
+    except ConfigError:
+        return None, None
+
+
+_MCP_APP, _MCP_LIFESPAN = _mcp_endpoint()
+
+
 @contextlib.asynccontextmanager
 async def lifespan(_app: Any) -> AsyncIterator[None]:
     """Chain the drain in front of uvicorn's signal handlers; drain and close at the end."""
@@ -402,7 +416,10 @@ async def lifespan(_app: Any) -> AsyncIterator[None]:
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _chained(signal.getsignal(sig)))
-    yield
+    async with contextlib.AsyncExitStack() as stack:
+        if _MCP_LIFESPAN is not None:  # the MCP sessions end before the drain
+            await stack.enter_async_context(_MCP_LIFESPAN())
+        yield
     await asyncio.to_thread(_DRAINER.start().join)
     await asyncio.to_thread(state.close)
 
@@ -417,6 +434,7 @@ app = st.App(
         Route(BASE + "/auth/whoami", whoami, methods=["GET"]),
         Route(BASE + "/healthz", healthz, methods=["GET"]),
         Route(BASE + "/metrics", metrics_route, methods=["GET"]),
+        *([Route(BASE + "/mcp", _MCP_APP)] if _MCP_APP is not None else []),
     ],
     middleware=[Middleware(CountRequests), Middleware(PreauthCookie)],
     on_script_error=on_script_error,

@@ -147,6 +147,7 @@ NOT_SETTINGS = {
     "PETCARE_CONNECTION_READ_URL",
     "PETCARE_CHANNEL_URL",  # alert channels: one-shot secret input, like the webhook URL
     "PETCARE_PAGERDUTY_KEY",
+    "PETCARE_MCP_TOKEN",  # the MCP stdio server's API token: a secret, not a setting
 }
 
 
