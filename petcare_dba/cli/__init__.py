@@ -19,6 +19,7 @@ from petcare_dba.cli import (
     explain_export,
     explorer,
     monitoring,
+    schedules,
     security,
     sql,
     worker,
@@ -62,6 +63,7 @@ projects_cli.register(app)
 monitoring.register(app)
 explain_export.register(app)
 worker.register(app)
+schedules.register(app)
 
 
 def main() -> None:
