@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+import pytest
 
 
 def make_due(meta_url: str, schedule_id: int, ago: str = "1 second") -> None:
@@ -26,3 +27,17 @@ def runs(meta_url: str, schedule_id: int) -> list[dict[str, Any]]:
         )
         names = [d.name for d in cur.description or []]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+@pytest.fixture
+def schedule_cli(test_settings, admin, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Invoke `petcare-dba schedule ...` in-process on this test's store."""
+    from typer.testing import CliRunner
+
+    from petcare_dba.cli import app
+
+    for name, source in test_settings.sources.items():
+        if source == "env":
+            monkeypatch.setenv("PETCARE_" + name.upper(), str(test_settings.values[name]))
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, ["schedule", *args])
