@@ -47,9 +47,9 @@ __all__ = [
     "preview",
     "prune",
     "reconcile",
-    "retention",
     "restore",
     "restores",
+    "retention",
     "store_dir",
     "verify",
 ]

@@ -4,8 +4,9 @@
 `jobs_in_up` is false): sampling of every stored connection and of the app, with the alert
 evaluation of each round's metrics in the round's own transaction; the scheduled advisor; the
 users' schedules (`schedules.run_due`); the reconcile of what dead processes left behind; the
-audit-chain check; retention. `start(rt)` runs them in a `scheduler.Scheduler` that stops when the runtime closes; `status(rt)` is each job's
-lease and latest run, for health and /metrics. Jobs never start at sign-in.
+audit-chain check; retention. `start(rt)` runs them in a `scheduler.Scheduler` that stops when
+the runtime closes; `status(rt)` is each job's lease and latest run, for health and /metrics.
+Jobs never start at sign-in.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -102,7 +103,7 @@ def add_form(t: T, rt: Runtime, actor: Actor) -> None:
         connection = right.selectbox(t("schedules.col.connection"), names, key="sch_conn")
         cron_expr = left.text_input(t("schedules.cron"), value="0 3 * * *", key="sch_cron")
         tz = right.text_input(t("schedules.tz"), value="UTC", max_chars=64, key="sch_tz")
-        extra: dict[str, object] = {}
+        extra: dict[str, Any] = {}
         if kind == "backup":
             extra["schema"] = left.text_input(t("schedules.schema"), "public", key="sch_schema")
             extra["table"] = right.text_input(t("schedules.table"), key="sch_table")
@@ -126,7 +127,7 @@ def add_form(t: T, rt: Runtime, actor: Actor) -> None:
                     tz=tz,
                     connection=connection,
                     **extra,
-                )  # type: ignore[arg-type]
+                )
                 st.success(t("schedules.added", id=schedule_id, name=plain(name)))
             except PetcareError as exc:
                 show_error(exc)
