@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from petcare_dba.services import schedules
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -11,6 +13,7 @@ from tests.fix_engine import Target, target  # noqa: F401
 from tests.schedules.fix_schedules import schedule_cli  # noqa: F401
 
 
+@pytest.mark.slow
 def test_the_schedule_commands_end_to_end(
     rt: Runtime,
     admin: Actor,
@@ -55,6 +58,7 @@ def test_the_schedule_commands_end_to_end(
     assert schedules.list_schedules(rt, admin) == []
 
 
+@pytest.mark.slow
 def test_bad_input_and_refusals_are_messages_not_tracebacks(
     rt: Runtime,
     admin: Actor,

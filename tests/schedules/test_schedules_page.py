@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from petcare_dba.services import schedules
@@ -44,6 +45,7 @@ def _submit(at: AppTest) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_add_a_backup_schedule_run_it_now_and_see_its_history(
     app: Callable[[], AppTest],
     rt: Runtime,
@@ -73,6 +75,7 @@ def test_add_a_backup_schedule_run_it_now_and_see_its_history(
     assert list(history["Status"]) == ["ok"] and list(history["Trigger"]) == ["manual"]
 
 
+@pytest.mark.slow
 def test_a_viewer_s_backup_schedule_is_refused_on_the_page(
     app: Callable[[], AppTest],
     rt: Runtime,

@@ -86,6 +86,7 @@ def test_a_demoted_or_disabled_owner_s_schedule_fails_with_the_reason(
     assert outcomes == ["error", "error"]
 
 
+@pytest.mark.slow
 def test_a_removed_project_member_s_schedule_stops_and_members_only_see(
     rt: Runtime,
     admin: Actor,
