@@ -114,10 +114,13 @@ def test_a_script_schedule_keeps_its_result_and_a_failure_alerts(
         project="reports",
         script="count",
     )
+    alerts.channels.add_webhook(rt, admin, "ops", "http://127.0.0.1:9/hook")
     failed = schedules.run_now(rt, admin, latest)
     assert failed.status == "failed" and "missing_table" in (failed.error or "")
-    firing = alerts.history(rt, admin, state="firing")
-    assert [e.rule for e in firing if e.rule == "schedule-failed"] == ["schedule-failed"]
+    assert failed.result and failed.result["version"] == 2  # kept with the failure
+    (event,) = [e for e in alerts.history(rt, admin, state="firing") if e.rule == "schedule-failed"]
+    queued = [r for r in alerts.outbox.rows(rt, admin) if r.event_id == event.id]
+    assert [(r.kind, r.channel) for r in queued] == [("firing", "ops")]  # through the outbox
     schedules.run_now(rt, admin, sid)  # the next success on the connection resolves it
     assert not [e for e in alerts.history(rt, admin, state="firing") if e.rule == "schedule-failed"]
 
