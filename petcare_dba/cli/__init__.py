@@ -20,6 +20,7 @@ from petcare_dba.cli import (
     explorer,
     mcp,
     monitoring,
+    schedules,
     security,
     sql,
     worker,
@@ -64,6 +65,7 @@ monitoring.register(app)
 explain_export.register(app)
 worker.register(app)
 mcp.register(app)
+schedules.register(app)
 
 
 def main() -> None:

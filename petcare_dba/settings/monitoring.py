@@ -69,6 +69,23 @@ DECLARED: tuple[Setting, ...] = (
         bounds=(1, 3650),
     ),
     Setting(
+        "schedules_poll_s",
+        15,
+        "Seconds between the schedules job's looks for due schedules (backups, project scripts, "
+        "advisor runs); a schedule runs at most this late.",
+        "jobs",
+        int,
+        bounds=(1, 3600),
+    ),
+    Setting(
+        "schedule_runs_keep",
+        100,
+        "Runs kept in each schedule's history (older ones are dropped after each run).",
+        "jobs",
+        int,
+        bounds=(1, 10000),
+    ),
+    Setting(
         "shutdown_timeout_s",
         20.0,
         "Seconds `up` and `worker` take at most to stop after SIGTERM or SIGINT: stop serving, "

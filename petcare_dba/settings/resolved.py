@@ -75,6 +75,8 @@ class _Typed:
     jobs_reconcile_interval_s: int
     jobs_chain_check_interval_s: int
     jobs_retention_interval_s: int
+    schedules_poll_s: int
+    schedule_runs_keep: int
     jobs_runs_retention_days: int
     shutdown_timeout_s: float
     monitoring_long_query_s: int

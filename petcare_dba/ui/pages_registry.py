@@ -30,6 +30,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/monitoring.py", "nav.section.health", "nav.monitoring", ":material/speed:"),
     PageSpec("pages/advisor.py", "nav.section.health", "nav.advisor", ":material/rule:"),
     PageSpec("pages/alerts.py", "nav.section.health", "nav.alerts", ":material/notifications:"),
+    PageSpec("pages/schedules.py", "nav.section.health", "nav.schedules", ":material/schedule:"),
     PageSpec("pages/assistant.py", "nav.section.ai", "nav.assistant", ":material/smart_toy:"),
     PageSpec("pages/tokens.py", "nav.section.ai", "nav.tokens", ":material/key:"),
     PageSpec("pages/audit.py", "nav.section.admin", "nav.audit", ":material/policy:"),

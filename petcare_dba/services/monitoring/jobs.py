@@ -3,9 +3,10 @@
 `table(rt)` is every job `petcare-dba worker` runs (and `petcare-dba up` from its start unless
 `jobs_in_up` is false): sampling of every stored connection and of the app, with the alert
 evaluation of each round's metrics in the round's own transaction; the scheduled advisor; the
-reconcile of what dead processes left behind; the audit-chain check; retention. `start(rt)` runs
-them in a `scheduler.Scheduler` that stops when the runtime closes; `status(rt)` is each job's
-lease and latest run, for health and /metrics. Jobs never start at sign-in.
+users' schedules (`schedules.run_due`); the reconcile of what dead processes left behind; the
+audit-chain check; retention. `start(rt)` runs them in a `scheduler.Scheduler` that stops when
+the runtime closes; `status(rt)` is each job's lease and latest run, for health and /metrics.
+Jobs never start at sign-in.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
-from petcare_dba.services import alerts
+from petcare_dba.services import alerts, schedules
 from petcare_dba.services.monitoring import collector, housekeeping
 from petcare_dba.services.monitoring.samples import system_actor
 from petcare_dba.services.monitoring.scheduler import Job, Scheduler
@@ -73,7 +74,9 @@ def table(rt: Runtime) -> list[Job]:
     # Alert delivery runs off the sampling thread as its own job (the outbox claims rows with
     # SKIP LOCKED, so an app process's delivery thread running beside it never sends twice).
     jobs.append(Job("alert_delivery", s.alert_delivery_poll_s, alerts.deliver_due))
-    # Registration point of the schedules of the MCP-and-schedules issue (20), likewise.
+    # Scheduled backups, script and advisor runs (issue 20): each look claims due runs in the
+    # store (FOR UPDATE SKIP LOCKED + UNIQUE (schedule_id, due_at)), so they run once.
+    jobs.append(Job("schedules", s.schedules_poll_s, schedules.run_due))
     return jobs
 
 

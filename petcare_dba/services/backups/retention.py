@@ -1,0 +1,68 @@
+"""Retention of one table's backups by count and age, deleting files and catalogue together.
+
+`delete` removes a backup's files and marks its catalogue row 'deleted' (as `prune` does for the
+global backup_retention_days), audited as `backup.delete`; `keep_latest` applies a count and/or
+age limit to the finished backups of one table (the scheduled backups of issue 20). A backup
+that is still running is never touched. dba and admin only, like every backup action.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+
+from petcare_dba.errors import NotFound
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.backups import files
+from petcare_dba.services.backups.store import audit_event, get, list_backups
+from petcare_dba.services.runtime import Runtime
+
+
+def delete(rt: Runtime, actor: Actor, backup_id: int, *, reason: str = "") -> None:
+    """Delete one finished backup's files and mark it deleted in the catalogue (dba)."""
+    entry = get(rt, actor, backup_id)
+    if entry.status not in ("ok", "failed"):
+        raise NotFound(f"backup {backup_id} is {entry.status}; only finished backups are deleted")
+    if entry.path:
+        shutil.rmtree(files.store_dir(rt.settings) / entry.path, ignore_errors=True)
+    with rt.store.tx(actor.identity) as tx:
+        tx.execute("backup_mark_deleted", {"id": backup_id})
+    audit_event(
+        rt,
+        actor,
+        "backup.delete",
+        "ok",
+        target=f"{entry.connection_name}:{entry.schema_name}.{entry.table_name}",
+        detail={"backup_id": backup_id, "reason": reason[:200]},
+    )
+
+
+def keep_latest(
+    rt: Runtime,
+    actor: Actor,
+    connection: str,
+    schema: str,
+    table: str,
+    *,
+    keep_count: int | None = None,
+    keep_days: int | None = None,
+) -> list[int]:
+    """Delete the table's finished backups beyond the newest `keep_count` or older than
+    `keep_days` (the newest ok backup is always kept); the ids deleted."""
+    found = [
+        b
+        for b in list_backups(rt, actor, connection, f"{schema}.{table}", limit=5000)
+        if b.status in ("ok", "failed")
+    ]
+    newest_ok = next((b.id for b in found if b.status == "ok"), None)
+    cutoff = datetime.now(UTC) - timedelta(days=keep_days) if keep_days else None
+    doomed = [
+        b.id
+        for i, b in enumerate(found)
+        if b.id != newest_ok
+        and ((keep_count is not None and i >= keep_count) or (cutoff and b.created_at < cutoff))
+    ]
+    why = f"retention: keep {keep_count or '-'} backups, {keep_days or '-'} days"
+    for backup_id in doomed:
+        delete(rt, actor, backup_id, reason=why)
+    return doomed
