@@ -11,19 +11,30 @@ PETCARE_REQUIRE_DB=1 when that server is the default (embedded) one.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from petcare_dba.services import alerts
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.monitoring import collector, regressions
 from petcare_dba.services.runtime import Runtime
-from tests.fix_monitoring import Target, has_pg_stat_statements, target_db
+from tests.fix_monitoring import (
+    Target,
+    WebhookReceiver,
+    has_pg_stat_statements,
+    monitoring_cli,
+    target_db,
+    webhook,
+)
 from tests.monitoring.test_collector import _round
 
-__all__ = ["target_db"]
+__all__ = ["monitoring_cli", "target_db", "webhook"]
 STATEMENT = "SELECT count(*), max(pad) FROM reg_orders WHERE customer = %s"
 
 
@@ -116,3 +127,83 @@ def test_collector_round_without_pg_stat_statements_raises_no_regression(
     assert first.sampled and "query-regression" not in first.alerts
     assert regressions.regressions(rt, admin, "tgt") == []
     assert isinstance(collector.INSTANCE, str)
+
+
+# Outside text a database user can put into pg_stat_statements: a comment stays in the text.
+HOSTILE = (
+    "SELECT /* <script>alert(1)</script> **bold** [click](https://evil.example) "
+    "\x1b[31mred\x07\r\nX-Injected: 1\u2028 */ pg_sleep(%s)"
+)
+
+
+def hostile_regression(rt: Runtime, admin: Actor, target: Target, meta_url: str) -> None:
+    """A firing regression whose statement text is hostile (pg_sleep: 0.1 ms, then 4 ms)."""
+    require_pg_stat_statements(target.url)
+    rt.settings = rt.settings.with_overrides(regression_min_mean_ms=1.0, regression_min_calls=20)
+    target.execute("CREATE EXTENSION pg_stat_statements")
+    with psycopg.connect(target.url, autocommit=True) as conn:
+
+        def run(n: int, seconds: float) -> None:
+            for _ in range(n):
+                conn.execute(HOSTILE, (seconds,))
+
+        run(1, 0.0001)
+        _round(rt, admin, target)
+        run(25, 0.0001)
+        _round(rt, admin, target)
+        _age(meta_url, 30)
+        run(25, 0.004)
+        fired = _round(rt, admin, target)
+    assert "query-regression" in fired.alerts, fired
+
+
+def test_hostile_statement_text_reaches_the_alert_payload_and_cli_without_control_characters(
+    rt: Runtime,
+    admin: Actor,
+    target_db: Target,
+    meta_url: str,
+    webhook: WebhookReceiver,
+    monitoring_cli: Callable[..., Any],
+) -> None:
+    from petcare_dba.services.alerts import channels
+
+    channels.add_webhook(rt, admin, "hook", webhook.url)
+    hostile_regression(rt, admin, target_db, meta_url)
+    (reg,) = regressions.regressions(rt, admin, "tgt")
+    # stored as pg_stat_statements has it; cleaned only where it is shown or sent
+    assert "\x1b[31m" in reg.query and "<script>" in reg.query
+    body = webhook.wait_for(15, rule="query-regression", event="firing")
+    assert body is not None
+    for text in (str(body["text"]), str(body["message"])):
+        assert not any(c in text for c in "\x1b\x07\r\n\u2028"), text
+        assert "X-Injected: 1" in text  # kept, but on the same line: no header/line injection
+    (event,) = [e for e in alerts.history(rt, admin) if e.rule == "query-regression"]
+    assert not any(c in event.message for c in "\x1b\x07\r\n")
+    table = monitoring_cli("regressions", "--connection", "tgt")
+    assert table.exit_code == 0, table.output
+    assert "\x1b" not in table.output and "\x07" not in table.output
+    assert "<script>alert(1)" in table.output and "Result" in table.output  # the plan's node
+    as_json = monitoring_cli("regressions", "--connection", "tgt", "--format", "json")
+    (row,) = json.loads(as_json.output)
+    assert row["query"] == reg.query and row["state"] == "firing"
+    assert row["after_mean_ms"] > row["before_mean_ms"] and row["plan"]
+    assert "\x1b" not in as_json.output  # JSON escapes it
+
+
+def test_regressions_view_draws_hostile_statement_text_literally(
+    app: Callable[[], AppTest],
+    rt: Runtime,
+    admin: Actor,
+    target_db: Target,
+    meta_url: str,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.monitoring.test_monitoring_page import _open
+
+    hostile_regression(rt, admin, target_db, meta_url)
+    at = _open(app, "pages/monitoring.py")
+    codes = [c.value for c in at.code]
+    assert any("<script>alert(1)</script>" in c and "pg_sleep" in c for c in codes), codes
+    assert any("Result" in c for c in codes)  # the plan, as code
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "<script>" not in markdown and "](https://evil" not in markdown
+    assert [m.label for m in at.metric][:2] == ["Mean before (baseline)", "Mean after (recent)"]

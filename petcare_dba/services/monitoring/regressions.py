@@ -120,6 +120,11 @@ class Regression:
     resolved_at: datetime | None
 
 
+def one_line(text: object, limit: int = 300) -> str:
+    """Outside text (a statement, a plan line) as one line without control characters."""
+    return clean(text, limit)
+
+
 def plan_text(result: explain.ExplainResult) -> str:
     """A plan as indented lines (node, relation, detail, cost), for alerts and the view."""
     lines = []
