@@ -166,8 +166,8 @@ DECLARED: tuple[Setting, ...] = (
     Setting(
         "regression_explain_timeout_s",
         5.0,
-        "Query regressions: seconds the plain EXPLAIN of a regressed statement may take "
-        "(cancelled after; the alert then says the plan is unavailable).",
+        "Query regressions: seconds the plan (EXPLAIN, no ANALYZE) of a regressed statement may "
+        "take (its statement_timeout; after it the alert says the plan is unavailable).",
         "monitoring",
         float,
         bounds=(0.1, 300.0),

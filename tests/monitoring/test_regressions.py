@@ -207,3 +207,25 @@ def test_regressions_view_draws_hostile_statement_text_literally(
     markdown = " ".join(m.value for m in at.markdown)
     assert "<script>" not in markdown and "](https://evil" not in markdown
     assert [m.label for m in at.metric][:2] == ["Mean before (baseline)", "Mean after (recent)"]
+
+
+def test_the_plan_of_normalized_text_with_parameters_on_this_server_or_why_not(
+    rt: Runtime, admin: Actor, target_db: Target
+) -> None:
+    """Needs no pg_stat_statements, so it runs on PostgreSQL 15 too: `$n` text is planned
+    generically (PREPARE + force_generic_plan, not GENERIC_PLAN, which 15 lacks); text that
+    cannot be planned gives "plan unavailable" with the reason, and nothing raises."""
+    target_db.execute(
+        "CREATE TABLE p (id int PRIMARY KEY, v text)",
+        "CREATE FUNCTION f(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1'",
+    )
+    actor = collector.system_actor(rt)
+    got = regressions.current_plan(rt, actor, "tgt", "SELECT v FROM p WHERE id = $1 AND v <> $2")
+    assert got["plan"] is not None and "p_pkey" in got["plan"], got
+    assert got["plan_note"] == "generic plan (EXPLAIN, no ANALYZE)"
+    missing = regressions.current_plan(rt, actor, "tgt", "SELECT * FROM gone WHERE id = $1")
+    assert missing["plan"] is None and missing["plan_note"].startswith("plan unavailable: ")
+    foreign = regressions.current_plan(rt, actor, "tgt", "SELECT f(id) FROM p WHERE id = $1")
+    assert foreign["plan"] is None and "not PostgreSQL's own" in foreign["plan_note"], foreign
+    truncated = regressions.current_plan(rt, actor, "tgt", "SELECT v FROM p WHERE id = (")
+    assert truncated["plan"] is None
