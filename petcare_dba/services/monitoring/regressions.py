@@ -39,8 +39,7 @@ from petcare_dba.db import target
 from petcare_dba.errors import PetcareError, Refused
 from petcare_dba.services import advisor, connections
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.alerts import outbox
-from petcare_dba.services.alerts.formats import Notification, clean
+from petcare_dba.services.alerts import Notification, formats, outbox
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 from petcare_dba.services.sql import explain
@@ -122,7 +121,7 @@ class Regression:
 
 def one_line(text: object, limit: int = 300) -> str:
     """Outside text (a statement, a plan line) as one line without control characters."""
-    return clean(text, limit)
+    return formats.clean(text, limit)
 
 
 def plan_text(result: explain.ExplainResult) -> str:
@@ -168,9 +167,9 @@ def current_plan(rt: Runtime, actor: Actor, connection: str, query: str) -> dict
             "monitoring.regression.plan",
             outcome,
             **fields,
-            detail={"reason": clean(exc.message, 300)},
+            detail={"reason": formats.clean(exc.message, 300)},
         )
-        return {"plan": None, "plan_note": f"plan unavailable: {clean(exc.message, 300)}"}
+        return {"plan": None, "plan_note": f"plan unavailable: {formats.clean(exc.message, 300)}"}
     audit.record(rt.store, actor, "monitoring.regression.plan", "ok", **fields)
     return {"plan": plan_text(result), "plan_note": "generic plan (EXPLAIN, no ANALYZE)"}
 
@@ -191,7 +190,7 @@ def _message(conn: str, queryid: int, d: dict[str, Any]) -> str:
         f"[{conn}] statement {queryid} regressed: mean {d['before_mean_ms']:.3g} ms over "
         f"{d['before_calls']} calls -> {d['after_mean_ms']:.3g} ms over {d['after_calls']} calls "
         f"({d['after_mean_ms'] / max(d['before_mean_ms'], 1e-9):.1f}x). "
-        f"Statement: {clean(d['query'], 1000)} Plan: {clean(first, 600)}"
+        f"Statement: {formats.clean(d['query'], 1000)} Plan: {formats.clean(first, 600)}"
     )
 
 
