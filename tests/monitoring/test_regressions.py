@@ -11,6 +11,7 @@ PETCARE_REQUIRE_DB=1 when that server is the default (embedded) one.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from petcare_dba.services import alerts
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.alerts import channels, outbox, silences
 from petcare_dba.services.monitoring import collector, regressions
 from petcare_dba.services.runtime import Runtime
 from tests.fix_monitoring import (
@@ -84,6 +86,15 @@ def test_a_regression_alert_fires_after_an_index_the_statement_used_is_dropped_a
         "ANALYZE reg_orders",
     )
     reset_before = target_db.value("SELECT stats_reset FROM pg_stat_statements_info")
+    # A channel and a silence of the rule: the events go through the outbox, silenced.
+    channels.add_webhook(rt, admin, "hook", "http://127.0.0.1:9/hook")
+    silences.add_silence(
+        rt,
+        admin,
+        ends_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+        reason="drill",
+        rule="query-regression",
+    )
     _calls(target_db, 1)  # in the first snapshot, so the next round has a delta for it
     assert _round(rt, admin, target_db).sampled
     _calls(target_db, 60)  # with the index
@@ -114,6 +125,8 @@ def test_a_regression_alert_fires_after_an_index_the_statement_used_is_dropped_a
     assert "query-regression" in resolved.alerts, resolved
     (reg,) = regressions.regressions(rt, admin, "tgt")
     assert reg.state == "resolved" and reg.resolved_at is not None
+    sent = [(o.kind, o.state) for o in outbox.rows(rt, admin) if o.event_id == reg.id]
+    assert sorted(sent) == [("firing", "suppressed"), ("resolved", "suppressed")]
     # never reset by us: the view's reset time did not move and the entries are still there
     assert target_db.value("SELECT stats_reset FROM pg_stat_statements_info") == reset_before
     assert target_db.value("SELECT count(*) FROM pg_stat_statements") > 0
@@ -157,6 +170,7 @@ def hostile_regression(rt: Runtime, admin: Actor, target: Target, meta_url: str)
     assert "query-regression" in fired.alerts, fired
 
 
+@pytest.mark.slow
 def test_hostile_statement_text_reaches_the_alert_payload_and_cli_without_control_characters(
     rt: Runtime,
     admin: Actor,
@@ -165,8 +179,6 @@ def test_hostile_statement_text_reaches_the_alert_payload_and_cli_without_contro
     webhook: WebhookReceiver,
     monitoring_cli: Callable[..., Any],
 ) -> None:
-    from petcare_dba.services.alerts import channels
-
     channels.add_webhook(rt, admin, "hook", webhook.url)
     hostile_regression(rt, admin, target_db, meta_url)
     (reg,) = regressions.regressions(rt, admin, "tgt")
@@ -190,6 +202,7 @@ def test_hostile_statement_text_reaches_the_alert_payload_and_cli_without_contro
     assert "\x1b" not in as_json.output  # JSON escapes it
 
 
+@pytest.mark.slow
 def test_regressions_view_draws_hostile_statement_text_literally(
     app: Callable[[], AppTest],
     rt: Runtime,
