@@ -1,11 +1,12 @@
-"""CLI of monitoring: `collect`, `advisor` and `alerts`.
+"""CLI of monitoring: `collect`, `advisor`, `regressions` and `alerts`.
 
 `petcare-dba collect [--once]` samples every stored connection (the same leader-elected rounds
 as the app's background collector; without --once it loops every monitoring_interval_s until
 Ctrl+C). `petcare-dba advisor [--connection C] [--format table|json] [--fail-on error|warn]`
 runs the lints and stores the run; with --fail-on it exits 1 when findings of that level (or
-worse) exist, for CI pipelines. `petcare-dba alerts ...` (cli/alerts.py) manages alerting. Register
-with `monitoring.register(app)`.
+worse) exist, for CI pipelines. `petcare-dba regressions --connection C [--all] [--format json]`
+lists query regressions with before/after figures and the plan. `petcare-dba alerts ...`
+(cli/alerts.py) manages alerting. Register with `monitoring.register(app)`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import time
 import typer
 
 from petcare_dba.cli.alerts import alerts_app
-from petcare_dba.cli.common import actor, emit, emit_json, one_of, runtime
+from petcare_dba.cli.common import actor, emit, emit_json, emit_table, one_of, runtime
 from petcare_dba.errors import ValidationError
 from petcare_dba.services import advisor, connections
-from petcare_dba.services.monitoring import collector
+from petcare_dba.services.monitoring import collector, regressions
 
 AS = typer.Option(None, "--as", help="Act as this user (default: the first admin).")
 FMT = typer.Option(
@@ -95,8 +96,46 @@ def advisor_cmd(
         raise typer.Exit(1)
 
 
+def regressions_cmd(
+    connection: str = typer.Option(..., "--connection", "-c", help="Stored connection."),
+    all_: bool = typer.Option(False, "--all", help="Resolved regressions too (else firing)."),
+    limit: int = typer.Option(100, "--limit"),
+    fmt: str = FMT,
+    as_user: str | None = AS,
+) -> None:
+    """Query regressions: statements whose mean time rose past their own baseline."""
+    with runtime() as rt:
+        found = regressions.regressions(
+            rt, actor(rt, as_user), connection, firing_only=not all_, limit=limit
+        )
+    if fmt == "json":
+        emit_json(found)
+        return
+    # The statement text is outside text: one line without control characters on a terminal.
+    rows = [
+        {
+            "id": r.id,
+            "state": r.state,
+            "queryid": r.queryid,
+            "before_ms": f"{r.before_mean_ms:.3f}",
+            "before_calls": r.before_calls,
+            "after_ms": f"{r.after_mean_ms:.3f}",
+            "after_calls": r.after_calls,
+            "ratio": f"{r.ratio:.1f}x" if r.ratio else "",
+            "statement": regressions.one_line(r.query, 60),
+        }
+        for r in found
+    ]
+    emit_table(rows)
+    for r in found:
+        typer.echo(f"\n#{r.id} {regressions.one_line(r.plan_note, 200)}")
+        for line in (r.plan or "").splitlines():
+            typer.echo(regressions.one_line(line, 300))
+
+
 def register(app: typer.Typer) -> None:
-    """Add `collect`, `advisor` and `alerts` to the CLI."""
+    """Add `collect`, `advisor`, `regressions` and `alerts` to the CLI."""
     app.command("collect")(collect_cmd)
     app.command("advisor")(advisor_cmd)
+    app.command("regressions")(regressions_cmd)
     app.add_typer(alerts_app, name="alerts")

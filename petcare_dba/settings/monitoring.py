@@ -139,6 +139,57 @@ DECLARED: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "regression_baseline_window_minutes",
+        1440,
+        "Query regressions: minutes of statement deltas before the recent window that make a "
+        "statement's own baseline mean.",
+        "monitoring",
+        int,
+        bounds=(1, 43200),
+    ),
+    Setting(
+        "regression_recent_window_minutes",
+        15,
+        "Query regressions: minutes of the recent window whose mean is compared with the baseline.",
+        "monitoring",
+        int,
+        bounds=(1, 10080),
+    ),
+    Setting(
+        "regression_ratio",
+        2.0,
+        "Query regressions: a statement regressed when its recent mean is at least this many "
+        "times its baseline mean; it resolves when the recent mean is back under it.",
+        "monitoring",
+        float,
+        bounds=(1.1, 1000.0),
+    ),
+    Setting(
+        "regression_min_calls",
+        20,
+        "Query regressions: calls a statement needs in each window to be judged at all.",
+        "monitoring",
+        int,
+        bounds=(1, 1_000_000),
+    ),
+    Setting(
+        "regression_min_mean_ms",
+        5.0,
+        "Query regressions: a recent mean under this many ms never alerts (noise).",
+        "monitoring",
+        float,
+        bounds=(0.0, 3_600_000.0),
+    ),
+    Setting(
+        "regression_explain_timeout_s",
+        5.0,
+        "Query regressions: seconds the plan (EXPLAIN, no ANALYZE) of a regressed statement may "
+        "take (its statement_timeout; after it the alert says the plan is unavailable).",
+        "monitoring",
+        float,
+        bounds=(0.1, 300.0),
+    ),
+    Setting(
         "alert_flap_limit",
         3,
         "Alerts of one rule and connection per hour beyond which notifications pause "

@@ -85,6 +85,12 @@ class _Typed:
     monitoring_rollup_retention_days: int
     monitoring_allow_kill: bool
     advisor_interval_minutes: int
+    regression_baseline_window_minutes: int
+    regression_recent_window_minutes: int
+    regression_ratio: float
+    regression_min_calls: int
+    regression_min_mean_ms: float
+    regression_explain_timeout_s: float
     alert_flap_limit: int
     alert_delivery_timeout_s: float
     alert_retry_base_s: float

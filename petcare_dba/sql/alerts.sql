@@ -3,7 +3,7 @@
 SELECT r.id, r.name, r.metric, r.comparator, r.threshold, r.duration_s, r.severity, r.scope,
        r.enabled, r.description
 FROM petcare.alert_rules r
-WHERE r.enabled AND r.scope = %(scope)s
+WHERE r.enabled AND r.scope = %(scope)s AND r.kind = 'metric'
 ORDER BY r.id
 
 -- name: alert_rules_list

@@ -43,6 +43,7 @@ DEFAULT_RULES = {
     "advisor-error-finding",
     "lockout",
     "audit-chain-break",
+    "query-regression",  # kind query_regression (migration 0027)
 }
 
 

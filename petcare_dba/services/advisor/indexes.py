@@ -189,6 +189,29 @@ def _cost(s: TargetSession, wrapped: str) -> float:
     return float(doc[0]["Plan"]["Total Cost"])
 
 
+def generic_plan(url: str, app: str, query: str, timeout_ms: int, connect_timeout: int) -> Any:
+    """The generic plan (EXPLAIN FORMAT JSON, never ANALYZE) of an untrusted pg_stat_statements
+    statement, through the what-if's guarded path: deparsed, PREPAREd, READ ONLY, rolled back.
+
+    Used by query-regression alerts (`monitoring.regressions`); works on PostgreSQL 12+ alike,
+    `$n` parameters need no values. Raises Refused/ValidationError/DatabaseError.
+    """
+    wrapped = prepared_text(query)
+    with session(
+        url,
+        app,
+        read_only=True,
+        rollback=True,
+        timeout_ms=timeout_ms,
+        connect_timeout=connect_timeout,
+    ) as s:
+        _guard(s, query)
+        params = max((int(n) for n in re.findall(r"\$(\d+)", wrapped)), default=0)
+        s.rows("idx_whatif_deallocate")
+        s.prepare(wrapped)
+        return next(iter(s.explain_prepared(params).values()))
+
+
 def _what_if(
     url: str, app: str, query: str, index: dict[str, Any], hypopg: bool, timeout: int
 ) -> tuple[float, float, str]:

@@ -4,12 +4,13 @@ The face hands on the rule functions (`alerts.evaluate`, `alerts.add_rule`, …)
 `Notification` a channel receives, the delivery job (`deliver_due`, returning a
 `DeliveryReport`; run it from a worker, or let the in-process `deliverer` thread run it),
 `delivery_counts` for /metrics, and the sub-areas `channels`, `silences` (silences and
-maintenance windows), `outbox` and `outbound` (the destination policy of every delivery).
+maintenance windows), `outbox`, `outbound` (the destination policy of every delivery) and
+`formats` (what a channel receives; `formats.clean` makes outside text one safe line).
 """
 
 from __future__ import annotations
 
-from petcare_dba.services.alerts import channels, deliverer, outbound, outbox, silences
+from petcare_dba.services.alerts import channels, deliverer, formats, outbound, outbox, silences
 from petcare_dba.services.alerts.formats import Notification
 from petcare_dba.services.alerts.outbox import (
     DeliveryCount,
@@ -45,6 +46,7 @@ __all__ = [
     "deliverer",
     "delivery_counts",
     "evaluate",
+    "formats",
     "history",
     "list_rules",
     "outbound",

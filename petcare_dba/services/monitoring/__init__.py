@@ -1,12 +1,13 @@
 """Monitoring: the collector, per-interval deltas, alerts and their channels, health, views.
 
 The face hands on the drill-down views as functions (`monitoring.sessions`, …) and the sub-areas
-as modules (`collector`, `health`, `jobs`: the background jobs of `petcare-dba worker` and `up`).
+as modules (`collector`, `health`, `jobs`: the background jobs of `petcare-dba worker` and `up`;
+`regressions`: query-regression alerts and their listing).
 """
 
 from __future__ import annotations
 
-from petcare_dba.services.monitoring import collector, health, jobs
+from petcare_dba.services.monitoring import collector, health, jobs, regressions
 from petcare_dba.services.monitoring.views import (
     AREAS,
     Session,
@@ -40,6 +41,7 @@ __all__ = [
     "judge",
     "latest",
     "maintenance",
+    "regressions",
     "series",
     "sessions",
     "signal",

@@ -7,10 +7,11 @@ sampled less than half an interval ago, read the target's counters and gauges in
 transaction, turn counters into rates against the baseline stored in `collector_state` (resets
 and restarts re-baseline instead of producing negative deltas), snapshot the top
 pg_stat_statements entries and store their deltas (the view is never reset), evaluate alert
-rules, and commit; notifications go out after the commit. The app-wide round (own tables, host
-CPU/memory/disk) runs under its own lock. The collector acts as the first admin: RLS lets it
-read every connection and write metrics. It runs as the `sampling` job (`monitoring.jobs`, in
-`petcare-dba worker` and `up`) and as `petcare-dba collect [--once]`.
+rules and query regressions (`regressions`), and commit; notifications go out after the
+commit. The app-wide round (own tables, host CPU/memory/disk) runs under its own lock. The
+collector acts as the first admin: RLS lets it read every connection and write metrics. It runs
+as the `sampling` job (`monitoring.jobs`, in `petcare-dba worker` and `up`) and as
+`petcare-dba collect [--once]`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import advisor, alerts, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.monitoring import deltas as collector_deltas
+from petcare_dba.services.monitoring import regressions
 from petcare_dba.services.monitoring.samples import insert_samples, system_actor
 from petcare_dba.services.runtime import Runtime
 
@@ -151,7 +153,7 @@ def sample_connection(
             notes = alerts.evaluate(tx, rt, conn_id, metrics_down)
             result = Round(name, False, error=exc.message)
         else:
-            result, notes = _store_round(tx, rt, conn_id, name, raw, state, elapsed, url)
+            result, notes = _store_round(tx, rt, actor, conn_id, name, raw, state, elapsed, url)
     alerts.deliver(rt, notes)
     return result
 
@@ -159,6 +161,7 @@ def sample_connection(
 def _store_round(
     tx: Any,
     rt: Runtime,
+    actor: Actor,
     conn_id: int,
     name: str,
     raw: dict[str, Any],
@@ -207,6 +210,10 @@ def _store_round(
         },
     )
     notes = alerts.evaluate(tx, rt, conn_id, metrics)
+    if raw["statements"] is not None:
+        notes += regressions.evaluate(
+            tx, rt, conn_id, name, lambda q: regressions.current_plan(rt, actor, name, q)
+        )
     reset = rates.reset_groups + (("restart",) if restarted else ())
     return (
         Round(name, True, None, metrics, n_deltas, reset, tuple(n.rule for n in notes)),
