@@ -1,7 +1,8 @@
 """Table backups: create, list, verify, preview, restore, prune, and the jobs that end dead ones.
 
 The face hands on the backup functions (`backups.backup`, `backups.restore`, …); `files` (a
-backup's files read as untrusted input) and `reconcile` (heartbeats) are sub-areas.
+backup's files read as untrusted input), `storage` (the local directory or S3-compatible object
+storage) and `reconcile` (heartbeats) are sub-areas.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from petcare_dba.services.backups import (
     files,
     reconcile,
+    storage,
 )
 from petcare_dba.services.backups.files import partial_dir, store_dir
 from petcare_dba.services.backups.restore import (
@@ -47,6 +49,7 @@ __all__ = [
     "reconcile",
     "restore",
     "restores",
+    "storage",
     "store_dir",
     "verify",
 ]
