@@ -128,7 +128,11 @@ def backup_cmd(
     schema, name = explorer.split_name(table)
     with runtime() as rt:
         entry = backups.backup(rt, actor(rt, as_user), connection, schema, name, progress=_progress)
-        folder = backups.store_dir(rt.settings) / str(entry.path)
+        folder = (
+            backups.store_dir(rt.settings) / str(entry.path)
+            if entry.storage == "local"
+            else f"{entry.storage}/{(entry.objects or {}).get('manifest.json', {}).get('key', '')}"
+        )
     if sys.stderr.isatty():
         typer.echo("", err=True)
     if fmt == "json":
@@ -156,6 +160,7 @@ def _entry(b: backups.BackupEntry) -> dict[str, Any]:
         "created_by": b.created_by_name,
         "created_at": b.created_at,
         "verify_ok": b.verify_ok,
+        "storage": b.storage,
         "path": b.path,
         "error": b.error,
         "partitioned": b.partitioned,
@@ -177,7 +182,8 @@ def backups_list(
     with runtime() as rt:
         found = backups.list_backups(rt, actor(rt, as_user), connection, table)
     rows = [_entry(b) for b in found]
-    cols = ["id", "connection", "table", "status", "rows", "bytes", "created_by", "created_at"]
+    cols = ["id", "connection", "table", "status", "storage", "rows", "bytes", "created_by"]
+    cols.append("created_at")
     emit(rows, fmt, None if fmt == "json" else cols)
 
 

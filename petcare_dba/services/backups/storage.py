@@ -245,3 +245,12 @@ def release(settings: Settings, folder: Path) -> None:
     if folder.is_relative_to(fetched) and folder != fetched:
         root = fetched / folder.relative_to(fetched).parts[0]
         shutil.rmtree(root, ignore_errors=True)
+
+
+def describe(settings: Settings) -> str:
+    """Where new backups go, for people: the local directory or s3://bucket/prefix."""
+    if settings.backup_storage != "s3":
+        return str(files.store_dir(settings))
+    where = f"s3://{settings.backup_s3_bucket}/{settings.backup_s3_prefix.strip('/')}"
+    endpoint = settings.backup_s3_endpoint_url.strip()
+    return f"{where} ({endpoint})" if endpoint else where

@@ -67,6 +67,7 @@ def catalogue(entries: list[backups.BackupEntry]) -> None:
                 "id": b.id,
                 "table": b.table,
                 "status": b.status,
+                "storage": b.storage,
                 "rows": b.row_count,
                 "size": b.byte_size,
                 "by": b.created_by_name,

@@ -16,7 +16,7 @@ t = state.t
 actor = state.require_actor()
 rt = state.runtime()
 st.title(t("backups.title"))
-st.caption(t("backups.store", path=plain(backups.store_dir(rt.settings))))
+st.caption(t("backups.store", path=plain(backups.storage.describe(rt.settings))))
 if rt.settings.backup_retention_days > 0:
     st.caption(t("backups.retention", days=rt.settings.backup_retention_days))
 name = state.chosen_connection()
