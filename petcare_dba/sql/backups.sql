@@ -22,14 +22,14 @@ WHERE id = %(id)s
 -- One backup of the catalogue.
 SELECT id, connection_name, schema_name, table_name, status, path, server_version, row_count,
        byte_size, sha256, error, created_by_name, created_at, finished_at, verified_at, verify_ok,
-       columns, members, structure, storage, objects
+       columns, members, structure, storage, objects, kind
 FROM petcare.table_backups WHERE id = %(id)s
 
 -- name: backup_list
 -- Backups, newest first, optionally of one connection and table.
 SELECT id, connection_name, schema_name, table_name, status, path, server_version, row_count,
        byte_size, sha256, error, created_by_name, created_at, finished_at, verified_at, verify_ok,
-       columns, members, structure, storage, objects
+       columns, members, structure, storage, objects, kind
 FROM petcare.table_backups
 WHERE (%(connection)s::text IS NULL OR connection_name = %(connection)s)
   AND (%(schema)s::text IS NULL OR schema_name = %(schema)s)

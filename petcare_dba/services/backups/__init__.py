@@ -8,10 +8,12 @@ storage) and `reconcile` (heartbeats) are sub-areas.
 from __future__ import annotations
 
 from petcare_dba.services.backups import (
+    database,
     files,
     reconcile,
     storage,
 )
+from petcare_dba.services.backups.database import backup_database, restore_database
 from petcare_dba.services.backups.files import partial_dir, store_dir
 from petcare_dba.services.backups.restore import (
     RestoreResult,
@@ -39,6 +41,8 @@ __all__ = [
     "RestoreResult",
     "VerifyResult",
     "backup",
+    "backup_database",
+    "database",
     "default_restore_name",
     "files",
     "get",
@@ -48,6 +52,7 @@ __all__ = [
     "prune",
     "reconcile",
     "restore",
+    "restore_database",
     "restores",
     "storage",
     "store_dir",

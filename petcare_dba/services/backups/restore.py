@@ -24,7 +24,7 @@ from petcare_dba.db.target import backup_tree as tree
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.backups import files, storage
+from petcare_dba.services.backups import database, files, storage
 from petcare_dba.services.backups import plan as plan_
 from petcare_dba.services.backups.reconcile import heartbeat
 from petcare_dba.services.backups.store import (
@@ -68,20 +68,13 @@ class RestoreResult:
 def verify(rt: Runtime, actor: Actor, backup_id: int) -> VerifyResult:
     """Recompute the data file's sha256 and row count and compare with manifest and catalogue."""
     entry = get(rt, actor, backup_id)
-    problems: list[str] = []
-    rows = sha = None
-    try:
-        # The same checks a restore makes (folder, manifest against the catalogue), so verify
-        # and restore never disagree about a backup.
-        found = files_for(rt, entry, data=False)
-        try:
-            bad, rows = files.problems(entry.id, found, entry.row_count, entry.sha256)
-        finally:
-            storage.release(rt.settings, found.folder)
-        problems.extend(bad)
-        sha = entry.sha256 if not bad else None
-    except PetcareError as exc:
-        problems.append(exc.message)
+    rows: int | None
+    sha: str | None
+    if entry.kind == "database":
+        _, problems = database.verify_database(rt, actor, entry)
+        rows, sha = entry.row_count, entry.sha256 if not problems else None
+    else:
+        problems, rows, sha = _verify_table(rt, entry)
     ok = not problems
     with rt.store.tx(actor.identity) as tx:
         tx.execute("backup_verified", {"id": backup_id, "ok": ok})
@@ -95,6 +88,21 @@ def verify(rt: Runtime, actor: Actor, backup_id: int) -> VerifyResult:
         detail={"backup_id": backup_id, "problems": problems},
     )
     return VerifyResult(backup_id, ok, rows, sha, tuple(problems))
+
+
+def _verify_table(rt: Runtime, entry: BackupEntry) -> tuple[list[str], int | None, str | None]:
+    """A table backup's problems, rows and (when good) sha256."""
+    try:
+        # The same checks a restore makes (folder, manifest against the catalogue), so verify
+        # and restore never disagree about a backup.
+        found = files_for(rt, entry, data=False)
+        try:
+            bad, rows = files.problems(entry.id, found, entry.row_count, entry.sha256)
+        finally:
+            storage.release(rt.settings, found.folder)
+    except PetcareError as exc:
+        return [exc.message], None, None
+    return bad, rows, entry.sha256 if not bad else None
 
 
 def _checked(rt: Runtime, actor: Actor, entry: BackupEntry, action: str) -> files.BackupFiles:
@@ -182,6 +190,11 @@ def restore(
     `not_recreated`). Over the original: its rows only, the tree checked against the backup.
     """
     entry = get(rt, actor, backup_id)
+    if entry.kind == "database":
+        raise ValidationError(
+            f"backup {backup_id} is a whole-database backup; restore it into a new database "
+            "(CLI: restore ID --into-database NEWDB)"
+        )
     if replace and into:
         raise ValidationError("give either a new table name or replace, not both")
     schema, table = (

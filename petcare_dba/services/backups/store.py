@@ -73,9 +73,12 @@ class BackupEntry:
     structure: dict[str, Any] | None = None  # NOT NULL, defaults, constraints, indexes (0022)
     storage: str = "local"  # where its files are: local or s3://<bucket> (0028)
     objects: dict[str, Any] | None = None  # {file: {key, bytes, sha256}} in object storage
+    kind: str = "table"  # or "database": a pg_dump archive; table_name is the database (0028)
 
     @property
     def table(self) -> str:
+        if self.kind == "database":
+            return f"database {self.table_name}"
         return f"{self.schema_name}.{self.table_name}"
 
     @property

@@ -1,0 +1,123 @@
+"""Whole-database backups (issue 18): pg_dump custom format with the server's own major-version
+client, catalogued beside table backups, verified (sha256 + pg_restore --list), restored into a
+NEW database with progress, in local storage and in S3 across two instances; hostile names,
+tampering and a missing client refused clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from petcare_dba.db.target import dump
+from petcare_dba.errors import ConfigError, PetcareError, Refused, ValidationError
+from petcare_dba.services import backups
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit, users
+from petcare_dba.settings import Settings
+from tests.fix_db import PgServer, with_db
+from tests.fix_explorer import Target, tgt  # noqa: F401
+from tests.fix_s3 import S3, s3, s3_endpoint  # noqa: F401
+
+pytestmark = pytest.mark.slow
+
+
+def _count(url: str, table: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_database_backup_verifies_and_restores_into_a_new_database_with_progress(
+    rt: Runtime,
+    admin: Actor,
+    pg: PgServer,
+    tgt: Target,  # noqa: F811
+) -> None:
+    tgt.execute("CREATE TABLE public.owners (id int PRIMARY KEY, name text)")
+    tgt.execute("INSERT INTO public.owners SELECT g, 'o' || g FROM generate_series(1, 7) g")
+    done: list[tuple[int, int]] = []
+    entry = backups.backup_database(rt, admin, "tgt", progress=lambda d, t: done.append((d, t)))
+    assert (entry.kind, entry.storage, entry.status) == ("database", "local", "ok")
+    assert entry.table_name == tgt.name and entry.row_count == 2 and entry.sha256
+    assert done[-1] == (2, 2)
+    archive = backups.store_dir(rt.settings) / str(entry.path) / "database.dump"
+    assert archive.stat().st_size == entry.byte_size
+    listed = backups.list_backups(rt, admin, "tgt")
+    assert [(b.id, b.kind) for b in listed] == [(entry.id, "database")]
+    assert backups.verify(rt, admin, entry.id).ok
+
+    new = f"{tgt.name}_copy"
+    steps: list[tuple[int, int]] = []
+    try:
+        got = backups.restore_database(
+            rt, admin, entry.id, new, progress=lambda d, t: steps.append((d, t))
+        )
+        assert got == new and steps[-1] == (2, 2)
+        assert _count(with_db(tgt.url, new), "public.owners") == 7
+        assert _count(with_db(tgt.url, new), "public.all_types") == _count(
+            tgt.url, "public.all_types"
+        )
+        with pytest.raises(PetcareError, match="already exists"):
+            backups.restore_database(rt, admin, entry.id, new)
+    finally:
+        pg.drop_database(new)
+    with pytest.raises(Refused, match="never restored over its source"):
+        backups.restore_database(rt, admin, entry.id, tgt.name)
+    for hostile in ("host=evil dbname=x", "a;b", "../x", "", "é" * 10):
+        with pytest.raises(ValidationError):
+            backups.restore_database(rt, admin, entry.id, hostile)
+    with pytest.raises(ValidationError, match="whole-database backup"):
+        backups.restore(rt, admin, entry.id)
+    actions = [(e.action, e.outcome) for e in audit.recent(rt.store, admin)]
+    for step in ("intent", "ok"):
+        assert ("backup.database", step) in actions
+        assert ("backup.restore_database", step) in actions
+    assert ("backup.restore_database", "refused") in actions
+
+    raw = bytearray(archive.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    archive.write_bytes(bytes(raw))
+    bad = backups.verify(rt, admin, entry.id)
+    assert not bad.ok and "sha256 mismatch" in bad.problems[0]
+    with pytest.raises(backups.files.Tampered):
+        backups.restore_database(rt, admin, entry.id, f"{tgt.name}_never")
+
+
+def test_a_database_backup_in_s3_made_by_instance_a_restores_on_instance_b(
+    test_settings: Settings,
+    tmp_path: Path,
+    rt: Runtime,
+    admin: Actor,
+    pg: PgServer,
+    tgt: Target,  # noqa: F811
+    s3: S3,  # noqa: F811
+) -> None:
+    a = Runtime.start(test_settings.with_overrides(data_dir=str(tmp_path / "a"), **s3.settings()))
+    b = Runtime.start(test_settings.with_overrides(data_dir=str(tmp_path / "b"), **s3.settings()))
+    new = f"{tgt.name}_b"
+    try:
+        entry = backups.backup_database(a, users.actor_for(a, None), "tgt")
+        assert entry.storage == f"s3://{s3.bucket}" and set(entry.objects or {}) == {
+            "database.dump"
+        }
+        assert not (backups.store_dir(a.settings) / str(entry.path)).exists()
+        assert backups.verify(b, users.actor_for(b, None), entry.id).ok
+        backups.restore_database(b, users.actor_for(b, None), entry.id, new)
+        assert _count(with_db(tgt.url, new), "public.all_types") == _count(
+            tgt.url, "public.all_types"
+        )
+    finally:
+        a.close()
+        b.close()
+        pg.drop_database(new)
+
+
+def test_no_client_of_the_servers_major_version_is_refused_with_what_was_found() -> None:
+    with pytest.raises(ConfigError) as info:
+        dump.client("pg_dump", 99)
+    assert info.value.message.startswith("no pg_dump for PostgreSQL 99 on this machine (found:")
+    assert "postgresql-client-99" in str(info.value.hint)
