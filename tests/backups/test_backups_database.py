@@ -121,3 +121,42 @@ def test_no_client_of_the_servers_major_version_is_refused_with_what_was_found()
         dump.client("pg_dump", 99)
     assert info.value.message.startswith("no pg_dump for PostgreSQL 99 on this machine (found:")
     assert "postgresql-client-99" in str(info.value.hint)
+
+
+def test_the_cli_backs_up_lists_and_restores_a_whole_database(
+    test_settings: Settings,
+    admin: Actor,
+    pg: PgServer,
+    tgt: Target,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from petcare_dba.cli import app
+
+    for name, source in test_settings.sources.items():
+        if source == "env":
+            monkeypatch.setenv("PETCARE_" + name.upper(), str(test_settings.values[name]))
+    runner = CliRunner()
+    made = runner.invoke(app, ["backup", "--database", "-c", "tgt", "--format", "json"])
+    assert made.exit_code == 0, made.output
+    entry = json.loads(made.output)
+    assert (entry["kind"], entry["storage"], entry["status"]) == ("database", "local", "ok")
+    listed = runner.invoke(app, ["backups", "list", "--format", "json"])
+    assert [(b["id"], b["kind"], b["storage"]) for b in json.loads(listed.output)] == [
+        (entry["id"], "database", "local")
+    ]
+    new = f"{tgt.name}_cli"
+    try:
+        done = runner.invoke(app, ["restore", str(entry["id"]), "--into-database", new])
+        assert done.exit_code == 0, done.output
+        assert f"into the new database {new}" in done.output
+        assert _count(with_db(tgt.url, new), "public.all_types") == _count(
+            tgt.url, "public.all_types"
+        )
+    finally:
+        pg.drop_database(new)
+    neither = runner.invoke(app, ["backup", "-c", "tgt"])
+    assert neither.exit_code != 0
