@@ -160,3 +160,43 @@ def test_the_cli_backs_up_lists_and_restores_a_whole_database(
         pg.drop_database(new)
     neither = runner.invoke(app, ["backup", "-c", "tgt"])
     assert neither.exit_code != 0
+
+
+def test_the_backups_page_backs_up_the_whole_database_and_restores_it_into_a_new_one(
+    app,  # type: ignore[no-untyped-def]
+    admin: Actor,
+    rt: Runtime,
+    pg: PgServer,
+    tgt: Target,  # noqa: F811
+) -> None:
+    from tests.fix_db import ADMIN_PASSWORD
+    from tests.fix_ui import sign_in
+
+    at = sign_in(app(), "admin", ADMIN_PASSWORD)
+    at.switch_page("pages/backups.py")
+    at.session_state["connection"] = "tgt"
+    at.run()
+    at.button(key="backups_database_run").click()
+    at.session_state["connection"] = "tgt"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.success and "tables" in at.success[0].value and "local" in at.success[0].value
+    [entry] = backups.list_backups(rt, admin, "tgt")
+    assert entry.kind == "database"
+    shown = at.dataframe[0].value
+    assert list(shown["kind"]) == ["database"] and list(shown["storage"]) == ["local"]
+    new = f"{tgt.name}_ui"
+    try:
+        at.text_input(key="backups_into_database").input(new)
+        at.session_state["connection"] = "tgt"
+        at.run()
+        at.button(key="backups_restore_database").click()
+        at.session_state["connection"] = "tgt"
+        at.run()
+        assert not at.exception, at.exception
+        assert any(new in s.value.replace("\\", "") for s in at.success)
+        assert _count(with_db(tgt.url, new), "public.all_types") == _count(
+            tgt.url, "public.all_types"
+        )
+    finally:
+        pg.drop_database(new)

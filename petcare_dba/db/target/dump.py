@@ -115,20 +115,23 @@ def server_info(url: str, app_name: str) -> tuple[int, str, int]:
     return int(row[0]), str(row[1]), int(row[2])
 
 
-def _pump_stderr(
-    proc: subprocess.Popen[bytes], total: int, progress: Progress | None, tail: list[str]
-) -> None:
+def _pump_stderr(proc: subprocess.Popen[bytes], done: list[int], tail: list[str]) -> None:
+    """Read the client's stderr to its end (a full pipe stalls it): count tables, keep errors."""
     assert proc.stderr is not None  # noqa: S101 - opened with PIPE
-    done = 0
     for raw in proc.stderr:
         line = raw.decode("utf-8", "replace").rstrip()
         if _DONE.search(line):
-            done += 1
-            if progress is not None:
-                progress(done, max(total, done))
+            done[0] += 1
         elif "error" in line.lower() or "fatal" in line.lower():
             tail.append(line)
             del tail[:-5]
+
+
+def _report(progress: Progress | None, done: int, total: int, last: list[int]) -> None:
+    """Progress from the calling thread only (a UI callback must not run on the reader's)."""
+    if progress is not None and done != last[0]:
+        last[0] = done
+        progress(done, max(total, done))
 
 
 def dump(url: str, app_name: str, dest: Path, progress: Progress | None = None) -> DumpResult:
@@ -145,17 +148,19 @@ def dump(url: str, app_name: str, dest: Path, progress: Progress | None = None) 
             stderr=subprocess.PIPE,
             env=env,
         )
-        reader = threading.Thread(target=_pump_stderr, args=(proc, total, progress, tail))
+        done, last = [0], [0]
+        reader = threading.Thread(target=_pump_stderr, args=(proc, done, tail), daemon=True)
         reader.start()
         assert proc.stdout is not None  # noqa: S101 - opened with PIPE
         finished = False
         try:
             fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             with open(fd, "wb") as out:
-                while chunk := proc.stdout.read(CHUNK):
+                while chunk := proc.stdout.read1(CHUNK):
                     sha.update(chunk)
                     size += len(chunk)
                     out.write(chunk)
+                    _report(progress, done[0], total, last)
                 out.flush()
                 os.fsync(out.fileno())
             finished = True
@@ -164,6 +169,7 @@ def dump(url: str, app_name: str, dest: Path, progress: Progress | None = None) 
                 proc.kill()
             code = proc.wait()
             reader.join()
+    _report(progress, done[0], total, last)
     if code != 0:
         raise PetcareError(
             f"pg_dump of {database} failed (exit {code}): {'; '.join(tail) or 'no message'}"
@@ -211,8 +217,14 @@ def restore(
             stderr=subprocess.PIPE,
             env=env,
         )
-        _pump_stderr(proc, total, progress, tail)
+        done, last = [0], [0]
+        reader = threading.Thread(target=_pump_stderr, args=(proc, done, tail), daemon=True)
+        reader.start()
+        while reader.is_alive():
+            reader.join(0.2)
+            _report(progress, done[0], total, last)
         code = proc.wait()
+        _report(progress, done[0], total, last)
     if code != 0:
         raise PetcareError(
             f"pg_restore into {name} failed (exit {code}): {'; '.join(tail) or 'no message'}"
