@@ -29,12 +29,12 @@ from petcare_dba.services.backups.reconcile import heartbeat
 from petcare_dba.services.backups.store import (
     BackupEntry,
     Progress,
-    _finish,
-    _refuse,
     as_error,
     audit_event,
+    finish_row,
     get,
     prune,
+    refuse_below,
 )
 from petcare_dba.services.runtime import Runtime
 
@@ -48,7 +48,7 @@ def backup_database(
 ) -> BackupEntry:
     """pg_dump the connection's whole database into the backup store, catalogued and audited."""
     label = f"{connection_name}:database"
-    _refuse(rt, actor, "backup.database", "dba", "backing up a database", label)
+    refuse_below(rt, actor, "backup.database", "dba", "backing up a database", label)
     conn_info = connections.get(rt, actor, connection_name)
     bucket = storage.configured(rt.settings)
     app = target.application_name(actor.username, actor.session_id)
@@ -91,7 +91,7 @@ def backup_database(
         if bucket is not None:
             shutil.rmtree(final, ignore_errors=True)
         error = as_error(exc)
-        _finish(rt, actor, backup_id, "failed", error=error.message)
+        finish_row(rt, actor, backup_id, "failed", error=error.message)
         audit_event(
             rt,
             actor,
@@ -102,7 +102,7 @@ def backup_database(
         )
         raise error from exc
     where = bucket.label if bucket is not None else storage.LOCAL
-    _finish(
+    finish_row(
         rt,
         actor,
         backup_id,
@@ -193,7 +193,7 @@ def restore_database(
     """pg_restore a database backup into a NEW database on the connection's server; its name."""
     entry = get(rt, actor, backup_id)
     label = f"{entry.connection_name}:{into_database}"
-    _refuse(rt, actor, "backup.restore_database", "dba", "restoring a database", label)
+    refuse_below(rt, actor, "backup.restore_database", "dba", "restoring a database", label)
     if entry.kind != "database":
         raise ValidationError(f"backup {backup_id} is a table backup; restore it with --into")
     if not _DBNAME.match(into_database):

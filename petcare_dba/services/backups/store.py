@@ -129,7 +129,9 @@ def audit_event(rt: Runtime, actor: Actor, action: str, outcome: str, **kw: Any)
     audit.record(rt.store, actor, action, outcome, **kw)
 
 
-def _refuse(rt: Runtime, actor: Actor, action: str, role: str, what: str, target_: str) -> None:
+def refuse_below(
+    rt: Runtime, actor: Actor, action: str, role: str, what: str, target_: str
+) -> None:
     if not actor.at_least(role):
         audit_event(
             rt, actor, action, "refused", target=target_, detail={"reason": f"needs {role}"}
@@ -148,7 +150,7 @@ def backup(
 ) -> BackupEntry:
     """Back up one table: DDL, binary COPY data and manifest, catalogued and audited."""
     label = f"{connection_name}:{schema}.{table}"
-    _refuse(rt, actor, "backup.create", "dba", "backing up a table", label)
+    refuse_below(rt, actor, "backup.create", "dba", "backing up a table", label)
     conn_info = connections.get(rt, actor, connection_name)
     bucket = storage.configured(rt.settings)  # a storage misconfiguration fails before any work
     detail = explorer.describe(rt, actor, connection_name, schema, table)
@@ -241,7 +243,7 @@ def backup(
         if bucket is not None:
             shutil.rmtree(final, ignore_errors=True)
         error = as_error(exc)
-        _finish(rt, actor, backup_id, "failed", error=error.message)
+        finish_row(rt, actor, backup_id, "failed", error=error.message)
         audit_event(
             rt,
             actor,
@@ -253,7 +255,7 @@ def backup(
         )
         raise error from exc
     version = f"{detail.server_version_num // 10000}.{detail.server_version_num % 10000}"
-    _finish(
+    finish_row(
         rt,
         actor,
         backup_id,
@@ -318,7 +320,7 @@ def as_error(exc: BaseException) -> PetcareError:
     return PetcareError(str(exc))
 
 
-def _finish(
+def finish_row(
     rt: Runtime,
     actor: Actor,
     backup_id: int,
