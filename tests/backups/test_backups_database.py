@@ -5,7 +5,10 @@ tampering and a missing client refused clearly."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -36,7 +39,18 @@ def test_a_database_backup_verifies_and_restores_into_a_new_database_with_progre
     admin: Actor,
     pg: PgServer,
     tgt: Target,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The real Popen, its argv and environment recorded: no credential may reach argv.
+    started: list[tuple[list[str], dict[str, str]]] = []
+    real = subprocess.Popen
+
+    def recording(argv: list[str], **kw: Any) -> Any:
+        if "--version" not in argv and "--list" not in argv:  # these never connect
+            started.append((list(argv), dict(kw.get("env") or {})))
+        return real(argv, **kw)
+
+    monkeypatch.setattr(dump.subprocess, "Popen", recording)
     tgt.execute("CREATE TABLE public.owners (id int PRIMARY KEY, name text)")
     tgt.execute("INSERT INTO public.owners SELECT g, 'o' || g FROM generate_series(1, 7) g")
     done: list[tuple[int, int]] = []
@@ -49,6 +63,10 @@ def test_a_database_backup_verifies_and_restores_into_a_new_database_with_progre
     listed = backups.list_backups(rt, admin, "tgt")
     assert [(b.id, b.kind) for b in listed] == [(entry.id, "database")]
     assert backups.verify(rt, admin, entry.id).ok
+    password = urlsplit(tgt.url).password or "no-password-in-this-url"
+    assert started and all(password not in " ".join(argv) for argv, _ in started)
+    assert all("PGPASSWORD" not in env and "PGPASSFILE" in env for _, env in started)
+    assert all(not any("://" in a or "host=" in a for a in argv) for argv, _ in started)
 
     new = f"{tgt.name}_copy"
     steps: list[tuple[int, int]] = []

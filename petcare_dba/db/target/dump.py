@@ -144,6 +144,7 @@ def dump(url: str, app_name: str, dest: Path, progress: Progress | None = None) 
     with _environment(url, app_name) as env:
         proc = subprocess.Popen(  # noqa: S603 - fixed argv; credentials in env and passfile
             [str(binary), "--format=custom", "--verbose", "--no-password"],
+            bufsize=0,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
@@ -156,7 +157,7 @@ def dump(url: str, app_name: str, dest: Path, progress: Progress | None = None) 
         try:
             fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             with open(fd, "wb") as out:
-                while chunk := proc.stdout.read1(CHUNK):
+                while chunk := proc.stdout.read(CHUNK):  # unbuffered: what pg_dump has written
                     sha.update(chunk)
                     size += len(chunk)
                     out.write(chunk)
