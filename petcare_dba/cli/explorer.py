@@ -3,10 +3,11 @@
 `petcare-dba tables` lists relations (partitions under their parent) from one constant-cost
 catalog read; `describe TABLE` prints columns, constraints, indexes and the generated DDL (or
 everything as JSON). `backup TABLE` streams the table into the backup store with a progress line
-on stderr; `backups list|verify|prune` manage the catalogue; `restore ID` loads a backup into a
-new table, or over the original with `--replace` (asks for the table name unless `--yes`). The
-same services, role checks and audit as the UI. Register with `explorer.register(app)`.
-"""
+on stderr (`backup --database`: the whole database by pg_dump); `backups list|verify|prune`
+manage the catalogue; `restore ID` loads a backup into a new table, or over the original with
+`--replace` (asks for the table name unless `--yes`), and a whole-database backup into a new
+database with `--into-database NEW`. The same services, role checks and audit as the UI.
+Register with `explorer.register(app)`."""
 
 from __future__ import annotations
 
@@ -130,19 +131,34 @@ def describe_cmd(
 
 
 def backup_cmd(
-    table: str = typer.Argument(..., help="schema.table (or table in public)."),
+    table: str | None = typer.Argument(None, help="schema.table (or table in public)."),
     connection: str = CONN,
+    whole: bool = typer.Option(
+        False, "--database", help="Back up the connection's whole database (pg_dump -Fc)."
+    ),
     fmt: str = typer.Option(
         "table", "--format", help="table or json", callback=one_of("table", "json")
     ),
     as_user: str | None = AS,
 ) -> None:
-    """Back up one table (DDL + binary COPY + manifest) into the backup store."""
+    """Back up one table (DDL + binary COPY + manifest), or with --database the whole database."""
     _fmt(fmt, ("table", "json"))
+    if whole == bool(table):
+        raise ValidationError("give either a table or --database")
+    if whole:
+        with runtime() as rt:
+            entry = backups.backup_database(rt, actor(rt, as_user), connection, progress=_tables)
+        _done(entry, fmt)
+        return
+    assert table is not None  # noqa: S101 - checked above
     schema, name = explorer.split_name(table)
     with runtime() as rt:
         entry = backups.backup(rt, actor(rt, as_user), connection, schema, name, progress=_progress)
-        folder = backups.store_dir(rt.settings) / str(entry.path)
+        folder = (
+            backups.store_dir(rt.settings) / str(entry.path)
+            if entry.storage == "local"
+            else f"{entry.storage}/{(entry.objects or {}).get('manifest.json', {}).get('key', '')}"
+        )
     if sys.stderr.isatty():
         typer.echo("", err=True)
     if fmt == "json":
@@ -158,9 +174,27 @@ def backup_cmd(
                 typer.echo(f"  {m['schema']}.{m['table']}: {m['rows']} rows, sha256 {m['sha256']}")
 
 
+def _tables(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        typer.echo(f"\rtables {done}/{total}", err=True, nl=False)
+
+
+def _done(entry: backups.BackupEntry, fmt: str) -> None:
+    if sys.stderr.isatty():
+        typer.echo("", err=True)
+    if fmt == "json":
+        emit_json(_entry(entry))
+        return
+    typer.echo(
+        f"backup {entry.id}: {entry.table} ({entry.row_count} tables), {entry.byte_size} bytes, "
+        f"sha256 {entry.sha256}, in {entry.storage}"
+    )
+
+
 def _entry(b: backups.BackupEntry) -> dict[str, Any]:
     return {
         "id": b.id,
+        "kind": b.kind,
         "connection": b.connection_name,
         "table": b.table,
         "status": b.status,
@@ -170,6 +204,7 @@ def _entry(b: backups.BackupEntry) -> dict[str, Any]:
         "created_by": b.created_by_name,
         "created_at": b.created_at,
         "verify_ok": b.verify_ok,
+        "storage": b.storage,
         "path": b.path,
         "error": b.error,
         "partitioned": b.partitioned,
@@ -191,7 +226,9 @@ def backups_list(
     with runtime() as rt:
         found = backups.list_backups(rt, actor(rt, as_user), connection, table)
     rows = [_entry(b) for b in found]
-    cols = ["id", "connection", "table", "status", "rows", "bytes", "created_by", "created_at"]
+    cols = ["id", "kind", "connection", "table", "status", "storage", "rows", "bytes"]
+    cols.append("created_by")
+    cols.append("created_at")
     emit(rows, fmt, None if fmt == "json" else cols)
 
 
@@ -221,6 +258,9 @@ def backups_prune(as_user: str | None = AS) -> None:
 def restore_cmd(
     backup_id: int = typer.Argument(..., help="Backup id."),
     into: str | None = typer.Option(None, "--into", help="New table (default: <t>_restored_<id>)."),
+    into_database: str | None = typer.Option(
+        None, "--into-database", help="A whole-database backup: the NEW database to create."
+    ),
     replace: bool = typer.Option(False, "--replace", help="Replace the original table's rows."),
     yes: bool = typer.Option(False, "--yes", help="Confirm --replace without a prompt."),
     with_indexes: bool = typer.Option(
@@ -234,6 +274,15 @@ def restore_cmd(
     with NOT NULL, defaults, primary key, unique and check constraints; foreign keys are not
     recreated (listed in the output).
     """
+    if into_database is not None:
+        with runtime() as rt:
+            backups.restore_database(
+                rt, actor(rt, as_user), backup_id, into_database, progress=_tables
+            )
+        if sys.stderr.isatty():
+            typer.echo("", err=True)
+        typer.echo(f"restored backup {backup_id} into the new database {into_database}")
+        return
     with runtime() as rt:
         who = actor(rt, as_user)
         confirm = None

@@ -1,7 +1,7 @@
 """The registry: every setting once, looked up by name, and a raw value made its declared type.
 
-The parts (`store`, `engine`, `security`, `monitoring`, `ai`, `cache`) declare; this module joins
-them in one tuple, the order of `docs/settings.md`, and refuses a name declared twice.
+The parts (`store`, `engine`, `storage`, `security`, `monitoring`, `ai`, `cache`) declare; this
+module joins them in one tuple, the order of `docs/settings.md`, and refuses a name declared twice.
 """
 
 from __future__ import annotations
@@ -9,12 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from petcare_dba.errors import ConfigError
-from petcare_dba.settings import ai, cache, engine, monitoring, observability, security, store
+from petcare_dba.settings import (
+    ai,
+    cache,
+    engine,
+    monitoring,
+    observability,
+    security,
+    storage,
+    store,
+)
 from petcare_dba.settings.declaration import Setting
 
 SETTINGS: tuple[Setting, ...] = (
     *store.DECLARED,
     *engine.DECLARED,
+    *storage.DECLARED,
     *security.DECLARED,
     *monitoring.DECLARED,
     *ai.DECLARED,

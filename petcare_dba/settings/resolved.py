@@ -66,6 +66,14 @@ class _Typed:
     projects_refresh_s: int
     backup_dir: str
     backup_retention_days: int
+    backup_storage: str
+    backup_s3_endpoint_url: str
+    backup_s3_bucket: str
+    backup_s3_prefix: str
+    backup_s3_region: str
+    backup_s3_access_key_id: str
+    backup_s3_secret_access_key: str
+    backup_s3_path_style: bool
     explorer_cache_ttl_s: int
     explorer_page_rows: int
     monitoring_enabled: bool

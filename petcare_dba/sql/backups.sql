@@ -14,21 +14,22 @@ UPDATE petcare.table_backups
 SET status = %(status)s, path = %(path)s, server_version = %(server_version)s,
     row_count = %(row_count)s, byte_size = %(byte_size)s, sha256 = %(sha256)s,
     error = %(error)s, columns = %(columns)s::jsonb, members = %(members)s::jsonb,
-    structure = %(structure)s::jsonb, finished_at = now()
+    structure = %(structure)s::jsonb, storage = %(storage)s, objects = %(objects)s::jsonb,
+    finished_at = now()
 WHERE id = %(id)s
 
 -- name: backup_get
 -- One backup of the catalogue.
 SELECT id, connection_name, schema_name, table_name, status, path, server_version, row_count,
        byte_size, sha256, error, created_by_name, created_at, finished_at, verified_at, verify_ok,
-       columns, members, structure
+       columns, members, structure, storage, objects, kind
 FROM petcare.table_backups WHERE id = %(id)s
 
 -- name: backup_list
 -- Backups, newest first, optionally of one connection and table.
 SELECT id, connection_name, schema_name, table_name, status, path, server_version, row_count,
        byte_size, sha256, error, created_by_name, created_at, finished_at, verified_at, verify_ok,
-       columns, members, structure
+       columns, members, structure, storage, objects, kind
 FROM petcare.table_backups
 WHERE (%(connection)s::text IS NULL OR connection_name = %(connection)s)
   AND (%(schema)s::text IS NULL OR schema_name = %(schema)s)
@@ -43,7 +44,7 @@ UPDATE petcare.table_backups SET verified_at = now(), verify_ok = %(ok)s WHERE i
 
 -- name: backup_expired
 -- Finished backups older than the retention period.
-SELECT id, path FROM petcare.table_backups
+SELECT id, path, storage, objects FROM petcare.table_backups
 WHERE status IN ('ok', 'failed') AND created_at < now() - make_interval(days => %(days)s)
 ORDER BY id
 

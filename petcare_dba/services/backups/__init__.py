@@ -1,17 +1,21 @@
 """Table backups: create, list, verify, preview, restore, prune, and the jobs that end dead ones.
 
 The face hands on the backup functions (`backups.backup`, `backups.restore`, …); `files` (a
-backup's files read as untrusted input) and `reconcile` (heartbeats) and
-`retention` (delete one backup, keep a table's latest by count and age) are sub-areas.
+backup's files read as untrusted input), `storage` (the local directory or S3-compatible object
+storage), `reconcile` (heartbeats) and `retention` (delete one backup, keep a table's latest by
+count and age) are sub-areas.
 """
 
 from __future__ import annotations
 
 from petcare_dba.services.backups import (
+    database,
     files,
     reconcile,
     retention,
+    storage,
 )
+from petcare_dba.services.backups.database import backup_database, restore_database
 from petcare_dba.services.backups.files import partial_dir, store_dir
 from petcare_dba.services.backups.restore import (
     RestoreResult,
@@ -39,6 +43,8 @@ __all__ = [
     "RestoreResult",
     "VerifyResult",
     "backup",
+    "backup_database",
+    "database",
     "default_restore_name",
     "files",
     "get",
@@ -48,8 +54,10 @@ __all__ = [
     "prune",
     "reconcile",
     "restore",
+    "restore_database",
     "restores",
     "retention",
+    "storage",
     "store_dir",
     "verify",
 ]

@@ -24,7 +24,7 @@ from petcare_dba.db.target import backup_tree as tree
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.backups import files
+from petcare_dba.services.backups import database, files, storage
 from petcare_dba.services.backups import plan as plan_
 from petcare_dba.services.backups.reconcile import heartbeat
 from petcare_dba.services.backups.store import (
@@ -68,17 +68,13 @@ class RestoreResult:
 def verify(rt: Runtime, actor: Actor, backup_id: int) -> VerifyResult:
     """Recompute the data file's sha256 and row count and compare with manifest and catalogue."""
     entry = get(rt, actor, backup_id)
-    problems: list[str] = []
-    rows = sha = None
-    try:
-        # The same checks a restore makes (folder, manifest against the catalogue), so verify
-        # and restore never disagree about a backup.
-        found = files_for(rt, entry, data=False)
-        bad, rows = files.problems(entry.id, found, entry.row_count, entry.sha256)
-        problems.extend(bad)
-        sha = entry.sha256 if not bad else None
-    except PetcareError as exc:
-        problems.append(exc.message)
+    rows: int | None
+    sha: str | None
+    if entry.kind == "database":
+        _, problems = database.verify_database(rt, actor, entry)
+        rows, sha = entry.row_count, entry.sha256 if not problems else None
+    else:
+        problems, rows, sha = _verify_table(rt, entry)
     ok = not problems
     with rt.store.tx(actor.identity) as tx:
         tx.execute("backup_verified", {"id": backup_id, "ok": ok})
@@ -92,6 +88,21 @@ def verify(rt: Runtime, actor: Actor, backup_id: int) -> VerifyResult:
         detail={"backup_id": backup_id, "problems": problems},
     )
     return VerifyResult(backup_id, ok, rows, sha, tuple(problems))
+
+
+def _verify_table(rt: Runtime, entry: BackupEntry) -> tuple[list[str], int | None, str | None]:
+    """A table backup's problems, rows and (when good) sha256."""
+    try:
+        # The same checks a restore makes (folder, manifest against the catalogue), so verify
+        # and restore never disagree about a backup.
+        found = files_for(rt, entry, data=False)
+        try:
+            bad, rows = files.problems(entry.id, found, entry.row_count, entry.sha256)
+        finally:
+            storage.release(rt.settings, found.folder)
+    except PetcareError as exc:
+        return [exc.message], None, None
+    return bad, rows, entry.sha256 if not bad else None
 
 
 def _checked(rt: Runtime, actor: Actor, entry: BackupEntry, action: str) -> files.BackupFiles:
@@ -116,38 +127,41 @@ def preview(
     """Column names and the first rows of a backup (decoded by the server, rolled back)."""
     entry = get(rt, actor, backup_id)
     found = _checked(rt, actor, entry, "backup.preview")
-    columns = found.columns
-    if found.data is None:
-        return tuple(c.name for c in columns), []
     try:
-        with connections.held(rt, actor, entry.connection_name) as url:
-            rows = db.preview(
-                url,
-                target.application_name(actor.username, actor.session_id),
-                columns,
-                found.data,
-                limit,
+        columns = found.columns
+        if found.data is None:
+            return tuple(c.name for c in columns), []
+        try:
+            with connections.held(rt, actor, entry.connection_name) as url:
+                rows = db.preview(
+                    url,
+                    target.application_name(actor.username, actor.session_id),
+                    columns,
+                    found.data,
+                    limit,
+                )
+        except PetcareError as exc:
+            audit_event(
+                rt,
+                actor,
+                "backup.preview",
+                "refused" if isinstance(exc, ValidationError) else "error",
+                target=entry.table,
+                detail={"backup_id": backup_id, "reason": exc.message},
             )
-    except PetcareError as exc:
+            raise
         audit_event(
             rt,
             actor,
             "backup.preview",
-            "refused" if isinstance(exc, ValidationError) else "error",
+            "ok",
             target=entry.table,
-            detail={"backup_id": backup_id, "reason": exc.message},
+            rows_affected=len(rows),
+            detail={"backup_id": backup_id},
         )
-        raise
-    audit_event(
-        rt,
-        actor,
-        "backup.preview",
-        "ok",
-        target=entry.table,
-        rows_affected=len(rows),
-        detail={"backup_id": backup_id},
-    )
-    return tuple(c.name for c in columns), rows
+        return tuple(c.name for c in columns), rows
+    finally:
+        storage.release(rt.settings, found.folder)
 
 
 def default_restore_name(entry: BackupEntry) -> str:
@@ -176,6 +190,11 @@ def restore(
     `not_recreated`). Over the original: its rows only, the tree checked against the backup.
     """
     entry = get(rt, actor, backup_id)
+    if entry.kind == "database":
+        raise ValidationError(
+            f"backup {backup_id} is a whole-database backup; restore it into a new database "
+            "(CLI: restore ID --into-database NEWDB)"
+        )
     if replace and into:
         raise ValidationError("give either a new table name or replace, not both")
     schema, table = (
@@ -207,130 +226,133 @@ def restore(
             hint=f"type {entry.table} to confirm (CLI: --yes)",
         )
     found = _checked(rt, actor, entry, "backup.restore")
-    mode = "replace" if replace else "new"
-    with rt.store.tx(actor.identity) as tx:
-        restore_id = int(
-            tx.value(
-                "restore_insert",
-                {
-                    "backup_id": backup_id,
-                    "mode": mode,
-                    "schema": schema,
-                    "table": table,
-                    "user_id": actor.user_id,
-                    "username": actor.username,
-                },
-            )
-        )
-    audit_event(
-        rt,
-        actor,
-        "backup.restore",
-        "intent",
-        target=label,
-        detail={"backup_id": backup_id, "restore_id": restore_id, "mode": mode},
-    )
-    started = time.perf_counter()
-    statements: list[str] = []
-    plan = plan_.plan(entry, found, schema, table, replace, with_indexes)
     try:
-        with (
-            heartbeat(rt, actor, "restore", restore_id),
-            connections.held(rt, actor, entry.connection_name) as url,
-        ):
-            loaded = tree.restore_tree(
-                url,
-                target.application_name(actor.username, actor.session_id),
-                plan.placed,
-                found.columns,
-                replace_rows=replace,
-                structure=plan.structure,
-                names=plan.names,
-                with_indexes=with_indexes,
-                verify=verify_checksum,
-                progress=progress,
-                lock_timeout_ms=rt.settings.lock_timeout_ms or 5000,
-                connect_timeout=rt.settings.connect_timeout_s,
-                statements=statements,
-            )
-    except (PetcareError, OSError) as exc:
-        error = as_error(exc)
+        mode = "replace" if replace else "new"
         with rt.store.tx(actor.identity) as tx:
-            tx.execute(
-                "restore_finish",
-                {
-                    "id": restore_id,
-                    "status": "failed",
-                    "row_count": None,
-                    "verified": False,
-                    "error": error.message,
-                },
+            restore_id = int(
+                tx.value(
+                    "restore_insert",
+                    {
+                        "backup_id": backup_id,
+                        "mode": mode,
+                        "schema": schema,
+                        "table": table,
+                        "user_id": actor.user_id,
+                        "username": actor.username,
+                    },
+                )
             )
         audit_event(
             rt,
             actor,
             "backup.restore",
-            "error",
+            "intent",
             target=label,
-            sql_text=";\n".join(statements) or None,
-            sqlstate=error.sqlstate,
+            detail={"backup_id": backup_id, "restore_id": restore_id, "mode": mode},
+        )
+        started = time.perf_counter()
+        statements: list[str] = []
+        plan = plan_.plan(entry, found, schema, table, replace, with_indexes)
+        try:
+            with (
+                heartbeat(rt, actor, "restore", restore_id),
+                connections.held(rt, actor, entry.connection_name) as url,
+            ):
+                loaded = tree.restore_tree(
+                    url,
+                    target.application_name(actor.username, actor.session_id),
+                    plan.placed,
+                    found.columns,
+                    replace_rows=replace,
+                    structure=plan.structure,
+                    names=plan.names,
+                    with_indexes=with_indexes,
+                    verify=verify_checksum,
+                    progress=progress,
+                    lock_timeout_ms=rt.settings.lock_timeout_ms or 5000,
+                    connect_timeout=rt.settings.connect_timeout_s,
+                    statements=statements,
+                )
+        except (PetcareError, OSError) as exc:
+            error = as_error(exc)
+            with rt.store.tx(actor.identity) as tx:
+                tx.execute(
+                    "restore_finish",
+                    {
+                        "id": restore_id,
+                        "status": "failed",
+                        "row_count": None,
+                        "verified": False,
+                        "error": error.message,
+                    },
+                )
+            audit_event(
+                rt,
+                actor,
+                "backup.restore",
+                "error",
+                target=label,
+                sql_text=";\n".join(statements) or None,
+                sqlstate=error.sqlstate,
+                detail={
+                    "backup_id": backup_id,
+                    "restore_id": restore_id,
+                    "mode": mode,
+                    "members": list(plan.members),
+                    "error": error.message,
+                },
+            )
+            raise error from exc
+        rows = loaded.rows
+        with rt.store.tx(actor.identity) as tx:
+            tx.execute(
+                "restore_finish",
+                {
+                    "id": restore_id,
+                    "status": "ok",
+                    "row_count": rows,
+                    "verified": verify_checksum,
+                    "error": None,
+                },
+            )
+        elapsed = round((time.perf_counter() - started) * 1000, 3)
+        audit_event(
+            rt,
+            actor,
+            "backup.restore",
+            "ok",
+            target=label,
+            sql_text=";\n".join(statements),
+            rows_affected=rows,
+            duration_ms=elapsed,
             detail={
                 "backup_id": backup_id,
                 "restore_id": restore_id,
                 "mode": mode,
+                "sequences": list(loaded.sequences),
+                "warnings": list(loaded.warnings),
                 "members": list(plan.members),
-                "error": error.message,
+                "recreated": list(plan.recreated),
+                "not_recreated": list(plan.not_recreated),
             },
         )
-        raise error from exc
-    rows = loaded.rows
-    with rt.store.tx(actor.identity) as tx:
-        tx.execute(
-            "restore_finish",
-            {
-                "id": restore_id,
-                "status": "ok",
-                "row_count": rows,
-                "verified": verify_checksum,
-                "error": None,
-            },
+        explorer.invalidate(rt, connections.get(rt, actor, entry.connection_name).id)
+        return RestoreResult(
+            restore_id,
+            backup_id,
+            mode,
+            f"{schema}.{table}",
+            rows,
+            verify_checksum,
+            elapsed,
+            loaded.sequences,
+            loaded.warnings,
+            plan.members,
+            plan.recreated,
+            plan.not_recreated,
         )
-    elapsed = round((time.perf_counter() - started) * 1000, 3)
-    audit_event(
-        rt,
-        actor,
-        "backup.restore",
-        "ok",
-        target=label,
-        sql_text=";\n".join(statements),
-        rows_affected=rows,
-        duration_ms=elapsed,
-        detail={
-            "backup_id": backup_id,
-            "restore_id": restore_id,
-            "mode": mode,
-            "sequences": list(loaded.sequences),
-            "warnings": list(loaded.warnings),
-            "members": list(plan.members),
-            "recreated": list(plan.recreated),
-            "not_recreated": list(plan.not_recreated),
-        },
-    )
-    explorer.invalidate(rt, connections.get(rt, actor, entry.connection_name).id)
-    return RestoreResult(
-        restore_id,
-        backup_id,
-        mode,
-        f"{schema}.{table}",
-        rows,
-        verify_checksum,
-        elapsed,
-        loaded.sequences,
-        loaded.warnings,
-        plan.members,
-        plan.recreated,
-        plan.not_recreated,
-    )
+    finally:
+        storage.release(rt.settings, found.folder)
 
 
 def restores(rt: Runtime, actor: Actor, backup_id: int) -> list[dict[str, Any]]:

@@ -37,7 +37,7 @@ from petcare_dba.errors import (
 )
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.backups import files
+from petcare_dba.services.backups import files, storage
 from petcare_dba.services.backups.reconcile import heartbeat
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
@@ -71,9 +71,14 @@ class BackupEntry:
     columns: list[dict[str, Any]] | None = None  # column definitions catalogued at backup time
     members: list[dict[str, Any]] | None = None  # the partition tree (0022); None: older backups
     structure: dict[str, Any] | None = None  # NOT NULL, defaults, constraints, indexes (0022)
+    storage: str = "local"  # where its files are: local or s3://<bucket> (0028)
+    objects: dict[str, Any] | None = None  # {file: {key, bytes, sha256}} in object storage
+    kind: str = "table"  # or "database": a pg_dump archive; table_name is the database (0028)
 
     @property
     def table(self) -> str:
+        if self.kind == "database":
+            return f"database {self.table_name}"
         return f"{self.schema_name}.{self.table_name}"
 
     @property
@@ -124,7 +129,9 @@ def audit_event(rt: Runtime, actor: Actor, action: str, outcome: str, **kw: Any)
     audit.record(rt.store, actor, action, outcome, **kw)
 
 
-def _refuse(rt: Runtime, actor: Actor, action: str, role: str, what: str, target_: str) -> None:
+def refuse_below(
+    rt: Runtime, actor: Actor, action: str, role: str, what: str, target_: str
+) -> None:
     if not actor.at_least(role):
         audit_event(
             rt, actor, action, "refused", target=target_, detail={"reason": f"needs {role}"}
@@ -143,8 +150,9 @@ def backup(
 ) -> BackupEntry:
     """Back up one table: DDL, binary COPY data and manifest, catalogued and audited."""
     label = f"{connection_name}:{schema}.{table}"
-    _refuse(rt, actor, "backup.create", "dba", "backing up a table", label)
+    refuse_below(rt, actor, "backup.create", "dba", "backing up a table", label)
     conn_info = connections.get(rt, actor, connection_name)
+    bucket = storage.configured(rt.settings)  # a storage misconfiguration fails before any work
     detail = explorer.describe(rt, actor, connection_name, schema, table)
     if detail.kind not in ("table", "partitioned table", "materialized view"):
         raise ValidationError(f"{schema}.{table} is a {detail.kind}; only tables can be backed up")
@@ -225,10 +233,17 @@ def backup(
         files.write_private(partial / "table.sql", detail.ddl)
         files.write_private(partial / "manifest.json", text)
         partial.rename(final)
+        objects = None
+        if bucket is not None:
+            with heartbeat(rt, actor, "backup", backup_id):
+                objects = storage.upload(bucket, final, str(rel))
+            shutil.rmtree(final)
     except (PetcareError, OSError) as exc:
         shutil.rmtree(partial, ignore_errors=True)
+        if bucket is not None:
+            shutil.rmtree(final, ignore_errors=True)
         error = as_error(exc)
-        _finish(rt, actor, backup_id, "failed", error=error.message)
+        finish_row(rt, actor, backup_id, "failed", error=error.message)
         audit_event(
             rt,
             actor,
@@ -240,7 +255,7 @@ def backup(
         )
         raise error from exc
     version = f"{detail.server_version_num // 10000}.{detail.server_version_num % 10000}"
-    _finish(
+    finish_row(
         rt,
         actor,
         backup_id,
@@ -253,6 +268,8 @@ def backup(
         columns=recorded,
         members=members,
         structure=structure,
+        storage_label=bucket.label if bucket is not None else storage.LOCAL,
+        objects=objects,
     )
     audit_event(
         rt,
@@ -267,6 +284,7 @@ def backup(
             "bytes": result.bytes,
             "sha256": sha,
             "members": len(members),
+            "storage": bucket.label if bucket is not None else storage.LOCAL,
         },
     )
     prune(rt, actor)
@@ -302,7 +320,7 @@ def as_error(exc: BaseException) -> PetcareError:
     return PetcareError(str(exc))
 
 
-def _finish(
+def finish_row(
     rt: Runtime,
     actor: Actor,
     backup_id: int,
@@ -317,6 +335,8 @@ def _finish(
     columns: list[dict[str, Any]] | None = None,
     members: list[dict[str, Any]] | None = None,
     structure: dict[str, Any] | None = None,
+    storage_label: str = "local",
+    objects: dict[str, Any] | None = None,
 ) -> None:
     with rt.store.tx(actor.identity) as tx:
         tx.execute(
@@ -333,6 +353,8 @@ def _finish(
                 "columns": json.dumps(columns) if columns is not None else None,
                 "members": json.dumps(members) if members is not None else None,
                 "structure": json.dumps(structure) if structure is not None else None,
+                "storage": storage_label,
+                "objects": json.dumps(objects) if objects is not None else None,
             },
         )
 
@@ -341,19 +363,30 @@ def files_for(rt: Runtime, entry: BackupEntry, *, data: bool = True) -> files.Ba
     """The backup's files checked against the catalogue (and, with `data`, the data file too)."""
     if entry.status != "ok" or not entry.path:
         raise ValidationError(f"backup {entry.id} is {entry.status}; it holds no usable data")
+    root, relative = files.store_dir(rt.settings), entry.path
     try:
-        found = files.load(
-            files.store_dir(rt.settings),
-            entry.id,
-            entry.path,
-            entry.columns,
-            entry.row_count,
-            entry.sha256,
-            entry.members,
-            entry.structure,
-        )
-        if data:
-            files.check_data(entry.id, found, entry.row_count, entry.sha256)
+        if entry.storage != storage.LOCAL:
+            # Streamed back into a private folder (checked against the catalogue's sizes and
+            # sha256 on the way); the caller releases it when done.
+            root, relative = storage.fetch(
+                rt.settings, entry.id, entry.storage, entry.path, entry.objects or {}
+            )
+        try:
+            found = files.load(
+                root,
+                entry.id,
+                relative,
+                entry.columns,
+                entry.row_count,
+                entry.sha256,
+                entry.members,
+                entry.structure,
+            )
+            if data:
+                files.check_data(entry.id, found, entry.row_count, entry.sha256)
+        except BaseException:
+            storage.release(rt.settings, root / relative)
+            raise
     except OSError as exc:
         raise NotFound(f"backup {entry.id}: its files are missing or unreadable") from exc
     return found
@@ -367,7 +400,16 @@ def prune(rt: Runtime, actor: Actor) -> int:
     with rt.store.tx(actor.identity) as tx:
         expired = tx.all("backup_expired", {"days": days})
     for row in expired:
-        if row["path"]:
+        if row["storage"] != storage.LOCAL and row["objects"]:
+            # Another instance may have written it: its objects go from the shared bucket. An
+            # instance without that storage leaves the row for one that has it.
+            try:
+                storage.for_entry(rt.settings, row["storage"]).delete(
+                    [str(o["key"]) for o in row["objects"].values()]
+                )
+            except PetcareError:
+                continue
+        elif row["path"]:
             shutil.rmtree(files.store_dir(rt.settings) / row["path"], ignore_errors=True)
         with rt.store.tx(actor.identity) as tx:
             tx.execute("backup_mark_deleted", {"id": row["id"]})

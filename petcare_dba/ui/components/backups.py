@@ -6,6 +6,8 @@ the service checks it again, so the UI cannot skip it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
@@ -13,6 +15,7 @@ from petcare_dba.services import backups, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
+from petcare_dba.ui.components import backups_database
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
 from petcare_dba.ui.components.text import plain
@@ -65,8 +68,10 @@ def catalogue(entries: list[backups.BackupEntry]) -> None:
         [
             {
                 "id": b.id,
+                "kind": b.kind,
                 "table": b.table,
                 "status": b.status,
+                "storage": b.storage,
                 "rows": b.row_count,
                 "size": b.byte_size,
                 "by": b.created_by_name,
@@ -87,15 +92,12 @@ def actions(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
     if entry.status != "ok":
         st.warning(t("backups.failed_entry", error=plain(entry.error or entry.status)))
         return
+    if entry.kind == "database":
+        _verify(rt, actor, entry, st)
+        backups_database.restore_database_form(rt, actor, entry)
+        return
     left, right = st.columns(2)
-    if left.button(t("backups.verify"), key="backups_verify"):
-        result = backups.verify(rt, actor, entry.id)
-        if result.ok:
-            st.success(t("backups.verify_ok", id=entry.id, rows=result.rows))
-        else:
-            st.error(
-                t("backups.verify_bad", id=entry.id, problems=plain("; ".join(result.problems)))
-            )
+    _verify(rt, actor, entry, left)
     if right.button(t("backups.preview"), key="backups_preview"):
         try:
             columns, rows = backups.preview(rt, actor, entry.id)
@@ -106,6 +108,17 @@ def actions(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
                 [dict(zip(columns, r, strict=True)) for r in rows], hide_index=True, width="stretch"
             )
     restore_form(rt, actor, entry)
+
+
+def _verify(rt: Runtime, actor: Actor, entry: backups.BackupEntry, where: Any) -> None:
+    if where.button(t("backups.verify"), key="backups_verify"):
+        result = backups.verify(rt, actor, entry.id)
+        if result.ok:
+            st.success(t("backups.verify_ok", id=entry.id, rows=result.rows))
+        else:
+            st.error(
+                t("backups.verify_bad", id=entry.id, problems=plain("; ".join(result.problems)))
+            )
 
 
 def restore_form(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:

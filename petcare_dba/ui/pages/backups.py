@@ -1,5 +1,6 @@
-"""Backups (dba): back up a table of the chosen connection, browse the catalogue, verify,
-preview and restore. Widgets are in `ui/components/backups.py`."""
+"""Backups (dba): back up a table or the whole database of the chosen connection, browse the
+catalogue (kind and storage per backup), verify, preview and restore. Widgets are in
+`ui/components/backups.py` and `backups_database.py`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import backups
 from petcare_dba.ui import state
 from petcare_dba.ui.components import backups as widgets
+from petcare_dba.ui.components import backups_database as whole
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain
 
@@ -16,7 +18,7 @@ t = state.t
 actor = state.require_actor()
 rt = state.runtime()
 st.title(t("backups.title"))
-st.caption(t("backups.store", path=plain(backups.store_dir(rt.settings))))
+st.caption(t("backups.store", path=plain(backups.storage.describe(rt.settings))))
 if rt.settings.backup_retention_days > 0:
     st.caption(t("backups.retention", days=rt.settings.backup_retention_days))
 name = state.chosen_connection()
@@ -26,6 +28,7 @@ if name is None:
 try:
     actor.require("dba", "backups")
     widgets.new_backup(rt, actor, name)
+    whole.whole_database(rt, actor, name)
     entries = backups.list_backups(rt, actor, name)
 except PetcareError as exc:
     show_error(exc)
