@@ -116,7 +116,7 @@ class Structure:
 def run(conn: psycopg.Connection[Any], statement: sql.Composable, log: list[str]) -> None:
     """Log and run one statement alone in the extended protocol (no second statement rides)."""
     log.append(statement.as_string(conn))
-    conn.cursor().execute(statement, binary=True)
+    conn.cursor().execute(statement, binary=True)  # type: ignore[call-overload]
 
 
 def qualify(conn: psycopg.Connection[Any]) -> None:

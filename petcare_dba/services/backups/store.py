@@ -83,7 +83,7 @@ class BackupEntry:
 
     @property
     def partitioned(self) -> bool:
-        return bool(self.members) and bool(self.members[0].get("partitioned"))
+        return bool(self.members and self.members[0].get("partitioned"))
 
 
 def _entry(row: dict[str, Any]) -> BackupEntry:

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -73,7 +74,7 @@ def _unwrap(obj: dict[str, Any]) -> Any:
     tag, v = obj[_TAG], obj["v"]
     if tag == "d":
         return {_freeze(k): val for k, val in v}
-    decoders = {
+    decoders: dict[str, Callable[[Any], Any]] = {
         "f": float,
         "dt": datetime.fromisoformat,
         "da": date.fromisoformat,

@@ -202,7 +202,12 @@ def _relations(rows: list[dict[str, Any]]) -> tuple[Relation, ...]:
     for r in rows:
         key = f"{r['schema']}.{r['name']}"
         parent = f"{r['parent_schema']}.{r['parent_name']}" if r["parent_name"] else None
-        sizes = (r["estimated_rows"], r["table_bytes"], r["index_bytes"], r["toast_bytes"])
+        sizes: Sizes = (
+            r["estimated_rows"],
+            r["table_bytes"],
+            r["index_bytes"],
+            r["toast_bytes"],
+        )
         if r["kind"] == "partitioned table":
             sizes = _over_partitions(key, children, by_key)
         out.append(
@@ -227,11 +232,13 @@ def _relations(rows: list[dict[str, Any]]) -> tuple[Relation, ...]:
 
 
 _SIZES = ("estimated_rows", "table_bytes", "index_bytes", "toast_bytes")
+# Rows and bytes (table, index, TOAST) of a relation; None where the catalog does not know.
+Sizes = tuple[int | None, int | None, int | None, int | None]
 
 
 def _over_partitions(
     key: str, children: dict[str, list[str]], by_key: dict[str, dict[str, Any]]
-) -> tuple[int | None, ...]:
+) -> Sizes:
     """A partitioned table holds no rows itself: its rows and sizes are its partitions' sums.
 
     Sub-partitioned children count through their own leaves. A figure is None only when no
@@ -250,7 +257,7 @@ def _over_partitions(
         for i, name in enumerate(_SIZES):
             if row[name] is not None:
                 totals[i] = (totals[i] or 0) + row[name]
-    return tuple(totals)
+    return (totals[0], totals[1], totals[2], totals[3])
 
 
 def _catalog(name: str, value: dict[str, Any]) -> Catalog:
@@ -278,7 +285,7 @@ def discover(rt: Runtime, actor: Actor, connection_name: str, *, refresh: bool =
     if not refresh:
         cached = rt.cache.get("catalog", found.id, parts, build)
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
     generation = rt.cache.generation(found.id)
     started = time.perf_counter()
     batch = db.read_batch(g, db.DISCOVERY)

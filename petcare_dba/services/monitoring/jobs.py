@@ -92,7 +92,11 @@ def start(rt: Runtime, *, lease_s: float | None = None) -> Scheduler:
             return current
         current = _RUNNING[id(rt)] = Scheduler(rt, table(rt), lease_s=lease_s)
     current.start()
-    rt.closers.append(lambda: stop(rt))
+
+    def close() -> None:
+        stop(rt)
+
+    rt.closers.append(close)
     return current
 
 

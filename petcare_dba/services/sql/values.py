@@ -83,8 +83,10 @@ def text(value: Any) -> str | None:
         return _float_text(value)
     if isinstance(value, list | tuple):
         return array_literal(value)
-    if isinstance(value, dt.datetime | dt.time):
+    if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
+    if isinstance(value, dt.time):
+        return value.isoformat()
     if isinstance(value, dt.date | uuid.UUID):
         return str(value)
     if isinstance(value, dict):  # a json value loaded by a connection without the exact context
@@ -250,7 +252,7 @@ def dumps(document: Any, indent: int | None = 2) -> str:
     return _dump(document, indent, 0)
 
 
-_encode = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C-accelerated, no ASCII
+_encode = json.encoder.encode_basestring  # C-accelerated, no ASCII escaping
 
 
 def _dump(value: Any, indent: int | None, depth: int) -> str:
@@ -267,7 +269,7 @@ def _dump(value: Any, indent: int | None, depth: int) -> str:
         is_dict = isinstance(value, dict)
         items = (
             [f"{_encode(str(k))}: {_dump(v, indent, depth + 1)}" for k, v in value.items()]
-            if is_dict
+            if isinstance(value, dict)
             else [_dump(v, indent, depth + 1) for v in value]
         )
         opening, closing = ("{", "}") if is_dict else ("[", "]")
