@@ -13,6 +13,7 @@ session: a direct URL or a session-mode pooler, not a transaction pooler.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -22,7 +23,7 @@ import psycopg
 
 from petcare_dba.db import queries
 from petcare_dba.db.errors import translate
-from petcare_dba.errors import Unavailable
+from petcare_dba.errors import PetcareError, Unavailable
 
 _POLL_S = (0.02, 0.25)  # first and longest pause between tries while every slot is taken
 
@@ -43,6 +44,11 @@ class SharedSlots:
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
         self._held: set[int] = set()
+
+    def warm(self) -> None:
+        """Open the session now (start-up); a failure is left for the first slot to report."""
+        with self._lock, contextlib.suppress(PetcareError):
+            self._connection()
 
     def _connection(self) -> psycopg.Connection[Any]:
         conn = self._conn

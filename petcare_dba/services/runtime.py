@@ -145,6 +145,9 @@ class Runtime:
             settings.cache_namespace,
             connect_timeout=settings.connect_timeout_s,
         )
+        # Opened now, with the metadata pool, from the environment the app started with: PG*
+        # variables set later (by a library, a thread) must not shape the store's session.
+        runtime.target_slots.shared.warm()
         return runtime
 
     def close(self) -> None:

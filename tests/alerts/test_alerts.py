@@ -44,6 +44,8 @@ DEFAULT_RULES = {
     "lockout",
     "audit-chain-break",
     "query-regression",  # kind query_regression (migration 0027)
+    "schedule-failed",  # scheduled work (migration 0026)
+    "advisor-new-error",
 }
 
 

@@ -17,6 +17,7 @@ from petcare_dba.db import embedded
 from petcare_dba.services import alerts, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts import channels
+from petcare_dba.services.monitoring import jobs
 from petcare_dba.services.runtime import Runtime
 from tests.fix_browser import screenshot
 from tests.fix_db import ADMIN_PASSWORD, PgServer
@@ -75,6 +76,8 @@ def test_dashboard_under_load_and_an_injected_lock_alerts_and_resolves(
     channels.add_webhook(rt, admin, "ops", webhook.url)
     # pgbench's own row-lock waits last milliseconds; a wait over one second is the injected one.
     alerts.update_rule(rt, admin, "blocked-queries", threshold=LOCK_S)
+    # The background jobs run as `up` runs them (a bare Streamlit server serves the pages here).
+    jobs.start(rt, lease_s=2.0)
     load = subprocess.Popen(
         [pgbench_path(pg.major), "-n", "-c", "4", "-T", "120", bench_db],
         stdout=subprocess.DEVNULL,
@@ -129,6 +132,7 @@ def test_dashboard_under_load_and_an_injected_lock_alerts_and_resolves(
         load.terminate()
         load.wait(timeout=30)
         context.close()
+        jobs.stop(rt, timeout=10)
     assert [
         (e.rule, e.state)
         for e in alerts.history(rt, admin, connection="bench")

@@ -64,7 +64,7 @@ def test_explore_the_demo_then_back_up_and_restore_a_table(
     page.get_by_role("link", name="Backups").click()
     page.get_by_text("Backup store:").wait_for(timeout=20000)
     _pick(page, "Table", "public.clinics", "public.clinics")
-    page.get_by_role("button", name="Back up").click()
+    page.get_by_role("button", name="Back up", exact=True).click()
     page.get_by_text("Backup 1 of public.clinics").wait_for(timeout=60000)
     page.get_by_role("button", name="Verify").click()
     page.get_by_text("verified").first.wait_for(timeout=20000)

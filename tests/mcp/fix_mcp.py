@@ -8,6 +8,7 @@ both shared; `client_calls` runs a list of calls through one SDK `ClientSession`
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import sys
@@ -113,7 +114,7 @@ def over_stdio(
                 async with ClientSession(read, write) as session:
                     return await _session_calls(session, calls)
 
-    return asyncio.run(go())  # type: ignore[no-any-return]
+    return _run(go())
 
 
 def over_http(
@@ -128,4 +129,11 @@ def over_http(
                 async with ClientSession(read, write) as session:
                     return await _session_calls(session, calls)
 
-    return asyncio.run(go())  # type: ignore[no-any-return]
+    return _run(go())
+
+
+def _run(coro: Any) -> Any:
+    """Run the client in a thread of its own: a test before this one in the same worker may
+    leave an event loop running in the main thread (asyncio.run refuses to nest)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -37,6 +37,7 @@ NUMBER_KEYS = {
     "resolved", "seq", "pid", "added", "removed", "size", "checked", "revoked", "hours", "max",
     "minutes", "seconds", "bytes", "latency", "k", "version", "at", "since", "until", "when",
     "base", "pages", "page", "planning", "execution", "quota", "today", "conversation", "gain",
+    "calls", "poll",
 }  # fmt: skip
 NOT_STREAMLIT = {"_LOG", "log", "logger", "LOG", "logging", "parser", "dict", "d"}
 

@@ -40,11 +40,13 @@ def silences(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
         st.caption(t("alerts.no_silences"))
     for s in found:
         cols = st.columns([5, 1])
-        what = " · ".join(
-            plain(v) for v in (s.rule, s.connection, s.severity) if v is not None
-        ) or t("alerts.everything")
+        what = " · ".join(v for v in (s.rule, s.connection, s.severity) if v is not None)
+        shown = t("alerts.everything")
+        if what:
+            shown = plain(what)
         cols[0].markdown(
-            f"**#{s.id}** {what} — {t('alerts.until', at=s.ends_at.strftime('%Y-%m-%d %H:%M'))}"
+            f"**#{int(s.id)}** {shown} — "
+            f"{t('alerts.until', at=plain(s.ends_at.strftime('%Y-%m-%d %H:%M')))}"
             f" · {plain(s.reason)} · {plain(s.created_by or '')}"
         )
         if actor.at_least("dba") and cols[1].button(t("alerts.remove"), key=f"sil_rm_{s.id}"):
@@ -86,11 +88,15 @@ def maintenance(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
         cols = st.columns([5, 1])
         if w.recurring:
             on = ", ".join(DAYS[d] for d in w.days) or t("alerts.every_day")
-            when = f"{on} {w.start_time} {plain(w.tz)} +{w.duration_minutes} min"
+            when = plain(f"{on} {w.start_time} {w.tz} +{w.duration_minutes} min")
         else:
-            when = f"{w.starts_at:%Y-%m-%d %H:%M} → {w.ends_at:%Y-%m-%d %H:%M} UTC"
-        active = " · " + t("alerts.open_now") if w.active else ""
-        cols[0].markdown(f"**#{w.id}** {plain(w.connection)} · {when}{active} · {plain(w.reason)}")
+            when = plain(f"{w.starts_at:%Y-%m-%d %H:%M} → {w.ends_at:%Y-%m-%d %H:%M} UTC")
+        active = ""
+        if w.active:
+            active = " · " + t("alerts.open_now")
+        cols[0].markdown(
+            f"**#{int(w.id)}** {plain(w.connection)} · {when}{active} · {plain(w.reason)}"
+        )
         if actor.at_least("dba") and cols[1].button(t("alerts.remove"), key=f"mw_rm_{w.id}"):
             _run(t, partial(svc.remove_maintenance, rt, actor, w.id), "alerts.removed")
             st.rerun()

@@ -30,7 +30,7 @@ def show_error(exc: PetcareError, sql_text: str | None = None, *, ref: str | Non
     if exc.hint:
         st.caption(plain(redact(exc.hint)))
     if shown_ref:
-        st.caption(f"ref {shown_ref}")
+        st.caption(f"ref {plain(shown_ref)}")
     details = {
         k: v
         for k, v in exc.as_dict().items()
