@@ -19,7 +19,7 @@ from psycopg import sql
 from petcare_dba.db.errors import translate
 from petcare_dba.db.metastore import ANONYMOUS, MetaStore
 
-POLL_S = 0.5  # how often the thread looks at its stop flag between notifications
+POLL_S = 0.1  # how often the thread looks at its stop flag between notifications
 MAX_BACKOFF_S = 5.0
 
 
