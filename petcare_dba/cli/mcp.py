@@ -13,7 +13,6 @@ import typer
 
 from petcare_dba.cli.common import actor, emit, emit_json, one_of, runtime
 from petcare_dba.errors import AuthError
-from petcare_dba.services import mcp
 
 AS = typer.Option(None, "--as", help="Act as this user (default: the first admin).")
 token_app = typer.Typer(no_args_is_help=True, help="Per-user API tokens of the MCP server.")
@@ -22,12 +21,14 @@ token_app = typer.Typer(no_args_is_help=True, help="Per-user API tokens of the M
 def mcp_cmd(
     token: str = typer.Option(
         "",
-        envvar=mcp.server.TOKEN_ENV,
+        envvar="PETCARE_MCP_TOKEN",  # mcp.server.TOKEN_ENV; the SDK loads only when used
         hidden=True,
         help="The API token (set PETCARE_MCP_TOKEN; not on the command line).",
     ),
 ) -> None:
     """Serve MCP over stdio as the user of the API token in PETCARE_MCP_TOKEN."""
+    from petcare_dba.services import mcp  # the MCP SDK loads only for these commands
+
     if not token:
         raise AuthError("no API token: set PETCARE_MCP_TOKEN", hint="petcare-dba token create NAME")
     mcp.server.require_sdk()  # before opening the runtime: say what to install at once
@@ -51,6 +52,8 @@ def create(
     as_user: str | None = AS,
 ) -> None:
     """Create a token; it is printed once and only its hash is kept."""
+    from petcare_dba.services import mcp  # the MCP SDK loads only for these commands
+
     with runtime() as rt:
         made = mcp.tokens.create(
             rt,
@@ -78,6 +81,8 @@ def list_cmd(
     as_user: str | None = AS,
 ) -> None:
     """Your tokens (an admin: everyone's), newest first; never the secret."""
+    from petcare_dba.services import mcp  # the MCP SDK loads only for these commands
+
     with runtime() as rt:
         rows = mcp.tokens.list_tokens(rt, actor(rt, as_user))
     cols = ["id", "name", "owner", "max_role", "connection_ids", "expires_at", "last_used_at"]
@@ -90,6 +95,8 @@ def revoke(
     as_user: str | None = AS,
 ) -> None:
     """Revoke a token now; its next call is refused."""
+    from petcare_dba.services import mcp  # the MCP SDK loads only for these commands
+
     with runtime() as rt:
         mcp.tokens.revoke(rt, actor(rt, as_user), token_id)
     typer.echo(f"token {token_id} revoked")
