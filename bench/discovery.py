@@ -15,7 +15,7 @@ import psycopg
 
 from bench._pg import fresh_database, server
 from petcare_dba.db.target import explorer as db
-from petcare_dba.services.explorer import _relations
+from petcare_dba.services.explorer.browse import relations_from_rows
 
 COLUMNS = 10
 
@@ -42,7 +42,7 @@ def _discover(url: str) -> tuple[float, int, int]:
     for _ in range(3):
         started = time.perf_counter()
         batch = db.read_batch(guards, db.DISCOVERY)
-        rels = _relations(batch.rows["explorer_relations"])
+        rels = relations_from_rows(batch.rows["explorer_relations"])
         best = min(best, time.perf_counter() - started)
         trips, count = batch.round_trips, len(rels)
     return best, trips, count

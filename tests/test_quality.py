@@ -43,3 +43,24 @@ def test_streamlit_version_floor() -> None:
 
     major, minor = (int(x) for x in version("streamlit").split(".")[:2])
     assert (major, minor) >= (1, 54)
+
+
+def test_every_benchmark_imports_and_uses_only_public_app_names() -> None:
+    # A benchmark that reaches into a private name breaks silently on the next refactor (the
+    # discovery bench did); importing each one catches it without running it.
+    import ast
+    import importlib
+
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        if path.name.startswith("__"):
+            continue
+        tree = ast.parse(path.read_text())
+        private = [
+            f"{node.module}.{alias.name}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("petcare_dba")
+            for alias in node.names
+            if alias.name.startswith("_")
+        ]
+        assert private == [], f"{path.name} imports private names: {private}"
+        importlib.import_module(f"bench.{path.stem}")

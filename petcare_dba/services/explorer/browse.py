@@ -190,7 +190,7 @@ def _guards(rt: Runtime, actor: Actor, found: connections.Target) -> db.Guards:
     )
 
 
-def _relations(rows: list[dict[str, Any]]) -> tuple[Relation, ...]:
+def relations_from_rows(rows: list[dict[str, Any]]) -> tuple[Relation, ...]:
     children: dict[str, list[str]] = {}
     for r in rows:
         if r["parent_name"] is not None:
@@ -262,7 +262,7 @@ def _over_partitions(
 
 def _catalog(name: str, value: dict[str, Any]) -> Catalog:
     rows = value["rows"]
-    relations = _relations(rows["explorer_relations"])
+    relations = relations_from_rows(rows["explorer_relations"])
     return Catalog(
         name,
         tuple(rows["explorer_schemas"]),
