@@ -7,7 +7,7 @@ SELECT petcare.audit_append(%(row)s::jsonb)
 -- name: audit_recent
 -- The newest audit rows visible to the current user (own rows; admins all).
 SELECT id, chain_seq, at, username, app_role, action, outcome, target, classification,
-       sqlstate, rows_affected, duration_ms, ai_initiated, sql_text, detail
+       sqlstate, rows_affected, duration_ms, ai_initiated, sql_text, detail, session_id
 FROM petcare.audit_log
 WHERE (%(action)s::text IS NULL OR action = %(action)s)
   AND (%(outcome)s::text IS NULL OR outcome = %(outcome)s)

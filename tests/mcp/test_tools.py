@@ -64,7 +64,10 @@ def test_dba_tools_and_what_a_viewer_token_of_a_dba_may_not_do(
     )
     assert typed["results"][0]["rows"] == [["1.5", "\\x00ff", "2026-01-02"]]  # type: ignore[index]
     runs = audit.recent(rt.store, admin, action="sql.execute", username="dana")
-    assert "INSERT INTO t VALUES (4, 'four')" in [e.sql_text for e in runs]
+    insert = [e for e in runs if e.sql_text == "INSERT INTO t VALUES (4, 'four')"]
+    # The engine's own audit row names the token that ran it, not only the mcp.call row.
+    full_id = next(t.id for t in mcp.tokens.list_tokens(rt, dana) if t.name == "full")
+    assert [e.session_id for e in insert] == [f"mcp:token:{full_id}"]
     calls = audit.recent(rt.store, admin, action="mcp.call", username="dana")
     by_token = {(e.target, e.detail["token_id"], e.outcome) for e in calls}
     assert ("run_query", mcp.tokens.list_tokens(rt, dana)[-1].id, "ok") in by_token
