@@ -40,6 +40,17 @@ class PetcareError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def body(self) -> str:
+        """The message for display under the title, without repeating it.
+
+        Many refusals read "refused: <rule>" because that is what the CLI and the audit log
+        should say; under a "Refused" title the page would read "Refused: refused: …".
+        """
+        lead = f"{self.title.lower()}: "
+        if self.message.lower().startswith(lead) and len(self.message) > len(lead):
+            return self.message[len(lead) :]
+        return self.message
+
     def as_dict(self) -> dict[str, object]:
         """A JSON-friendly view for `--format json` and the audit log."""
         return {

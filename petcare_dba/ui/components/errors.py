@@ -26,7 +26,7 @@ def show_error(exc: PetcareError, sql_text: str | None = None, *, ref: str | Non
     if ref is None:  # the caller's message already names its ref
         ref = shown_ref = logs.new_correlation_id()
         logs.handled(_LOG, ref, exc.title, redact(exc.message))
-    st.error(f"**{plain(exc.title)}**: {plain(redact(exc.message))}", icon=":material/error:")
+    st.error(f"**{plain(exc.title)}**: {plain(redact(exc.body()))}", icon=":material/error:")
     if exc.hint:
         st.caption(plain(redact(exc.hint)))
     if shown_ref:
