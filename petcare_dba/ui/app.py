@@ -7,6 +7,8 @@ through `petcare_dba.ui.state`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
@@ -66,6 +68,15 @@ def sidebar(actor: Actor) -> None:
         st.button(t("chrome.logout"), icon=":material/logout:", on_click=_sign_out, args=(actor,))
 
 
+def _forbidden(title: str, needed: str, role: str) -> Callable[[], None]:
+    def forbidden() -> None:
+        st.title(t(title))
+        st.warning(t("nav.forbidden", role=needed, yours=role), icon=":material/lock:")
+
+    forbidden.__name__ = f"forbidden_{title.replace('.', '_')}"  # st.Page keys pages by name
+    return forbidden
+
+
 def main() -> None:
     try:
         actor = state.current_actor()
@@ -87,10 +98,22 @@ def main() -> None:
     sections: dict[str, list[st.Page]] = {}
     names: dict[int, str] = {}  # page object -> its file's stem, the metrics label
     for spec in PAGES:
+        stem = spec.file.rsplit("/", 1)[-1].removesuffix(".py")
         if actor.at_least(spec.min_role):
             page = st.Page(spec.file, title=t(spec.title), icon=spec.icon)
-            names[id(page)] = spec.file.rsplit("/", 1)[-1].removesuffix(".py")
-            sections.setdefault(t(spec.section), []).append(page)
+        else:
+            # A link or bookmark to a page above the user's role lands on a hidden stand-in at
+            # the same address that says why, instead of falling back to the dashboard without
+            # a word. The page itself is never loaded; its services refuse the role anyway.
+            page = st.Page(
+                _forbidden(spec.title, spec.min_role, actor.role),
+                title=t(spec.title),
+                icon=":material/lock:",
+                url_path=stem,
+                visibility="hidden",
+            )
+        names[id(page)] = stem
+        sections.setdefault(t(spec.section), []).append(page)
     chosen = st.navigation(sections, expanded=True)
     metrics.page_run(names.get(id(chosen), "other"), names.values())
     chosen.run()

@@ -22,6 +22,7 @@ from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.projects import scripts
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import users
 from tests.projects.rls_cases import (
     CHECKS,
     RUN_INSERT,
@@ -47,7 +48,11 @@ def world(rt: Runtime, make_user, admin: Actor) -> World:  # type: ignore[no-unt
     q = projects.create(rt, xavier, "Q")
     e = projects.create(rt, people["eddie"], "E")
     projects.add_member(rt, people["eddie"], e, "olga", "viewer")
-    w = projects.create(rt, people["vera"], "W")
+    # W: a project vera made while she was an analyst, before an admin made her a viewer
+    # (a viewer can no longer create one, but may still own one).
+    users.set_role(rt, admin, "vera", "analyst")
+    w = projects.create(rt, users.actor_for(rt, "vera"), "W")
+    users.set_role(rt, admin, "vera", "viewer")
     sq = scripts.save(rt, xavier, q, "sq", "SELECT 1").script_id
     with rt.store.tx(olga.identity) as tx:
         v = int(tx.value("SELECT id FROM petcare.script_versions WHERE script_id = %s", [s]))

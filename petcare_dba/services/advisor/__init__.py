@@ -10,6 +10,7 @@ from petcare_dba.services.advisor import (
 )
 from petcare_dba.services.advisor.checks import (
     LEVELS,
+    RUN_ROLE,
     AdvisorRun,
     Finding,
     Lint,
@@ -27,6 +28,7 @@ from petcare_dba.services.advisor.checks import (
 
 __all__ = [
     "LEVELS",
+    "RUN_ROLE",
     "AdvisorRun",
     "Finding",
     "Lint",

@@ -34,6 +34,7 @@ from petcare_dba.services.security import audit, users
 
 _LINT = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 LEVELS = ("ERROR", "WARN", "INFO")
+RUN_ROLE = "analyst"  # the least role that may run the advisor (viewers read stored runs)
 _PLACEHOLDER = re.compile(r"%\(([a-z0-9_]+)\)s")
 
 
@@ -206,7 +207,12 @@ def _conn_id(rt: Runtime, actor: Actor, conn_name: str) -> int:
 def run_and_store(
     rt: Runtime, actor: Actor, conn_name: str, *, params: Mapping[str, Any] | None = None
 ) -> AdvisorRun:
-    """Run, compare with the previous run, store findings (new/open/resolved), feed alerts."""
+    """Run, compare with the previous run, store findings (new/open/resolved), feed alerts.
+
+    Needs RUN_ROLE: a run costs the target a round of catalog queries, so viewers read the
+    stored runs that the background job (as the system actor) and analysts make.
+    """
+    actor.require(RUN_ROLE, "running the advisor")
     conn_id = _conn_id(rt, actor, conn_name)
     result = run(rt, actor, conn_name, params=params)
     with rt.store.tx(actor.identity) as tx:

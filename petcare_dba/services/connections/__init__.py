@@ -13,6 +13,7 @@ from petcare_dba.services.connections import (
 from petcare_dba.services.connections.store import (
     PRIMARY,
     READ_ONLY,
+    URL_ROLE,
     Connection,
     ConnectionCheck,
     Target,
@@ -36,6 +37,7 @@ from petcare_dba.services.connections.store import (
 __all__ = [
     "PRIMARY",
     "READ_ONLY",
+    "URL_ROLE",
     "Connection",
     "ConnectionCheck",
     "Target",

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -97,6 +97,7 @@ def _read_purpose(name: str) -> str:
 PRIMARY = "primary"
 READ_ONLY = "read_only"
 LOOKUP_TTL_S = 10.0
+URL_ROLE = "dba"  # the least role shown server addresses
 _LOOKUPS = threading.Lock()
 
 
@@ -255,9 +256,16 @@ def set_flags(
 
 
 def list_connections(rt: Runtime, actor: Actor) -> list[Connection]:
-    """Connections the actor may use."""
+    """Connections the actor may use; server addresses only for URL_ROLE and above.
+
+    A display URL holds no password, but host, port, login and database name are a map for an
+    attacker; a viewer needs the name, not where it lives.
+    """
     with rt.store.tx(actor.identity) as tx:
-        return [Connection(**row) for row in tx.all("connection_list")]
+        found = [Connection(**row) for row in tx.all("connection_list")]
+    if actor.at_least(URL_ROLE):
+        return found
+    return [replace(c, display_url="", read_display_url=None) for c in found]
 
 
 def _secret_row(rt: Runtime, actor: Actor, name: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from petcare_dba.services.projects import (
     scripts,
 )
 from petcare_dba.services.projects.lifecycle import (
+    CREATE_ROLE,
     MEMBER_ROLES,
     NAME_MAX,
     ROLES,
@@ -39,6 +40,7 @@ from petcare_dba.services.projects.scripts import (
 )
 
 __all__ = [
+    "CREATE_ROLE",
     "MEMBER_ROLES",
     "NAME_MAX",
     "ROLES",

@@ -96,8 +96,12 @@ def create(rt: Runtime, actor: Actor, name: str, description: str = "") -> int:
     return project_id
 
 
+CREATE_ROLE = "analyst"  # viewers open what is shared with them; they do not author SQL
+
+
 def create_in(tx: Any, actor: Actor, name: str, description: str = "") -> int:
     """Create a project inside an open transaction (the caller audits)."""
+    actor.require(CREATE_ROLE, "creating a project")
     name = _name(name)
     if any(p.owner_id == actor.user_id for p in _by_name(tx, name)):
         raise ValidationError(f"you already own a project named {name!r}")

@@ -21,12 +21,18 @@ if name is None:
     st.info(t("common.pick_connection"))
     st.stop()
 conn_name: str = name
+may_run = actor.at_least(advisor.RUN_ROLE)
 try:
     runs = advisor.history(rt, actor, conn_name, limit=10)
-    if st.button(t("advisor.run"), key="adv_run", type="primary") or not runs:
+    if not may_run:
+        st.caption(t("advisor.run_needs"))
+    elif st.button(t("advisor.run"), key="adv_run", type="primary") or not runs:
         with st.spinner(t("advisor.running")):
             advisor.run_and_store(rt, actor, conn_name)
         runs = advisor.history(rt, actor, conn_name, limit=10)
+    if not runs:
+        st.info(t("advisor.no_run_yet"))
+        st.stop()
     latest = runs[0]
     findings = advisor.stored_findings(rt, actor, int(latest["id"]))
 except PetcareError as exc:

@@ -51,12 +51,16 @@ if actor.at_least("dba"):
                 except PetcareError as exc:
                     show_error(exc)
 rows = connections.list_connections(rt, actor)
+shows_urls = actor.at_least(connections.URL_ROLE)
 st.dataframe(
     [
         {
             "name": c.name,
-            "url": c.display_url,
-            "read-only url": c.read_display_url or "",
+            **(
+                {"url": c.display_url, "read-only url": c.read_display_url or ""}
+                if shows_urls
+                else {}
+            ),
             "read-only": c.read_only,
             "shared": c.shared,
             "owner": c.owner,
@@ -67,6 +71,8 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+if not shows_urls:
+    st.caption(t("connections.urls_hidden"))
 if rows:
     choice = st.selectbox(t("connections.test_which"), [c.name for c in rows], key="conn_test")
     if st.button(t("connections.test"), icon=":material/network_check:"):

@@ -72,7 +72,10 @@ def ago(when: dt.datetime | None) -> str:
 
 
 def create_and_import(rt: Runtime, actor: Actor) -> None:
-    """The 'new project' form and the zip import."""
+    """The 'new project' form and the zip import (the role's reason instead, below analyst)."""
+    if not actor.at_least(projects.CREATE_ROLE):
+        st.caption(t("projects.create_needs"))
+        return
     new, imp = st.columns(2)
     with new.expander(t("projects.new"), icon=":material/add:"):
         with st.form("projects_new", clear_on_submit=True):
