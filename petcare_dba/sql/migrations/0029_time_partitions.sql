@@ -36,12 +36,20 @@ CREATE FUNCTION petcare.partition_default(parent regclass) RETURNS regclass
 
 -- Close a partition to everyone but its owner (see the header), and give it the statement-level
 -- TRUNCATE triggers of its ancestors: PostgreSQL clones row triggers to partitions but not
--- statement triggers, and a TRUNCATE naming a partition fires only the partition's own.
+-- statement triggers, and a TRUNCATE naming a partition fires only the partition's own. A
+-- partition made by an operator's superuser session is handed to its parent's owner.
 CREATE FUNCTION petcare.partition_secure(part regclass) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog AS $$
 DECLARE
     t record;
+    owner name;
 BEGIN
+    SELECT c.relowner::regrole::name INTO owner FROM pg_inherits i JOIN pg_class c
+        ON c.oid = i.inhparent WHERE i.inhrelid = part;
+    IF owner IS NOT NULL AND owner IS DISTINCT FROM
+       (SELECT c.relowner::regrole::name FROM pg_class c WHERE c.oid = part) THEN
+        EXECUTE format('ALTER TABLE %s OWNER TO %I', part, owner);
+    END IF;
     EXECUTE format('REVOKE ALL ON %s FROM PUBLIC, petcare_app', part);
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', part);
     EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', part);
