@@ -116,6 +116,8 @@ DECLARED: tuple[Setting, ...] = (
         "Hours raw samples are kept; older ones survive only as 5-minute averages.",
         "monitoring",
         int,
+        # the partition job refuses less than an hour (a whole day partition is dropped at once)
+        bounds=(1, 8760),
     ),
     Setting(
         "monitoring_rollup_retention_days",
@@ -123,6 +125,7 @@ DECLARED: tuple[Setting, ...] = (
         "Days 5-minute averages, statement deltas, alert history and advisor runs are kept.",
         "monitoring",
         int,
+        bounds=(1, 3650),
     ),
     Setting(
         "monitoring_allow_kill",

@@ -104,3 +104,8 @@ UPDATE petcare.audit_limits
 SET refusals_per_minute = %(refusals_per_minute)s, sql_prefix_bytes = %(sql_prefix_bytes)s
 WHERE refusals_per_minute IS DISTINCT FROM %(refusals_per_minute)s
    OR sql_prefix_bytes IS DISTINCT FROM %(sql_prefix_bytes)s
+
+-- name: audit_partitions_maintain
+-- The audit log's month partitions (migration 0030): months ahead are created; partitions are
+-- never dropped (audit is evidence). left_over: rows a DEFAULT partition holds (see 0030).
+SELECT created, left_over FROM petcare.audit_partitions_maintain(%(ahead)s)

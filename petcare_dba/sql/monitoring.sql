@@ -272,27 +272,24 @@ WHERE s.resolution_s = 0 AND s.at < to_timestamp(floor(extract(epoch FROM now())
 GROUP BY s.connection_id, s.metric, bucket
 ON CONFLICT DO NOTHING
 
+-- name: mon_partitions_maintain
+-- The time series' partitions (migration 0029): what reached a default partition moves into
+-- its day, days ahead are created, days past retention are dropped whole (never a DELETE).
+SELECT created, moved, dropped
+FROM petcare.monitoring_partitions_maintain(make_interval(hours => %(raw_hours)s),
+                                            make_interval(days => %(days)s), %(ahead_days)s)
+
 -- name: mon_retention
--- Drop raw samples past their retention and everything else past the rollup retention.
-WITH raw AS (
-    DELETE FROM petcare.metric_samples
-    WHERE resolution_s = 0 AND at < now() - make_interval(hours => %(raw_hours)s)
-    RETURNING 1),
-rolled AS (
-    DELETE FROM petcare.metric_samples
-    WHERE at < now() - make_interval(days => %(days)s) RETURNING 1),
-deltas AS (
-    DELETE FROM petcare.statement_deltas
-    WHERE at < now() - make_interval(days => %(days)s) RETURNING 1),
-events AS (
+-- Delete alert history and advisor runs past the rollup retention (the time series are
+-- partitioned and pruned by mon_partitions_maintain).
+WITH events AS (
     DELETE FROM petcare.alert_events
     WHERE state = 'resolved' AND resolved_at < now() - make_interval(days => %(days)s)
     RETURNING 1),
 runs AS (
     DELETE FROM petcare.advisor_runs
     WHERE at < now() - make_interval(days => %(days)s) RETURNING 1)
-SELECT (SELECT count(*) FROM raw) + (SELECT count(*) FROM rolled) + (SELECT count(*) FROM deltas)
-       + (SELECT count(*) FROM events) + (SELECT count(*) FROM runs) AS deleted
+SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM runs) AS deleted
 
 -- name: mon_series
 -- Time series of some metrics of one connection (NULL: app-wide) at one resolution.

@@ -4,8 +4,11 @@ Once a minute, `reconcile_recent` ends what a dead process left behind: audit in
 outcome become 'unknown' (reliability A2) and backups or restores that stopped beating become
 'failed'. Hourly, `check_chain` verifies the audit hash chain and records the result as the app
 metric `audit_chain_broken`, on which the 'audit-chain-break' alert rule fires. `retention`
-folds raw samples into 5-minute averages and drops what is past its retention. No operator's
-cron is needed; the CLI commands (`audit reconcile`, `audit verify`) still do the same on demand.
+folds raw samples into 5-minute averages and maintains the time partitions (migrations 0029 and
+0030): days and audit months ahead are created, whatever reached a DEFAULT partition is moved
+into its own, and monitoring days past retention are dropped whole; audit partitions are never
+dropped (audit is evidence). No operator's cron is needed; the CLI commands (`audit reconcile`,
+`audit verify`) still do the same on demand.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 
 RECONCILE_WINDOW_MINUTES = 60
+# Partitions made ahead: a job stopped for less than this loses nothing to a default partition
+# (and what reaches one is moved out by the next run; see migration 0029).
+PARTITION_AHEAD_DAYS = 3
+AUDIT_PARTITION_AHEAD_MONTHS = 3
 
 
 def reconcile_recent(rt: Runtime) -> int:
@@ -54,19 +61,32 @@ def check_chain(rt: Runtime) -> bool:
     return status.ok
 
 
-def retention(rt: Runtime) -> int:
-    """Fold finished 5-minute buckets into averages and drop what is past retention; rows gone."""
+def retention(rt: Runtime) -> dict[str, int]:
+    """Fold finished 5-minute buckets, maintain the time partitions, delete what is past retention.
+
+    Returns what it did: rows deleted (alert history, advisor and job runs), partitions created
+    and dropped, rows moved out of a default partition, and audit rows a default partition still
+    holds (the append-only log cannot move them; nonzero means the job did not run for months).
+    """
     s = rt.settings
     with rt.store.tx(system_actor(rt).identity) as tx:
         tx.execute("mon_rollup", {"raw_hours": s.monitoring_raw_retention_hours})
-        deleted = int(
-            tx.value(
-                "mon_retention",
-                {
-                    "raw_hours": s.monitoring_raw_retention_hours,
-                    "days": s.monitoring_rollup_retention_days,
-                },
-            )
-            or 0
+        parts = tx.one(
+            "mon_partitions_maintain",
+            {
+                "raw_hours": s.monitoring_raw_retention_hours,
+                "days": s.monitoring_rollup_retention_days,
+                "ahead_days": PARTITION_AHEAD_DAYS,
+            },
         )
-        return deleted + tx.execute("jobs_runs_prune", {"days": s.jobs_runs_retention_days})
+        audit_parts = tx.one("audit_partitions_maintain", {"ahead": AUDIT_PARTITION_AHEAD_MONTHS})
+        deleted = int(tx.value("mon_retention", {"days": s.monitoring_rollup_retention_days}) or 0)
+        deleted += tx.execute("jobs_runs_prune", {"days": s.jobs_runs_retention_days})
+    assert parts is not None and audit_parts is not None  # noqa: S101 - one row each, always
+    return {
+        "deleted": deleted,
+        "partitions_created": int(parts["created"]) + int(audit_parts["created"]),
+        "partitions_dropped": int(parts["dropped"]),
+        "rows_moved": int(parts["moved"]),
+        "audit_default_rows": int(audit_parts["left_over"]),
+    }
