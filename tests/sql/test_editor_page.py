@@ -133,7 +133,9 @@ def test_destructive_statement_waits_for_confirmation_and_decline_is_audited(
     assert at.session_state["ed_confirm"] is None
     events = audit.recent(rt.store, admin, action="sql.execute")
     assert any(e.outcome == "confirm" for e in events)
-    assert any(e.outcome == "refused" and (e.detail or {}).get("declined") for e in events)
+    assert any(e.outcome == "cancelled" and (e.detail or {}).get("declined") for e in events)
+    assert not any(e.outcome == "refused" for e in events)  # cancelled is not refused (issue 19)
+    assert [h.outcome for h in engine.history(rt, admin)][:1] == ["cancelled"]
 
 
 def test_confirmed_destructive_statement_runs(
