@@ -232,7 +232,7 @@ def test_history_lists_runs_and_reopens_one_in_the_editor(
     at.session_state["connection"] = "tgt"
     at.switch_page("pages/history.py").run()
     assert not at.exception, at.exception
-    assert "SELECT 'remember me'" in at.dataframe[0].value["sql"].tolist()
+    assert "SELECT 'remember me'" in at.dataframe[0].value["SQL"].tolist()
     at.text_input(key="hist_search").input("nothing like this").run()
     assert at.info  # no match
     at.text_input(key="hist_search").input("remember").run()
@@ -258,4 +258,4 @@ def test_history_filters_by_outcome(
     at.session_state["connection"] = "tgt"
     at.switch_page("pages/history.py").run()
     at.selectbox(key="hist_outcome").select(outcome).run()
-    assert set(at.dataframe[0].value["outcome"]) == {outcome}
+    assert set(at.dataframe[0].value["Outcome"]) == {outcome}
