@@ -151,6 +151,14 @@ def _export(result: ExportResult) -> None:
         )
 
 
+def _fresh_grids(out: dict[str, Any]) -> None:
+    """A new outcome starts its grids on their first page with no row picked."""
+    if st.session_state.get("ed_grid_outcome") is not out:
+        for name in [k for k in st.session_state if str(k).startswith("ed_grid_")]:
+            del st.session_state[name]
+        st.session_state["ed_grid_outcome"] = out
+
+
 def outcome() -> None:
     """Render the last outcome, if any."""
     out: dict[str, Any] | None = st.session_state.get("ed_outcome")
@@ -158,11 +166,7 @@ def outcome() -> None:
         return
     req: Request = out["request"]
     error: PetcareError | None = out["error"]
-    if st.session_state.get("ed_grid_outcome") is not out:
-        # A new outcome starts on its first page with no row picked.
-        for name in [k for k in st.session_state if str(k).startswith("ed_grid_")]:
-            del st.session_state[name]
-        st.session_state["ed_grid_outcome"] = out
+    _fresh_grids(out)
     if out.get("declined"):
         st.info(t("editor.declined"))
         return
