@@ -35,6 +35,7 @@ SQL = ROOT / "sql"
 # `intake` is the kernel's text check (services/intake.py), a leaf: engine checks text with it on
 # entry and record bounds the rows' text with it.
 LAYERS = [
+    "table_edit",  # the grid's inline edits, sent through engine.run
     "explain",
     "export",
     "verdict",

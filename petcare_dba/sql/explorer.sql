@@ -170,7 +170,8 @@ LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = c.oid
 WHERE c.oid = %(oid)s
 
 -- name: explorer_columns
--- Columns of one relation: type, collation, nullability, default, identity, generation, comment.
+-- Columns of one relation: type, collation, nullability, default, identity, generation, comment,
+-- primary key position.
 SELECT a.attnum AS position, a.attname AS name, pg_catalog.quote_ident(a.attname) AS quoted,
        pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
        a.attnotnull AS not_null,
@@ -187,7 +188,11 @@ SELECT a.attnum AS position, a.attname AS name, pg_catalog.quote_ident(a.attname
        a.attislocal AS is_local,
        a.attcompression::text AS compression,
        CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
-       pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+       pg_catalog.col_description(a.attrelid, a.attnum) AS comment,
+       -- Position in the primary key (1-based), NULL outside it: the grid edits rows by it.
+       (SELECT pg_catalog.array_position(pk.conkey, a.attnum)
+          FROM pg_catalog.pg_constraint pk
+         WHERE pk.conrelid = a.attrelid AND pk.contype = 'p') AS pk_position
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum

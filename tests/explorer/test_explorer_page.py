@@ -43,12 +43,12 @@ def test_explorer_lists_searches_and_shows_detail_with_ddl_and_data(
     )
     at = _open(sign_in(app(), "admin", ADMIN_PASSWORD), "pages/explorer.py")
     assert at.title[0].value == "Explorer"
-    names = list(at.dataframe[0].value["name"])
+    names = list(at.dataframe[0].value["Name"])
     assert "all_types" in names and "owners" in names
     at.text_input(key="explorer_search").input("tutor")
     go(at)
     hits = at.dataframe[0].value
-    assert list(hits["name"]) == ["owners"] and list(hits["matched"]) == ["comment"]
+    assert list(hits["Name"]) == ["owners"] and list(hits["Matched"]) == ["comment"]
     at.selectbox(key="explorer_table").select("public.owners")
     go(at)
     assert not at.exception, at.exception

@@ -133,7 +133,9 @@ def test_destructive_statement_waits_for_confirmation_and_decline_is_audited(
     assert at.session_state["ed_confirm"] is None
     events = audit.recent(rt.store, admin, action="sql.execute")
     assert any(e.outcome == "confirm" for e in events)
-    assert any(e.outcome == "refused" and (e.detail or {}).get("declined") for e in events)
+    assert any(e.outcome == "cancelled" and (e.detail or {}).get("declined") for e in events)
+    assert not any(e.outcome == "refused" for e in events)  # cancelled is not refused (issue 19)
+    assert [h.outcome for h in engine.history(rt, admin)][:1] == ["cancelled"]
 
 
 def test_confirmed_destructive_statement_runs(
@@ -232,7 +234,7 @@ def test_history_lists_runs_and_reopens_one_in_the_editor(
     at.session_state["connection"] = "tgt"
     at.switch_page("pages/history.py").run()
     assert not at.exception, at.exception
-    assert "SELECT 'remember me'" in at.dataframe[0].value["sql"].tolist()
+    assert "SELECT 'remember me'" in at.dataframe[0].value["SQL"].tolist()
     at.text_input(key="hist_search").input("nothing like this").run()
     assert at.info  # no match
     at.text_input(key="hist_search").input("remember").run()
@@ -258,4 +260,4 @@ def test_history_filters_by_outcome(
     at.session_state["connection"] = "tgt"
     at.switch_page("pages/history.py").run()
     at.selectbox(key="hist_outcome").select(outcome).run()
-    assert set(at.dataframe[0].value["outcome"]) == {outcome}
+    assert set(at.dataframe[0].value["Outcome"]) == {outcome}

@@ -140,7 +140,7 @@ def test_destructive_statements_need_confirmation_naming_the_object(
     if after is not None:
         assert target.table() == after
     outcomes = [e.outcome for e in events(rt, dba)]
-    assert outcomes == ["confirm", "refused", "intent", "ok"]
+    assert outcomes == ["confirm", "cancelled", "intent", "ok"]
     assert events(rt, dba)[1].detail["declined"] is True
     assert events(rt, dba)[2].detail["confirmed"] is True
 

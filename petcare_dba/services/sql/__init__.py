@@ -4,8 +4,9 @@ The path of a statement, one way: `engine.run` hands the text to `intake` (size 
 then `plan` (split with PostgreSQL's parser in `parse`, classify in `safety`, decide per role in
 `decide`, choose how each statement runs), then `execute` on a guarded target transaction, which
 writes each statement's history row and audit pair through `record`. A module imports and calls
-only modules below it (tests/test_statement_path.py). `transaction`, `explain`, `export` and
-`verdict` are the other entry points. Other domains use what this face hands on, nothing else.
+only modules below it (tests/test_statement_path.py). `transaction`, `explain`, `export`,
+`verdict` and `table_edit` (the grid's inline edits) are the other entry points. Other domains
+use what this face hands on, nothing else.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from petcare_dba.services.sql import (
     export,
     plan,
     safety,
+    table_edit,
     trust,
     values,
     verdict,
@@ -52,6 +54,7 @@ __all__ = [
     "export",
     "plan",
     "safety",
+    "table_edit",
     "trust",
     "values",
     "verdict",

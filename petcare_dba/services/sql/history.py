@@ -49,14 +49,18 @@ class Draft:
 def decline(
     rt: Runtime, actor: Actor, connection_name: str, sql_text: str, reason: str = ""
 ) -> None:
-    """Record that the user declined a confirmation prompt (reliability Q4: both audited)."""
+    """Record that the user declined a confirmation prompt (reliability Q4: both audited).
+
+    The outcome is 'cancelled' (the user chose not to run it), never 'refused', which is kept
+    for what the rules forbid: History and the audit tell the two apart (issue 19).
+    """
     conn_info = connections.get(rt, actor, connection_name)
     ctx = RunContext(rt, actor, conn_info.id, conn_info.name)
     found = plan.analyse(sql_text)[1] or safety.classify_script(sql_text)
     record.decided(
         ctx,
         found[0],
-        "refused",
+        "cancelled",
         text=sql_text,
         error=PetcareError(f"declined by the user: {reason}".rstrip(": ")),
         detail={"declined": True},

@@ -1,7 +1,9 @@
 """Widgets of the Explorer page: relation list, search hits, table detail tabs, sample data.
 
-Everything here renders what `services.explorer` returns; no SQL, no psycopg. Sample data is
-read page by page on the server (sort, filters as bound values) and shown as text.
+Everything here renders what `services.explorer` returns; no SQL, no psycopg. Every table is the
+one result grid (`components.grid`). Sample data is read page by page on the server (sort,
+filters as bound values), shown as text with NULL as NULL, a clicked row opening as a record;
+roles that may write edit the rows of a keyed table inline (`components.row_editor`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from petcare_dba.services import explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
+from petcare_dba.ui.components import grid, row_editor
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
 from petcare_dba.ui.components.text import plain, plain_all
@@ -39,12 +42,12 @@ def _row(rel: explorer.Relation, label: str) -> dict[str, Any]:
         "schema": rel.schema,
         "name": label,
         "kind": rel.kind,
-        "rows (est.)": rel.estimated_rows,
+        "rows_est": rel.estimated_rows,
         "size": rel.total_bytes,
         "index": rel.index_bytes,
         "toast": rel.toast_bytes,
         "owner": rel.owner,
-        "RLS": rel.rls_enabled,
+        "rls": rel.rls_enabled,
         "vacuum": rel.last_vacuum,
         "analyze": rel.last_analyze,
         "comment": rel.comment or "",
@@ -56,14 +59,15 @@ SIZE_COLUMNS = {
 }
 
 
-def _table(rows: list[dict[str, Any]] | tuple[dict[str, Any], ...], keys: tuple[str, ...]) -> None:
+def _table(
+    rows: list[dict[str, Any]] | tuple[dict[str, Any], ...], keys: tuple[str, ...], key: str
+) -> None:
     if not rows:
         st.caption(t("explorer.none"))
         return
-    st.dataframe(
+    grid.table(
         [{k: r.get(k) for k in keys} for r in rows],
-        hide_index=True,
-        width="stretch",
+        key=key,
         column_config={"bytes": st.column_config.NumberColumn(format="bytes")},
     )
 
@@ -101,18 +105,26 @@ def detail_tabs(rt: Runtime, actor: Actor, connection: str, d: explorer.TableDet
         ]
     )
     with tabs[0]:
-        _table(d.columns, ("name", "type", "not_null", "default", "identity", "comment"))
+        _table(
+            d.columns,
+            ("name", "type", "not_null", "default", "identity", "comment"),
+            "explorer_columns",
+        )
     with tabs[1]:
-        _table(d.constraints, ("name", "type", "definition", "validated"))
+        _table(d.constraints, ("name", "type", "definition", "validated"), "explorer_constraints")
     with tabs[2]:
-        _table(d.indexes, ("name", "bytes", "scans", "valid", "definition"))
+        _table(d.indexes, ("name", "bytes", "scans", "valid", "definition"), "explorer_indexes")
     with tabs[3]:
         st.markdown(f"**{t('explorer.triggers')}**")
-        _table(d.triggers, ("name", "enabled", "definition"))
+        _table(d.triggers, ("name", "enabled", "definition"), "explorer_triggers")
         st.markdown(f"**{t('explorer.policies')}**")
-        _table(d.policies, ("name", "permissive", "command", "roles", "using_expr", "check_expr"))
+        _table(
+            d.policies,
+            ("name", "permissive", "command", "roles", "using_expr", "check_expr"),
+            "explorer_policies",
+        )
         st.markdown(f"**{t('explorer.grants')}**")
-        _table(d.grants, ("grantee", "privilege", "grantable", "grantor"))
+        _table(d.grants, ("grantee", "privilege", "grantable", "grantor"), "explorer_grants")
     with tabs[4]:
         st.code(d.ddl, language="sql")
     with tabs[5]:
@@ -151,11 +163,11 @@ def sample_data(rt: Runtime, actor: Actor, connection: str, d: explorer.TableDet
     except PetcareError as exc:
         show_error(exc)
         return
-    st.dataframe(
-        [dict(zip(result.columns, row, strict=True)) for row in result.rows],
-        hide_index=True,
-        width="stretch",
-    )
+    if row_editor.toggle(rt, actor, connection, d):
+        token = f"{page}_{abs(hash((d.schema, d.name, sort, descending, tuple(filters))))}"
+        row_editor.editor(rt, actor, connection, d, result.columns, result.rows, token)
+    else:
+        grid.result(result.columns, result.rows, key="explorer_data")
     st.caption(
         t(
             "explorer.page_info",
@@ -168,7 +180,7 @@ def sample_data(rt: Runtime, actor: Actor, connection: str, d: explorer.TableDet
 
 def objects(cat: explorer.Catalog) -> None:
     """Functions and extensions of the catalog."""
-    st.dataframe(
+    grid.table(
         [
             {
                 "schema": f.schema,
@@ -178,15 +190,13 @@ def objects(cat: explorer.Catalog) -> None:
                 "result": f.result,
                 "language": f.language,
                 "owner": f.owner,
-                "security definer": f.security_definer,
+                "security_definer": f.security_definer,
             }
             for f in cat.functions
         ],
-        hide_index=True,
-        width="stretch",
+        key="explorer_functions",
     )
-    st.dataframe(
+    grid.table(
         [{"extension": e.name, "version": e.version, "schema": e.schema} for e in cat.extensions],
-        hide_index=True,
-        width="stretch",
+        key="explorer_extensions",
     )

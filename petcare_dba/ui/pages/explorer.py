@@ -1,7 +1,8 @@
 """Explorer: browse a connection by schema, search names/columns/comments, open a relation.
 
 The catalog comes from one constant-cost read, cached per connection (refresh on demand); the
-detail, DDL, sample data and FK picture are widgets in `ui/components/explorer.py`.
+detail, DDL, sample data and FK picture are widgets in `ui/components/explorer.py`. A click on
+a row of the relation list or the search hits opens that relation.
 """
 
 from __future__ import annotations
@@ -12,10 +13,19 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import explorer
 from petcare_dba.ui import state
 from petcare_dba.ui.components import explorer as widgets
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain
 
 t = state.t
+
+
+def _open(qualified: str, choices: list[str]) -> None:
+    """A clicked relation row opens that relation (the picker below follows the click)."""
+    if qualified in choices:
+        st.session_state["explorer_table"] = qualified
+
+
 actor = state.require_actor()
 rt = state.runtime()
 st.title(t("explorer.title"))
@@ -50,7 +60,8 @@ st.caption(
 if search.strip():
     hits = [h for h in cat.search(search) if schema is None or h.schema == schema]
     st.caption(t("explorer.hits", count=len(hits)))
-    st.dataframe(
+    choices = [f"{h.schema}.{h.name}" for h in hits if h.kind in explorer.KINDS]
+    grid.table(
         [
             {
                 "schema": h.schema,
@@ -61,18 +72,24 @@ if search.strip():
             }
             for h in hits
         ],
-        hide_index=True,
-        width="stretch",
+        key="explorer_hits",
+        on_pick=lambda i: _open(f"{hits[i].schema}.{hits[i].name}", choices),
     )
-    choices = [f"{h.schema}.{h.name}" for h in hits if h.kind in explorer.KINDS]
 else:
     rels = cat.top_level(schema)
     rows = widgets.relation_rows(cat, rels)
     st.caption(t("explorer.count", shown=len(rows), total=len(cat.relations)))
-    st.dataframe(rows, hide_index=True, width="stretch", column_config=widgets.SIZE_COLUMNS)
     choices = [f"{r.schema}.{r.name}" for r in rels]
     for r in rels:
         choices += list(r.partitions)
+    grid.table(
+        rows,
+        key="explorer_relations",
+        column_config=widgets.SIZE_COLUMNS,
+        on_pick=lambda i: _open(
+            f"{rows[i]['schema']}.{rows[i]['name'].removeprefix('└ ')}", choices
+        ),
+    )
 
 with st.expander(t("explorer.tab.objects")):
     widgets.objects(cat)

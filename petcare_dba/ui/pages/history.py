@@ -1,8 +1,9 @@
 """History: your executions (admins: everyone's), searchable, filterable, re-openable.
 
 Filters by SQL text, outcome, connection, user (admins) and date range go to
-`engine.history`, which row level security already limits to what the user may see. Any row can
-be opened in the SQL editor through `st.session_state["editor_sql"]`.
+`engine.history`, which row level security already limits to what the user may see. The rows are
+the one result grid; a clicked row (else the newest) shows its statement below, and opens in the
+SQL editor through `st.session_state["editor_sql"]`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import streamlit as st
 from petcare_dba.services import connections
 from petcare_dba.services.sql import engine
 from petcare_dba.ui import state
+from petcare_dba.ui.components import grid
+from petcare_dba.ui.components.text import plain
 
 LIMIT = 500
 OUTCOMES = ("ok", "error", "refused", "cancelled", "timeout", "running", "unknown")
@@ -66,7 +69,15 @@ if not entries:
     st.info(t("history.none"))
     st.stop()
 st.caption(t("history.count", n=len(entries), limit=LIMIT))
-st.dataframe(
+
+
+def _pick(position: int) -> None:
+    """A clicked row opens its statement below the grid."""
+    st.session_state["hist_pick"] = shown_ids[position]
+
+
+shown_ids = [e.id for e in entries]
+grid.table(
     [
         {
             "id": e.id,
@@ -83,17 +94,18 @@ st.dataframe(
         }
         for e in entries
     ],
-    hide_index=True,
-    width="stretch",
+    key="hist_grid",
+    on_pick=_pick,
+    max_rows=15,
 )
 by_id = {e.id: e for e in entries}
-pick = st.selectbox(
-    t("history.pick"),
-    list(by_id),
-    key="hist_pick",
-    format_func=lambda i: f"#{i} · {by_id[i].outcome} · {by_id[i].sql_text[:80]}",
+chosen = by_id.get(st.session_state.get("hist_pick"), entries[0])  # type: ignore[arg-type]
+st.markdown(
+    f"**#{chosen.id} · {plain(chosen.outcome)} · {plain(chosen.connection or '')}**"
+    + (f" — {plain(chosen.message)}" if chosen.message else "")
 )
-if st.button(t("history.open"), key="hist_open", icon=":material/edit:") and pick is not None:
+st.code(chosen.sql_text, language="sql")
+if st.button(t("history.open"), key="hist_open", icon=":material/edit:"):
     # The sidebar's connection picker is a widget drawn before this page, so it is not changed.
-    st.session_state["editor_sql"] = by_id[pick].sql_text
+    st.session_state["editor_sql"] = chosen.sql_text
     st.switch_page("pages/sql_editor.py")

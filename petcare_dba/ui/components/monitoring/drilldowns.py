@@ -1,5 +1,6 @@
 """Drill-down widgets of the Monitoring page: activity (with cancel/terminate), queries, space,
-maintenance.
+maintenance. Every table is the one result grid (`components.grid`); clicking a session picks it
+for cancel/terminate.
 
 Cancel and terminate follow the house pattern for confirmations: the first click stores the
 pending action in session state and shows what will happen; only a second, explicit click runs
@@ -18,6 +19,7 @@ from petcare_dba.services import monitoring
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.advisor import indexes
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
 from petcare_dba.ui.components.text import plain
@@ -46,11 +48,19 @@ def activity(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> Non
         for s in sessions
     ]
     st.caption(t("monitoring.sessions_caption", n=len(rows)))
-    st.dataframe(rows, hide_index=True, width="stretch")
-    if not (actor.at_least("dba") and rt.settings.monitoring_allow_kill and sessions):
+    may_signal = actor.at_least("dba") and rt.settings.monitoring_allow_kill and sessions
+    pids = [s.pid for s in sessions]
+
+    def pick(position: int) -> None:  # a clicked session is the one cancel/terminate act on
+        st.session_state["mon_pid"] = pids[position]
+
+    grid.table(rows, key="mon_sessions", on_pick=pick if may_signal else None)
+    if not may_signal:
         return
+    if st.session_state.get("mon_pid") not in pids:
+        st.session_state.pop("mon_pid", None)  # a clicked session that has since ended
     cols = st.columns([2, 1, 1])
-    pid = cols[0].selectbox(t("monitoring.pid"), [s.pid for s in sessions], key="mon_pid")
+    pid = cols[0].selectbox(t("monitoring.pid"), pids, key="mon_pid")
     if cols[1].button(t("monitoring.cancel"), key="mon_cancel"):
         st.session_state[PENDING] = {"pid": pid, "terminate": False}
     if cols[2].button(t("monitoring.terminate"), key="mon_terminate", type="primary"):
@@ -110,7 +120,7 @@ def queries(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None
         return
     if not stats:
         st.info(t("monitoring.no_statements"))
-    st.dataframe(
+    grid.table(
         [
             {
                 t("monitoring.col.calls"): s.calls,
@@ -122,8 +132,7 @@ def queries(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None
             }
             for s in stats
         ],
-        hide_index=True,
-        width="stretch",
+        key="mon_statements",
     )
     # What-if plans of other users' statements are dba-only (U2); the service enforces it too.
     if actor.at_least("dba") and st.button(t("monitoring.suggest_indexes"), key="mon_suggest"):
@@ -174,7 +183,7 @@ def space(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
         return
     growth = info["growth_bytes_per_day"]
     st.metric(t("monitoring.growth"), "-" if growth is None else f"{human_bytes(growth)}/d")
-    st.dataframe(
+    grid.table(
         [
             {
                 t("monitoring.col.relation"): f"{r['schema']}.{r['name']}",
@@ -185,8 +194,7 @@ def space(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
             }
             for r in info["relations"]
         ],
-        hide_index=True,
-        width="stretch",
+        key="mon_space",
     )
 
 
@@ -198,6 +206,6 @@ def maintenance(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> 
         show_error(exc)
         return
     st.subheader(t("monitoring.tables"))
-    st.dataframe(info["tables"], hide_index=True, width="stretch")
+    grid.table(info["tables"], key="mon_tables")
     st.subheader(t("monitoring.sequences"))
-    st.dataframe(info["sequences"], hide_index=True, width="stretch")
+    grid.table(info["sequences"], key="mon_sequences")

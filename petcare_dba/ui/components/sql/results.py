@@ -1,11 +1,13 @@
 """Rendering what the SQL editor produced: result grids, errors, plans and exports.
 
 `outcome` shows the last outcome in `st.session_state["ed_outcome"]`: each statement's rows in
-st.dataframe (column types, row count, elapsed time, truncation notice, pages of the retained
-rows, "fetch more" which re-runs a read-only query with a larger cap and says so), errors
+the one result grid (`components.grid`: column types, row count, elapsed time, truncation
+notice, pages of the retained rows behind first/previous/next/last buttons, a clicked row as a
+record, "fetch more" which re-runs a read-only query with a larger cap and says so), errors
 through the one error component with the position marked, EXPLAIN plans as an indented tree
 with the costliest nodes flagged plus the raw JSON, and an export's download button. Cells are
 the one value formatter's text (`services.sql.values`): NULL is a grey NULL, never `None`.
+A declined confirmation shows as cancelled (it is recorded 'cancelled', not 'refused').
 `error_markers` turns an error position into an Ace annotation for the editor gutter.
 """
 
@@ -15,12 +17,12 @@ import os
 from dataclasses import replace
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services.sql import ExplainResult, ExportResult, QueryResult, RunResult, values
+from petcare_dba.services.sql import ExplainResult, ExportResult, QueryResult, RunResult
 from petcare_dba.ui import state
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
 from petcare_dba.ui.components.sql.editor import Request
@@ -34,62 +36,21 @@ FILE_NAMES = {
     "jsonl": "export.jsonl",
 }
 PAGE_SIZE = 200
-NULL_STYLE = "color: #888; font-style: italic"
-
-
-def _frame(result: QueryResult) -> pd.DataFrame:
-    """The rows as the grid shows them: the one value formatter's text, NULL kept apart.
-
-    Integer columns stay numbers (sortable) while every value fits JavaScript's exact integers;
-    a bigint beyond 2^53 turns its column into text, so the grid shows every digit instead of
-    flagging the cell. Every other type is the server's own text (arrays `{a,b}`, numerics with
-    their scale, timestamps with their zone); NULL stays a missing value, drawn as NULL.
-    """
-    names: list[str] = []
-    for col in result.columns:  # SELECT 1, 1 has two "?column?": keep both
-        name, n = col, 1
-        while name in names:
-            n += 1
-            name = f"{col}_{n}"
-        names.append(name)
-    oids = result.column_oids or (0,) * len(names)
-    data: dict[str, pd.Series] = {}
-    for i, (name, oid) in enumerate(zip(names, oids, strict=True)):
-        column = [row[i] for row in result.rows]
-        if oid == values.BOOL:
-            data[name] = pd.Series(column, dtype="boolean")
-        elif oid in values.INTEGERS and all(
-            v is None or -values.SAFE_INT <= v <= values.SAFE_INT for v in column
-        ):
-            data[name] = pd.Series(column, dtype="Int64")
-        else:
-            data[name] = pd.Series([values.text(v) for v in column], dtype="object")
-    return pd.DataFrame(data, columns=names)
-
-
-def _styled(frame: pd.DataFrame) -> Any:
-    """NULL drawn as a grey italic NULL: distinct from the empty string and from 'NULL'."""
-    return frame.style.format(na_rep=values.NULL).map(
-        lambda v: NULL_STYLE if v is None or v is pd.NA else ""
-    )
 
 
 def _grid(result: QueryResult, key: str) -> None:
-    frame = _frame(result)
-    total = len(frame)
-    if total > PAGE_SIZE:
-        pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
-        page = int(st.number_input(t("editor.page", pages=pages), 1, pages, 1, key=f"{key}_page"))
-        frame = frame.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    config = {
-        name: st.column_config.Column(help=plain(kind))
-        for name, kind in zip(frame.columns, result.column_types, strict=False)
-    }
-    st.dataframe(_styled(frame), hide_index=True, width="stretch", column_config=config)
+    grid.result(
+        result.columns,
+        result.rows,
+        key=key,
+        oids=result.column_oids,
+        types=result.column_types,
+        page_size=PAGE_SIZE,
+    )
     st.caption(
         " · ".join(
             f"{plain(n)}: {plain(k)}"
-            for n, k in zip(frame.columns, result.column_types, strict=False)
+            for n, k in zip(grid.unique(result.columns), result.column_types, strict=False)
         )
     )
 
@@ -190,6 +151,14 @@ def _export(result: ExportResult) -> None:
         )
 
 
+def _fresh_grids(out: dict[str, Any]) -> None:
+    """A new outcome starts its grids on their first page with no row picked."""
+    if st.session_state.get("ed_grid_outcome") is not out:
+        for name in [k for k in st.session_state if str(k).startswith("ed_grid_")]:
+            del st.session_state[name]
+        st.session_state["ed_grid_outcome"] = out
+
+
 def outcome() -> None:
     """Render the last outcome, if any."""
     out: dict[str, Any] | None = st.session_state.get("ed_outcome")
@@ -197,6 +166,7 @@ def outcome() -> None:
         return
     req: Request = out["request"]
     error: PetcareError | None = out["error"]
+    _fresh_grids(out)
     if out.get("declined"):
         st.info(t("editor.declined"))
         return
