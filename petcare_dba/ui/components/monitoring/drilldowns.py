@@ -1,6 +1,9 @@
 """Drill-down widgets of the Monitoring page: activity (with cancel/terminate), queries, space,
 maintenance.
 
+Pictures where they beat a table (figures in `charts`): the blocking tree as an icicle beside
+the sessions, the top statements over time above their table, space by table as a treemap.
+
 Cancel and terminate follow the house pattern for confirmations: the first click stores the
 pending action in session state and shows what will happen; only a second, explicit click runs
 it (the service checks the dba role, the `monitoring_allow_kill` setting and audits both steps).
@@ -19,10 +22,13 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.advisor import indexes
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui.components.errors import show_error
-from petcare_dba.ui.components.format import human_bytes
+from petcare_dba.ui.components.format import count, human_bytes
+from petcare_dba.ui.components.monitoring import charts as figures
+from petcare_dba.ui.components.monitoring.overview import viewer
 from petcare_dba.ui.components.text import plain
 
 PENDING = "mon_pending_signal"
+TOP_OVER_TIME = 5  # statements drawn over time (the table lists more)
 
 
 def activity(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
@@ -47,6 +53,7 @@ def activity(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> Non
     ]
     st.caption(t("monitoring.sessions_caption", n=len(rows)))
     st.dataframe(rows, hide_index=True, width="stretch")
+    _blocking(t, sessions)
     if not (actor.at_least("dba") and rt.settings.monitoring_allow_kill and sessions):
         return
     cols = st.columns([2, 1, 1])
@@ -58,6 +65,29 @@ def activity(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> Non
     pending = st.session_state.get(PENDING)
     if pending:
         _confirm(t, rt, actor, conn, pending)
+
+
+def _blocking(t: Callable[..., str], sessions: list[monitoring.Session]) -> None:
+    """The blocking tree as a picture: who holds the lock, who waits behind whom."""
+    involved = {b for s in sessions for b in s.blocked_by} | {
+        s.pid for s in sessions if s.blocked_by
+    }
+    here = {s.pid for s in sessions}
+    edges = [
+        (
+            s.pid,
+            next((b for b in s.blocked_by if b in here), None),
+            f"{s.pid} · {s.username or ''} · {s.state or ''} · {(s.query or '')[:60]}",
+        )
+        for s in sessions
+        if s.pid in involved
+    ]
+    if not edges:
+        st.caption(t("monitoring.no_blocking"))
+        return
+    language, _ = viewer()
+    fig = figures.blocking_figure(t("monitoring.blocking_tree"), edges, language=language)
+    st.plotly_chart(fig, width="stretch", key="mon_blocking_tree")
 
 
 def _confirm(
@@ -110,6 +140,7 @@ def queries(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None
         return
     if not stats:
         st.info(t("monitoring.no_statements"))
+    _top_over_time(t, rt, actor, conn, stats[:TOP_OVER_TIME], hours)
     st.dataframe(
         [
             {
@@ -165,6 +196,32 @@ def queries(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None
                     show_error(exc)
 
 
+def _top_over_time(
+    t: Callable[..., str],
+    rt: Runtime,
+    actor: Actor,
+    conn: str,
+    top: list[monitoring.StatementStat],
+    hours: float,
+) -> None:
+    if not top:
+        return
+    try:
+        series = monitoring.statement_series(rt, actor, conn, [s.queryid for s in top], hours=hours)
+    except PetcareError as exc:
+        show_error(exc)
+        return
+    language, tz = viewer()
+    fig = figures.statements_figure(
+        t("monitoring.top_over_time"),
+        {s.query: series.get(s.queryid, []) for s in top},
+        language=language,
+        tz=tz,
+        empty_text=t("monitoring.top_over_time_empty", s=rt.settings.monitoring_interval_s),
+    )
+    st.plotly_chart(fig, width="stretch", key="mon_top_over_time")
+
+
 def space(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
     """Largest relations and the database's growth."""
     try:
@@ -173,17 +230,28 @@ def space(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
         show_error(exc)
         return
     growth = info["growth_bytes_per_day"]
-    st.metric(t("monitoring.growth"), "-" if growth is None else f"{human_bytes(growth)}/d")
+    language, _ = viewer()
+    shown = "-" if growth is None else f"{human_bytes(growth, language)}/d"
+    st.metric(t("monitoring.growth"), shown)
+    relations = info["relations"]
+    fig = figures.treemap_figure(
+        t("monitoring.space_by_table"),
+        relations,
+        [human_bytes(r["total_bytes"], language) for r in relations],
+        language=language,
+        empty_text=t("monitoring.space_empty"),
+    )
+    st.plotly_chart(fig, width="stretch", key="mon_space_treemap")
     st.dataframe(
         [
             {
                 t("monitoring.col.relation"): f"{r['schema']}.{r['name']}",
-                t("monitoring.col.total"): human_bytes(r["total_bytes"]),
-                t("monitoring.col.table"): human_bytes(r["table_bytes"]),
-                t("monitoring.col.indexes"): human_bytes(r["index_bytes"]),
-                t("monitoring.col.rows"): r["estimated_rows"],
+                t("monitoring.col.total"): human_bytes(r["total_bytes"], language),
+                t("monitoring.col.table"): human_bytes(r["table_bytes"], language),
+                t("monitoring.col.indexes"): human_bytes(r["index_bytes"], language),
+                t("monitoring.col.rows"): count(r["estimated_rows"], language),
             }
-            for r in info["relations"]
+            for r in relations
         ],
         hide_index=True,
         width="stretch",
