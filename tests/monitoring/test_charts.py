@@ -59,7 +59,9 @@ def test_bytes_are_scaled_to_one_binary_unit_on_the_axis_and_in_the_hover() -> N
 def test_time_axis_is_a_local_date_axis_in_hours_and_minutes() -> None:
     fig = _figure("rate", {"tps": _points([1.0, 2.0, 3.0])})
     assert fig.layout.xaxis.type == "date"
-    assert fig.layout.xaxis.tickformat == "%H:%M"  # never millisecond tick labels
+    assert fig.layout.xaxis.tickformat == "%H:%M:%S"  # a 30 s span: seconds, never milliseconds
+    hour = _figure("rate", {"tps": _points([1.0] * 240)})
+    assert hour.layout.xaxis.tickformat == "%H:%M"
     assert fig.data[0].x[0] == dt.datetime(2026, 12, 3, 10, 0)  # 13:00 UTC in São Paulo
     week = _figure(
         "rate", {"tps": _points([1.0, 2.0]) + _points([3.0], dt.datetime(2026, 12, 9, tzinfo=UTC))}
@@ -151,7 +153,7 @@ def test_the_dashboard_charts_have_units_local_time_and_empty_states(
     size = figs[tr("dashboard.chart.size")]
     assert size["layout"]["yaxis"]["ticksuffix"].endswith("iB")  # KiB / MiB, never "M" SI
     assert size["layout"]["xaxis"]["type"] == "date"
-    assert size["layout"]["xaxis"]["tickformat"] == "%H:%M"
+    assert size["layout"]["xaxis"]["tickformat"] == "%H:%M:%S"  # a first minute of samples
     assert size["data"][0]["hovertemplate"].endswith("iB")
     sessions = figs[tr("dashboard.chart.sessions")]
     assert sessions["layout"]["yaxis"]["tickformat"] == ",d"

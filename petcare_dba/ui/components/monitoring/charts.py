@@ -38,14 +38,23 @@ def local(points: Points, tz: dt.tzinfo) -> list[dt.datetime]:
 
 
 def time_axis(span: dt.timedelta, language: str) -> dict[str, object]:
-    """A date x-axis in local time: hours:minutes within a day, the day too beyond it."""
+    """A date x-axis in local time: seconds within minutes, hours:minutes within a day, the day
+    too beyond it (a span's ticks never repeat one label, never show milliseconds)."""
     day_first = language.lower().startswith("pt")
-    if span <= dt.timedelta(days=1):
+    if span <= dt.timedelta(minutes=10):
+        tick = "%H:%M:%S"
+    elif span <= dt.timedelta(days=1):
         tick = "%H:%M"
     else:
         tick = "%d/%m %H:%M" if day_first else "%b %d %H:%M"
     hover = "%d/%m/%Y %H:%M:%S" if day_first else "%b %d, %Y %H:%M:%S"
-    return {"type": "date", "tickformat": tick, "hoverformat": hover, "showgrid": False}
+    return {
+        "type": "date",
+        "tickformat": tick,
+        "hoverformat": hover,
+        "showgrid": False,
+        "nticks": 6,
+    }
 
 
 def value_axis(kind: str, largest: float) -> tuple[dict[str, object], str, float]:
@@ -89,7 +98,7 @@ def base(title: str, language: str) -> go.Figure:
         title=title,
         height=HEIGHT,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "y": -0.25},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12},
         separators=plotly_separators(language),
         hovermode="x unified",
     )
