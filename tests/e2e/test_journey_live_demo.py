@@ -83,6 +83,8 @@ def _sign_in(page, base: str, words: dict[str, str]) -> None:  # type: ignore[no
     page.get_by_role("textbox", name=words["password"]).fill(ADMIN_PASSWORD)
     page.get_by_role("button", name=words["sign_in"], exact=True).click()
     page.get_by_text(words["health"]).wait_for(timeout=30000)
+    # The sidebar's links route inside the app only once the page has settled after sign-in.
+    page.locator("[data-testid=stPlotlyChart]").first.wait_for(state="attached", timeout=90000)
 
 
 def _top_statements_shown(page, words: dict[str, str], deadline: float) -> None:  # type: ignore[no-untyped-def]
@@ -91,7 +93,7 @@ def _top_statements_shown(page, words: dict[str, str], deadline: float) -> None:
 
     while True:
         # Within the app (a reload or a fresh page load can wait on the websocket forever).
-        page.get_by_role("link", name=words["monitoring"]).click()
+        page.get_by_role("link", name=words["monitoring"]).click(no_wait_after=True)
         page.get_by_role("tab", name=words["queries"]).click(timeout=30000)
         chart = page.locator("[data-testid=stPlotlyChart]", has_text=words["top"])
         try:
@@ -100,7 +102,7 @@ def _top_statements_shown(page, words: dict[str, str], deadline: float) -> None:
         except PlaywrightTimeout:
             if time.monotonic() > deadline:
                 raise
-        page.get_by_role("link", name=words["dashboard"]).click()
+        page.get_by_role("link", name=words["dashboard"]).click(no_wait_after=True)
         page.get_by_text(words["health"]).wait_for(timeout=30000)
 
 
@@ -144,5 +146,8 @@ def test_a_fresh_demo_is_alive_within_a_minute(
             page.set_viewport_size({"width": 1400, "height": 1250})
             time.sleep(1)
             page.screenshot(path=str(ARTIFACTS / "readme-dashboard.png"))
+    except Exception:
+        screenshot(page, f"journey-live-demo-failed-{lang}")  # what the page showed
+        raise
     finally:
         context.close()

@@ -70,7 +70,7 @@ def value_axis(kind: str, largest: float) -> tuple[dict[str, object], str, float
             axis["range"] = [0, max(1.0, largest) * 1.15]
         return axis, "%{y:,.0f}", 1.0
     if kind == "pct":
-        return {"ticksuffix": "%", "tickformat": ",.0f"}, "%{y:,.1f}%", 1.0
+        return {"ticksuffix": "%", "tickformat": ",.1~f"}, "%{y:,.1f}%", 1.0  # 99.6%, not 100%
     if kind == "ms":
         return {"ticksuffix": " ms", "tickformat": ",.0f"}, "%{y:,.1f} ms", 1.0
     return {"tickformat": ",.2~f", "rangemode": "tozero"}, "%{y:,.2f}/s", 1.0
