@@ -2,9 +2,10 @@
 
 `up` is the one command a new user runs: it starts (or reuses) the embedded PostgreSQL, migrates
 the metadata store, creates the first admin and the demo database, then serves the Streamlit app
-(a child process) and runs the background jobs (unless `jobs_in_up` is false) until SIGTERM or
-SIGINT. Then, within `shutdown_timeout_s`, it stops the app (which cancels its running statements,
-audited 'cancelled'), the jobs, and the embedded server it started, and exits 0.
+(a child process) and runs the background jobs (unless `jobs_in_up` is false; with the demo, its
+simulated clinic workload too) until SIGTERM or SIGINT. Then, within `shutdown_timeout_s`, it
+stops the app (which cancels its running statements, audited 'cancelled'), the workload, the
+jobs, and the embedded server it started, and exits 0.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from petcare_dba.cli.shutdown import Interrupted, StopSignal, watchdog
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import backups
 from petcare_dba.services.backups import files
-from petcare_dba.services.connections import demo
+from petcare_dba.services.connections import demo, workload
 from petcare_dba.services.monitoring import health, jobs
 from petcare_dba.services.runtime import Runtime, key_file, migrate_store, stop_embedded
 from petcare_dba.services.security import users
@@ -130,16 +131,18 @@ def _up(
                 "warning: there is no enabled admin; run `petcare-dba user recover-admin NAME`",
                 err=True,
             )
+        with_demo = False
         if settings.demo_enabled and not no_demo and has_admin:
             summary = demo.ensure_demo(rt, users.actor_for(rt, None), settings.demo_scale)
             typer.echo(
                 f"demo database 'petcare' ready: {sum(summary.tables.values()):,} rows "
                 f"(scale {summary.scale}), connection 'demo'"
             )
+            with_demo = True
         typer.echo(f"ready in {time.monotonic() - started:.1f}s")
         if no_serve or stop.event.is_set():
             return
-        crashed = serve(rt, stop)
+        crashed = serve(rt, stop, with_demo=with_demo)
     finally:
         rt.close()
         if rt.started_server:
@@ -149,16 +152,25 @@ def _up(
         raise typer.Exit(1)
 
 
-def serve(rt: Runtime, stop: StopSignal) -> int | None:
-    """Serve the app and run the jobs until a signal; the app's exit code if it died by itself."""
+def serve(rt: Runtime, stop: StopSignal, *, with_demo: bool = False) -> int | None:
+    """Serve the app and run the jobs until a signal; the app's exit code if it died by itself.
+
+    With `with_demo` (this `up` ensured the demo database) the jobs include the simulated
+    clinic workload on it (setting `demo_workload`), stopped before the jobs on shutdown.
+    """
     settings = rt.settings
     stop.raising = False  # from here a signal asks, and the loop below stops in order
     proc = subprocess.Popen(streamlit_command(settings), env=child_env(settings))  # noqa: S603
     typer.echo(f"PetCare DBA Admin: http://{settings.host}:{settings.port}  (Ctrl+C stops)")
+    clinic: workload.Workload | None = None
     try:
         if settings.jobs_in_up:
             names = ", ".join(j.name for j in jobs.start(rt).jobs)
             typer.echo(f"background jobs: {names}")
+            clinic = workload.start_for_demo(rt, users.actor_for(rt, None)) if with_demo else None
+            if clinic is not None:
+                rate = settings.demo_workload_rate
+                typer.echo(f"demo workload: a simulated clinic on 'petcare' ({rate:g}/s)")
         else:
             typer.echo("background jobs: off here (jobs_in_up=false): run `petcare-dba worker`")
         while proc.poll() is None and not stop.wait(0.5):
@@ -179,6 +191,8 @@ def serve(rt: Runtime, stop: StopSignal) -> int | None:
                 typer.echo("the app did not stop in time: killed", err=True)
                 proc.kill()
                 proc.wait()
+        if clinic is not None:
+            clinic.stop(timeout=min(5.0, bound * 0.2))
         jobs.stop(rt, timeout=max(1.0, bound * 0.85 - (time.monotonic() - begun)))
     return crashed if crashed is not None and not stop.event.is_set() else None
 

@@ -29,7 +29,7 @@ from petcare_dba.errors import ConfigError
 GENERATOR_VERSION = 1
 SQL_FILES = ("schema.sql", "data.sql", "indexes.sql")
 # Blocks of schema.sql the builder runs itself, before deciding whether to build.
-_CONTROL = frozenset({"setup_session", "probe_objects", "probe_state"})
+_CONTROL = frozenset({"setup_session", "probe_objects", "probe_state", "create_stat_statements"})
 
 Progress = Callable[[str, float], None]
 
@@ -123,6 +123,22 @@ def build_demo(
     report("done", 1.0)
     tables = state.tables if state is not None else {}
     return DemoSummary(tables, time.monotonic() - started, scale, created=True)
+
+
+def ensure_stat_statements(superuser_url: str) -> bool:
+    """CREATE EXTENSION pg_stat_statements in the demo database at `superuser_url`.
+
+    The embedded server preloads the library; on a server that does not, the extension is
+    created anyway (its views then report that the library is not loaded, which the advisor
+    shows as "unavailable"). False when the server has no such extension (contrib missing) or
+    the role may not create it.
+    """
+    with translated(), psycopg.connect(superuser_url, autocommit=True) as conn:
+        try:
+            conn.execute(_blocks()["create_stat_statements"].text)
+        except (psycopg.errors.UndefinedFile, psycopg.errors.InsufficientPrivilege):
+            return False  # no contrib, or a managed server's admin: monitoring says unavailable
+    return True
 
 
 def demo_exists(url: str) -> bool:

@@ -30,6 +30,8 @@ class _Typed:
     port: int
     demo_scale: int
     demo_enabled: bool
+    demo_workload: bool
+    demo_workload_rate: float
     admin_password: str
     secret_key: str
     secret_key_file: str

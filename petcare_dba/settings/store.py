@@ -56,6 +56,23 @@ DECLARED: tuple[Setting, ...] = (
         bool,
     ),
     Setting(
+        "demo_workload",
+        True,
+        "While `up` serves, run a light simulated clinic workload (bookings, payments, "
+        "reports, an occasional slow report and lock wait) on the demo database `petcare` only, "
+        "so monitoring shows real data from the first minute. Never touches other connections.",
+        "server",
+        bool,
+    ),
+    Setting(
+        "demo_workload_rate",
+        2.0,
+        "Statements per second the demo workload sends (on average, one at a time).",
+        "server",
+        float,
+        bounds=(0.1, 50.0),
+    ),
+    Setting(
         "admin_password",
         "",
         "Password for the first admin on first start. Empty: a random "

@@ -338,6 +338,14 @@ ORDER BY CASE %(order)s WHEN 'calls' THEN cur.calls::float8
                         ELSE cur.total_ms END DESC NULLS LAST, cur.queryid
 LIMIT %(limit)s
 
+-- name: mon_statement_series
+-- Time spent per sample by each of some statements of one connection (top statements over time).
+SELECT d.queryid, d.at, sum(d.total_ms)::float8 AS total_ms, sum(d.calls)::bigint AS calls
+FROM petcare.statement_deltas d
+WHERE d.connection_id = %(conn)s AND d.at >= %(since)s AND d.queryid = ANY (%(ids)s::bigint[])
+GROUP BY d.queryid, d.at
+ORDER BY d.at, d.queryid
+
 -- name: mon_app_last_sample
 -- Seconds since the last app-wide round (another instance may have just done it).
 SELECT extract(epoch FROM now() - max(s.at))::float8 AS age_s

@@ -1,7 +1,8 @@
 """Stored target connections: register, seal, test, resolve, and the per-user cap.
 
 The face hands on the connection functions (`connections.add`, `connections.held`, …) and the
-sub-areas `slots`, `privileges` (what a login role can do) and `demo`.
+sub-areas `slots`, `privileges` (what a login role can do), `demo` and `workload` (the demo's
+simulated clinic).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from petcare_dba.services.connections import (
     demo,
     slots,
+    workload,
 )
 from petcare_dba.services.connections.store import (
     PRIMARY,
@@ -58,4 +60,5 @@ __all__ = [
     "set_flags",
     "set_read_credential",
     "slots",
+    "workload",
 ]

@@ -23,6 +23,7 @@ from petcare_dba.services.monitoring.views import (
     sessions,
     signal,
     space,
+    statement_series,
     top_statements,
     verdicts,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "sessions",
     "signal",
     "space",
+    "statement_series",
     "top_statements",
     "verdicts",
 ]

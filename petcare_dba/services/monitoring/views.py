@@ -267,6 +267,20 @@ def top_statements(
     return out
 
 
+def statement_series(
+    rt: Runtime, actor: Actor, conn: str, queryids: list[int], *, hours: float = 1.0
+) -> dict[int, list[tuple[dt.datetime, float]]]:
+    """Milliseconds each statement spent per sample over the last `hours` (top over time)."""
+    conn_id = connection_id(rt, actor, conn)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)
+    with rt.store.tx(actor.identity) as tx:
+        rows = tx.all("mon_statement_series", {"conn": conn_id, "since": since, "ids": queryids})
+    out: dict[int, list[tuple[dt.datetime, float]]] = {q: [] for q in queryids}
+    for r in rows:
+        out[int(r["queryid"])].append((r["at"], float(r["total_ms"])))
+    return out
+
+
 def _read(rt: Runtime, actor: Actor, conn: str, name: str, limit: int) -> list[dict[str, Any]]:
     with (
         _target(rt, actor, conn) as (url, app, timeout),

@@ -39,6 +39,11 @@ FROM (SELECT c.relname::text AS name
       WHERE t.typname = ANY (ARRAY['appointment_status', 'payment_method', 'email', 'cpf'])
      ) AS taken;
 
+-- name: create_stat_statements
+-- Statement statistics in the demo database (Monitoring › Queries, the slow-query lint): the
+-- extension is not trusted, so the server's superuser runs this, not the demo's owner.
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+
 -- name: probe_state
 -- The marker row: scale, generator version, whether the build finished, row counts.
 SELECT scale, generator_version, finished_at IS NOT NULL AS complete,

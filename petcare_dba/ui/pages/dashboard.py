@@ -12,7 +12,7 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import connections, monitoring
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
-from petcare_dba.ui.components.format import human_bytes
+from petcare_dba.ui.components.format import count, human_bytes
 from petcare_dba.ui.components.monitoring import overview as widgets
 from petcare_dba.ui.components.text import plain
 
@@ -29,11 +29,12 @@ result = connections.check(rt, actor, conn_name)
 if not result.ok:
     st.error(t("dashboard.unreachable", name=plain(conn_name), error=plain(result.error or "")))
     st.stop()
+lang = state.language()
 cols = st.columns(4)
 cols[0].metric(t("dashboard.version"), result.server_version or "-")
-cols[1].metric(t("dashboard.size"), human_bytes(result.database_bytes))
-cols[2].metric(t("dashboard.tables"), f"{result.table_count:,}")
-cols[3].metric(t("dashboard.latency"), f"{result.latency_ms} ms")
+cols[1].metric(t("dashboard.size"), human_bytes(result.database_bytes, lang))
+cols[2].metric(t("dashboard.tables"), count(result.table_count, lang))
+cols[3].metric(t("dashboard.latency"), f"{count(result.latency_ms, lang)} ms")
 since = widgets.range_picker(t)
 
 

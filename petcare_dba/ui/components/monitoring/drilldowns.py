@@ -2,6 +2,9 @@
 maintenance. Every table is the one result grid (`components.grid`); clicking a session picks it
 for cancel/terminate.
 
+Pictures where they beat a table (figures in `charts`): the blocking tree as an icicle beside
+the sessions, the top statements over time above their table, space by table as a treemap.
+
 Cancel and terminate follow the house pattern for confirmations: the first click stores the
 pending action in session state and shows what will happen; only a second, explicit click runs
 it (the service checks the dba role, the `monitoring_allow_kill` setting and audits both steps).
@@ -21,10 +24,13 @@ from petcare_dba.services.advisor import indexes
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
-from petcare_dba.ui.components.format import human_bytes
+from petcare_dba.ui.components.format import count, human_bytes
+from petcare_dba.ui.components.monitoring import charts as figures
+from petcare_dba.ui.components.monitoring.overview import viewer
 from petcare_dba.ui.components.text import plain
 
 PENDING = "mon_pending_signal"
+TOP_OVER_TIME = 5  # statements drawn over time (the table lists more)
 
 
 def activity(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
@@ -55,6 +61,7 @@ def activity(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> Non
         st.session_state["mon_pid"] = pids[position]
 
     grid.table(rows, key="mon_sessions", on_pick=pick if may_signal else None)
+    _blocking(t, sessions)
     if not may_signal:
         return
     if st.session_state.get("mon_pid") not in pids:
@@ -68,6 +75,29 @@ def activity(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> Non
     pending = st.session_state.get(PENDING)
     if pending:
         _confirm(t, rt, actor, conn, pending)
+
+
+def _blocking(t: Callable[..., str], sessions: list[monitoring.Session]) -> None:
+    """The blocking tree as a picture: who holds the lock, who waits behind whom."""
+    involved = {b for s in sessions for b in s.blocked_by} | {
+        s.pid for s in sessions if s.blocked_by
+    }
+    here = {s.pid for s in sessions}
+    edges = [
+        (
+            s.pid,
+            next((b for b in s.blocked_by if b in here), None),
+            f"{s.pid} · {s.username or ''} · {s.state or ''} · {(s.query or '')[:60]}",
+        )
+        for s in sessions
+        if s.pid in involved
+    ]
+    if not edges:
+        st.caption(t("monitoring.no_blocking"))
+        return
+    language, _ = viewer()
+    fig = figures.blocking_figure(t("monitoring.blocking_tree"), edges, language=language)
+    st.plotly_chart(fig, width="stretch", key="mon_blocking_tree")
 
 
 def _confirm(
@@ -120,6 +150,7 @@ def queries(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None
         return
     if not stats:
         st.info(t("monitoring.no_statements"))
+    _top_over_time(t, rt, actor, conn, stats[:TOP_OVER_TIME], hours)
     grid.table(
         [
             {
@@ -174,6 +205,32 @@ def queries(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None
                     show_error(exc)
 
 
+def _top_over_time(
+    t: Callable[..., str],
+    rt: Runtime,
+    actor: Actor,
+    conn: str,
+    top: list[monitoring.StatementStat],
+    hours: float,
+) -> None:
+    if not top:
+        return
+    try:
+        series = monitoring.statement_series(rt, actor, conn, [s.queryid for s in top], hours=hours)
+    except PetcareError as exc:
+        show_error(exc)
+        return
+    language, tz = viewer()
+    fig = figures.statements_figure(
+        t("monitoring.top_over_time"),
+        {s.query: series.get(s.queryid, []) for s in top},
+        language=language,
+        tz=tz,
+        empty_text=t("monitoring.top_over_time_empty", s=rt.settings.monitoring_interval_s),
+    )
+    st.plotly_chart(fig, width="stretch", key="mon_top_over_time")
+
+
 def space(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
     """Largest relations and the database's growth."""
     try:
@@ -182,17 +239,28 @@ def space(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
         show_error(exc)
         return
     growth = info["growth_bytes_per_day"]
-    st.metric(t("monitoring.growth"), "-" if growth is None else f"{human_bytes(growth)}/d")
+    language, _ = viewer()
+    shown = "-" if growth is None else f"{human_bytes(growth, language)}/d"
+    st.metric(t("monitoring.growth"), shown)
+    relations = info["relations"]
+    fig = figures.treemap_figure(
+        t("monitoring.space_by_table"),
+        relations,
+        [human_bytes(r["total_bytes"], language) for r in relations],
+        language=language,
+        empty_text=t("monitoring.space_empty"),
+    )
+    st.plotly_chart(fig, width="stretch", key="mon_space_treemap")
     grid.table(
         [
             {
                 t("monitoring.col.relation"): f"{r['schema']}.{r['name']}",
-                t("monitoring.col.total"): human_bytes(r["total_bytes"]),
-                t("monitoring.col.table"): human_bytes(r["table_bytes"]),
-                t("monitoring.col.indexes"): human_bytes(r["index_bytes"]),
-                t("monitoring.col.rows"): r["estimated_rows"],
+                t("monitoring.col.total"): human_bytes(r["total_bytes"], language),
+                t("monitoring.col.table"): human_bytes(r["table_bytes"], language),
+                t("monitoring.col.indexes"): human_bytes(r["index_bytes"], language),
+                t("monitoring.col.rows"): count(r["estimated_rows"], language),
             }
-            for r in info["relations"]
+            for r in relations
         ],
         key="mon_space",
     )

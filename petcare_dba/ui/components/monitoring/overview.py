@@ -1,8 +1,9 @@
 """Overview widgets of the dashboard: verdict cards, the time-range picker and Plotly charts.
 
 A verdict card says the state of one area in words (OK / warning / critical) with the number
-behind it; charts draw the stored history of a few metrics over the picked range. Everything
-reads services only (monitoring.verdicts, monitoring.series), never the database directly.
+behind it; charts draw the stored history of a few metrics over the picked range, in the
+viewer's time zone and language (figures: `charts.series_figure`). Everything reads services
+only (monitoring.verdicts, monitoring.series), never the database directly.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from petcare_dba.services import monitoring
-from petcare_dba.ui.components.format import human_bytes
+from petcare_dba.ui import state
+from petcare_dba.ui.components.format import count, decimal, human_bytes, zone
+from petcare_dba.ui.components.monitoring import charts as figures
 
 RANGES = {"15m": 0.25, "1h": 1.0, "6h": 6.0, "24h": 24.0, "7d": 168.0, "30d": 720.0}
 ICONS = {
@@ -35,15 +37,37 @@ APP_CHARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("app_latency", ("app_response_p50_ms", "app_response_p95_ms")),
     ("host", ("host_cpu_pct", "host_mem_pct", "host_disk_pct")),
 )
+# What each chart's series are (charts.KINDS): whole counts, rates, percentages, bytes, ms.
+KIND = {
+    "tps": "rate",
+    "sessions": "count",
+    "cache": "pct",
+    "locks": "count",
+    "statements": "rate",
+    "size": "bytes",
+    "app_latency": "ms",
+    "host": "pct",
+}
+# App metrics that are counts (shown as integers, never `1.0`).
+COUNTS = {"app_active_users", "app_projects_total"}
 
 
-def number(value: float | None, unit: str) -> str:
-    """A verdict's number with its unit (bytes humanised)."""
+def viewer() -> tuple[str, dt.tzinfo]:
+    """The session's language and the browser's time zone (the server's when unknown)."""
+    try:
+        name = st.context.timezone
+    except Exception:  # outside a browser session (AppTest): the server's zone
+        name = None
+    return state.language(), zone(name if isinstance(name, str) else None)
+
+
+def number(value: float | None, unit: str, language: str | None = None) -> str:
+    """A verdict's number with its unit, in the language's symbols (bytes humanised)."""
     if value is None:
         return "-"
     if unit == "B":
-        return human_bytes(value)
-    return f"{value:,.1f}{' ' + unit if unit == 's' else unit}"
+        return human_bytes(value, language)
+    return f"{decimal(value, language)}{' ' + unit if unit == 's' else unit}"
 
 
 def range_picker(t: Callable[..., str], key: str = "mon_range") -> dt.datetime:
@@ -65,7 +89,7 @@ def verdict_cards(t: Callable[..., str], verdicts: list[monitoring.Verdict]) -> 
                 t(
                     "dashboard.verdict",
                     level=t("dashboard.level." + v.level),
-                    value=number(v.value, v.unit),
+                    value=number(v.value, v.unit, state.language()),
                 )
             )
 
@@ -73,26 +97,18 @@ def verdict_cards(t: Callable[..., str], verdicts: list[monitoring.Verdict]) -> 
 def chart(
     t: Callable[..., str], title_key: str, data: dict[str, list[tuple[dt.datetime, float]]]
 ) -> None:
-    """A Plotly line chart of several metrics (one trace each)."""
-    fig = go.Figure()
-    for metric, points in data.items():
-        if points:
-            fig.add_trace(
-                go.Scatter(
-                    x=[p[0] for p in points],
-                    y=[p[1] for p in points],
-                    mode="lines",
-                    name=t("dashboard.metric." + metric),
-                )
-            )
-    fig.update_layout(
-        title=t("dashboard.chart." + title_key),
-        height=260,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "y": -0.2},
+    """A Plotly line chart of several metrics of one kind (one trace each), or what fills it."""
+    language, tz = viewer()
+    interval = state.runtime().settings.monitoring_interval_s
+    fig = figures.series_figure(
+        t("dashboard.chart." + title_key),
+        data,
+        {m: t("dashboard.metric." + m) for m in data},
+        kind=KIND.get(title_key, "rate"),
+        language=language,
+        tz=tz,
+        empty_text=t("dashboard.empty." + title_key, s=interval),
     )
-    if not any(data.values()):
-        fig.add_annotation(text=t("dashboard.no_data"), showarrow=False)
     st.plotly_chart(fig, width="stretch", key=f"chart_{title_key}")
 
 
@@ -122,4 +138,7 @@ def app_metrics(t: Callable[..., str], latest: dict[str, tuple[dt.datetime, floa
     cols = st.columns(len(names))
     for col, name in zip(cols, names, strict=True):
         value = latest.get(name)
-        col.metric(t("dashboard.metric." + name), "-" if value is None else f"{value[1]:,.1f}")
+        shown = None if value is None else value[1]
+        language = state.language()
+        text = count(shown, language) if name in COUNTS else decimal(shown, language)
+        col.metric(t("dashboard.metric." + name), text)
