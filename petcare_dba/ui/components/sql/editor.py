@@ -42,7 +42,7 @@ def init_text(rt: Runtime, actor: Actor, connection: str) -> None:
     ss = st.session_state
     handed = ss.pop(HANDOFF, None)
     if isinstance(handed, str) and handed.strip():
-        _seed(handed)
+        seed(handed)
         ss["ed_loaded_for"] = connection
         save_draft(rt, actor, connection)
         return
@@ -53,11 +53,12 @@ def init_text(rt: Runtime, actor: Actor, connection: str) -> None:
         draft = engine.load_draft(rt, actor, connection)
     except PetcareError:
         draft = None
-    _seed(draft.content if draft else "")
+    seed(draft.content if draft else "")
     ss["ed_saved"] = ss["ed_text"]
 
 
-def _seed(text: str) -> None:
+def seed(text: str) -> None:
+    """Put `text` in the editor (a new seed remounts the Ace box with it)."""
     ss = st.session_state
     ss["ed_text"] = text
     # A new seed resets the Ace editor's content (allow_reset); the counter makes the same
