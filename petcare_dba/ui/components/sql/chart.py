@@ -144,7 +144,7 @@ def chart_builder() -> None:
             st.info(t("editor.chart.no_numbers"))
             return
         # Keys carry the columns, so a new result with other columns starts from its defaults.
-        sig = hashlib.sha1("\x1f".join(names).encode()).hexdigest()[:8]  # noqa: S324
+        sig = hashlib.sha256("\x1f".join(names).encode()).hexdigest()[:8]
         cols = st.columns(4)
         kind = cols[0].radio(
             t("editor.chart.kind"),
