@@ -186,7 +186,7 @@ def tab_bar(rt: Runtime, actor: Actor, connection: str) -> None:
         return
     if ss.get(PICK) not in {x.id for x in found}:
         ss[PICK] = ss.get("ed_tab", found[0].id)
-    cols = st.columns([7, 1, 1, 1], vertical_alignment="bottom")
+    cols = st.columns([4, 1.5, 1.5, 1.2], vertical_alignment="bottom")
     cols[0].radio(
         t("editor.tabs.label"),
         [x.id for x in found],
