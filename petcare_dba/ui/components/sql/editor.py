@@ -42,7 +42,7 @@ def init_text(rt: Runtime, actor: Actor, connection: str) -> None:
     ss = st.session_state
     handed = ss.pop(HANDOFF, None)
     if isinstance(handed, str) and handed.strip():
-        _seed(handed)
+        seed(handed)
         ss["ed_loaded_for"] = connection
         save_draft(rt, actor, connection)
         return
@@ -53,11 +53,12 @@ def init_text(rt: Runtime, actor: Actor, connection: str) -> None:
         draft = engine.load_draft(rt, actor, connection)
     except PetcareError:
         draft = None
-    _seed(draft.content if draft else "")
+    seed(draft.content if draft else "")
     ss["ed_saved"] = ss["ed_text"]
 
 
-def _seed(text: str) -> None:
+def seed(text: str) -> None:
+    """Put `text` in the editor (a new seed remounts the Ace box with it)."""
     ss = st.session_state
     ss["ed_text"] = text
     # A new seed resets the Ace editor's content (allow_reset); the counter makes the same
@@ -105,6 +106,24 @@ def _completions(rt: Runtime, actor: Actor, connection: str) -> list[dict[str, o
     return list(cache[connection])
 
 
+# Ctrl+Enter, made reliable (issue 19: "a first Ctrl+Enter was lost once"). The component's own
+# `submit` command is bound to Ctrl+Enter and sends {type: "submit"} at once, but with
+# response_mode="debounce" the Ace box also sends the text 250 ms after the last key, and
+# Streamlit keeps only a component's newest value: a Ctrl+Enter pressed within 250 ms of typing
+# was overwritten by that trailing "change" before the script read it. So the built-in binding
+# moves to an unused chord, and Ctrl+Enter (and the Run button) run `submit` after the debounce
+# has fired, through the component's own `delayedExecute` command. The script side keeps a
+# submit it has read in session state until the run starts (`ed_request`), so a rerun that
+# interrupts the page in between no longer drops it either.
+SUBMIT_DELAY_MS = 400
+KEYBINDINGS = {
+    "commands": [
+        {"name": "submit", "bindkey": {"win": "Ctrl-Alt-Shift-F12", "mac": "Command-Alt-Shift-F12"}}
+    ]
+}
+RUN_KEYS = {"win": "Ctrl-Enter", "mac": "Command-Enter"}
+
+
 def _buttons() -> list[dict[str, object]]:
     return [
         {
@@ -114,7 +133,8 @@ def _buttons() -> list[dict[str, object]]:
             "hasText": True,
             "alwaysOn": True,
             "showWithIcon": True,
-            "commands": ["submit"],
+            "bindKey": RUN_KEYS,
+            "commands": [["delayedExecute", {"command": "submit", "timeout": SUBMIT_DELAY_MS}]],
             "style": {"bottom": "0.44rem", "right": "0.4rem"},
         }
     ]
@@ -133,6 +153,7 @@ def editor_box(
         response_mode="debounce",
         completions=_completions(rt, actor, connection),
         buttons=_buttons(),
+        keybindings=KEYBINDINGS,
         props={"annotations": markers or [], "placeholder": t("editor.placeholder")},
         options={"wrap": True, "showLineNumbers": True},
         key=f"ed_code_{connection}_{ss.get('ed_seed_n', 0)}",
@@ -152,6 +173,8 @@ def editor_box(
                 else statement_at(text, int(cursor.get("row", 0)), int(cursor.get("column", 0)))
             )
             request = Request("run", sql)
+            if sql.strip():
+                ss["ed_request"] = request  # kept until the page starts it (see KEYBINDINGS)
     st.caption(t("editor.shortcuts"))
     cols = st.columns([1.3, 1, 1.4, 1.2, 3])
     text = ss.get("ed_text", "")
