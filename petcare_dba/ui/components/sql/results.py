@@ -20,7 +20,7 @@ from typing import Any
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services.sql import ExplainResult, ExportResult, QueryResult, RunResult
+from petcare_dba.services.sql import ExportResult, QueryResult, RunResult
 from petcare_dba.ui import state
 from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
@@ -97,33 +97,6 @@ def _run(result: RunResult, req: Request) -> None:
         st.warning(plain(warning))
 
 
-def _plan(result: ExplainResult) -> None:
-    if result.analyzed:
-        st.caption(
-            t("editor.plan_times", planning=result.planning_ms, execution=result.execution_ms)
-        )
-        st.caption(t("editor.plan_rolled_back"))
-    rows = [
-        {
-            "": "🔥" if n.hot else "",
-            t("editor.plan_node"): "\u2003" * n.depth
-            + "→ "
-            + n.node_type
-            + (f" on {n.relation}" if n.relation else ""),
-            t("editor.plan_share"): n.share,
-            t("editor.plan_self"): n.self_ms if result.analyzed else n.self_cost,
-            t("editor.plan_cost"): n.total_cost,
-            t("editor.plan_rows"): n.actual_rows if result.analyzed else n.plan_rows,
-            t("editor.plan_loops"): n.loops,
-            t("editor.plan_detail"): n.detail,
-        }
-        for n in result.nodes
-    ]
-    st.dataframe(rows, hide_index=True, width="stretch")
-    with st.expander(t("editor.plan_raw")):
-        st.code(result.raw_json, language="json")
-
-
 def _export(result: ExportResult) -> None:
     st.success(
         t(
@@ -177,8 +150,6 @@ def outcome() -> None:
     result = out["result"]
     if isinstance(result, RunResult):
         _run(result, req)
-    elif isinstance(result, ExplainResult):
-        _plan(result)
     elif isinstance(result, ExportResult):
         _export(result)
 
