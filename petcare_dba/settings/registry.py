@@ -6,6 +6,7 @@ module joins them in one tuple, the order of `docs/settings.md`, and refuses a n
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from petcare_dba.errors import ConfigError
@@ -69,6 +70,8 @@ def coerce_declared(decl: Setting, raw: Any) -> Any:
         ) from None
     if decl.choices and value not in decl.choices:
         raise ConfigError(f"{decl.env_var} must be one of {', '.join(decl.choices)}, not {raw!r}")
+    if decl.pattern and not re.fullmatch(decl.pattern, str(value)):
+        raise ConfigError(f"{decl.env_var} is not allowed: {value!r}", hint=decl.help)
     if decl.bounds and not decl.bounds[0] <= value <= decl.bounds[1]:
         raise ConfigError(
             f"{decl.env_var} must be between {decl.bounds[0]} and {decl.bounds[1]}, not {raw!r}",

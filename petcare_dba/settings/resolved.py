@@ -24,6 +24,7 @@ class _Typed:
 
     data_dir: str
     database_url: str
+    store_prefix: str
     runtime_password: str
     embedded_port: int
     host: str
