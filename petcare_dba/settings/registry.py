@@ -1,7 +1,8 @@
 """The registry: every setting once, looked up by name, and a raw value made its declared type.
 
-The parts (`store`, `engine`, `storage`, `security`, `monitoring`, `ai`, `cache`) declare; this
-module joins them in one tuple, the order of `docs/settings.md`, and refuses a name declared twice.
+The parts (`store`, `engine`, `storage`, `security`, `monitoring`, `advisor`, `ai`, `cache`)
+declare; this module joins them in one tuple, the order of `docs/settings.md`, and refuses a name
+declared twice.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from petcare_dba.errors import ConfigError
 from petcare_dba.settings import (
+    advisor,
     ai,
     cache,
     engine,
@@ -28,6 +30,7 @@ SETTINGS: tuple[Setting, ...] = (
     *storage.DECLARED,
     *security.DECLARED,
     *monitoring.DECLARED,
+    *advisor.DECLARED,
     *ai.DECLARED,
     *cache.DECLARED,
     *observability.DECLARED,

@@ -166,6 +166,8 @@ class _Typed:
     advisor_dead_rows: int
     advisor_dead_pct: float
     advisor_analyze_rows: int
+    advisor_partition_bytes: int
+    advisor_partition_churn_pct: float
     cache_backend: str
     redis_url: str
     cache_namespace: str
