@@ -22,10 +22,14 @@ import re
 import zlib
 from dataclasses import dataclass
 
+from petcare_dba import settings
 from petcare_dba.errors import ConfigError
-from petcare_dba.settings.store import STORE_PREFIX_MAX, STORE_PREFIX_PATTERN
 
 DEFAULT_PREFIX = "petcare"
+# The setting's declaration holds the pattern (the registry refuses a bad value on load); Names
+# checks it again because tests and tools build Names directly.
+_PATTERN = settings.setting("store_prefix").pattern
+_MAX = 63 - len("_owner")
 _TOKEN = re.compile(r"(?<![\w\"$])petcare(?:_(owner|app|login))?(?![\w\"$-])")
 
 
@@ -33,10 +37,10 @@ def check_prefix(prefix: str) -> str:
     """`prefix` when it is a valid store prefix, else a ConfigError saying what is allowed."""
     # The longest derived name is "<prefix>_owner": PostgreSQL truncates names beyond 63 bytes,
     # so two long prefixes would otherwise silently share roles.
-    if not re.fullmatch(STORE_PREFIX_PATTERN, prefix):
+    if not re.fullmatch(_PATTERN, prefix):
         raise ConfigError(
             f"PETCARE_STORE_PREFIX must be a lower-case letter then lower-case letters, digits or "
-            f"_ (at most {STORE_PREFIX_MAX} characters, not starting with pg_, not a system "
+            f"_ (at most {_MAX} characters, not starting with pg_, not a system "
             f"schema), not {prefix!r}",
             hint="it names the metadata schema and the roles <prefix>_owner, <prefix>_app and "
             "<prefix>_login; each deployment sharing a cluster needs its own",
