@@ -3,7 +3,7 @@
 Creating databases, the first admin (before any identity exists), the first data key, and the
 demo database's own login role. The admin URL's role is a superuser or has BYPASSRLS (true for
 the embedded server, a local `postgres`, and Supabase's `postgres`); docs/security.md says why
-these few steps cannot run as petcare_app.
+these few steps cannot run as petcare_app. Each takes the deployment's `Names` (store prefix).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from psycopg import sql
 
 from petcare_dba.db import queries
 from petcare_dba.db.errors import translate, translated
+from petcare_dba.db.naming import DEFAULT, Names
 from petcare_dba.errors import ConfigError
 
 
@@ -34,24 +35,28 @@ def ensure_database(url: str, name: str) -> bool:
         return True
 
 
-def insert_key(url: str, version: int, wrapped_dek: bytes, kek_id: str) -> None:
+def insert_key(
+    url: str, version: int, wrapped_dek: bytes, kek_id: str, *, names: Names = DEFAULT
+) -> None:
     """Store the first wrapped data key."""
     with translated(), _connect(url) as conn:
         conn.execute(
-            queries.get("key_insert"),
+            queries.get("key_insert", names),
             {"version": version, "wrapped_dek": wrapped_dek, "kek_id": kek_id},
         )
 
 
-def key_versions(url: str) -> list[dict[str, Any]]:
+def key_versions(url: str, *, names: Names = DEFAULT) -> list[dict[str, Any]]:
     """The stored (wrapped) data keys, read before migrations; [] on a store not yet created."""
     with translated(), _connect(url) as conn:
-        exists = conn.execute("SELECT to_regclass('petcare.encryption_keys')").fetchone()
+        exists = conn.execute(
+            "SELECT to_regclass(%s)", (f'"{names.schema}".encryption_keys',)
+        ).fetchone()
         if not exists or exists[0] is None:
             return []
-        cur = conn.execute(queries.get("key_versions"))
-        names = [c.name for c in cur.description or ()]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        cur = conn.execute(queries.get("key_versions", names))
+        columns = [c.name for c in cur.description or ()]
+        return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
 
 
 def check_login(url: str, connect_timeout: int = 10) -> None:
@@ -61,7 +66,7 @@ def check_login(url: str, connect_timeout: int = 10) -> None:
     except psycopg.OperationalError as exc:
         if exc.sqlstate == "28P01" or "password authentication failed" in str(exc):
             raise ConfigError(
-                "petcare_login exists with a different password than this instance's runtime "
+                "the login role exists with a different password than this instance's runtime "
                 "password",
                 hint="give this instance the runtime_password the other instances use "
                 "(PETCARE_RUNTIME_PASSWORD), or set PETCARE_RUNTIME_PASSWORD_RESET=1 to change "
@@ -70,34 +75,38 @@ def check_login(url: str, connect_timeout: int = 10) -> None:
         raise translate(exc) from exc
 
 
-def first_admin(url: str) -> int | None:
+def first_admin(url: str, *, names: Names = DEFAULT) -> int | None:
     """Id of the oldest enabled admin, or None."""
     with translated(), _connect(url) as conn:
-        row = conn.execute(queries.get("user_first_admin")).fetchone()
+        row = conn.execute(queries.get("user_first_admin", names)).fetchone()
     return None if row is None else int(row[0])
 
 
-def create_first_admin(url: str, username: str, password_hash: str) -> int:
+def create_first_admin(
+    url: str, username: str, password_hash: str, *, names: Names = DEFAULT
+) -> int:
     """Insert the first admin (only called when no enabled admin exists)."""
     with translated(), _connect(url) as conn:
         row = conn.execute(
-            queries.get("user_insert_bootstrap"),
+            queries.get("user_insert_bootstrap", names),
             {"username": username, "display_name": "Administrator", "password_hash": password_hash},
         ).fetchone()
     assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
     return int(row[0])
 
 
-def user_by_name(url: str, username: str) -> dict[str, Any] | None:
+def user_by_name(url: str, username: str, *, names: Names = DEFAULT) -> dict[str, Any] | None:
     """One user (id, username, role, disabled) read without an app identity (`--as`)."""
     with translated(), _connect(url) as conn:
-        cur = conn.execute(queries.get("user_by_name"), {"username": username})
+        cur = conn.execute(queries.get("user_by_name", names), {"username": username})
         row = cur.fetchone()
-        names = [c.name for c in cur.description or ()]
-    return None if row is None else dict(zip(names, row, strict=True))
+        columns = [c.name for c in cur.description or ()]
+    return None if row is None else dict(zip(columns, row, strict=True))
 
 
-def recover_admin(url: str, username: str, password_hash: str | None) -> tuple[int, bool]:
+def recover_admin(
+    url: str, username: str, password_hash: str | None, *, names: Names = DEFAULT
+) -> tuple[int, bool]:
     """Break-glass: make `username` an enabled admin (created when missing); (id, created).
 
     Runs as the store's admin role, so it works when no enabled admin is left to act through
@@ -105,7 +114,7 @@ def recover_admin(url: str, username: str, password_hash: str | None) -> tuple[i
     """
     with translated(), _connect(url) as conn, conn.transaction():
         row = conn.execute(
-            queries.get("user_recover_admin"),
+            queries.get("user_recover_admin", names),
             {"username": username, "password_hash": password_hash},
         ).fetchone()
         created = False
@@ -113,11 +122,11 @@ def recover_admin(url: str, username: str, password_hash: str | None) -> tuple[i
             if password_hash is None:
                 raise ValueError("a new admin needs a password hash")
             row = conn.execute(
-                queries.get("user_insert_bootstrap"),
+                queries.get("user_insert_bootstrap", names),
                 {"username": username, "display_name": username, "password_hash": password_hash},
             ).fetchone()
             created = True
-        conn.execute(queries.get("user_unlock"), {"username": username})
+        conn.execute(queries.get("user_unlock", names), {"username": username})
     assert row is not None  # noqa: S101 - UPDATE or INSERT ... RETURNING returned the row
     return int(row[0]), created
 
@@ -188,10 +197,12 @@ def ensure_read_role(
         )
 
 
-def apply_audit_limits(url: str, refusals_per_minute: int, sql_prefix_bytes: int) -> None:
+def apply_audit_limits(
+    url: str, refusals_per_minute: int, sql_prefix_bytes: int, *, names: Names = DEFAULT
+) -> None:
     """Write the audit bounds the database enforces (petcare.audit_limits) from the settings."""
     with translated(), _connect(url) as conn:
         conn.execute(
-            queries.get("audit_limits_apply"),
+            queries.get("audit_limits_apply", names),
             {"refusals_per_minute": refusals_per_minute, "sql_prefix_bytes": sql_prefix_bytes},
         )

@@ -24,6 +24,7 @@ from psycopg_pool import ConnectionPool
 from petcare_dba.db import queries
 from petcare_dba.db.errors import translate, translated
 from petcare_dba.db.liveness import idle_socket_healthy
+from petcare_dba.db.naming import DEFAULT, Names
 from petcare_dba.errors import Unavailable
 
 Params = Mapping[str, Any] | Sequence[Any] | None
@@ -43,11 +44,16 @@ ANONYMOUS = Identity(None, "anonymous")
 class Tx:
     """A transaction handle with named-query helpers (rows come back as dicts)."""
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], names: Names = DEFAULT) -> None:
         self.conn = conn
+        self.names = names
 
     def _run(self, name_or_sql: str, params: Params) -> psycopg.Cursor[dict[str, Any]]:
-        text = queries.get(name_or_sql) if name_or_sql.isidentifier() else name_or_sql
+        text = (
+            queries.get(name_or_sql, self.names)
+            if name_or_sql.isidentifier()
+            else self.names.rewrite(name_or_sql)
+        )
         cur = self.conn.cursor(row_factory=dict_row)
         cur.execute(text, params)
         return cur
@@ -100,8 +106,10 @@ class MetaStore:
         timeout: float = 10.0,
         connect_timeout: int = 10,
         application_name: str = "petcare-dba/meta",
+        names: Names = DEFAULT,
     ) -> None:
         self.url = url
+        self.names = names
         kwargs: dict[str, Any] = {
             "autocommit": False,
             "prepare_threshold": None,
@@ -150,8 +158,8 @@ class MetaStore:
     def tx(self, identity: Identity = ANONYMOUS) -> Iterator[Tx]:
         """One transaction as petcare_app with the identity set locally."""
         with translated(), self.pool.connection() as conn, conn.transaction():
-            conn.execute(queries.get("meta_identity"), _identity_params(identity))
-            yield Tx(conn)
+            conn.execute(queries.get("meta_identity", self.names), _identity_params(identity))
+            yield Tx(conn, self.names)
 
     def call(
         self, identity: Identity, name: str, params: Mapping[str, Any]
@@ -164,7 +172,7 @@ class MetaStore:
         transaction. Values are bound client-side by psycopg's quoting. For the hot path of the
         engine (a `tx` needs BEGIN, the prelude, the statement and COMMIT: four round trips).
         """
-        text = f"{queries.get('meta_identity')}; {queries.get(name)}"
+        text = f"{queries.get('meta_identity', self.names)}; {queries.get(name, self.names)}"
         with translated(), self.pool.connection() as conn:
             conn.autocommit = True  # no BEGIN/COMMIT round trips: the message is the transaction
             try:

@@ -4,8 +4,11 @@ Files `petcare_dba/sql/migrations/NNNN_snake_case.sql` are applied in order, eac
 transaction as the NOLOGIN owner role `petcare_owner` (so every object has one owner and RLS is
 FORCEd against it too), under a transaction-scoped advisory lock so concurrent starters apply each
 migration once, and recorded with a sha256 checksum. A recorded migration whose file changed is an
-error, never silently re-applied. Everything is transaction-scoped (no session state, no named
-prepared statements), so it also works through a transaction pooler such as Supavisor.
+error, never silently re-applied. A deployment's store prefix (`naming.Names`) applies here to
+each migration's text, the ledger, the roles and the lock key; the checksum is of the file as
+shipped, so it is the same for every prefix. Everything is transaction-scoped (no session
+state, no named prepared statements), so it also works through a transaction pooler such as
+Supavisor.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from psycopg import sql
 
 from petcare_dba.db import queries
 from petcare_dba.db.errors import translated
+from petcare_dba.db.naming import DEFAULT, Names
 from petcare_dba.errors import ConfigError
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -68,13 +72,22 @@ def available() -> list[Migration]:
     return found
 
 
-def _applied(conn: psycopg.Connection) -> dict[int, str]:
-    rows = conn.execute("SELECT version, checksum FROM petcare.schema_migrations").fetchall()
+def _ledger(names: Names) -> sql.Composed:
+    return sql.SQL("{}.schema_migrations").format(sql.Identifier(names.schema))
+
+
+def _applied(conn: psycopg.Connection, names: Names) -> dict[int, str]:
+    query = sql.SQL("SELECT version, checksum FROM {}").format(_ledger(names))
+    rows = conn.execute(query).fetchall()
     return {int(v): str(c) for v, c in rows}
 
 
 def bootstrap(
-    conn: psycopg.Connection, runtime_password: str | None, *, reset_password: bool = False
+    conn: psycopg.Connection,
+    runtime_password: str | None,
+    *,
+    reset_password: bool = False,
+    names: Names = DEFAULT,
 ) -> None:
     """Create roles, schema and the ledger (idempotent); set the login role's password.
 
@@ -89,16 +102,18 @@ def bootstrap(
     for attempt in range(5):
         try:
             with conn.transaction():
-                conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                conn.execute(
+                    "SELECT pg_catalog.pg_advisory_xact_lock(%s)", (names.lock_key(_LOCK_KEY),)
+                )
                 existed = conn.execute(
-                    "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'petcare_login'"
+                    "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s", (names.login,)
                 ).fetchone()
-                conn.execute(queries.get("bootstrap_roles"))
-                conn.execute(queries.get("create_migrations_table"))
+                conn.execute(queries.get("bootstrap_roles", names))
+                conn.execute(queries.get("create_migrations_table", names))
                 if runtime_password and (existed is None or reset_password):
                     conn.execute(
-                        sql.SQL("ALTER ROLE petcare_login PASSWORD {}").format(
-                            sql.Literal(runtime_password)
+                        sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                            sql.Identifier(names.login), sql.Literal(runtime_password)
                         )
                     )
             return
@@ -109,20 +124,26 @@ def bootstrap(
 
 
 def migrate(
-    admin_url: str, runtime_password: str | None = None, *, reset_password: bool = False
+    admin_url: str,
+    runtime_password: str | None = None,
+    *,
+    reset_password: bool = False,
+    names: Names = DEFAULT,
 ) -> list[Migration]:
     """Apply pending migrations; returns those applied by this call (empty: nothing to do).
 
-    An existing petcare_login keeps its password unless `reset_password` (see bootstrap).
+    An existing login role keeps its password unless `reset_password` (see bootstrap).
     """
     pending = available()
     done: list[Migration] = []
     with translated(), psycopg.connect(admin_url, autocommit=True, prepare_threshold=None) as conn:
-        bootstrap(conn, runtime_password, reset_password=reset_password)
+        bootstrap(conn, runtime_password, reset_password=reset_password, names=names)
         for migration in pending:
             with conn.transaction():
-                conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-                applied = _applied(conn)
+                conn.execute(
+                    "SELECT pg_catalog.pg_advisory_xact_lock(%s)", (names.lock_key(_LOCK_KEY),)
+                )
+                applied = _applied(conn, names)
                 if (
                     migration.version not in applied
                     and applied
@@ -141,21 +162,27 @@ def migrate(
                             hint="migrations are forward-only: add a new numbered file instead",
                         )
                     continue
-                conn.execute("SET LOCAL ROLE petcare_owner")
-                conn.execute("SET LOCAL search_path = petcare, pg_catalog")
-                conn.execute(migration.text)
+                conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(names.owner)))
                 conn.execute(
-                    "INSERT INTO petcare.schema_migrations (version, name, checksum) "
-                    "VALUES (%s, %s, %s)",
+                    sql.SQL("SET LOCAL search_path = {}, pg_catalog").format(
+                        sql.Identifier(names.schema)
+                    )
+                )
+                conn.execute(names.rewrite(migration.text))
+                conn.execute(
+                    sql.SQL("INSERT INTO {} (version, name, checksum) VALUES (%s, %s, %s)").format(
+                        _ledger(names)
+                    ),
                     (migration.version, migration.name, migration.checksum),
                 )
                 done.append(migration)
     return done
 
 
-def status(admin_url: str) -> list[MigrationStatus]:
+def status(admin_url: str, names: Names = DEFAULT) -> list[MigrationStatus]:
     """Which migrations are applied on the store."""
     with translated(), psycopg.connect(admin_url, autocommit=True, prepare_threshold=None) as conn:
-        exists = conn.execute("SELECT to_regclass('petcare.schema_migrations')").fetchone()
-        applied = _applied(conn) if exists and exists[0] else {}
+        ledger = _ledger(names).as_string(conn)
+        exists = conn.execute("SELECT to_regclass(%s)", (ledger,)).fetchone()
+        applied = _applied(conn, names) if exists and exists[0] else {}
     return [MigrationStatus(m.version, m.name, m.version in applied) for m in available()]

@@ -4,6 +4,7 @@ Application SQL lives in `petcare_dba/sql/*.sql` under `-- name: query_name` hea
 one-line `-- description`; this module parses each file once (importlib.resources) and hands out
 the text by name, so Python never embeds SQL strings (the procrastinate pattern). Parameters are
 `%(name)s` placeholders; identifiers are composed with `psycopg.sql.Identifier` by callers.
+`get` is also where a deployment's store prefix applies (`naming.Names.rewrite`, issue 18).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from importlib import resources
 
 from psycopg import sql
 
+from petcare_dba.db.naming import DEFAULT, Names
 from petcare_dba.errors import ConfigError
 
 _HEADER = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
@@ -64,10 +66,10 @@ def _all() -> dict[str, Query]:
     return catalog
 
 
-def get(name: str) -> str:
-    """The SQL text of the named query."""
+def get(name: str, names: Names = DEFAULT) -> str:
+    """The SQL text of the named query, in the metadata-store names of `names`."""
     try:
-        return _all()[name].text
+        return names.rewrite(_all()[name].text)
     except KeyError:
         raise ConfigError(f"no SQL query named {name!r}") from None
 

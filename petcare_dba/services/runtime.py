@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from petcare_dba.db import admin, migrations
 from petcare_dba.db.embedded import EmbeddedServer, read_or_create_secret
 from petcare_dba.db.metastore import Identity, MetaStore
+from petcare_dba.db.naming import Names
 from petcare_dba.db.shared_slots import SharedSlots
 from petcare_dba.db.target import Pools, Slots
 from petcare_dba.errors import ConfigError, NotFound, PetcareError
@@ -31,8 +32,8 @@ META_DB = "petcare_meta"
 LOGIN_ROLE = "petcare_login"
 
 
-def runtime_url(admin_url: str, password: str) -> str:
-    """The admin URL with its user swapped for petcare_login.
+def runtime_url(admin_url: str, password: str, login: str = LOGIN_ROLE) -> str:
+    """The admin URL with its user swapped for the login role (petcare_login by default).
 
     A Supavisor pooler user looks like `postgres.<project-ref>`; the suffix names the tenant, so it
     is kept (`petcare_login.<project-ref>`).
@@ -43,7 +44,7 @@ def runtime_url(admin_url: str, password: str) -> str:
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    netloc = f"{quote(LOGIN_ROLE + suffix, safe='')}:{quote(password, safe='')}@{host}"
+    netloc = f"{quote(login + suffix, safe='')}:{quote(password, safe='')}@{host}"
     if parts.port:
         netloc += f":{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
@@ -83,16 +84,22 @@ class Runtime:
     def __post_init__(self) -> None:
         self.target_pools = Pools(self.target_slots)
 
+    @property
+    def names(self) -> Names:
+        """This deployment's schema, roles and lock keys in the metadata store (store_prefix)."""
+        return self.store.names
+
     @classmethod
     def start(cls, settings: Settings, *, create_key: bool = False) -> Runtime:
         """Resolve, migrate and open the metadata store (starting the embedded server if used)."""
         client_address.parse_trusted(settings.trusted_proxies)  # a bad CIDR stops start-up
+        names = Names(settings.store_prefix)
         admin_url, server, started = resolve_store(settings)
         try:
             # Issue 13: the secret key is checked against the stored data keys BEFORE anything
             # changes (migrations, the login role's password), so an instance started with the
             # wrong key refuses without disturbing the instances that share the store.
-            rows = admin.key_versions(admin_url)
+            rows = admin.key_versions(admin_url, names=names)
             keyring = crypto.Keyring(
                 load_kek(settings, create=create_key and not rows, in_use=bool(rows))
             )
@@ -104,11 +111,16 @@ class Runtime:
                     ]
                 )
             password = runtime_password(settings)
-            migrations.migrate(admin_url, password, reset_password=settings.runtime_password_reset)
+            migrations.migrate(
+                admin_url, password, reset_password=settings.runtime_password_reset, names=names
+            )
             # LISTEN and the slot locks need a session, not a transaction pooler.
-            session_url = runtime_url(settings.store_session_url or admin_url, password)
+            session_url = runtime_url(
+                settings.store_session_url or admin_url, password, names.login
+            )
             store = MetaStore(
-                runtime_url(admin_url, password),
+                runtime_url(admin_url, password, names.login),
+                names=names,
                 min_size=settings.pool_min_size,
                 max_size=settings.pool_max_size,
                 timeout=settings.pool_timeout_s,
@@ -116,15 +128,21 @@ class Runtime:
             )
             # One probe connection first: a wrong password is a clear error at once rather than
             # a pool that retries until its timeout.
-            admin.check_login(runtime_url(admin_url, password), settings.connect_timeout_s)
+            admin.check_login(
+                runtime_url(admin_url, password, names.login), settings.connect_timeout_s
+            )
             store.open()
             try:
                 if not rows:
                     wrapped = keyring.new_version()
                     admin.insert_key(
-                        admin_url, wrapped.version, wrapped.wrapped_dek, wrapped.kek_id
+                        admin_url,
+                        wrapped.version,
+                        wrapped.wrapped_dek,
+                        wrapped.kek_id,
+                        names=names,
                     )
-                admin.apply_audit_limits(admin_url, *audit_limits(settings))
+                admin.apply_audit_limits(admin_url, *audit_limits(settings), names=names)
             except BaseException:
                 store.close()
                 raise
@@ -142,7 +160,7 @@ class Runtime:
         # Issue 18: the per-user cap counts every instance on this store, not just this one.
         runtime.target_slots.shared = SharedSlots(
             session_url,
-            settings.cache_namespace,
+            cache_namespace(settings),
             connect_timeout=settings.connect_timeout_s,
         )
         # Opened now, with the metadata pool, from the environment the app started with: PG*
@@ -169,11 +187,11 @@ class Runtime:
 
     def has_admin(self) -> bool:
         """True when the store has an enabled admin."""
-        return admin.first_admin(self.admin_url) is not None
+        return admin.first_admin(self.admin_url, names=self.names) is not None
 
     def first_admin(self) -> Identity:
         """The identity the CLI acts as when no --as is given."""
-        user_id = admin.first_admin(self.admin_url)
+        user_id = admin.first_admin(self.admin_url, names=self.names)
         if user_id is None:
             raise NotFound(
                 "there is no enabled admin",
@@ -181,6 +199,15 @@ class Runtime:
                 "`petcare-dba user recover-admin NAME` to restore one",
             )
         return Identity(user_id, "cli")
+
+
+def cache_namespace(settings: Settings) -> str:
+    """The cache's namespace (NOTIFY channel, Redis keys, slot locks): the store prefix unless set.
+
+    Two deployments in one database must not drop each other's caches or share slot locks, so
+    an unset cache_namespace follows store_prefix (the default of both is `petcare`).
+    """
+    return settings.cache_namespace or settings.store_prefix
 
 
 def audit_limits(settings: Settings) -> tuple[int, int]:
@@ -258,14 +285,16 @@ def migrate_store(
 
     Starts the embedded server for the call when it is the store and was not running.
     """
+    names = Names(settings.store_prefix)
     admin_url, server, started = resolve_store(settings)
     try:
         if status_only:
-            return migrations.status(admin_url), []
+            return migrations.status(admin_url, names), []
         applied = migrations.migrate(
             admin_url,
             runtime_password(settings),
             reset_password=reset_password or bool(settings.runtime_password_reset),
+            names=names,
         )
         return [], applied
     finally:

@@ -28,9 +28,10 @@ DECLARED: tuple[Setting, ...] = (
     ),
     Setting(
         "cache_namespace",
-        "petcare",
-        "Names this deployment's NOTIFY channel, Redis keys and pub/sub channel (letters, "
-        "digits, _; two deployments sharing a cluster or a Redis need different ones).",
+        "",
+        "Names this deployment's NOTIFY channel, Redis keys, pub/sub channel and slot locks "
+        "(letters, digits, _; two deployments sharing a cluster or a Redis need different ones). "
+        "Empty: store_prefix (`petcare` by default).",
         "cache",
     ),
     Setting(

@@ -21,6 +21,8 @@ class Setting:
     secret: bool = False
     choices: tuple[str, ...] = ()
     bounds: tuple[float, float] | None = None  # inclusive; for int and float settings
+    # A regular expression a str value must match in full (names that end up in SQL).
+    pattern: str = ""
     # Other programs' variables read, in this order, when the setting is still empty after the
     # file and PETCARE_* environment (e.g. the Gemini SDK's GOOGLE_API_KEY / GEMINI_API_KEY).
     fallback_env: tuple[str, ...] = ()

@@ -1,15 +1,18 @@
 """The registry: every setting once, looked up by name, and a raw value made its declared type.
 
-The parts (`store`, `engine`, `storage`, `security`, `monitoring`, `ai`, `cache`) declare; this
-module joins them in one tuple, the order of `docs/settings.md`, and refuses a name declared twice.
+The parts (`store`, `engine`, `storage`, `security`, `monitoring`, `advisor`, `ai`, `cache`)
+declare; this module joins them in one tuple, the order of `docs/settings.md`, and refuses a name
+declared twice.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from petcare_dba.errors import ConfigError
 from petcare_dba.settings import (
+    advisor,
     ai,
     cache,
     engine,
@@ -27,6 +30,7 @@ SETTINGS: tuple[Setting, ...] = (
     *storage.DECLARED,
     *security.DECLARED,
     *monitoring.DECLARED,
+    *advisor.DECLARED,
     *ai.DECLARED,
     *cache.DECLARED,
     *observability.DECLARED,
@@ -69,6 +73,8 @@ def coerce_declared(decl: Setting, raw: Any) -> Any:
         ) from None
     if decl.choices and value not in decl.choices:
         raise ConfigError(f"{decl.env_var} must be one of {', '.join(decl.choices)}, not {raw!r}")
+    if decl.pattern and not re.fullmatch(decl.pattern, str(value)):
+        raise ConfigError(f"{decl.env_var} is not allowed: {value!r}", hint=decl.help)
     if decl.bounds and not decl.bounds[0] <= value <= decl.bounds[1]:
         raise ConfigError(
             f"{decl.env_var} must be between {decl.bounds[0]} and {decl.bounds[1]}, not {raw!r}",

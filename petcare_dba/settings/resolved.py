@@ -24,6 +24,7 @@ class _Typed:
 
     data_dir: str
     database_url: str
+    store_prefix: str
     runtime_password: str
     embedded_port: int
     host: str
@@ -167,6 +168,8 @@ class _Typed:
     advisor_dead_rows: int
     advisor_dead_pct: float
     advisor_analyze_rows: int
+    advisor_partition_bytes: int
+    advisor_partition_churn_pct: float
     cache_backend: str
     redis_url: str
     cache_namespace: str

@@ -7,6 +7,13 @@ from __future__ import annotations
 
 from petcare_dba.settings.declaration import Setting, default_data_dir
 
+# The store prefix names a schema and the roles <prefix>_owner/_app/_login: PostgreSQL keeps 63
+# bytes of a name, so the prefix keeps 6 for "_owner"; pg_ and the system schemas are taken.
+STORE_PREFIX_MAX = 63 - len("_owner")
+STORE_PREFIX_PATTERN = (
+    rf"(?!pg_)(?!(?:public|information_schema)$)[a-z][a-z0-9_]{{0,{STORE_PREFIX_MAX - 1}}}"
+)
+
 DECLARED: tuple[Setting, ...] = (
     Setting(
         "data_dir",
@@ -25,9 +32,21 @@ DECLARED: tuple[Setting, ...] = (
         secret=True,
     ),
     Setting(
+        "store_prefix",
+        "petcare",
+        "Names this deployment in the metadata store: its schema and the roles <prefix>_owner, "
+        "<prefix>_app and <prefix>_login, its migration lock and, unless cache_namespace is set, "
+        f"its cache channel. A lower-case letter then lower-case letters, digits or _ (at most "
+        f"{STORE_PREFIX_MAX}, not pg_..., public or information_schema). Two deployments sharing "
+        "one PostgreSQL cluster or one database need different prefixes; changing it on an "
+        "existing deployment starts an empty store.",
+        "server",
+        pattern=STORE_PREFIX_PATTERN,
+    ),
+    Setting(
         "runtime_password",
         "",
-        "Password of the petcare_login role the app runs as. Empty: "
+        "Password of the <store_prefix>_login role the app runs as. Empty: "
         "generated once into data_dir/secrets.",
         "server",
         secret=True,

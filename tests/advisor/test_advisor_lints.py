@@ -246,6 +246,19 @@ SCENARIOS = (
         ("DROP POLICY mp_b ON mp",),
         "public.mp",
     ),
+    Scenario(
+        "partition_candidates",
+        (
+            "CREATE TABLE ev (id int, at timestamptz NOT NULL DEFAULT now())",
+            "INSERT INTO ev (id) SELECT generate_series(1, 2000)",
+            "CREATE INDEX ev_at ON ev (at)",
+            "DELETE FROM ev WHERE id <= 500",
+        ),
+        ("DROP INDEX ev_at",),  # no index leads with the time column: nothing to prune by
+        "public.ev",
+        {"advisor_partition_bytes": 0},
+        strict={"advisor_partition_bytes": 1 << 40},
+    ),
 )
 SESSION_LINTS = (
     "long_running_queries",

@@ -105,7 +105,7 @@ def test_notify_from_a_role_that_is_not_the_app_is_ignored_or_harmless(
     # Any role that may connect may NOTIFY: the worst case is a role granted CONNECT.
     intruder_url = create_role(pg.admin_url(meta_db), unique("intruder"))
     try:
-        channel = f"{rt.settings.cache_namespace}_cache"
+        channel = f"{rt.cache.namespace}_cache"
         _notify_as(
             intruder_url,
             channel,

@@ -32,7 +32,9 @@ from petcare_dba.settings import Settings
 log = logging.getLogger(__name__)
 KINDS = bus_mod.KINDS
 _MEMO_ENTRIES = 32  # built objects kept beside their entries (catalogs, schema indexes)
-_NAMESPACE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# 57: the NOTIFY channel "<namespace>_cache" must fit PostgreSQL's 63-byte names, and an unset
+# namespace is the store prefix, which may be that long.
+_NAMESPACE = re.compile(r"^[a-z][a-z0-9_]{0,56}$")
 Generation = tuple[int, int]
 
 
@@ -258,11 +260,12 @@ class Cache:
 
 def open_cache(settings: Settings, store: MetaStore, listen_url: str, secret: bytes) -> Cache:
     """The cache of a runtime: its backend, its bus listening, per the settings."""
-    namespace = settings.cache_namespace
+    # Unset: the store prefix, so two deployments in one database never share a channel.
+    namespace = settings.cache_namespace or settings.store_prefix
     if not _NAMESPACE.match(namespace):
         raise ConfigError(
             f"PETCARE_CACHE_NAMESPACE must be a lower-case letter then letters, digits or _ "
-            f"(at most 40), not {namespace!r}"
+            f"(at most 57), not {namespace!r}"
         )
     cache = Cache(
         MemoryBackend(settings.cache_max_bytes),

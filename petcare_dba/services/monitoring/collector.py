@@ -117,6 +117,11 @@ def _gauges(raw: dict[str, Any], url: str) -> dict[str, float]:
     return m
 
 
+def _space(rt: Runtime) -> int:
+    """The collector's lock space of this deployment (two may share one database, issue 18)."""
+    return rt.names.lock_key(LOCK_SPACE, bits=32)
+
+
 def sample_connection(
     rt: Runtime, actor: Actor, conn_id: int, name: str, *, force: bool = False
 ) -> Round:
@@ -129,7 +134,7 @@ def sample_connection(
         return Round(name, False, error=exc.message)
     notes: list[alerts.Notification] = []
     with rt.store.tx(actor.identity) as tx:
-        if not tx.value("mon_try_lock", {"space": LOCK_SPACE, "key": conn_id}):
+        if not tx.value("mon_try_lock", {"space": _space(rt), "key": conn_id}):
             return Round(name, False, skipped="another instance is sampling")
         state = tx.one("mon_state_get", {"conn": conn_id}) or {}
         elapsed = (
@@ -235,7 +240,7 @@ def app_round(rt: Runtime, actor: Actor, *, force: bool = False) -> dict[str, fl
     """The app-wide round: own-table metrics, host metrics and the app's alerts."""
     s = rt.settings
     with rt.store.tx(actor.identity) as tx:
-        if not tx.value("mon_try_lock", {"space": LOCK_SPACE, "key": APP_KEY}):
+        if not tx.value("mon_try_lock", {"space": _space(rt), "key": APP_KEY}):
             return None
         last = tx.value("mon_app_last_sample")
         if not force and last is not None and last < float(s.monitoring_interval_s) / 2:

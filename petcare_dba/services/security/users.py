@@ -44,13 +44,15 @@ def ensure_first_admin(rt: Runtime, username: str = "admin") -> str | None:
     back) is left alone: creating `admin` again would collide with the existing row, and choosing
     whom to promote is the operator's call (`petcare-dba user recover-admin NAME`).
     """
-    if admin.first_admin(rt.admin_url) is not None:
+    if admin.first_admin(rt.admin_url, names=rt.names) is not None:
         return None
-    if admin.user_by_name(rt.admin_url, username) is not None:
+    if admin.user_by_name(rt.admin_url, username, names=rt.names) is not None:
         return None
     password = rt.settings.admin_password or passwords.generate_password()
     passwords.check_policy(password, username)
-    user_id = admin.create_first_admin(rt.admin_url, username, passwords.hash_password(password))
+    user_id = admin.create_first_admin(
+        rt.admin_url, username, passwords.hash_password(password), names=rt.names
+    )
     actor = Actor(user_id, username, "admin", "bootstrap")
     audit.record(
         rt.store,
@@ -70,10 +72,13 @@ def recover_admin(rt: Runtime, username: str, *, new_password: bool = False) -> 
     secret key). Returns a generated password when the user was created or `new_password` asked
     for one (shown once), else None.
     """
-    existing = admin.user_by_name(rt.admin_url, username)
+    existing = admin.user_by_name(rt.admin_url, username, names=rt.names)
     password = passwords.generate_password() if new_password or existing is None else None
     user_id, created = admin.recover_admin(
-        rt.admin_url, username, passwords.hash_password(password) if password else None
+        rt.admin_url,
+        username,
+        passwords.hash_password(password) if password else None,
+        names=rt.names,
     )
     actor = Actor(user_id, username, "admin", "recover-admin")
     audit.record(
@@ -257,7 +262,7 @@ def actor_for(rt: Runtime, username: str | None) -> Actor:
     left (the CLI runs with the store's admin URL: whoever runs it holds the data directory).
     """
     if username:
-        row = admin.user_by_name(rt.admin_url, username)
+        row = admin.user_by_name(rt.admin_url, username, names=rt.names)
         if row is None:
             raise NotFound(f"no user named {username!r}")
     else:
