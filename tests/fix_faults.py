@@ -12,17 +12,11 @@
 Toxics (toxiproxy's model, tests/faults): `add_toxic(kind, value)` switches one on for every
 connection, present and future, until `clear_toxics()`; all act on the server->client stream
 except `timeout`, which stops both. `latency` (ms added to every chunk, order kept),
-`bandwidth` (bytes/s), `slicer` (chunks cut into `value`-byte slices, each sent on its own), `limit_data`
-(the connection is closed once `value` more bytes went down it), `timeout` (nothing gets
-through; the connection is closed `value` ms later, never when 0) and `reset_peer` (a TCP RST
-`value` ms after the toxic met the connection; new connections are reset as they arrive).
-
-It also measures and shapes the conversation: `latency_ms=(to_server, to_client)` delays each
-direction (toxiproxy's latency toxic, order kept), so 10 ms each way is a 20 ms round trip, and
-`round_trips` counts request/response turns: a client->server send that starts a connection's
-conversation or follows server->client data is one more round trip (several sends in a row, as
-a pipeline writes them, are one). `counting()` returns the turns of the code inside it. Benchmarks
-import the class too (`python -m bench engine --network`).
+`bandwidth` (bytes/s), `slicer` (chunks cut into `value`-byte slices, each sent on its own),
+`limit_data` (the connection is closed once `value` more bytes went down it), `timeout`
+(nothing gets through; the connection is closed `value` ms later, never when 0) and
+`reset_peer` (a TCP RST `value` ms after the toxic met the connection; new connections are
+reset as they arrive).
 """
 
 from __future__ import annotations
