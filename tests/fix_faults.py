@@ -9,12 +9,14 @@
 - `hang()` stops forwarding but keeps the sockets (toxiproxy's timeout toxic with timeout 0);
   `heal()` forwards again. The `fault_proxy` fixture is a factory closed after the test.
 
-It also measures and shapes the conversation: `latency_ms=(to_server, to_client)` delays each
-direction (toxiproxy's latency toxic, order kept), so 10 ms each way is a 20 ms round trip, and
-`round_trips` counts request/response turns: a client->server send that starts a connection's
-conversation or follows server->client data is one more round trip (several sends in a row, as
-a pipeline writes them, are one). `counting()` returns the turns of the code inside it. Benchmarks
-import the class too (`python -m bench engine --network`).
+Toxics (toxiproxy's model, tests/faults): `add_toxic(kind, value)` switches one on for every
+connection, present and future, until `clear_toxics()`; all act on the server->client stream
+except `timeout`, which stops both. `latency` (ms added to every chunk, order kept),
+`bandwidth` (bytes/s), `slicer` (chunks cut into `value`-byte slices, each sent on its own),
+`limit_data` (the connection is closed once `value` more bytes went down it), `timeout`
+(nothing gets through; the connection is closed `value` ms later, never when 0) and
+`reset_peer` (a TCP RST `value` ms after the toxic met the connection; new connections are
+reset as they arrive).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any
 import pytest
 
 TCP_REPAIR = 19  # linux/tcp.h
+TOXICS = ("latency", "bandwidth", "slicer", "limit_data", "timeout", "reset_peer")
 
 
 @dataclass
@@ -53,9 +56,10 @@ class _Delayed:
         self._closed = False
         threading.Thread(target=self._send, daemon=True, name="fault-proxy-delay").start()
 
-    def put(self, data: bytes) -> None:
+    def put(self, data: bytes, ms: float | None = None) -> None:
+        delay = self.delay if ms is None else ms / 1000
         with self._ready:
-            self._queue.append((time.monotonic() + self.delay, data))
+            self._queue.append((time.monotonic() + delay, data))
             self._ready.notify()
 
     def close(self) -> None:
@@ -99,6 +103,7 @@ class FaultProxy:
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._forwarding = threading.Event()
         self._forwarding.set()
+        self._toxics: dict[str, float] = {}
         self._closed = False
         threading.Thread(target=self._accept, daemon=True, name="fault-proxy").start()
 
@@ -149,23 +154,48 @@ class FaultProxy:
             if ms > 0
         }
         client_turn = False  # True while the client speaks: its next sends are the same turn
+        met: dict[str, float] = {}  # toxic -> when this connection first met it
+        sent_down = 0  # bytes sent to the client since limit_data met this connection
         try:
             while not self._closed:
                 if not self._forwarding.is_set():
                     self._forwarding.wait(0.1)
                     continue
-                readable, _, _ = select.select(list(peers), [], [], 0.1)
+                toxics = self.toxics
+                now = time.monotonic()
+                for kind in list(met):
+                    if kind not in toxics:
+                        del met[kind]
+                for kind in toxics:
+                    met.setdefault(kind, now)
+                if "limit_data" not in met:
+                    sent_down = 0
+                if self._expired(toxics, met, now, client, server):
+                    return
+                readable, _, _ = select.select(list(peers), [], [], 0.05 if toxics else 0.1)
                 for sock in readable:
                     if not self._forwarding.is_set():
                         break
                     data = sock.recv(65536)
                     if not data:
                         return
+                    if "timeout" in toxics:
+                        continue  # swallowed: nothing gets through either way
                     if sock is client and not client_turn:
                         with self._lock:
                             self._turns += 1
                     client_turn = sock is client
-                    if sock in delayed:
+                    if sock is server and toxics:
+                        if "limit_data" in toxics:
+                            room = max(0, int(toxics["limit_data"]) - sent_down)
+                            data, over = data[:room], len(data) > room
+                            sent_down += len(data)
+                            self._down(client, server, data, toxics, delayed)
+                            if over:
+                                return
+                            continue
+                        self._down(client, server, data, toxics, delayed)
+                    elif sock in delayed:
                         delayed[sock].put(data)
                     else:
                         peers[sock].sendall(data)
@@ -175,6 +205,48 @@ class FaultProxy:
             for link in delayed.values():
                 link.close()
             self._drop(client, server)
+
+    def _expired(
+        self,
+        toxics: dict[str, float],
+        met: dict[str, float],
+        now: float,
+        client: socket.socket,
+        server: socket.socket,
+    ) -> bool:
+        """Apply the timed toxics (reset_peer, timeout > 0); True when the connection is over."""
+        if "reset_peer" in toxics and now - met["reset_peer"] >= toxics["reset_peer"] / 1000:
+            self._reset(client, server)
+            return True
+        timeout = toxics.get("timeout", 0)
+        return bool(timeout) and now - met["timeout"] >= timeout / 1000  # pump's end closes
+
+    def _down(
+        self,
+        client: socket.socket,
+        server: socket.socket,
+        data: bytes,
+        toxics: dict[str, float],
+        delayed: dict[socket.socket, _Delayed],
+    ) -> None:
+        """Send server->client bytes through the downstream toxics."""
+        if "latency" in toxics or server in delayed:  # once delayed, always: order is kept
+            if server not in delayed:
+                delayed[server] = _Delayed(client, 0)
+            delayed[server].put(data, toxics.get("latency"))
+            return
+        size = len(data)
+        if "slicer" in toxics:
+            size = max(1, int(toxics["slicer"]))
+        if "bandwidth" in toxics:
+            size = min(size, max(1, int(toxics["bandwidth"] / 20)))  # 20 sends a second
+        for start in range(0, len(data), size):
+            piece = data[start : start + size]
+            client.sendall(piece)
+            if "bandwidth" in toxics:
+                time.sleep(len(piece) / toxics["bandwidth"])
+            elif "slicer" in toxics:
+                time.sleep(0.00005)  # each slice its own segment (TCP_NODELAY), no more
 
     def _drop(self, client: socket.socket, server: socket.socket) -> None:
         with self._lock:
@@ -192,11 +264,31 @@ class FaultProxy:
     def reset_peer(self) -> None:
         """Send a TCP RST to every client (and drop the server side too)."""
         for client, server in self._take_all():
+            self._reset(client, server)
+
+    @staticmethod
+    def _reset(client: socket.socket, server: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        for sock in (client, server):
             with contextlib.suppress(OSError):
-                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            for sock in (client, server):
-                with contextlib.suppress(OSError):
-                    sock.close()
+                sock.close()
+
+    @property
+    def toxics(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._toxics)
+
+    def add_toxic(self, kind: str, value: float = 0) -> None:
+        """Switch a toxic on for every connection, present and future (see the module doc)."""
+        if kind not in TOXICS:
+            raise ValueError(f"unknown toxic {kind!r}")
+        with self._lock:
+            self._toxics[kind] = float(value)
+
+    def clear_toxics(self) -> None:
+        with self._lock:
+            self._toxics.clear()
 
     def vanish(self) -> None:
         """Forget every client connection silently: no FIN, no RST (a dead peer host)."""

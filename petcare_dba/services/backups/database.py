@@ -37,6 +37,7 @@ from petcare_dba.services.backups.store import (
     refuse_below,
 )
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 
 ARCHIVE = "database.dump"
 # A new database's name: plain, so it can never read as a conninfo string in pg_restore's argv.
@@ -69,8 +70,15 @@ def backup_database(
     assert row is not None  # noqa: S101 - INSERT ... RETURNING
     backup_id = int(row["id"])
     label = f"{connection_name}:{database}"
+    event_id = audit.new_event_id()  # pairs the intent with its outcome (A2)
     audit_event(
-        rt, actor, "backup.database", "intent", target=label, detail={"backup_id": backup_id}
+        rt,
+        actor,
+        "backup.database",
+        "intent",
+        event_id=event_id,
+        target=label,
+        detail={"backup_id": backup_id},
     )
     rel = files.relative(backup_id, connection_name, "database", database)
     final = files.store_dir(rt.settings) / rel
@@ -97,6 +105,7 @@ def backup_database(
             actor,
             "backup.database",
             "error",
+            event_id=event_id,
             target=label,
             detail={"backup_id": backup_id, "error": error.message},
         )
@@ -120,6 +129,7 @@ def backup_database(
         actor,
         "backup.database",
         "ok",
+        event_id=event_id,
         target=label,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         detail={
@@ -208,8 +218,9 @@ def restore_database(
         raise Refused("a database backup is never restored over its source; name a new database")
     if connections.get(rt, actor, entry.connection_name).read_only:
         raise Refused(f"connection {entry.connection_name} is read-only; restores are refused")
+    event_id = audit.new_event_id()  # pairs the intent with its outcome (A2)
     audit_event(
-        rt, actor, "backup.restore_database", "intent", target=label,
+        rt, actor, "backup.restore_database", "intent", event_id=event_id, target=label,
         detail={"backup_id": backup_id},
     )  # fmt: skip
     app = target.application_name(actor.username, actor.session_id)
@@ -225,7 +236,7 @@ def restore_database(
             dump.restore(url, app, into_database, path, version // 10000, total, progress)
     except PetcareError as exc:
         audit_event(
-            rt, actor, "backup.restore_database", "error", target=label,
+            rt, actor, "backup.restore_database", "error", event_id=event_id, target=label,
             detail={"backup_id": backup_id, "error": exc.message},
         )  # fmt: skip
         raise
@@ -233,7 +244,8 @@ def restore_database(
         if path is not None:
             storage.release(rt.settings, path.parent)
     audit_event(
-        rt, actor, "backup.restore_database", "ok", target=label, rows_affected=total,
+        rt, actor, "backup.restore_database", "ok", event_id=event_id, target=label,
+        rows_affected=total,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         detail={"backup_id": backup_id, "tables": total},
     )  # fmt: skip

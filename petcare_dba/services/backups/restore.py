@@ -36,6 +36,7 @@ from petcare_dba.services.backups.store import (
     get,
 )
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.services.security import audit
 
 _IDENT = re.compile(r"^[^\x00]{1,63}$")
 
@@ -242,11 +243,13 @@ def restore(
                     },
                 )
             )
+        event_id = audit.new_event_id()  # pairs the intent with its outcome (A2)
         audit_event(
             rt,
             actor,
             "backup.restore",
             "intent",
+            event_id=event_id,
             target=label,
             detail={"backup_id": backup_id, "restore_id": restore_id, "mode": mode},
         )
@@ -291,6 +294,7 @@ def restore(
                 actor,
                 "backup.restore",
                 "error",
+                event_id=event_id,
                 target=label,
                 sql_text=";\n".join(statements) or None,
                 sqlstate=error.sqlstate,
@@ -321,6 +325,7 @@ def restore(
             actor,
             "backup.restore",
             "ok",
+            event_id=event_id,
             target=label,
             sql_text=";\n".join(statements),
             rows_affected=rows,

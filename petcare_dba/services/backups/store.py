@@ -175,7 +175,18 @@ def backup(
         )
     assert row is not None  # noqa: S101 - INSERT ... RETURNING
     backup_id = int(row["id"])
-    audit_event(rt, actor, "backup.create", "intent", target=label, detail={"backup_id": backup_id})
+    # One event id pairs the intent with its outcome (A2): without it the reconcile job would
+    # mark every backup's intent 'unknown', finished or not (the fault matrix found this).
+    event_id = audit.new_event_id()
+    audit_event(
+        rt,
+        actor,
+        "backup.create",
+        "intent",
+        event_id=event_id,
+        target=label,
+        detail={"backup_id": backup_id},
+    )
     rel = files.relative(backup_id, connection_name, schema, table)
     final = files.store_dir(rt.settings) / rel
     partial = files.partial_dir(rt.settings, backup_id, connection_name, schema, table)
@@ -249,6 +260,7 @@ def backup(
             actor,
             "backup.create",
             "error",
+            event_id=event_id,
             target=label,
             sqlstate=error.sqlstate,
             detail={"backup_id": backup_id, "error": error.message},
@@ -276,6 +288,7 @@ def backup(
         actor,
         "backup.create",
         "ok",
+        event_id=event_id,
         target=label,
         rows_affected=result.rows,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
