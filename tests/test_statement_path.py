@@ -41,6 +41,7 @@ LAYERS = [
     "transaction",
     "engine",
     "front",  # the one front half every entry takes (issue 16): parse, decide, confirm, open
+    "cached",  # the engine's use of the opt-in result cache, after the final decision
     "history",
     "plan",
     "safety",

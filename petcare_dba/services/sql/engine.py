@@ -1,16 +1,18 @@
 """The driver of the safe SQL engine shared by the SQL editor, the CLI and the AI assistant.
 
-`run` hands a script down one way, each stage's result to the next: `intake` checks the text,
-`plan` splits it with PostgreSQL's parser, classifies every statement and decides per app role
-and connection (Allow / Confirm / Reject) before any connection and again after the pg_proc
-lookup, then `execute` runs the plan through `db.target.executor` (one statement per protocol
-message, timeouts set locally, a READ ONLY transaction for viewers, read-only connections and
-the assistant, results capped by rows and bytes) and writes each statement's audit intent,
-execucoes_scripts row and outcome through `record`. No stage calls back into an earlier one;
-refusals go straight to `record` and raise `Refused` (or `NeedsConfirmation`); execution errors
-come back in `RunResult.error` next to the results of the statements that ran. The engine owns
-the run's connection (`pool_for`, the credential) and guards (`limits_for`); `cancel` stops a
-run from another thread and `drain` every run at shutdown; history and drafts are in `history`.
+`run` hands a script down one way, each stage's result to the next. Its front half is `front`,
+the one every entry point takes (export, explicit transactions and verdict too): `intake` checks
+the text, `plan` splits it with PostgreSQL's parser, classifies every statement and decides per
+app role and connection (Allow / Confirm / Reject) before any connection and again after the
+pg_proc lookup on the lease. Then, when the opt-in result cache may answer (`cached`), a hit is
+served and audited; otherwise `execute` runs the plan through `db.target` (one statement per
+protocol message, timeouts set locally, a READ ONLY transaction for viewers, read-only
+connections and the assistant, results capped by rows and bytes) and writes each statement's
+audit intent, execucoes_scripts row and outcome through `record`. No stage calls back into an
+earlier one; refusals go straight to `record` and raise `Refused` (or `NeedsConfirmation`);
+execution errors come back in `RunResult.error` next to the results of the statements that ran.
+`cancel` stops a run from another thread and `drain` every run at shutdown; history and drafts
+are in `history`.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from petcare_dba.db.target import CancelHandle, executor
 from petcare_dba.errors import PetcareError, Refused, Unavailable, ValidationError
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.cache import results
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql import execute, front, record, safety
+from petcare_dba.services.sql import cached, execute, front, record, safety
 from petcare_dba.services.sql.execute import QueryResult, RunResult
 from petcare_dba.services.sql.history import (
     Draft,
@@ -195,7 +198,17 @@ def _run(
                 detail["temp_file_limit"] = "not permitted for the login role"
             if rollback:
                 detail["rolled_back"] = True
-            if mode == "transaction":
+            # The opt-in result cache, for one plain read once the plan is final (cached.py).
+            step = cached.usable(chosen, rollback) if results.enabled(rt.settings) else None
+            lookup: QueryResult | cached.Lookup | None = None
+            if step is not None:
+                lookup = cached.look(
+                    ctx, lease, step, limits, url=url, read_only=chosen.read_only, detail=detail
+                )
+            outcome: execute.Outcome
+            if isinstance(lookup, QueryResult):
+                outcome = [lookup], True, None, None, []
+            elif mode == "transaction":
                 outcome = execute.in_transaction(
                     ctx, lease, chosen, limits, handle, detail, rollback=rollback
                 )
@@ -208,12 +221,14 @@ def _run(
         with contextlib.suppress(Unavailable):
             record.decided(ctx, first, outcome_of(exc), text=sql_text, error=exc)
         raise
-    results, committed, error, error_index, warnings = outcome
+    ran, committed, error, error_index, warnings = outcome
+    if isinstance(lookup, cached.Lookup) and error is None and len(ran) == 1:
+        cached.keep(ctx, lookup, ran[0])
     found = analysis.found
     if committed and any(c.kind == "ddl" for c in found):
         explorer.invalidate(rt, conn_info.id)  # every instance drops its cached catalog
     return RunResult(
-        tuple(results),
+        tuple(ran),
         tuple(found),
         mode,
         chosen.read_only,
@@ -222,4 +237,5 @@ def _run(
         error_index,
         tuple(warnings),
         round((time.perf_counter() - started) * 1000, 3),
+        from_cache=isinstance(lookup, QueryResult),
     )
