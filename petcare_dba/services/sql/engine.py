@@ -88,7 +88,7 @@ def temp_file_limit_enforced(rt: Runtime, actor: Actor, connection_name: str) ->
     PostgreSQL lets only superusers, or roles granted `GRANT SET ON PARAMETER temp_file_limit`
     (15+), set it; health and `connection test` report a False here with that SQL as the fix.
     """
-    info = connections.for_run(rt, actor, connection_name)
+    info, _ = front.context(rt, actor, connection_name, detail={})
     with front.open_lease(rt, actor, connection_name, info.id, info.url) as lease:
         return executor.may_set_temp_file_limit(lease.conn)
 

@@ -185,10 +185,10 @@ def _vet(statements: list[Any], found: list[Any], final: bool) -> plan.Refusal |
     Before the pg_proc lookup (`final=False`) a call only the connection can resolve is let
     through to the lookup, which decides.
     """
-    problem: PetcareError | None = None
+    problem: Refused | None = None
     if found[0].parse_error is not None:
-        problem = ValidationError(f"the SQL does not parse: {found[0].parse_error}")
-    elif len(found) != 1:
+        return None  # the syntax check that follows refuses it, with line and column, as a run's
+    if len(found) != 1:
         problem = Refused(f"refused: {RULE} (got {len(found)} statements)", hint=f"rule: {RULE}")
     elif (not found[0].read_only and (final or not found[0].depends_on)) or plan.method_for(
         statements[0].node
@@ -199,8 +199,9 @@ def _vet(statements: list[Any], found: list[Any], final: bool) -> plan.Refusal |
         )
     if problem is None:
         return None
-    outcome = "error" if isinstance(problem, ValidationError) else "refused"
-    return plan.Refusal(found[0], outcome, problem)
+    # The row names the statement a run would be refused for: the first that is not read-only.
+    named = next((c for c in found if not c.read_only), found[min(1, len(found) - 1)])
+    return plan.Refusal(named, "refused", problem)
 
 
 def _parquet(
