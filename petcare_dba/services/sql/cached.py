@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from petcare_dba.db.target import Lease, Limits
-from petcare_dba.services.cache import results
-from petcare_dba.services.cache.layer import Generation
+from petcare_dba.services.cache import Generation, results
 from petcare_dba.services.sql import record
 from petcare_dba.services.sql.execute import QueryResult
 from petcare_dba.services.sql.plan import Plan, Step
