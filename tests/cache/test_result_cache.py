@@ -1,10 +1,10 @@
 """The opt-in query-result cache: never served to a user whose privileges differ, exact keys.
 
-`cached_select` does what the engine's pipeline does with the result cache (issue 18; the call
-sites in services/sql/engine.py are listed in services/cache/results.py): a lease on the user's
-pool with the user's credential, the scope read on it (including the privilege fingerprint), a
-lookup, and on a miss a real engine run whose result is put back with the generation taken
-before it. Users differ the way they do on one stored connection: a viewer reads through the
+`cached_select` runs a statement through `engine.run`, which uses the result cache itself
+(services/sql/cached.py: the scope read on the user's lease with the user's credential, including
+the privilege fingerprint, a lookup, and on a miss a real run whose result is put back with the
+generation taken before it); `RunResult.from_cache` says whether it was served. Users differ
+the way they do on one stored connection: a viewer reads through the
 least-privilege role (row-level security applies), a dba through the main credential.
 """
 
@@ -41,7 +41,7 @@ def _scope(rt: Runtime, actor: Actor, name: str) -> results.Scope:
             credential_url=url,
             credential_path=path,
             role=actor.role,
-            read_only=read_path,
+            read_only=True,  # a plan the cache answers is always read-only
             max_rows=limits.max_rows,
             max_bytes=limits.max_bytes,
         )
@@ -50,20 +50,10 @@ def _scope(rt: Runtime, actor: Actor, name: str) -> results.Scope:
 def cached_select(
     rt: Runtime, actor: Actor, name: str, statement: str
 ) -> tuple[tuple[tuple[object, ...], ...], bool]:
-    """(rows, served from cache) of one read-only statement, as the engine would do it."""
+    """(rows, served from cache) of one read-only statement through `engine.run` itself."""
     assert results.cacheable(engine.classify(statement)[0])
-    scope = _scope(rt, actor, name)
-    hit = results.get(rt, scope, statement)
-    if hit is not None:
-        return hit.rows, True
-    generation = results.generation(rt, scope)
-    run = engine.run(rt, actor, name, statement)
-    if run.error is not None:
-        raise run.error
-    q = run.results[0]
-    result = results.CachedResult(q.columns, q.column_types, q.rows, q.row_count, q.command_tag)
-    results.put(rt, scope, statement, None, result, generation=generation, truncated=q.truncated)
-    return q.rows, False
+    run = engine.run(rt, actor, name, statement).raise_for_error()
+    return run.results[0].rows, run.from_cache
 
 
 @pytest.fixture
@@ -135,9 +125,9 @@ def test_off_by_default_then_keyed_by_exact_statement_and_typed_parameters(
     tune(on, result_cache_enabled=True)
     scope = _scope(on, admin, target.name)
     cached = results.CachedResult(("n",), ("int4",), ((1,),), 1, "SELECT 1")
-    gen = results.generation(on, scope)
-    assert results.put(on, scope, "SELECT 1 AS n", None, cached, generation=gen)
-    assert results.get(on, scope, "SELECT 1 AS n") is not None
+    gen = results.generation(on.cache, scope)
+    assert results.put(on.cache, on.settings, scope, "SELECT 1 AS n", None, cached, generation=gen)
+    assert results.get(on.cache, scope, "SELECT 1 AS n") is not None
     for other in (
         "SELECT  1 AS n",  # whitespace
         "SELECT 1 AS n -- a comment",
@@ -146,12 +136,12 @@ def test_off_by_default_then_keyed_by_exact_statement_and_typed_parameters(
         "SELECT 2 AS n",
         "SELECT '1' AS n",
     ):
-        assert results.get(on, scope, other) is None, other
+        assert results.get(on.cache, scope, other) is None, other
     with_params = "SELECT id FROM t WHERE id = %s"
-    assert results.put(on, scope, with_params, [1], cached, generation=gen)
-    assert results.get(on, scope, with_params, [1]) is not None
+    assert results.put(on.cache, on.settings, scope, with_params, [1], cached, generation=gen)
+    assert results.get(on.cache, scope, with_params, [1]) is not None
     for params in ([2], ["1"], [None], [1, 1], None, [True]):
-        assert results.get(on, scope, with_params, params) is None, params
+        assert results.get(on.cache, scope, with_params, params) is None, params
 
 
 def test_oversized_or_truncated_results_are_not_cached(
@@ -166,8 +156,10 @@ def test_oversized_or_truncated_results_are_not_cached(
     assert cached_select(on, admin, target.name, small)[1] is True
     scope = _scope(on, admin, target.name)
     cached = results.CachedResult(("n",), ("int4",), ((1,),), 1, "SELECT 1")
-    gen = results.generation(on, scope)
-    assert not results.put(on, scope, "SELECT 1", None, cached, generation=gen, truncated=True)
+    gen = results.generation(on.cache, scope)
+    assert not results.put(
+        on.cache, on.settings, scope, "SELECT 1", None, cached, generation=gen, truncated=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -196,7 +188,7 @@ def test_ddl_drops_cached_results_on_every_instance(
         assert cached_select(instance, admin, target.name, statement)[1] is True
     engine.run(on, admin, target.name, "ALTER TABLE t ADD COLUMN extra int")
     wait_until(
-        lambda: results.get(second, _scope(second, admin, target.name), statement) is None,
+        lambda: results.get(second.cache, _scope(second, admin, target.name), statement) is None,
         5.0,
         "B drops its cached results",
     )

@@ -29,7 +29,7 @@ from petcare_dba.services.runtime import Runtime, runtime_password, runtime_url
 from petcare_dba.services.security import audit
 from petcare_dba.services.sql import engine
 from tests.fix_db import PgServer
-from tests.fix_engine import Target, events, target
+from tests.fix_engine import Target, events, target, tune
 from tests.fix_faults import FaultProxy, fault_proxy
 
 __all__ = ["fault_proxy", "target"]  # fixtures used by name
@@ -195,3 +195,32 @@ def _stored(meta_url: str) -> tuple[list[str], list[str]]:
         ).fetchall()
         run_rows = conn.execute("SELECT outcome FROM petcare.execucoes_scripts ORDER BY id")
         return [r[0] for r in audit_rows], [r[0] for r in run_rows.fetchall()]
+
+
+def test_a_cache_hit_costs_one_target_round_trip_fewer_and_is_audited(
+    remote: Remote, admin: Actor
+) -> None:
+    """The opt-in result cache through engine.run: the hit reads only the privilege
+    fingerprint on the target (one round trip instead of two), is still on record, and a DDL
+    drops it."""
+    engine.run(remote.rt, admin, "far", QUERY, max_rows=1000).raise_for_error()  # warm up
+    off, meta, tgt = counted(remote, admin, QUERY)
+    assert (meta, tgt, off.from_cache) == (1, 2, False)
+    tune(remote.rt, result_cache_enabled=True)
+    miss, meta, tgt = counted(remote, admin, QUERY)
+    # A miss reads the fingerprint, then runs as before: the price of the opt-in.
+    assert (meta, tgt, miss.from_cache) == (1, 3, False)
+    hit, meta, tgt = counted(remote, admin, QUERY)
+    assert (meta, tgt, hit.from_cache) == (1, 1, True)
+    assert hit.raise_for_error().results[0].rows == off.results[0].rows
+    assert hit.results[0].column_oids == off.results[0].column_oids
+    last = [e for e in events(remote.rt, admin) if e.target == "far"][-2:]
+    assert [(e.outcome, e.rows_affected) for e in last] == [("intent", None), ("ok", 1000)]
+    assert last[0].detail["cache"] == "hit"
+    assert last[1].detail["message"] == "served from cache"
+    # DDL through the engine invalidates: the next run is a miss and sees the new column.
+    engine.run(remote.rt, admin, "far", "ALTER TABLE big ADD COLUMN extra int").raise_for_error()
+    after = engine.run(remote.rt, admin, "far", "SELECT * FROM big ORDER BY id", max_rows=1000)
+    assert not after.from_cache and "extra" in after.raise_for_error().results[0].columns
+    again = engine.run(remote.rt, admin, "far", QUERY, max_rows=1000)
+    assert not again.from_cache  # the entry of QUERY was dropped with the DDL

@@ -11,9 +11,10 @@ differ only in whitespace or comments are two entries, never one. Only statement
 read-only, call no volatile function and ran untruncated within `result_cache_max_entry_bytes`
 are kept, for `result_cache_ttl_s`. DDL on the connection drops its results on every instance.
 
-Where the engine calls it (services/sql/engine.py, after `plan.final` on the lease, for a
-one-statement read-only plan): `scope(...)` then `get(...)`; on a miss, run, then `put(...)` with
-the generation taken before running.
+Where the engine calls it (services/sql/cached.py, from engine.run after the final decision on
+the lease, for a one-statement read-only plan): `scope(...)`, `generation(...)` and `get(...)`;
+on a miss, run, then `put(...)` with the generation taken before running. It is handed the
+runtime's `Cache` and the settings, never the runtime (which holds the cache: no import circle).
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from petcare_dba.db.target import executor
 from petcare_dba.services.cache import codec
-from petcare_dba.services.cache.layer import Generation
+from petcare_dba.services.cache.layer import Cache, Generation
+from petcare_dba.settings import Settings
 
-if TYPE_CHECKING:  # the runtime holds the cache; importing it at run time would be a circle
-    from petcare_dba.services.runtime import Runtime
+if TYPE_CHECKING:  # only its type: the sql package calls this module, not the other way
     from petcare_dba.services.sql.parse import Classification
 
 KIND = "results"
@@ -77,10 +78,11 @@ class CachedResult:
     row_count: int | None
     command_tag: str
     cached_at: float = 0.0
+    column_oids: tuple[int, ...] = ()  # the value formatter formats by them (exact values)
 
 
-def enabled(rt: Runtime) -> bool:
-    return bool(rt.settings.result_cache_enabled)
+def enabled(settings: Settings) -> bool:
+    return bool(settings.result_cache_enabled)
 
 
 def cacheable(classification: Classification) -> bool:
@@ -122,16 +124,15 @@ def _parts(scope: Scope, statement: str, params: Any) -> tuple[str | int | None,
     return (*scope.parts(), statement, codec.canonical(params))
 
 
-def generation(rt: Runtime, scope: Scope) -> Generation:
+def generation(cache: Cache, scope: Scope) -> Generation:
     """Take before running the statement; hand it to `put`."""
-    return rt.cache.generation(scope.connection_id)
+    return cache.generation(scope.connection_id)
 
 
-def get(rt: Runtime, scope: Scope, statement: str, params: Any = None) -> CachedResult | None:
-    """The cached result of exactly this statement for exactly this scope, or None."""
-    if not enabled(rt):
-        return None
-    value = rt.cache.get(KIND, scope.connection_id, _parts(scope, statement, params))
+def get(cache: Cache, scope: Scope, statement: str, params: Any = None) -> CachedResult | None:
+    """The cached result of exactly this statement for exactly this scope, or None (the caller
+    asks only when `enabled`)."""
+    value = cache.get(KIND, scope.connection_id, _parts(scope, statement, params))
     if not isinstance(value, dict):
         return None
     return CachedResult(
@@ -141,11 +142,13 @@ def get(rt: Runtime, scope: Scope, statement: str, params: Any = None) -> Cached
         value["row_count"],
         value["command_tag"],
         float(value["cached_at"]),
+        tuple(value.get("column_oids", ())),
     )
 
 
 def put(
-    rt: Runtime,
+    cache: Cache,
+    settings: Settings,
     scope: Scope,
     statement: str,
     params: Any,
@@ -155,7 +158,7 @@ def put(
     truncated: bool = False,
 ) -> bool:
     """Keep a result; False when disabled, truncated, too big, or invalidated meanwhile."""
-    if not enabled(rt) or truncated:
+    if not enabled(settings) or truncated:
         return False
     value = {
         "columns": list(result.columns),
@@ -164,13 +167,14 @@ def put(
         "row_count": result.row_count,
         "command_tag": result.command_tag,
         "cached_at": time.time(),
+        "column_oids": list(result.column_oids),
     }
-    return rt.cache.put(
+    return cache.put(
         KIND,
         scope.connection_id,
         _parts(scope, statement, params),
         value,
         generation=generation,
-        ttl_s=float(rt.settings.result_cache_ttl_s),
-        max_bytes=int(rt.settings.result_cache_max_entry_bytes),
+        ttl_s=float(settings.result_cache_ttl_s),
+        max_bytes=int(settings.result_cache_max_entry_bytes),
     )

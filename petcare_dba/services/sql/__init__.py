@@ -5,8 +5,10 @@ then `plan` (split with PostgreSQL's parser in `parse`, classify in `safety`, de
 `decide`, choose how each statement runs), then `execute` on a guarded target transaction, which
 writes each statement's history row and audit pair through `record`. A module imports and calls
 only modules below it (tests/test_statement_path.py). `transaction`, `explain`, `export`,
-`verdict` and `table_edit` (the grid's inline edits) are the other entry points. Other domains
-use what this face hands on, nothing else.
+`verdict` and `table_edit` (the grid's inline edits, through `engine.run`) are the other entry
+points; all of them take the one front half, `front` (lookup, text check, decisions, credential,
+lease: tests/sql/test_one_front.py), and `cached` serves the opt-in result cache inside
+`engine.run`. Other domains use what this face hands on, nothing else.
 """
 
 from __future__ import annotations

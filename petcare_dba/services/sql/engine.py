@@ -1,33 +1,33 @@
 """The driver of the safe SQL engine shared by the SQL editor, the CLI and the AI assistant.
 
-`run` hands a script down one way, each stage's result to the next: `intake` checks the text,
-`plan` splits it with PostgreSQL's parser, classifies every statement and decides per app role
-and connection (Allow / Confirm / Reject) before any connection and again after the pg_proc
-lookup, then `execute` runs the plan through `db.target.executor` (one statement per protocol
-message, timeouts set locally, a READ ONLY transaction for viewers, read-only connections and
-the assistant, results capped by rows and bytes) and writes each statement's audit intent,
-execucoes_scripts row and outcome through `record`. No stage calls back into an earlier one;
-refusals go straight to `record` and raise `Refused` (or `NeedsConfirmation`); execution errors
-come back in `RunResult.error` next to the results of the statements that ran. The engine owns
-the run's connection (`pool_for`, the credential) and guards (`limits_for`); `cancel` stops a
-run from another thread and `drain` every run at shutdown; history and drafts are in `history`.
+`run` hands a script down one way, each stage's result to the next. Its front half is `front`,
+the one every entry point takes (export, explicit transactions and verdict too): `intake` checks
+the text, `plan` splits it with PostgreSQL's parser, classifies every statement and decides per
+app role and connection (Allow / Confirm / Reject) before any connection and again after the
+pg_proc lookup on the lease. Then, when the opt-in result cache may answer (`cached`), a hit is
+served and audited; otherwise `execute` runs the plan through `db.target` (one statement per
+protocol message, timeouts set locally, a READ ONLY transaction for viewers, read-only
+connections and the assistant, results capped by rows and bytes) and writes each statement's
+audit intent, execucoes_scripts row and outcome through `record`. No stage calls back into an
+earlier one; refusals go straight to `record` and raise `Refused` (or `NeedsConfirmation`);
+execution errors come back in `RunResult.error` next to the results of the statements that ran.
+`cancel` stops a run from another thread and `drain` every run at shutdown; history and drafts
+are in `history`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
 from typing import Any
 
-from petcare_dba.db import target
-from petcare_dba.db.target import CancelHandle, Limits, executor
+from petcare_dba.db.target import CancelHandle, executor
 from petcare_dba.errors import PetcareError, Refused, Unavailable, ValidationError
-from petcare_dba.services import connections, explorer, intake
+from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.cache import results
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.security import audit
-from petcare_dba.services.sql import execute, plan, record, safety
+from petcare_dba.services.sql import cached, execute, front, record, safety
 from petcare_dba.services.sql.execute import QueryResult, RunResult
 from petcare_dba.services.sql.history import (
     Draft,
@@ -37,13 +37,15 @@ from petcare_dba.services.sql.history import (
     load_draft,
     save_draft,
 )
-from petcare_dba.services.sql.record import RunContext, outcome_of
+from petcare_dba.services.sql.record import outcome_of
 from petcare_dba.services.sql.safety import Classification
-from petcare_dba.settings import Settings
 
 MODES = ("transaction", "statements")
-AI_MAX_ROWS = 1000
-AI_STATEMENT_TIMEOUT_MS = 10_000
+# Re-exported: callers name them through the engine (`engine.limits_for(...)`).
+AI_MAX_ROWS = front.AI_MAX_ROWS
+AI_STATEMENT_TIMEOUT_MS = front.AI_STATEMENT_TIMEOUT_MS
+limits_for = front.limits_for
+pool_for = front.pool_for
 
 __all__ = [
     "CancelHandle",
@@ -80,61 +82,15 @@ def cancel(handle: CancelHandle) -> None:
     handle.cancel()
 
 
-def limits_for(
-    settings: Settings, max_rows: int | None = None, *, ai: bool = False, role: str = "viewer"
-) -> Limits:
-    """The guards of one run from settings; the assistant gets at most 10 s and 1000 rows.
-
-    The resource limits (temp_file_limit, work_mem ceiling) are the role's; the assistant
-    always gets the viewer's.
-    """
-    rows = max_rows if max_rows is not None and max_rows > 0 else settings.max_rows
-    timeout = settings.statement_timeout_ms
-    if ai:
-        rows = min(rows, AI_MAX_ROWS)
-        timeout = AI_STATEMENT_TIMEOUT_MS if timeout <= 0 else min(timeout, AI_STATEMENT_TIMEOUT_MS)
-        role = "viewer"
-    return Limits(
-        timeout,
-        settings.lock_timeout_ms,
-        settings.idle_in_transaction_timeout_ms,
-        rows,
-        settings.max_result_bytes,
-        int(getattr(settings, f"temp_file_limit_mb_{role}", 0)) * 1024,
-        int(getattr(settings, f"work_mem_max_mb_{role}", 0)) * 1024,
-    )
-
-
 def temp_file_limit_enforced(rt: Runtime, actor: Actor, connection_name: str) -> bool:
     """Whether the connection's login role may SET temp_file_limit (else the role limit is off).
 
     PostgreSQL lets only superusers, or roles granted `GRANT SET ON PARAMETER temp_file_limit`
     (15+), set it; health and `connection test` report a False here with that SQL as the fix.
     """
-    info = connections.for_run(rt, actor, connection_name)
-    pool = pool_for(rt, actor, connection_name, info.id, info.url)
-    with pool.connection(target.application_name(actor.username, actor.session_id)) as lease:
+    info, _ = front.context(rt, actor, connection_name, detail={})
+    with front.open_lease(rt, actor, connection_name, info.id, info.url) as lease:
         return executor.may_set_temp_file_limit(lease.conn)
-
-
-def pool_for(
-    rt: Runtime, actor: Actor, connection_name: str, connection_id: int, url: str | None = None
-) -> executor.TargetPool:
-    """The actor's pool for a stored connection (shared with explain, export, transactions)."""
-    settings = rt.settings
-    return rt.target_pools.get(
-        connection_id,
-        actor.user_id,
-        url if url is not None else connections.resolve_url(rt, actor, connection_name),
-        max_size=settings.max_connections_per_user,
-        wait_timeout=settings.pool_timeout_s,
-        connect_timeout=settings.connect_timeout_s,
-        keepalives={
-            "keepalives_idle": settings.target_keepalives_idle_s,
-            "keepalives_interval": settings.target_keepalives_interval_s,
-            "keepalives_count": settings.target_keepalives_count,
-        },
-    )
 
 
 def close(rt: Runtime) -> None:
@@ -210,53 +166,30 @@ def _run(
     if rollback and mode != "transaction":
         raise ValidationError("a rolled-back run needs mode='transaction'")
     started = time.perf_counter()
-    # Visibility (RLS), flags and the sealed conninfo: remembered, re-checked by the intent.
-    conn_info = connections.for_run(rt, actor, connection_name)
-    ctx = RunContext(
+    # The one front half (front): lookup, text check, early decision, credential, lease, final.
+    conn_info, ctx = front.context(
         rt,
         actor,
-        conn_info.id,
-        conn_info.name,
-        ai_initiated,
-        project_id,
-        script_version_id,
-        {"mode": mode},
-        check={"connection_stamp": conn_info.stamp} if conn_info.stamp else {},
+        connection_name,
+        detail={"mode": mode},
+        ai_initiated=ai_initiated,
+        project_id=project_id,
+        script_version_id=script_version_id,
+        stamped=True,
     )
-    try:
-        intake.check(sql_text, rt.settings)  # the first hand-off: nothing is parsed before it
-    except ValidationError as exc:
-        record.refused_input(ctx, sql_text, exc)  # on record although nothing was parsed
-        raise
-    prefix = int(rt.settings.audit_sql_prefix_bytes)
-    view = audit.submitted_view(sql_text, prefix)
-    ctx = dataclasses.replace(ctx, submitted=view, prefix_bytes=prefix)
-    # The assistant always takes the viewer path, whatever the user's role (reliability AI1).
-    role = "viewer" if ai_initiated else actor.role
-    read_only_conn = conn_info.read_only or ai_initiated
-    ask = plan.Ask(
-        role,
-        read_only_conn,
-        confirmed,
-        mode,
-        role == "viewer" or read_only_conn,
-        conn_info.name,
-    )
+    ctx = front.take(ctx, sql_text)
+    ask = front.ask_for(actor, conn_info, confirmed=confirmed, mode=mode, ai_initiated=ai_initiated)
     # Refuse early, before any connection: volatility lookups only make decisions stricter.
-    analysis = plan.early(sql_text, ask)
-    if isinstance(analysis, plan.Refusal):
-        raise record.refused(ctx, analysis, text=sql_text)
+    analysis = front.early(ctx, sql_text, ask)
     first = analysis.found[0]
     limits = limits_for(rt.settings, max_rows, ai=ai_initiated, role=actor.role)
-    who = reader(actor.role, ai_initiated)
-    url = credential(ctx, conn_info, sql_text, first, ask.read_only_path, who)
-    pool = pool_for(rt, actor, connection_name, conn_info.id, url)
-    app_name = target.application_name(actor.username, actor.session_id, ai=ai_initiated)
+    who = front.reader(actor.role, ai_initiated)
+    url = front.credential(ctx, conn_info, sql_text, first, ask.read_only_path, who)
     try:
-        with pool.connection(app_name) as lease:
-            analysis = plan.final(lease.conn, sql_text, analysis, ask)
-            if isinstance(analysis, plan.Refusal):
-                raise record.refused(ctx, analysis, text=sql_text)
+        with front.open_lease(
+            rt, actor, connection_name, conn_info.id, url, ai=ai_initiated
+        ) as lease:
+            analysis = front.final(ctx, lease.conn, sql_text, analysis, ask)
             first, chosen = analysis.found[0], analysis.plan
             lease.discard = chosen.discard_connection
             detail: dict[str, Any] = {"confirmed": confirmed, "read_only": chosen.read_only}
@@ -265,7 +198,17 @@ def _run(
                 detail["temp_file_limit"] = "not permitted for the login role"
             if rollback:
                 detail["rolled_back"] = True
-            if mode == "transaction":
+            # The opt-in result cache, for one plain read once the plan is final (cached.py).
+            step = cached.usable(chosen, rollback) if results.enabled(rt.settings) else None
+            lookup: QueryResult | cached.Lookup | None = None
+            if step is not None:
+                lookup = cached.look(
+                    ctx, lease, step, limits, url=url, read_only=chosen.read_only, detail=detail
+                )
+            outcome: execute.Outcome
+            if isinstance(lookup, QueryResult):
+                outcome = [lookup], True, None, None, []
+            elif mode == "transaction":
                 outcome = execute.in_transaction(
                     ctx, lease, chosen, limits, handle, detail, rollback=rollback
                 )
@@ -278,12 +221,14 @@ def _run(
         with contextlib.suppress(Unavailable):
             record.decided(ctx, first, outcome_of(exc), text=sql_text, error=exc)
         raise
-    results, committed, error, error_index, warnings = outcome
+    ran, committed, error, error_index, warnings = outcome
+    if isinstance(lookup, cached.Lookup) and error is None and len(ran) == 1:
+        cached.keep(ctx, lookup, ran[0])
     found = analysis.found
     if committed and any(c.kind == "ddl" for c in found):
         explorer.invalidate(rt, conn_info.id)  # every instance drops its cached catalog
     return RunResult(
-        tuple(results),
+        tuple(ran),
         tuple(found),
         mode,
         chosen.read_only,
@@ -292,38 +237,5 @@ def _run(
         error_index,
         tuple(warnings),
         round((time.perf_counter() - started) * 1000, 3),
+        from_cache=isinstance(lookup, QueryResult),
     )
-
-
-def reader(role: str, ai_initiated: bool) -> str:
-    """Who takes the read path, for refusal messages."""
-    if ai_initiated:
-        return "the assistant"
-    return "viewers" if role == "viewer" else "read-only connections"
-
-
-def credential(
-    ctx: RunContext,
-    info: connections.Target,
-    sql_text: str,
-    first: Classification,
-    read_only_path: bool,
-    who: str,
-) -> str:
-    """The conninfo of this run; the read path runs only as a least-privilege role (Q3).
-
-    The credential path used (`primary` or `read_only`) goes into every audit row of the run;
-    a refusal is recorded against `first` before it is raised (the engine and export).
-    """
-    try:
-        url, path = connections.credential_for(
-            ctx.rt, ctx.actor, info, read_path=read_only_path, who=who
-        )
-    except PetcareError as exc:
-        ctx.detail["credential"] = connections.READ_ONLY if info.read_url else connections.PRIMARY
-        with contextlib.suppress(Unavailable):
-            outcome = "refused" if isinstance(exc, Refused) else outcome_of(exc)
-            record.decided(ctx, first, outcome, text=sql_text, error=exc)
-        raise
-    ctx.detail["credential"] = path
-    return url

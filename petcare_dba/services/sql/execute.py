@@ -51,6 +51,7 @@ class RunResult:
     error_index: int | None = None
     warnings: tuple[str, ...] = ()
     elapsed_ms: float = 0.0
+    from_cache: bool = False  # served from the opt-in result cache (services/sql/cached.py)
 
     @property
     def ok(self) -> bool:
@@ -63,7 +64,7 @@ class RunResult:
         return self
 
 
-_Outcome = tuple[list[QueryResult], bool, PetcareError | None, int | None, list[str]]
+Outcome = tuple[list[QueryResult], bool, PetcareError | None, int | None, list[str]]
 
 
 def result_of(step: Step, fetched: QueryResult) -> QueryResult:
@@ -123,7 +124,7 @@ def in_transaction(
     detail: dict[str, Any],
     *,
     rollback: bool = False,
-) -> _Outcome:
+) -> Outcome:
     """All statements in one transaction: all or nothing; outcomes are written after it ends.
 
     With `rollback` the transaction is rolled back even when every statement succeeded. A
@@ -181,7 +182,7 @@ def _alone(
     detail: dict[str, Any],
     *,
     rollback: bool,
-) -> _Outcome:
+) -> Outcome:
     (step,) = plan.steps
     pending = record.begin(ctx, step.classification, detail)
     try:
@@ -215,7 +216,7 @@ def statement_by_statement(
     limits: Limits,
     handle: CancelHandle | None,
     detail: dict[str, Any],
-) -> _Outcome:
+) -> Outcome:
     """Each statement in its own transaction (or none, for VACUUM and the like); stop at the
     first failure."""
     results: list[QueryResult] = []

@@ -15,11 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from petcare_dba.errors import DatabaseError, PetcareError, Refused, ValidationError
-from petcare_dba.services import connections, intake
+from petcare_dba.errors import DatabaseError, Refused, ValidationError
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql import engine, plan, record, wrap
+from petcare_dba.services.sql import engine, front, plan, record, wrap
 
 HOT_NODES = 3  # how many of the costliest nodes are marked
 _CHILD_KEYS = ("Plans",)
@@ -105,11 +104,17 @@ def explain(
 
     Raises Refused / NeedsConfirmation like `engine.run`, and the statement's error if it fails.
     """
+    # The one front half's first steps: the connection and the text check (a refused text is
+    # on record); the statement then runs through engine.run, which takes the rest.
+    _, ctx = front.context(rt, actor, connection_name, detail={"explain": True})
+    ctx = front.take(ctx, sql_text)
     try:
-        intake.check(sql_text, rt.settings)
         text = explain_text(sql_text, analyze=analyze)
     except (ValidationError, Refused) as exc:
-        _record_refusal(rt, actor, connection_name, sql_text, exc)
+        found = engine.classify(sql_text)  # audited once, like the engine would
+        outcome = "refused" if isinstance(exc, Refused) else "error"
+        if found:
+            record.decided(ctx, found[0], outcome, text=sql_text, error=exc)
         raise
     result = engine.run(
         rt,
@@ -127,19 +132,6 @@ def explain(
     if isinstance(raw, str):
         raw = json.loads(raw)
     return parse_plan(raw, statement=text, analyzed=analyze)
-
-
-def _record_refusal(
-    rt: Runtime, actor: Actor, connection_name: str, sql_text: str, exc: PetcareError
-) -> None:
-    """Audit an EXPLAIN refused before it reached the engine, once, like the engine would."""
-    found = engine.classify(sql_text)
-    if not found:
-        return
-    info = connections.for_run(rt, actor, connection_name)
-    ctx = record.RunContext(rt, actor, info.id, info.name, detail={"explain": True})
-    outcome = "refused" if isinstance(exc, Refused) else "error"
-    record.decided(ctx, found[0], outcome, text=sql_text, error=exc)
 
 
 def parse_plan(raw: Any, *, statement: str = "", analyzed: bool | None = None) -> ExplainResult:

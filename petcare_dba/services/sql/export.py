@@ -25,15 +25,13 @@ from typing import Any, BinaryIO, cast
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from petcare_dba.db import target
 from petcare_dba.db.target import CancelHandle, Limits, executor
 from petcare_dba.db.target import export as db_export
 from petcare_dba.errors import PetcareError, QueryCancelled, Refused, ValidationError
-from petcare_dba.services import connections, spreadsheet
+from petcare_dba.services import spreadsheet
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql import engine, plan, record, values, wrap
-from petcare_dba.services.sql.record import RunContext
+from petcare_dba.services.sql import front, plan, record, values, wrap
 
 # "csv" is PostgreSQL's exact COPY output; "csv_spreadsheet" the same with every cell that a
 # spreadsheet would evaluate prefixed with ' (services/spreadsheet.py, U7).
@@ -79,23 +77,17 @@ def export(
         raise ValidationError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     started = time.perf_counter()
     cap = max_rows_for(rt, actor)
-    info = connections.for_run(rt, actor, connection_name)
-    ctx = RunContext(rt, actor, info.id, info.name, detail={"export": fmt, "max_rows": cap})
-    ctx = record.admit(ctx, sql_text)
-    statements, found = plan.analyse(sql_text)
-    _vet(ctx, sql_text, statements, found, final=False)
-    read_path = actor.role == "viewer" or info.read_only
-    who = engine.reader(actor.role, False)
-    url = engine.credential(ctx, info, sql_text, found[0], read_path, who)
-    pool = engine.pool_for(rt, actor, connection_name, info.id, url)
+    # The one front half (front), with the export's own rule added to the decisions.
+    info, ctx = front.context(rt, actor, connection_name, detail={"export": fmt, "max_rows": cap})
+    ctx = front.take(ctx, sql_text)
+    ask = front.ask_for(actor, info)
+    analysis = front.early(ctx, sql_text, ask, _vet)
+    who = front.reader(actor.role, False)
+    url = front.credential(ctx, info, sql_text, analysis.found[0], ask.read_only_path, who)
     limits = _limits(rt, actor.role)
-    app_name = target.application_name(actor.username, actor.session_id)
-    with pool.connection(app_name) as lease:
-        names = plan.unknown_functions(statements, found)
-        if names:
-            volatility = executor.function_volatility(lease.conn, names)
-            statements, found = plan.analyse(sql_text, volatility)
-            _vet(ctx, sql_text, statements, found)
+    with front.open_lease(rt, actor, connection_name, info.id, url) as lease:
+        analysis = front.final(ctx, lease.conn, sql_text, analysis, ask, _vet)
+        statements, found = analysis.statements, analysis.found
         statement = found[0]
         vetted = statements[0].node
         pending = record.begin(ctx, statement, {"read_only": True})
@@ -178,7 +170,7 @@ def _spreadsheet_csv(
 
 def _limits(rt: Runtime, role: str) -> Limits:
     """The engine's limits of the role, with the export's timeout capped by the editor's."""
-    base = engine.limits_for(rt.settings, role=role)
+    base = front.limits_for(rt.settings, role=role)
     timeout = rt.settings.export_statement_timeout_ms
     if base.statement_timeout_ms > 0:
         timeout = (
@@ -187,20 +179,16 @@ def _limits(rt: Runtime, role: str) -> Limits:
     return dataclasses.replace(base, statement_timeout_ms=timeout)
 
 
-def _vet(
-    ctx: RunContext, sql_text: str, statements: list[Any], found: list[Any], *, final: bool = True
-) -> None:
-    """Refuse (audited) anything but one read-only plain SELECT.
+def _vet(statements: list[Any], found: list[Any], final: bool) -> plan.Refusal | None:
+    """The export's rule (plan.Vet): anything but one read-only plain SELECT is refused.
 
     Before the pg_proc lookup (`final=False`) a call only the connection can resolve is let
     through to the lookup, which decides.
     """
-    problem: PetcareError | None = None
-    if not found:
-        raise ValidationError("there is no SQL statement to export")
+    problem: Refused | None = None
     if found[0].parse_error is not None:
-        problem = ValidationError(f"the SQL does not parse: {found[0].parse_error}")
-    elif len(found) != 1:
+        return None  # the syntax check that follows refuses it, with line and column, as a run's
+    if len(found) != 1:
         problem = Refused(f"refused: {RULE} (got {len(found)} statements)", hint=f"rule: {RULE}")
     elif (not found[0].read_only and (final or not found[0].depends_on)) or plan.method_for(
         statements[0].node
@@ -209,10 +197,11 @@ def _vet(
             f"refused: {RULE} ({found[0].command} is not a plain read-only SELECT)",
             hint=f"rule: {RULE}",
         )
-    if problem is not None:
-        outcome = "error" if isinstance(problem, ValidationError) else "refused"
-        record.decided(ctx, found[0], outcome, text=sql_text, error=problem)
-        raise problem
+    if problem is None:
+        return None
+    # The row names the statement a run would be refused for: the first that is not read-only.
+    named = next((c for c in found if not c.read_only), found[min(1, len(found) - 1)])
+    return plan.Refusal(named, "refused", problem)
 
 
 def _parquet(

@@ -13,7 +13,7 @@ before and after the connection's pg_proc lookup. Only `resolve` reads from a da
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -248,6 +248,12 @@ class Refusal:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+# An entry point's own rule on a script (export: one read-only SELECT), applied before the
+# syntax check and the role's decision, and again after the pg_proc lookup (final=True): it may
+# only refuse, never allow what the decision refuses.
+Vet = Callable[[list[Statement], list[Classification], bool], Refusal | None]
+
+
 @dataclass(frozen=True)
 class Analysis:
     """A script split, classified and planned: what `early` hands to `final`, and `final` on."""
@@ -314,14 +320,17 @@ def _first_offending(
     return found[0]
 
 
-def early(sql_text: str, ask: Ask) -> Analysis | Refusal:
-    """The steps that need no connection, in the engine's order: split and classify, check the
-    syntax, the decisions that need no pg_proc lookup (refused before connecting), the plan."""
+def early(sql_text: str, ask: Ask, vet: Vet | None = None) -> Analysis | Refusal:
+    """The steps that need no connection, in the engine's order: split and classify, the entry's
+    own rule (`vet`), check the syntax, the decisions that need no pg_proc lookup (refused before
+    connecting), the plan."""
     statements, found = analyse(sql_text)
     if not found:
         raise ValidationError("there is no SQL statement to run")
-    refused = check_syntax(sql_text, found, ask.role, ask.confirmed) or decide(
-        found, ask, final=False
+    refused = (
+        (vet(statements, found, False) if vet is not None else None)
+        or check_syntax(sql_text, found, ask.role, ask.confirmed)
+        or decide(found, ask, final=False)
     )
     if refused is not None:
         return refused
@@ -332,16 +341,22 @@ def early(sql_text: str, ask: Ask) -> Analysis | Refusal:
     return Analysis(statements, found, chosen)
 
 
-def final(conn: Any, sql_text: str, analysis: Analysis, ask: Ask) -> Analysis | Refusal:
-    """Classify again with the connection's pg_proc volatility if a call needs it, decide for
-    good and plan what was resolved (a plan that fails now raises, as it did before)."""
-    resolved = resolve(conn, sql_text, analysis.statements, analysis.found)
-    found = analysis.found if resolved is None else resolved[1]
-    refused = decide(found, ask, final=True)
+def final(
+    conn: Any, sql_text: str, analysis: Analysis, ask: Ask, vet: Vet | None = None
+) -> Analysis | Refusal:
+    """Classify again with the connection's pg_proc volatility if a call needs it (`conn=None`:
+    no lookup), apply the entry's rule, decide for good and plan what was resolved (a plan that
+    fails now raises, as it did before)."""
+    resolved = None
+    if conn is not None:
+        resolved = resolve(conn, sql_text, analysis.statements, analysis.found)
+    statements, found = resolved or (analysis.statements, analysis.found)
+    refused = (vet(statements, found, True) if vet is not None else None) or decide(
+        found, ask, final=True
+    )
     if refused is not None:
         return refused
     if resolved is None:
         return analysis
-    statements, found = resolved
     chosen = plan(statements, found, mode=ask.mode, read_only_path=ask.read_only_path)
     return Analysis(statements, found, chosen)

@@ -13,7 +13,6 @@ are written after the response by the runtime's writer; `settle` waits for them.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import time
 import uuid
@@ -91,24 +90,6 @@ def label(c: Classification) -> str:
     if c.parse_error is not None:
         flags.append("unparsed")
     return "/".join(flags)
-
-
-def admit(ctx: RunContext, text: str) -> RunContext:
-    """Check submitted SQL text (intake.check) and bind its audit view to the run's rows.
-
-    A refused text (too large, a NUL byte, a lone surrogate) is audited as 'refused' with its
-    whole hash and an escaped, bounded prefix before the error is raised: the attempt is on
-    record although nothing was parsed. (engine.run checks with intake itself, first.)
-    """
-    try:
-        intake.check(text, ctx.rt.settings)
-    except ValidationError as exc:
-        refused_input(ctx, text, exc)
-        raise
-    prefix = ctx.rt.settings.audit_sql_prefix_bytes
-    return dataclasses.replace(
-        ctx, submitted=audit.submitted_view(text, prefix), prefix_bytes=prefix
-    )
 
 
 def refused_input(ctx: RunContext, text: str, error: ValidationError) -> None:

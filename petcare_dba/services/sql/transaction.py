@@ -16,16 +16,14 @@ import threading
 import time
 from typing import Any
 
-from petcare_dba.db import target
 from petcare_dba.db.target import CancelHandle, executor, transaction
-from petcare_dba.errors import ConnectionLost, PetcareError, Refused, Unavailable, ValidationError
+from petcare_dba.errors import ConnectionLost, PetcareError, Refused, Unavailable
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
-from petcare_dba.services.sql import engine, execute, plan, record
+from petcare_dba.services.sql import execute, front, record
 from petcare_dba.services.sql.execute import QueryResult, RunResult
-from petcare_dba.services.sql.record import RunContext
 
 ACTION = "sql.transaction"
 LOST = "connection lost; the open transaction was rolled back by the server"
@@ -40,10 +38,11 @@ class ExplicitTransaction:
         self.rt = rt
         self.actor = actor
         self.connection_name = connection_name
-        info = connections.for_run(rt, actor, connection_name)
+        # The one front half (front): the lookup, the credential and the lease are the engine's.
+        info, self.ctx = front.context(rt, actor, connection_name, detail={"mode": "explicit"})
         self.read_only = info.read_only
-        self.ctx = RunContext(rt, actor, info.id, info.name, detail={"mode": "explicit"})
-        self.limits = engine.limits_for(rt.settings, role=actor.role)
+        self.info = info
+        self.limits = front.limits_for(rt.settings, role=actor.role)
         self.state = "opening"
         self.ended_reason: str | None = None
         self.statements = 0
@@ -51,7 +50,7 @@ class ExplicitTransaction:
         self._lock = threading.Lock()
         self._stack = contextlib.ExitStack()
         try:
-            url, path = connections.credential_for(
+            url, path = front.connect(
                 rt, actor, info, read_path=info.read_only, who="read-only connections"
             )
         except PetcareError as exc:
@@ -60,11 +59,10 @@ class ExplicitTransaction:
             self._audit("refused", "begin", error=exc, detail={"credential": path})
             raise
         self.ctx.detail["credential"] = path
-        pool = engine.pool_for(rt, actor, connection_name, info.id, url)
-        app_name = target.application_name(actor.username, actor.session_id)
+        lease = front.open_lease(rt, actor, connection_name, info.id, url)
         self._audit("intent", "begin")
         try:
-            self._lease = self._stack.enter_context(pool.connection(app_name))
+            self._lease = self._stack.enter_context(lease)
             transaction.begin(self._lease.conn, self.limits, read_only=self.read_only)
         except PetcareError as exc:
             self._stack.close()
@@ -90,41 +88,18 @@ class ExplicitTransaction:
         started = time.perf_counter()
         with self._lock:
             self._require_open()
-            ctx = record.admit(self.ctx, sql_text)
-            ask = plan.Ask(
-                self.actor.role,
-                self.read_only,
-                confirmed,
-                "transaction",
-                self.read_only,
-                self.ctx.connection_name,
-            )
-            statements, found = plan.analyse(sql_text)
-            if not found:
-                raise ValidationError("there is no SQL statement to run")
-            refused = plan.check_syntax(sql_text, found, ask.role, confirmed) or plan.decide(
-                found, ask, final=False
-            )
-            if refused is not None:
-                raise record.refused(ctx, refused, text=sql_text)
+            # The one front half (front): text, early decision, the final one on the held
+            # connection (no pg_proc lookup in a failed transaction: it would fail too).
+            ctx = front.take(self.ctx, sql_text)
+            ask = front.ask_for(self.actor, self.info, confirmed=confirmed)
+            analysis = front.early(ctx, sql_text, ask)
             conn = self._lease.conn
-            names = plan.unknown_functions(statements, found)
-            if names and not transaction.in_error(conn):
-                try:
-                    volatility = executor.function_volatility(conn, names)
-                except ConnectionLost as exc:
-                    raise self._lost(exc) from exc
-                statements, found = plan.analyse(sql_text, volatility)
-            refused = plan.decide(found, ask, final=True)
-            if refused is not None:
-                raise record.refused(ctx, refused, text=sql_text)
+            lookup = None if transaction.in_error(conn) else conn
             try:
-                chosen = plan.plan(
-                    statements, found, mode="transaction", read_only_path=self.read_only
-                )
-            except PetcareError as exc:
-                record.decided(ctx, found[0], "refused", text=sql_text, error=exc)
-                raise
+                analysis = front.final(ctx, lookup, sql_text, analysis, ask)
+            except ConnectionLost as exc:
+                raise self._lost(exc) from exc
+            chosen, found = analysis.plan, analysis.found
             for step in chosen.steps:
                 if step.autocommit:
                     error = Refused(
@@ -134,7 +109,7 @@ class ExplicitTransaction:
                     )
                     record.decided(ctx, step.classification, "refused", text=sql_text, error=error)
                     raise error
-            limits = engine.limits_for(self.rt.settings, max_rows, role=self.actor.role)
+            limits = front.limits_for(self.rt.settings, max_rows, role=self.actor.role)
             results: list[QueryResult] = []
             warnings: list[str] = []
             detail: dict[str, Any] = {

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from petcare_dba.db import target
 from petcare_dba.errors import Refused, ValidationError
-from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql import engine, plan, safety
+from petcare_dba.services.sql import front, plan, safety
 from petcare_dba.services.sql.safety import Classification
 
 
@@ -51,43 +49,35 @@ def verdict(
     plan, pg_proc lookup through the actor's pool, final decision), with `role` in place of
     the actor's app role if given. Nothing is executed or audited.
     """
-    conn_info = connections.for_run(rt, actor, connection_name)
-    role = "viewer" if ai_initiated else (role or actor.role)
-    read_only_conn = conn_info.read_only or ai_initiated
-    statements, found = plan.analyse(sql_text)
-    if not found:
-        raise ValidationError("there is no SQL statement to classify")
-
-    def made(outcome: str, rule: str | None = None, message: str | None = None) -> Verdict:
-        return Verdict(outcome, rule, message, role, tuple(found))
-
-    if found[0].parse_error is not None:  # as `plan.check_syntax` for an unconfirmed run
-        error = plan.syntax_error(sql_text)
-        message = error.message if error else found[0].parse_error
-        if role in ("dba", "admin"):
-            message += " (a dba may confirm it; it is then treated as destructive)"
-        return made("error", None, message)
-    early = safety.decide_script(
-        plan.decidable_early(found), role, read_only_conn, connection_name=conn_info.name
-    )
-    if isinstance(early, safety.Reject):
-        return made("reject", early.rule, early.message)
-    read_only_path = role == "viewer" or read_only_conn
+    # The one front half (front), unrecorded: the same lookup, decisions and lease as a run.
+    info, _ = front.context(rt, actor, connection_name, detail={})
+    ask = front.ask_for(actor, info, mode=mode, ai_initiated=ai_initiated, role=role)
     try:
-        plan.plan(statements, found, mode=mode, read_only_path=read_only_path)
-    except Refused as exc:
-        return made("reject", plan.RULE_TRANSACTION, exc.message)
+        judged = front.judge_early(sql_text, ask)
     except ValidationError as exc:
-        return made("error", None, exc.message)
-    pool = engine.pool_for(rt, actor, connection_name, conn_info.id, conn_info.url)
-    app_name = target.application_name(actor.username, actor.session_id, ai=ai_initiated)
-    with pool.connection(app_name) as lease:
-        resolved = plan.resolve(lease.conn, sql_text, statements, found)
-    if resolved is not None:
-        statements, found = resolved
-    decision = safety.decide_script(found, role, read_only_conn, connection_name=conn_info.name)
-    if isinstance(decision, safety.Reject):
-        return made("reject", decision.rule, decision.message)
-    if isinstance(decision, safety.Confirm):
-        return made("confirm", None, decision.reason)
-    return made("allow")
+        raise ValidationError("there is no SQL statement to classify") from exc
+    if isinstance(judged, front.Analysis):
+        with front.open_lease(
+            rt, actor, connection_name, info.id, info.url, ai=ai_initiated
+        ) as lease:
+            judged = front.judge_final(lease.conn, sql_text, judged, ask)
+    if isinstance(judged, front.Analysis):
+        return Verdict("allow", None, None, ask.role, tuple(judged.found))
+    return _refused(judged, ask.role, sql_text)
+
+
+def _refused(refusal: front.Refusal, role: str, sql_text: str) -> Verdict:
+    """A refusal of the front half as the verdict's words (the rule and message of the decision)."""
+    found = tuple(safety.classify_script(sql_text))
+    error, detail = refusal.error, refusal.detail
+    if refusal.outcome == "confirm":
+        return Verdict("confirm", None, str(detail["reason"]), role, found)
+    if "rule" in detail:  # a decision's Reject: its rule, its message without the prefix
+        message = error.message.removeprefix("refused: ")
+        return Verdict("reject", str(detail["rule"]), message, role, found)
+    if isinstance(error, Refused):  # the transaction plan refused transaction control
+        return Verdict("reject", plan.RULE_TRANSACTION, error.message, role, found)
+    message = error.message
+    if found[0].parse_error is not None and role in ("dba", "admin"):
+        message += " (a dba may confirm it; it is then treated as destructive)"
+    return Verdict("error", None, message, role, found)
