@@ -29,6 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
 import psycopg
 
 from bench import _topology as topo_mod
@@ -330,6 +331,26 @@ def _wait_in_flight(meta_url: str, names: list[str], limit_s: float = 60) -> int
     return seen
 
 
+def _orphans(url: str, limit_s: float = 20) -> int:
+    """Target backends of the app whose client socket no live process holds (after a settle).
+
+    A killed instance's backends end when their statement tries to answer the dead socket; a
+    backend still there after `limit_s` is an orphan.
+    """
+    deadline = time.monotonic() + limit_s
+    while True:
+        ports = {c.laddr.port for c in psutil.net_connections("tcp") if c.laddr}
+        with psycopg.connect(url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT client_port FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND application_name LIKE 'petcare%%'"
+            ).fetchall()
+        orphans = sum(1 for (port,) in rows if port is not None and port not in ports)
+        if orphans == 0 or time.monotonic() > deadline:
+            return orphans
+        time.sleep(0.5)
+
+
 def _xacts(url: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         return int(
@@ -379,6 +400,7 @@ def measure(topo: topo_mod.Topology, n_users: int) -> dict[str, Any]:
     xacts = _xacts(topo.target_url) - xact0
     load.terminate()
     load.wait()
+    orphans = _orphans(topo.target_url)
     sampler.stop.set()
     sampler.join()
     leaks = 0
@@ -409,6 +431,7 @@ def measure(topo: topo_mod.Topology, n_users: int) -> dict[str, Any]:
         "reattach_p95_s": _pct([u.reattached_s or 0.0 for u in moved], 0.95),
         "reattach_retries": sum(u.reattach_retries for u in people),
         "drafts_kept": sum(1 for u in moved if u.draft_kept),
+        "orphan_backends": orphans,
         "audit": _audit(topo),
         "jobs": {**failover, "lease_s": topo.lease_s},
         "pgbench_tps": round(xacts / wall, 1),

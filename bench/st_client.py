@@ -123,6 +123,8 @@ class StClient:
             raise StreamClosed(f"GET / answered {status}")
         url = "ws://" + self.host + self.path + "/_stcore/stream"
         try:
+            # Entered at once (websockets >= 17.1 warns about a connection used without `with`);
+            # `close()` ends it.
             self.ws = connect(
                 url,
                 subprotocols=["streamlit"],  # type: ignore[list-item]
@@ -130,7 +132,7 @@ class StClient:
                 open_timeout=self.timeout,
                 max_size=64 * 1024 * 1024,
                 compression=None,
-            )
+            ).__enter__()
         except Exception as exc:
             raise StreamClosed(f"websocket: {exc}") from exc
         self.states.clear()

@@ -20,6 +20,8 @@ from bench import _topology, scale
 
 SERVER = os.environ.get("PETCARE_SCALE_DATABASE_URL", _topology.DEFAULT_URL)
 USERS = 6
+# About 40 s on an idle two-core machine; minutes when the machine is shared.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 def _missing(reason: str) -> None:
@@ -47,7 +49,6 @@ def figures() -> dict[str, Any]:
         return scale.measure(topo, USERS)
 
 
-@pytest.mark.slow
 def test_every_user_signs_in_runs_cancels_and_browses_without_errors_or_leaks(
     figures: dict[str, Any],
 ) -> None:
@@ -65,7 +66,6 @@ def test_every_user_signs_in_runs_cancels_and_browses_without_errors_or_leaks(
         assert figures["rss"][inst]["samples"] > 0
 
 
-@pytest.mark.slow
 def test_a_killed_instance_users_reattach_with_drafts_and_nothing_stays_open(
     figures: dict[str, Any],
 ) -> None:
@@ -79,9 +79,10 @@ def test_a_killed_instance_users_reattach_with_drafts_and_nothing_stays_open(
     assert audit["open_after_kill"] == figures["in_flight_at_kill"] > 0
     assert audit["marked_unknown"] == audit["open_after_kill"]
     assert audit["open_after_reconcile"] == 0
+    # The dead instance's target backends ended with their statements: no orphan is left.
+    assert figures["orphan_backends"] == 0
 
 
-@pytest.mark.slow
 def test_the_dead_instance_jobs_have_a_new_leader_within_one_lease(
     figures: dict[str, Any],
 ) -> None:
