@@ -182,7 +182,7 @@ def topology(n_users: int, lease_s: float = 6.0, server: str | None = None) -> I
             log = data / f"{name}.log"
             proc = _spawn(argv, inst_env, log)
             topo.instances.append(Instance(name, port, proc))
-            _wait_http(f"http://127.0.0.1:{port}/healthz", 90, proc, log)
+            _wait_http(f"http://127.0.0.1:{port}/healthz", 300, proc, log)
             if name == "app1":  # app1 leads the jobs first: killing it must move them
                 _wait_leases(meta_url, proc.pid, 30)
         worker_env = {**env, "PETCARE_DATA_DIR": str(data / "worker")}
