@@ -132,6 +132,9 @@ class StClient:
                 open_timeout=self.timeout,
                 max_size=64 * 1024 * 1024,
                 compression=None,
+                # A browser never drops a tab for a late pong; on a loaded machine the server's
+                # event loop may answer a ping after the default 20 s.
+                ping_interval=None,
             ).__enter__()
         except Exception as exc:
             raise StreamClosed(f"websocket: {exc}") from exc
