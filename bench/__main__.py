@@ -1,4 +1,6 @@
-"""`python -m bench NAME|all [--quick]`: run benchmarks, print JSON results (the last line sums up).
+"""`python -m bench NAME|all [--quick] [--users N]`: run benchmarks, print JSON results.
+
+The last line sums up. `--users` sizes the scale benchmark (default 50, 6 with `--quick`).
 
 Each benchmark is `bench/<name>.py` with `main(quick: bool) -> dict`; it measures a baseline in
 the same run (raw psycopg, psql, pg_dump, pgbench) and reports ratios.
@@ -19,7 +21,7 @@ def available() -> list[str]:
     return sorted(
         m.name
         for m in pkgutil.iter_modules([str(here)])
-        if not m.name.startswith("_") and m.name != "common"
+        if not m.name.startswith("_") and m.name not in ("common", "st_client")
     )
 
 
@@ -27,12 +29,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("name", choices=[*available(), "all"])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (CI-friendly)")
+    parser.add_argument("--users", type=int, help="simulated users (the scale benchmark)")
     args = parser.parse_args()
     names = available() if args.name == "all" else [args.name]
     results = {}
     for name in names:
         module = importlib.import_module(f"bench.{name}")
-        results[name] = {"benchmark": name, "quick": args.quick, **module.main(quick=args.quick)}
+        extra = {"users": args.users} if args.users and name == "scale" else {}
+        figures = module.main(quick=args.quick, **extra)
+        results[name] = {"benchmark": name, "quick": args.quick, **figures}
         print(json.dumps(results[name], default=str), flush=True)
     if len(names) > 1:  # one object on the last line, as for a single benchmark
         summary = {"benchmark": "all", "quick": args.quick, "results": results}

@@ -58,6 +58,12 @@ from types import FrameType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+# Loaded with the server, before the first session: sessions whose first chart imports pandas at
+# the same moment in different script threads let plotly see a partially initialised module
+# ("partially initialized module 'pandas' has no attribute 'Series'"; found by `python -m bench
+# scale` on a fresh instance).
+import pandas  # noqa: F401
+import plotly.graph_objects  # noqa: F401
 import streamlit as st
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
