@@ -57,7 +57,9 @@ def test_call_identity_dies_with_its_statement(rt: Runtime, admin: Actor) -> Non
 def test_a_failed_call_writes_nothing(rt: Runtime, admin: Actor, meta_url: str) -> None:
     before = len(audit.recent(rt.store, admin, limit=10_000))
     bad_run = json.dumps({"user_id": admin.user_id, "sql_text": None, "classification": "x"})
-    good_audit = audit.row_for(admin, "sql.execute", "intent", sql_text="SELECT 1")
+    good_audit = audit.row_for(
+        admin, "sql.execute", "intent", sql_text="SELECT 1", event_id=audit.new_event_id()
+    )
     with pytest.raises(PetcareError):  # sql_text NOT NULL: the run insert fails after the audit
         rt.store.call(admin.identity, "engine_begin_call", {"audit": good_audit, "run": bad_run})
     assert len(audit.recent(rt.store, admin, limit=10_000)) == before  # the intent rolled back
@@ -66,7 +68,9 @@ def test_a_failed_call_writes_nothing(rt: Runtime, admin: Actor, meta_url: str) 
 
 def test_engine_begin_is_judged_by_rls(rt: Runtime, admin: Actor, make_user) -> None:  # type: ignore[no-untyped-def]
     viewer = make_user("vera", "viewer")
-    forged_audit = audit.row_for(admin, "sql.execute", "intent", sql_text="SELECT 1")
+    forged_audit = audit.row_for(
+        admin, "sql.execute", "intent", sql_text="SELECT 1", event_id=audit.new_event_id()
+    )
     with pytest.raises((PermissionDenied, DatabaseError)) as caught:
         rt.store.call(
             viewer.identity,
@@ -79,7 +83,13 @@ def test_engine_begin_is_judged_by_rls(rt: Runtime, admin: Actor, make_user) -> 
             viewer.identity,
             "engine_begin_call",
             {
-                "audit": audit.row_for(viewer, "sql.execute", "intent", sql_text="SELECT 1"),
+                "audit": audit.row_for(
+                    viewer,
+                    "sql.execute",
+                    "intent",
+                    sql_text="SELECT 1",
+                    event_id=audit.new_event_id(),
+                ),
                 "run": _run_row(admin.user_id),
             },
         )

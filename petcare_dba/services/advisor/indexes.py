@@ -243,7 +243,12 @@ def _audited_what_if(
     hypopg: bool,
 ) -> tuple[float, float, str]:
     app = target.application_name(actor.username, actor.session_id)
-    fields: dict[str, Any] = {"target": conn, "sql_text": query, "classification": "read_only"}
+    fields: dict[str, Any] = {
+        "event_id": audit.new_event_id(),  # pairs the intent with its outcome (A2)
+        "target": conn,
+        "sql_text": query,
+        "classification": "read_only",
+    }
     audit.record(rt.store, actor, "advisor.whatif", "intent", **fields)
     try:
         result = _what_if(url, app, query, index, hypopg, rt.settings.connect_timeout_s)
@@ -366,27 +371,15 @@ def create(rt: Runtime, actor: Actor, conn: str, create_sql: str, *, confirmed: 
             reason="builds an index (CONCURRENTLY: writes continue)",
         )
     app = target.application_name(actor.username, actor.session_id)
-    audit.record(
-        rt.store,
-        actor,
-        "advisor.create_index",
-        "intent",
-        target=conn,
-        sql_text=create_sql,
-        classification="ddl",
-    )
+    # One event id pairs the intent with its outcome (A2).
+    event = {"event_id": audit.new_event_id(), "target": conn, "sql_text": create_sql}
+    audit.record(rt.store, actor, "advisor.create_index", "intent", **event, classification="ddl")
     try:
         with connections.held(rt, actor, conn) as url:
             execute_autocommit(url, app, create_sql, rt.settings.connect_timeout_s)
     except PetcareError as exc:
         audit.record(
-            rt.store,
-            actor,
-            "advisor.create_index",
-            "error",
-            target=conn,
-            sql_text=create_sql,
-            sqlstate=exc.sqlstate,
+            rt.store, actor, "advisor.create_index", "error", **event, sqlstate=exc.sqlstate
         )
         raise
-    audit.record(rt.store, actor, "advisor.create_index", "ok", target=conn, sql_text=create_sql)
+    audit.record(rt.store, actor, "advisor.create_index", "ok", **event)

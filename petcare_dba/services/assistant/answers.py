@@ -411,12 +411,25 @@ def run_proposal(
             "does not exist)",
             hint="run it from the SQL editor as your own SQL",
         )
-    audit.record(
-        rt.store,
-        actor,
-        "assistant.proposal.run",
-        "intent",
-        sql_text=sql_text,
-        detail={"message_id": message_id, "sha256": digest, "confirmed": confirmed},
+    # One event id pairs the intent with its outcome (A2); the statements themselves get their
+    # own pairs from the engine.
+    event = {
+        "event_id": audit.new_event_id(),
+        "sql_text": sql_text,
+        "detail": {"message_id": message_id, "sha256": digest, "confirmed": confirmed},
+    }
+    audit.record(rt.store, actor, "assistant.proposal.run", "intent", **event)
+    try:
+        result = engine.run(rt, actor, connection, sql_text, confirmed=confirmed)
+    except PetcareError as exc:
+        outcome = _OUTCOME_OF.get(type(exc).__name__, "error")
+        audit.record(rt.store, actor, "assistant.proposal.run", outcome, **event)
+        raise
+    outcome = (
+        "ok" if result.error is None else _OUTCOME_OF.get(type(result.error).__name__, "error")
     )
-    return engine.run(rt, actor, connection, sql_text, confirmed=confirmed)
+    audit.record(rt.store, actor, "assistant.proposal.run", outcome, **event)
+    return result
+
+
+_OUTCOME_OF = {"NeedsConfirmation": "confirm", "Refused": "refused", "QueryCancelled": "cancelled"}

@@ -144,6 +144,7 @@ def current_plan(rt: Runtime, actor: Actor, connection: str, query: str) -> dict
     advisor's what-if (intent, then ok/refused/error), as the collector.
     """
     fields: dict[str, Any] = {
+        "event_id": audit.new_event_id(),  # pairs the intent with its outcome (A2)
         "target": connection,
         "sql_text": query,
         "classification": "read_only",

@@ -19,7 +19,7 @@ from typing import Any
 
 from petcare_dba.db import target
 from petcare_dba.db.target import backend_signal, session
-from petcare_dba.errors import NeedsConfirmation, NotFound, PermissionDenied
+from petcare_dba.errors import NeedsConfirmation, NotFound, PermissionDenied, PetcareError
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -213,12 +213,16 @@ def signal(
             objects=(str(pid),),
             reason="ends another user's work" if terminate else "stops a running statement",
         )
-    audit.record(rt.store, actor, action, "intent", target=conn, detail={"pid": pid})
-    with _target(rt, actor, conn) as (url, app, timeout):
-        sent = backend_signal(url, app, pid, terminate, timeout)
-    audit.record(
-        rt.store, actor, action, "ok" if sent else "error", target=conn, detail={"pid": pid}
-    )
+    # One event id pairs the intent with its outcome (A2), the failure included.
+    event = {"event_id": audit.new_event_id(), "target": conn, "detail": {"pid": pid}}
+    audit.record(rt.store, actor, action, "intent", **event)
+    try:
+        with _target(rt, actor, conn) as (url, app, timeout):
+            sent = backend_signal(url, app, pid, terminate, timeout)
+    except PetcareError as exc:
+        audit.record(rt.store, actor, action, "error", **event, sqlstate=exc.sqlstate)
+        raise
+    audit.record(rt.store, actor, action, "ok" if sent else "error", **event)
     return sent
 
 

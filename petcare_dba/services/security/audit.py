@@ -138,6 +138,10 @@ def row_for(
     passes the view it computed once as `submitted` instead. username, app_role and (for a
     signed-in session) client_addr are only proposals: the database binds them (audit_bind).
     """
+    if outcome == "intent" and event_id is None:
+        # An intent without an event id can never be paired with its outcome: the reconcile
+        # job would mark it 'unknown' even when the action finished (A2).
+        raise ValueError(f"audit intent of {action!r} without an event_id")
     view = (
         submitted
         if submitted is not None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import uuid
 from typing import Any
 
 from petcare_dba.db.target import CancelHandle, executor, transaction
@@ -46,6 +47,7 @@ class ExplicitTransaction:
         self.state = "opening"
         self.ended_reason: str | None = None
         self.statements = 0
+        self._events: dict[str, uuid.UUID] = {}  # what -> the event id of its open intent
         self.last_activity = time.monotonic()
         self._lock = threading.Lock()
         self._stack = contextlib.ExitStack()
@@ -259,12 +261,20 @@ class ExplicitTransaction:
         error: PetcareError | None = None,
         detail: dict[str, Any] | None = None,
     ) -> None:
+        # One event id pairs each intent with its outcome; without it the reconcile job would
+        # mark a finished BEGIN or COMMIT 'unknown' (A2).
+        if outcome == "intent":
+            event_id: uuid.UUID | None = audit.new_event_id()
+            self._events[what] = event_id
+        else:
+            event_id = self._events.pop(what, None)
         try:
             audit.record(
                 self.rt.store,
                 self.actor,
                 f"{ACTION}.{what}",
                 outcome,
+                event_id=event_id,
                 connection_id=self.ctx.connection_id,
                 target=self.ctx.connection_name,
                 sqlstate=error.sqlstate if error else None,
