@@ -160,7 +160,7 @@ KINDS = [
     ("REVOKE SELECT ON t FROM r", Kind.DDL, False, False),
     ("COMMENT ON TABLE t IS 'x'", Kind.DDL, False, False),
     ("CREATE ROLE r", Kind.DDL, False, False),
-    ("ALTER SYSTEM SET work_mem = '1GB'", Kind.DDL, False, False),
+    ("ALTER SYSTEM SET work_mem = '1GB'", Kind.DDL, False, True),
     ("DROP TABLE t", Kind.DDL, False, True),
     ("DROP VIEW IF EXISTS v", Kind.DDL, False, True),
     ("DROP INDEX CONCURRENTLY i", Kind.DDL, False, True),

@@ -336,6 +336,9 @@ def _analyse_stored_settings(node: ast.Node, facts: _Facts) -> None:
         Kind.DDL, f"changes setting {name} for later sessions", *([where] if where else [])
     )
     facts.restrict(RULE_SETTINGS, f"{command} changes setting {name} for later sessions")
+    # It outlives the transaction and the engine's pinning (ALTER SYSTEM: the whole cluster
+    # after a reload), so even a dba confirms it, as for a DROP.
+    facts.warn(f"{command} persists setting {name} beyond this session", destructive=True)
 
 
 def _analyse_set(node: ast.VariableSetStmt, facts: _Facts) -> None:
