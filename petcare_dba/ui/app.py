@@ -71,7 +71,9 @@ def sidebar(actor: Actor) -> None:
 def _forbidden(title: str, needed: str, role: str) -> Callable[[], None]:
     def forbidden() -> None:
         st.title(t(title))
-        st.warning(t("nav.forbidden", role=needed, yours=role), icon=":material/lock:")
+        st.warning(
+            t("nav.forbidden", role=plain(needed), yours=plain(role)), icon=":material/lock:"
+        )
 
     forbidden.__name__ = f"forbidden_{title.replace('.', '_')}"  # st.Page keys pages by name
     return forbidden

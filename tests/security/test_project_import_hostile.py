@@ -194,7 +194,7 @@ def test_a_flood_of_versions_is_refused_before_any_write_and_fast(
 
 
 def test_imports_per_hour_are_limited_per_user(rt: Runtime, make_user: Any) -> None:
-    vera, olga = make_user("vera", "viewer"), make_user("olga", "analyst")
+    vera, olga = make_user("vera", "analyst"), make_user("olga", "analyst")
     manifest, files = _good()
     data = _zip(manifest, files)
     for i in range(int(rt.settings.imports_per_hour)):

@@ -263,9 +263,9 @@ class ExplicitTransaction:
     ) -> None:
         # One event id pairs each intent with its outcome; without it the reconcile job would
         # mark a finished BEGIN or COMMIT 'unknown' (A2).
+        event_id: uuid.UUID | None
         if outcome == "intent":
-            event_id: uuid.UUID | None = audit.new_event_id()
-            self._events[what] = event_id
+            event_id = self._events[what] = audit.new_event_id()
         else:
             event_id = self._events.pop(what, None)
         try:

@@ -245,7 +245,7 @@ def pager(total: int, *, key: str, page_size: int) -> tuple[int, int]:
             )
     start, end = page * page_size, min(total, (page + 1) * page_size)
     st.caption(
-        state.t("grid.range", first=start + 1 if total else 0, last=end, total=total)
-        + (" · " + state.t("grid.page", page=page + 1, pages=pages) if pages > 1 else "")
+        state.t("grid.range", first=int(start + 1 if total else 0), last=int(end), total=total)
+        + (" · " + state.t("grid.page", page=int(page + 1), pages=int(pages)) if pages > 1 else "")
     )
     return start, end

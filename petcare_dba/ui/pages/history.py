@@ -101,7 +101,7 @@ grid.table(
 by_id = {e.id: e for e in entries}
 chosen = by_id.get(st.session_state.get("hist_pick"), entries[0])  # type: ignore[arg-type]
 st.markdown(
-    f"**#{chosen.id} · {plain(chosen.outcome)} · {plain(chosen.connection or '')}**"
+    f"**#{chosen.id:d} · {plain(chosen.outcome)} · {plain(chosen.connection or '')}**"
     + (f" — {plain(chosen.message)}" if chosen.message else "")
 )
 st.code(chosen.sql_text, language="sql")

@@ -116,7 +116,14 @@ def _head(result: ExplainResult) -> None:
             t("editor.plan_times", planning=result.planning_ms, execution=result.execution_ms)
         )
         st.caption(t("editor.plan_rolled_back"))
-    st.caption(t("editor.vplan.summary", nodes=s.nodes, cost=s.total_cost, hot=s.hot))
+    st.caption(
+        t(
+            "editor.vplan.summary",
+            nodes=int(s.nodes),
+            cost=float(s.total_cost),
+            hot=int(s.hot),
+        )
+    )
 
 
 def _misses(result: ExplainResult) -> None:
