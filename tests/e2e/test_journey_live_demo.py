@@ -135,8 +135,9 @@ def test_a_fresh_demo_is_alive_within_a_minute(
         screenshot(page, f"journey-live-demo-queries-{lang}")
 
         # Activity is not empty: each look is a snapshot of pg_stat_activity, so look again
-        # (bounded). The merged tree shows one session where the branch showed the clinic's
-        # two (stop 24's note: open); the workload's own test proves both sessions run.
+        # (bounded). Not "two": the workload's manager session opens only at its first lock
+        # episode (and is reopened after an error); tests/connections/test_workload.py proves
+        # both sessions and the lock wait.
         counts = []
         for _ in range(6):
             page.get_by_role("tab", name=words["activity"]).click()
