@@ -83,10 +83,12 @@ def test_retention_drops_whole_days_and_deletes_no_row(
             )
         conn.execute(
             "INSERT INTO petcare.metric_samples (connection_id, metric, at, resolution_s, value) "
-            "SELECT %s, 'm', now() - interval '3 days' + i * interval '1 minute', 0, i "
-            "FROM generate_series(0, 99) i UNION ALL "
-            "SELECT %s, 'm', now() - interval '40 days' + i * interval '5 minutes', 300, i "
-            "FROM generate_series(0, 99) i",
+            # From the start of the UTC day, so the rows stay in the day ensured above at any
+            # hour (from now(), 100 five-minute rows crossed midnight after 15:40 UTC).
+            "SELECT %s, 'm', date_trunc('day', now() - interval '3 days', 'UTC') "
+            "+ i * interval '1 minute', 0, i FROM generate_series(0, 99) i UNION ALL "
+            "SELECT %s, 'm', date_trunc('day', now() - interval '40 days', 'UTC') "
+            "+ i * interval '5 minutes', 300, i FROM generate_series(0, 99) i",
             (conn_id, conn_id),
         )
         conn.execute(
