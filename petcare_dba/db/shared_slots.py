@@ -8,7 +8,11 @@ the keepalive time for a vanished host): no lease table, no heartbeat, no expiry
 session-level lock is re-entrant within its session, so the instance also remembers which keys it
 holds and never asks for one twice. After a reconnect (metadata store restart) the locks are
 gone; the instance takes back the keys it still holds where it can. The connection needs a
-session: a direct URL or a session-mode pooler, not a transaction pooler.
+session: a direct URL or a session-mode pooler, not a transaction pooler. A slot given back
+lingers, locked but idle, for `linger_s` (setting `slot_linger_s`) before a background thread unlocks it: the same user's
+next statement on this instance takes it again with no round trip (issue 16: the request path of
+a statement costs one metadata round trip, the audit intent), and the user's other instances see
+it free at most `linger_s` later, which their wait for a slot absorbs.
 """
 
 from __future__ import annotations
@@ -37,13 +41,18 @@ def slot_key(namespace: str, connection_id: int, user_id: int, index: int) -> in
 class SharedSlots:
     """Take and give back slots that every instance on the metadata store sees."""
 
-    def __init__(self, url: str, namespace: str, *, connect_timeout: int = 10) -> None:
+    def __init__(
+        self, url: str, namespace: str, *, connect_timeout: int = 10, linger_s: float = 2.0
+    ) -> None:
         self.url = url
+        self.linger_s = linger_s
         self.namespace = namespace
         self.connect_timeout = connect_timeout
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
-        self._held: set[int] = set()
+        self._held: set[int] = set()  # locked by this session: in use, or idle (below)
+        self._idle: dict[int, float] = {}  # given back, still locked: key -> when to unlock
+        self._sweeper: threading.Thread | None = None
 
     def warm(self) -> None:
         """Open the session now (start-up); a failure is left for the first slot to report."""
@@ -76,7 +85,10 @@ class SharedSlots:
     def _try(self, keys: list[int]) -> int | None:
         with self._lock:
             try:
-                conn = self._connection()
+                conn = self._connection()  # no round trip while the session is alive
+                for key in keys:  # a lingering slot of this user: no round trip either
+                    if self._idle.pop(key, None) is not None:
+                        return key
                 for key in keys:
                     if key in self._held:
                         continue
@@ -110,20 +122,50 @@ class SharedSlots:
             pause = min(pause * 2, _POLL_S[1])
 
     def release(self, key: int) -> None:
+        """Give a slot back: it lingers idle and the sweeper unlocks it (off the request path)."""
         with self._lock:
-            self._held.discard(key)
-            conn = self._conn
-            if conn is None or conn.closed or conn.broken:
-                return  # the session is gone, and its locks with it
-            try:
-                conn.execute(queries.get("slot_unlock"), {"key": key})
-            except psycopg.Error:
-                self._conn = None
-                conn.close()  # closing the session frees every lock it held
+            if key not in self._held:
+                return
+            self._idle[key] = time.monotonic() + self.linger_s
+            if self._sweeper is None:
+                self._sweeper = threading.Thread(
+                    target=self._sweep, name="petcare-slot-sweeper", daemon=True
+                )
+                self._sweeper.start()
+
+    def _sweep(self) -> None:
+        """Unlock the slots idle past linger_s; ends when none is left idle."""
+        while True:
+            with self._lock:
+                if not self._idle:
+                    self._sweeper = None
+                    return
+                now = time.monotonic()
+                due = [k for k, at in self._idle.items() if at <= now]
+                for key in due:
+                    del self._idle[key]
+                    self._unlock(key)
+                wake = min(self._idle.values(), default=now) - now
+            time.sleep(max(wake, 0.05))
+
+    def _unlock(self, key: int) -> None:
+        """Unlock one key this session holds (caller holds self._lock)."""
+        self._held.discard(key)
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            return  # the session is gone, and its locks with it
+        try:
+            conn.execute(queries.get("slot_unlock"), {"key": key})
+        except psycopg.Error:
+            self._conn = None
+            self._idle.clear()
+            self._held.clear()
+            conn.close()  # closing the session frees every lock it held
 
     def held(self) -> int:
+        """Slots in use by this instance now (lingering idle ones are not counted)."""
         with self._lock:
-            return len(self._held)
+            return len(self._held) - len(self._idle)
 
     def close(self) -> None:
         with self._lock:
@@ -131,3 +173,4 @@ class SharedSlots:
                 self._conn.close()
             self._conn = None
             self._held.clear()
+            self._idle.clear()

@@ -162,6 +162,7 @@ class Runtime:
             session_url,
             cache_namespace(settings),
             connect_timeout=settings.connect_timeout_s,
+            linger_s=settings.slot_linger_s,
         )
         # Opened now, with the metadata pool, from the environment the app started with: PG*
         # variables set later (by a library, a thread) must not shape the store's session.

@@ -40,6 +40,15 @@ DECLARED: tuple[Setting, ...] = (
         "engine",
         int,
     ),
+    Setting(
+        "slot_linger_s",
+        2.0,
+        "Seconds a given-back connection slot stays with its instance for the user's next "
+        "statement (no store round trip); the user's other instances wait at most this long.",
+        "engine",
+        float,
+        bounds=(0.0, 60.0),
+    ),
     *(
         Setting(
             f"export_max_rows_{role}",

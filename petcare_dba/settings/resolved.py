@@ -46,6 +46,7 @@ class _Typed:
     max_rows: int
     max_result_bytes: int
     max_connections_per_user: int
+    slot_linger_s: float
     session_idle_minutes: int
     session_absolute_hours: int
     lockout_threshold: int

@@ -12,12 +12,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
+import psycopg
 import pytest
 
 from petcare_dba import settings as settings_mod
+from petcare_dba.db.shared_slots import SharedSlots
 from petcare_dba.errors import Unavailable
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
@@ -95,6 +98,42 @@ def test_a_slot_waits_for_one_given_back_on_the_other_instance(
     assert engine.run(b, admin, target.name, "SELECT 1").error is None  # waited, then ran
     for h in holders:
         h.join(5)
+
+
+def test_a_given_back_slot_lingers_for_its_instance_then_frees_for_the_others(
+    pair: tuple[Runtime, Runtime], admin: Actor, target: Target
+) -> None:
+    """Issue 16: the next statement on the same instance takes the slot with no round trip;
+    the user's other instances see it free at most slot_linger_s later (their wait absorbs it)."""
+    a, b = pair
+    for instance in pair:
+        tune(instance, max_connections_per_user=1, pool_timeout_s=0.2)
+    conn_id = connections.get(a, admin, target.name).id
+    shared = a.target_slots.shared
+    assert isinstance(shared, SharedSlots)
+    with slots.hold(a, admin, conn_id):
+        pass
+    assert shared.held() == 0  # given back: not in use, though still locked for a moment
+    with slots.hold(a, admin, conn_id):  # A again: the lingering slot
+        with pytest.raises(Unavailable, match="across the app's instances"):
+            with slots.hold(b, admin, conn_id):
+                pass
+    given_back = time.monotonic()
+    wait_until(lambda: _advisory_locks(a) == 0, shared.linger_s + 2.0, "the sweeper unlocks it")
+    assert time.monotonic() - given_back < shared.linger_s + 2.0
+    with slots.hold(b, admin, conn_id):  # B now: free
+        assert b.target_slots.shared.held() == 1  # type: ignore[union-attr]
+
+
+def _advisory_locks(rt: Runtime) -> int:
+    """Advisory locks held by the instance's slot session, read as the store's superuser."""
+    with psycopg.connect(rt.admin_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND a.application_name = 'petcare-dba/slots' "
+            "AND a.datname = current_database()"
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 @pytest.mark.slow

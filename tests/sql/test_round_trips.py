@@ -22,10 +22,16 @@ import psycopg
 import pytest
 
 from petcare_dba.db.metastore import MetaStore
+from petcare_dba.db.shared_slots import SharedSlots
 from petcare_dba.errors import NotFound, Refused
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.runtime import Runtime, runtime_password, runtime_url
+from petcare_dba.services.runtime import (
+    Runtime,
+    cache_namespace,
+    runtime_password,
+    runtime_url,
+)
 from petcare_dba.services.security import audit
 from petcare_dba.services.sql import engine
 from tests.fix_db import PgServer
@@ -82,6 +88,13 @@ def remote(
         connect_timeout=10,
     ).open()
     runtime = Runtime(rt.settings, meta_url, store, rt.keyring)
+    # As Runtime.start does: the per-user cap counted on the store (issue 18), through the
+    # proxy too, so its round trips are counted like the intent's.
+    runtime.target_slots.shared = SharedSlots(
+        runtime_url(meta_url, runtime_password(rt.settings)),
+        cache_namespace(rt.settings),
+        linger_s=30.0,  # the warm-up's slot is still there on a loaded machine
+    )
     connections.add(runtime, admin, "far", tgt_url, shared=True)
     try:
         yield Remote(runtime, meta, tgt, tgt_url)
