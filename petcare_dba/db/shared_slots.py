@@ -9,10 +9,10 @@ session-level lock is re-entrant within its session, so the instance also rememb
 holds and never asks for one twice. After a reconnect (metadata store restart) the locks are
 gone; the instance takes back the keys it still holds where it can. The connection needs a
 session: a direct URL or a session-mode pooler, not a transaction pooler. A slot given back
-lingers, locked but idle, for `linger_s` (setting `slot_linger_s`) before a background thread unlocks it: the same user's
-next statement on this instance takes it again with no round trip (issue 16: the request path of
-a statement costs one metadata round trip, the audit intent), and the user's other instances see
-it free at most `linger_s` later, which their wait for a slot absorbs.
+lingers, locked but idle, for `linger_s` (setting `slot_linger_s`) before a background thread
+unlocks it: the same user's next statement on this instance takes it again with no round trip
+(issue 16: a statement's request path costs one metadata round trip, the audit intent), and the
+user's other instances see it free at most `linger_s` later, which their wait for a slot absorbs.
 """
 
 from __future__ import annotations
