@@ -3,8 +3,8 @@
 The metadata store and the target are both reached through a counting `FaultProxy` with a few
 milliseconds of latency each way (so that what one pipeline writes is one turn, as on a real
 link). A warm 1k-row SELECT through `engine.run` may cost one metadata round trip (the durable
-audit intent, A1) and two target round trips (BEGIN, guards, DECLARE and the first page; the rest
-of the page with COMMIT). The counts are asserted exactly, so one more round trip fails the test,
+audit intent, A1) and two target round trips the first time (BEGIN, guards, DECLARE and the first
+page; the rest of the page with COMMIT), one once its row width is known (`db.target.widths`). The counts are asserted exactly, so one more round trip fails the test,
 and a statement that needs one more (a pg_proc lookup) shows the counter sees it. The outcome is
 written after the response and lands exactly (`settle`, no sleep); one lost with its process
 becomes 'unknown' through the reconcile job. The connection lookup is
@@ -23,6 +23,7 @@ import pytest
 
 from petcare_dba.db.metastore import MetaStore
 from petcare_dba.db.shared_slots import SharedSlots
+from petcare_dba.db.target import widths
 from petcare_dba.errors import NotFound, Refused
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
@@ -117,15 +118,22 @@ def test_a_1k_row_select_costs_one_store_and_two_target_round_trips(
     remote: Remote, admin: Actor
 ) -> None:
     engine.run(remote.rt, admin, "far", QUERY, max_rows=1000).raise_for_error()  # warm up
+    widths.forget()  # a statement never seen: a first page of 50 rows, then the rest
     result, meta, tgt = counted(remote, admin, QUERY)
     (query,) = result.raise_for_error().results
     assert len(query.rows) == 1000 and not query.truncated and result.committed
     assert (meta, tgt) == (1, 2), f"metadata store {meta}, target {tgt} round trips"
+    # Seen before: its row width is known, so every row and the COMMIT come in one turn.
+    again, meta, tgt = counted(remote, admin, QUERY)
+    assert again.raise_for_error().results[0].rows == query.rows and again.committed
+    assert (meta, tgt) == (1, 1), f"metadata store {meta}, target {tgt} round trips"
     # The outcomes were written after the responses, and they are exact once they land.
     runs = [e for e in events(remote.rt, admin) if e.target == "far"]
     assert sorted((e.outcome, e.rows_affected or 0) for e in runs) == [
         ("intent", 0),
         ("intent", 0),
+        ("intent", 0),
+        ("ok", 1000),
         ("ok", 1000),
         ("ok", 1000),
     ]
@@ -136,9 +144,12 @@ def test_a_1k_row_select_costs_one_store_and_two_target_round_trips(
 
 
 def test_small_select_and_dml_stay_within_the_budget(remote: Remote, admin: Actor) -> None:
-    engine.run(remote.rt, admin, "far", "SELECT 1").raise_for_error()
+    engine.run(remote.rt, admin, "far", "SELECT 1").raise_for_error()  # warm up
+    widths.forget()
     _, meta, tgt = counted(remote, admin, "SELECT 1")
-    assert (meta, tgt) == (1, 2)
+    assert (meta, tgt) == (1, 2)  # first look: the page, then the COMMIT
+    _, meta, tgt = counted(remote, admin, "SELECT 1")
+    assert (meta, tgt) == (1, 1)  # width known: the row and the COMMIT in one turn
     # A buffered statement carries its COMMIT: one target round trip.
     result, meta, tgt = counted(remote, admin, "UPDATE big SET name = 'x' WHERE id = 1")
     assert result.raise_for_error().results[0].row_count == 1
@@ -217,9 +228,11 @@ def test_a_cache_hit_costs_one_target_round_trip_fewer_and_is_audited(
     fingerprint on the target (one round trip instead of two), is still on record, and a DDL
     drops it."""
     engine.run(remote.rt, admin, "far", QUERY, max_rows=1000).raise_for_error()  # warm up
+    widths.forget()  # first looks, so each count below is the statement's own
     off, meta, tgt = counted(remote, admin, QUERY)
     assert (meta, tgt, off.from_cache) == (1, 2, False)
     tune(remote.rt, result_cache_enabled=True)
+    widths.forget()
     miss, meta, tgt = counted(remote, admin, QUERY)
     # A miss reads the fingerprint, then runs as before: the price of the opt-in.
     assert (meta, tgt, miss.from_cache) == (1, 3, False)

@@ -291,11 +291,12 @@ def collect(
     sizes: list[int],
     limits: Limits,
     handle: CancelHandle | None,
+    first: int = FIRST_BATCH,
 ) -> tuple[list[tuple[Any, ...]], bool, str | None]:
     """Fetch batches until the result ends, max_rows + 1 rows arrive or max_bytes is passed."""
     rows: list[tuple[Any, ...]] = []
     want = limits.max_rows + 1
-    batch = min(FIRST_BATCH, want)
+    batch = min(first, want)
     while True:
         if handle is not None:
             handle.check()

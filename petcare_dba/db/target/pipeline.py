@@ -24,8 +24,9 @@ from psycopg import sql
 
 from petcare_dba.db import queries
 from petcare_dba.db.errors import translated
-from petcare_dba.db.target import guards
+from petcare_dba.db.target import guards, widths
 from petcare_dba.db.target.executor import (
+    FIRST_BATCH,
     CancelHandle,
     Limits,
     Method,
@@ -84,7 +85,8 @@ def run_guarded(
                         cursor().execute(part, params or None)
                     link = _Link(pipe, stack)
                     if declared is not None:
-                        return _cursor_rows(link, *declared, limits, handle, cursor, end)
+                        seen = widths.key(conn, text)
+                        return _cursor_rows(link, *declared, limits, handle, cursor, end, seen)
                     return _buffered(link, text, limits, handle, cursor, end, started)
             except psycopg.Error as exc:
                 raise _reason(used, exc) from exc
@@ -140,9 +142,11 @@ def _cursor_rows(
     handle: CancelHandle | None,
     cursor: Callable[[], PipelineCursor],
     end: str,
+    seen: bytes,
 ) -> QueryResult:
     # The cursor keeps the result on the server: only max_rows + 1 rows (or fewer, under the
-    # byte cap) reach this process. It ends with the transaction, so no CLOSE is sent.
+    # byte cap) reach this process. It ends with the transaction, so no CLOSE is sent. A
+    # statement whose row width is remembered asks for every row at once (`widths`).
     started = time.perf_counter()
     cursor().execute(declared)
     fetch = cursor()
@@ -165,7 +169,9 @@ def _cursor_rows(
         sizes.extend(row_sizes(rows))
         return rows
 
-    rows, truncated, reason = collect(take, sizes, limits, handle)
+    first = widths.first_batch(seen, want, limits.max_bytes, FIRST_BATCH)
+    rows, truncated, reason = collect(take, sizes, limits, handle, first)
+    widths.learn(seen, sizes)
     if not ended:
         closing.execute(end)
         link.last()
