@@ -199,22 +199,23 @@ def test_a_remembered_width_keeps_the_byte_cap_when_the_rows_grew(
     """Issue 16: a statement seen before asks for all its rows at once (one round trip), and the
     byte cap still holds when its rows grew since; wide rows keep the small first page."""
     tune(rt, max_result_bytes=1024 * 1024)
-    target.execute("CREATE TABLE docs AS SELECT g AS id, 'x' AS body FROM generate_series(1, 400) g")
+    target.execute(
+        "CREATE TABLE docs AS SELECT g AS id, 'x' AS body FROM generate_series(1, 400) g"
+    )
     text = "SELECT id, body FROM docs ORDER BY id"
     first = engine.run(rt, admin, "tgt", text).raise_for_error().results[0]
     assert len(first.rows) == 400 and not first.truncated
-    width = widths.first_batch(
-        widths_key(target, text), 1001, 1024 * 1024, executor.FIRST_BATCH
-    )
+    width = widths.first_batch(widths_key(target, text), 1001, 1024 * 1024, executor.FIRST_BATCH)
     assert width == 1001  # 400 narrow rows seen: the next run asks for everything at once
     target.execute("UPDATE docs SET body = repeat('y', 20000)")  # each row 20 kB now
     grown = engine.run(rt, admin, "tgt", text).raise_for_error().results[0]
     assert grown.truncated and 1 <= len(grown.rows) <= 52
     assert grown.truncated_reason is not None and "max_result_bytes" in grown.truncated_reason
     # Learned wide now: back to the small first page for this statement.
-    assert widths.first_batch(
-        widths_key(target, text), 1001, 1024 * 1024, executor.FIRST_BATCH
-    ) == executor.FIRST_BATCH
+    assert (
+        widths.first_batch(widths_key(target, text), 1001, 1024 * 1024, executor.FIRST_BATCH)
+        == executor.FIRST_BATCH
+    )
 
 
 def widths_key(target: Target, text: str) -> bytes:

@@ -4,12 +4,13 @@ The metadata store and the target are both reached through a counting `FaultProx
 milliseconds of latency each way (so that what one pipeline writes is one turn, as on a real
 link). A warm 1k-row SELECT through `engine.run` may cost one metadata round trip (the durable
 audit intent, A1) and two target round trips the first time (BEGIN, guards, DECLARE and the first
-page; the rest of the page with COMMIT), one once its row width is known (`db.target.widths`). The counts are asserted exactly, so one more round trip fails the test,
-and a statement that needs one more (a pg_proc lookup) shows the counter sees it. The outcome is
-written after the response and lands exactly (`settle`, no sleep); one lost with its process
-becomes 'unknown' through the reconcile job. The connection lookup is
-remembered, but a connection removed, unshared or changed is honoured on the next statement, even
-when the change was made by another process.
+page; the rest of the page with COMMIT), one once its row width is known (`db.target.widths`).
+The per-user cap on the store (shared slots) is on, as in production. The counts are asserted
+exactly, so one more round trip fails the test, and a statement that needs one more (a pg_proc
+lookup) shows the counter sees it. The outcome is written after the response and lands exactly
+(`settle`, no sleep); one lost with its process becomes 'unknown' through the reconcile job. The
+connection lookup is remembered, but a connection removed, unshared or changed is honoured on
+the next statement, even when the change was made by another process.
 """
 
 from __future__ import annotations
