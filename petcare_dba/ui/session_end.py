@@ -14,8 +14,10 @@ sees.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +36,7 @@ CANCEL, ROLLBACK, RELEASE = 0, 1, 2
 _lock = threading.Lock()
 _hooks: dict[str, dict[int, tuple[int, Callable[[], Any]]]] = {}
 _logins: dict[str, set[str]] = {}  # Streamlit session -> the sign-ins whose idle conns it uses
-_sweeps: dict[int, Callable[[], Any]] = {}
+_sweeps: dict[int, weakref.ref[Runtime]] = {}  # a closed runtime is not kept alive for this
 _ids = iter(range(1, 1 << 62))
 _watcher: threading.Thread | None = None
 
@@ -75,14 +77,16 @@ def release_on_close(rt: Runtime, actor: Actor) -> None:
     closed when the last live tab of that sign-in is gone (the idle sweep covers the rest).
     """
     session = current_session()
+    if session is None or not StRuntime.exists():
+        return  # AppTest, scripts: no server, so no session ever ends
     login = f"{actor.user_id}/{actor.session_id}"
     done: set[str] = st.session_state.setdefault("_release_on_close", set())
-    if session is None or login in done:
+    if login in done:
         return
     done.add(login)
     with _lock:
         _logins.setdefault(session, set()).add(login)
-        _sweeps.setdefault(id(rt), lambda: engine.sweep(rt))
+        _sweeps.setdefault(id(rt), weakref.ref(rt))
 
     def release() -> None:
         with _lock:
@@ -135,5 +139,5 @@ def _watch_loop() -> None:
         if time.monotonic() - swept >= SWEEP_S:
             swept = time.monotonic()
             with _lock:
-                sweeps = list(_sweeps.values())
-            _end([(RELEASE, sweep) for sweep in sweeps])
+                alive = [rt for ref in _sweeps.values() if (rt := ref()) is not None]
+            _end([(RELEASE, functools.partial(engine.sweep, rt)) for rt in alive])

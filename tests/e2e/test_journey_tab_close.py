@@ -75,3 +75,31 @@ def test_a_closed_tab_releases_its_idle_and_transaction_connections(
         assert time.monotonic() < deadline, "the rollback was not audited"
         time.sleep(0.2)
     assert rows[0].detail.get("reason") == TAB_CLOSED
+
+
+def test_a_second_tab_of_the_same_sign_in_keeps_the_shared_idle_connection(
+    short_ttl: None, live_app: str, browser: Any, rt: Runtime, admin: Actor, target: Target
+) -> None:
+    """Tabs of one sign-in share its application_name, so its idle connections too: closing one
+    tab must not cut the other's; closing the last one releases them."""
+    first = sign_in_to_editor(browser, live_app)
+    type_sql(first, "SELECT id, note FROM t ORDER BY id")
+    first.get_by_text("Statement 1: SELECT 3").wait_for(timeout=WAIT)
+    second = first.context.new_page()  # the same browser: signed in through the cookie
+    second.goto(live_app)
+    second.get_by_role("link", name="SQL editor").click(timeout=WAIT)
+    second.get_by_role("heading", name="SQL editor").wait_for(timeout=WAIT)
+    assert target.rows(BACKENDS) == [("idle",)]
+
+    first.close()
+    time.sleep(TTL_S + POLL_S + MARGIN_S)  # everything the first tab's end would do, done
+    assert target.rows(BACKENDS) == [("idle",)], "the live tab's idle connection was closed"
+    type_sql(second, "SELECT count(*) AS n FROM t")  # reuses it
+    second.get_by_text("Statement 1: SELECT 1").wait_for(timeout=WAIT)
+
+    second.context.close()
+    closed = time.monotonic()
+    while left := target.rows(BACKENDS):
+        waited = time.monotonic() - closed
+        assert waited < TTL_S + POLL_S + MARGIN_S, f"still there after {waited:.1f} s: {left}"
+        time.sleep(0.2)
