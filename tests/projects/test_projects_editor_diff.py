@@ -33,7 +33,7 @@ HOSTILE = (
 
 @pytest.fixture
 def olga(rt: Runtime, make_user) -> Actor:  # type: ignore[no-untyped-def]
-    return make_user("olga", "analyst")  # type: ignore[no-any-return]
+    return make_user("olga", "analyst")
 
 
 def _open(app: Callable[[], AppTest]) -> AppTest:
