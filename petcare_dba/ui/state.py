@@ -17,7 +17,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import auth
 from petcare_dba.services.sql import engine
-from petcare_dba.ui import i18n
+from petcare_dba.ui import i18n, session_end
 
 # The runtimes this process opened, so the server's shutdown can stop them without opening one.
 _OPENED: list[Runtime] = []
@@ -94,6 +94,8 @@ def current_actor() -> Actor | None:
     if actor is None:
         st.session_state.pop("token", None)
         st.session_state["expired"] = True
+    else:
+        session_end.release_on_close(rt, actor)  # its idle target connections go with the tab
     return actor
 
 

@@ -1,9 +1,11 @@
 """Browser journey of projects with two users in two browser contexts.
 
-Olga creates a project, invites Vera, saves two versions of a script, reads the diff, reverts,
-runs it on a connection and sees the run history; Vera has the project open the whole time and
-sees each new version appear ("edited by olga ...") without reloading, through the page's
-self-refreshing fragment.
+Olga creates a project, invites Vera, types two versions of a script into the SQL editor's code
+component (Ace) and saves them, reads the diff (unified, then side by side: the long second
+version wraps in its cell, no horizontal scroll, and the `</td><script>` in it shows as text
+and never runs), reverts, runs it on a connection and sees the run history; Vera has the
+project open the whole time and sees each new version appear ("edited by olga ...") without
+reloading, through the page's self-refreshing fragment.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tests.fix_engine import Target, target
 __all__ = ["target"]
 pytestmark = pytest.mark.browser
 WAIT = 30_000
+LONG_TAIL = " -- </td><script>window.pwned = 1</script>" + " wrap me" * 40
 
 
 def _sign_in(browser: Any, url: str, user: str) -> Any:
@@ -60,6 +63,38 @@ def _type(page: Any, label: str, text: str) -> None:
     page.wait_for_timeout(300)
 
 
+def _code(page: Any, text: str) -> None:
+    """Replace the script's text in the code component (Ace, inside its iframe)."""
+    frame = page.frame_locator("iframe[title*='code_editor']").first
+    frame.locator(".ace_content").first.click(timeout=WAIT)
+    box = frame.locator(".ace_text-input").first
+    box.press("Control+a")
+    box.press("Delete")
+    box.press_sequentially(text, delay=2)
+    box.press("Escape")  # closes an autocomplete popup, if open
+    page.wait_for_timeout(800)  # the debounced change reaches the app (blur would send it too)
+
+
+def _wrapped_side_by_side(page: Any) -> None:
+    """Side by side: the long line wraps inside its cell and nothing scrolls sideways."""
+    page.get_by_text("Side by side", exact=True).click()
+    table = page.locator("div.petcare-diff table").first
+    table.wait_for(timeout=WAIT)
+    box = page.locator("div.petcare-diff").first
+    scroll, client = box.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert scroll <= client, f"the diff scrolls sideways ({scroll} > {client})"
+    cell = table.locator("tr[data-tag='replace'] td").nth(3)
+    height = cell.evaluate("e => e.getBoundingClientRect().height")
+    line = cell.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+    assert height >= 3 * line, f"the long line did not wrap ({height} px, line {line} px)"
+    assert "</td><script>window.pwned = 1</script>" in cell.text_content()
+    assert page.evaluate("() => window.pwned === undefined"), "script text ran"
+    assert table.locator("script").count() == 0
+    table.scroll_into_view_if_needed()  # Streamlit scrolls an inner box: full_page misses it
+    screenshot(page, "projects-diff-wrapped")
+    page.get_by_text("Unified", exact=True).click()
+
+
 def test_two_users_create_invite_save_diff_revert_run_history(
     live_app: str, browser: Any, rt: Runtime, make_user: Any, target: Target
 ) -> None:
@@ -81,16 +116,20 @@ def test_two_users_create_invite_save_diff_revert_run_history(
 
     page.get_by_role("tab", name="Scripts").click()
     _type(page, "Script name", "count")
-    _type(page, "SQL", "SELECT count(*) AS n FROM t")
+    _code(page, "SELECT count(*) AS n FROM t")
     page.get_by_role("button", name="Save version").click()
     page.get_by_text("Saved as version 1.").wait_for(timeout=WAIT)
     watcher.get_by_text("(count v1)").wait_for(timeout=WAIT)  # no reload: the fragment polls
-    _type(page, "SQL", "SELECT count(*) AS n FROM t WHERE id > 1")
+    _code(page, "SELECT count(*) AS n FROM t WHERE id > 1" + LONG_TAIL)
     page.get_by_role("button", name="Save version").click()
     page.get_by_text("Saved as version 2.").wait_for(timeout=WAIT)
     watcher.get_by_text("(count v2)").wait_for(timeout=WAIT)
     page.get_by_text("+SELECT count(*) AS n FROM t WHERE id > 1").first.wait_for(timeout=WAIT)
     screenshot(page, "projects-diff")
+    assert scripts.version(rt, olga, project.id, "count").content == (
+        "SELECT count(*) AS n FROM t WHERE id > 1" + LONG_TAIL
+    )
+    _wrapped_side_by_side(page)
 
     _choose(page, "Version to restore", "1")
     page.get_by_role("button", name="Revert").click()

@@ -62,13 +62,13 @@ def test_journey_create_invite_save_diff_revert_run_history(
     _button(at, "projects_invite")
     assert {m.username: m.role for m in projects.members(rt, olga, project.id)}["vera"] == "viewer"
     at.text_input(key="projects_new_script").input("count")
-    at.text_area(key="projects_sql_0").input("SELECT count(*) AS n FROM t")
+    at.session_state["projects_sql_0"] = "SELECT count(*) AS n FROM t"  # as the code box would
     at.text_input(key="projects_msg_0").input("first")
     _button(at, "projects_save_0")
     script = scripts.get(rt, olga, project.id, "count")
     assert script.current_version == 1
     at.run()
-    at.text_area(key=f"projects_sql_{script.id}").input("SELECT count(*) AS n FROM t WHERE id > 1")
+    at.session_state[f"projects_sql_{script.id}"] = "SELECT count(*) AS n FROM t WHERE id > 1"
     _button(at, f"projects_save_{script.id}")
     assert scripts.get(rt, olga, project.id, "count").current_version == 2
     at.run()
@@ -98,9 +98,9 @@ def test_a_stale_save_shows_the_diff_and_lets_the_user_choose(
     pid = projects.create(rt, olga, "P")
     sid = scripts.save(rt, olga, pid, "q", "SELECT 1").script_id
     at = _open(app, "olga")
-    assert at.text_area(key=f"projects_sql_{sid}").value == "SELECT 1"
+    assert at.session_state[f"projects_sql_{sid}"] == "SELECT 1"
     scripts.save(rt, olga, pid, "q", "SELECT 2", base_version=1)  # someone else, meanwhile
-    at.text_area(key=f"projects_sql_{sid}").input("SELECT 1 + 1")
+    at.session_state[f"projects_sql_{sid}"] = "SELECT 1 + 1"
     _button(at, f"projects_save_{sid}")
     assert scripts.get(rt, olga, pid, "q").current_version == 2  # nothing lost, nothing saved
     at.run()
@@ -119,7 +119,8 @@ def test_viewers_get_no_write_widgets_and_outsiders_no_project(
     projects.add_member(rt, olga, pid, "vera", "viewer")
     sid = scripts.save(rt, olga, pid, "q", "SELECT 1").script_id
     at = _open(app, "vera")
-    assert at.text_area(key=f"projects_sql_{sid}").disabled
+    assert at.code[0].value == "SELECT 1"  # shown, not editable
+    assert not at.get("component_instance")
     keys = {b.key for b in at.button}
     assert f"projects_save_{sid}" not in keys and "projects_invite" not in keys
     assert "projects_run" in keys  # viewers read and run

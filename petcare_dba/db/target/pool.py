@@ -8,7 +8,9 @@ a round trip: a backend that was terminated while idle is noticed before it is h
 `CancelHandle` lets another thread cancel the running statement with libpq's `cancel_safe()`
 (Q9), never pg_terminate_backend. At shutdown (SIGTERM to `up`), `Pools.drain` refuses new
 checkouts and sends the same cancel to every connection that is running something, until each
-run has recorded its outcome ('cancelled') and given its connection back.
+run has recorded its outcome ('cancelled') and given its connection back. When a browser tab is
+gone, `Pools.release` closes the idle connections named for its session at once, and
+`Pools.sweep` closes idle ones past IDLE_TTL_S in pools nobody checks out from any more.
 
 The cap is one `Slots` counter per (stored connection, app user), shared by the engine's pools and
 by every other feature that opens a target connection on a user's behalf (explorer, index
@@ -22,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -284,6 +286,15 @@ class TargetPool:
         with self._lock:
             return len(self._idle)
 
+    def close_idle(self, drop: Callable[[_Idle], bool]) -> int:
+        """Close the idle connections `drop` picks; how many were closed."""
+        with self._lock:
+            gone = [idle for idle in self._idle if drop(idle)]
+            self._idle = [idle for idle in self._idle if idle not in gone]
+        for idle in gone:
+            idle.conn.close()
+        return len(gone)
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -350,6 +361,19 @@ class Pools:
             "idle": sum(p.idle_count() for p in pools),
             "in_use": self.slots.in_use(),
         }
+
+    def release(self, user_id: int, app_names: Collection[str]) -> int:
+        """Close the user's idle connections named `app_names` (their session ended)."""
+        with self._lock:
+            pools = [pool for key, pool in self._pools.items() if key[1] == user_id]
+        return sum(pool.close_idle(lambda idle: idle.app_name in app_names) for pool in pools)
+
+    def sweep(self) -> int:
+        """Close every idle connection older than IDLE_TTL_S, even in a pool nobody uses now."""
+        now = time.monotonic()
+        with self._lock:
+            pools = list(self._pools.values())
+        return sum(pool.close_idle(lambda idle: now - idle.since >= IDLE_TTL_S) for pool in pools)
 
     def close(self) -> None:
         with self._lock:

@@ -11,8 +11,8 @@ connections and the assistant, results capped by rows and bytes) and writes each
 audit intent, execucoes_scripts row and outcome through `record`. No stage calls back into an
 earlier one; refusals go straight to `record` and raise `Refused` (or `NeedsConfirmation`);
 execution errors come back in `RunResult.error` next to the results of the statements that ran.
-`cancel` stops a run from another thread and `drain` every run at shutdown; history and drafts
-are in `history`.
+`cancel` stops a run from another thread and `drain` every run at shutdown; `release_session`
+closes the idle connections of a session whose tab is gone; history and drafts are in `history`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import contextlib
 import time
 from typing import Any
 
+from petcare_dba.db import target
 from petcare_dba.db.target import CancelHandle, executor
 from petcare_dba.errors import PetcareError, Refused, Unavailable, ValidationError
 from petcare_dba.services import connections, explorer
@@ -96,6 +97,23 @@ def temp_file_limit_enforced(rt: Runtime, actor: Actor, connection_name: str) ->
 def close(rt: Runtime) -> None:
     """Close every target connection the engine holds for this runtime."""
     rt.target_pools.close()
+
+
+def release_session(rt: Runtime, actor: Actor) -> int:
+    """Close the idle target connections kept for the actor's session (its tab is gone).
+
+    Both names of the session (`petcare-dba/<user>/<session>` and its `…/ai/…` twin) on every
+    stored connection; connections checked out right now are left to their run. How many closed.
+    """
+    names = {
+        target.application_name(actor.username, actor.session_id, ai=ai) for ai in (False, True)
+    }
+    return rt.target_pools.release(actor.user_id, names)
+
+
+def sweep(rt: Runtime) -> int:
+    """Close idle target connections nobody took back within the pool's idle lifetime."""
+    return rt.target_pools.sweep()
 
 
 def drain(rt: Runtime, timeout: float) -> int:

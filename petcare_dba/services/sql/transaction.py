@@ -6,7 +6,8 @@ statement goes through the plan's decisions (syntax, role, confirmation, volatil
 pool and guards) and gets an audit intent before it runs and an outcome after (`record`); BEGIN,
 COMMIT and ROLLBACK are audited too. The transaction never reconnects by itself: when the server
 ends it (idle past idle_in_transaction_timeout_ms, terminated, network reset) it is over, the user
-is told that the server rolled it back, and nothing is replayed (reliability Q7, F1).
+is told that the server rolled it back, and nothing is replayed (reliability Q7, F1). When the
+browser tab is gone, `abandon` rolls it back and the audit rows say why.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from petcare_dba.services.sql.execute import QueryResult, RunResult
 ACTION = "sql.transaction"
 LOST = "connection lost; the open transaction was rolled back by the server"
 IDLE = "transaction was rolled back because it was idle"
+TAB_CLOSED = "transaction was rolled back because the browser tab was closed"
 
 
 class ExplicitTransaction:
@@ -184,12 +186,19 @@ class ExplicitTransaction:
             self._lock.release()
         return self.ended_reason
 
-    def close(self) -> None:
-        """Give the connection back (rolled back if still open): the session ended."""
+    def close(self, reason: str | None = None) -> None:
+        """Give the connection back (rolled back if still open): the session ended.
+
+        `reason` (e.g. TAB_CLOSED) goes into the rollback's audit rows and `ended_reason`.
+        """
         if self.state == "open":
             with contextlib.suppress(PetcareError):
-                self.rollback()
+                self._finish("rollback", reason)
         self._stack.close()
+
+    def abandon(self) -> None:
+        """The browser tab is gone: roll back (audited with TAB_CLOSED), connection given back."""
+        self.close(TAB_CLOSED)
 
     # -- internals
 
@@ -203,12 +212,13 @@ class ExplicitTransaction:
             self._end_by_server(error)
             raise ConnectionLost(self.ended_reason or LOST, hint="begin a new transaction")
 
-    def _finish(self, what: str) -> None:
+    def _finish(self, what: str, reason: str | None = None) -> None:
+        why = {"reason": reason} if reason else {}
         with self._lock:
             self._require_open()
             conn = self._lease.conn
             failed = transaction.in_error(conn)
-            self._audit("intent", what)
+            self._audit("intent", what, detail=why)
             try:
                 if what == "commit":
                     transaction.commit(conn)
@@ -220,12 +230,12 @@ class ExplicitTransaction:
                 self._audit("error", what, error=exc)
                 raise
             self.state = "rolled_back" if failed or what == "rollback" else "committed"
-            self.ended_reason = (
+            self.ended_reason = reason or (
                 "a statement had failed, so PostgreSQL rolled the transaction back"
                 if failed and what == "commit"
                 else None
             )
-            self._audit("ok", what, detail={"state": self.state})
+            self._audit("ok", what, detail={"state": self.state, **why})
             self._stack.close()
 
     def _end_by_server(self, error: PetcareError) -> None:

@@ -4,8 +4,10 @@ The editor remembers the version its text came from (`projects_base_<id>`); a sa
 `base_version`, so when someone else saved meanwhile the service raises `EditConflict` and the
 conflict panel shows the diff and lets the user choose: save their own text on top of the latest
 version, load the latest version (discarding their text), or merge by hand. A live fragment warns
-when a newer version appears while editing. Diffs render as a unified diff or as two highlighted
-SQL columns (st.code).
+when a newer version appears while editing. The text is edited in the SQL editor's code
+component (Ace, `code_editor`: highlighting, line numbers, wrapping), its debounced or blurred
+text kept in `projects_sql_<id>`; readers see it highlighted (st.code). Diffs render as a
+unified diff or side by side in a table whose long lines wrap (`projects/diff.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import functools
 from typing import Any
 
 import streamlit as st
+from code_editor import code_editor
 
 from petcare_dba.errors import EditConflict, PetcareError
 from petcare_dba.services import connections
@@ -22,6 +25,7 @@ from petcare_dba.services.projects import Project, Script, scripts
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.projects import diff as diff_view
 from petcare_dba.ui.components.projects.overview import ago, attempt, flash
 from petcare_dba.ui.components.text import plain
 
@@ -39,11 +43,43 @@ def base_key(script_id: int) -> str:
     return f"projects_base_{script_id}"
 
 
+def seed_key(script_id: int) -> str:
+    return f"projects_seed_{script_id}"
+
+
 def _load(script_id: int, content: str, version: int) -> None:
     """Callback: put a version's text in the editor (before the widget is drawn)."""
-    st.session_state[sql_key(script_id)] = content
-    st.session_state[base_key(script_id)] = version
-    st.session_state.pop(CONFLICT, None)
+    ss = st.session_state
+    ss[sql_key(script_id)] = content
+    ss[base_key(script_id)] = version
+    # A new seed remounts the code box with this text (a changed key; see _code_box).
+    ss[seed_key(script_id)] = (ss.get(seed_key(script_id), (0, ""))[0] + 1, content)
+    ss.pop(CONFLICT, None)
+
+
+def _code_box(sid: int) -> str:
+    """The SQL editor's code component on the script's text; returns the text as it stands.
+
+    The component starts from a seed, not from the live text (re-seeding while typing would
+    reset the cursor), and reports changes 250 ms after the last key or when it loses focus, so
+    a click on "Save version" right after typing still saves what was typed.
+    """
+    ss = st.session_state
+    n, seed = ss.setdefault(seed_key(sid), (0, ss.get(sql_key(sid), "")))
+    response = code_editor(
+        seed,
+        lang="pgsql",
+        height=[8, 24],
+        allow_reset=True,
+        response_mode=["debounce", "blur"],
+        props={"placeholder": t("projects.sql")},
+        options={"wrap": True, "showLineNumbers": True},
+        key=f"projects_code_{sid}_{n}",
+    )
+    if response and response.get("id") and response["id"] != ss.get(f"projects_event_{sid}"):
+        ss[f"projects_event_{sid}"] = response["id"]
+        ss[sql_key(sid)] = str(response.get("text", ""))
+    return str(ss.get(sql_key(sid), ""))
 
 
 def pick_script(rt: Runtime, actor: Actor, project: Project) -> Script | None:
@@ -82,13 +118,10 @@ def editor(rt: Runtime, actor: Actor, project: Project, script: Script | None) -
     )
     if script is not None:
         _live_notice(rt, actor, project, script)
-    text = st.text_area(
-        t("projects.sql"), key=sql_key(sid), height=220, disabled=not project.can_write
-    )
-    if text:
-        st.code(text, language="sql")
     if not project.can_write:
+        st.code(st.session_state.get(sql_key(sid), ""), language="sql", wrap_lines=True)
         return
+    text = _code_box(sid)
     message = st.text_input(t("projects.message"), key=f"projects_msg_{sid}")
     base = st.session_state.get(base_key(sid)) if script else None
     if st.button(t("projects.save_version"), key=f"projects_save_{sid}", type="primary"):
@@ -134,7 +167,7 @@ def _conflict_panel(
     st.warning(
         t("projects.conflict", v=c["version"], who=plain(c["author"])), icon=":material/warning:"
     )
-    st.code(c["diff"] or t("projects.no_difference"), language="diff")
+    st.code(c["diff"] or t("projects.no_difference"), language="diff", wrap_lines=True)
     cols = st.columns(3)
     if cols[0].button(t("projects.conflict_mine", v=c["version"]), key="projects_conflict_mine"):
         _save(rt, actor, project, sid, sid, text, msg, c["version"])
@@ -231,13 +264,9 @@ def history_and_diff(rt: Runtime, actor: Actor, project: Project, script: Script
     d = scripts.diff(rt, actor, project.id, script.id, int(old), int(new))
     st.caption(t("projects.diff_stats", added=d.added, removed=d.removed))
     if mode == "unified":
-        st.code(d.unified or t("projects.no_difference"), language="diff")
+        st.code(d.unified or t("projects.no_difference"), language="diff", wrap_lines=True)
     else:
-        left, right = st.columns(2)
-        left.caption(f"v{int(d.old.version)} · {plain(d.old.author)}")
-        left.code(d.old.content, language="sql", line_numbers=True)
-        right.caption(f"v{int(d.new.version)} · {plain(d.new.author)}")
-        right.code(d.new.content, language="sql", line_numbers=True)
+        diff_view.side_by_side(d)
     cols = st.columns([1, 1, 2])
     back = cols[0].selectbox(t("projects.revert_to"), numbers, key="projects_revert_to")
     if project.can_write and cols[1].button(t("projects.revert"), key="projects_revert"):

@@ -1,10 +1,11 @@
 """The explicit-transaction bar of the SQL editor (dba and admin only).
 
 "Begin" opens an `ExplicitTransaction` kept in `st.session_state["ed_tx"]` across reruns and
-registered with the session watcher, so a closed tab rolls it back. While it is open, runs go
-into it, and Commit / Rollback end it; a fragment checks every few seconds whether the server
-ended it (idle past idle_in_transaction_timeout_ms, connection lost) and then says so. After
-that the user must press Reconnect before anything else runs: nothing is replayed silently.
+registered with the session watcher, so a closed tab rolls it back (audited as such). While it
+is open, runs go into it, and Commit / Rollback end it; a fragment checks every few seconds
+whether the server ended it (idle past idle_in_transaction_timeout_ms, connection lost) and then
+says so. After that the user must press Reconnect before anything else runs: nothing is
+replayed silently.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import ExplicitTransaction
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
-from petcare_dba.ui.components.sql.jobs import current_session, watch
 from petcare_dba.ui.components.text import plain
+from petcare_dba.ui.session_end import ROLLBACK, current_session, watch
 
 t = state.t
 CHECK_EVERY_S = 2.0
@@ -33,7 +34,7 @@ def _begin(rt: Runtime, actor: Actor, connection: str) -> None:
     st.session_state["ed_tx"] = tx
     session = current_session()
     if session:
-        watch(session, tx.close)
+        watch(session, tx.abandon, ROLLBACK)
 
 
 def _end(what: str) -> None:
