@@ -19,6 +19,7 @@ switch — and a raw `SELECT 1` on a warm psycopg connection through the same pr
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 from typing import Any
@@ -40,7 +41,7 @@ HELLO_PAGES = (("Two", "[data-testid=stDataFrame]"), ("One", "[data-testid=stPlo
 def _pct(values: list[float], q: float) -> float:
     """The q-quantile (0..1) of `values`, nearest rank."""
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(q * len(ordered))))
     return ordered[rank - 1]
 
 
@@ -125,25 +126,42 @@ def _remote(browser: Any, base: str, proxies: tuple[FaultProxy, FaultProxy], rep
             times["sql_run"].append(ui.run_sql(page, f"r{i}"))
             ui.quiet(page, proxies)
         counts["sql_run"].append((m.count, tg.count))
+    pages = _page_trips(page, proxies)
     page.context.close()
     return {
-        action: {
-            "round_trips": {
-                "metadata": min(c[0] for c in seen),
-                "target": min(c[1] for c in seen),
-            },
-            "round_trips_seen": [list(c) for c in seen],
-            "median_s": round(statistics.median(times[action]), 3),
-        }
-        for action, seen in counts.items()
+        "pages_round_trips": pages,
+        **{
+            action: {
+                "round_trips": {
+                    "metadata": min(c[0] for c in seen),
+                    "target": min(c[1] for c in seen),
+                },
+                "round_trips_seen": [list(c) for c in seen],
+                "median_s": round(statistics.median(times[action]), 3),
+            }
+            for action, seen in counts.items()
+        },
     }
 
 
-def _hello(browser: Any, base: str, rounds: int) -> dict[str, Any]:
+def _page_trips(page: Any, proxies: tuple[FaultProxy, FaultProxy]) -> dict[str, list[float]]:
+    """One pass over the sidebar: each switch's [metadata, target] round trips and seconds."""
+    meta, target = proxies
+    out: dict[str, list[float]] = {}
+    pages = ui.sidebar_pages()
+    for stem, title in pages[1:] + pages[:1]:
+        with meta.counting() as m, target.counting() as tg:
+            seconds = ui.switch(page, stem, title)
+            ui.quiet(page, proxies)
+        out[stem] = [m.count, tg.count, round(seconds, 3)]
+    return out
+
+
+def bare_streamlit(browser: Any, base: str, rounds: int) -> dict[str, Any]:
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     loads, switches = [], []
-    for _ in range(max(2, rounds // 2)):
+    for _ in range(max(1, rounds // 2)):
         loads.append(
             ui.timed(
                 lambda: page.goto(base),
@@ -190,7 +208,7 @@ def main(quick: bool) -> dict[str, Any]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             with system_mod.hello_app(sys_.root) as hello:
-                base = _hello(browser, hello.url, rounds)
+                base = bare_streamlit(browser, hello.url, rounds)
             with system_mod.app(sys_) as served:
                 local = _local(browser, served.url, rounds)
             meta_proxy, meta_url = proxied(sys_.rt.admin_url, (rtt / 2, rtt / 2))
