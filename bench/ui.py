@@ -12,9 +12,11 @@ connection the target, each through the engine bench's delaying, counting proxy 
 trips, PETCARE_BENCH_RTT_MS), and `remote` gives each action's round trips per link — a
 sign-in, a page switch to the dashboard, one Run — with its time over those links. A count is the
 least of its repeats (the jobs' sampling and the app's pollers add to some windows; the action's
-own trips are in each). Baseline in the same run: a bare two-page Streamlit app (a title and a
-Plotly figure; a title and a grid) on the same Streamlit — its load to the figure and its page
-switch — and a raw `SELECT 1` on a warm psycopg connection through the same proxy.
+own trips are in each; `idle_round_trips_per_s` is that noise). `pages_round_trips` is one pass
+over the sidebar: [metadata, target, seconds] per page, to find a page's first-paint reads.
+Baseline in the same run: a bare two-page Streamlit app (a title and a Plotly figure; a title and
+a grid) on the same Streamlit — its load to the figure and its page switch — and a raw `SELECT 1`
+on a warm psycopg connection through the same proxy.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from tests.fix_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.fix_faults import FaultProxy
 
 REMOTE = "bench_remote"  # sorts before `demo`: the connection a fresh session starts on
+IDLE_S = 10
+EN_USERS = dict(ui.sidebar_pages())["users"]
 HELLO_PAGES = (("Two", "[data-testid=stDataFrame]"), ("One", "[data-testid=stPlotlyChart]"))
 
 
@@ -127,8 +131,15 @@ def _remote(browser: Any, base: str, proxies: tuple[FaultProxy, FaultProxy], rep
             ui.quiet(page, proxies)
         counts["sql_run"].append((m.count, tg.count))
     pages = _page_trips(page, proxies)
+    # What the links carry with nobody acting (the app's pollers, the jobs' sampling of the
+    # remote connection): the noise a single count may hold.
+    ui.switch(page, "users", EN_USERS)
+    ui.quiet(page, proxies)
+    with meta.counting() as m, target.counting() as tg:
+        page.wait_for_timeout(IDLE_S * 1000)
     page.context.close()
     return {
+        "idle_round_trips_per_s": [round(m.count / IDLE_S, 1), round(tg.count / IDLE_S, 1)],
         "pages_round_trips": pages,
         **{
             action: {

@@ -1,4 +1,4 @@
-"""`python -m bench ui`'s parts that run in seconds: its page table, its quantiles, its browser half.
+"""The parts of `python -m bench ui` that run in seconds: page table, quantiles, browser half.
 
 The whole benchmark (the demo system, two app servers, the proxies) takes minutes, so it is not
 run here; tests/test_quality.py imports it. What is run: every registered page has a "content
@@ -29,7 +29,7 @@ def test_every_sidebar_page_has_a_content_selector_under_its_title() -> None:
 
 
 def test_selectors_see_fresh_elements_of_the_main_area_only() -> None:
-    for stem, title in _ui_browser.sidebar_pages():
+    for stem, _ in _ui_browser.sidebar_pages():
         for selector in _ui_browser.CONTENT[stem]:
             built = _ui_browser.in_main(selector)
             assert built.startswith("[data-testid=stMain] ")
