@@ -3,7 +3,7 @@
 The last line sums up. `--users` sizes the scale benchmark (default 50, 6 with `--quick`).
 
 Each benchmark is `bench/<name>.py` with `main(quick: bool) -> dict`; it measures a baseline in
-the same run (raw psycopg, psql, pg_dump, pgbench) and reports ratios.
+the same run (raw psycopg, psql, pg_dump, pgbench, a bare Streamlit app) and reports ratios.
 """
 
 from __future__ import annotations
