@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from petcare_dba.errors import QueryCancelled
+from petcare_dba.errors import PetcareError, QueryCancelled
 from petcare_dba.services import backups
 from petcare_dba.services.security import audit, auth
 from petcare_dba.services.sql import engine
@@ -54,7 +54,10 @@ def cancel(w: World) -> None:
     box: dict[str, object] = {}
 
     def body() -> None:
-        box["result"] = engine.run(w.rt, w.admin, "tgt", "SELECT pg_sleep(30)", handle=handle)
+        try:
+            box["result"] = engine.run(w.rt, w.admin, "tgt", "SELECT pg_sleep(30)", handle=handle)
+        except PetcareError as exc:  # the run could not start (server down): a clear error
+            box["error"] = exc
 
     thread = threading.Thread(target=body, daemon=True)
     thread.start()
@@ -62,6 +65,8 @@ def cancel(w: World) -> None:
     engine.cancel(handle)
     thread.join(15)
     assert not thread.is_alive(), "the cancelled run did not come back"
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
     result = box["result"]
     assert isinstance(result, engine.RunResult)
     if not isinstance(result.error, QueryCancelled):

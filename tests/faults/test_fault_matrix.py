@@ -44,7 +44,8 @@ FAULTS = (*TOXICS, "terminate", "restart")
 # The cells that hold today. Left out, with what they showed (issue 18 report): latency 500 ms on
 # a target select/backup and on a sign-in (many round trips: past the deadline on 2 cores),
 # slicer on a backup (slow COPY), timeout/reset_peer on a cancel (the cancel request crosses the
-# faulted link too), and the terminate-meta and restart cells not yet run to the end.
+# faulted link too), and terminate-meta on a sign-in (1 run in 5 the kill lands on the deferred
+# audit writer instead of the request, which then succeeds: the cell needs to tell the two apart).
 HOLDING = {
     ("latency", "target", "cancel"),
     ("latency", "meta", "statement"),
@@ -61,6 +62,9 @@ HOLDING = {
     ("reset_peer", "target", "backup"),
     *(("reset_peer", "meta", a) for a in LINK_ACTIONS["meta"]),
     *(("terminate", "target", a) for a in LINK_ACTIONS["target"]),
+    ("terminate", "meta", "statement"),
+    ("terminate", "meta", "audit"),
+    *(("restart", link, a) for link in ("target", "meta") for a in LINK_ACTIONS[link]),
 }
 CELLS = [
     pytest.param(fault, link, action, id=f"{fault}-{link}-{action}")
@@ -138,7 +142,7 @@ def _apply(fault: str, link: str, action: str, w: World, request: pytest.Fixture
     return dedicated.restart_start
 
 
-@pytest.mark.slow  # ~4.5 min for 28 cells on 2 shared cores: over the 90 s goal (report)
+@pytest.mark.slow  # ~5 min for 36 cells on 2 shared cores: over the 90 s goal (report)
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(("fault", "link", "action"), CELLS)
 def test_cell(
