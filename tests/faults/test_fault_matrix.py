@@ -43,7 +43,8 @@ __all__ = ["cluster", "world"]  # fixtures used by name
 FAULTS = (*TOXICS, "terminate", "restart")
 # The cells that hold today. Left out, with what they showed (issue 18 report): latency 500 ms on
 # a target select/backup and on a sign-in (many round trips: past the deadline on 2 cores),
-# slicer on a backup (slow COPY), timeout/reset_peer on a cancel (the cancel request crosses the
+# slicer on a backup (slow COPY) and on the store's actions, limit_data on a target select and
+# cancel, timeout/reset_peer on a cancel (the cancel request crosses the
 # faulted link too), and terminate-meta on a sign-in (1 run in 5 the kill lands on the deferred
 # audit writer instead of the request, which then succeeds: the cell needs to tell the two apart).
 HOLDING = {
