@@ -15,6 +15,10 @@ instance, errors (goal 0), cross-user leaks (a user's stream holding another use
 intents left without an outcome after the kill (ended by the reconcile as `unknown`; none may
 stay open) and the seconds until every job the dead instance led had a live leader again (goal:
 within one lease interval), and pgbench's transactions per second on the target meanwhile.
+Users arrive one every `RAMP_S` seconds, as a load tool's spawn rate does (50 at once made the
+sign-ins queue for the two cores and measured the queue); each action is tagged with the users
+signed in when it ended, which gives `sessions_per_instance_under_2s`: the most signed-in users
+per instance at which the p95 of the actions still stayed under 2 s.
 Default 50 users; `--quick` (CI) 6.
 """
 
@@ -35,6 +39,23 @@ from bench.st_client import Run, StClient, StreamClosed
 
 TABLE = "public.pgbench_accounts"
 REATTACH_TRIES = 20
+RAMP_S = 0.5  # seconds between two users' arrivals
+P95_GOAL_S = 2.0
+
+
+class _Active:
+    """How many users are signed in right now (for the capacity figure)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.value = 0
+
+    def add(self, delta: int) -> None:
+        with self.lock:
+            self.value += delta
+
+
+ACTIVE = _Active()
 
 
 @dataclass
@@ -43,6 +64,7 @@ class User:
     marker: str
     instance: str = ""
     timings: list[tuple[str, float]] = field(default_factory=list)
+    loads: list[int] = field(default_factory=list)  # users signed in as each timing ended
     errors: list[str] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
     draft: str = ""
@@ -52,6 +74,7 @@ class User:
 
     def timed(self, name: str, run: Run) -> Run:
         self.timings.append((name, run.seconds))
+        self.loads.append(ACTIVE.value)
         self.raw += run.raw
         for message in run.errors():
             if "the statement was cancelled" in message:  # the outcome a Cancel asks for
@@ -200,6 +223,7 @@ def _journey(
     u: User, base: str, barrier: threading.Barrier, killed: threading.Event, victim: str
 ) -> None:
     c = StClient(base, timeout=90)
+    ACTIVE.add(1)
     try:
         try:
             phase_one(u, c)
@@ -210,7 +234,19 @@ def _journey(
     except Exception as exc:
         u.errors.append(f"{type(exc).__name__}: {exc}"[:300])
     finally:
+        ACTIVE.add(-1)
         c.close()
+
+
+def _capacity(people: list[User], instances: int) -> int:
+    """Most users per instance at which the p95 of the actions that ended stayed <= 2 s."""
+    tagged = sorted((load, s) for u in people for (_, s), load in zip(u.timings, u.loads, strict=True))
+    best, seen = 0, []
+    for load, seconds in tagged:
+        seen.append(seconds)
+        if _pct(seen, 0.95) <= P95_GOAL_S:
+            best = load
+    return best // max(1, instances)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -254,6 +290,7 @@ def measure(topo: topo_mod.Topology, n_users: int) -> dict[str, Any]:
     ]
     for t in threads:
         t.start()
+        time.sleep(RAMP_S)
     barrier.wait()
     sessions = Counter(u.instance for u in people)
     victims = [topo_mod.user_name(u.index) for u in people if u.instance == victim.name]
@@ -290,6 +327,9 @@ def measure(topo: topo_mod.Topology, n_users: int) -> dict[str, Any]:
         "actions": _dist(timings),
         "by_action": {k: _dist(v) for k, v in sorted(by_action.items())},
         "sessions_per_instance": dict(sessions),
+        "ramp_s": RAMP_S,
+        "sessions_per_instance_under_2s": _capacity(people, len(topo.instances)),
+        "p95_goal_s": P95_GOAL_S,
         "errors": len(errors),
         "error_samples": errors[:5],
         "cross_user_leaks": leaks,
