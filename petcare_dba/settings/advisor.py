@@ -18,6 +18,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         int,
         bounds=(0, 1 << 50),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_partition_churn_pct",
@@ -28,5 +29,6 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         float,
         bounds=(0, 10000),
+        runtime_editable=True,
     ),
 )

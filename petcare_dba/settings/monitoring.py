@@ -102,6 +102,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         int,
         bounds=(0, 604800),
+        runtime_editable=True,
     ),
     Setting(
         "monitoring_top_statements",
@@ -166,6 +167,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         float,
         bounds=(1.1, 1000.0),
+        runtime_editable=True,
     ),
     Setting(
         "regression_min_calls",
@@ -174,6 +176,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         int,
         bounds=(1, 1_000_000),
+        runtime_editable=True,
     ),
     Setting(
         "regression_min_mean_ms",
@@ -182,6 +185,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         float,
         bounds=(0.0, 3_600_000.0),
+        runtime_editable=True,
     ),
     Setting(
         "regression_explain_timeout_s",
@@ -199,6 +203,8 @@ DECLARED: tuple[Setting, ...] = (
         "(flapping guard).",
         "monitoring",
         int,
+        bounds=(0, 100000),
+        runtime_editable=True,
     ),
     Setting(
         "alert_delivery_timeout_s",
@@ -206,6 +212,8 @@ DECLARED: tuple[Setting, ...] = (
         "Seconds a webhook POST or SMTP conversation may take.",
         "monitoring",
         float,
+        bounds=(0.1, 600),
+        runtime_editable=True,
     ),
     Setting(
         "alert_retry_base_s",
@@ -215,6 +223,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         float,
         bounds=(0.1, 3600),
+        runtime_editable=True,
     ),
     Setting(
         "alert_retry_max_delay_s",
@@ -223,6 +232,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         float,
         bounds=(0.1, 86400),
+        runtime_editable=True,
     ),
     Setting(
         "alert_retry_max_attempts",
@@ -231,6 +241,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         int,
         bounds=(1, 1000),
+        runtime_editable=True,
     ),
     Setting(
         "alert_retry_max_age_s",
@@ -239,6 +250,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         int,
         bounds=(1, 604800),
+        runtime_editable=True,
     ),
     Setting(
         "alert_delivery_thread",
@@ -264,6 +276,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         int,
         bounds=(1024, 10485760),
+        runtime_editable=True,
     ),
     Setting(
         "alert_connect_to",
@@ -289,6 +302,7 @@ DECLARED: tuple[Setting, ...] = (
         "channel.",
         "monitoring",
         secret=True,
+        runtime_editable=True,
     ),
     Setting(
         "advisor_long_query_error_factor",
@@ -298,6 +312,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         int,
         bounds=(1, 1000),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_idle_transaction_s",
@@ -306,6 +321,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         float,
         bounds=(0, 604800),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_lock_wait_s",
@@ -314,6 +330,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         float,
         bounds=(0, 604800),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_connection_usage_pct",
@@ -323,6 +340,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         float,
         bounds=(0, 100),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_xid_age",
@@ -331,6 +349,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         int,
         bounds=(0, 2147483647),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_xid_age_error",
@@ -340,6 +359,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         int,
         bounds=(0, 2147483647),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_sequence_used_pct",
@@ -349,6 +369,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         float,
         bounds=(0, 100),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_sequence_error_pct",
@@ -357,6 +378,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         float,
         bounds=(0, 100),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_unused_index_bytes",
@@ -365,6 +387,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         int,
         bounds=(0, 1 << 40),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_slow_query_ms",
@@ -373,6 +396,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         float,
         bounds=(0, 86400000),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_slow_query_calls",
@@ -381,6 +405,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         int,
         bounds=(1, 10**12),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_cache_hit_pct",
@@ -390,6 +415,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         float,
         bounds=(0, 100),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_cache_min_blocks",
@@ -398,6 +424,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         int,
         bounds=(0, 10**12),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_bloat_pct",
@@ -407,6 +434,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         float,
         bounds=(0, 100),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_bloat_bytes",
@@ -416,6 +444,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         int,
         bounds=(0, 1 << 40),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_dead_rows",
@@ -424,6 +453,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         int,
         bounds=(0, 10**12),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_dead_pct",
@@ -433,6 +463,7 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         float,
         bounds=(0, 10000),
+        runtime_editable=True,
     ),
     Setting(
         "advisor_analyze_rows",
@@ -441,5 +472,6 @@ DECLARED: tuple[Setting, ...] = (
         "advisor",
         int,
         bounds=(0, 10**12),
+        runtime_editable=True,
     ),
 )

@@ -110,6 +110,17 @@ DECLARED: tuple[Setting, ...] = (
     ),
     Setting("connect_timeout_s", 10, "libpq connect_timeout for every connection.", "pool", int),
     Setting(
+        "settings_refresh_s",
+        5,
+        "Seconds between two looks of each app and worker process at the settings an admin "
+        "changed at run time (Settings page, `petcare-dba settings set`): a change made on one "
+        "instance applies on every other within this long, without a restart (at once on the "
+        "instance that made it).",
+        "server",
+        int,
+        bounds=(1, 3600),
+    ),
+    Setting(
         "default_language",
         "en",
         "Language when the browser's is not supported.",
