@@ -26,8 +26,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 from petcare_dba.services.settings_overlay import purpose
-from petcare_dba.settings import SETTINGS, Setting, Settings
-from petcare_dba.settings.registry import coerce_declared
+from petcare_dba.settings import SETTINGS, Setting, Settings, coerce_declared
 
 # The store's CHECK is the same (migration 0032): no setting needs more, a key included.
 MAX_VALUE_BYTES = 4096

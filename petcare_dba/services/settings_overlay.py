@@ -23,8 +23,7 @@ from typing import Any
 from petcare_dba.db.metastore import Identity, MetaStore
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import crypto
-from petcare_dba.settings import Settings
-from petcare_dba.settings.registry import coerce_declared, setting
+from petcare_dba.settings import Settings, coerce_declared, setting
 
 log = logging.getLogger(__name__)
 
