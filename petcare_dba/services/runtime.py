@@ -165,6 +165,7 @@ class Runtime:
         runtime = cls(overlay.effective(), admin_url, store, keyring, server, started, cache=cache)
         runtime.overlay = overlay
         overlay.on_change = runtime.apply_settings
+        cache.signals["settings"] = overlay.wake
         overlay.start()
         runtime.closers.append(overlay.stop)
         # Issue 18: the per-user cap counts every instance on this store, not just this one.

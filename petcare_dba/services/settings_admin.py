@@ -9,8 +9,9 @@ set/unset. A value pinned in the settings file, the environment or a flag wins o
 (what operations wrote down is not undone by a click): such a setting is shown locked and refused
 here. Each change writes an audit intent, then the row and its `ok` outcome in one transaction
 (an `error` outcome if that fails); the audit names the setting, and the value only when it is
-not a secret. The change applies at once on this instance (the overlay is read again) and on
-every other within `settings_refresh_s` (services/settings_overlay.py). The Settings page and
+not a secret. The change applies at once on this instance (the overlay is read again), on the
+others when the cache bus signals them, and within `settings_refresh_s` at most
+(services/settings_overlay.py). The Settings page and
 `petcare-dba settings set|reset|list` both call this module.
 """
 
@@ -217,4 +218,5 @@ def _write(
         raise
     if rt.overlay is not None:
         rt.overlay.refresh()
+    rt.cache.signal("settings")  # the other instances look again now, not at their next poll
     return done

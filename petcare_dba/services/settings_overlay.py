@@ -1,16 +1,17 @@
 """Run-time overrides layered over the configured settings, on every instance, without a restart.
 
-An admin's change (services/settings_admin.py) is a row in the metadata store's
-`setting_overrides` (migration 0032); secrets there are sealed with the keyring like connection
-credentials, under the purpose `setting:<name>`. Each runtime keeps an `Overlay`: it reads the
-rows at start, as the process itself (no user: the RLS policy lets a signed-in non-admin see
-none), and a small thread reads them again every `settings_refresh_s` seconds; when they
-changed it hands the runtime new effective settings (`Settings.layered`: the override beats a
-default, never a value pinned in the file or environment). So a page rerun never costs a
-metadata round trip, the instance that made a change applies it at once, and every other one
-within `settings_refresh_s`. A row that no longer checks (a setting renamed or made
-non-editable, bounds tightened by an upgrade, a value sealed under a lost key) is skipped and
-named in the log, never its value.
+An admin's change (services/settings_admin.py) is a row in the metadata store's `setting_overrides`
+(migration 0032); secrets there are sealed with the keyring like connection credentials, under the
+purpose `setting:<name>`. Each runtime keeps an `Overlay`: it reads the rows at start, as the
+process itself (no user: the RLS policy lets a signed-in non-admin see none), and a small thread
+reads them again every `settings_refresh_s` seconds, or at once when another instance signals a
+change on the cache's invalidation bus (LISTEN/NOTIFY on the store, or Redis pub/sub; the polling
+stays as the bound when a signal is lost); when they changed it hands the runtime new effective
+settings (`Settings.layered`: the override beats a default, never a value pinned in the file or
+environment). So a page rerun never costs a metadata round trip, the instance that made a change
+applies it at once, every other one about as fast as the bus, and within `settings_refresh_s` at
+most. A row that no longer checks (a setting renamed or made non-editable, bounds tightened by an
+upgrade, a value sealed under a lost key) is skipped and named in the log, never its value.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 # The process itself, not a user: the only identity besides an admin that reads the rows.
 SYSTEM = Identity(None, "system")
+_MIN_GAP_S = 0.2
 
 
 def purpose(name: str) -> str:
@@ -79,6 +81,7 @@ class Overlay:
         self.refreshes = 0  # reads of the store, for tests and health
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     def effective(self) -> Settings:
@@ -105,16 +108,28 @@ class Overlay:
         self._thread = threading.Thread(target=self._loop, name="petcare-settings", daemon=True)
         self._thread.start()
 
+    def wake(self) -> None:
+        """Look again now (another instance signalled a change on the cache bus)."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
     def _loop(self) -> None:
         interval = float(self.base.settings_refresh_s)
-        while not self._stop.wait(interval):
+        while True:
+            self._wake.wait(interval)
+            if self._stop.is_set():
+                return
+            self._wake.clear()
             try:
                 self.refresh()
             except PetcareError as exc:
                 # The store is down: keep the values last read; the next look tries again.
                 log.warning("settings: overrides not refreshed: %s", exc.message)
+            # At most a few reads a second whatever wakes it: anyone who reaches the store may
+            # NOTIFY on its channel, so a flood of signals must not become a flood of reads.
+            self._stop.wait(_MIN_GAP_S)

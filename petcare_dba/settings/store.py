@@ -113,9 +113,9 @@ DECLARED: tuple[Setting, ...] = (
         "settings_refresh_s",
         5,
         "Seconds between two looks of each app and worker process at the settings an admin "
-        "changed at run time (Settings page, `petcare-dba settings set`): a change made on one "
-        "instance applies on every other within this long, without a restart (at once on the "
-        "instance that made it).",
+        "changed at run time (Settings page, `petcare-dba settings set`). A change applies "
+        "without a restart: at once on the instance that made it, on the others as soon as the "
+        "cache's invalidation bus tells them, and within this long when a signal is lost.",
         "server",
         int,
         bounds=(1, 3600),

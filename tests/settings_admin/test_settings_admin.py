@@ -16,6 +16,7 @@ from petcare_dba.ai import Message, make_provider
 from petcare_dba.errors import PermissionDenied, PetcareError, ValidationError
 from petcare_dba.services import settings_admin, settings_overlay
 from petcare_dba.services.actor import Actor
+from petcare_dba.services.cache import bus
 from petcare_dba.services.runtime import Runtime
 from tests.fix_gemini import FakeModelServer
 
@@ -178,10 +179,11 @@ def test_configuration_wins_and_is_shown_locked(
     assert rt.settings.ai_retries == 9
 
 
-def test_another_instance_applies_a_change_within_settings_refresh_s(
+def test_without_the_bus_another_instance_applies_a_change_within_settings_refresh_s(
     second: tuple[Runtime, Runtime], admin: Actor
 ) -> None:
     one, two = second
+    two.cache.signals.clear()  # a lost bus signal: the poll alone must bring the change
     settings_admin.set_value(one, admin, "monitoring_long_query_s", "123")
     settings_admin.set_value(one, admin, "openai_api_key", SECRET)
     started = time.monotonic()
@@ -197,6 +199,40 @@ def test_another_instance_applies_a_change_within_settings_refresh_s(
         time.sleep(0.05)
     assert two.settings.monitoring_long_query_s == 60
     assert two.settings.sources.get("monitoring_long_query_s") is None
+
+
+def test_the_bus_signal_brings_a_change_to_another_instance_before_its_poll(
+    test_settings: settings_mod.Settings, admin: Actor
+) -> None:
+    slow = test_settings.with_overrides(settings_refresh_s=600)
+    one, two = Runtime.start(slow), Runtime.start(slow)
+    try:
+        assert two.cache.bus is not None and two.cache.bus.connected
+        started = time.monotonic()
+        settings_admin.set_value(one, admin, "ai_daily_token_quota", "1234")
+        while two.settings.ai_daily_token_quota != 1234 and time.monotonic() - started < 10:
+            time.sleep(0.02)
+        elapsed = time.monotonic() - started
+        assert two.settings.ai_daily_token_quota == 1234
+        assert elapsed < 3.0, f"{elapsed:.2f}s: the poll (600 s) cannot have brought it"
+    finally:
+        two.close()
+        one.close()
+
+
+def test_a_flood_of_forged_signals_costs_a_bounded_number_of_reads(rt: Runtime) -> None:
+    """Anyone who reaches the store may NOTIFY on the channel: a signal is only a hint to look."""
+    assert rt.overlay is not None
+    forged = bus.Message("f" * 32, None, ("settings",)).text()
+    time.sleep(0.3)  # the start-up read is behind us
+    reads = rt.overlay.refreshes
+    started = time.monotonic()
+    while time.monotonic() - started < 1.0:
+        rt.cache.receive(forged)
+        time.sleep(0.001)
+    time.sleep(0.3)
+    assert 1 <= rt.overlay.refreshes - reads <= 1.6 / 0.2 + 1
+    assert rt.settings.ai_retries == 3
 
 
 def test_a_rerun_costs_no_metadata_round_trip(rt: Runtime, admin: Actor) -> None:
