@@ -121,7 +121,7 @@ class Overlay:
     def _loop(self) -> None:
         interval = float(self.base.settings_refresh_s)
         while True:
-            self._wake.wait(interval)
+            woken = self._wake.wait(interval)
             if self._stop.is_set():
                 return
             self._wake.clear()
@@ -130,6 +130,7 @@ class Overlay:
             except PetcareError as exc:
                 # The store is down: keep the values last read; the next look tries again.
                 log.warning("settings: overrides not refreshed: %s", exc.message)
-            # At most a few reads a second whatever wakes it: anyone who reaches the store may
-            # NOTIFY on its channel, so a flood of signals must not become a flood of reads.
-            self._stop.wait(_MIN_GAP_S)
+            if woken:
+                # At most a few reads a second whatever wakes it: anyone who reaches the store
+                # may NOTIFY on its channel, so a flood of signals is not a flood of reads.
+                self._stop.wait(_MIN_GAP_S)

@@ -307,9 +307,10 @@ def markdown() -> str:
         "(the Settings page, `petcare-dba settings set NAME VALUE`, `settings reset NAME`): "
         "the value is kept in the metadata store (secrets sealed like connection credentials), "
         "the change is audited, applies at once on the instance that made it, on the others "
-        "through the cache's invalidation bus and within `settings_refresh_s` at most. Precedence: defaults < run-time override < TOML "
-        "file < environment < flags, i.e. a value pinned in configuration wins and the page "
-        "shows it locked; remove it from the file or environment to manage it at run time.",
+        "through the cache's invalidation bus and within `settings_refresh_s` at most. "
+        "Precedence: defaults < run-time override < TOML file < environment < flags, i.e. a "
+        "value pinned in configuration wins and the page shows it locked; remove it from the "
+        "file or environment to manage it at run time.",
         "",
     ]
     for group in dict.fromkeys(s.group for s in SETTINGS):

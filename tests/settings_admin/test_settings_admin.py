@@ -192,7 +192,7 @@ def test_without_the_bus_another_instance_applies_a_change_within_settings_refre
     seen_after = time.monotonic() - started
     assert two.settings.monitoring_long_query_s == 123, "not applied on the other instance"
     assert two.settings.openai_api_key == SECRET  # opened with the shared data key
-    assert seen_after <= 1.0 + 0.5  # settings_refresh_s (1) plus one read
+    assert seen_after <= 1.0 + 0.75  # settings_refresh_s (1) plus one read, on a busy CI
     settings_admin.reset(one, admin, "monitoring_long_query_s")
     started = time.monotonic()
     while two.settings.monitoring_long_query_s != 60 and time.monotonic() - started < 5:
