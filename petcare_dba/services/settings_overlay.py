@@ -130,6 +130,8 @@ class Overlay:
             except PetcareError as exc:
                 # The store is down: keep the values last read; the next look tries again.
                 log.warning("settings: overrides not refreshed: %s", exc.message)
+            except Exception as exc:  # the thread must outlive any one look (a bug included)
+                log.warning("settings: overrides not refreshed (%s)", type(exc).__name__)
             if woken:
                 # At most a few reads a second whatever wakes it: anyone who reaches the store
                 # may NOTIFY on its channel, so a flood of signals is not a flood of reads.

@@ -276,3 +276,19 @@ def test_a_stored_row_that_no_longer_checks_is_skipped_without_its_value(
     caplog.set_level(logging.WARNING)
     assert settings_overlay.read(rt.store, rt.keyring) == {}
     assert "ai_retries" in caplog.text and "999" not in caplog.text
+
+
+def test_the_overlay_keeps_the_last_values_when_the_store_is_unreachable(
+    rt: Runtime, admin: Actor, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings_admin.set_value(rt, admin, "ai_retries", "4")
+    assert rt.overlay is not None and rt.overlay._thread is not None
+    caplog.set_level(logging.WARNING)
+    rt.store.close()  # every later read fails
+    rt.overlay.wake()
+    started = time.monotonic()
+    while "not refreshed" not in caplog.text and time.monotonic() - started < 5:
+        time.sleep(0.02)
+    assert "not refreshed" in caplog.text
+    assert rt.settings.ai_retries == 4  # the last values read stay in force
+    assert rt.overlay._thread.is_alive()
