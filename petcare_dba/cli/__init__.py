@@ -22,6 +22,7 @@ from petcare_dba.cli import (
     monitoring,
     schedules,
     security,
+    settings,
     sql,
     worker,
 )
@@ -66,6 +67,7 @@ explain_export.register(app)
 worker.register(app)
 mcp.register(app)
 schedules.register(app)
+settings.register(app)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""CLI commands for running the app: up, stop, migrate, health, settings.
+"""CLI commands for running the app: up, stop, migrate, health (settings: cli/settings.py).
 
 `up` is the one command a new user runs: it starts (or reuses) the embedded PostgreSQL, migrates
 the metadata store, creates the first admin and the demo database, then serves the Streamlit app
@@ -19,7 +19,6 @@ from pathlib import Path
 
 import typer
 
-from petcare_dba import settings as settings_mod
 from petcare_dba.cli.common import (
     actor,
     current_settings,
@@ -250,24 +249,8 @@ def health_cmd(
         raise typer.Exit(1)
 
 
-def settings_cmd(
-    fmt: str = typer.Option(
-        "table",
-        "--format",
-        help="table, json or markdown",
-        callback=one_of("table", "json", "markdown"),
-    ),
-) -> None:
-    """Show every setting, its value (secrets as set/unset) and where it came from."""
-    if fmt == "markdown":
-        typer.echo(settings_mod.markdown())
-        return
-    emit(current_settings().describe(), fmt, ["name", "value", "source", "env"])
-
-
 def register(app: typer.Typer) -> None:
     app.command()(up)
     app.command()(stop)
     app.command()(migrate)
     app.command("health")(health_cmd)
-    app.command("settings")(settings_cmd)

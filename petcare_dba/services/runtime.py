@@ -23,7 +23,7 @@ from petcare_dba.db.naming import Names
 from petcare_dba.db.shared_slots import SharedSlots
 from petcare_dba.db.target import Pools, Slots
 from petcare_dba.errors import ConfigError, NotFound, PetcareError
-from petcare_dba.services import client_address, crypto
+from petcare_dba.services import client_address, crypto, settings_overlay
 from petcare_dba.services.cache import Cache, open_cache
 from petcare_dba.services.deferred import Deferred
 from petcare_dba.settings import Settings
@@ -80,6 +80,10 @@ class Runtime:
     # Writes that leave the request path (the engine's audit outcomes), written in order after
     # the response and settled before the metadata pool closes.
     deferred: Deferred = field(default_factory=Deferred)
+    # Issue 19: admins' run-time overrides; it swaps `settings` for the effective settings when
+    # they change (here at once, on other instances within settings_refresh_s). None for a
+    # runtime built by hand.
+    overlay: settings_overlay.Overlay | None = None
 
     def __post_init__(self) -> None:
         self.target_pools = Pools(self.target_slots)
@@ -143,6 +147,8 @@ class Runtime:
                         names=names,
                     )
                 admin.apply_audit_limits(admin_url, *audit_limits(settings), names=names)
+                overlay = settings_overlay.Overlay(store, keyring, settings)
+                overlay.refresh()
             except BaseException:
                 store.close()
                 raise
@@ -156,7 +162,12 @@ class Runtime:
             if server is not None and started:
                 server.stop()
             raise
-        runtime = cls(settings, admin_url, store, keyring, server, started, cache=cache)
+        runtime = cls(overlay.effective(), admin_url, store, keyring, server, started, cache=cache)
+        runtime.overlay = overlay
+        overlay.on_change = runtime.apply_settings
+        cache.signals["settings"] = overlay.wake
+        overlay.start()
+        runtime.closers.append(overlay.stop)
         # Issue 18: the per-user cap counts every instance on this store, not just this one.
         runtime.target_slots.shared = SharedSlots(
             session_url,
@@ -168,6 +179,11 @@ class Runtime:
         # variables set later (by a library, a thread) must not shape the store's session.
         runtime.target_slots.shared.warm()
         return runtime
+
+    def apply_settings(self, effective: Settings) -> None:
+        """Use new effective settings (the overlay read changed overrides): one reference swap,
+        so each read of `rt.settings` sees one whole version, never half of a change."""
+        self.settings = effective
 
     def close(self) -> None:
         """Close the pools; stop the embedded server if this runtime started it."""

@@ -14,7 +14,16 @@ their presence.
 from __future__ import annotations
 
 from petcare_dba.settings.declaration import Setting
-from petcare_dba.settings.registry import SETTINGS, coerce, setting
+from petcare_dba.settings.registry import SETTINGS, coerce, coerce_declared, setting
 from petcare_dba.settings.resolved import Settings, load, markdown
 
-__all__ = ["SETTINGS", "Setting", "Settings", "coerce", "load", "markdown", "setting"]
+__all__ = [
+    "SETTINGS",
+    "Setting",
+    "Settings",
+    "coerce",
+    "coerce_declared",
+    "load",
+    "markdown",
+    "setting",
+]

@@ -1,4 +1,5 @@
-"""A declared setting: name, default, type, help, group, secret flag, choices and bounds."""
+"""A declared setting: name, default, type, help, group, secret flag, choices, bounds and whether
+an admin may change it at run time."""
 
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ class Setting:
     # Other programs' variables read, in this order, when the setting is still empty after the
     # file and PETCARE_* environment (e.g. the Gemini SDK's GOOGLE_API_KEY / GEMINI_API_KEY).
     fallback_env: tuple[str, ...] = ()
+    # An admin may change it while the app runs (Settings page, `petcare-dba settings set`):
+    # the allow-list of issue 19. Only what is safe to change live: AI provider, model and key,
+    # alert delivery, advisor and monitoring thresholds; never URLs of the store, keys, bind
+    # addresses or roles (tests/unit/test_settings_editable.py holds the list to that).
+    runtime_editable: bool = False
 
     @property
     def env_var(self) -> str:

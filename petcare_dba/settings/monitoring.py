@@ -102,6 +102,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         int,
         bounds=(0, 604800),
+        runtime_editable=True,
     ),
     Setting(
         "monitoring_top_statements",
@@ -166,6 +167,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         float,
         bounds=(1.1, 1000.0),
+        runtime_editable=True,
     ),
     Setting(
         "regression_min_calls",
@@ -174,6 +176,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         int,
         bounds=(1, 1_000_000),
+        runtime_editable=True,
     ),
     Setting(
         "regression_min_mean_ms",
@@ -182,6 +185,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         float,
         bounds=(0.0, 3_600_000.0),
+        runtime_editable=True,
     ),
     Setting(
         "regression_explain_timeout_s",
@@ -199,6 +203,8 @@ DECLARED: tuple[Setting, ...] = (
         "(flapping guard).",
         "monitoring",
         int,
+        bounds=(0, 100000),
+        runtime_editable=True,
     ),
     Setting(
         "alert_delivery_timeout_s",
@@ -206,6 +212,8 @@ DECLARED: tuple[Setting, ...] = (
         "Seconds a webhook POST or SMTP conversation may take.",
         "monitoring",
         float,
+        bounds=(0.1, 600),
+        runtime_editable=True,
     ),
     Setting(
         "alert_retry_base_s",
@@ -215,6 +223,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         float,
         bounds=(0.1, 3600),
+        runtime_editable=True,
     ),
     Setting(
         "alert_retry_max_delay_s",
@@ -223,6 +232,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         float,
         bounds=(0.1, 86400),
+        runtime_editable=True,
     ),
     Setting(
         "alert_retry_max_attempts",
@@ -231,6 +241,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         int,
         bounds=(1, 1000),
+        runtime_editable=True,
     ),
     Setting(
         "alert_retry_max_age_s",
@@ -239,6 +250,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         int,
         bounds=(1, 604800),
+        runtime_editable=True,
     ),
     Setting(
         "alert_delivery_thread",
@@ -264,6 +276,7 @@ DECLARED: tuple[Setting, ...] = (
         "monitoring",
         int,
         bounds=(1024, 10485760),
+        runtime_editable=True,
     ),
     Setting(
         "alert_connect_to",
@@ -289,157 +302,6 @@ DECLARED: tuple[Setting, ...] = (
         "channel.",
         "monitoring",
         secret=True,
-    ),
-    Setting(
-        "advisor_long_query_error_factor",
-        10,
-        "A long-running query (see monitoring_long_query_s) is an ERROR instead of a WARN "
-        "once it has run this many times that long.",
-        "advisor",
-        int,
-        bounds=(1, 1000),
-    ),
-    Setting(
-        "advisor_idle_transaction_s",
-        60.0,
-        "Seconds a session may sit idle inside an open transaction before the advisor reports it.",
-        "advisor",
-        float,
-        bounds=(0, 604800),
-    ),
-    Setting(
-        "advisor_lock_wait_s",
-        10.0,
-        "Seconds a session may wait for a lock held by another before the advisor reports it.",
-        "advisor",
-        float,
-        bounds=(0, 604800),
-    ),
-    Setting(
-        "advisor_connection_usage_pct",
-        80.0,
-        "Percent of the allowed connections (server or database limit) in use at which the "
-        "advisor warns.",
-        "advisor",
-        float,
-        bounds=(0, 100),
-    ),
-    Setting(
-        "advisor_xid_age",
-        500_000_000,
-        "Age of a table's oldest unfrozen transaction id at which the advisor warns of wraparound.",
-        "advisor",
-        int,
-        bounds=(0, 2147483647),
-    ),
-    Setting(
-        "advisor_xid_age_error",
-        1_500_000_000,
-        "Age of a table's oldest unfrozen transaction id at which the wraparound finding is "
-        "an ERROR.",
-        "advisor",
-        int,
-        bounds=(0, 2147483647),
-    ),
-    Setting(
-        "advisor_sequence_used_pct",
-        75.0,
-        "Percent of a sequence's range (or of the integer column it feeds) used at which the "
-        "advisor warns.",
-        "advisor",
-        float,
-        bounds=(0, 100),
-    ),
-    Setting(
-        "advisor_sequence_error_pct",
-        95.0,
-        "Percent of a sequence's range used at which the overflow finding is an ERROR.",
-        "advisor",
-        float,
-        bounds=(0, 100),
-    ),
-    Setting(
-        "advisor_unused_index_bytes",
-        1024 * 1024,
-        "Smallest never-scanned index, in bytes, the advisor reports as unused.",
-        "advisor",
-        int,
-        bounds=(0, 1 << 40),
-    ),
-    Setting(
-        "advisor_slow_query_ms",
-        100.0,
-        "Mean execution time in ms above which a pg_stat_statements entry is a slow query.",
-        "advisor",
-        float,
-        bounds=(0, 86400000),
-    ),
-    Setting(
-        "advisor_slow_query_calls",
-        100,
-        "Calls a statement needs before its mean time counts for the slow-query lint.",
-        "advisor",
-        int,
-        bounds=(1, 10**12),
-    ),
-    Setting(
-        "advisor_cache_hit_pct",
-        99.0,
-        "Percent of table or index block reads served from shared buffers below which the "
-        "advisor warns.",
-        "advisor",
-        float,
-        bounds=(0, 100),
-    ),
-    Setting(
-        "advisor_cache_min_blocks",
-        10_000,
-        "Block reads needed before the cache hit rate is judged.",
-        "advisor",
-        int,
-        bounds=(0, 10**12),
-    ),
-    Setting(
-        "advisor_bloat_pct",
-        50.0,
-        "Estimated free space, in percent of a table, at which the advisor reports bloat "
-        "(with advisor_bloat_bytes).",
-        "advisor",
-        float,
-        bounds=(0, 100),
-    ),
-    Setting(
-        "advisor_bloat_bytes",
-        10 * 1024 * 1024,
-        "Estimated free space, in bytes, a table needs before the advisor reports bloat (with "
-        "advisor_bloat_pct).",
-        "advisor",
-        int,
-        bounds=(0, 1 << 40),
-    ),
-    Setting(
-        "advisor_dead_rows",
-        10_000,
-        "Dead rows a table needs before the advisor says it needs vacuum (with advisor_dead_pct).",
-        "advisor",
-        int,
-        bounds=(0, 10**12),
-    ),
-    Setting(
-        "advisor_dead_pct",
-        20.0,
-        "Dead rows, in percent of the live rows, beyond which a table needs vacuum (with "
-        "advisor_dead_rows).",
-        "advisor",
-        float,
-        bounds=(0, 10000),
-    ),
-    Setting(
-        "advisor_analyze_rows",
-        1000,
-        "Rows a never-analyzed table needs before the advisor reports it.",
-        "advisor",
-        int,
-        bounds=(0, 10**12),
+        runtime_editable=True,
     ),
 )

@@ -50,6 +50,7 @@ def setting(name: str) -> Setting:
 
 
 def coerce_declared(decl: Setting, raw: Any) -> Any:
+    """`raw` as the type of `decl`, checked against its choices, pattern and bounds."""
     if decl.type is bool:
         if isinstance(raw, bool):
             return raw

@@ -1,6 +1,7 @@
 """Resolved settings: typed attribute access, where each value came from, and the loader.
 
-`load` layers defaults < TOML file < `PETCARE_*` environment < explicit overrides; `Settings`
+`load` layers defaults < TOML file < `PETCARE_*` environment < explicit overrides; `layered` puts
+an admin's run-time overrides over what is still at its default (configuration wins); `Settings`
 declares each setting's Python type for mypy; `markdown` writes docs/settings.md.
 """
 
@@ -15,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from petcare_dba.errors import ConfigError
 from petcare_dba.settings.registry import SETTINGS, coerce_declared, setting
+
+# The source of a value an admin set at run time (services/settings_admin.py).
+OVERRIDE = "override"
 
 
 class _Typed:
@@ -33,6 +37,7 @@ class _Typed:
     demo_enabled: bool
     demo_workload: bool
     demo_workload_rate: float
+    settings_refresh_s: int
     admin_password: str
     secret_key: str
     secret_key_file: str
@@ -213,6 +218,25 @@ class Settings(_Typed):
             sources[name] = "cli"
         return Settings(values, sources)
 
+    def pinned(self, name: str) -> bool:
+        """True when the file, the environment or a flag set `name`: an admin's run-time
+        override never beats what operations pinned in configuration (docs/settings.md)."""
+        return self.sources.get(name, "default") not in ("default", OVERRIDE)
+
+    def layered(self, overrides: Mapping[str, Any]) -> Settings:
+        """A copy with the admins' run-time overrides over every setting still at its default.
+
+        `overrides` holds values already checked (`coerce_declared`); a name that is not
+        `runtime_editable`, or that configuration pins, keeps its value: pinned wins.
+        """
+        values = dict(self.values)
+        sources = dict(self.sources)
+        for name, value in overrides.items():
+            if setting(name).runtime_editable and not self.pinned(name):
+                values[name] = value
+                sources[name] = OVERRIDE
+        return Settings(values, sources)
+
     @property
     def data_path(self) -> Path:
         return Path(self.values["data_dir"]).expanduser()
@@ -231,6 +255,7 @@ class Settings(_Typed):
                     "source": self.sources.get(decl.name, "default"),
                     "group": decl.group,
                     "help": decl.help,
+                    "editable": decl.runtime_editable,
                 }
             )
         return rows
@@ -279,6 +304,15 @@ def markdown() -> str:
         "markdown`. Precedence: defaults < TOML file (`PETCARE_CONFIG`) < environment < "
         "command-line flags. Secrets are shown as set/unset only.",
         "",
+        "Settings marked *Editable at run time* may be changed by an admin while the app runs "
+        "(the Settings page, `petcare-dba settings set NAME VALUE`, `settings reset NAME`): "
+        "the value is kept in the metadata store (secrets sealed like connection credentials), "
+        "the change is audited, applies at once on the instance that made it, on the others "
+        "through the cache's invalidation bus and within `settings_refresh_s` at most. "
+        "Precedence: defaults < run-time override < TOML file < environment < flags, i.e. a "
+        "value pinned in configuration wins and the page shows it locked; remove it from the "
+        "file or environment to manage it at run time.",
+        "",
     ]
     for group in dict.fromkeys(s.group for s in SETTINGS):
         lines += [f"## {group}", "", "| variable | default | meaning |", "| --- | --- | --- |"]
@@ -292,6 +326,7 @@ def markdown() -> str:
             )
             extra = f" One of: {', '.join(s.choices)}." if s.choices else ""
             extra += f" Between {s.bounds[0]} and {s.bounds[1]}." if s.bounds else ""
+            extra += " *Editable at run time.*" if s.runtime_editable else ""
             lines.append(f"| `{s.env_var}` | {default} | {s.help}{extra} |")
         lines.append("")
     return "\n".join(lines)

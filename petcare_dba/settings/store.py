@@ -110,6 +110,17 @@ DECLARED: tuple[Setting, ...] = (
     ),
     Setting("connect_timeout_s", 10, "libpq connect_timeout for every connection.", "pool", int),
     Setting(
+        "settings_refresh_s",
+        5,
+        "Seconds between two looks of each app and worker process at the settings an admin "
+        "changed at run time (Settings page, `petcare-dba settings set`). A change applies "
+        "without a restart: at once on the instance that made it, on the others as soon as the "
+        "cache's invalidation bus tells them, and within this long when a signal is lost.",
+        "server",
+        int,
+        bounds=(1, 3600),
+    ),
+    Setting(
         "default_language",
         "en",
         "Language when the browser's is not supported.",

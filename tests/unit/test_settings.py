@@ -148,6 +148,7 @@ NOT_SETTINGS = {
     "PETCARE_CHANNEL_URL",  # alert channels: one-shot secret input, like the webhook URL
     "PETCARE_PAGERDUTY_KEY",
     "PETCARE_MCP_TOKEN",  # the MCP stdio server's API token: a secret, not a setting
+    "PETCARE_SETTING_VALUE",  # `settings set` of a secret: one-shot input, never argv
 }
 
 

@@ -19,6 +19,9 @@ from petcare_dba.db import notify
 from petcare_dba.db.metastore import MetaStore
 
 KINDS = ("catalog", "schema", "roles", "results")
+# Not cache entries: "look again" signals to another part of each instance (issue 19: the
+# run-time settings, services/settings_overlay.py). A forged one costs one read of the store.
+SIGNALS = ("settings",)
 MAX_PAYLOAD = 512
 _SENDER = re.compile(r"^[0-9a-f]{32}$")
 
@@ -53,7 +56,7 @@ def parse(text: str) -> Message | None:
         return None
     if conn is not None and (type(conn) is not int or not 0 < conn < 2**63):
         return None
-    if not isinstance(kinds, list) or not kinds or any(k not in KINDS for k in kinds):
+    if not isinstance(kinds, list) or not kinds or any(k not in KINDS + SIGNALS for k in kinds):
         return None
     return Message(sender, conn, tuple(dict.fromkeys(kinds)))
 

@@ -105,6 +105,8 @@ class Cache:
         self._generations: dict[int | None, int] = {}
         self._memo: dict[str, tuple[bytes, Any]] = {}
         self.hits = self.misses = self.ignored_messages = 0
+        # What a signal (bus.SIGNALS) wakes on this instance, by kind (the settings overlay).
+        self.signals: dict[str, Callable[[], None]] = {}
 
     @classmethod
     def local(cls) -> Cache:
@@ -191,14 +193,31 @@ class Cache:
                 # The other instances fall back on their TTL; health shows the bus trouble.
                 log.warning("cache: invalidation not published: %s", exc.message)
 
+    def signal(self, kind: str) -> None:
+        """Tell every other instance to look again at `kind` (a bus.SIGNALS entry)."""
+        if self.bus is None:
+            return
+        try:
+            self.bus.publish(bus_mod.Message(self.instance_id, None, (kind,)).text())
+        except PetcareError as exc:
+            # The other instances look again on their own schedule (settings_refresh_s).
+            log.warning("cache: %s signal not published: %s", kind, exc.message)
+
     def receive(self, text: str) -> None:
         """A message from the bus (untrusted text: anything malformed is ignored)."""
         message = bus_mod.parse(text)
         if message is None:
             self.ignored_messages += 1
             return
-        if message.sender != self.instance_id:  # our own was applied when sent
-            self._apply(message)
+        if message.sender == self.instance_id:  # our own was applied when sent
+            return
+        for kind in message.kinds:
+            wake = self.signals.get(kind)
+            if wake is not None:
+                wake()
+        entries = tuple(k for k in message.kinds if k in KINDS)
+        if entries:
+            self._apply(bus_mod.Message(message.sender, message.connection, entries))
 
     def reconnected(self) -> None:
         """The bus (re)connected: what it missed is unknown, so drop what only we hold."""

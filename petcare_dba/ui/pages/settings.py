@@ -1,4 +1,5 @@
-"""Settings (admins): every setting, its value (secrets as set/unset) and where it came from."""
+"""Settings (admins): what may change at run time (edit, reset), every setting with its value
+(secrets as set/unset) and where it came from, health and the background jobs."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import streamlit as st
 
 from petcare_dba.services.monitoring import health
 from petcare_dba.ui import state
+from petcare_dba.ui.components import settings_editor
 
 t = state.t
 actor = state.require_actor()
 rt = state.runtime()
 st.title(t("settings.title"))
+settings_editor.render(rt, actor)
+st.subheader(t("settings.title"))
 st.caption(t("settings.caption"))
 # One type per column: the values are str, int, float and bool mixed, which Arrow cannot put in
 # one column (Streamlit then logged a traceback on every visit and fell back).

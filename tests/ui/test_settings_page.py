@@ -1,0 +1,87 @@
+"""The Settings page's run-time editor (issue 19): an admin sets and resets a value and a secret
+through the real entrypoint; a viewer cannot reach the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from petcare_dba.services import settings_overlay
+from petcare_dba.services.actor import Actor
+from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui import i18n
+from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD
+from tests.fix_ui import sign_in
+
+
+def _stored(rt: Runtime) -> dict[str, Any]:
+    return settings_overlay.read(rt.store, rt.keyring)
+
+
+def _page(app: Callable[[], AppTest]) -> AppTest:
+    at = sign_in(app(), "admin", ADMIN_PASSWORD)
+    at.switch_page("pages/settings.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_an_admin_sets_and_resets_a_threshold(
+    app: Callable[[], AppTest], rt: Runtime, admin: Actor
+) -> None:
+    at = _page(app)
+    at.selectbox(key="set_pick").select("advisor_bloat_pct").run()
+    at.text_input(key="set_value_advisor_bloat_pct").input("33.5").run()
+    at.button(key="set_save").click().run()
+    assert not at.exception, at.exception
+    assert _stored(rt) == {"advisor_bloat_pct": 33.5}
+    assert i18n.translate("en", "settings_edit.saved", name="advisor_bloat_pct") in [
+        s.value for s in at.success
+    ]
+    table = at.dataframe[0].value
+    shown = table[table["setting"] == "advisor_bloat_pct"].iloc[0]
+    assert (shown["value"], shown["source"]) == ("33.5", "override")  # drawn after the change
+    at.button(key="set_reset").click().run()
+    assert not at.exception, at.exception
+    assert _stored(rt) == {}
+
+
+def test_a_bad_value_shows_the_error_and_stores_nothing(
+    app: Callable[[], AppTest], rt: Runtime, admin: Actor
+) -> None:
+    at = _page(app)
+    at.selectbox(key="set_pick").select("ai_retries").run()
+    at.text_input(key="set_value_ai_retries").input("500").run()
+    at.button(key="set_save").click().run()
+    assert not at.exception, at.exception
+    assert any("between 0 and 20" in e.value for e in at.error)
+    assert _stored(rt) == {}
+
+
+def test_a_secret_is_a_password_field_and_never_shown(
+    app: Callable[[], AppTest], rt: Runtime, admin: Actor
+) -> None:
+    at = _page(app)
+    at.selectbox(key="set_pick").select("gemini_api_key").run()
+    field = at.text_input(key="set_value_gemini_api_key")
+    assert field.proto.type == field.proto.PASSWORD and field.value == ""
+    field.input("AIza-page-secret-42").run()
+    at.button(key="set_save").click().run()
+    assert not at.exception, at.exception
+    assert _stored(rt) == {"gemini_api_key": "AIza-page-secret-42"}
+    assert at.text_input(key="set_value_gemini_api_key").value == ""  # not kept in the session
+    table = at.dataframe[0].value
+    assert table[table["setting"] == "gemini_api_key"].iloc[0]["value"] == "(set)"
+    assert "AIza-page-secret-42" not in str(at)
+
+
+def test_a_viewer_cannot_reach_the_settings_page(
+    app: Callable[[], AppTest], make_user: Any
+) -> None:
+    make_user("vera", "viewer")
+    at = sign_in(app(), "vera", USER_PASSWORD)
+    assert not at.exception
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/settings.py")
