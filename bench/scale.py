@@ -240,7 +240,9 @@ def _journey(
 
 def _capacity(people: list[User], instances: int) -> int:
     """Most users per instance at which the p95 of the actions that ended stayed <= 2 s."""
-    tagged = sorted((load, s) for u in people for (_, s), load in zip(u.timings, u.loads, strict=True))
+    tagged = sorted(
+        (load, s) for u in people for (_, s), load in zip(u.timings, u.loads, strict=True)
+    )
     best, seen = 0, []
     for load, seconds in tagged:
         seen.append(seconds)
