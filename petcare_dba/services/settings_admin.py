@@ -153,11 +153,27 @@ def _refuse_pinned(rt: Runtime, decl: Setting) -> None:
         )
 
 
+def _refused(rt: Runtime, actor: Actor, action: str, name: str, exc: PetcareError) -> None:
+    """One 'refused' audit row for an attempt that wrote nothing (never the value itself)."""
+    audit.record(
+        rt.store,
+        actor,
+        action,
+        "refused",
+        target=str(name)[:200],
+        detail={"reason": exc.message[:500]},
+    )
+
+
 def set_value(rt: Runtime, actor: Actor, name: str, raw: Any) -> None:
     """Set one editable setting (admins); checked, sealed when secret, audited, applied."""
-    actor.require("admin", "changing settings at run time")
-    decl, value = check(name, raw)
-    _refuse_pinned(rt, decl)
+    try:
+        actor.require("admin", "changing settings at run time")
+        decl, value = check(name, raw)
+        _refuse_pinned(rt, decl)
+    except PetcareError as exc:
+        _refused(rt, actor, "settings.set", name, exc)
+        raise
     if decl.secret:
         params = {
             "name": name,
@@ -175,8 +191,12 @@ def set_value(rt: Runtime, actor: Actor, name: str, raw: Any) -> None:
 
 def reset(rt: Runtime, actor: Actor, name: str) -> bool:
     """Drop the override of one editable setting (admins); False when there was none."""
-    actor.require("admin", "changing settings at run time")
-    editable(name)
+    try:
+        actor.require("admin", "changing settings at run time")
+        editable(name)
+    except PetcareError as exc:
+        _refused(rt, actor, "settings.reset", name, exc)
+        raise
     return _write(rt, actor, "settings.reset", name, "setting_override_delete", {"name": name}, {})
 
 

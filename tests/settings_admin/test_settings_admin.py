@@ -37,6 +37,13 @@ def _settings_audit(meta_url: str) -> list[tuple[Any, ...]]:
     )
 
 
+def _secret(name: str) -> bool:
+    try:
+        return settings_admin.editable(name).secret
+    except PetcareError:
+        return False
+
+
 @pytest.fixture
 def second(test_settings: settings_mod.Settings) -> Iterator[tuple[Runtime, Runtime]]:
     """Two instances on one store, each looking at the overrides every second."""
@@ -146,11 +153,17 @@ def test_a_bad_value_is_a_clear_error_and_writes_nothing(
     if name == "gemini_api_key":
         assert value[:20] not in raised.value.message or not value
     assert _rows(meta_url, "SELECT count(*) FROM petcare.setting_overrides") == [(0,)]
-    assert _settings_audit(meta_url) == []
+    # The attempt is on record as refused, with the reason and never the value.
+    (row,) = _settings_audit(meta_url)
+    assert row[:2] == ("settings.set", "refused")
+    if _secret(name) or len(value) > 500:  # neither a secret nor a flood lands in the log
+        assert not value or value[:40] not in row[4]
     assert dict(rt.settings.values) == before
 
 
-def test_only_admins_may_list_set_or_reset(rt: Runtime, admin: Actor, make_user: Any) -> None:
+def test_only_admins_may_list_set_or_reset(
+    rt: Runtime, admin: Actor, make_user: Any, meta_url: str
+) -> None:
     settings_admin.set_value(rt, admin, "ai_retries", "5")
     for role in ("dba", "viewer"):
         someone = make_user(f"u{role}", role)
@@ -161,6 +174,12 @@ def test_only_admins_may_list_set_or_reset(rt: Runtime, admin: Actor, make_user:
         with pytest.raises(PermissionDenied, match="admin"):
             settings_admin.list_editable(rt, someone)
     assert rt.settings.ai_retries == 5
+    refused = [r[:3] for r in _settings_audit(meta_url) if r[1] == "refused"]
+    assert (
+        refused
+        == [("settings.set", "refused", "ai_retries"), ("settings.reset", "refused", "ai_retries")]
+        * 2
+    )
 
 
 def test_configuration_wins_and_is_shown_locked(
