@@ -95,7 +95,11 @@ with st.expander(t("explorer.tab.objects")):
     widgets.objects(cat)
 
 choice = st.selectbox(
-    t("explorer.table"), list(dict.fromkeys(choices)), index=None, key="explorer_table"
+    t("explorer.table"),
+    list(dict.fromkeys(choices)),
+    index=None,
+    key="explorer_table",
+    placeholder=t("common.choose"),
 )
 if choice is None:
     st.info(t("explorer.pick_table"))

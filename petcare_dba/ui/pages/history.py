@@ -16,6 +16,7 @@ from petcare_dba.services import connections
 from petcare_dba.services.sql import engine
 from petcare_dba.ui import state
 from petcare_dba.ui.components import grid
+from petcare_dba.ui.components.format import date_input_format
 from petcare_dba.ui.components.text import plain
 
 LIMIT = 500
@@ -46,7 +47,10 @@ if actor.at_least("admin"):
     username = cols[3].text_input(t("history.user"), key="hist_user").strip() or None
 today = dt.date.today()
 dates = cols[4].date_input(
-    t("history.dates"), value=(today - dt.timedelta(days=30), today), key="hist_dates"
+    t("history.dates"),
+    value=(today - dt.timedelta(days=30), today),
+    key="hist_dates",
+    format=date_input_format(state.language()),
 )
 since = until = None
 if isinstance(dates, tuple | list) and dates:

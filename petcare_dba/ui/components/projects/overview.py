@@ -210,7 +210,12 @@ def members_panel(rt: Runtime, actor: Actor, project: Project) -> None:
     others = [u.username for u in users.list_users(rt, actor) if not u.disabled]
     invitable = [u for u in others if u not in current]
     cols = st.columns([2, 1, 1])
-    who = cols[0].selectbox(t("projects.invite_user"), invitable, key="projects_invite_user")
+    who = cols[0].selectbox(
+        t("projects.invite_user"),
+        invitable,
+        key="projects_invite_user",
+        placeholder=t("common.choose"),
+    )
     role = cols[1].selectbox(
         t("projects.col_role"), ["viewer", "editor"], key="projects_invite_role"
     )

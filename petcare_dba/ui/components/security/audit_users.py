@@ -18,7 +18,9 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit, audit_export
 from petcare_dba.ui import state
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.format import date_input_format
 from petcare_dba.ui.components.text import plain, trusted
 
 t = state.t
@@ -63,14 +65,15 @@ def filters(rt: Runtime, actor: Actor) -> Filters:
     with top[3]:
         connection = _pick(t("audit.connection"), facets["connection"], "audit_connection")
     dates = st.columns(4)
-    since = dates[0].date_input(t("audit.since"), value=None, key="audit_since")
-    until = dates[1].date_input(t("audit.until"), value=None, key="audit_until")
+    shown = date_input_format(state.language())
+    since = dates[0].date_input(t("audit.since"), value=None, key="audit_since", format=shown)
+    until = dates[1].date_input(t("audit.until"), value=None, key="audit_until", format=shown)
     return Filters(user, action, outcome, connection, _day(since), _day(until, end=True))
 
 
 def table(entries: list[audit.AuditEntry]) -> None:
     st.caption(t("audit.rows", n=len(entries)))
-    st.dataframe(
+    grid.table(
         [
             {
                 "#": e.chain_seq,
@@ -85,8 +88,7 @@ def table(entries: list[audit.AuditEntry]) -> None:
             }
             for e in entries
         ],
-        hide_index=True,
-        width="stretch",
+        key="audit_grid",
     )
 
 
