@@ -27,9 +27,11 @@ from streamlit.testing.v1 import AppTest
 from petcare_dba.services import advisor, backups, connections, projects
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.monitoring import collector
+from petcare_dba.services.monitoring.collector import insert_samples
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import engine
 from petcare_dba.ui import i18n
+from petcare_dba.ui.components import format as fmt
 from petcare_dba.ui.pages_registry import PAGES
 from tests.fix_db import ADMIN_PASSWORD
 from tests.fix_monitoring import Target, target_db
@@ -76,6 +78,7 @@ ALLOWED = {
 # Not in ENGLISH_WORDS on purpose: loanwords pt-BR uses as they are (backup, script, token,
 # cron, status is not one: the catalogue says "Situação").
 SEEDED_SQL = ("SELECT count(*) FROM pets", "SELECT name FROM pets ORDER BY id")
+SLOW = "SELECT pg_sleep(1.25)"
 STREAMLIT_DEFAULT = "Choose an option"
 _WORD = re.compile(r"[^\W\d_]+")  # letters, accented ones too; `_` splits snake_case
 # An identifier escaped by `plain` (`public\\.np`, `log\\_min\\_duration\\_statement`) is data.
@@ -174,12 +177,13 @@ def seeded(rt: Runtime, admin: Actor, target_db: Target) -> Iterator[Target]:
     """A target with a table, history rows, a backup, an advisor run, a project, samples."""
     target_db.execute(
         "CREATE TABLE pets (id int PRIMARY KEY, name text, weight numeric)",
-        "INSERT INTO pets SELECT g, 'pet ' || g, g * 1.5 FROM generate_series(1, 50) g",
+        "INSERT INTO pets SELECT g, 'pet ' || g, g * 1.5 FROM generate_series(1, 1500) g",
         "CREATE TABLE np (x int)",  # no primary key: an advisor finding
     )
     for sql in SEEDED_SQL:
         engine.run(rt, admin, "tgt", sql).raise_for_error()
     engine.run(rt, admin, "tgt", "SELECT * FROM missing_table")  # an error row in history
+    engine.run(rt, admin, "tgt", SLOW).raise_for_error()  # a duration above 1,000 ms
     backups.backup(rt, admin, "tgt", "public", "pets")
     advisor.run_and_store(rt, admin, "tgt")
     projects.create(rt, admin, "reports", "weekly counts")
@@ -212,3 +216,58 @@ def test_every_page_in_pt_br_shows_no_english_app_text(
         if misses:
             report[spec.file] = misses
     assert report == {}, "\n".join(f"{p}:\n  " + "\n  ".join(m) for p, m in report.items())
+
+
+# -- numbers and times per locale (Babel) ---------------------------------------------------
+
+# "3 de dez. de 2026 18:03:21"
+PT_MOMENT = re.compile(r"^\d{1,2} de [a-zç]+\.? de \d{4} \d{2}:\d{2}:\d{2}$")
+PT_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")  # 1.250 or 1.250,7
+
+
+def _shown(at: AppTest, column: str) -> list[dict[str, Any]]:
+    """The cells of the grid with `column` as the browser draws them (the Styler's text).
+    (A read-only grid's element carries no key, so the grid is found by its header.)"""
+    frame = next((d for d in at.dataframe if column in d.value.columns), None)
+    assert frame is not None, [list(d.value.columns) for d in at.dataframe]
+    display = frame.proto.arrow_data.styler.display_values
+    return pa.ipc.open_stream(display).read_all().to_pylist()
+
+
+def test_babel_formats_numbers_and_times_per_language() -> None:
+    import datetime as dt
+
+    when = dt.datetime(2026, 12, 3, 18, 3, 21, tzinfo=dt.UTC)
+    assert fmt.number(1234.5, "pt-BR") == "1.234,5" and fmt.number(1234.5, "en") == "1,234.5"
+    assert fmt.decimal(1234.5, "pt-BR") == "1.234,5"
+    assert fmt.moment(when, "pt-BR", dt.UTC) == "3 de dez. de 2026 18:03:21"
+    assert fmt.moment(when, "en", dt.UTC) == "Dec 3, 2026, 6:03:21\u202fPM"
+    assert fmt.date_input_format("pt-BR") == "DD/MM/YYYY"
+
+
+def test_dashboard_history_and_backups_show_pt_br_numbers_and_times(
+    app: Callable[[], AppTest], rt: Runtime, admin: Actor, seeded: Target
+) -> None:
+    system = collector.system_actor(rt)
+    with rt.store.tx(system.identity) as tx:  # the app's p95 latency: a number with a fraction
+        insert_samples(tx, None, {"app_response_p95_ms": 1234.5})
+    dash = _open(app, "pages/dashboard.py")
+    metrics = {m.label: m.value for m in dash.metric}
+    assert metrics[i18n.translate("pt-BR", "dashboard.metric.app_response_p95_ms")] == "1.234,5"
+    sampled = [c.value for c in dash.caption if c.value.startswith("Amostra mais recente: ")]
+    assert sampled and PT_MOMENT.match(sampled[0].split(": ", 1)[1]), sampled
+
+    hist = _open(app, "pages/history.py")
+    started, ms = i18n.translate("pt-BR", "grid.col.started"), "ms"
+    rows = _shown(hist, started)
+    assert all(PT_MOMENT.match(r[started]) for r in rows), [r[started] for r in rows]
+    slow = [r for r in rows if r[i18n.translate("pt-BR", "grid.col.sql")] == SLOW]
+    assert slow and PT_THOUSANDS.match(slow[0][ms]), slow
+
+    back = _open(app, "pages/backups.py")
+    (row,) = _shown(back, i18n.translate("pt-BR", "grid.col.verified"))
+    assert row[i18n.translate("pt-BR", "grid.col.rows")] == "1.500"
+    assert PT_MOMENT.match(row[i18n.translate("pt-BR", "grid.col.at")]), row
+    assert "," in row[i18n.translate("pt-BR", "grid.col.size")]  # e.g. 96,0 KiB
+    option = back.selectbox(key="backups_pick").options[0]
+    assert PT_MOMENT.match(option.split(" · ")[2]), option
