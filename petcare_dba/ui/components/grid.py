@@ -119,17 +119,24 @@ def _styled(frame: pd.DataFrame, language: str | None = None) -> Any:
     Styler's text is what the browser shows, while the cells keep their values, so columns
     still sort as numbers and times. Identifier columns (`id`, `*_id`, `pid`) keep their digits.
     """
-    formats: dict[Any, Callable[[Any], str]] = {}
+    formats: dict[Any, str | Callable[[object], str] | None] = {}
     if language is not None:
         tz = state.timezone()
+
+        def moment(value: object) -> str:
+            return fmt.when(_py(value), language, tz)
+
+        def number(value: object) -> str:
+            return fmt.number(value if isinstance(value, int | float) else None, language)
+
         for name in frame.columns:
             column = [v for v in frame[name].tolist() if not _missing(v)]
             if not column or _identifier(str(name)):
                 continue
             if all(isinstance(v, dt.datetime | dt.date) for v in column):
-                formats[name] = lambda v, tz=tz: fmt.when(_py(v), language, tz)
+                formats[name] = moment
             elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in column):
-                formats[name] = lambda v: fmt.number(v, language)
+                formats[name] = number
     return frame.style.format(formats, na_rep=values.NULL).map(
         lambda v: NULL_STYLE if v is None or v is pd.NA else ""
     )
