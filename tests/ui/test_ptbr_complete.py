@@ -60,7 +60,7 @@ ENGLISH_WORDS = {
     "version", "versions", "history", "expires", "expired", "scope",
     "every", "schedule", "schedules", "alert", "alerts", "rule", "rules",
     "severity", "status", "action", "actions", "details", "detail", "password", "username",
-    "language", "sign", "logout", "ok", "refresh", "apply", "clear", "reset", "latest",
+    "language", "sign", "logout", "refresh", "apply", "clear", "reset", "latest",
     "setting", "advice", "without", "primary", "key", "index", "unused", "slow",
 }  # fmt: skip
 # Proper nouns, SQL keywords, identifiers and units that read the same in both languages,
@@ -83,6 +83,8 @@ STREAMLIT_DEFAULT = "Choose an option"
 _WORD = re.compile(r"[^\W\d_]+")  # letters, accented ones too; `_` splits snake_case
 # An identifier escaped by `plain` (`public\\.np`, `log\\_min\\_duration\\_statement`) is data.
 _IDENTIFIER = re.compile(r"\S*\\[_.]\S*")
+# A machine name (`advisor-error-finding`, `connection.add`, `count_pets`) is an identifier.
+_MACHINE = re.compile(r"\b\w+(?:[-._]\w+)+\b")
 _DECOR = re.compile(r":material/[a-z_]+:|:[a-z]+\[|[*`_#>\[\]()]")
 
 
@@ -163,8 +165,12 @@ def _misses(at: AppTest, patterns: list[tuple[str, re.Pattern[str]]]) -> list[st
                 found.append(f"{kind}: {raw!r} is the English text of {key}")
                 break
         else:
-            if kind in {"header", "label"}:
-                words = {w.lower() for w in _WORD.findall(text) if w not in ALLOWED}
+            if kind in {"header", "label", "option"}:
+                words = {
+                    w.lower()
+                    for w in _WORD.findall(_clean(_MACHINE.sub(" ", raw)))
+                    if w not in ALLOWED
+                }
                 if words & ENGLISH_WORDS:
                     found.append(
                         f"{kind}: {raw!r} has English words {sorted(words & ENGLISH_WORDS)}"

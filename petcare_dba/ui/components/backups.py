@@ -73,7 +73,7 @@ def catalogue(entries: list[backups.BackupEntry]) -> None:
                 "id": b.id,
                 "kind": b.kind,
                 "table": b.table,
-                "status": b.status,
+                "status": t(f"common.outcome.{b.status}"),
                 "storage": b.storage,
                 "rows": b.row_count,
                 "size": human_bytes(b.byte_size, language),

@@ -47,7 +47,7 @@ choice = st.selectbox(
     ids,
     index=ids.index(selected) if selected in ids else 0,
     format_func=lambda i: next(
-        f"{b.id} · {b.table} · {moment(b.created_at, lang, tz)} · {b.status}"
+        f"{b.id} · {b.table} · {moment(b.created_at, lang, tz)} · {t('common.outcome.' + b.status)}"
         for b in entries
         if b.id == i
     ),

@@ -33,7 +33,7 @@ outcome = cols[1].selectbox(
     t("history.outcome"),
     [None, *OUTCOMES],
     key="hist_outcome",
-    format_func=lambda o: t("history.all") if o is None else o,
+    format_func=lambda o: t("history.all") if o is None else t(f"common.outcome.{o}"),
 )
 names = [c.name for c in connections.list_connections(rt, actor)]
 connection = cols[2].selectbox(
@@ -88,7 +88,7 @@ grid.table(
             "started": e.started_at,
             "user": e.username,
             "connection": e.connection,
-            "outcome": e.outcome,
+            "outcome": t(f"common.outcome.{e.outcome}"),
             "class": e.classification,
             "ms": e.duration_ms,
             "rows": e.rows_affected,
@@ -105,7 +105,8 @@ grid.table(
 by_id = {e.id: e for e in entries}
 chosen = by_id.get(st.session_state.get("hist_pick"), entries[0])  # type: ignore[arg-type]
 st.markdown(
-    f"**#{chosen.id:d} · {plain(chosen.outcome)} · {plain(chosen.connection or '')}**"
+    f"**#{chosen.id:d} · {plain(t(f'common.outcome.{chosen.outcome}'))} · "
+    f"{plain(chosen.connection or '')}**"
     + (f" — {plain(chosen.message)}" if chosen.message else "")
 )
 st.code(chosen.sql_text, language="sql")

@@ -144,7 +144,9 @@ def pick_project(rt: Runtime, actor: Actor) -> Project | None:
         t("projects.open"),
         ids,
         key=PICK,
-        format_func=lambda i: f"{by_id[i].name} ({by_id[i].my_role or 'admin'})",
+        format_func=lambda i: (
+            f"{by_id[i].name} ({t('projects.role.' + (by_id[i].my_role or 'admin'))})"
+        ),
     )
     try:
         return projects.get(rt, actor, chosen)  # fresh, and audited for an admin looking in

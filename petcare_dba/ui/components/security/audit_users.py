@@ -7,6 +7,7 @@ the audit log when downloaded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -37,10 +38,25 @@ class Filters:
     until: datetime | None
 
 
-def _pick(label: str, options: list[str], key: str) -> str | None:
+def _pick(
+    label: str, options: list[str], key: str, shown: Callable[[str], str] | None = None
+) -> str | None:
+    """A filter: "any", then the options (drawn by `shown`, e.g. an outcome in words)."""
     any_ = t("audit.any")
-    choice = st.selectbox(trusted(label), [any_, *options], key=key)  # callers pass t()
+    choice = st.selectbox(
+        trusted(label),  # callers pass t()
+        [any_, *options],
+        key=key,
+        format_func=lambda o: o if o == any_ or shown is None else shown(o),
+    )
     return None if choice == any_ else str(choice)
+
+
+def _outcome_in_words(outcome: str) -> str:
+    """An audit outcome in the UI language (an outcome without a word stays as it is)."""
+    key = f"common.outcome.{outcome}"
+    text = t(key)
+    return outcome if text == key else text
 
 
 def _day(value: Any, end: bool = False) -> datetime | None:
@@ -61,7 +77,7 @@ def filters(rt: Runtime, actor: Actor) -> Filters:
     with top[1]:
         action = _pick(t("audit.action"), facets["action"], "audit_action")
     with top[2]:
-        outcome = _pick(t("audit.outcome"), list(OUTCOMES), "audit_outcome")
+        outcome = _pick(t("audit.outcome"), list(OUTCOMES), "audit_outcome", _outcome_in_words)
     with top[3]:
         connection = _pick(t("audit.connection"), facets["connection"], "audit_connection")
     dates = st.columns(4)
@@ -81,7 +97,7 @@ def table(entries: list[audit.AuditEntry]) -> None:
                 "user": e.username,
                 "role": e.app_role,
                 "action": e.action,
-                "outcome": e.outcome,
+                "outcome": _outcome_in_words(e.outcome),
                 "target": e.target,
                 "sqlstate": e.sqlstate,
                 "sql": e.sql_text,
