@@ -277,3 +277,14 @@ def test_dashboard_history_and_backups_show_pt_br_numbers_and_times(
     assert "," in row[i18n.translate("pt-BR", "grid.col.size")]  # e.g. 96,0 KiB
     option = back.selectbox(key="backups_pick").options[0]
     assert PT_MOMENT.match(option.split(" · ")[2]), option
+
+
+def test_every_lint_has_a_pt_br_title_and_doc() -> None:
+    """The advisor page shows a lint's title from the catalogue and its doc in the language."""
+    pt, en = i18n.catalogue("pt-BR"), i18n.catalogue("en")
+    for lint in advisor.lints():
+        assert lint.doc and lint.doc_in("pt-BR") != lint.doc, lint.name
+        assert lint.doc_in("en") == lint.doc and lint.doc_in("fr") == lint.doc
+        key = f"advisor.lint.{lint.name}"
+        assert key in en and f"'{en[key]}' AS title" in lint.sql, lint.name  # en = the SQL's
+        assert pt[key] != en[key], lint.name
