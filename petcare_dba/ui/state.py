@@ -8,6 +8,8 @@ a revoked or expired session stops working at once.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from petcare_dba import settings as settings_mod
@@ -18,6 +20,7 @@ from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import auth
 from petcare_dba.services.sql import engine
 from petcare_dba.ui import i18n, session_end
+from petcare_dba.ui.components.format import zone
 
 # The runtimes this process opened, so the server's shutdown can stop them without opening one.
 _OPENED: list[Runtime] = []
@@ -134,3 +137,12 @@ def chosen_connection() -> str | None:
     """The connection picked in the sidebar."""
     value = st.session_state.get("connection")
     return str(value) if value else None
+
+
+def timezone() -> dt.tzinfo:
+    """The browser's time zone (the server's when unknown, as under AppTest)."""
+    try:
+        name = st.context.timezone
+    except Exception:  # outside a browser session
+        name = None
+    return zone(name if isinstance(name, str) else None)

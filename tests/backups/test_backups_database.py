@@ -20,6 +20,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit, users
 from petcare_dba.settings import Settings
+from petcare_dba.ui import i18n
 from tests.fix_db import PgServer, with_db
 from tests.fix_explorer import Target, tgt  # noqa: F401
 from tests.fix_s3 import S3, s3, s3_endpoint  # noqa: F401
@@ -202,7 +203,8 @@ def test_the_backups_page_backs_up_the_whole_database_and_restores_it_into_a_new
     [entry] = backups.list_backups(rt, admin, "tgt")
     assert entry.kind == "database"
     shown = at.dataframe[0].value
-    assert list(shown["kind"]) == ["database"] and list(shown["storage"]) == ["local"]
+    kind, storage = (i18n.translate("en", f"grid.col.{c}") for c in ("kind", "storage"))
+    assert list(shown[kind]) == ["database"] and list(shown[storage]) == ["local"]
     new = f"{tgt.name}_ui"
     try:
         at.text_input(key="backups_into_database").input(new)

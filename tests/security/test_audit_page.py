@@ -30,8 +30,8 @@ def _audit_page(app: Callable[[], AppTest], user: str, password: str) -> AppTest
 
 
 def _shown_actions(at: AppTest) -> set[str]:
-    frame = at.dataframe[0].value
-    return set(frame["action"]) if len(frame) else set()
+    frame = at.dataframe[0].value  # the grid's header is the locale's word for "action"
+    return set(frame[_en("grid.col.action")]) if len(frame) else set()
 
 
 def test_admin_sees_everyone_and_filters_by_user_action_and_outcome(

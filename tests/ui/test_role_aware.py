@@ -73,7 +73,8 @@ def test_server_addresses_are_shown_to_dbas_only(
     at.switch_page("pages/connections.py").run()
     assert not at.exception
     (table,) = at.dataframe
-    assert "url" not in table.value.columns and "self" in list(table.value["name"])
+    url, name = i18n.translate("en", "grid.col.url"), i18n.translate("en", "grid.col.name")
+    assert url not in table.value.columns and "self" in list(table.value[name])
     assert i18n.translate("en", "connections.urls_hidden") in _texts(at)
 
 

@@ -44,6 +44,12 @@ class Lint:
     name: str
     sql: str
     doc: str
+    # The doc in other languages: `docs/NNNN_name.<language>.md` beside the English one.
+    translations: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def doc_in(self, language: str) -> str:
+        """The doc in `language` when it has one, else the English doc."""
+        return self.translations.get(language) or self.doc
 
     @property
     def needs_statements(self) -> bool:
@@ -98,13 +104,20 @@ def lints() -> list[Lint]:
         match = _LINT.match(entry.name)
         if not match:
             continue
-        doc = root / "docs" / entry.name.replace(".sql", ".md")
+        stem = entry.name.removesuffix(".sql")
+        doc = root / "docs" / f"{stem}.md"
+        translations = {
+            other.name.removesuffix(".md").split(".", 1)[1]: other.read_text(encoding="utf-8")
+            for other in (root / "docs").iterdir()
+            if other.name.startswith(f"{stem}.") and other.name.count(".") == 2
+        }
         found.append(
             Lint(
                 int(match.group(1)),
                 match.group(2),
                 entry.read_text(encoding="utf-8"),
                 doc.read_text(encoding="utf-8") if doc.is_file() else "",
+                translations,
             )
         )
     return sorted(found, key=lambda lint: lint.number)

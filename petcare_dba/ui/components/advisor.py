@@ -25,13 +25,26 @@ ICONS = {
     "WARN": ":orange[:material/warning:]",
     "INFO": ":blue[:material/info:]",
 }
-STATUS = {"new": ":violet-badge[new]", "open": "", "resolved": ":green-badge[resolved]"}
+BADGES = {"new": "violet", "resolved": "green"}  # an open finding carries no badge
 
 
 def open_in_editor(sql: str) -> None:
     """Hand the SQL to the editor page."""
     st.session_state["editor_sql"] = sql
     st.switch_page("pages/sql_editor.py")
+
+
+def title(t: Callable[..., str], f: advisor.Finding) -> str:
+    """The lint's title in the UI language (a lint without a catalogue entry keeps its own)."""
+    key = f"advisor.lint.{f.name}"
+    text = t(key)
+    return f.title if text == key else text
+
+
+def badge(t: Callable[..., str], status: str) -> str:
+    """The status badge of a finding ("new", "resolved") in the UI language, else nothing."""
+    color = BADGES.get(status)
+    return f":{color}-badge[{plain(t(f'advisor.badge.{status}'))}]" if color else ""
 
 
 def finding(
@@ -45,8 +58,8 @@ def finding(
 ) -> None:
     """One finding in an expander."""
     label = (
-        f"{ICONS.get(f.level, '')} {plain(f.level)} · {plain(f.title)} · {plain(f.object)} "
-        f"{STATUS.get(f.status, '')}"
+        f"{ICONS.get(f.level, '')} {plain(f.level)} · {plain(title(t, f))} · {plain(f.object)} "
+        f"{badge(t, f.status)}"
     )
     with st.expander(label):
         # The detail may quote other sessions' statement text (pg_stat_activity): text only.

@@ -17,7 +17,10 @@ from petcare_dba.services import alerts
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts import channels as alert_channels
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui import state
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.format import moment
 from petcare_dba.ui.components.text import plain
 
 SEVERITY_ICONS = {True: ":red[:material/error:]", False: ":orange[:material/warning:]"}
@@ -37,7 +40,7 @@ def firing(t: Callable[..., str], rt: Runtime, actor: Actor, events: list[alerts
                 f"{SEVERITY_ICONS[e.severity == 'critical']} **{plain(e.rule)}** · "
                 f"{plain(e.connection) if e.connection else t('alerts.app')} · {plain(e.message)}"
             )
-            note = t("alerts.since", at=e.started_at.strftime("%H:%M:%S"))
+            note = t("alerts.since", at=moment(e.started_at, state.language(), state.timezone()))
             if e.flapping:
                 note += " · " + t("alerts.flapping")
             if e.acknowledged_by:
@@ -57,7 +60,7 @@ def firing(t: Callable[..., str], rt: Runtime, actor: Actor, events: list[alerts
 
 def history(t: Callable[..., str], events: list[alerts.Event]) -> None:
     """The alert history as a table."""
-    st.dataframe(
+    grid.table(
         [
             {
                 t("alerts.col.state"): e.state,
@@ -71,15 +74,14 @@ def history(t: Callable[..., str], events: list[alerts.Event]) -> None:
             }
             for e in events
         ],
-        hide_index=True,
-        width="stretch",
+        key="alerts_history",
     )
 
 
 def rules(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
     """The rules table; admins edit threshold, duration, severity and enabled."""
     found = alerts.list_rules(rt, actor)
-    st.dataframe(
+    grid.table(
         [
             {
                 k: getattr(r, k)
@@ -97,8 +99,7 @@ def rules(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
             }
             for r in found
         ],
-        hide_index=True,
-        width="stretch",
+        key="alerts_rules",
     )
     if not actor.at_least("admin") or not found:
         return

@@ -18,7 +18,10 @@ from petcare_dba.services import alerts
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts import silences as svc
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui import state
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.format import date_input_format, moment
 from petcare_dba.ui.components.text import plain
 
 ANY = "—"
@@ -38,6 +41,7 @@ def silences(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
     found = svc.list_silences(rt, actor)
     if not found:
         st.caption(t("alerts.no_silences"))
+    lang, tz = state.language(), state.timezone()
     for s in found:
         cols = st.columns([5, 1])
         what = " · ".join(v for v in (s.rule, s.connection, s.severity) if v is not None)
@@ -46,7 +50,7 @@ def silences(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
             shown = plain(what)
         cols[0].markdown(
             f"**#{int(s.id)}** {shown} — "
-            f"{t('alerts.until', at=plain(s.ends_at.strftime('%Y-%m-%d %H:%M')))}"
+            f"{t('alerts.until', at=plain(moment(s.ends_at, lang, tz)))}"
             f" · {plain(s.reason)} · {plain(s.created_by or '')}"
         )
         if actor.at_least("dba") and cols[1].button(t("alerts.remove"), key=f"sil_rm_{s.id}"):
@@ -90,7 +94,8 @@ def maintenance(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
             on = ", ".join(DAYS[d] for d in w.days) or t("alerts.every_day")
             when = plain(f"{on} {w.start_time} {w.tz} +{w.duration_minutes} min")
         else:
-            when = plain(f"{w.starts_at:%Y-%m-%d %H:%M} → {w.ends_at:%Y-%m-%d %H:%M} UTC")
+            lang = state.language()
+            when = plain(f"{moment(w.starts_at, lang, UTC)} → {moment(w.ends_at, lang, UTC)} UTC")
         active = ""
         if w.active:
             active = " · " + t("alerts.open_now")
@@ -107,11 +112,17 @@ def maintenance(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
         left, right = st.columns(2)
         connection = left.text_input(t("alerts.col.connection"), key="mw_conn")
         weekly = right.checkbox(t("alerts.weekly"), key="mw_weekly")
-        start_day = left.date_input(t("alerts.start_day"), key="mw_day")
+        start_day = left.date_input(
+            t("alerts.start_day"), key="mw_day", format=date_input_format(state.language())
+        )
         start_time = right.time_input(t("alerts.start_time"), key="mw_time")
         minutes = left.number_input(t("alerts.minutes"), 1, 10080, 60, key="mw_minutes")
         days: list[int] = right.multiselect(
-            t("alerts.days"), list(DAYS), format_func=lambda d: DAYS[d], key="mw_days"
+            t("alerts.days"),
+            list(DAYS),
+            format_func=lambda d: DAYS[d],
+            key="mw_days",
+            placeholder=t("common.choose_many"),
         )
         tz = left.text_input(t("alerts.tz"), "UTC", key="mw_tz")
         reason = right.text_input(t("alerts.reason"), key="mw_reason")
@@ -141,7 +152,7 @@ def outbox(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
     if not rows:
         st.caption(t("alerts.outbox_empty"))
         return
-    st.dataframe(
+    grid.table(
         [
             {
                 t("alerts.col.channel"): r.channel,
@@ -154,6 +165,5 @@ def outbox(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
             }
             for r in rows
         ],
-        hide_index=True,
-        width="stretch",
+        key="alerts_outbox",
     )

@@ -15,7 +15,7 @@ from petcare_dba.services import backups, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
-from petcare_dba.ui.components import backups_database
+from petcare_dba.ui.components import backups_database, grid
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import human_bytes
 from petcare_dba.ui.components.text import plain
@@ -34,7 +34,9 @@ def new_backup(rt: Runtime, actor: Actor, connection: str) -> None:
     kinds = ("table", "partitioned table", "materialized view")
     tables = [r.qualified for r in cat.relations if r.kind in kinds]
     cols = st.columns([4, 1], vertical_alignment="bottom")
-    table = cols[0].selectbox(t("backups.table"), tables, index=None, key="backups_table")
+    table = cols[0].selectbox(
+        t("backups.table"), tables, index=None, key="backups_table", placeholder=t("common.choose")
+    )
     if cols[1].button(t("backups.run"), key="backups_run", disabled=table is None, type="primary"):
         assert table is not None  # noqa: S101 - the button is disabled otherwise
         bar = st.progress(0.0)
@@ -64,16 +66,17 @@ def new_backup(rt: Runtime, actor: Actor, connection: str) -> None:
 
 def catalogue(entries: list[backups.BackupEntry]) -> None:
     """The backups of this connection as a table."""
-    st.dataframe(
+    language = state.language()
+    grid.table(
         [
             {
                 "id": b.id,
                 "kind": b.kind,
                 "table": b.table,
-                "status": b.status,
+                "status": t(f"common.outcome.{b.status}"),
                 "storage": b.storage,
                 "rows": b.row_count,
-                "size": b.byte_size,
+                "size": human_bytes(b.byte_size, language),
                 "by": b.created_by_name,
                 "at": b.created_at,
                 "verified": b.verify_ok,
@@ -81,9 +84,7 @@ def catalogue(entries: list[backups.BackupEntry]) -> None:
             }
             for b in entries
         ],
-        hide_index=True,
-        width="stretch",
-        column_config={"size": st.column_config.NumberColumn(format="bytes")},
+        key="backups_catalogue",
     )
 
 
@@ -193,4 +194,4 @@ def restore_form(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
     history = backups.restores(rt, actor, entry.id)
     if history:
         st.caption(t("backups.restores"))
-        st.dataframe(history, hide_index=True, width="stretch")
+        grid.table(history, key="backups_restores")

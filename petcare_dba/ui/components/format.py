@@ -12,7 +12,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, numbers
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 
 BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
@@ -81,3 +81,31 @@ def moment(value: dt.datetime | None, language: str | None, tz: dt.tzinfo) -> st
     if value is None:
         return "-"
     return format_datetime(value.astimezone(tz), "medium", locale=babel_locale(language))
+
+
+def number(value: float | int | None, language: str | None = None) -> str:
+    """A measured number in the locale's symbols, up to three decimals (1234.5 -> '1.234,5')."""
+    if value is None:
+        return "-"
+    return numbers.format_decimal(value, locale=babel_locale(language))
+
+
+def day(value: dt.date | None, language: str | None) -> str:
+    """A calendar date in the locale's medium form (no time zone: a date is a date)."""
+    if value is None:
+        return "-"
+    return format_date(value, "medium", locale=babel_locale(language))
+
+
+def when(value: dt.datetime | dt.date | None, language: str | None, tz: dt.tzinfo) -> str:
+    """A date or timestamp per locale; a naive timestamp is taken as the viewer's zone."""
+    if value is None:
+        return "-"
+    if isinstance(value, dt.datetime):
+        return moment(value if value.tzinfo else value.replace(tzinfo=tz), language, tz)
+    return day(value, language)
+
+
+def date_input_format(language: str | None) -> str:
+    """`st.date_input`'s display format for the language (Streamlit offers three)."""
+    return "DD/MM/YYYY" if babel_locale(language) == "pt_BR" else "YYYY/MM/DD"

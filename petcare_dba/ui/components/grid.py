@@ -23,6 +23,7 @@ import streamlit as st
 
 from petcare_dba.services.sql import values
 from petcare_dba.ui import i18n, state
+from petcare_dba.ui.components import format as fmt
 from petcare_dba.ui.components.text import plain
 
 ROW_PX = 35  # Streamlit's default row height; the header row is one more
@@ -111,11 +112,44 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
-def _styled(frame: pd.DataFrame) -> Any:
-    """NULL drawn as a grey italic NULL: distinct from the empty string and from 'NULL'."""
-    return frame.style.format(na_rep=values.NULL).map(
+def _styled(frame: pd.DataFrame, language: str | None = None) -> Any:
+    """NULL drawn as a grey italic NULL: distinct from the empty string and from 'NULL'.
+
+    With a `language` (app data), numbers and times are drawn in its locale (Babel): the
+    Styler's text is what the browser shows, while the cells keep their values, so columns
+    still sort as numbers and times. Identifier columns (`id`, `*_id`, `pid`) keep their digits.
+    """
+    formats: dict[Any, str | Callable[[object], str] | None] = {}
+    if language is not None:
+        tz = state.timezone()
+
+        def moment(value: object) -> str:
+            return fmt.when(_py(value), language, tz)
+
+        def number(value: object) -> str:
+            return fmt.number(value if isinstance(value, int | float) else None, language)
+
+        for name in frame.columns:
+            column = [v for v in frame[name].tolist() if not _missing(v)]
+            if not column or _identifier(str(name)):
+                continue
+            if all(isinstance(v, dt.datetime | dt.date) for v in column):
+                formats[name] = moment
+            elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in column):
+                formats[name] = number
+    return frame.style.format(formats, na_rep=values.NULL).map(
         lambda v: NULL_STYLE if v is None or v is pd.NA else ""
     )
+
+
+def _identifier(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in {"id", "pid", "#", "oid"} or lowered.endswith("_id")
+
+
+def _py(value: Any) -> Any:
+    """A pandas Timestamp as the datetime it stands for."""
+    return value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
 
 
 def show(
@@ -125,8 +159,10 @@ def show(
     column_config: Mapping[str, Any] | None = None,
     on_pick: Callable[[int], None] | None = None,
     max_rows: int = MAX_ROWS,
+    language: str | None = None,
 ) -> None:
-    """Draw a prepared frame: NULL styled, height to fit, a row click calling `on_pick`."""
+    """Draw a prepared frame: NULL styled (numbers and times in `language` when given),
+    height to fit, a row click calling `on_pick`."""
     options: dict[str, Any] = {}
     if on_pick is not None:
 
@@ -137,7 +173,7 @@ def show(
 
         options = {"on_select": picked, "selection_mode": "single-row"}
     st.dataframe(
-        _styled(frame),
+        _styled(frame, language),
         hide_index=True,
         width="stretch",
         height=height(len(frame), max_rows),
@@ -209,7 +245,14 @@ def table(
     names = {c: header(str(c)) for c in frame.columns}
     frame = frame.rename(columns=names)
     config = {names.get(k, k): v for k, v in (column_config or {}).items()}
-    show(frame, key=key, column_config=config, on_pick=on_pick, max_rows=max_rows)
+    show(
+        frame,
+        key=key,
+        column_config=config,
+        on_pick=on_pick,
+        max_rows=max_rows,
+        language=state.language(),
+    )
 
 
 def pager(total: int, *, key: str, page_size: int) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import connections, schedules
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain
 
@@ -40,7 +41,7 @@ def table(t: T, found: list[schedules.Schedule]) -> None:
         }
         for s in found
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    grid.table(rows, key="schedules_grid")
 
 
 def _do(t: T, action: Callable[[], object], done: str) -> None:
@@ -80,7 +81,7 @@ def actions(t: T, rt: Runtime, actor: Actor, s: schedules.Schedule) -> None:
         }
         for r in runs
     )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    grid.table(frame, key="schedules_runs")
     with st.expander(t("schedules.latest_result")):
         st.json(runs[0].result or {})
 

@@ -9,7 +9,9 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import advisor
 from petcare_dba.ui import state
 from petcare_dba.ui.components import advisor as widgets
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.format import moment
 from petcare_dba.ui.components.text import plain
 
 t = state.t
@@ -38,7 +40,8 @@ try:
 except PetcareError as exc:
     show_error(exc)
     st.stop()
-docs = {lint.name: lint.doc for lint in advisor.lints()}
+lang = state.language()
+docs = {lint.name: lint.doc_in(lang) for lint in advisor.lints()}
 open_findings = [f for f in findings if f.status != "resolved"]
 resolved = [f for f in findings if f.status == "resolved"]
 st.caption(
@@ -48,11 +51,15 @@ st.caption(
         lints=len(docs),
         new=int(latest["new_findings"]),
         resolved=len(resolved),
-        at=latest["at"].strftime("%Y-%m-%d %H:%M:%S"),
+        at=moment(latest["at"], lang, state.timezone()),
     )
 )
 levels = st.multiselect(
-    t("advisor.levels"), list(advisor.LEVELS), default=["ERROR", "WARN", "INFO"], key="adv_levels"
+    t("advisor.levels"),
+    list(advisor.LEVELS),
+    default=["ERROR", "WARN", "INFO"],
+    key="adv_levels",
+    placeholder=t("common.choose_many"),
 )
 if not open_findings:
     st.success(t("advisor.clean"))
@@ -62,16 +69,15 @@ for i, f in enumerate(open_findings):
 if resolved:
     st.subheader(t("advisor.resolved"))
     for f in resolved:
-        st.markdown(f":green[:material/check:] {plain(f.title)} · {plain(f.object)}")
+        st.markdown(f":green[:material/check:] {plain(widgets.title(t, f))} · {plain(f.object)}")
 for lint_name, error in latest["unavailable"]:
     st.warning(t("advisor.unavailable", name=plain(lint_name), error=plain(error)))
 widgets.exclusions(t, rt, actor, conn_name)
 with st.expander(t("advisor.history")):
-    st.dataframe(
+    grid.table(
         [
             {k: r[k] for k in ("at", "run_by", "findings", "new_findings", "resolved_findings")}
             for r in runs
         ],
-        hide_index=True,
-        width="stretch",
+        key="adv_runs",
     )

@@ -12,6 +12,7 @@ from petcare_dba.ui import state
 from petcare_dba.ui.components import backups as widgets
 from petcare_dba.ui.components import backups_database as whole
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.format import moment
 from petcare_dba.ui.components.text import plain
 
 t = state.t
@@ -39,13 +40,14 @@ if not entries:
     st.stop()
 widgets.catalogue(entries)
 ids = [b.id for b in entries]
+lang, tz = state.language(), state.timezone()
 selected = st.session_state.get("backups_selected")
 choice = st.selectbox(
     t("backups.pick"),
     ids,
     index=ids.index(selected) if selected in ids else 0,
     format_func=lambda i: next(
-        f"{b.id} · {b.table} · {b.created_at:%Y-%m-%d %H:%M} · {b.status}"
+        f"{b.id} · {b.table} · {moment(b.created_at, lang, tz)} · {t('common.outcome.' + b.status)}"
         for b in entries
         if b.id == i
     ),

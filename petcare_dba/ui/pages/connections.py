@@ -11,6 +11,7 @@ import streamlit as st
 from petcare_dba.errors import PetcareError
 from petcare_dba.services import connections
 from petcare_dba.ui import state
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain
 
@@ -52,24 +53,19 @@ if actor.at_least("dba"):
                     show_error(exc)
 rows = connections.list_connections(rt, actor)
 shows_urls = actor.at_least(connections.URL_ROLE)
-st.dataframe(
+grid.table(
     [
         {
             "name": c.name,
-            **(
-                {"url": c.display_url, "read-only url": c.read_display_url or ""}
-                if shows_urls
-                else {}
-            ),
-            "read-only": c.read_only,
+            **({"url": c.display_url, "read_url": c.read_display_url or ""} if shows_urls else {}),
+            "read_only": c.read_only,
             "shared": c.shared,
             "owner": c.owner,
-            "AI consent": c.ai_consent,
+            "ai_consent": c.ai_consent,
         }
         for c in rows
     ],
-    hide_index=True,
-    width="stretch",
+    key="conn_grid",
 )
 if not shows_urls:
     st.caption(t("connections.urls_hidden"))

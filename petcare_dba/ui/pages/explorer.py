@@ -15,6 +15,7 @@ from petcare_dba.ui import state
 from petcare_dba.ui.components import explorer as widgets
 from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.format import decimal
 from petcare_dba.ui.components.text import plain
 
 t = state.t
@@ -34,7 +35,9 @@ if name is None:
     st.info(t("common.pick_connection"))
     st.stop()
 
-top = st.columns([3, 2, 1], vertical_alignment="bottom")
+# The refresh column fits "Atualizar catálogo" and its icon (cut to "Atualizar cat…" at
+# 1280 px in a one-sixth column).
+top = st.columns([3, 2, 2], vertical_alignment="bottom")
 search = top[0].text_input(t("explorer.search"), key="explorer_search")
 refresh = top[2].button(t("explorer.refresh"), key="explorer_refresh", icon=":material/refresh:")
 try:
@@ -49,7 +52,7 @@ schema = None if picked == all_label else picked
 st.caption(
     t(
         "explorer.read_info",
-        ms=cat.elapsed_ms,
+        ms=decimal(cat.elapsed_ms, state.language()),
         statements=cat.round_trips,
         relations=len(cat.relations),
         functions=len(cat.functions),
@@ -95,7 +98,11 @@ with st.expander(t("explorer.tab.objects")):
     widgets.objects(cat)
 
 choice = st.selectbox(
-    t("explorer.table"), list(dict.fromkeys(choices)), index=None, key="explorer_table"
+    t("explorer.table"),
+    list(dict.fromkeys(choices)),
+    index=None,
+    key="explorer_table",
+    placeholder=t("common.choose"),
 )
 if choice is None:
     st.info(t("explorer.pick_table"))

@@ -16,6 +16,7 @@ from petcare_dba.services import connections
 from petcare_dba.services.sql import engine
 from petcare_dba.ui import state
 from petcare_dba.ui.components import grid
+from petcare_dba.ui.components.format import date_input_format
 from petcare_dba.ui.components.text import plain
 
 LIMIT = 500
@@ -32,7 +33,7 @@ outcome = cols[1].selectbox(
     t("history.outcome"),
     [None, *OUTCOMES],
     key="hist_outcome",
-    format_func=lambda o: t("history.all") if o is None else o,
+    format_func=lambda o: t("history.all") if o is None else t(f"common.outcome.{o}"),
 )
 names = [c.name for c in connections.list_connections(rt, actor)]
 connection = cols[2].selectbox(
@@ -46,7 +47,10 @@ if actor.at_least("admin"):
     username = cols[3].text_input(t("history.user"), key="hist_user").strip() or None
 today = dt.date.today()
 dates = cols[4].date_input(
-    t("history.dates"), value=(today - dt.timedelta(days=30), today), key="hist_dates"
+    t("history.dates"),
+    value=(today - dt.timedelta(days=30), today),
+    key="hist_dates",
+    format=date_input_format(state.language()),
 )
 since = until = None
 if isinstance(dates, tuple | list) and dates:
@@ -84,7 +88,7 @@ grid.table(
             "started": e.started_at,
             "user": e.username,
             "connection": e.connection,
-            "outcome": e.outcome,
+            "outcome": t(f"common.outcome.{e.outcome}"),
             "class": e.classification,
             "ms": e.duration_ms,
             "rows": e.rows_affected,
@@ -101,7 +105,8 @@ grid.table(
 by_id = {e.id: e for e in entries}
 chosen = by_id.get(st.session_state.get("hist_pick"), entries[0])  # type: ignore[arg-type]
 st.markdown(
-    f"**#{chosen.id:d} · {plain(chosen.outcome)} · {plain(chosen.connection or '')}**"
+    f"**#{chosen.id:d} · {plain(t(f'common.outcome.{chosen.outcome}'))} · "
+    f"{plain(chosen.connection or '')}**"
     + (f" — {plain(chosen.message)}" if chosen.message else "")
 )
 st.code(chosen.sql_text, language="sql")

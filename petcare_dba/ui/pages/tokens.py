@@ -14,6 +14,7 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import connections, mcp
 from petcare_dba.services.actor import ROLES
 from petcare_dba.ui import state
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain
 
@@ -32,7 +33,10 @@ with st.form("token_new", clear_on_submit=True):
     role = cols[1].selectbox(t("tokens.role"), roles, index=len(roles) - 1, key="token_role")
     days = cols[2].number_input(t("tokens.days"), min_value=1, max_value=365, value=30)
     scope = st.multiselect(
-        t("tokens.connections"), [c.name for c in visible], help=t("tokens.connections_help")
+        t("tokens.connections"),
+        [c.name for c in visible],
+        help=t("tokens.connections_help"),
+        placeholder=t("common.choose_many"),
     )
     submitted = st.form_submit_button(t("tokens.create"), type="primary")
 if submitted:
@@ -51,7 +55,7 @@ found = mcp.tokens.list_tokens(rt, actor)
 if not found:
     st.caption(t("tokens.none"))
     st.stop()
-st.dataframe(
+grid.table(
     [
         {
             t("tokens.col_id"): tok.id,
@@ -71,8 +75,7 @@ st.dataframe(
         }
         for tok in found
     ],
-    hide_index=True,
-    width="stretch",
+    key="tokens_grid",
 )
 active = [tok for tok in found if tok.active]
 if active:

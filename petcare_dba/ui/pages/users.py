@@ -8,6 +8,7 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services.actor import ROLES
 from petcare_dba.services.security import totp, users
 from petcare_dba.ui import state
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain
 
@@ -27,7 +28,7 @@ with st.expander(t("users.new"), icon=":material/person_add:"):
             except PetcareError as exc:
                 show_error(exc)
 people = users.list_users(rt, actor)
-st.dataframe(
+grid.table(
     [
         {
             t("users.col.username"): u.username,
@@ -39,8 +40,7 @@ st.dataframe(
         }
         for u in people
     ],
-    hide_index=True,
-    width="stretch",
+    key="users_grid",
 )
 st.subheader(t("users.change"))
 # Issue 13: the form opens on no preset (no user, role or action chosen) and a role change or a

@@ -15,7 +15,7 @@ import streamlit as st
 
 from petcare_dba.services import monitoring
 from petcare_dba.ui import state
-from petcare_dba.ui.components.format import count, decimal, human_bytes, zone
+from petcare_dba.ui.components.format import count, decimal, human_bytes, moment
 from petcare_dba.ui.components.monitoring import charts as figures
 
 RANGES = {"15m": 0.25, "1h": 1.0, "6h": 6.0, "24h": 24.0, "7d": 168.0, "30d": 720.0}
@@ -54,11 +54,7 @@ COUNTS = {"app_active_users", "app_projects_total"}
 
 def viewer() -> tuple[str, dt.tzinfo]:
     """The session's language and the browser's time zone (the server's when unknown)."""
-    try:
-        name = st.context.timezone
-    except Exception:  # outside a browser session (AppTest): the server's zone
-        name = None
-    return state.language(), zone(name if isinstance(name, str) else None)
+    return state.language(), state.timezone()
 
 
 def number(value: float | None, unit: str, language: str | None = None) -> str:
@@ -142,3 +138,7 @@ def app_metrics(t: Callable[..., str], latest: dict[str, tuple[dt.datetime, floa
         language = state.language()
         text = count(shown, language) if name in COUNTS else decimal(shown, language)
         col.metric(t("dashboard.metric." + name), text)
+    if latest:
+        language, tz = viewer()
+        newest = max(at for at, _ in latest.values())
+        st.caption(t("dashboard.sampled_at", at=moment(newest, language, tz)))

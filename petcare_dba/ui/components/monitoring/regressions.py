@@ -16,7 +16,9 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.monitoring import regressions as service
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.format import decimal
 from petcare_dba.ui.components.text import block, plain
 
 
@@ -34,7 +36,7 @@ def regressions(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> 
     for r in found:
         with st.container(border=True):
             icon = ":orange[:material/trending_up:]" if r.state == "firing" else ":material/check:"
-            ratio = f" · {r.ratio:.1f}x" if r.ratio else ""
+            ratio = f" · {decimal(r.ratio, state.language())}x" if r.ratio else ""
             st.markdown(
                 f"{icon} **{t('monitoring.regressions.' + r.state)}** · "
                 f"{plain(t('monitoring.regressions.statement', queryid=r.queryid))}{ratio}"

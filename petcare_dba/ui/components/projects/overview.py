@@ -144,7 +144,9 @@ def pick_project(rt: Runtime, actor: Actor) -> Project | None:
         t("projects.open"),
         ids,
         key=PICK,
-        format_func=lambda i: f"{by_id[i].name} ({by_id[i].my_role or 'admin'})",
+        format_func=lambda i: (
+            f"{by_id[i].name} ({t('projects.role.' + (by_id[i].my_role or 'admin'))})"
+        ),
     )
     try:
         return projects.get(rt, actor, chosen)  # fresh, and audited for an admin looking in
@@ -210,7 +212,12 @@ def members_panel(rt: Runtime, actor: Actor, project: Project) -> None:
     others = [u.username for u in users.list_users(rt, actor) if not u.disabled]
     invitable = [u for u in others if u not in current]
     cols = st.columns([2, 1, 1])
-    who = cols[0].selectbox(t("projects.invite_user"), invitable, key="projects_invite_user")
+    who = cols[0].selectbox(
+        t("projects.invite_user"),
+        invitable,
+        key="projects_invite_user",
+        placeholder=t("common.choose"),
+    )
     role = cols[1].selectbox(
         t("projects.col_role"), ["viewer", "editor"], key="projects_invite_role"
     )

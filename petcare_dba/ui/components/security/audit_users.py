@@ -7,6 +7,7 @@ the audit log when downloaded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -18,7 +19,9 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit, audit_export
 from petcare_dba.ui import state
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.format import date_input_format
 from petcare_dba.ui.components.text import plain, trusted
 
 t = state.t
@@ -35,10 +38,25 @@ class Filters:
     until: datetime | None
 
 
-def _pick(label: str, options: list[str], key: str) -> str | None:
+def _pick(
+    label: str, options: list[str], key: str, shown: Callable[[str], str] | None = None
+) -> str | None:
+    """A filter: "any", then the options (drawn by `shown`, e.g. an outcome in words)."""
     any_ = t("audit.any")
-    choice = st.selectbox(trusted(label), [any_, *options], key=key)  # callers pass t()
+    choice = st.selectbox(
+        trusted(label),  # callers pass t()
+        [any_, *options],
+        key=key,
+        format_func=lambda o: o if o == any_ or shown is None else shown(o),
+    )
     return None if choice == any_ else str(choice)
+
+
+def _outcome_in_words(outcome: str) -> str:
+    """An audit outcome in the UI language (an outcome without a word stays as it is)."""
+    key = f"common.outcome.{outcome}"
+    text = t(key)
+    return outcome if text == key else text
 
 
 def _day(value: Any, end: bool = False) -> datetime | None:
@@ -59,18 +77,19 @@ def filters(rt: Runtime, actor: Actor) -> Filters:
     with top[1]:
         action = _pick(t("audit.action"), facets["action"], "audit_action")
     with top[2]:
-        outcome = _pick(t("audit.outcome"), list(OUTCOMES), "audit_outcome")
+        outcome = _pick(t("audit.outcome"), list(OUTCOMES), "audit_outcome", _outcome_in_words)
     with top[3]:
         connection = _pick(t("audit.connection"), facets["connection"], "audit_connection")
     dates = st.columns(4)
-    since = dates[0].date_input(t("audit.since"), value=None, key="audit_since")
-    until = dates[1].date_input(t("audit.until"), value=None, key="audit_until")
+    shown = date_input_format(state.language())
+    since = dates[0].date_input(t("audit.since"), value=None, key="audit_since", format=shown)
+    until = dates[1].date_input(t("audit.until"), value=None, key="audit_until", format=shown)
     return Filters(user, action, outcome, connection, _day(since), _day(until, end=True))
 
 
 def table(entries: list[audit.AuditEntry]) -> None:
     st.caption(t("audit.rows", n=len(entries)))
-    st.dataframe(
+    grid.table(
         [
             {
                 "#": e.chain_seq,
@@ -78,15 +97,14 @@ def table(entries: list[audit.AuditEntry]) -> None:
                 "user": e.username,
                 "role": e.app_role,
                 "action": e.action,
-                "outcome": e.outcome,
+                "outcome": _outcome_in_words(e.outcome),
                 "target": e.target,
                 "sqlstate": e.sqlstate,
                 "sql": e.sql_text,
             }
             for e in entries
         ],
-        hide_index=True,
-        width="stretch",
+        key="audit_grid",
     )
 
 

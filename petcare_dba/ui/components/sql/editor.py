@@ -176,15 +176,17 @@ def editor_box(
             if sql.strip():
                 ss["ed_request"] = request  # kept until the page starts it (see KEYBINDINGS)
     st.caption(t("editor.shortcuts"))
-    cols = st.columns([1.3, 1, 1.4, 1.2, 3])
+    # A row that sizes each control to its label and wraps, not fixed-ratio columns: the pt-BR
+    # labels ("Explicar com ANALYZE", "Executar script") were cut to "Explicar com A…" at 1280 px.
+    row = st.container(horizontal=True, vertical_alignment="center")
     text = ss.get("ed_text", "")
-    if cols[0].button(t("editor.run"), key="ed_run", type="primary", icon=":material/play_arrow:"):
+    if row.button(t("editor.run"), key="ed_run", type="primary", icon=":material/play_arrow:"):
         request = Request("run", text)
-    if cols[1].button(t("editor.explain"), key="ed_explain"):
+    if row.button(t("editor.explain"), key="ed_explain"):
         request = Request("explain", text)
-    if cols[2].button(t("editor.analyze"), key="ed_analyze"):
+    if row.button(t("editor.analyze"), key="ed_analyze"):
         request = Request("analyze", text)
-    with cols[3].popover(t("editor.export"), icon=":material/download:"):
+    with row.popover(t("editor.export"), icon=":material/download:"):
         # Exact CSV (PostgreSQL's own values) beside the spreadsheet-safe one, each labelled (U7).
         fmt = st.radio(
             t("editor.export_format"),
@@ -196,7 +198,7 @@ def editor_box(
         )
         if st.button(t("editor.export_start"), key="ed_export"):
             request = Request("export", text, fmt=str(fmt))
-    cols[4].radio(
+    row.radio(
         t("editor.mode"),
         ["transaction", "statements"],
         format_func=lambda m: t(f"editor.mode_{m}"),

@@ -18,6 +18,7 @@ import streamlit as st
 from petcare_dba.services.editor import plans
 from petcare_dba.services.sql import ExplainResult
 from petcare_dba.ui import state
+from petcare_dba.ui.components.format import decimal
 from petcare_dba.ui.components.text import plain
 
 t = state.t
@@ -176,9 +177,13 @@ def compare_view() -> None:
         left, right = kept[int(a or 0)][1], kept[int(b or 0)][1]
         diff = plans.compare(left, right)
         if diff.cost_ratio is not None:
-            st.caption(t("editor.vplan.cost_ratio", ratio=f"{diff.cost_ratio:.2f}"))
+            st.caption(
+                t("editor.vplan.cost_ratio", ratio=decimal(diff.cost_ratio, state.language(), 2))
+            )
         if diff.time_ratio is not None:
-            st.caption(t("editor.vplan.time_ratio", ratio=f"{diff.time_ratio:.2f}"))
+            st.caption(
+                t("editor.vplan.time_ratio", ratio=decimal(diff.time_ratio, state.language(), 2))
+            )
         if diff.only_left or diff.only_right:
             st.caption(
                 t(

@@ -24,7 +24,7 @@ from petcare_dba.services.sql import ExportResult, QueryResult, RunResult
 from petcare_dba.ui import state
 from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
-from petcare_dba.ui.components.format import human_bytes
+from petcare_dba.ui.components.format import decimal, human_bytes
 from petcare_dba.ui.components.sql.editor import Request
 from petcare_dba.ui.components.text import plain
 
@@ -70,7 +70,7 @@ def _run(result: RunResult, req: Request) -> None:
                 "editor.result_head",
                 n=query.statement_index + 1,
                 tag=plain(query.command_tag),
-                ms=f"{query.elapsed_ms:.1f}",
+                ms=decimal(query.elapsed_ms, state.language()),
             )
             + "**"
         )

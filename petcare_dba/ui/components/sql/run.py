@@ -24,6 +24,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import CancelHandle, engine, explain, export
 from petcare_dba.ui import state
+from petcare_dba.ui.components.format import decimal
 from petcare_dba.ui.components.sql.editor import Request
 from petcare_dba.ui.components.sql.jobs import Job
 from petcare_dba.ui.components.text import plain, plain_all
@@ -132,7 +133,8 @@ def progress() -> None:
         )
     else:
         st.info(
-            t("editor.running", seconds=f"{job.elapsed_s:.1f}"), icon=":material/hourglass_top:"
+            t("editor.running", seconds=decimal(job.elapsed_s, state.language())),
+            icon=":material/hourglass_top:",
         )
     if st.button(
         t("editor.cancel"), key="ed_cancel", icon=":material/stop:", disabled=job.cancel_requested
