@@ -138,7 +138,11 @@ def _invalidation(url: str) -> dict[str, object]:
         listeners.append(listener)
 
     with psycopg.connect(url, autocommit=True) as conn:
-        pg = _latency(lambda p: conn.execute("SELECT pg_notify(%s, %s)", (channel, p)), start_pg)
+
+        def send(payload: str) -> None:
+            conn.execute("SELECT pg_notify(%s, %s)", (channel, payload))
+
+        pg = _latency(send, start_pg)
     for listener in listeners:
         listener.stop()
     out.update(

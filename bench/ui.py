@@ -184,14 +184,7 @@ def bare_streamlit(browser: Any, base: str, rounds: int) -> dict[str, Any]:
         ui.quiet(page)
     for _ in range(rounds):
         for title, sel in HELLO_PAGES:
-            switches.append(
-                ui.timed(
-                    lambda title=title: ui.click_page(page, title),
-                    lambda sel=sel: page.locator(ui.in_main(sel)).first.wait_for(
-                        state="visible", timeout=ui.WAIT_MS
-                    ),
-                )
-            )
+            switches.append(_switch(page, title, sel))
             ui.quiet(page)
     context.close()
     return {
@@ -259,3 +252,11 @@ def main(quick: bool) -> dict[str, Any]:
         },
         "machine": {**machine(), "loadavg": os.getloadavg()},
     }
+
+
+def _switch(page: Any, title: str, sel: str) -> float:
+    """Seconds from a click on the page `title` to `sel` visible in the main area."""
+    return ui.timed(
+        lambda: ui.click_page(page, title),
+        lambda: page.locator(ui.in_main(sel)).first.wait_for(state="visible", timeout=ui.WAIT_MS),
+    )
