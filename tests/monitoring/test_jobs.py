@@ -173,8 +173,8 @@ def test_the_settings_page_shows_each_jobs_leader_last_run_and_lag(
     at.switch_page("pages/settings.py").run()
     assert not at.exception
     tables = [df.value for df in at.dataframe]
-    jobs_table = next(t for t in tables if "job" in t.columns)
-    row = jobs_table[jobs_table["job"] == "probe"].iloc[0]
-    assert row["leader"] == scheduler.instance and row["ok"] == "True"
-    assert row["lag (s)"] == 0.0 and row["last finished"]
+    jobs_table = next(t for t in tables if "Job" in t.columns)  # the grid's English headers
+    row = jobs_table[jobs_table["Job"] == "probe"].iloc[0]
+    assert row["Leader"] == scheduler.instance and row["OK"] == "True"
+    assert float(row["Lag (s)"]) == 0.0 and row["Last finished"]
     assert "Background jobs" in [s.value for s in at.subheader]

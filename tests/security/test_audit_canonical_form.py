@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from petcare_dba import settings as settings_mod
 from petcare_dba.cli import app
 from petcare_dba.db import migrations
+from petcare_dba.services import settings_overlay
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit, audit_export, users
@@ -99,6 +100,8 @@ def spanning(pg: PgServer, test_settings: settings_mod.Settings) -> Iterator[Spa
     # The application on a store before 0020: the real migrator, shown only 0001-0019.
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(migrations, "available", lambda: every[:19])
+        # ...and as it was then: no run-time settings to read (their table came with 0032).
+        mp.setattr(settings_overlay, "read", lambda store, keyring: {})
         before = Runtime.start(settings)
         try:
             users.ensure_first_admin(before)

@@ -27,9 +27,19 @@ MARKDOWN_CALLS = {
 }  # fmt: skip
 # Keyword arguments rendered as Markdown too (help tooltips and captions are Markdown).
 MARKDOWN_KWARGS = {"label", "body", "help", "captions"}
-SAFE_FUNCS = {"t", "plain", "plain_all", "trusted"}
+SAFE_FUNCS = {"t", "plain", "plain_all", "trusted", "badge"}
 # Functions whose result is a number or a formatted number, whatever their arguments.
-NUMBER_FUNCS = {"len", "int", "round", "float", "human_bytes", "human_ms", "number", "ago"}
+NUMBER_FUNCS = {
+    "len",
+    "int",
+    "round",
+    "float",
+    "human_bytes",
+    "human_ms",
+    "number",
+    "ago",
+    "decimal",
+}
 # i18n placeholders that carry counts, sizes and durations (numbers render as themselves).
 NUMBER_KEYS = {
     "n", "rows", "ms", "v", "id", "count", "shown", "total", "limit", "s", "days", "tokens_in",
@@ -37,7 +47,7 @@ NUMBER_KEYS = {
     "resolved", "seq", "pid", "added", "removed", "size", "checked", "revoked", "hours", "max",
     "minutes", "seconds", "bytes", "latency", "k", "version", "at", "since", "until", "when",
     "base", "pages", "page", "planning", "execution", "quota", "today", "conversation", "gain",
-    "calls", "poll",
+    "calls", "poll", "low", "high",
 }  # fmt: skip
 NOT_STREAMLIT = {"_LOG", "log", "logger", "LOG", "logging", "parser", "dict", "d"}
 
@@ -135,7 +145,8 @@ def _safe_expr(node: ast.expr) -> bool:
             return isinstance(arg, ast.GeneratorExp | ast.ListComp) and _safe(arg.elt)
         if name not in SAFE_FUNCS:
             return False
-        if name in ("plain", "plain_all", "trusted"):
+        # badge() escapes its catalogue text itself and picks its colour from BADGES.
+        if name in ("plain", "plain_all", "trusted", "badge"):
             return True
         # t("key" + area): the key picks a catalogue string, it is not shown itself.
         positional = name == "t" or all(_safe(a) for a in node.args)

@@ -84,7 +84,7 @@ def render(rt: Runtime, actor: Actor) -> None:
     if isinstance(outcome, PetcareError):
         show_error(outcome)
     elif outcome:
-        st.success(str(outcome))
+        st.success(plain(str(outcome)))  # it names a setting: text, not markdown
     rows = settings_admin.list_editable(rt, actor)
     _table(rows)
     by_name = {r.name: r for r in rows}
