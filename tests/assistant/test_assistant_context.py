@@ -6,7 +6,6 @@ a generated schema (reliability: "Chat2DB fails on big schemas").
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import psycopg
@@ -64,7 +63,6 @@ def test_context_fits_the_budget_on_ten_thousand_tables(
     rt: Runtime, admin: Actor, big_schema: str
 ) -> None:
     conn = connections.get(rt, admin, big_schema)
-    started = time.monotonic()
     ctx = context.build(
         rt,
         admin,
@@ -73,17 +71,17 @@ def test_context_fits_the_budget_on_ten_thousand_tables(
         boundary=safety.new_boundary(),
         budget=4000,
     )
-    elapsed = time.monotonic() - started
     assert ctx.tokens <= 4000
     assert ctx.tables[:2] == ("public.invoices", "public.customers")
     assert "public.payments" in ctx.tables  # pulled in as a foreign-key neighbour
     assert "TABLE public.invoices" in ctx.text and "customer_id bigint" in ctx.text
     assert ctx.omitted > 9000 and "call list_tables" in ctx.text
-    assert elapsed < 30
-    cached = time.monotonic()
+    # The second question is answered from the cached index, not a second catalogue read;
+    # speed itself is measured in bench/, never by a wall clock in a test.
+    hits, misses = rt.cache.hits, rt.cache.misses
     again = context.build(rt, admin, conn, "module_04242_data rows?", boundary="b", budget=4000)
     assert again.tables[0] == "public.module_04242_data" and again.tokens <= 4000
-    assert time.monotonic() - cached < elapsed
+    assert rt.cache.misses == misses and rt.cache.hits > hits
 
 
 def entry(name: str, columns: tuple[str, ...] = ("id",), refs: tuple[str, ...] = ()) -> TableEntry:
