@@ -5,11 +5,18 @@ title, a hint saying what to do, and — when PostgreSQL produced it — the SQL
 character position in the statement. Driver errors are translated into this family at the `db/`
 boundary (`petcare_dba.db.errors`); the UI renders them in one component and the CLI prints them to
 stderr and exits 1. Messages never contain passwords or conninfo (the translator redacts them).
+A message or hint made with `messages.say` is English text that also carries its catalogue key
+and values (`key`, `params`, `hint_key`, `hint_params`), so the UI says it in the user's language
+while everything else keeps the English; each class's `title` has the key `errors.title.<Class>`
+(`title_key`, `TITLES`).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from petcare_dba.messages import Text
 
 
 class PetcareError(Exception):
@@ -40,16 +47,25 @@ class PetcareError(Exception):
     def __str__(self) -> str:
         return self.message
 
-    def body(self) -> str:
-        """The message for display under the title, without repeating it.
+    @property
+    def key(self) -> str | None:
+        """The catalogue key of the message, when it was made with `messages.say`."""
+        return self.message.key or None if isinstance(self.message, Text) else None
 
-        Many refusals read "refused: <rule>" because that is what the CLI and the audit log
-        should say; under a "Refused" title the page would read "Refused: refused: …".
-        """
-        lead = f"{self.title.lower()}: "
-        if self.message.lower().startswith(lead) and len(self.message) > len(lead):
-            return self.message[len(lead) :]
-        return self.message
+    @property
+    def params(self) -> dict[str, Any]:
+        """The values of the message's template (empty without a key)."""
+        return dict(self.message.params) if isinstance(self.message, Text) else {}
+
+    @property
+    def hint_key(self) -> str | None:
+        """The catalogue key of the hint, when it has one."""
+        return self.hint.key or None if isinstance(self.hint, Text) else None
+
+    @property
+    def hint_params(self) -> dict[str, Any]:
+        """The values of the hint's template (empty without a key)."""
+        return dict(self.hint.params) if isinstance(self.hint, Text) else {}
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-friendly view for `--format json` and the audit log."""
@@ -191,6 +207,36 @@ class EditConflict(PetcareError):
         self.current_author = current_author
         self.current_content = current_content
         self.diff = diff
+
+
+# The family as the UI names it: each class's title under `errors.title.<Class>` (subclasses
+# elsewhere in the house, such as `backups.files.Tampered`, inherit a title from here).
+FAMILY: tuple[type[PetcareError], ...] = (
+    PetcareError,
+    ConfigError,
+    DatabaseError,
+    ConnectionLost,
+    Unavailable,
+    QueryTimeout,
+    QueryCancelled,
+    AuthError,
+    PermissionDenied,
+    NotFound,
+    Refused,
+    ValidationError,
+    CryptoError,
+    NeedsConfirmation,
+    QuotaExceeded,
+    EditConflict,
+)
+TITLES = {f"errors.title.{cls.__name__}": cls.title for cls in FAMILY}
+_TITLE_KEYS = {title: key for key, title in TITLES.items()}
+
+
+def title_key(title: str) -> str | None:
+    """The catalogue key of a title, when it is one of the family's (a class's own, or the same
+    words passed at raise time); None for any other title."""
+    return _TITLE_KEYS.get(title)
 
 
 # Secrets never reach a message, a log line or the audit log: every layer redacts with this one.

@@ -26,6 +26,7 @@ from petcare_dba.errors import (
     Unavailable,
     redact,
 )
+from petcare_dba.messages import say
 
 _LOST_STATES = {"57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004"}
 
@@ -35,12 +36,9 @@ def translate(exc: BaseException) -> PetcareError:
     if isinstance(exc, PetcareError):
         return exc
     if isinstance(exc, psycopg_pool.PoolTimeout):
-        return Unavailable(
-            "the database is busy: no connection became free in time",
-            hint="retry in a moment; if it persists raise pool_max_size",
-        )
+        return Unavailable(say("msg.db.busy"), hint=say("msg.db.busy.hint"))
     if isinstance(exc, psycopg_pool.PoolClosed):
-        return Unavailable("the connection pool is closed", hint="restart the app")
+        return Unavailable(say("msg.db.pool_closed"), hint=say("msg.db.pool_closed.hint"))
     if not isinstance(exc, psycopg.Error):
         return DatabaseError(redact(str(exc)) or type(exc).__name__)
     diag = exc.diag
@@ -56,24 +54,18 @@ def translate(exc: BaseException) -> PetcareError:
     if sqlstate == "57014":
         text = message.lower()
         if "statement timeout" in text:
-            return QueryTimeout(f"{message} (exceeded statement_timeout_ms)", **fields)
-        return QueryCancelled("the statement was cancelled", **fields)
+            return QueryTimeout(say("msg.db.statement_timeout", message=message), **fields)
+        return QueryCancelled(say("msg.db.cancelled"), **fields)
     if sqlstate == "55P03":
-        return QueryTimeout(f"gave up waiting for a lock: {message} (lock_timeout_ms)", **fields)
+        return QueryTimeout(say("msg.db.lock_timeout", message=message), **fields)
     if sqlstate == "25P03":
-        return ConnectionLost(
-            "the transaction was rolled back because it was idle for too long "
-            "(idle_in_transaction_timeout_ms)",
-            **fields,
-        )
+        return ConnectionLost(say("msg.db.idle_timeout"), **fields)
     if sqlstate == "57P01":
-        return ConnectionLost("session terminated by administrator (57P01)", **fields)
+        return ConnectionLost(say("msg.db.terminated"), **fields)
     if sqlstate in _LOST_STATES or (isinstance(exc, psycopg.OperationalError) and not sqlstate):
         return ConnectionLost(
-            message or "connection lost",
-            hint=fields["hint"]
-            or "any open transaction was rolled back by the server; reconnect "
-            "and run the statement again",
+            message or say("msg.db.lost"),
+            hint=fields["hint"] or say("msg.db.lost.hint"),
             sqlstate=sqlstate,
         )
     if sqlstate == "PCA01":  # users_keep_admin (migration login_hardening): a refusal, not a fault

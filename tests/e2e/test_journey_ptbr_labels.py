@@ -3,7 +3,9 @@
 Portuguese labels run longer than English ones; a button in a narrow fixed-ratio column cuts its
 label with an ellipsis ("Explicar com A…" in the SQL editor's row, "Atualizar cat…" in the
 explorer). Each page's visible buttons are measured in Chromium: the label's text must fit
-inside the button and inside every ancestor that clips overflow.
+inside the button and inside every ancestor that clips overflow. The SQL editor, whose tab bar
+cut "Rename" and "Close" in a 1024 px window, is measured again at 1024 and 1440 px in English
+and pt-BR (the tab bar's buttons must be among those measured).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import i18n
 from petcare_dba.ui.pages_registry import PAGES
-from tests.fix_browser import screenshot
+from tests.fix_browser import idle, screenshot
 from tests.fix_db import ADMIN_PASSWORD, PgServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -53,35 +55,69 @@ CUT = """() => {
 }"""
 
 
-def idle(page: Any) -> None:
-    page.wait_for_function(
-        "document.querySelector('[data-testid=stApp]')"
-        "?.getAttribute('data-test-script-state') === 'notRunning'",
-        timeout=WAIT,
-    )
+# Every measured button's label: the tab bar's must be among them, or the check saw nothing.
+LABELS = """() => [...document.querySelectorAll('[data-testid=stMain] button')]
+  .filter(b => b.getBoundingClientRect().width > 0)
+  .map(b => b.innerText.trim().replace(/\\s+/g, ' '))
+  .filter(Boolean)"""
+TAB_BAR = ("editor.tabs.new", "editor.tabs.rename", "editor.tabs.close")
 
 
-def test_no_button_label_is_cut_in_pt_br(
-    live_app: str, browser: Any, rt: Runtime, admin: Actor, pg: PgServer
-) -> None:
-    connections.add(rt, admin, "self", pg.admin_url("postgres"), shared=True)
-    context = browser.new_context(locale="pt-BR", viewport={"width": 1280, "height": 900})
+def _signed_in(browser: Any, base: str, locale: str, width: int, language: str) -> Any:
+    context = browser.new_context(locale=locale, viewport={"width": width, "height": 900})
     page = context.new_page()
-    page.goto(live_app)
+    page.goto(base)
     page.locator("input[type=text]").first.fill("admin")
     page.locator("input[type=password]").first.fill(ADMIN_PASSWORD)
     page.keyboard.press("Enter")
-    page.get_by_role("link", name=i18n.translate("pt-BR", PAGES[0].title)).wait_for(timeout=WAIT)
+    page.get_by_role("link", name=i18n.translate(language, PAGES[0].title)).wait_for(timeout=WAIT)
+    return page
+
+
+def _open(page: Any, language: str, file: str) -> None:
+    page.get_by_role("link", name=i18n.translate(language, _title(file)), exact=True).click()
+    page.wait_for_url(f"**/{file.rsplit('/', 1)[-1].removesuffix('.py')}", timeout=WAIT)
+    idle(page)
+    page.locator("h1").first.wait_for(timeout=WAIT)
+    page.wait_for_timeout(500)  # the last fonts and icons settle
+
+
+def _title(file: str) -> str:
+    return next(p.title for p in PAGES if p.file == file)
+
+
+def _editor_widths(page: Any, language: str, cut: dict[str, list[str]]) -> None:
+    """The SQL editor at 1024 and 1440 px: the tab bar measured with every other button."""
+    _open(page, language, "pages/sql_editor.py")
+    tab_bar = {i18n.translate(language, key) for key in TAB_BAR}
+    for width in (1024, 1440):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(500)  # the layout follows the window
+        name = f"editor-tab-bar-{language}-{width}"
+        screenshot(page, name)
+        labels = page.evaluate(LABELS)  # an icon's ligature name is part of the text
+        assert all(any(want in got for got in labels) for want in tab_bar), (name, labels)
+        found = page.evaluate(CUT)
+        if found:
+            cut[name] = found
+
+
+# One test, one app server: a second server and sign-in would cost CI half a minute.
+def test_no_button_label_is_cut_in_pt_br_nor_in_the_editor_at_1024_and_1440_px(
+    live_app: str, browser: Any, rt: Runtime, admin: Actor, pg: PgServer
+) -> None:
+    connections.add(rt, admin, "self", pg.admin_url("postgres"), shared=True)
+    page = _signed_in(browser, live_app, "pt-BR", 1280, "pt-BR")
     cut: dict[str, list[str]] = {}
     for spec in (p for p in PAGES if p.file in CHECKED):
-        page.get_by_role("link", name=i18n.translate("pt-BR", spec.title), exact=True).click()
-        page.wait_for_url(f"**/{spec.file.rsplit('/', 1)[-1].removesuffix('.py')}", timeout=WAIT)
-        idle(page)
-        page.locator("h1").first.wait_for(timeout=WAIT)
-        page.wait_for_timeout(500)  # the last fonts and icons settle
+        _open(page, "pt-BR", spec.file)
         found = page.evaluate(CUT)
         if found:
             screenshot(page, f"ptbr-cut-{spec.file.rsplit('/', 1)[-1].removesuffix('.py')}")
             cut[spec.file] = found
-    context.close()
+    _editor_widths(page, "pt-BR", cut)
+    page.context.close()
+    english = _signed_in(browser, live_app, "en-US", 1024, "en")
+    _editor_widths(english, "en", cut)
+    english.context.close()
     assert cut == {}

@@ -4,11 +4,14 @@ An admin with realistic data (a target connection with a table, SQL history, a b
 advisor run with findings, a project with a script, monitoring samples) opens every page of
 `PAGES` in pt-BR through AppTest. Everything the page sends is collected: titles, headings,
 markdown, captions, alerts, widget labels/help/options/placeholders, tabs, expanders, metrics
-and the grid's column headers. A string is a miss when it matches the English text of a
+and the grid's column headers and cells. A string is a miss when it matches the English text of a
 catalogue key whose pt-BR text differs (placeholders as wildcards), when a header or label
 carries a common English UI word, or when a choice widget falls back to Streamlit's built-in
 English placeholder ("Choose an option"). User data (table names, SQL, connection names) is not
-app text: it is named in `ALLOWED` or comes from the seeded data.
+app text: it is named in `ALLOWED` or comes from the seeded data. A grid cell is a miss when it is
+an app word (an outcome, status, kind, severity, source or yes/no: `APP_WORDS`) in English, or
+when it holds the English text of a catalogue key (the Settings page's health details), whole or
+as one of its "; "-joined sentences.
 
 A second test pins the number and time formats (Babel) on the dashboard, history and backups.
 """
@@ -77,6 +80,13 @@ ALLOWED = {
 SEEDED_SQL = ("SELECT count(*) FROM pets", "SELECT name FROM pets ORDER BY id")
 SLOW = "SELECT pg_sleep(1.25)"
 STREAMLIT_DEFAULT = "Choose an option"
+# The app's own words as a grid cell shows them (the grid's `grid.word.*`, the outcomes
+# `common.outcome.*`) where pt-BR has another word, and the booleans written as text.
+APP_WORDS = {
+    text
+    for key, text in i18n.catalogue("en").items()
+    if key.startswith(("grid.word.", "common.outcome.")) and text != i18n.catalogue("pt-BR")[key]
+} | {"True", "False", "true", "false", "yes", "no"}
 _WORD = re.compile(r"[^\W\d_]+")  # letters, accented ones too; `_` splits snake_case
 # An identifier escaped by `plain` (`public\\.np`, `log\\_min\\_duration\\_statement`) is data.
 _IDENTIFIER = re.compile(r"\S*\\[_.]\S*")
@@ -137,10 +147,26 @@ def _collect(node: Any, out: list[tuple[str, str]]) -> None:
         if kind == "dataframe":
             frame = pa.ipc.open_stream(proto.arrow_data.data).read_all()
             out.extend(("header", str(name)) for name in frame.column_names)
+            # Text cells as drawn: the Styler's text when there is one (its "True" of a boolean
+            # column is not: the browser draws a checkbox).
+            shown = proto.arrow_data.styler.display_values
+            drawn = pa.ipc.open_stream(shown).read_all() if shown else frame
+            for i, column in enumerate(frame.columns):
+                if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                    cells = drawn.column(i).to_pylist()
+                    out.extend(("cell", v) for v in cells if isinstance(v, str))
         if kind == "metric":
             out.append(("label", str(proto.label)))
     for child in getattr(node, "children", {}).values():
         _collect(child, out)
+
+
+def _app_sentence(cell: str, patterns: list[tuple[str, re.Pattern[str]]]) -> str | None:
+    """The key of the English catalogue text a cell holds, whole or as one of its "; "-joined
+    sentences (a health component's detail), if any."""
+    sentences = {cell.strip(), *(s.strip() for s in cell.split("; "))}
+    keys = [(p.pattern, k) for k, p in patterns for s in sentences if p.fullmatch(s)]
+    return max(keys, key=lambda found: len(found[0]))[1] if keys else None  # the most literal
 
 
 def _misses(at: AppTest, patterns: list[tuple[str, re.Pattern[str]]]) -> list[str]:
@@ -154,6 +180,12 @@ def _misses(at: AppTest, patterns: list[tuple[str, re.Pattern[str]]]) -> list[st
         if kind == "date_format":
             found.append(f"{raw!r} shows dates the English way, not DD/MM/YYYY")
             continue
+        if kind == "cell":
+            if raw.strip() in APP_WORDS:
+                found.append(f"cell: {raw!r} is an app word left in English")
+            elif key := _app_sentence(raw, patterns):
+                found.append(f"cell: {raw!r} holds the English text of {key}")
+            continue  # any other cell is data (names, SQL, values)
         if _MACHINE.fullmatch(raw.strip()):  # a whole machine name (`advisor_dead_rows`): data
             continue
         text = _clean(raw)

@@ -1,0 +1,96 @@
+"""Messages of running SQL: the rules a statement is refused under and the refusal around them
+("refused: statement 2: viewer may run read-only statements only (DELETE deletes rows of pets)"),
+confirmations, the transaction plan, syntax errors (the parser's own message stays as it is),
+the size and encoding checks of submitted text, the explicit transaction, EXPLAIN and export.
+The classifier's effects and reasons are in `sql_effects.py`."""
+
+from __future__ import annotations
+
+TEMPLATES = {
+    "msg.sql.rule.viewer": "viewer may run read-only statements only",
+    "msg.sql.rule.analyst": "analyst may run read-only statements and DML only",
+    "msg.sql.rule.guard": "only dba and admin may change the role, read-only mode or timeouts",
+    "msg.sql.rule.read_only_connection": "read-only connections run read-only statements only",
+    "msg.sql.rule.unknown_role": "unknown app role",
+    "msg.sql.rule.settings": "only dba and admin may change how the server reads SQL text "
+    "(lexing settings, set_config, role, database and system settings)",
+    "msg.sql.rule.outbound": "only dba and admin may reach outside the database (dblink, foreign "
+    "data, large-object writes, server files and programs)",
+    "msg.sql.rule.dynamic": "only dba and admin may run SQL text that the classifier cannot see",
+    "msg.sql.rule.transaction": "the engine runs each script in its own transaction",
+    "msg.sql.rule.export": "export runs exactly one read-only SELECT",
+    "msg.sql.rule_because": "{rule} ({why})",
+    "msg.sql.unknown_role": "app role {role} is unknown; nothing may run",
+    "msg.sql.read_only_connection": "connection {name} is read-only ({why})",
+    "msg.sql.read_only_this_connection": "this connection is read-only ({why})",
+    "msg.sql.statement_n": "statement {n}: {message}",
+    "msg.sql.refused": "refused: {message}",
+    "msg.sql.rule_hint": "rule: {rule}",
+    "msg.sql.confirm": "confirmation needed: {reason} (affects {objects})",
+    "msg.sql.confirm.unknown_objects": "objects that cannot be determined",
+    "msg.sql.confirm.hint": "run again confirming (--yes on the CLI) to proceed",
+    "msg.sql.no_statement": "there is no SQL statement to run",
+    "msg.sql.tx_control": "{rule}: statement {n} ({command}) would end or change it",
+    "msg.sql.tx_control.hint": "remove BEGIN/COMMIT/ROLLBACK, or run statement by statement "
+    "(mode='statements')",
+    "msg.sql.no_tx_block": "statement {n} ({command}) cannot run inside a transaction block",
+    "msg.sql.no_tx_block.hint": "run the script statement by statement (mode='statements')",
+    "msg.sql.syntax_at": "{message} (line {line}, column {column})",
+    "msg.sql.syntax.hint": "Check the SQL syntax.",
+    "msg.sql.syntax_at.hint": "Check the SQL syntax near the reported position.",
+    "msg.sql.syntax.confirm_hint": "If PostgreSQL accepts this syntax, run it again with "
+    "confirmation (it is then treated as destructive).",
+    "msg.sql.hints": "{first} {second}",
+    "msg.sql.too_large": "{what} is {size} bytes; the limit is {limit} bytes (setting "
+    "max_sql_bytes)",
+    "msg.sql.too_large_unmeasured": "{what} is more than {limit} bytes; the limit is {limit} "
+    "bytes (setting max_sql_bytes)",
+    "msg.sql.too_large.hint": "split the script, or ask an admin to raise max_sql_bytes "
+    "(PETCARE_MAX_SQL_BYTES)",
+    "msg.sql.nul": "{what} contains a NUL byte (character {n}); PostgreSQL text cannot hold one",
+    "msg.sql.nul.hint": "remove the NUL byte; the attempt was refused",
+    "msg.sql.surrogate": "{what} contains a character that has no UTF-8 encoding ({code} at "
+    "character {n}, a lone surrogate)",
+    "msg.sql.surrogate.hint": "remove the character; it cannot be stored or sent to PostgreSQL",
+    "msg.sql.what.text": "SQL text",
+    "msg.sql.what.draft": "the draft",
+    "msg.sql.what.tab": "the tab's SQL text",
+    "msg.sql.what.script": "the script",
+    "msg.sql.what.question": "the question",
+    "msg.sql.what.editor": "the editor's SQL",
+    "msg.sql.what.tool": "the tool's SQL",
+    "msg.sql.tx.lost": "connection lost; the open transaction was rolled back by the server",
+    "msg.sql.tx.idle": "transaction was rolled back because it was idle",
+    "msg.sql.tx.idle_for": "transaction was rolled back because it was idle "
+    "(idle_in_transaction_timeout_ms={ms})",
+    "msg.sql.tx.tab_closed": "transaction was rolled back because the browser tab was closed",
+    "msg.sql.tx.failed_commit": "a statement had failed, so PostgreSQL rolled the transaction back",
+    "msg.sql.tx.over": "the transaction is over",
+    "msg.sql.tx.begin_again.hint": "begin a new transaction",
+    "msg.sql.tx.reconnect.hint": "reconnect to start again; nothing was replayed",
+    "msg.sql.tx.no_autocommit": "refused: {command} cannot run inside a transaction block",
+    "msg.sql.tx.no_autocommit.hint": "commit or roll back first, then run it on its own",
+    "msg.sql.explain.unparsed": "cannot EXPLAIN text that does not parse: {problem}",
+    "msg.sql.explain.one": "EXPLAIN takes exactly one statement, got {n}",
+    "msg.sql.explain.one.hint": "select the statement to explain",
+    "msg.sql.explain.bare": "give the statement without EXPLAIN",
+    "msg.sql.explain.bare.hint": "the options are added for you",
+    "msg.sql.export.count": "{rule} (got {n} statements)",
+    "msg.sql.export.not_select": "{rule} ({command} is not a plain read-only SELECT)",
+    "msg.sql.export.format": "format must be one of {choices}, not {value}",
+    "msg.edit.role": "editing rows needs the analyst role or above; you are {role}",
+    "msg.edit.read_only": "the connection is read-only",
+    "msg.edit.not_table": "{name} is a {kind}; only tables are edited here",
+    "msg.edit.no_key": "{name} has no primary key to find each row by",
+    "msg.edit.refused": "the edit was refused: {reason}",
+    "msg.edit.unknown_change": "unknown change {kind}",
+    "msg.edit.no_column": "{name} has no column {column}",
+    "msg.edit.generated": "column {column} is generated; it cannot be set",
+    "msg.edit.whole_key": "each updated or deleted row must be named by its whole primary key",
+    "msg.edit.null_key": "a primary key value cannot be NULL",
+    "msg.edit.update_originals": "an update needs its changed columns and their original values",
+    "msg.edit.nothing": "there are no changes to save",
+    "msg.sql.parquet": "column {column}: {value} cannot be stored in a Parquet {kind} column",
+    "msg.sql.parquet.hint": "cast the column to text in the query ({name}::text) to export it as "
+    "is",
+}
