@@ -28,6 +28,7 @@ import psycopg
 from petcare_dba.db import queries
 from petcare_dba.db.errors import translate
 from petcare_dba.errors import PetcareError, Unavailable
+from petcare_dba.messages import say
 
 _POLL_S = (0.02, 0.25)  # first and longest pause between tries while every slot is taken
 
@@ -113,10 +114,8 @@ class SharedSlots:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise Unavailable(
-                    f"busy: you already use {max_size} connection(s) to this database across "
-                    f"the app's instances (max_connections_per_user={max_size}); waited "
-                    f"{wait_timeout:g} s",
-                    hint="retry when one finishes, or cancel it",
+                    say("msg.target.busy_instances", n=max_size, waited=f"{wait_timeout:g}"),
+                    hint=say("msg.target.busy.hint"),
                 )
             time.sleep(min(pause, left))
             pause = min(pause * 2, _POLL_S[1])

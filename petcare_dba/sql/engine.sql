@@ -1,8 +1,16 @@
--- name: engine_set_limits
--- Per-transaction guards for a user statement; `true` makes them SET LOCAL, so they end with the transaction.
-SELECT set_config('statement_timeout', %(statement_timeout)s, true),
-       set_config('lock_timeout', %(lock_timeout)s, true),
-       set_config('idle_in_transaction_session_timeout', %(idle_timeout)s, true)
+-- name: engine_guards
+-- Every guard of a user statement's transaction in one statement (one message of the pipeline, not four): the settings that change how the server lexes user text, pinned to what the classifier (pglast) assumes (reliability Q12); the timeouts; the role's work_mem ceiling (lowered, never raised) when it has one, and its temp_file_limit when the login role may set it (NULL otherwise). `true` makes each SET LOCAL: they end with the transaction. Qualified with pg_catalog: a target's search_path naming a schema before pg_catalog cannot put its own set_config in their place.
+SELECT pg_catalog.set_config('standard_conforming_strings', 'on', true),
+       pg_catalog.set_config('backslash_quote', 'safe_encoding', true),
+       pg_catalog.set_config('client_encoding', 'UTF8', true),
+       pg_catalog.set_config('statement_timeout', %(statement_timeout)s, true),
+       pg_catalog.set_config('lock_timeout', %(lock_timeout)s, true),
+       pg_catalog.set_config('idle_in_transaction_session_timeout', %(idle_timeout)s, true),
+       CASE WHEN %(work_mem_kb)s::bigint > 0 THEN pg_catalog.set_config('work_mem',
+           LEAST(pg_catalog.pg_size_bytes(pg_catalog.current_setting('work_mem')) / 1024,
+                 %(work_mem_kb)s::bigint)::text || 'kB', true) END,
+       CASE WHEN %(temp_file_limit)s::text IS NOT NULL
+            THEN pg_catalog.set_config('temp_file_limit', %(temp_file_limit)s::text, true) END
 
 -- name: engine_begin_read_only
 -- Opens a user statement's transaction where PostgreSQL refuses every write (reliability Q1).
@@ -99,16 +107,6 @@ SELECT pg_catalog.set_config('standard_conforming_strings', 'on', true),
 SELECT pg_catalog.set_config('standard_conforming_strings', 'on', false),
        pg_catalog.set_config('backslash_quote', 'safe_encoding', false),
        pg_catalog.set_config('client_encoding', 'UTF8', false)
-
--- name: engine_work_mem_ceiling
--- Lowers work_mem to the role's ceiling for this transaction (never raises it).
-SELECT pg_catalog.set_config('work_mem',
-       LEAST(pg_catalog.pg_size_bytes(pg_catalog.current_setting('work_mem')) / 1024,
-             %(work_mem_kb)s::bigint)::text || 'kB', true)
-
--- name: engine_temp_file_limit
--- The role's temp_file_limit for this transaction (only sent when the login role may set it).
-SELECT pg_catalog.set_config('temp_file_limit', %(temp_file_limit)s, true)
 
 -- name: engine_may_set_temp_file_limit
 -- Whether the login role may SET temp_file_limit: superuser, or GRANT SET ON PARAMETER (PostgreSQL 15+).

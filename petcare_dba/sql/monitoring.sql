@@ -76,9 +76,9 @@ FROM pg_catalog.pg_stat_bgwriter
 SELECT pg_catalog.current_setting('data_directory') AS data_directory
 
 -- name: mon_target_pgss_path
--- Put pg_stat_statements' schema on the transaction's search_path; NULL when not installed here.
+-- Put pg_stat_statements' schema on the transaction's search_path, after pg_catalog (whatever else that schema holds never stands in for a built-in); NULL when not installed here.
 SELECT pg_catalog.set_config('search_path',
-           pg_catalog.quote_ident(n.nspname) || ', pg_catalog', true) AS path
+           'pg_catalog, ' || pg_catalog.quote_ident(n.nspname), true) AS path
 FROM pg_catalog.pg_extension e
 JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
 WHERE e.extname = 'pg_stat_statements'
@@ -306,6 +306,32 @@ FROM petcare.metric_samples s
 WHERE s.connection_id IS NOT DISTINCT FROM %(conn)s AND s.resolution_s = 0
   AND s.at > now() - interval '1 hour'
 ORDER BY s.metric, s.at DESC
+
+-- name: mon_overview
+-- The dashboard's first paint in one statement: the connection (by name, as the user sees it), the newest raw values and the series of some metrics, of it and of the app.
+WITH c AS (SELECT c.id FROM petcare.connections c WHERE c.name = %(name)s)
+SELECT 'found' AS part, NULL::text AS metric, NULL::timestamptz AS at, NULL::float8 AS value
+FROM c
+UNION ALL
+(SELECT DISTINCT ON (s.metric) 'latest', s.metric, s.at, s.value
+ FROM petcare.metric_samples s JOIN c ON s.connection_id = c.id
+ WHERE s.resolution_s = 0 AND s.at > now() - interval '1 hour'
+ ORDER BY s.metric, s.at DESC)
+UNION ALL
+(SELECT DISTINCT ON (s.metric) 'app_latest', s.metric, s.at, s.value
+ FROM petcare.metric_samples s
+ WHERE s.connection_id IS NULL AND s.resolution_s = 0 AND s.at > now() - interval '1 hour'
+ ORDER BY s.metric, s.at DESC)
+UNION ALL
+SELECT 'series', s.metric, s.at, s.value
+FROM petcare.metric_samples s JOIN c ON s.connection_id = c.id
+WHERE s.metric = ANY(%(metrics)s::text[]) AND s.resolution_s = %(resolution)s AND s.at >= %(since)s
+UNION ALL
+SELECT 'app_series', s.metric, s.at, s.value
+FROM petcare.metric_samples s
+WHERE s.connection_id IS NULL AND s.metric = ANY(%(app_metrics)s::text[])
+  AND s.resolution_s = %(resolution)s AND s.at >= %(since)s
+ORDER BY 1, 2, 3
 
 -- name: mon_connection_id
 -- The id of a connection the user can see, by name.

@@ -303,6 +303,36 @@ def test_role_limits_apply_when_the_login_role_may_set_them(
             )
 
 
+def test_a_search_path_before_pg_catalog_cannot_replace_the_guards(
+    rt: Runtime, admin: Actor, lexed: Lexed
+) -> None:
+    """A target's owner puts a schema with its own set_config ahead of pg_catalog: the
+    engine's guards call pg_catalog's, so the timeouts and pins still hold."""
+    with psycopg.connect(lexed.admin_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA shadow")
+        conn.execute(
+            "CREATE FUNCTION shadow.set_config(text, text, boolean) RETURNS text "
+            "LANGUAGE sql AS $$ SELECT 'shadowed'::text $$"
+        )
+        conn.execute("GRANT USAGE ON SCHEMA shadow TO PUBLIC")
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET search_path = shadow, pg_catalog, public").format(
+                sql.Identifier(lexed.dbname)
+            )
+        )
+    engine.close(rt)  # new sessions read the new search_path
+    seen = engine.run(
+        rt,
+        admin,
+        "lexed",
+        "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), "
+        "current_setting('standard_conforming_strings'), current_setting('search_path')",
+    ).raise_for_error()
+    timeout, lock, strings, path = seen.results[0].rows[0]
+    assert path.startswith("shadow")  # the hostile path is in force ...
+    assert timeout != "0" and lock != "0" and strings == "on"  # ... and the guards held
+
+
 def test_the_work_mem_ceiling_only_lowers(rt: Runtime, make_user: Any, lexed: Lexed) -> None:
     vera = make_user("vera", "viewer")
     tune(rt, work_mem_max_mb_viewer=1024)

@@ -109,3 +109,19 @@ def test_positions_do_not_matter_but_constants_do() -> None:
         wrap.prove_capped(
             "SELECT * FROM (\nSELECT id, note FROM t WHERE note <> 'y'\n) AS p LIMIT 10", _node()
         )
+
+
+def test_a_remembered_proof_stands_only_for_the_same_text_and_the_same_tree() -> None:
+    """wrap remembers proven (composed text, tree) pairs for repeated statements: a text that was
+    proven for one tree is proven again, and refused, for another (what a cache keyed by the
+    text alone would let through), and a different text around the same tree is parsed anew."""
+    vetted = _node()
+    composed = f'DECLARE "petcare_cursor" NO SCROLL CURSOR FOR {VETTED}'
+    wrap.prove_declare(composed, vetted)
+    wrap.prove_declare(composed, vetted)  # remembered
+    with pytest.raises(Refused, match="refused"):
+        wrap.prove_declare(composed, _node("SELECT pg_read_file('/etc/passwd')"))
+    with pytest.raises(Refused, match="refused"):
+        wrap.prove_declare(composed + "; DROP TABLE t", vetted)
+    with pytest.raises(Refused, match="refused"):
+        wrap.prove_declare(composed.replace("NO SCROLL", "WITH HOLD"), vetted)

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from petcare_dba.db import target as target_db
-from petcare_dba.db.target import executor, widths
+from petcare_dba.db.target import executor, rows, widths
 from petcare_dba.errors import (
     DatabaseError,
     NeedsConfirmation,
@@ -205,7 +205,7 @@ def test_a_remembered_width_keeps_the_byte_cap_when_the_rows_grew(
     text = "SELECT id, body FROM docs ORDER BY id"
     first = engine.run(rt, admin, "tgt", text).raise_for_error().results[0]
     assert len(first.rows) == 400 and not first.truncated
-    width = widths.first_batch(widths_key(target, text), 1001, 1024 * 1024, executor.FIRST_BATCH)
+    width = widths.first_batch(widths_key(target, text), 1001, 1024 * 1024, rows.FIRST_BATCH)
     assert width == 1001  # 400 narrow rows seen: the next run asks for everything at once
     target.execute("UPDATE docs SET body = repeat('y', 20000)")  # each row 20 kB now
     grown = engine.run(rt, admin, "tgt", text).raise_for_error().results[0]
@@ -213,8 +213,8 @@ def test_a_remembered_width_keeps_the_byte_cap_when_the_rows_grew(
     assert grown.truncated_reason is not None and "max_result_bytes" in grown.truncated_reason
     # Learned wide now: back to the small first page for this statement.
     assert (
-        widths.first_batch(widths_key(target, text), 1001, 1024 * 1024, executor.FIRST_BATCH)
-        == executor.FIRST_BATCH
+        widths.first_batch(widths_key(target, text), 1001, 1024 * 1024, rows.FIRST_BATCH)
+        == rows.FIRST_BATCH
     )
 
 

@@ -15,6 +15,7 @@ the next statement, even when the change was made by another process.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -26,7 +27,7 @@ from petcare_dba.db.metastore import MetaStore
 from petcare_dba.db.shared_slots import SharedSlots
 from petcare_dba.db.target import widths
 from petcare_dba.errors import NotFound, Refused
-from petcare_dba.services import connections
+from petcare_dba.services import backups, connections, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import (
     Runtime,
@@ -251,3 +252,36 @@ def test_a_cache_hit_costs_one_target_round_trip_fewer_and_is_audited(
     assert not after.from_cache and "extra" in after.raise_for_error().results[0].columns
     again = engine.run(remote.rt, admin, "far", QUERY, max_rows=1000)
     assert not again.from_cache  # the entry of QUERY was dropped with the DDL
+
+
+def _closed(proxy: FaultProxy, open_before: int) -> None:
+    """Wait until the connections opened since are gone, so their Terminate is counted."""
+    deadline = time.monotonic() + 10
+    while proxy.connections > open_before and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_a_table_detail_and_a_backup_pipeline_their_catalogue_reads(
+    remote: Remote, admin: Actor
+) -> None:
+    """A table's detail reads ten catalogue queries, a backup eight more: each list is one
+    pipelined round trip, so a far target costs a few latencies, not one per query. Both
+    open a connection of their own; what that costs (SSL request, startup, SCRAM, Terminate)
+    is measured beside them."""
+    idle = remote.target.connections
+    with remote.target.counting() as bare:
+        psycopg.connect(remote.target_url).close()
+        _closed(remote.target, idle)
+    with remote.target.counting() as detail:
+        described = explorer.describe(remote.rt, admin, "far", "public", "big")
+        _closed(remote.target, idle)
+    assert described.round_trips == 4 and len(described.columns) == 3
+    # The opening message, the name's resolution, the nine detail queries, COMMIT.
+    assert detail.count == bare.count + 4, (detail.count, bare.count)
+    with remote.target.counting() as backup:
+        entry = backups.backup(remote.rt, admin, "far", "public", "big")
+        _closed(remote.target, idle)
+    assert entry.status == "ok" and entry.row_count == 1000
+    # The detail again, then the snapshot's own connection: opening, the eight catalogue
+    # reads, COPY, COMMIT (before: 12 and 11, so 2 * bare + 23).
+    assert backup.count == 2 * bare.count + 8, (backup.count, bare.count)

@@ -28,13 +28,14 @@ from psycopg import pq, sql
 
 from petcare_dba.db import queries
 from petcare_dba.db.errors import translated
-from petcare_dba.db.target import backup_structure, connect, guards
+from petcare_dba.db.target import backup_structure, connect, guards, waits
 from petcare_dba.db.target.copy_file import CHUNK as CHUNK  # re-exported for the backup services
 from petcare_dba.db.target.copy_file import SIGNATURE as SIGNATURE
 from petcare_dba.db.target.copy_file import count_rows as count_rows
 from petcare_dba.db.target.copy_file import digest_and_count as digest_and_count
 from petcare_dba.db.target.copy_file import frames, open_plain
 from petcare_dba.errors import PetcareError, ValidationError
+from petcare_dba.messages import say
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes expected or 0)
 
@@ -67,11 +68,21 @@ def column_defs(
 ) -> tuple[Column, ...]:
     """The table's columns as the catalogue defines them (name, type, typmod): the stored ones,
     or with `generated` the generated ones."""
+    return column_defs_later(conn, schema, table, generated=generated)()
+
+
+def column_defs_later(
+    conn: psycopg.Connection[Any], schema: str, table: str, *, generated: bool = False
+) -> Callable[[], tuple[Column, ...]]:
+    """Send the `column_defs` query now; the returned call reads its answer.
+
+    In a pipeline, queries sent this way before any answer is read share one round trip.
+    """
     cur = conn.execute(
         queries.bare("backup_column_defs"),
         {"table": sql.Identifier(schema, table).as_string(conn), "generated": generated},
     )
-    return tuple(
+    return lambda: tuple(
         Column(name, type_, collation, base, typmod)
         for name, base, typmod, type_, collation in cur.fetchall()
     )
@@ -109,17 +120,19 @@ def column_parts(conn: psycopg.Connection[Any], columns: Sequence[Column]) -> li
         resolved = _resolve(conn, "backup_resolve_type", {"base": base, "typmod": typmod})
         if resolved is None or resolved != c.type:
             raise ValidationError(
-                f"column {c.name!r}: the recorded type {c.type!r} does not resolve to a type "
-                "on this server; nothing was restored",
-                hint="the backup or its catalogue entry was altered, or the type is missing",
+                say("msg.target.type_unresolved", column=repr(c.name), type=repr(c.type)),
+                hint=say("msg.target.type_unresolved.hint"),
             )
         part = sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(resolved))
         if c.collation:
             coll = _resolve(conn, "backup_resolve_collation", {"collation": c.collation})
             if coll is None or coll != c.collation:
                 raise ValidationError(
-                    f"column {c.name!r}: the recorded collation {c.collation!r} does not "
-                    "resolve on this server; nothing was restored"
+                    say(
+                        "msg.target.collation_unresolved",
+                        column=repr(c.name),
+                        collation=repr(c.collation),
+                    )
                 )
             part = sql.SQL("{} COLLATE {}").format(part, sql.SQL(coll))
         defs.append(part)
@@ -143,34 +156,39 @@ def copy_to(
 
     Reads with libpq's PQgetCopyData directly: psycopg's Copy iterator goes through its wait
     loop once per row (one CopyData message per row), which costs about as much as the COPY
-    itself on a million rows. On any error the connection is closed, which ends the COPY on
-    the server too (a read-only snapshot has nothing to roll back).
+    itself on a million rows. Every wait is a `select` (`waits`): libpq's own blocking waits
+    hold the GIL, and would stop the app's other threads while the server is slow. On any
+    error the connection is closed, which ends the COPY on the server too (a read-only
+    snapshot has nothing to roll back).
     """
     pg = conn.pgconn
-    res = pg.exec_(query.as_bytes(conn))
-    if res.status != pq.ExecStatus.COPY_OUT:
+    pg.send_query(query.as_bytes(conn))  # waits below in select: see `waits`
+    waits.flushed(pg)
+    res = waits.next_result(pg)
+    if res is None or res.status != pq.ExecStatus.COPY_OUT:
+        while waits.next_result(pg) is not None:  # the connection is idle again
+            pass
+        if res is None:
+            raise psycopg.OperationalError("COPY did not start")
         raise pgerrors.error_from_result(res, encoding=conn.info.encoding)
     pending = bytearray()
     try:
-        while True:
-            nbytes, data = pg.get_copy_data(0)
-            if nbytes < 0:
-                break
+        while (data := waits.copy_data(pg)) is not None:
             pending += data
             if len(pending) >= CHUNK:
                 sink(pending)
                 pending.clear()
         sink(pending)
+        end = waits.next_result(pg)
     except BaseException:
         conn.close()
         raise
-    end = pg.get_result()
     if end is None or end.status != pq.ExecStatus.COMMAND_OK:
         error = pgerrors.error_from_result(end, encoding=conn.info.encoding) if end else None
         conn.close()
         raise error or psycopg.OperationalError("COPY ended without a result")
     rows = int(end.command_tuples or 0)
-    while pg.get_result() is not None:
+    while waits.next_result(pg) is not None:
         pass
     return rows
 
@@ -301,15 +319,13 @@ def copy_in(
             run(sql.SQL("CREATE TABLE {} ({})").format(name, column_sql(conn, columns)))
         rows = load_file(conn, name, columns, src, progress, log)
         if rows != expected_rows:
-            raise ValidationError(
-                f"restored {rows} rows but the backup holds {expected_rows}; rolled back"
-            )
+            raise ValidationError(say("msg.target.rows_differ", rows=rows, expected=expected_rows))
         if expected_sha256 is not None:
             got = table_checksum(conn, schema, table, columns).sha256
             if got != expected_sha256:
                 raise ValidationError(
-                    "the restored table's checksum differs from the backup's; rolled back",
-                    detail=f"expected {expected_sha256}, got {got}",
+                    say("msg.target.checksum_differs"),
+                    detail=say("msg.target.checksums", expected=expected_sha256, got=got),
                 )
         if replace:
             moved, warnings = backup_structure.advance_sequences(conn, schema, table)

@@ -14,7 +14,7 @@ recorded definition can never carry a second statement.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from petcare_dba.db import queries
 from petcare_dba.db.errors import translate
 from petcare_dba.db.target import guards
 from petcare_dba.errors import ValidationError
+from petcare_dba.messages import say
 
 SERIAL_TYPES = frozenset({"smallint", "integer", "bigint"})
 
@@ -126,15 +127,25 @@ def qualify(conn: psycopg.Connection[Any]) -> None:
 
 def read_members(conn: psycopg.Connection[Any], schema: str, table: str) -> tuple[Member, ...]:
     """The table's partition tree, root first (an ordinary table: itself)."""
+    return members_later(conn, schema, table)()
+
+
+def members_later(
+    conn: psycopg.Connection[Any], schema: str, table: str
+) -> Callable[[], tuple[Member, ...]]:
+    """Send `read_members`' query now; the returned call reads and checks its answer."""
     name = sql.Identifier(schema, table).as_string(conn)
-    rows = conn.execute(queries.bare("backup_members"), {"table": name}).fetchall()
+    cur = conn.execute(queries.bare("backup_members"), {"table": name})
+    return lambda: _members(cur.fetchall())
+
+
+def _members(rows: Sequence[tuple[Any, ...]]) -> tuple[Member, ...]:
     index: dict[tuple[str, str], int] = {}
     out: list[Member] = []
     for m_schema, m_table, p_schema, p_table, relkind, key, bound in rows:
         if relkind not in ("r", "p"):
             raise ValidationError(
-                f"partition {m_schema}.{m_table} is not a table (relkind {relkind}); "
-                "only tables can be backed up"
+                say("msg.target.partition_not_table", name=f"{m_schema}.{m_table}", relkind=relkind)
             )
         parent = index.get((p_schema, p_table)) if p_table is not None else None
         index[(m_schema, m_table)] = len(out)
@@ -142,39 +153,42 @@ def read_members(conn: psycopg.Connection[Any], schema: str, table: str) -> tupl
     return tuple(out)
 
 
-def read_structure(
-    conn: psycopg.Connection[Any], schema: str, table: str, generated_types: Sequence[Any] = ()
-) -> Structure:
-    """NOT NULL, defaults, identity, constraints and indexes of the table.
+def structure_later(
+    conn: psycopg.Connection[Any], schema: str, table: str
+) -> Callable[[Sequence[Any]], Structure]:
+    """Send the queries of NOT NULL, defaults, identity, constraints and indexes of the table
+    now (in a pipeline: one round trip); the returned call reads them into a `Structure`.
 
     The caller empties search_path in the transaction first (`qualify`), so pg_get_expr and
-    friends print every name schema-qualified; `generated_types` are the generated columns'
+    friends print every name schema-qualified. The call takes the generated columns'
     `backup.Column` definitions, read before that (types as a restore resolves them).
     """
     name = {"table": sql.Identifier(schema, table).as_string(conn)}
-    columns = tuple(
-        ColumnRule(n, bool(nn), d, i or "", s)
-        for n, nn, d, i, s in conn.execute(
-            queries.bare("backup_structure_columns"), name
-        ).fetchall()
-    )
-    constraints = tuple(
-        Constraint(*r)
-        for r in conn.execute(queries.bare("backup_structure_constraints"), name).fetchall()
-    )
-    indexes = tuple(
-        Index(n, bool(u), m)
-        for n, u, m in conn.execute(queries.bare("backup_structure_indexes"), name).fetchall()
-    )
-    types = {c.name: c for c in generated_types}
-    generated = tuple(
-        Generated(n, t.type, t.collation, t.base, t.typmod, expression, kind)
-        for n, expression, kind in conn.execute(
-            queries.bare("backup_structure_generated"), name
-        ).fetchall()
-        if (t := types.get(n)) is not None
-    )
-    return Structure(columns, constraints, indexes, generated)
+    sent = [
+        conn.execute(queries.bare(query), name)
+        for query in (
+            "backup_structure_columns",
+            "backup_structure_constraints",
+            "backup_structure_indexes",
+            "backup_structure_generated",
+        )
+    ]
+
+    def read(generated_types: Sequence[Any]) -> Structure:
+        columns, constraints, indexes, generated = (cur.fetchall() for cur in sent)
+        types = {c.name: c for c in generated_types}
+        return Structure(
+            tuple(ColumnRule(n, bool(nn), d, i or "", s) for n, nn, d, i, s in columns),
+            tuple(Constraint(*r) for r in constraints),
+            tuple(Index(n, bool(u), m) for n, u, m in indexes),
+            tuple(
+                Generated(n, t.type, t.collation, t.base, t.typmod, expression, kind)
+                for n, expression, kind in generated
+                if (t := types.get(n)) is not None
+            ),
+        )
+
+    return read
 
 
 def generated_clause(g: Generated) -> sql.Composable:
@@ -224,7 +238,9 @@ def serial_sequences(
         if rule.serial is None or rule.identity or rule.name not in names:
             continue
         if rule.serial not in SERIAL_TYPES:
-            raise ValidationError(f"column {rule.name!r}: {rule.serial!r} is no sequence type")
+            raise ValidationError(
+                say("msg.target.not_sequence_type", column=repr(rule.name), type=repr(rule.serial))
+            )
         seq = sql.Identifier(schema, names[rule.name])
         run(conn, sql.SQL("CREATE SEQUENCE {} AS {}").format(seq, sql.SQL(rule.serial)), log)
         made[rule.name] = sql.Literal(seq.as_string(conn))

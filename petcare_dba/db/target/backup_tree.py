@@ -29,7 +29,7 @@ from petcare_dba.db.target.backup import (
     Column,
     Loaded,
     Progress,
-    column_defs,
+    column_defs_later,
     column_parts,
     copy_table_to_file,
     load_file,
@@ -38,6 +38,7 @@ from petcare_dba.db.target.backup import (
 )
 from petcare_dba.db.target.connect import connect
 from petcare_dba.errors import ValidationError
+from petcare_dba.messages import say
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,18 @@ def copy_tree_out(
         conn, timeouts(lock_timeout_ms), read_only=True, isolation="repeatable read"
     )
     with conn, translated(), snapshot:
-        # Types before qualify: recorded as a restore's search_path resolves them.
-        defs = column_defs(conn, schema, table)
-        generated = column_defs(conn, schema, table, generated=True)
-        st.qualify(conn)
-        members = st.read_members(conn, schema, table)
-        structure = st.read_structure(conn, schema, table, generated)
+        # The whole catalogue read is one pipeline, one round trip (on a far link each costs
+        # the link's latency). Types before qualify: recorded as a restore's search_path
+        # resolves them.
+        with conn.pipeline():
+            defs_sent = column_defs_later(conn, schema, table)
+            generated_sent = column_defs_later(conn, schema, table, generated=True)
+            st.qualify(conn)
+            members_sent = st.members_later(conn, schema, table)
+            structure_sent = st.structure_later(conn, schema, table)
+        defs, generated = defs_sent(), generated_sent()
+        members = members_sent()
+        structure = structure_sent(generated)
         tree = members[0].partitioned
         out: list[st.Member] = []
         rows = done = 0
@@ -178,9 +185,8 @@ def _empty_existing(
         live = st.read_members(conn, root.schema, root.table)
         if not st.same_tree(live, [p.member for p in placed]):
             raise ValidationError(
-                f"the partitions of {root.schema}.{root.table} changed since the backup "
-                "(members, keys or bounds differ); nothing was changed",
-                hint="restore into a new table instead (--into), then move the rows you need",
+                say("msg.target.tree_changed", table=f"{root.schema}.{root.table}"),
+                hint=say("msg.target.tree_changed.hint"),
             )
         st.run(conn, sql.SQL("TRUNCATE {}").format(root.name), log)
     else:
@@ -259,15 +265,14 @@ def _load(
         label = f"{p.schema}.{p.table}"
         if rows != p.member.rows:
             raise ValidationError(
-                f"restored {rows} rows into {label} but the backup holds {p.member.rows}; "
-                "rolled back"
+                say("msg.target.leaf_rows_differ", rows=rows, table=label, expected=p.member.rows)
             )
         if verify:
             got = table_checksum(conn, p.schema, p.table, columns).sha256
             if got != p.member.sha256:
                 raise ValidationError(
-                    f"the restored {label}'s checksum differs from the backup's; rolled back",
-                    detail=f"expected {p.member.sha256}, got {got}",
+                    say("msg.target.leaf_checksum_differs", table=label),
+                    detail=say("msg.target.checksums", expected=p.member.sha256, got=got),
                 )
         total += rows
     return total

@@ -9,6 +9,7 @@ stored conninfo into one that libpq cannot complete from the app process's envir
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +20,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from petcare_dba.db.errors import translated
 from petcare_dba.errors import PetcareError, Refused, ValidationError, redact
+from petcare_dba.messages import say
 
 # A passfile that cannot exist: libpq reads ~/.pgpass (or PGPASSFILE) whenever the password is
 # empty unless `passfile` names another file, and a missing file is skipped silently.
@@ -45,13 +47,14 @@ def parse_url(url: str) -> dict[str, Any]:
     try:
         params = conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
+        # libpq's own words stay as they came; the example URLs read the same in any language.
         raise ValidationError(
-            f"not a valid PostgreSQL URL: {redact(str(exc))}",
+            say("msg.target.bad_url", problem=redact(str(exc))),
             hint="postgresql://user:password@host:5432/dbname?sslmode=require",
         ) from exc
     if not params.get("host") and not params.get("hostaddr"):
         raise ValidationError(
-            "the URL has no host", hint="postgresql://user:password@host:5432/dbname"
+            say("msg.target.no_host"), hint="postgresql://user:password@host:5432/dbname"
         )
     return dict(params)
 
@@ -68,21 +71,25 @@ def isolated(url: str, *, ambient: bool = False) -> str:
     scram keys), so PGSERVICE in the environment is refused. `ambient=True` (an admin's audited
     choice per connection) returns the URL as it was stored.
     """
-    params = parse_url(url)
     if ambient:
+        parse_url(url)
         return url
+    if os.environ.get("PGSERVICE"):  # checked on every call: the environment may change
+        raise Refused(say("msg.target.pgservice"), hint=say("msg.target.pgservice.hint"))
+    return _isolated(url)
+
+
+# What `isolated` makes of a URL depends only on the URL and libpq's compiled defaults, and
+# costs more CPU than a small query's server time; every engine run asks for it (issue 16, local
+# overhead). The conninfo strings it keeps are those the target pools hold for their lifetime.
+@functools.lru_cache(maxsize=64)
+def _isolated(url: str) -> str:
+    params = parse_url(url)
     found = [k for k in AMBIENT_ONLY if params.get(k)]
     if found:
         raise Refused(
-            f"the stored URL sets {', '.join(found)}, which reads files of the app's host",
-            hint="put host, user and password in the URL, or have an admin mark the connection "
-            "to use ambient credentials",
-        )
-    if os.environ.get("PGSERVICE"):
-        raise Refused(
-            "the app's environment sets PGSERVICE, which libpq would merge into stored connections",
-            hint="configure the metadata store with PETCARE_DATABASE_URL and unset PGSERVICE, or "
-            "have an admin mark this connection to use ambient credentials",
+            say("msg.target.host_files", options=", ".join(found)),
+            hint=say("msg.target.host_files.hint"),
         )
     explicit: dict[str, str] = {}
     for option in pq.Conninfo.get_defaults():
@@ -146,13 +153,6 @@ def connect(
             return psycopg.connect(make_conninfo(url), **params)
     except PetcareError as exc:
         if "no password supplied" in exc.message and NO_PASSFILE in make_conninfo(url):
-            exc.message = (
-                "the stored URL has no password and the server asks for one: stored "
-                "connections never use the app's PGPASSWORD, .pgpass or service files"
-            )
-            exc.hint = (
-                "add the password to the connection's URL, or have an admin mark the connection "
-                "to use ambient credentials (petcare-dba connection set-policy NAME "
-                "--ambient-credentials)"
-            )
+            exc.message = say("msg.target.no_password")
+            exc.hint = say("msg.target.no_password.hint")
         raise

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from petcare_dba.errors import ValidationError
+from petcare_dba.messages import say
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 CHUNK = 1 << 20
@@ -31,12 +32,12 @@ def open_plain(path: Path) -> BinaryIO:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
         raise ValidationError(
-            f"the backup file {path.name} cannot be opened: {exc.strerror or exc}",
-            hint="backup files must be regular files inside the backup's own folder, not links",
+            say("msg.target.file_unopenable", name=path.name, problem=exc.strerror or str(exc)),
+            hint=say("msg.target.file_unopenable.hint"),
         ) from exc
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise ValidationError(f"the backup file {path.name} is not a regular file")
+        raise ValidationError(say("msg.target.file_not_regular", name=path.name))
     return os.fdopen(fd, "rb")
 
 
@@ -68,7 +69,7 @@ def frames(stream: BinaryIO, limit: int | None = None) -> Iterator[bytes]:
     """
     head = stream.read(19)
     if len(head) < 19 or head[:11] != SIGNATURE:
-        raise ValidationError("not a binary COPY file (bad signature)")
+        raise ValidationError(say("msg.target.not_copy_file"))
     stream.read(struct.unpack("!I", head[15:19])[0])
     b = _Buffer(stream)
     count = 0
@@ -77,19 +78,19 @@ def frames(stream: BinaryIO, limit: int | None = None) -> Iterator[bytes]:
     while limit is None or count < limit:
         b.start = b.pos
         if not b.need(2):
-            raise ValidationError("the backup file is truncated (no trailer)")
+            raise ValidationError(say("msg.target.truncated"))
         nfields = unpack_h(b.buf, b.pos)[0]
         b.pos += 2
         if nfields == -1:
             return
         for _ in range(nfields):
             if not b.need(4):
-                raise ValidationError("the backup file is truncated inside a row")
+                raise ValidationError(say("msg.target.truncated_row"))
             size = unpack_i(b.buf, b.pos)[0]
             b.pos += 4
             if size > 0:
                 if not b.need(size):
-                    raise ValidationError("the backup file is truncated inside a value")
+                    raise ValidationError(say("msg.target.truncated_value"))
                 b.pos += size
         count += 1
         yield b.buf[b.start : b.pos]

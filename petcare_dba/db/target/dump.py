@@ -31,6 +31,7 @@ from petcare_dba.db.embedded import bin_dir
 from petcare_dba.db.errors import translated
 from petcare_dba.db.target.connect import connect
 from petcare_dba.errors import ConfigError, PetcareError, ValidationError
+from petcare_dba.messages import joined, say
 
 Progress = Callable[[int, int], None]
 CHUNK = 1 << 20
@@ -71,9 +72,10 @@ def client(tool: str, major: int) -> Path:
         if match and int(match.group(1)) == major:
             return path
         seen.append(f"{path} ({match.group(1) if match else '?'})")
+    found = ", ".join(seen) or say("msg.target.found_none")
     raise ConfigError(
-        f"no {tool} for PostgreSQL {major} on this machine (found: {', '.join(seen) or 'none'})",
-        hint=f"install the PostgreSQL {major} client (Debian: postgresql-client-{major})",
+        say("msg.target.no_client", tool=tool, major=major, found=found),
+        hint=say("msg.target.no_client.hint", major=major),
     )
 
 
@@ -113,6 +115,11 @@ def server_info(url: str, app_name: str) -> tuple[int, str, int]:
         row = conn.execute(queries.bare("dump_server_info")).fetchone()
     assert row is not None  # noqa: S101 - SELECT without FROM returns one row
     return int(row[0]), str(row[1]), int(row[2])
+
+
+def _output(tail: list[str]) -> str:
+    """The tool's last stderr lines (its own words), or that it said nothing."""
+    return joined(tail) if tail else say("msg.target.no_output")
 
 
 def _pump_stderr(proc: subprocess.Popen[bytes], done: list[int], tail: list[str]) -> None:
@@ -173,7 +180,7 @@ def dump(url: str, app_name: str, dest: Path, progress: Progress | None = None) 
     _report(progress, done[0], total, last)
     if code != 0:
         raise PetcareError(
-            f"pg_dump of {database} failed (exit {code}): {'; '.join(tail) or 'no message'}"
+            say("msg.target.dump_failed", database=database, code=code, output=_output(tail))
         )
     return DumpResult(size, sha.hexdigest(), total, version, database)
 
@@ -185,7 +192,7 @@ def archive_tables(path: Path, major: int) -> int:
         [str(binary), "--list", str(path)], capture_output=True, text=True, check=False, timeout=300
     )
     if out.returncode != 0:
-        raise ValidationError(f"pg_restore --list cannot read the archive: {out.stderr.strip()}")
+        raise ValidationError(say("msg.target.archive_unreadable", problem=out.stderr.strip()))
     return sum(1 for line in out.stdout.splitlines() if " TABLE DATA " in line)
 
 
@@ -228,5 +235,5 @@ def restore(
         _report(progress, done[0], total, last)
     if code != 0:
         raise PetcareError(
-            f"pg_restore into {name} failed (exit {code}): {'; '.join(tail) or 'no message'}"
+            say("msg.target.restore_failed", name=name, code=code, output=_output(tail))
         )

@@ -12,12 +12,9 @@ and a byte cap. Errors leave as PetcareError via `petcare_dba.db.errors`.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import decimal
 import enum
 import itertools
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -37,6 +34,7 @@ from petcare_dba.db.target.guards import (
     require_read_only,
 )
 from petcare_dba.db.target.pool import CancelHandle, Lease, Pools, TargetPool
+from petcare_dba.db.target.rows import Tally, collect
 from petcare_dba.errors import ConfigError, PetcareError
 
 __all__ = [
@@ -57,11 +55,6 @@ __all__ = [
     "session_limits",
     "transaction",
 ]
-
-# The first batch is small so that a result of huge rows (1 MB text each) does not overshoot the
-# byte cap by a whole batch; later batches are sized from the average row seen so far.
-FIRST_BATCH = 50
-MAX_BATCH = 2000
 
 if not hasattr(psycopg.Cursor, "_execute_send"):  # pragma: no cover - guards a psycopg upgrade
     raise ConfigError("psycopg changed: the extended-protocol cursor of the engine must be revised")
@@ -227,14 +220,7 @@ def execute(
         cur.execute(text)
         if cur.description is None:
             return status_only(cur, started)
-        sizes: list[int] = []
-
-        def take(size: int) -> list[tuple[Any, ...]]:
-            rows = cur.fetchmany(size)
-            sizes.extend(row_sizes(rows))
-            return rows
-
-        rows, truncated, reason = collect(take, sizes, limits, handle)
+        rows, truncated, reason = collect(cur.fetchmany, Tally(), limits, handle)
         return fetched_of(cur, rows, truncated, reason, cur.statusmessage or "", started)
 
 
@@ -266,121 +252,21 @@ def _run_cursor(
     next_rows = sql.SQL(queries.bare("engine_cursor_fetch"))
     declare = ExtendedCursor(conn)
     fetch = ExtendedCursor(conn)
-    sizes: list[int] = []
 
     def take(size: int) -> list[tuple[Any, ...]]:
         fetch.execute(next_rows.format(count=sql.Literal(size), name=name))
-        rows = fetch.fetchall()
-        sizes.extend(row_sizes(rows))
-        return rows
+        return fetch.fetchall()
 
     try:
         with translated():
             declare.execute(declared)
-            rows, truncated, reason = collect(take, sizes, limits, handle)
+            rows, truncated, reason = collect(take, Tally(), limits, handle)
     except PetcareError as exc:
         # The server counts positions from the start of DECLARE; the user typed `text`.
         if exc.position is not None and exc.position > prefix:
             exc.position -= prefix
         raise
     return fetched_of(fetch, rows, truncated, reason, f"SELECT {len(rows)}", started)
-
-
-def collect(
-    take: Callable[[int], list[tuple[Any, ...]]],
-    sizes: list[int],
-    limits: Limits,
-    handle: CancelHandle | None,
-    first: int = FIRST_BATCH,
-) -> tuple[list[tuple[Any, ...]], bool, str | None]:
-    """Fetch batches until the result ends, max_rows + 1 rows arrive or max_bytes is passed."""
-    rows: list[tuple[Any, ...]] = []
-    want = limits.max_rows + 1
-    batch = min(first, want)
-    while True:
-        if handle is not None:
-            handle.check()
-        got = take(batch)
-        rows.extend(got)
-        used = sum(sizes)
-        if used > limits.max_bytes:
-            kept, total = 0, 0
-            for size in sizes:
-                if total + size > limits.max_bytes:
-                    break
-                total += size
-                kept += 1
-            return (
-                rows[:kept],
-                True,
-                (
-                    f"the result passed max_result_bytes ({limits.max_bytes} bytes); "
-                    f"showing the first {kept} rows"
-                ),
-            )
-        if len(rows) > limits.max_rows:
-            return (
-                rows[: limits.max_rows],
-                True,
-                (
-                    f"more than max_rows ({limits.max_rows}) rows; showing the first "
-                    f"{limits.max_rows}"
-                ),
-            )
-        if len(got) < batch:
-            return rows, False, None
-        average = max(1, used // max(1, len(rows)))
-        batch = max(1, min(MAX_BATCH, want - len(rows), (limits.max_bytes - used) // average + 1))
-
-
-def row_sizes(rows: list[tuple[Any, ...]]) -> list[int]:
-    """Approximate bytes each row holds in memory: text and binary by length, scalars fixed.
-
-    libpq's PGresult does not expose value lengths through psycopg's binary build, and what the
-    cap protects is this process's memory, so the loaded values are measured. A column's Python
-    type follows its PostgreSQL type, so columns of fixed-size values (numbers, dates, uuids)
-    are counted once per batch instead of value by value (str() of every Decimal and datetime
-    cost more than the query itself on a 1000-row result).
-    """
-    if not rows:
-        return []
-    fixed = 0
-    measured: list[int] = []
-    for i in range(len(rows[0])):
-        sample = next((row[i] for row in rows if row[i] is not None), None)
-        if sample is None or isinstance(sample, int | float | bool):
-            fixed += 8
-        elif isinstance(sample, _FIXED_SIZE):
-            fixed += 32
-        else:
-            measured.append(i)
-    if not measured:
-        return [fixed] * len(rows)
-    # Column by column, then summed across: a generator per row cost more than the query.
-    columns = [_column_sizes([row[i] for row in rows]) for i in measured]
-    if len(columns) == 1:
-        return [fixed + size for size in columns[0]]
-    return [fixed + sum(sizes) for sizes in zip(*columns, strict=True)]
-
-
-def _column_sizes(values: list[Any]) -> list[int]:
-    """Approximate bytes of each value of one column."""
-    if all(isinstance(v, str) or v is None for v in values):
-        return [0 if v is None else len(v) for v in values]
-    return [_size(v) for v in values]
-
-
-_FIXED_SIZE = (decimal.Decimal, dt.date, dt.time, dt.timedelta, uuid.UUID)
-
-
-def _size(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, str | bytes | bytearray | memoryview):
-        return len(value)
-    if isinstance(value, int | float | bool):
-        return 8
-    return len(str(value))
 
 
 def fetched_of(

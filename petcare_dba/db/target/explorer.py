@@ -4,8 +4,10 @@ Every read runs in one READ ONLY transaction (REPEATABLE READ, so the several ca
 discovery see one snapshot) opened by the one opener (`guards.guarded`), which sends BEGIN, the
 lexing pins, the statement and lock timeouts and search_path = pg_catalog (so format_type and
 pg_get_*def qualify every name) in one message. Discovery and table detail run a fixed list of named
-queries (sql/explorer.sql), so their cost in round trips does not grow with the schema;
-`Batch.round_trips` counts every message sent, the opening one and COMMIT included. Sample rows
+queries (sql/explorer.sql), pipelined so that the whole list is one round trip: the cost does not
+grow with the schema nor with the list (three round trips for discovery, four for a table's detail,
+which first resolves its name; on a 50 ms link that is the difference between 0.2 s and 0.6 s).
+`Batch.round_trips` counts the round trips, the opening one and COMMIT included. Sample rows
 compose identifiers with `psycopg.sql.Identifier` only, filter values are bound parameters, and the
 page is fetched with LIMIT/OFFSET on the server.
 """
@@ -26,6 +28,7 @@ from petcare_dba.db.errors import translated
 from petcare_dba.db.target import connect
 from petcare_dba.db.target import guards as opener
 from petcare_dba.errors import NotFound, ValidationError
+from petcare_dba.messages import say
 
 DISCOVERY = ("explorer_schemas", "explorer_relations", "explorer_functions", "explorer_extensions")
 DETAIL = (
@@ -94,31 +97,43 @@ def _open(guards: Guards) -> Iterator[psycopg.Connection[Any]]:
         yield conn
 
 
+def pipelined(
+    conn: psycopg.Connection[Any], names: Sequence[str], params: dict[str, Any] | None
+) -> dict[str, list[dict[str, Any]]]:
+    """Rows of each named query, all sent before any result is read: one round trip.
+
+    An error in one query aborts the rest (the snapshot's transaction with them) and is raised
+    when the pipeline syncs, as one translated error.
+    """
+    with conn.pipeline():
+        cursors = [
+            conn.cursor(row_factory=dict_row).execute(queries.get(name), params) for name in names
+        ]
+    return {name: cur.fetchall() for name, cur in zip(names, cursors, strict=True)}
+
+
 def read_batch(guards: Guards, names: Sequence[str], params: dict[str, Any] | None = None) -> Batch:
-    """Run named catalog queries in one READ ONLY snapshot (opening message, N queries, COMMIT)."""
-    out: dict[str, list[dict[str, Any]]] = {}
+    """Run named catalog queries in one READ ONLY snapshot (opening, the queries, COMMIT)."""
     with _open(guards) as conn, translated():
-        cur = conn.cursor(row_factory=dict_row)
-        for name in names:
-            cur.execute(queries.get(name), params)
-            out[name] = cur.fetchall()
-    return Batch(out, len(names) + 2)
+        out = pipelined(conn, names, params)
+    return Batch(out, 3)
 
 
 def read_table(guards: Guards, schema: str, name: str) -> Batch:
-    """Resolve schema.name and read its detail queries in one snapshot."""
+    """Resolve schema.name and read its detail queries in one snapshot (four round trips)."""
     with _open(guards) as conn, translated():
         cur = conn.cursor(row_factory=dict_row)
         found = cur.execute(
             queries.get("explorer_resolve"), {"schema": schema, "name": name}
         ).fetchone()
         if found is None:
-            raise NotFound(f"there is no relation {schema}.{name}")
-        out: dict[str, list[dict[str, Any]]] = {"explorer_resolve": [found]}
-        for query in DETAIL:
-            cur.execute(queries.get(query), {"oid": found["oid"]})
-            out[query] = cur.fetchall()
-    return Batch(out, len(DETAIL) + 3)
+            raise NotFound(say("msg.target.no_relation", name=f"{schema}.{name}"))
+        out = {"explorer_resolve": [found], **pipelined(conn, DETAIL, {"oid": found["oid"]})}
+    return Batch(out, 4)
+
+
+def _no_column(schema: str, name: str, column: str) -> ValidationError:
+    return ValidationError(say("msg.edit.no_column", name=f"{schema}.{name}", column=repr(column)))
 
 
 def _filter(column: str, op: str, value: str | None) -> tuple[sql.Composable, list[Any]]:
@@ -128,14 +143,16 @@ def _filter(column: str, op: str, value: str | None) -> tuple[sql.Composable, li
     if op == "is not null":
         return sql.SQL("{} IS NOT NULL").format(ident), []
     if value is None:
-        raise ValidationError(f"the filter on {column} needs a value")
+        raise ValidationError(say("msg.target.filter_value", column=column))
     if op == "contains":
         # strpos, not LIKE: the user's % and _ are text, not wildcards.
         return sql.SQL(
             "pg_catalog.strpos(pg_catalog.lower({}::text), pg_catalog.lower(%s)) > 0"
         ).format(ident), [value]
     if op not in OPERATORS:
-        raise ValidationError(f"unknown filter operator {op!r}", hint=", ".join(OPERATORS))
+        raise ValidationError(
+            say("msg.target.filter_operator", op=repr(op)), hint=", ".join(OPERATORS)
+        )
     # The value goes as an untyped parameter, so PostgreSQL reads it as the column's type.
     return sql.SQL("{} " + op + " %s").format(ident), [value]
 
@@ -156,12 +173,12 @@ def sample(
     allowed = set(columns)
     for col in [sort] if sort else []:
         if col not in allowed:
-            raise ValidationError(f"{schema}.{name} has no column {col!r}")
+            raise _no_column(schema, name, col)
     where: list[sql.Composable] = []
     params: list[Any] = []
     for column, op, value in filters:
         if column not in allowed:
-            raise ValidationError(f"{schema}.{name} has no column {column!r}")
+            raise _no_column(schema, name, column)
         clause, values = _filter(column, op, value)
         where.append(clause)
         params.extend(values)

@@ -24,10 +24,11 @@ import psycopg
 from psycopg import pq, sql
 
 from petcare_dba.db.errors import translated
-from petcare_dba.db.target import guards
+from petcare_dba.db.target import guards, waits
 from petcare_dba.db.target.executor import ExtendedCursor
 from petcare_dba.db.target.pool import CancelHandle
 from petcare_dba.errors import QueryTimeout
+from petcare_dba.messages import say
 
 Progress = Callable[[int, int], None]  # (rows so far, bytes so far)
 Verify = Callable[[str], None]  # raises unless the composed text is exactly the vetted statement
@@ -140,9 +141,7 @@ def _drain(
                 elif now - cancelled_at > 5.0:
                     conn.close()  # the server did not answer the cancel: give the export up
                     raise QueryTimeout(
-                        f"the export sent nothing for {deadline_s:.0f} s and did not answer "
-                        "a cancel; its connection was closed",
-                        sqlstate="57014",
+                        say("msg.target.export_stalled", s=f"{deadline_s:.0f}"), sqlstate="57014"
                     )
             continue
         if nbytes < -1:  # the connection failed mid-copy
@@ -152,7 +151,7 @@ def _drain(
     # psycopg's own flag (no public API ends a Copy read by hand): see the docstring.
     copy._finished = True
     error = None
-    while (result := pgconn.get_result()) is not None:
+    while (result := waits.next_result(pgconn)) is not None:  # never blocks holding the GIL
         if result.status != pq.ExecStatus.COMMAND_OK and error is None:
             error = psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
         elif result.command_tuples is not None:

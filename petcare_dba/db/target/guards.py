@@ -32,6 +32,7 @@ from psycopg.pq import TransactionStatus
 from petcare_dba.db import queries
 from petcare_dba.db.errors import translated
 from petcare_dba.errors import ConfigError, Refused
+from petcare_dba.messages import joined, say
 
 # The values pglast assumes; https://www.postgresql.org/docs/current/runtime-config-compatible.html
 PINNED = {
@@ -41,7 +42,7 @@ PINNED = {
 }
 # GUC_REPORT settings among them: the server tells libpq each change (ParameterStatus).
 REPORTED = ("standard_conforming_strings", "client_encoding")
-RULE = "the server reads the text exactly as the app checked it"
+RULE = say("msg.target.rule.same_reading")
 
 _may_set_temp: weakref.WeakKeyDictionary[psycopg.Connection[Any], bool] = (
     weakref.WeakKeyDictionary()
@@ -94,14 +95,15 @@ _BEGIN = {
 }
 
 
-def limit_params(limits: Limits) -> dict[str, str]:
-    """Parameters of engine_set_limits (and of the resource limits when they apply)."""
+def limit_params(limits: Limits, may_set_temp: bool = False) -> dict[str, str | None]:
+    """Parameters of engine_guards: the timeouts, the work_mem ceiling (0: none) and the
+    temp_file_limit (None unless the role has one and the login role may set it)."""
     return {
         "statement_timeout": str(limits.statement_timeout_ms),
         "lock_timeout": str(limits.lock_timeout_ms),
         "idle_timeout": str(limits.idle_in_transaction_timeout_ms),
-        "work_mem_kb": str(limits.work_mem_max_kb),
-        "temp_file_limit": f"{limits.temp_file_limit_kb}kB",
+        "work_mem_kb": str(max(0, limits.work_mem_max_kb)),
+        "temp_file_limit": f"{limits.temp_file_limit_kb}kB" if may_set_temp else None,
     }
 
 
@@ -127,29 +129,27 @@ def opening_parts(
     begin_query: str,
     guard: Limits | Timeouts,
     settings: Mapping[str, str] | None = None,
-) -> list[tuple[str, dict[str, str]]]:
+) -> list[tuple[str, dict[str, str | None]]]:
     """The statements of the opening message, each with its parameters, in order.
 
-    `Limits` (the engine's) send engine_set_limits and the role's resource limits; `Timeouts`
-    and `settings` send one transaction-local set_config each, values bound as parameters.
+    `Limits` (the engine's) send engine_guards: the lexing pins, the timeouts and the role's
+    resource limits in one statement (a user's statement keeps the target's search_path, as in
+    psql). `Timeouts`, the app's own work, send the pins, pg_catalog ahead of the search_path
+    (target_catalog_first), then one transaction-local set_config per timeout; `settings` one
+    set_config each; values always bound as parameters.
     `opening` joins them into one simple-protocol message; the engine's pipeline sends them as
-    consecutive extended-protocol statements ahead of the user's (one round trip either way).
+    consecutive extended-protocol statements ahead of the user's (one round trip either way,
+    and each statement fewer is one Parse/Bind/Execute fewer to write and read).
     """
-    parts: list[tuple[str, dict[str, str]]] = [
-        (queries.bare(begin_query), {}),
-        (queries.bare("engine_pin_lexing"), {}),
-    ]
+    parts: list[tuple[str, dict[str, str | None]]] = [(queries.bare(begin_query), {})]
     local = dict(settings or {})
     if isinstance(guard, Limits):
-        limit = limit_params(guard)
-        parts.append((queries.bare("engine_set_limits"), _only(limit, "engine_set_limits")))
-        if guard.work_mem_max_kb > 0:
-            query = "engine_work_mem_ceiling"
-            parts.append((queries.bare(query), _only(limit, query)))
-        if guard.temp_file_limit_kb > 0 and may_set_temp_file_limit(conn):
-            query = "engine_temp_file_limit"
-            parts.append((queries.bare(query), _only(limit, query)))
+        may_set_temp = guard.temp_file_limit_kb > 0 and may_set_temp_file_limit(conn)
+        parts.append((queries.bare("engine_guards"), limit_params(guard, may_set_temp)))
     else:
+        # The app's own reads and writes (explorer, backups, monitoring): built-ins first.
+        parts.append((queries.bare("engine_pin_lexing"), {}))
+        parts.append((queries.bare("target_catalog_first"), {}))
         local = {**guard.settings(), **local}
     template = sql.SQL(queries.bare("target_set_local"))
     for i, (name, value) in enumerate(local.items()):
@@ -160,21 +160,15 @@ def opening_parts(
     return parts
 
 
-def _only(params: dict[str, str], query: str) -> dict[str, str]:
-    """The parameters a named query uses (the extended protocol binds exactly those)."""
-    text = queries.bare(query)
-    return {k: v for k, v in params.items() if f"%({k})s" in text}
-
-
 def opening(
     conn: psycopg.Connection[Any],
     begin_query: str,
     guard: Limits | Timeouts,
     settings: Mapping[str, str] | None = None,
-) -> tuple[str, dict[str, str]]:
+) -> tuple[str, dict[str, str | None]]:
     """The text (our own, ASCII, no backslash) and parameters of the opening message."""
     parts = opening_parts(conn, begin_query, guard, settings)
-    params: dict[str, str] = {}
+    params: dict[str, str | None] = {}
     for _, values in parts:
         params.update(values)
     return "; ".join(text for text, _ in parts), params
@@ -283,13 +277,21 @@ def require_same_reading(
     changed = drift(conn)
     if not changed or not sensitive(text):
         return
-    what = ", ".join(f"{k} is now {v!r}" for k, v in sorted(changed.items()))
-    where = f"statement {index + 1}" if index is not None else "this statement"
+    what = joined(
+        (
+            say("msg.target.drift.setting", name=k, value=repr(v))
+            for k, v in sorted(changed.items())
+        ),
+        ", ",
+    )
+    where = (
+        say("msg.target.drift.statement", n=index + 1)
+        if index is not None
+        else say("msg.target.drift.this_statement")
+    )
     raise Refused(
-        f"refused: {where} was not sent because an earlier statement changed how the server "
-        f"reads text ({what}); it would not run as it was checked",
-        hint="set it back (e.g. SET standard_conforming_strings = on, SET client_encoding = "
-        f"'UTF8') or start a new transaction; rule: {RULE}",
+        say("msg.sql.refused", message=say("msg.target.drift", where=where, what=what)),
+        hint=say("msg.target.drift.hint", rule=RULE),
     )
 
 

@@ -26,19 +26,18 @@ from petcare_dba.db import queries
 from petcare_dba.db.errors import translated
 from petcare_dba.db.target import guards, widths
 from petcare_dba.db.target.executor import (
-    FIRST_BATCH,
     CancelHandle,
     Limits,
     Method,
     PipelineCursor,
     QueryResult,
-    collect,
-    cursor_ids,
     fetched_of,
-    row_sizes,
     status_only,
 )
+from petcare_dba.db.target.rows import FIRST_BATCH, Tally, collect
 from petcare_dba.errors import PetcareError
+
+CURSOR_NAME = "petcare_cursor"
 
 
 def run_guarded(
@@ -123,7 +122,9 @@ def _reason(used: list[PipelineCursor], error: psycopg.Error) -> psycopg.Error:
 def _declare(
     conn: psycopg.Connection[Any], text: str, verify: Callable[[str], None] | None
 ) -> tuple[sql.Identifier, str]:
-    name = sql.Identifier(f"petcare_c{next(cursor_ids)}")
+    # One cursor per guarded transaction, which ends it: a fixed name cannot clash, and a
+    # repeated statement composes the same text, whose proof wrap.prove_declare remembers.
+    name = sql.Identifier(CURSOR_NAME)
     declared = (
         sql.SQL(queries.bare("engine_cursor_declare"))
         .format(name=name, query=sql.SQL(text))
@@ -153,25 +154,23 @@ def _cursor_rows(
     closing = cursor()
     next_rows = sql.SQL(queries.bare("engine_cursor_fetch"))
     want = limits.max_rows + 1
-    sizes: list[int] = []
+    tally = Tally()
     ended = False
 
     def take(size: int) -> list[tuple[Any, ...]]:
         nonlocal ended
         fetch.execute(next_rows.format(count=sql.Literal(size), name=name))
-        if len(sizes) + size >= want:  # nothing can follow this page: COMMIT rides with it
+        if tally.rows + size >= want:  # nothing can follow this page: COMMIT rides with it
             closing.execute(end)
             ended = True
             link.last()
         else:
             link.turn()
-        rows = fetch.fetchall()
-        sizes.extend(row_sizes(rows))
-        return rows
+        return fetch.fetchall()
 
     first = widths.first_batch(seen, want, limits.max_bytes, FIRST_BATCH)
-    rows, truncated, reason = collect(take, sizes, limits, handle, first)
-    widths.learn(seen, sizes)
+    rows, truncated, reason = collect(take, tally, limits, handle, first)
+    widths.learn(seen, tally)
     if not ended:
         closing.execute(end)
         link.last()
@@ -194,12 +193,5 @@ def _buffered(
     link.last()
     if cur.description is None:
         return status_only(cur, started)
-    sizes: list[int] = []
-
-    def take(size: int) -> list[tuple[Any, ...]]:
-        rows = cur.fetchmany(size)
-        sizes.extend(row_sizes(rows))
-        return rows
-
-    rows, truncated, reason = collect(take, sizes, limits, handle)
+    rows, truncated, reason = collect(cur.fetchmany, Tally(), limits, handle)
     return fetched_of(cur, rows, truncated, reason, cur.statusmessage or "", started)

@@ -35,9 +35,14 @@ from psycopg.pq import TransactionStatus
 from petcare_dba.db.liveness import idle_socket_healthy
 from petcare_dba.db.target import connect, values
 from petcare_dba.errors import PetcareError, QueryCancelled, Unavailable
+from petcare_dba.messages import say
 
 IDLE_TTL_S = 60.0
-SHUTTING_DOWN = "the app is shutting down: no new statements start"
+
+
+def _shutting_down() -> Unavailable:
+    """The refusal of new work while `Pools.drain` runs."""
+    return Unavailable(say("msg.target.shutting_down"), hint=say("msg.target.shutting_down.hint"))
 
 
 class CancelHandle:
@@ -66,7 +71,7 @@ class CancelHandle:
     def check(self) -> None:
         """Raise QueryCancelled when cancel() was called."""
         if self._cancelled:
-            raise QueryCancelled("the statement was cancelled", sqlstate="57014")
+            raise QueryCancelled(say("msg.db.cancelled"), sqlstate="57014")
 
     @contextmanager
     def attached(self, conn: psycopg.Connection[Any]) -> Iterator[None]:
@@ -115,9 +120,8 @@ class Slot:
         deadline = time.monotonic() + max(wait_timeout, 0.0)
         if not self._sem.acquire(timeout=max(wait_timeout, 0.0)):
             raise Unavailable(
-                f"busy: you already run {self.max_size} statement(s) on this connection "
-                f"(max_connections_per_user={self.max_size}); waited {wait_timeout:g} s",
-                hint="retry when one finishes, or cancel it",
+                say("msg.target.busy", n=self.max_size, waited=f"{wait_timeout:g}"),
+                hint=say("msg.target.busy.hint"),
             )
         with self._count:
             self.in_use += 1
@@ -214,7 +218,7 @@ class TargetPool:
     def connection(self, app_name: str) -> Iterator[Lease]:
         """Check out a connection tagged `app_name`; 'busy' error after wait_timeout."""
         if self.draining:
-            raise Unavailable(SHUTTING_DOWN, hint="retry once the app is back")
+            raise _shutting_down()
         with self.slot.held(self.wait_timeout):
             lease = Lease(self._take(app_name) or self._open(app_name))
             with self._lock:
@@ -246,8 +250,8 @@ class TargetPool:
         except PetcareError as exc:
             if time.monotonic() - started >= self.connect_timeout - 0.5:
                 raise Unavailable(
-                    f"could not connect within {self.connect_timeout} s (connect_timeout_s)",
-                    hint="check that the database host is reachable",
+                    say("msg.target.connect_timeout", s=self.connect_timeout),
+                    hint=say("msg.target.connect_timeout.hint"),
                 ) from exc
             raise
 
@@ -333,7 +337,7 @@ class Pools:
         slot = self.slots.get(connection_id, user_id, max_size)
         with self._lock:
             if self.draining:
-                raise Unavailable(SHUTTING_DOWN, hint="retry once the app is back")
+                raise _shutting_down()
             pool = self._pools.get(key)
             if pool is None or pool.max_size != max(1, max_size) or pool.slot is not slot:
                 if pool is not None:

@@ -2,13 +2,14 @@
 
 The collector, the advisor, the assistant and the monitoring drill-downs need a handful of
 catalog queries per round on one connection, read-only by default, opened by the one opener
-(`guards.guarded`: READ ONLY, statement and lock timeouts, the lexing pins) with optional custom
-settings (the search_path of an extension's schema) that die with the transaction; a lint's
-thresholds come as bound parameters. Every query is called by name: `TargetSession.rows`
-takes a name from `petcare_dba/sql/*.sql` (or, with `lint`, the number_name of a packaged
-advisor lint) and refuses anything else, so SQL text from a service never reaches a target this
-way. The what-if's PREPARE, EXPLAIN and index build are composed here from named templates
-(`psycopg.sql`). Rows come back as plain dicts; errors are translated at this boundary.
+(`guards.guarded`: READ ONLY, statement and lock timeouts, the lexing pins, search_path =
+pg_catalog) with optional custom settings (an extension's schema after pg_catalog) that die
+with the transaction; a lint's thresholds come as bound parameters. Every query is called by
+name: `TargetSession.rows` takes a name from `petcare_dba/sql/*.sql` (or, with `lint`, the
+number_name of a packaged advisor lint) and refuses anything else, so SQL text from a service
+never reaches a target this way. The what-if's PREPARE, EXPLAIN and index build are composed
+here from named templates (`psycopg.sql`). Rows come back as plain dicts; errors are
+translated at this boundary.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ from petcare_dba.db.target.connect import connect
 from petcare_dba.errors import ConfigError, NotFound, Refused
 
 _LINT_FILE = re.compile(r"^\d{4}_[a-z0-9_]+$")
+# The app's own reads resolve functions, operators and types in pg_catalog only: a target's
+# owner who sets a search_path with their schema ahead of pg_catalog (ALTER DATABASE/ROLE ...
+# SET search_path) would otherwise run their own `=`, now() or left() as the app's login role,
+# often a more privileged one (CVE-2018-1058's pattern), on every collector round.
+CATALOG_FIRST = {"search_path": "pg_catalog"}
 
 
 def named(name: str) -> str:
@@ -153,15 +159,20 @@ def session(
     timeout_ms: int = 10000,
     connect_timeout: int = 10,
     rollback: bool = False,
+    users_path: bool = False,
 ) -> Iterator[TargetSession]:
     """Open a connection, start one guarded transaction (READ ONLY unless told), yield, close.
 
     `rollback=True` always rolls back (what-if index checks run DDL that must never stay).
+    `users_path=True` keeps the target's own search_path, for a user's statement (a what-if,
+    a generic plan) whose names mean what they meant to its author; such text is vetted
+    (`trust.refusals`) under that same path before it is planned. Otherwise CATALOG_FIRST.
     """
     timeouts = guards.Timeouts(timeout_ms, min(timeout_ms, 5000))
+    path = None if users_path else CATALOG_FIRST
     with (
         connect(url, app_name, connect_timeout, autocommit=True) as conn,
-        guards.guarded(conn, timeouts, read_only=read_only, rollback=rollback),
+        guards.guarded(conn, timeouts, read_only=read_only, rollback=rollback, settings=path),
     ):
         yield TargetSession(conn)
 
@@ -179,7 +190,7 @@ def read(
     text = named(query_name)
     with (
         connect(url, app_name, connect_timeout, autocommit=True) as conn,
-        guards.guarded(conn, guards.Timeouts(timeout_ms), read_only=True),
+        guards.guarded(conn, guards.Timeouts(timeout_ms), read_only=True, settings=CATALOG_FIRST),
     ):
         return TargetSession(conn)._fetch(text, params)
 
@@ -197,7 +208,7 @@ def read_lint(
     text = lint_text(file)
     with (
         connect(url, app_name, connect_timeout, autocommit=True) as conn,
-        guards.guarded(conn, guards.Timeouts(timeout_ms), read_only=True),
+        guards.guarded(conn, guards.Timeouts(timeout_ms), read_only=True, settings=CATALOG_FIRST),
     ):
         return TargetSession(conn)._fetch(text, params)
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import psycopg
 
+from petcare_dba.db.target.rows import Tally
+
 _KEEP = 1024
 _MARGIN = 8  # rows may be this much wider than last time and the first batch stays in budget
 _lock = threading.Lock()
@@ -44,12 +46,12 @@ def first_batch(statement: bytes, want: int, max_bytes: int, default: int) -> in
     return want if want * max(width, 1) * _MARGIN <= max_bytes // 4 else min(default, want)
 
 
-def learn(statement: bytes, sizes: list[int]) -> None:
+def learn(statement: bytes, tally: Tally) -> None:
     """Remember the average width of the rows that arrived (nothing when none did)."""
-    if not sizes:
+    if not tally.rows:
         return
     with _lock:
-        _widths[statement] = max(1, sum(sizes) // len(sizes))
+        _widths[statement] = max(1, tally.bytes // tally.rows)
         _widths.move_to_end(statement)
         while len(_widths) > _KEEP:
             _widths.popitem(last=False)
