@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from petcare_dba.errors import ConfigError
+from petcare_dba.messages import say, setting_help
 from petcare_dba.settings import (
     advisor,
     ai,
@@ -46,11 +47,12 @@ def setting(name: str) -> Setting:
     try:
         return _BY_NAME[name]
     except KeyError:
-        raise ConfigError(f"unknown setting {name!r}") from None
+        raise ConfigError(say("msg.settings.unknown", name=repr(name))) from None
 
 
 def coerce_declared(decl: Setting, raw: Any) -> Any:
     """`raw` as the type of `decl`, checked against its choices, pattern and bounds."""
+    var, shown, hint = decl.env_var, repr(raw), setting_help(decl.name, decl.help)
     if decl.type is bool:
         if isinstance(raw, bool):
             return raw
@@ -59,27 +61,27 @@ def coerce_declared(decl: Setting, raw: Any) -> Any:
             return True
         if text in ("0", "false", "no", "off", ""):
             return False
-        raise ConfigError(f"{decl.env_var} must be true or false, not {raw!r}")
+        raise ConfigError(say("msg.settings.bool", var=var, value=shown))
     # int(10.7) and int(True) would quietly turn a TOML float or boolean into a number.
     if decl.type in (int, float) and (
         isinstance(raw, bool) or (decl.type is int and isinstance(raw, float))
     ):
-        raise ConfigError(f"{decl.env_var} must be a {decl.type.__name__}, not {raw!r}")
+        raise ConfigError(say("msg.settings.type", var=var, type=decl.type.__name__, value=shown))
     try:
         value = decl.type(raw)
     except (TypeError, ValueError):
         raise ConfigError(
-            f"{decl.env_var} must be a {decl.type.__name__}, not {raw!r}",
-            hint=decl.help,
+            say("msg.settings.type", var=var, type=decl.type.__name__, value=shown), hint=hint
         ) from None
     if decl.choices and value not in decl.choices:
-        raise ConfigError(f"{decl.env_var} must be one of {', '.join(decl.choices)}, not {raw!r}")
+        choices = ", ".join(decl.choices)
+        raise ConfigError(say("msg.settings.choices", var=var, choices=choices, value=shown))
     if decl.pattern and not re.fullmatch(decl.pattern, str(value)):
-        raise ConfigError(f"{decl.env_var} is not allowed: {value!r}", hint=decl.help)
+        raise ConfigError(say("msg.settings.pattern", var=var, value=repr(value)), hint=hint)
     if decl.bounds and not decl.bounds[0] <= value <= decl.bounds[1]:
+        low, high = decl.bounds
         raise ConfigError(
-            f"{decl.env_var} must be between {decl.bounds[0]} and {decl.bounds[1]}, not {raw!r}",
-            hint=decl.help,
+            say("msg.settings.bounds", var=var, low=low, high=high, value=shown), hint=hint
         )
     return value
 

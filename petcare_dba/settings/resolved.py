@@ -53,6 +53,7 @@ class _Typed:
     max_connections_per_user: int
     slot_linger_s: float
     session_idle_minutes: int
+    session_check_window_s: float
     session_absolute_hours: int
     lockout_threshold: int
     lockout_window_minutes: int
@@ -190,6 +191,9 @@ class _Typed:
     log_level: str
     metrics_token: str
     mcp_calls_per_minute: int
+    password_hash_memory_kib: int
+    password_hash_time_cost: int
+    password_hash_parallelism: int
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,16 @@ DECLARED: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "session_check_window_s",
+        3.0,
+        "Seconds a session confirmed live is trusted without asking the store again (0: ask on "
+        "every rerun). A sign-out elsewhere, a disable or a role change made by another process "
+        "is honoured within it; one made in this process at once.",
+        "security",
+        float,
+        bounds=(0.0, 30.0),
+    ),
+    Setting(
         "session_absolute_hours",
         12,
         "Hours after which any session must log in again.",
@@ -166,5 +176,31 @@ DECLARED: tuple[Setting, ...] = (
         "holds across app instances); 0 disables the limit.",
         "security",
         int,
+    ),
+    Setting(
+        "password_hash_memory_kib",
+        65536,
+        "argon2id memory per password hash, KiB (argon2-cffi's default; OWASP's floor is "
+        "19456). Each sign-in uses this much while it verifies; lower it on a small machine. "
+        "A stored hash made with other parameters is rehashed at its next sign-in.",
+        "security",
+        int,
+        bounds=(19456, 4194304),
+    ),
+    Setting(
+        "password_hash_time_cost",
+        3,
+        "argon2id passes per password hash (OWASP's floor is 2 at 19456 KiB).",
+        "security",
+        int,
+        bounds=(2, 100),
+    ),
+    Setting(
+        "password_hash_parallelism",
+        4,
+        "argon2id lanes per password hash (threads it may use).",
+        "security",
+        int,
+        bounds=(1, 64),
     ),
 )

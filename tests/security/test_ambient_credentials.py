@@ -218,3 +218,22 @@ def test_a_stored_url_that_names_a_service_or_passfile_needs_an_admin_mark(
     assert [c.name for c in connections.list_connections(rt, admin)] == []
     connections.add(rt, admin, "svc", amb.bare_url + suffix, ambient_credentials=True)
     assert connections.get(rt, admin, "svc").ambient_credentials
+
+
+def test_a_remembered_isolation_still_refuses_pgservice_set_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """isolated() remembers what it made of a URL (issue 16): the environment check is not part
+    of what is remembered, so PGSERVICE set after a first call is refused on the next."""
+    isolated = target.isolated
+    url = "postgresql://u:p@127.0.0.1:5432/d"
+    monkeypatch.delenv("PGSERVICE", raising=False)
+    first = isolated(url)
+    assert isolated(url) == first
+    monkeypatch.setenv("PGSERVICE", "evil")
+    with pytest.raises(Refused, match="PGSERVICE"):
+        isolated(url)
+    monkeypatch.delenv("PGSERVICE")
+    assert isolated(url) == first
+    with pytest.raises(Refused, match="reads files"):
+        isolated("postgresql://u:p@127.0.0.1:5432/d?passfile=/tmp/x")

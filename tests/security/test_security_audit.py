@@ -36,6 +36,9 @@ def test_intent_is_committed_before_the_statement_and_outcome_follows(
     admin,
     target: Target,  # noqa: F811
 ) -> None:  # type: ignore[no-untyped-def]
+    # A slow write ahead in the queue: the outcome lands after the response, and every reader of
+    # the log must still see it (read your own writes), not only `recent`.
+    rt.deferred.submit(lambda: time.sleep(0.5))
     engine.run(rt, admin, "tgt", "INSERT INTO t VALUES (4, 'four')")
     rows = [e for e in audit.search(rt.store, admin, action="sql.execute") if e.sql_hash]
     intent = next(e for e in rows if e.outcome == "intent")

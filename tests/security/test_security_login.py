@@ -12,7 +12,7 @@ import pytest
 
 from petcare_dba.errors import AuthError, ValidationError
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.security import audit, auth, passwords, totp, users
+from petcare_dba.services.security import audit, auth, handoff, passwords, totp, users
 from petcare_dba.settings import Settings
 from tests.fix_db import USER_PASSWORD
 
@@ -49,7 +49,9 @@ def test_weaker_hash_is_rejected_by_the_floor_and_rehashed_on_next_login(
         conn.execute("UPDATE petcare.users SET password_hash = %s WHERE username = 'lena'", (weak,))
     auth.login(rt.store, rt.settings, "lena", USER_PASSWORD)
     stored = _hash_of(meta_url, "lena")
-    assert stored != weak and passwords.meets_floor(stored) and not passwords.needs_rehash(stored)
+    cost = passwords.Cost.of(rt.settings)
+    assert stored != weak and passwords.meets_floor(stored)
+    assert not passwords.needs_rehash(stored, cost)
     assert auth.login(rt.store, rt.settings, "lena", USER_PASSWORD).actor.username == "lena"
 
 
@@ -224,19 +226,19 @@ def test_session_handoff_code_is_single_use_and_short_lived(
     make_user("yara", "viewer")
     signed = auth.login(rt.store, rt.settings, "yara", USER_PASSWORD)
     nonce = "n" * 43  # the browser's pre-auth cookie (issue 14: codes are bound to it)
-    code = auth.create_handoff(rt.store, rt.keyring, signed.actor, signed.token, nonce)
+    code = handoff.create_handoff(rt.store, rt.keyring, signed.actor, signed.token, nonce)
     with psycopg.connect(meta_url) as conn:
         (stored,) = conn.execute("SELECT token_enc FROM petcare.session_handoffs").fetchone()
     assert signed.token.encode() not in bytes(stored)
-    assert auth.take_handoff(rt.store, rt.settings, rt.keyring, code, nonce) == signed.token
-    assert auth.take_handoff(rt.store, rt.settings, rt.keyring, code, nonce) is None
-    expired = auth.create_handoff(rt.store, rt.keyring, signed.actor, signed.token, nonce)
+    assert handoff.take_handoff(rt.store, rt.settings, rt.keyring, code, nonce) == signed.token
+    assert handoff.take_handoff(rt.store, rt.settings, rt.keyring, code, nonce) is None
+    expired = handoff.create_handoff(rt.store, rt.keyring, signed.actor, signed.token, nonce)
     with psycopg.connect(meta_url) as conn:
         conn.execute("UPDATE petcare.session_handoffs SET expires_at = now() - interval '1 s'")
-    assert auth.take_handoff(rt.store, rt.settings, rt.keyring, expired, nonce) is None
-    revoked = auth.create_handoff(rt.store, rt.keyring, signed.actor, signed.token, nonce)
+    assert handoff.take_handoff(rt.store, rt.settings, rt.keyring, expired, nonce) is None
+    revoked = handoff.create_handoff(rt.store, rt.keyring, signed.actor, signed.token, nonce)
     auth.logout(rt.store, signed.actor)
-    assert auth.take_handoff(rt.store, rt.settings, rt.keyring, revoked, nonce) is None
+    assert handoff.take_handoff(rt.store, rt.settings, rt.keyring, revoked, nonce) is None
 
 
 def test_oidc_identity_maps_to_an_app_user_and_unknown_identities_get_nothing(

@@ -17,7 +17,7 @@ import pytest
 from petcare_dba import settings as settings_mod
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.security import auth
+from petcare_dba.services.security import auth, handoff
 from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD
 from tests.security.g_render_fixtures import (
     HEALTH_TOKEN,
@@ -44,7 +44,7 @@ def _host(base: str) -> str:
 
 def _code_for(rt: Runtime, username: str, password: str, nonce: str = NONCE) -> tuple[str, str]:
     signed = auth.login(rt.store, rt.settings, username, password)
-    return auth.create_handoff(rt.store, rt.keyring, signed.actor, signed.token, nonce), (
+    return handoff.create_handoff(rt.store, rt.keyring, signed.actor, signed.token, nonce), (
         signed.token
     )
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from petcare_dba.db.metastore import Identity, MetaStore, Tx
 from petcare_dba.errors import PetcareError, Unavailable, redact
+from petcare_dba.messages import say
 from petcare_dba.services import deferred, intake
 from petcare_dba.services.actor import Actor
 
@@ -193,12 +194,14 @@ def record(
     """
     identity = actor.identity if actor else Identity(None, "anonymous")
     try:
-        with store.tx(identity) as tx:
-            record_in(tx, actor, action, outcome, **fields)
+        # One statement: one round trip (`call`), not a transaction's four (issue 19: a sign-in
+        # records one). Written, or an error: the implicit transaction commits or fails with it.
+        row = row_for(actor, action, outcome, **fields)
+        store.call(identity, "audit_insert", {"row": row})
     except PetcareError as exc:
         raise Unavailable(
-            f"audit unavailable: {exc.message}",
-            hint="nothing was run; retry when the metadata store is back",
+            say("msg.security.audit_down", message=exc.message),
+            hint=say("msg.security.audit_down.hint"),
         ) from exc
 
 
@@ -233,6 +236,7 @@ def entry(row: dict[str, Any]) -> AuditEntry:
 
 def verify(store: MetaStore, actor: Actor) -> ChainStatus:
     """Walk the hash chain (admins)."""
+    deferred.settle_all()
     with store.tx(actor.identity) as tx:
         row = tx.one("audit_verify")
     assert row is not None  # noqa: S101 - function returns one row
@@ -254,7 +258,9 @@ def search(
     """Audit rows the actor may see (own rows; admins every row), newest first.
 
     `action` matches exactly or as a prefix of dotted actions (`user` matches `user.create`).
+    Like `recent`, it first writes this process's queued outcomes (read your own writes).
     """
+    deferred.settle_all()
     with store.tx(actor.identity) as tx:
         rows = tx.all(
             "audit_search",
@@ -273,6 +279,7 @@ def search(
 
 def event_rows(store: MetaStore, actor: Actor, event_id: uuid.UUID) -> list[AuditEntry]:
     """The rows of one event (intent, confirmation, outcome) the actor may see."""
+    deferred.settle_all()
     with store.tx(actor.identity) as tx:
         return [entry(r) for r in tx.all("audit_event_rows", {"event_id": event_id})]
 
@@ -298,7 +305,7 @@ def reconcile(
     `within_minutes` limits the scan to intents at most that much older than N minutes (the
     in-app job, every minute); None scans the whole log (the CLI).
     """
-    actor.require("admin", "reconciling the audit log")
+    actor.require("admin", say("msg.access.reconciling_audit_log"))
     params = {"minutes": int(older_than_minutes), "within": within_minutes}
     with store.tx(actor.identity) as tx:
         count = int(tx.value("audit_reconcile", params) or 0)
@@ -346,6 +353,7 @@ def security_events(
     limits = {**BURST_THRESHOLDS, **(thresholds or {})}
     if isinstance(since, timedelta):
         since = datetime.now(UTC) - since
+    deferred.settle_all()
     with store.tx(actor.identity) as tx:
         rows = tx.all("audit_security_counts", {"since": since})
     events = [

@@ -23,7 +23,8 @@ from typing import Any
 
 from petcare_dba.db.metastore import MetaStore
 from petcare_dba.errors import ValidationError
-from petcare_dba.services import spreadsheet
+from petcare_dba.messages import say
+from petcare_dba.services import deferred, spreadsheet
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.security import audit
 from petcare_dba.settings import Settings
@@ -111,7 +112,8 @@ def export_head(store: MetaStore, actor: Actor, directory: Path) -> ChainHead:
     The file is opened O_APPEND and never rewritten, so it also works on a directory that the
     operating system makes append-only.
     """
-    actor.require("admin", "exporting the audit chain head")
+    actor.require("admin", say("msg.access.exporting_audit_chain_head"))
+    deferred.settle_all()  # the head covers the outcomes this process has already answered
     with store.tx(actor.identity) as tx:
         tip = tx.one("audit_chain_tip")
     assert tip is not None  # noqa: S101 - the function returns one row
@@ -139,7 +141,7 @@ def export_head(store: MetaStore, actor: Actor, directory: Path) -> ChainHead:
 
 def check_heads(store: MetaStore, actor: Actor, path: Path) -> HeadCheck:
     """Every exported head must still be in the log with the same hash (admins)."""
-    actor.require("admin", "checking exported audit chain heads")
+    actor.require("admin", say("msg.access.checking_exported_audit_chain"))
     if path.is_dir():
         path = path / HEADS_FILE
     lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]

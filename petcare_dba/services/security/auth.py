@@ -1,4 +1,4 @@
-"""Sign-in, server-side sessions and the session-cookie handoff.
+"""Sign-in and server-side sessions.
 
 Passwords themselves (hashing, policy, the rehash rule) are `security.passwords`. The stored digest
 never leaves the database: the login path gets the parameters and salt (`auth_begin`), computes
@@ -6,29 +6,27 @@ the digest here and `auth_verify` compares it; an unknown user gets a stable fak
 failures cost one argon2 computation, take the same time and get the same message. Lockout per
 username and throttling per client address are counted in the metadata store, so they hold across
 app instances. A session is an opaque 256-bit token; only its sha256 is stored. The token reaches
-the browser's HttpOnly cookie through a single-use, 60-second handoff code that the server route
-exchanges (`ui/server.py`), never through JavaScript; the code is bound to the pre-auth nonce of
-the browser that signed in, so another browser cannot redeem it (login CSRF).
+the browser's HttpOnly cookie through a single-use, 60-second handoff code (`security.handoff`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import Any
 
 import argon2
 
 from petcare_dba.db.metastore import ANONYMOUS, Identity, MetaStore
-from petcare_dba.errors import AuthError, CryptoError, PetcareError, ValidationError
+from petcare_dba.errors import AuthError, CryptoError
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.crypto import Keyring
-from petcare_dba.services.security import audit, hash_prefix, passwords, totp
+from petcare_dba.services.security import audit, hash_prefix, passwords, session_cache, totp
 from petcare_dba.settings import Settings
 
 GENERIC_FAILURE = "Invalid username or password, or the account is locked."
-HANDOFF_SECONDS = 60
 
 
 def token_hash(token: str) -> bytes:
@@ -60,20 +58,25 @@ def _begin(
     store: MetaStore, settings: Settings, username: str, client_addr: str | None
 ) -> dict[str, Any]:
     """Check the lockout policy and record the attempt; the hash prefix when it may proceed."""
-    with store.tx() as tx:
-        row = tx.one(
-            "auth_begin",
-            {"username": username, "client_addr": client_addr, **gate_params(settings)},
-        )
-    assert row is not None  # noqa: S101 - auth_begin always returns one row
-    return row
+    # One statement, so one round trip (`call`) rather than a transaction's four (issue 19).
+    rows = store.call(
+        ANONYMOUS,
+        "auth_begin",
+        {"username": username, "client_addr": client_addr, **gate_params(settings)},
+    )
+    assert rows  # noqa: S101 - auth_begin always returns one row
+    return rows[0]
 
 
-def _digest(row: dict[str, Any], password: str) -> tuple[str, argon2.Parameters | None]:
+def _digest(
+    row: dict[str, Any], password: str, cost: passwords.Cost
+) -> tuple[str, argon2.Parameters | None]:
     """The digest for the attempt's prefix (the dummy one while a delay runs or when it is
     malformed: always one argon2 computation) and the parameters it used, None for the dummy."""
     parsed = None if row["wait_s"] else hash_prefix.parse(row["hash_prefix"], row["hash_len"])
-    params, salt = parsed or passwords.DUMMY_PREFIX or (passwords.current_parameters(), b"\0" * 16)
+    params, salt = (
+        parsed or passwords.dummy_prefix(cost) or (passwords.current_parameters(cost), b"\0" * 16)
+    )
     computed = hash_prefix.digest(params, salt, password[: passwords.MAX_PASSWORD_LENGTH])
     return computed, (params if parsed else None)
 
@@ -82,17 +85,13 @@ def _verify(
     store: MetaStore, settings: Settings, attempt_id: int, digest: str | None
 ) -> dict[str, Any]:
     """The database's verdict on a digest (it closes the attempt unless a second factor is due)."""
-    with store.tx() as tx:
-        row = tx.one(
-            "auth_verify",
-            {
-                "attempt_id": attempt_id,
-                "digest": digest,
-                "window_min": settings.lockout_window_minutes,
-            },
-        )
-    assert row is not None  # noqa: S101 - auth_verify always returns one row
-    return row
+    rows = store.call(
+        ANONYMOUS,
+        "auth_verify",
+        {"attempt_id": attempt_id, "digest": digest, "window_min": settings.lockout_window_minutes},
+    )
+    assert rows  # noqa: S101 - auth_verify always returns one row
+    return rows[0]
 
 
 def _finish(store: MetaStore, settings: Settings, attempt_id: int, reason: str | None) -> int:
@@ -115,7 +114,7 @@ def check_current_password(
 ) -> bool:
     """Verify a user's current password through the throttled login path (password changes)."""
     row = _begin(store, settings, username, None)
-    digest, params = _digest(row, password)
+    digest, params = _digest(row, password, passwords.Cost.of(settings))
     if params is None:
         return False  # a delay runs (recorded as 'locked' by auth_begin) or no usable prefix
     verdict = _verify(store, settings, int(row["attempt_id"]), digest)
@@ -162,7 +161,7 @@ def login(
     row = _begin(store, settings, username, client_addr)
     blocked = bool(row["wait_s"])
     # Always one argon2 computation, whatever the username or lock state: equal cost.
-    digest, params = _digest(row, password)
+    digest, params = _digest(row, password, passwords.Cost.of(settings))
     reason = None
     guesses = 0
     verdict: dict[str, Any] = {}
@@ -201,7 +200,12 @@ def login(
         )
         raise AuthError(GENERIC_FAILURE)
     assert params is not None  # noqa: S101 - a verified digest came from a parsed prefix
-    rehash = passwords.hash_password(password) if passwords.params_need_rehash(params) else None
+    cost = passwords.Cost.of(settings)
+    rehash = (
+        passwords.hash_password(password, cost)
+        if passwords.params_need_rehash(params, cost)
+        else None
+    )
     row = verdict
     signed = open_session(
         store, settings, row, client_addr=client_addr, user_agent=user_agent, rehash=rehash
@@ -222,19 +226,20 @@ def open_session(
     """Create a server-side session for an authenticated user row (id, username, role, language)."""
     user_id = int(row["id"])
     token = secrets.token_urlsafe(32)
-    with store.tx(Identity(user_id, "login")) as tx:
-        if rehash is not None:
+    identity = Identity(user_id, "login")
+    params = {
+        "user_id": user_id,
+        "token_hash": token_hash(token),
+        "absolute_hours": settings.session_absolute_hours,
+        "client_addr": client_addr,
+        "user_agent": (user_agent or "")[:300],
+    }
+    if rehash is None:  # one statement: one round trip
+        session_id = store.call(identity, "session_create", params)[0]["id"]
+    else:
+        with store.tx(identity) as tx:
             tx.execute("user_rehash", {"user_id": user_id, "password_hash": rehash})
-        session_id = tx.value(
-            "session_create",
-            {
-                "user_id": user_id,
-                "token_hash": token_hash(token),
-                "absolute_hours": settings.session_absolute_hours,
-                "client_addr": client_addr,
-                "user_agent": (user_agent or "")[:300],
-            },
-        )
+            session_id = tx.value("session_create", params)
     actor = Actor(
         user_id, row["username"], row["role"], f"s{session_id}", client_addr, row.get("language")
     )
@@ -247,18 +252,24 @@ def resolve(
     """The actor of a live session token, or None when expired, revoked or unknown."""
     if not token:
         return None
-    # Every rerun of every page checks the session: one round trip (`call`), not the four of a
-    # `tx`, which a remote store (Supabase, 20-80 ms away) would feel on each click. Revocation
-    # is still honoured on the very next rerun: nothing is cached.
+    digest = token_hash(token)
+    # Confirmed live within session_check_window_s: no round trip (issue 19). A revocation in
+    # this process forgets it at once, one elsewhere is seen when the window ends.
+    hit = session_cache.recall(store, digest, float(settings.session_check_window_s))
+    if hit is not None:
+        return replace(hit, client_addr=client_addr)
+    seen, checked_at = session_cache.generation(), time.monotonic()
+    # Otherwise one round trip (`call`), not the four of a `tx`, which a remote store (Supabase,
+    # 20-80 ms away) would feel on each click.
     rows = store.call(
         ANONYMOUS,
         "session_resolve",
-        {"token_hash": token_hash(token), "idle_min": settings.session_idle_minutes},
+        {"token_hash": digest, "idle_min": settings.session_idle_minutes},
     )
     if not rows:
         return None
     row = rows[0]
-    return Actor(
+    actor = Actor(
         int(row["user_id"]),
         row["username"],
         row["role"],
@@ -267,19 +278,22 @@ def resolve(
         row["language"],
         row["display_name"] or "",
     )
+    session_cache.remember(store, digest, actor, checked_at, seen)
+    return actor
 
 
-def _session_number(actor: Actor) -> int | None:
+def session_number(actor: Actor) -> int | None:
     tag = actor.session_id
     return int(tag[1:]) if tag.startswith("s") and tag[1:].isdigit() else None
 
 
 def logout(store: MetaStore, actor: Actor) -> None:
     """Revoke the actor's session server-side (a replayed token or cookie no longer resolves)."""
-    session_id = _session_number(actor)
+    session_id = session_number(actor)
     if session_id is not None:
         with store.tx(actor.identity) as tx:
             tx.execute("session_revoke", {"session_id": session_id})
+    session_cache.forget_all()
     audit.record(store, actor, "logout", "ok")
 
 
@@ -288,67 +302,9 @@ def revoke_token(store: MetaStore, token: str) -> bool:
     if not token:
         return False
     with store.tx() as tx:
-        return bool(tx.value("session_revoke_token", {"token_hash": token_hash(token)}))
-
-
-def _handoff_purpose(session_id: int, binding: str) -> str:
-    # The browser's pre-auth nonce is part of the AEAD's associated data: a code minted for one
-    # browser cannot be opened with another browser's cookie (login CSRF, U5).
-    return f"session-handoff:{session_id}:{hashlib.sha256(binding.encode('utf-8')).hexdigest()}"
-
-
-def create_handoff(
-    store: MetaStore, keyring: Keyring, actor: Actor, token: str, binding: str
-) -> str:
-    """A single-use code that `/auth/session` exchanges for the HttpOnly session cookie.
-
-    The token is stored sealed (AES-GCM, bound to the session and to `binding`, the pre-auth
-    nonce the signing-in browser holds in its HttpOnly cookie) for HANDOFF_SECONDS; the code
-    itself is stored only as its sha256. Without a binding there is no code.
-    """
-    session_id = _session_number(actor)
-    if session_id is None:
-        raise ValidationError("only a signed-in browser session can get a session cookie")
-    if len(binding) < 32:
-        raise ValidationError("the browser holds no pre-auth nonce; sign-in stays in this tab")
-    code = secrets.token_urlsafe(32)
-    with store.tx(actor.identity) as tx:
-        tx.execute(
-            "session_handoff_insert",
-            {
-                "code_hash": token_hash(code),
-                "user_id": actor.user_id,
-                "session_id": session_id,
-                "token_enc": keyring.seal(token, _handoff_purpose(session_id, binding)),
-                "seconds": HANDOFF_SECONDS,
-            },
-        )
-    return code
-
-
-def handoff_pending(store: MetaStore, actor: Actor, code: str) -> bool:
-    """True while the browser has not yet exchanged a handoff code."""
-    with store.tx(actor.identity) as tx:
-        return bool(tx.value("session_handoff_pending", {"code_hash": token_hash(code)}))
-
-
-def take_handoff(
-    store: MetaStore, settings: Settings, keyring: Keyring, code: str, binding: str
-) -> str | None:
-    """Exchange a handoff code for its session token (once); None when unknown, expired or
-    presented by a browser whose pre-auth nonce is not the one the code was minted for."""
-    if not code or len(code) > 200 or len(binding) < 32 or len(binding) > 200:
-        return None
-    try:
-        with store.tx() as tx:
-            row = tx.one("session_handoff_take", {"code_hash": token_hash(code)})
-        if row is None:
-            return None
-        purpose = _handoff_purpose(int(row["session_id"]), binding)
-        token = keyring.open(bytes(row["token_enc"]), purpose)
-    except PetcareError:
-        return None
-    return token if resolve(store, settings, token) is not None else None
+        revoked = bool(tx.value("session_revoke_token", {"token_hash": token_hash(token)}))
+    session_cache.forget_all()
+    return revoked
 
 
 def set_language(store: MetaStore, actor: Actor, language: str) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from petcare_dba.errors import PetcareError, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services import crypto
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime, key_file
@@ -69,7 +70,7 @@ def rotate(
     reseal: bool = False,
 ) -> Rotation:
     """Rewrap every data key under a new KEK (admins); optionally re-seal every connection."""
-    actor.require("admin", "rotating encryption keys")
+    actor.require("admin", say("msg.access.rotating_encryption_keys"))
     key_text = new_key or crypto.generate_key()
     new_kek = crypto.parse_key(key_text, "the new key")
     if crypto.kek_id(new_kek) == crypto.kek_id(rt.keyring.kek):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pyotp
 
 from petcare_dba.errors import NotFound, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
@@ -62,12 +63,12 @@ class Enrolment:
 def enable(rt: Runtime, actor: Actor, username: str) -> Enrolment:
     """Generate, seal and store a new TOTP secret for a user (admins, or the user themself)."""
     if username.lower() != actor.username.lower():
-        actor.require("admin", "enabling TOTP for another user")
+        actor.require("admin", say("msg.access.enabling_totp_for_another"))
     secret = pyotp.random_base32()
     with rt.store.tx(actor.identity) as tx:
         row = tx.one("user_by_name", {"username": username})
         if row is None:
-            raise NotFound(f"no user named {username!r}")
+            raise NotFound(say("msg.security.no_user", name=repr(username)))
         user_id = int(row["id"])
         tx.execute(
             "user_set_totp",
@@ -87,13 +88,13 @@ def enable(rt: Runtime, actor: Actor, username: str) -> Enrolment:
 def disable(rt: Runtime, actor: Actor, username: str) -> None:
     """Remove a user's TOTP secret (admins, or the user themself)."""
     if username.lower() != actor.username.lower():
-        actor.require("admin", "disabling TOTP for another user")
+        actor.require("admin", say("msg.access.disabling_totp_for_another"))
     with rt.store.tx(actor.identity) as tx:
         row = tx.one("user_by_name", {"username": username})
         if row is None:
-            raise NotFound(f"no user named {username!r}")
+            raise NotFound(say("msg.security.no_user", name=repr(username)))
         if not tx.execute(
             "user_set_totp", {"user_id": int(row["id"]), "secret": None, "enabled": False}
         ):
-            raise ValidationError(f"cannot change TOTP of {username!r}")
+            raise ValidationError(say("msg.security.totp_unchanged", name=repr(username)))
     audit.record(rt.store, actor, "user.totp_disable", "ok", target=row["username"])

@@ -13,9 +13,10 @@ from datetime import datetime
 
 from petcare_dba.db import admin
 from petcare_dba.errors import NotFound, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.actor import ROLES, Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.security import audit, auth, passwords
+from petcare_dba.services.security import audit, auth, passwords, session_cache
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,9 @@ class User:
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise ValidationError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        raise ValidationError(
+            say("msg.security.unknown_role", role=repr(role), choices=", ".join(ROLES))
+        )
 
 
 def ensure_first_admin(rt: Runtime, username: str = "admin") -> str | None:
@@ -51,7 +54,10 @@ def ensure_first_admin(rt: Runtime, username: str = "admin") -> str | None:
     password = rt.settings.admin_password or passwords.generate_password()
     passwords.check_policy(password, username)
     user_id = admin.create_first_admin(
-        rt.admin_url, username, passwords.hash_password(password), names=rt.names
+        rt.admin_url,
+        username,
+        passwords.hash_password(password, passwords.Cost.of(rt.settings)),
+        names=rt.names,
     )
     actor = Actor(user_id, username, "admin", "bootstrap")
     audit.record(
@@ -77,7 +83,7 @@ def recover_admin(rt: Runtime, username: str, *, new_password: bool = False) -> 
     user_id, created = admin.recover_admin(
         rt.admin_url,
         username,
-        passwords.hash_password(password) if password else None,
+        passwords.hash_password(password, passwords.Cost.of(rt.settings)) if password else None,
         names=rt.names,
     )
     actor = Actor(user_id, username, "admin", "recover-admin")
@@ -103,7 +109,7 @@ def add_user(
     email: str | None = None,
 ) -> int:
     """Create a user (admins only)."""
-    actor.require("admin", "creating users")
+    actor.require("admin", say("msg.access.creating_users"))
     _check_role(role)
     passwords.check_policy(password, username)
     try:
@@ -116,7 +122,9 @@ def add_user(
                         "display_name": display_name or username,
                         "email": email,
                         "role": role,
-                        "password_hash": passwords.hash_password(password),
+                        "password_hash": passwords.hash_password(
+                            password, passwords.Cost.of(rt.settings)
+                        ),
                     },
                 )
             )
@@ -140,27 +148,29 @@ def get_user(rt: Runtime, actor: Actor, username: str) -> User:
     for user in list_users(rt, actor):
         if user.username.lower() == username.lower():
             return user
-    raise NotFound(f"no user named {username!r}")
+    raise NotFound(say("msg.security.no_user", name=repr(username)))
 
 
 def set_role(rt: Runtime, actor: Actor, username: str, role: str) -> None:
     """Change a user's role (admins only)."""
-    actor.require("admin", "changing roles")
+    actor.require("admin", say("msg.access.changing_roles"))
     _check_role(role)
     with rt.store.tx(actor.identity) as tx:
         if tx.value("user_set_role", {"username": username, "role": role}) is None:
-            raise NotFound(f"no user named {username!r}")
+            raise NotFound(say("msg.security.no_user", name=repr(username)))
+    session_cache.forget_all()  # the new role applies from the next rerun
     audit.record(rt.store, actor, "user.set_role", "ok", target=username, detail={"role": role})
 
 
 def set_disabled(rt: Runtime, actor: Actor, username: str, disabled: bool = True) -> None:
     """Disable (or re-enable) a user; a disabled user's sessions stop resolving at once."""
-    actor.require("admin", "disabling users")
+    actor.require("admin", say("msg.access.disabling_users"))
     if disabled and username.lower() == actor.username.lower():
-        raise ValidationError("you cannot disable yourself")
+        raise ValidationError(say("msg.security.disable_self"))
     with rt.store.tx(actor.identity) as tx:
         if tx.value("user_set_disabled", {"username": username, "disabled": disabled}) is None:
-            raise NotFound(f"no user named {username!r}")
+            raise NotFound(say("msg.security.no_user", name=repr(username)))
+    session_cache.forget_all()
     audit.record(
         rt.store, actor, "user.disable" if disabled else "user.enable", "ok", target=username
     )
@@ -168,7 +178,7 @@ def set_disabled(rt: Runtime, actor: Actor, username: str, disabled: bool = True
 
 def unlock(rt: Runtime, actor: Actor, username: str) -> None:
     """Clear a login lockout (admins only)."""
-    actor.require("admin", "unlocking users")
+    actor.require("admin", say("msg.access.unlocking_users"))
     get_user(rt, actor, username)
     with rt.store.tx(actor.identity) as tx:
         tx.one("user_unlock", {"username": username})
@@ -189,7 +199,7 @@ def set_password(
     """
     own = username.lower() == actor.username.lower()
     if not own:
-        actor.require("admin", "resetting another user's password")
+        actor.require("admin", say("msg.access.reset_password"))
     target = get_user(rt, actor, username)
     passwords.check_policy(new_password, target.username)
     # Admins may reset their own password from the CLI without the old one (they own the host).
@@ -206,15 +216,21 @@ def set_password(
             target=target.username,
             detail={"reason": "wrong current password"},
         )
-        raise ValidationError("the current password is not correct")
+        raise ValidationError(say("msg.security.wrong_password"))
     if current_password is not None and current_password == new_password:
-        raise ValidationError("the new password must differ from the current one")
+        raise ValidationError(say("msg.security.same_password"))
     with rt.store.tx(actor.identity) as tx:
         tx.execute(
             "user_set_password",
-            {"user_id": target.id, "password_hash": passwords.hash_password(new_password)},
+            {
+                "user_id": target.id,
+                "password_hash": passwords.hash_password(
+                    new_password, passwords.Cost.of(rt.settings)
+                ),
+            },
         )
         revoked = tx.execute("session_revoke_all", {"user_id": target.id})
+    session_cache.forget_all()
     audit.record(
         rt.store,
         actor,
@@ -229,10 +245,11 @@ def set_password(
 def revoke_sessions(rt: Runtime, actor: Actor, username: str) -> int:
     """Sign a user out everywhere (self, or admins for anyone)."""
     if username.lower() != actor.username.lower():
-        actor.require("admin", "signing out another user")
+        actor.require("admin", say("msg.access.signing_out_another_user"))
     target = get_user(rt, actor, username)
     with rt.store.tx(actor.identity) as tx:
         revoked = tx.execute("session_revoke_all", {"user_id": target.id})
+    session_cache.forget_all()
     audit.record(
         rt.store,
         actor,
@@ -246,7 +263,7 @@ def revoke_sessions(rt: Runtime, actor: Actor, username: str) -> int:
 
 def failed_logins(rt: Runtime, actor: Actor, username: str) -> int:
     """Failed logins counted towards the lockout of a user right now (admins)."""
-    actor.require("admin", "reading lockout state")
+    actor.require("admin", say("msg.access.reading_lockout_state"))
     with rt.store.tx(actor.identity) as tx:
         value = tx.value(
             "auth_lockout_status",
@@ -264,12 +281,12 @@ def actor_for(rt: Runtime, username: str | None) -> Actor:
     if username:
         row = admin.user_by_name(rt.admin_url, username, names=rt.names)
         if row is None:
-            raise NotFound(f"no user named {username!r}")
+            raise NotFound(say("msg.security.no_user", name=repr(username)))
     else:
         identity = rt.first_admin()
         with rt.store.tx(identity) as tx:
             row = tx.one("user_first_admin")
     assert row is not None  # noqa: S101 - first_admin() proved one exists
     if row.get("disabled"):
-        raise ValidationError(f"user {username!r} is disabled")
+        raise ValidationError(say("msg.security.user_disabled", name=repr(username)))
     return Actor(int(row["id"]), row["username"], row["role"], "cli")
