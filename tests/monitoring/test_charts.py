@@ -189,6 +189,10 @@ def test_monitoring_draws_space_as_a_treemap_and_the_blocking_tree(
         parents = dict(zip(tree["data"][0]["ids"], tree["data"][0]["parents"], strict=True))
         assert parents[str(waiter.conn.info.backend_pid)] == str(holder.conn.info.backend_pid)
         assert not at.error, [e.value for e in at.error]
+        at.session_state["connection"] = "tgt"  # AppTest forgets the sidebar's picker
+        at.session_state["mon_tab"] = i18n.translate("en", "monitoring.tab.space")
+        at.run()  # only the open tab is drawn
+        figs = _figures(at)
         space = figs[i18n.translate("en", "monitoring.space_by_table")]
         assert space["data"][0]["type"] == "treemap" and "visits" in space["data"][0]["labels"]
     finally:

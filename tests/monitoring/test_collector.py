@@ -189,8 +189,10 @@ def test_old_samples_are_rolled_up_then_expire(rt: Runtime, admin: Actor, meta_u
             "VALUES (NULL, 'x', now() - interval '100 days', 1)"
         )
     done = housekeeping.retention(rt)  # the retention job (rollups moved out of the round)
-    # the 100-day-old sample reached the default partition: moved into its day, which is dropped
-    assert done["rows_moved"] == 1 and done["partitions_dropped"] >= 1
+    # the 100-day-old sample reached the default partition: moved into its day, which is dropped.
+    # In the first hours after midnight UTC the 2-hour-old samples fall on yesterday, which has no
+    # partition in a store migrated today: they are moved too.
+    assert done["rows_moved"] >= 1 and done["partitions_dropped"] >= 1
     with psycopg.connect(meta_url) as conn:
         rolled = conn.execute(
             "SELECT value, max_value FROM petcare.metric_samples WHERE metric = 'x' "

@@ -175,6 +175,6 @@ def test_the_settings_page_shows_each_jobs_leader_last_run_and_lag(
     tables = [df.value for df in at.dataframe]
     jobs_table = next(t for t in tables if "Job" in t.columns)  # the grid's English headers
     row = jobs_table[jobs_table["Job"] == "probe"].iloc[0]
-    assert row["Leader"] == scheduler.instance and row["OK"] == "True"
+    assert row["Leader"] == scheduler.instance and bool(row["OK"])  # a checkbox, not "True"
     assert float(row["Lag (s)"]) == 0.0 and row["Last finished"]
     assert "Background jobs" in [s.value for s in at.subheader]

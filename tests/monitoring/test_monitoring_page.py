@@ -62,11 +62,16 @@ def _open(
     user: str = "admin",
     password: str = ADMIN_PASSWORD,
     lang: str | None = None,
+    tab: tuple[str, str] | None = None,
 ) -> AppTest:
+    """Sign in and open `page` (on `tab`: (its tabs' key, the tab's catalogue key) — a page
+    draws its open tab only)."""
     at = sign_in(app(), user, password)
     at.session_state["connection"] = "tgt"
     if lang:
         at.session_state["lang"] = lang
+    if tab:
+        at.session_state[tab[0]] = i18n.translate(lang or "en", tab[1])
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
@@ -157,10 +162,15 @@ def test_the_advisor_page_stores_a_run_and_opens_a_fix_in_the_editor(
 
     target_db.execute("CREATE TABLE np (x int)")
     at = _open(app, "pages/advisor.py")
+    assert advisor.history(rt, admin, "tgt") == []  # opening the page runs nothing
+    click(at, "adv_run")
     runs = advisor.history(rt, admin, "tgt")
     assert len(runs) == 1
     labels = [as_read(e.label) for e in at.expander]  # outside text is escaped (issue 14)
     index = next(i for i, label in enumerate(labels) if "public.np" in label)
+    at.session_state[f"adv_open_{index}"] = True  # a finding's body is drawn once opened
+    at.session_state["connection"] = "tgt"
+    at.run()
     click(at, f"adv_edit_{index}")
     fix = "ALTER TABLE public.np ADD PRIMARY KEY (...);"
     handed = [at.session_state[k] for k in ("editor_sql", "ed_text") if k in at.session_state]
@@ -174,7 +184,7 @@ def test_the_alerts_page_adds_a_webhook_and_sends_a_test(
     webhook: WebhookReceiver,
     pg: PgServer,
 ) -> None:
-    at = _open(app, "pages/alerts.py")
+    at = _open(app, "pages/alerts.py", tab=("alerts_tab", "alerts.tab.channels"))
     at.text_input(key="chan_name").input("ops")
     at.text_input(key="chan_secret").input(webhook.url)
     forms = [b for b in at.button if "FormSubmitter:alert_channel_form" in str(b.id)]
@@ -184,7 +194,7 @@ def test_the_alerts_page_adds_a_webhook_and_sends_a_test(
     from petcare_dba.services.alerts import channels
 
     assert [c.name for c in channels.list_channels(rt, admin)] == ["ops"]
-    at = _open(app, "pages/alerts.py")
+    at = _open(app, "pages/alerts.py", tab=("alerts_tab", "alerts.tab.channels"))
     click(at, "alert_test_ops")
     assert webhook.wait_for(5, event="test") is not None
     assert at.success
@@ -211,8 +221,10 @@ def test_only_a_dba_is_offered_index_suggestions(
     make_user("vera", "viewer")
     make_user("anna", "analyst")
     make_user("dora", "dba")
+    queries = ("mon_tab", "monitoring.tab.queries")
     for user in ("vera", "anna"):
-        at = _open(app, "pages/monitoring.py", user, USER_PASSWORD)
+        at = _open(app, "pages/monitoring.py", user, USER_PASSWORD, tab=queries)
         assert not [b for b in at.button if b.key == "mon_suggest"], user
-    at = _open(app, "pages/monitoring.py", "dora", USER_PASSWORD)
+        assert at.selectbox(key="mon_order")  # the queries tab is the one drawn
+    at = _open(app, "pages/monitoring.py", "dora", USER_PASSWORD, tab=queries)
     assert [b for b in at.button if b.key == "mon_suggest"]

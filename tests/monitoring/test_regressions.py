@@ -216,7 +216,7 @@ def test_regressions_view_draws_hostile_statement_text_literally(
     from tests.monitoring.test_monitoring_page import _open
 
     hostile_regression(rt, admin, target_db, meta_url)
-    at = _open(app, "pages/monitoring.py")
+    at = _open(app, "pages/monitoring.py", tab=("mon_tab", "monitoring.tab.regressions"))
     codes = [c.value for c in at.code]
     assert any("<script>alert(1)</script>" in c and "pg_sleep" in c for c in codes), codes
     assert any("Result" in c for c in codes)  # the plan, as code

@@ -8,6 +8,7 @@ as modules (`collector`, `health`, `jobs`: the background jobs of `petcare-dba w
 from __future__ import annotations
 
 from petcare_dba.services.monitoring import collector, health, jobs, regressions
+from petcare_dba.services.monitoring.overview import Overview, glance, overview
 from petcare_dba.services.monitoring.views import (
     AREAS,
     Session,
@@ -30,6 +31,7 @@ from petcare_dba.services.monitoring.views import (
 
 __all__ = [
     "AREAS",
+    "Overview",
     "Session",
     "StatementStat",
     "Verdict",
@@ -37,11 +39,13 @@ __all__ = [
     "collector",
     "connection_id",
     "freshness",
+    "glance",
     "health",
     "jobs",
     "judge",
     "latest",
     "maintenance",
+    "overview",
     "regressions",
     "series",
     "sessions",

@@ -2,22 +2,88 @@
 
 One report feeds `petcare-dba health [--format json]`, the UI's status badge and (issue 6) the HTTP
 health endpoint. A component is `required` when the app cannot serve without it; the report is
-healthy when every required component is up.
+healthy when every required component is up. A component's detail is English (the CLI, the
+JSON, the log) and, for the UI, the same sentences as catalogue keys with their values
+(`detail_parts`), so the Settings page says them in the user's language (issue 19).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from petcare_dba.errors import PetcareError
+from petcare_dba.messages import joined
 from petcare_dba.services import backups, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.monitoring import jobs
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import users
+
+# The English of each sentence a component's detail is made of, by catalogue key: the CLI, the
+# JSON and the log read `Component.detail` (these, filled in); the UI says `detail_parts` in the
+# user's language (`i18n` takes the English from here, as a setting's help from the registry, and
+# the other languages from `locales/health.<language>.json`). Numbers are values, not text, so the
+# UI can write them the locale's way: rounded here rather than formatted with a spec.
+DETAILS = {
+    "health.metadata.embedded": "embedded store, schema version {version}",
+    "health.metadata.external": "external store, schema version {version}",
+    "health.secret_key": "{n} data key version(s) unwrapped",
+    "health.connection.ok": "PostgreSQL {version}, {tables} tables",
+    "health.connection.unreachable": "unreachable",
+    "health.connection.over_privileged": "read path over-privileged: {problems}",
+    "health.ai.disabled": "disabled (set PETCARE_AI_PROVIDER=gemini and PETCARE_GEMINI_API_KEY)",
+    "health.ai.no_sdk": "gemini selected but google-genai is not installed: install "
+    "petcare-dba[ai]",
+    "health.ai.no_gemini_key": "gemini selected but PETCARE_GEMINI_API_KEY is not set",
+    "health.ai.no_openai_url": "openai selected but PETCARE_OPENAI_BASE_URL is not set",
+    "health.ai.configured": "{provider} configured",
+    "health.backup_store.loose": "{n} backup entries readable by other OS users (first: "
+    "{first}); `petcare-dba up` tightens them, or chmod -R go-rwx the backup store",
+    "health.backup_store.private": "backup store is private (0700/0600)",
+    "health.app_cache": "{backend} backend, invalidation over {bus}",
+    "health.app_cache.degraded": "degraded: {reason}",
+    "health.collector.disabled": "disabled (monitoring_enabled)",
+    "health.collector.sampled": "{fresh}/{total} connection(s) sampled within {window} s",
+    "health.collector.stale": "stale or failing: {names}",
+    "health.jobs.ok": "{n} job(s) on record, each within its interval",
+    "health.jobs.never_run": "{job}: never run",
+    # The last of the list when no job is on record at all: the likely cause follows it.
+    "health.jobs.never_run_hint": "{job}: never run (is `petcare-dba worker` or `up` running?)",
+    "health.jobs.late": "{job}: {lag} s late",
+    "health.jobs.failed": "{job}: last run failed ({error})",
+    "health.alert_delivery.none": "no alert channel configured",
+    "health.alert_delivery.counts": "{ok} delivered, {failed} failed in the last hour to "
+    "{channels} channel(s)",
+    "health.alert_delivery.last_error": "last error: {error}",
+    "health.cache.no_reads": "no reads yet",
+    "health.cache.hit": "metadata store buffer cache hit ratio {pct}%",
+}
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One sentence of a component's detail: a key of `DETAILS` and its values; the key "" is
+    outside text (an error message from the driver or another service), `text`, said as it is."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def english(self) -> str:
+        return DETAILS[self.key].format(**self.params) if self.key else str(self.params["text"])
+
+
+def said(key: str, **params: Any) -> Phrase:
+    """A sentence of `DETAILS` with its values."""
+    return Phrase(key, params)
+
+
+def outside(text: str) -> Phrase:
+    """Outside text (an error message), said as it is in every language."""
+    return Phrase("", {"text": text})
 
 
 @dataclass(frozen=True)
@@ -26,9 +92,28 @@ class Component:
     kind: str
     ok: bool
     required: bool
-    detail: str
+    detail: str  # English: the CLI, the JSON, the log
     latency_ms: float | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    detail_parts: tuple[Phrase, ...] = ()  # the same detail, sentence by sentence (the UI)
+
+    def say(self, one: Callable[[Phrase], str]) -> str:
+        """The detail with each sentence said by `one` (`Phrase.english` gives `detail`)."""
+        return "; ".join(one(p) for p in self.detail_parts) if self.detail_parts else self.detail
+
+
+def part(
+    name: str,
+    kind: str,
+    ok: bool,
+    required: bool,
+    *phrases: Phrase,
+    latency_ms: float | None = None,
+    data: dict[str, Any] | None = None,
+) -> Component:
+    """A component whose detail is `phrases`, in English and sentence by sentence."""
+    english = "; ".join(p.english() for p in phrases)
+    return Component(name, kind, ok, required, english, latency_ms, data or {}, phrases)
 
 
 @dataclass(frozen=True)
@@ -37,7 +122,13 @@ class HealthReport:
     components: tuple[Component, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"healthy": self.healthy, "components": [asdict(c) for c in self.components]}
+        """The report for `--format json` and /healthz: the English detail (no phrases)."""
+        return {
+            "healthy": self.healthy,
+            "components": [
+                {k: v for k, v in asdict(c).items() if k != "detail_parts"} for c in self.components
+            ],
+        }
 
 
 def _metadata(rt: Runtime) -> Component:
@@ -48,15 +139,15 @@ def _metadata(rt: Runtime) -> Component:
         stats = rt.store.stats()
     except PetcareError as exc:
         return Component("metadata", "metadata", False, True, exc.message)
-    where = "embedded" if rt.server is not None else "external"
-    return Component(
+    where = "health.metadata.embedded" if rt.server is not None else "health.metadata.external"
+    return part(
         "metadata",
         "metadata",
         True,
         True,
-        f"{where} store, schema version {version}",
-        round((time.perf_counter() - started) * 1000, 1),
-        {"schema_version": version, "pool": stats},
+        said(where, version=version),
+        latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        data={"schema_version": version, "pool": stats},
     )
 
 
@@ -68,94 +159,81 @@ def _installed(module: str) -> bool:
         return False
 
 
-def _ai(rt: Runtime) -> Component:
+def ai(rt: Runtime) -> Component:
+    """The AI provider's readiness, from settings alone (the assistant page asks only this)."""
     provider = rt.settings.ai_provider
     if provider == "disabled":
-        return Component(
-            "ai",
-            "ai",
-            True,
-            False,
-            "disabled (set PETCARE_AI_PROVIDER=gemini and PETCARE_GEMINI_API_KEY)",
-        )
+        return part("ai", "ai", True, False, said("health.ai.disabled"))
     if provider == "gemini" and not _installed("google.genai"):
-        return Component(
-            "ai",
-            "ai",
-            False,
-            False,
-            "gemini selected but google-genai is not installed: install petcare-dba[ai]",
-        )
+        return part("ai", "ai", False, False, said("health.ai.no_sdk"))
     if provider == "gemini" and not rt.settings.gemini_api_key:
-        return Component(
-            "ai", "ai", False, False, "gemini selected but PETCARE_GEMINI_API_KEY is not set"
-        )
+        return part("ai", "ai", False, False, said("health.ai.no_gemini_key"))
     if provider == "openai" and not rt.settings.openai_base_url:
-        return Component(
-            "ai", "ai", False, False, "openai selected but PETCARE_OPENAI_BASE_URL is not set"
-        )
-    return Component("ai", "ai", True, False, f"{provider} configured")
+        return part("ai", "ai", False, False, said("health.ai.no_openai_url"))
+    return part("ai", "ai", True, False, said("health.ai.configured", provider=provider))
 
 
 def _backup_store(rt: Runtime) -> Component:
     store = backups.store_dir(rt.settings)
     loose = backups.files.loose_modes(store)
     if loose:
-        return Component(
+        return part(
             "backup_store",
             "security",
             False,
             False,
-            f"{len(loose)} backup entries readable by other OS users (first: {loose[0]}); "
-            "`petcare-dba up` tightens them, or chmod -R go-rwx the backup store",
+            said("health.backup_store.loose", n=len(loose), first=loose[0]),
             data={"loose": loose[:20]},
         )
-    return Component("backup_store", "security", True, False, "backup store is private (0700/0600)")
+    return part("backup_store", "security", True, False, said("health.backup_store.private"))
 
 
 def _app_cache(rt: Runtime) -> Component:
     """The app's own cache (issue 18): degraded when Redis or the invalidation bus is down."""
     h = rt.cache.health()
-    detail = f"{h.backend} backend, invalidation over {h.bus}" + (
-        f"; degraded: {h.detail}" if h.degraded else ""
-    )
+    phrases = [said("health.app_cache", backend=h.backend, bus=h.bus)]
+    if h.degraded:  # the cache layer's own reason (English, like a driver's error)
+        phrases.append(said("health.app_cache.degraded", reason=h.detail))
     data = {k: v for k, v in asdict(h).items() if k != "detail"}
-    return Component("app_cache", "cache", not h.degraded, False, detail, data=data)
+    return part("app_cache", "cache", not h.degraded, False, *phrases, data=data)
 
 
 def check(rt: Runtime, actor: Actor | None, *, connections_required: bool = False) -> HealthReport:
     """Probe each component; connections are probed as `actor` (RLS decides which)."""
     parts = [
         _metadata(rt),
-        Component(
+        part(
             "secret_key",
             "security",
             bool(rt.keyring.deks),
             True,
-            f"{len(rt.keyring.deks)} data key version(s) unwrapped",
+            said("health.secret_key", n=len(rt.keyring.deks)),
         ),
     ]
     if actor is not None and parts[0].ok:
         for conn in connections.list_connections(rt, actor):
             result = connections.check(rt, actor, conn.name)
-            detail = (
-                f"PostgreSQL {result.server_version}, {result.table_count} tables"
-                if result.ok
-                else result.error or "unreachable"
-            )
+            if result.ok:
+                version, tables = result.server_version, result.table_count
+                phrases = [said("health.connection.ok", version=version, tables=tables)]
+            elif result.error:  # the driver's message, translated at the db/ boundary
+                phrases = [outside(result.error)]
+            else:
+                phrases = [said("health.connection.unreachable")]
             # An over-privileged read path is a problem (issue 12, Q3): viewers and the
             # assistant are refused on it until an admin adds a read-only credential.
             if result.read_path_problems:
-                detail += "; read path over-privileged: " + "; ".join(result.read_path_problems)
+                problems = joined(result.read_path_problems)  # said item by item by the UI
+                phrases.append(said("health.connection.over_privileged", problems=problems))
             parts.append(
-                Component(
+                part(
                     f"connection:{conn.name}",
                     "connection",
                     result.ok and not result.read_path_problems,
                     connections_required,
-                    detail,
-                    result.latency_ms,
-                    {
+                    *phrases,
+                    latency_ms=result.latency_ms,
+                    data={
                         "primary_can": result.primary_can,
                         "read_can": result.read_can,
                         "read_path_problems": list(result.read_path_problems),
@@ -164,7 +242,7 @@ def check(rt: Runtime, actor: Actor | None, *, connections_required: bool = Fals
                     else {},
                 )
             )
-    parts.append(_ai(rt))
+    parts.append(ai(rt))
     parts.append(_app_cache(rt))
     parts.append(_backup_store(rt))
     if parts[0].ok:
@@ -176,7 +254,7 @@ def check(rt: Runtime, actor: Actor | None, *, connections_required: bool = Fals
 # required (the app serves without monitoring), but a probe sees the degradation in the list.
 def _collector(rt: Runtime, identity: object) -> Component:
     if not rt.settings.monitoring_enabled:
-        return Component("collector", "monitoring", True, False, "disabled (monitoring_enabled)")
+        return part("collector", "monitoring", True, False, said("health.collector.disabled"))
     interval = float(rt.settings.monitoring_interval_s)
     with rt.store.tx(identity) as tx:  # type: ignore[arg-type]
         rows = tx.all("mon_state_list")
@@ -186,16 +264,23 @@ def _collector(rt: Runtime, identity: object) -> Component:
         if r["age_s"] is None or r["age_s"] > 3 * interval or r["last_error"]
     ]
     ages = [r["age_s"] for r in rows if r["age_s"] is not None]
-    detail = (
-        f"{len(rows) - len(stale)}/{len(rows)} connection(s) sampled within {3 * interval:g} s"
-        + (f"; stale or failing: {', '.join(stale)}" if stale else "")
-    )
-    return Component(
+    window = 3 * interval
+    phrases = [
+        said(
+            "health.collector.sampled",
+            fresh=len(rows) - len(stale),
+            total=len(rows),
+            window=int(window) if window.is_integer() else window,
+        )
+    ]
+    if stale:
+        phrases.append(said("health.collector.stale", names=", ".join(stale)))
+    return part(
         "collector",
         "monitoring",
         not stale,
         False,
-        detail,
+        *phrases,
         data={"oldest_sample_s": max(ages) if ages else None, "stale": stale},
     )
 
@@ -204,17 +289,17 @@ def _jobs(rt: Runtime, identity: object) -> Component:
     """Each background job's leader, latest run and lag (seconds past its due time)."""
     lease = float(rt.settings.jobs_lease_s)
     found = {j.name: j for j in jobs.status(rt)}
-    problems: list[str] = []
+    problems: list[Phrase] = []
     rows: list[dict[str, Any]] = []
     for job in jobs.table(rt):
         st = found.get(job.name)
         if st is None or st.last_started is None:
-            problems.append(f"{job.name}: never run")
+            problems.append(said("health.jobs.never_run", job=job.name))
             continue
         if st.lag_s > max(st.interval_s, lease):
-            problems.append(f"{job.name}: {st.lag_s:.0f} s late")
+            problems.append(said("health.jobs.late", job=job.name, lag=round(st.lag_s)))
         elif st.last_ok is False:
-            problems.append(f"{job.name}: last run failed ({st.last_error})")
+            problems.append(said("health.jobs.failed", job=job.name, error=st.last_error))
     for st in found.values():
         rows.append(
             {
@@ -229,13 +314,10 @@ def _jobs(rt: Runtime, identity: object) -> Component:
                 "running": st.running,
             }
         )
-    detail = (
-        f"{len(found)} job(s) on record, each within its interval"
-        if not problems
-        else "; ".join(problems)
-    )
-    hint = "" if problems == [] or found else " (is `petcare-dba worker` or `up` running?)"
-    return Component("jobs", "monitoring", not problems, False, detail + hint, data={"jobs": rows})
+    if problems and not found:  # no job on record at all: say what probably is not running
+        problems[-1] = said("health.jobs.never_run_hint", **problems[-1].params)
+    phrases = problems or [said("health.jobs.ok", n=len(found))]
+    return part("jobs", "monitoring", not problems, False, *phrases, data={"jobs": rows})
 
 
 def _delivery(rt: Runtime, identity: object) -> Component:
@@ -244,18 +326,18 @@ def _delivery(rt: Runtime, identity: object) -> Component:
     ok_n, failed = int(row.get("ok") or 0), int(row.get("failed") or 0)
     channels = int(row.get("channels") or 0)
     if channels == 0:
-        return Component("alert_delivery", "monitoring", True, False, "no alert channel configured")
+        return part("alert_delivery", "monitoring", True, False, said("health.alert_delivery.none"))
     # Healthy when the latest attempt got through: one past failure should not page anyone.
     healthy = row.get("last_ok") is not False
-    detail = f"{ok_n} delivered, {failed} failed in the last hour to {channels} channel(s)"
+    phrases = [said("health.alert_delivery.counts", ok=ok_n, failed=failed, channels=channels)]
     if failed:
-        detail += f"; last error: {row.get('last_error')}"
-    return Component(
+        phrases.append(said("health.alert_delivery.last_error", error=row.get("last_error")))
+    return part(
         "alert_delivery",
         "monitoring",
         healthy,
         False,
-        detail,
+        *phrases,
         data={"ok": ok_n, "failed": failed, "channels": channels},
     )
 
@@ -265,12 +347,12 @@ def _cache(rt: Runtime, identity: object) -> Component:
         row = tx.one("mon_meta_cache") or {}
     pct = row.get("hit_pct")
     ok = pct is None or float(pct) >= 90
-    detail = (
-        "no reads yet"
+    phrase = (
+        said("health.cache.no_reads")
         if pct is None
-        else f"metadata store buffer cache hit ratio {float(pct):.1f}%"
+        else said("health.cache.hit", pct=round(float(pct), 1))
     )
-    return Component("cache", "cache", ok, False, detail, data={"hit_pct": pct})
+    return part("cache", "cache", ok, False, phrase, data={"hit_pct": pct})
 
 
 def monitoring_components(rt: Runtime) -> list[Component]:

@@ -20,6 +20,7 @@ from typing import Any
 from petcare_dba.db import target
 from petcare_dba.db.target import backend_signal, session
 from petcare_dba.errors import NeedsConfirmation, NotFound, PermissionDenied, PetcareError
+from petcare_dba.messages import say
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -81,7 +82,7 @@ def connection_id(rt: Runtime, actor: Actor, name: str) -> int:
     with rt.store.tx(actor.identity) as tx:
         found = tx.value("mon_connection_id", {"name": name})
     if found is None:
-        raise NotFound(f"no connection named {name!r} (or it is not shared with you)")
+        raise NotFound(say("msg.connections.not_shared", name=repr(name)))
     return int(found)
 
 
@@ -104,8 +105,11 @@ def judge(metric_value: float | None, warn: float, crit: float, higher_worse: bo
 
 def verdicts(rt: Runtime, actor: Actor, conn: str) -> list[Verdict]:
     """One verdict per area from the newest samples; 'availability' judges freshness and up."""
-    values = latest(rt, actor, conn)
-    interval = float(rt.settings.monitoring_interval_s)
+    return verdicts_of(latest(rt, actor, conn), float(rt.settings.monitoring_interval_s))
+
+
+def verdicts_of(values: dict[str, tuple[dt.datetime, float]], interval: float) -> list[Verdict]:
+    """The verdicts of `verdicts` from newest values already read (`interval`: sampling, s)."""
     out: list[Verdict] = []
     up = values.get("up")
     if up is None:
@@ -197,21 +201,27 @@ def signal(
 ) -> bool:
     """Cancel (pg_cancel_backend) or terminate (pg_terminate_backend) a backend; dba, audited."""
     action = "monitoring.terminate" if terminate else "monitoring.cancel"
-    actor.require("dba", "cancelling or terminating sessions")
+    actor.require("dba", say("msg.access.cancelling_or_terminating_sessions"))
     if not rt.settings.monitoring_allow_kill:
-        raise PermissionDenied(
-            "cancelling and terminating sessions is disabled (monitoring_allow_kill)"
-        )
+        raise PermissionDenied(say("msg.monitoring.kill_disabled"))
     live = {s.pid: s for s in sessions(rt, actor, conn)}
     if pid not in live:
-        raise NotFound(f"no session with pid {pid} in the database of {conn!r}")
-    verb = "terminate" if terminate else "cancel"
+        raise NotFound(say("msg.monitoring.no_session", pid=str(pid), name=repr(conn)))
     if not confirmed:
         audit.record(rt.store, actor, action, "confirm", target=conn, detail={"pid": pid})
         raise NeedsConfirmation(
-            f"{verb} backend {pid} ({live[pid].username}, {live[pid].state})?",
+            say(
+                "msg.monitoring.confirm_terminate"
+                if terminate
+                else "msg.monitoring.confirm_cancel",
+                pid=str(pid),
+                user=live[pid].username,
+                state=live[pid].state,
+            ),
             objects=(str(pid),),
-            reason="ends another user's work" if terminate else "stops a running statement",
+            reason=say(
+                "msg.monitoring.terminate_reason" if terminate else "msg.monitoring.cancel_reason"
+            ),
         )
     # One event id pairs the intent with its outcome (A2), the failure included.
     event = {"event_id": audit.new_event_id(), "target": conn, "detail": {"pid": pid}}
@@ -311,10 +321,15 @@ def space(rt: Runtime, actor: Actor, conn: str, *, days: float = 7.0) -> dict[st
 
 def maintenance(rt: Runtime, actor: Actor, conn: str) -> dict[str, list[dict[str, Any]]]:
     """Vacuum/analyze state and XID age per table, and sequences by range used."""
-    return {
-        "tables": _read(rt, actor, conn, "mon_target_maintenance", 100),
-        "sequences": _read(rt, actor, conn, "mon_target_sequences", 50),
-    }
+    # One session for both reads: a connection's start-up costs more round trips than a read.
+    with (
+        _target(rt, actor, conn) as (url, app, timeout),
+        session(url, app, connect_timeout=timeout) as s,
+    ):
+        return {
+            "tables": s.rows("mon_target_maintenance", {"limit": 100}),
+            "sequences": s.rows("mon_target_sequences", {"limit": 50}),
+        }
 
 
 def freshness(rt: Runtime, actor: Actor) -> list[dict[str, Any]]:

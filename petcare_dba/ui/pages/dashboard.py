@@ -1,9 +1,9 @@
 """Dashboard (overview): the chosen connection's header, a verdict per area and Plotly history.
 
 Refreshes verdicts and charts every sampling interval in a fragment; the samples come from the
-`sampling` job (`petcare-dba worker`, or `up` from its start), never from a page visit. The
-charts read the store once per scope, and the header's live check of the target runs after
-them (issue 19: `python -m bench ui` counts what a first paint costs).
+`sampling` job (`petcare-dba worker`, or `up` from its start), never from a page visit. Cards and
+charts come from one store round trip (`monitoring.overview`), and the header's glance at the
+target runs after them (issue 19: `python -m bench ui` counts what a first paint costs).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.services import connections, monitoring
+from petcare_dba.services import monitoring
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.format import count, human_bytes
@@ -35,24 +35,35 @@ since = widgets.range_picker(t)
 
 @st.fragment(run_every=max(5, rt.settings.monitoring_interval_s))
 def overview() -> None:
+    # A timed rerun of the fragment skips the router: check the session here (free within
+    # session_check_window_s), so a revoked session stops getting fresh numbers.
+    if state.current_actor() is None:
+        st.rerun()
     try:
-        verdicts = monitoring.verdicts(state.runtime(), actor, conn_name)
-        app_latest = monitoring.latest(state.runtime(), actor, None)
+        # One store round trip for every card and chart (issue 19: the first paint).
+        data = monitoring.overview(
+            state.runtime(),
+            actor,
+            conn_name,
+            _metrics(widgets.CHARTS),
+            _metrics(widgets.APP_CHARTS),
+            since,
+        )
     except PetcareError as exc:
         show_error(exc)
         return
     st.subheader(t("dashboard.health"))
-    if all(v.level == "unknown" for v in verdicts):
-        st.info(t("dashboard.collecting", s=rt.settings.monitoring_interval_s))
-    widgets.verdict_cards(t, verdicts)
+    # Always one slot for the note, so the charts keep their places from one timed rerun to the
+    # next and replace themselves instead of standing beside their stale copies meanwhile.
+    note = st.empty()
+    if all(v.level == "unknown" for v in data.verdicts):
+        note.info(t("dashboard.collecting", s=rt.settings.monitoring_interval_s))
+    widgets.verdict_cards(t, data.verdicts)
     st.subheader(t("dashboard.history"))
-    # One read per scope for every chart: each read is a store transaction (round trips).
-    data = monitoring.series(state.runtime(), actor, conn_name, _metrics(widgets.CHARTS), since)
-    widgets.charts(t, lambda m: {k: data[k] for k in m}, widgets.CHARTS)
+    widgets.charts(t, lambda m: {k: data.series[k] for k in m}, widgets.CHARTS)
     st.subheader(t("dashboard.app"))
-    widgets.app_metrics(t, app_latest)
-    app = monitoring.series(state.runtime(), actor, None, _metrics(widgets.APP_CHARTS), since)
-    widgets.charts(t, lambda m: {k: app[k] for k in m}, widgets.APP_CHARTS)
+    widgets.app_metrics(t, data.app_latest)
+    widgets.charts(t, lambda m: {k: data.app_series[k] for k in m}, widgets.APP_CHARTS)
 
 
 def _metrics(specs: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
@@ -61,7 +72,7 @@ def _metrics(specs: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
 
 overview()
 with header:
-    result = connections.check(rt, actor, conn_name)
+    result = monitoring.glance(rt, actor, conn_name)
     if not result.ok:
         st.error(t("dashboard.unreachable", name=plain(conn_name), error=plain(result.error or "")))
         st.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from petcare_dba.ui import state
+from petcare_dba.ui.components import tabs
 from petcare_dba.ui.components.monitoring import drilldowns as drill
 from petcare_dba.ui.components.monitoring import regressions as regressed
 
@@ -18,22 +19,17 @@ if name is None:
     st.info(t("common.pick_connection"))
     st.stop()
 conn_name: str = name
-activity, queries, regressions, space, maintenance = st.tabs(
+# Only the open tab runs (each reads the target or the store): one tab's reads per visit.
+DRAW = (drill.activity, drill.queries, regressed.regressions, drill.space, drill.maintenance)
+at, body = tabs.selected(
     [
         t("monitoring.tab.activity"),
         t("monitoring.tab.queries"),
         t("monitoring.tab.regressions"),
         t("monitoring.tab.space"),
         t("monitoring.tab.maintenance"),
-    ]
+    ],
+    key="mon_tab",
 )
-with activity:
-    drill.activity(t, rt, actor, conn_name)
-with queries:
-    drill.queries(t, rt, actor, conn_name)
-with regressions:
-    regressed.regressions(t, rt, actor, conn_name)
-with space:
-    drill.space(t, rt, actor, conn_name)
-with maintenance:
-    drill.maintenance(t, rt, actor, conn_name)
+with body:
+    DRAW[at](t, rt, actor, conn_name)
