@@ -77,8 +77,8 @@ from petcare_dba.errors import ConfigError, PetcareError
 from petcare_dba.services import alerts, mcp
 from petcare_dba.services.monitoring import health, jobs
 from petcare_dba.services.observability import logs, metrics, scrape
-from petcare_dba.services.security import auth
-from petcare_dba.ui import state, streamlit_config
+from petcare_dba.services.security import auth, handoff
+from petcare_dba.ui import offline_assets, state, streamlit_config
 from petcare_dba.ui.components.security import login
 
 _LOG = logging.getLogger("petcare_dba.ui")
@@ -141,7 +141,7 @@ async def session_cookie(request: Request) -> Response:
     rt = state.runtime()
     code = await _form_value(request, "code")
     binding = request.cookies.get(login.PREAUTH_COOKIE, "")
-    token = auth.take_handoff(rt.store, rt.settings, rt.keyring, code, binding)
+    token = handoff.take_handoff(rt.store, rt.settings, rt.keyring, code, binding)
     if token is None:
         return _no_store(PlainTextResponse("invalid or expired code", status_code=400))
     previous = request.cookies.get(login.COOKIE_NAME, "")
@@ -442,6 +442,6 @@ app = st.App(
         Route(BASE + "/metrics", metrics_route, methods=["GET"]),
         *([Route(BASE + "/mcp", _MCP_APP)] if _MCP_APP is not None else []),
     ],
-    middleware=[Middleware(CountRequests), Middleware(PreauthCookie)],
+    middleware=[Middleware(CountRequests), Middleware(PreauthCookie), offline_assets.middleware()],
     on_script_error=on_script_error,
 )

@@ -84,3 +84,36 @@ def test_every_page_offline_without_console_errors_or_tracebacks(
     first = next(i for i, line in enumerate(lines) if line.startswith("{"))
     for line in lines[first:]:
         assert isinstance(json.loads(line), dict), line
+
+
+def test_the_editor_component_is_served_without_its_google_fonts_import(live_app: str) -> None:
+    """streamlit-code-editor's Ace themes @import Source Code Pro from Google: the app serves
+    those files itself without the import (the walk above loads the editor with the rest of
+    the component's files, Streamlit's, and sees no outside request and no 404)."""
+    import urllib.error
+    import urllib.request
+
+    from petcare_dba.ui import offline_assets
+
+    patched = offline_assets.patched_files()
+    assert patched  # the installed version imports the font; a new one may not (then drop this)
+    base = f"{live_app}/component/{offline_assets.COMPONENT}/"
+    for name in patched:
+        with urllib.request.urlopen(base + name, timeout=10) as resp:  # noqa: S310
+            body = resp.read()
+        assert resp.status == 200 and b"fonts.googleapis.com" not in body
+        assert b"streamlit" in body
+    # Only those exact paths are answered from memory: a traversal or another name reaches
+    # Streamlit's own handler, which refuses it.
+    for hostile in (
+        "%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "static/js/../../../../setup.py",
+        "x" * 5000,
+    ):
+        try:
+            with urllib.request.urlopen(base + hostile, timeout=10) as resp:  # noqa: S310
+                served = resp.read()
+        except urllib.error.HTTPError as exc:
+            assert exc.code in (400, 404, 414)
+        else:  # pragma: no cover - fails the test
+            raise AssertionError(f"{hostile[:40]} served {len(served)} bytes")
