@@ -21,6 +21,7 @@ from petcare_dba.ai.protocol import (
     explain_status,
 )
 from petcare_dba.errors import ConfigError, PetcareError, Unavailable
+from petcare_dba.messages import say
 from petcare_dba.settings import Settings
 
 
@@ -39,16 +40,10 @@ class GeminiProvider:
             from google.genai import types
         except ImportError:
             # google-genai is the `[ai]` extra: a server install may leave it out.
-            raise ConfigError(
-                "gemini is selected but the google-genai package is not installed",
-                hint="install petcare-dba[ai] (pip install 'petcare-dba[ai]')",
-            ) from None
+            raise ConfigError(say("msg.ai.no_sdk"), hint=say("msg.ai.no_sdk.hint")) from None
 
         if not self.settings.gemini_api_key:
-            raise ConfigError(
-                "gemini is selected but no API key is set",
-                hint="set PETCARE_GEMINI_API_KEY (or GOOGLE_API_KEY / GEMINI_API_KEY)",
-            )
+            raise ConfigError(say("msg.ai.no_gemini_key"), hint=say("msg.ai.no_gemini_key.hint"))
         self.model = self.model or self.settings.gemini_model
         retry = types.HttpRetryOptions(
             attempts=self.settings.ai_retries + 1,
@@ -104,12 +99,17 @@ class GeminiProvider:
         name = type(exc).__name__
         if "Timeout" in name:
             return Unavailable(
-                f"Gemini did not answer within ai_timeout_s ({self.settings.ai_timeout_s} s)",
-                hint="try again, or raise PETCARE_AI_TIMEOUT_S",
+                say("msg.ai.gemini_timeout", seconds=self.settings.ai_timeout_s),
+                hint=say("msg.ai.timeout.hint"),
             )
         if isinstance(exc, ValueError):  # JSON or schema errors in the response body
-            return Unavailable(f"Gemini sent a malformed response ({name})", hint="try again")
-        return Unavailable(f"cannot reach Gemini: {name}: {exc}"[:300], hint="check the network")
+            return Unavailable(
+                say("msg.ai.gemini_malformed", kind=name), hint=say("msg.ai.retry.hint")
+            )
+        problem = f"{name}: {exc}"[:280]  # the SDK's own words, bounded
+        return Unavailable(
+            say("msg.ai.gemini_unreachable", problem=problem), hint=say("msg.ai.network.hint")
+        )
 
     def stream(
         self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec]

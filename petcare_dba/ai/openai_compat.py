@@ -28,6 +28,7 @@ from petcare_dba.ai.protocol import (
     explain_status,
 )
 from petcare_dba.errors import ConfigError, PetcareError, Unavailable
+from petcare_dba.messages import say
 from petcare_dba.settings import Settings
 
 
@@ -41,11 +42,9 @@ class OpenAIProvider:
 
     def __post_init__(self) -> None:
         if not self.settings.openai_base_url:
-            raise ConfigError(
-                "openai is selected but no endpoint is set", hint="set PETCARE_OPENAI_BASE_URL"
-            )
+            raise ConfigError(say("msg.ai.no_url"), hint=say("msg.ai.no_url.hint"))
         if not self.settings.openai_base_url.startswith(("http://", "https://")):
-            raise ConfigError("PETCARE_OPENAI_BASE_URL must be an http:// or https:// URL")
+            raise ConfigError(say("msg.ai.url_scheme"))
         self.model = self.model or self.settings.openai_model or "default"
 
     def _messages(self, system: str, messages: Sequence[Message]) -> list[dict[str, Any]]:
@@ -93,22 +92,21 @@ class OpenAIProvider:
                 retryable = exc.code in (408, 429) or exc.code >= 500
                 if not retryable or attempt == attempts - 1:
                     raise explain_status(
-                        "the AI endpoint", exc.code, _message(detail), "openai_api_key"
+                        say("msg.ai.endpoint"), exc.code, _message(detail), "openai_api_key"
                     ) from exc
             except TimeoutError as exc:
                 if attempt == attempts - 1:
                     raise Unavailable(
-                        "the AI endpoint did not answer within ai_timeout_s "
-                        f"({self.settings.ai_timeout_s} s)"
+                        say("msg.ai.endpoint_timeout", seconds=self.settings.ai_timeout_s)
                     ) from exc
             except urllib.error.URLError as exc:
                 if attempt == attempts - 1:
                     raise Unavailable(
-                        f"cannot reach the AI endpoint: {exc.reason}",
-                        hint="check PETCARE_OPENAI_BASE_URL",
+                        say("msg.ai.endpoint_unreachable", reason=str(exc.reason)),
+                        hint=say("msg.ai.endpoint_unreachable.hint"),
                     ) from exc
             time.sleep(delay * (2**attempt))
-        raise Unavailable("the AI endpoint is unavailable")  # pragma: no cover - loop returns
+        raise Unavailable(say("msg.ai.endpoint_down"))  # pragma: no cover - loop returns
 
     def stream(
         self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec]
@@ -162,10 +160,12 @@ class OpenAIProvider:
             raise
         except TimeoutError as exc:
             raise Unavailable(
-                f"the AI endpoint stopped answering (ai_timeout_s {self.settings.ai_timeout_s})"
+                say("msg.ai.endpoint_stopped", seconds=self.settings.ai_timeout_s)
             ) from exc
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise Unavailable("the AI endpoint sent a malformed response", hint="retry") from exc
+            raise Unavailable(
+                say("msg.ai.endpoint_malformed"), hint=say("msg.ai.endpoint_retry.hint")
+            ) from exc
         calls = []
         for _, slot in sorted(pending.items()):
             try:

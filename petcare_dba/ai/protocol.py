@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from petcare_dba.errors import ConfigError, PetcareError, Unavailable
+from petcare_dba.messages import say
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,7 @@ def estimate_tokens(text: str) -> int:
 
 def disabled_error() -> ConfigError:
     """The error every assistant entry point gives while no provider is configured."""
-    return ConfigError(
-        "the AI assistant is disabled",
-        hint="an admin sets PETCARE_AI_PROVIDER=gemini and PETCARE_GEMINI_API_KEY "
-        "(or openai and PETCARE_OPENAI_BASE_URL) and restarts the app",
-    )
+    return ConfigError(say("msg.ai.disabled"), hint=say("msg.ai.disabled.hint"))
 
 
 class DisabledProvider:
@@ -119,19 +116,19 @@ def explain_status(provider: str, code: int, message: str, setting: str) -> Petc
     text = (message or "").strip()[:300]
     if code in (401, 403) or "API key" in text or "API_KEY" in text:
         return ConfigError(
-            f"{provider} rejected the API key ({code}): {text}",
-            hint=f"check {setting} (a valid key for this provider and model)",
+            say("msg.ai.bad_key", provider=provider, code=code, text=text),
+            hint=say("msg.ai.bad_key.hint", setting=setting),
         )
     if code == 429:
         return Unavailable(
-            f"{provider} quota or rate limit reached (429): {text}",
-            hint="wait a minute and ask again, or raise the project's quota at the provider",
+            say("msg.ai.rate_limit", provider=provider, text=text),
+            hint=say("msg.ai.rate_limit.hint"),
         )
     if code == 404:
-        return ConfigError(f"{provider} does not know this model (404): {text}")
+        return ConfigError(say("msg.ai.no_model", provider=provider, text=text))
     if code >= 500:
         return Unavailable(
-            f"{provider} is unavailable ({code}) after retries: {text}",
-            hint="the provider is having an outage; try again later (ai_retries, ai_timeout_s)",
+            say("msg.ai.outage", provider=provider, code=code, text=text),
+            hint=say("msg.ai.outage.hint"),
         )
-    return Unavailable(f"{provider} refused the request ({code}): {text}")
+    return Unavailable(say("msg.ai.refused", provider=provider, code=code, text=text))

@@ -62,7 +62,7 @@ def tables_cmd(
     emit(rows, fmt)
     if fmt == "table":
         typer.echo(
-            f"({len(cat.relations)} relations, {cat.round_trips} statements, "
+            f"({len(cat.relations)} relations, {cat.round_trips} round trips, "
             f"{cat.elapsed_ms:.0f} ms)",
             err=True,
         )

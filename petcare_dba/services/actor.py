@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from petcare_dba.db.metastore import Identity
 from petcare_dba.errors import PermissionDenied
+from petcare_dba.messages import say
 
 ROLES = ("viewer", "analyst", "dba", "admin")
 
@@ -35,6 +36,9 @@ class Actor:
         return ROLES.index(self.role) >= ROLES.index(role)
 
     def require(self, role: str, action: str) -> None:
-        """Raise PermissionDenied unless the actor holds `role` or above."""
+        """Raise PermissionDenied unless the actor holds `role` or above; `action` names what was
+        asked for (`say("msg.access.…")`, so the UI says it in the user's language)."""
         if not self.at_least(role):
-            raise PermissionDenied(f"{action} needs the {role} role; you are {self.role}")
+            raise PermissionDenied(
+                say("msg.access.needs_role", action=action, role=role, actual=self.role)
+            )

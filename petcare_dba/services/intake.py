@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from petcare_dba.errors import ValidationError
+from petcare_dba.messages import say
 from petcare_dba.settings import Settings
 
 # The database truncates any stored SQL text beyond this (migration audit_bounds), whatever the
@@ -34,15 +35,17 @@ def _encoded(text: str, what: str) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
+        code = f"U+{ord(text[exc.start]):04X}"
         raise ValidationError(
-            f"{what} contains a character that has no UTF-8 encoding "
-            f"(U+{ord(text[exc.start]):04X} at character {exc.start + 1}, a lone surrogate)",
-            hint="remove the character; it cannot be stored or sent to PostgreSQL",
+            say("msg.sql.surrogate", what=what, code=code, n=exc.start + 1),
+            hint=say("msg.sql.surrogate.hint"),
         ) from None
 
 
-def check(text: str, settings: Settings, *, what: str = "SQL text") -> None:
-    """Refuse text that is too large, not encodable as UTF-8, or holds a NUL byte."""
+def check(text: str, settings: Settings, *, what: str | None = None) -> None:
+    """Refuse text that is too large, not encodable as UTF-8, or holds a NUL byte; `what` names
+    the text in the message (`messages.say("msg.sql.what.…")`; default: SQL text)."""
+    what = what or say("msg.sql.what.text")
     limit = settings.max_sql_bytes
     # A str never takes fewer UTF-8 bytes than characters: skip encoding an obviously long one.
     if len(text) > limit:
@@ -52,18 +55,17 @@ def check(text: str, settings: Settings, *, what: str = "SQL text") -> None:
         raise _too_large(what, size, limit)
     if "\x00" in text:
         raise NulInText(
-            f"{what} contains a NUL byte (character {text.index(chr(0)) + 1}); "
-            "PostgreSQL text cannot hold one",
-            hint="remove the NUL byte; the attempt was refused",
+            say("msg.sql.nul", what=what, n=text.index(chr(0)) + 1), hint=say("msg.sql.nul.hint")
         )
 
 
 def _too_large(what: str, size: int | None, limit: int) -> ValidationError:
-    shown = f"{size} bytes" if size is not None else f"more than {limit} bytes"
-    return ValidationError(
-        f"{what} is {shown}; the limit is {limit} bytes (setting max_sql_bytes)",
-        hint="split the script, or ask an admin to raise max_sql_bytes (PETCARE_MAX_SQL_BYTES)",
+    message = (
+        say("msg.sql.too_large", what=what, size=size, limit=limit)
+        if size is not None
+        else say("msg.sql.too_large_unmeasured", what=what, limit=limit)
     )
+    return ValidationError(message, hint=say("msg.sql.too_large.hint"))
 
 
 def read_text_file(path: Path | str, settings: Settings, *, what: str = "SQL file") -> str:

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from petcare_dba.errors import ConfigError, PetcareError, ValidationError
+from petcare_dba.messages import say, setting_help
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
@@ -74,7 +75,7 @@ def _configured(rt: Runtime) -> Settings:
 
 def list_editable(rt: Runtime, actor: Actor) -> list[EditableSetting]:
     """Every editable setting: effective value, default, where it comes from, who changed it."""
-    actor.require("admin", "viewing the run-time settings")
+    actor.require("admin", say("msg.access.viewing_run_time_settings"))
     with rt.store.tx(actor.identity) as tx:
         changed = {r["name"]: r for r in tx.all("setting_overrides_detail")}
     configured, effective = _configured(rt), rt.settings
@@ -109,12 +110,12 @@ def editable(name: str) -> Setting:
     if decl is None:
         shown = name[:_NAME_SHOWN] + ("…" if len(name) > _NAME_SHOWN else "")
         raise ValidationError(
-            f"unknown setting {shown!r}", hint="`petcare-dba settings list` names the editable ones"
+            say("msg.settings.unknown", name=repr(shown)), hint=say("msg.settings.unknown.hint")
         )
     if not decl.runtime_editable:
         raise ValidationError(
-            f"{name} cannot be changed at run time",
-            hint=f"set {decl.env_var} in the environment or the settings file and restart",
+            say("msg.settings.not_runtime", name=name),
+            hint=say("msg.settings.not_runtime.hint", var=decl.env_var),
         )
     return decl
 
@@ -124,21 +125,23 @@ def check(name: str, raw: Any) -> tuple[Setting, Any]:
     decl = editable(name)
     if isinstance(raw, str):
         if len(raw.encode("utf-8")) > MAX_VALUE_BYTES:
-            raise ValidationError(f"the value of {name} is over {MAX_VALUE_BYTES} bytes")
+            raise ValidationError(say("msg.settings.too_long", name=name, limit=MAX_VALUE_BYTES))
         if _CONTROL.search(raw):
-            raise ValidationError(f"the value of {name} holds control characters")
+            raise ValidationError(say("msg.settings.control", name=name))
         if decl.secret and not raw:
             raise ValidationError(
-                f"an empty value would not unset {name}", hint=f"petcare-dba settings reset {name}"
+                say("msg.settings.empty_secret", name=name),
+                hint=f"petcare-dba settings reset {name}",  # a command: the same in any language
             )
     elif not isinstance(raw, bool | int | float):
-        raise ValidationError(f"the value of {name} must be text or a number")
+        raise ValidationError(say("msg.settings.not_text", name=name))
     try:
         value = coerce_declared(decl, raw)
     except ConfigError as exc:
         if decl.secret:  # the message may quote the value
-            raise ValidationError(f"the value of {name} is not accepted") from None
-        raise ValidationError(exc.message, hint=exc.hint or decl.help) from None
+            raise ValidationError(say("msg.settings.secret_refused", name=name)) from None
+        hint = exc.hint or setting_help(decl.name, decl.help)
+        raise ValidationError(exc.message, hint=hint) from None
     return decl, value
 
 
@@ -147,9 +150,8 @@ def _refuse_pinned(rt: Runtime, decl: Setting) -> None:
     if configured.pinned(decl.name):
         source = configured.sources.get(decl.name, "")
         raise ValidationError(
-            f"{decl.name} is pinned by configuration ({source}) and wins over a run-time value",
-            hint=f"remove {decl.env_var} from the environment or the settings file to manage "
-            "it here",
+            say("msg.settings.pinned", name=decl.name, source=source),
+            hint=say("msg.settings.pinned.hint", var=decl.env_var),
         )
 
 
@@ -168,7 +170,7 @@ def _refused(rt: Runtime, actor: Actor, action: str, name: str, exc: PetcareErro
 def set_value(rt: Runtime, actor: Actor, name: str, raw: Any) -> None:
     """Set one editable setting (admins); checked, sealed when secret, audited, applied."""
     try:
-        actor.require("admin", "changing settings at run time")
+        actor.require("admin", say("msg.access.changing_settings_at_run"))
         decl, value = check(name, raw)
         _refuse_pinned(rt, decl)
     except PetcareError as exc:
@@ -192,7 +194,7 @@ def set_value(rt: Runtime, actor: Actor, name: str, raw: Any) -> None:
 def reset(rt: Runtime, actor: Actor, name: str) -> bool:
     """Drop the override of one editable setting (admins); False when there was none."""
     try:
-        actor.require("admin", "changing settings at run time")
+        actor.require("admin", say("msg.access.changing_settings_at_run"))
         editable(name)
     except PetcareError as exc:
         _refused(rt, actor, "settings.reset", name, exc)

@@ -118,7 +118,8 @@ def main() -> None:
         sections.setdefault(t(spec.section), []).append(page)
     chosen = st.navigation(sections, expanded=True)
     metrics.page_run(names.get(id(chosen), "other"), names.values())
-    chosen.run()
+    with state.checked(actor):  # the page's require_actor() costs no second session check
+        chosen.run()
 
 
 main()

@@ -2,15 +2,20 @@
 
 The runtime (pool, keyring, settings) is cached per process with `st.cache_resource`: it holds no
 user data. Everything about the user lives in `st.session_state` (the session token, the chosen
-connection and language) and is re-validated against the server-side session on every rerun, so
-a revoked or expired session stops working at once.
+connection and language) and is re-validated against the server-side session once per rerun (or
+not at all within `session_check_window_s` of the last check, see services/security/
+session_cache), so a revoked or expired session stops working within seconds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from petcare_dba import settings as settings_mod
 from petcare_dba.errors import PetcareError
@@ -24,6 +29,8 @@ from petcare_dba.ui.components.format import zone
 
 # The runtimes this process opened, so the server's shutdown can stop them without opening one.
 _OPENED: list[Runtime] = []
+# The actor the router checked for the script run on this thread (`checked`).
+_run = threading.local()
 
 
 @st.cache_resource(show_spinner=False)
@@ -87,11 +94,28 @@ def client_addr() -> str | None:
     return value if isinstance(value, str) else None
 
 
+@contextmanager
+def checked(actor: Actor) -> Iterator[None]:
+    """Within this script run, `current_actor()` is `actor`: the router checked it already.
+
+    So a rerun checks its session once, however many pages and components ask (issue 19). A
+    fragment's own rerun does not pass through the router and checks again.
+    """
+    _run.actor = actor
+    try:
+        yield
+    finally:
+        _run.actor = None
+
+
 def current_actor() -> Actor | None:
     """The signed-in actor for this session, or None (also clears a dead token)."""
     token = st.session_state.get("token")
     if not token:
         return None
+    checked_actor = getattr(_run, "actor", None)
+    if isinstance(checked_actor, Actor):
+        return checked_actor
     rt = runtime()
     actor = auth.resolve(rt.store, rt.settings, token, client_addr())
     if actor is None:
@@ -104,6 +128,14 @@ def current_actor() -> Actor | None:
 
 def language() -> str:
     """The language of this session."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        # Outside a script run (AppTest formats widgets' options from its own thread) there is
+        # no session to read: st.session_state there is a process-wide stand-in that another
+        # session's language may have reached. The deployment's default, then.
+        try:
+            return str(runtime().settings.default_language)
+        except PetcareError:
+            return "en"
     if "lang" not in st.session_state:
         try:
             browser = st.context.locale
@@ -123,6 +155,16 @@ def language() -> str:
 def t(key: str, **values: object) -> str:
     """Translate a UI string into the session's language."""
     return i18n.translate(language(), key, **values)
+
+
+def choices(prefix: str) -> Callable[[object], str]:
+    """A widget's format_func saying `<prefix><option>` in this session's language.
+
+    The language is read now, during the run: Streamlit may format a widget's options outside
+    the script run (AppTest does, when it gathers widget states), where no session is known.
+    """
+    lang = language()
+    return lambda option: i18n.translate(lang, f"{prefix}{option}")
 
 
 def require_actor() -> Actor:

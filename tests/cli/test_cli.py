@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -29,6 +30,14 @@ def test_health_json_reports_components_and_exit_code(cli) -> None:  # type: ign
     assert report["healthy"] is True
     names = {c["name"] for c in report["components"]}
     assert {"metadata", "secret_key", "ai"} <= names
+    # The details stay English here (scripts, logs); the UI says the same sentences in the
+    # user's language (issue 19), so the JSON carries no catalogue keys.
+    by_name = {c["name"]: c for c in report["components"]}
+    assert re.fullmatch(r"\d+ data key version\(s\) unwrapped", by_name["secret_key"]["detail"])
+    assert by_name["alert_delivery"]["detail"] == "no alert channel configured"
+    assert all("detail_parts" not in c for c in report["components"])
+    table = cli("health").output
+    assert "no alert channel configured" in table and "data key version(s) unwrapped" in table
 
 
 def test_health_fails_when_the_store_is_unreachable(

@@ -13,7 +13,7 @@ from petcare_dba.db.demo import build_demo
 from petcare_dba.services import backups, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from tests.fix_browser import screenshot
+from tests.fix_browser import idle, screenshot
 from tests.fix_db import ADMIN_PASSWORD, PgServer
 
 pytestmark = pytest.mark.browser
@@ -66,8 +66,9 @@ def test_explore_the_demo_then_back_up_and_restore_a_table(
     _pick(page, "Table", "public.clinics", "public.clinics")
     page.get_by_role("button", name="Back up", exact=True).click()
     page.get_by_text("Backup 1 of public.clinics").wait_for(timeout=60000)
+    idle(page)  # the run that made the backup draws Verify last: click the finished one
     page.get_by_role("button", name="Verify").click()
-    page.get_by_text("verified").first.wait_for(timeout=20000)
+    page.get_by_text("Backup 1 verified").wait_for(timeout=60000)
     page.get_by_text("Also recreate the other indexes").click()
     page.get_by_role("button", name="Restore").last.click()
     page.get_by_text("rows into public.clinics_restored_1").wait_for(timeout=60000)

@@ -18,7 +18,7 @@ from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.projects import runs, scripts
 from petcare_dba.services.runtime import Runtime
-from tests.fix_browser import screenshot
+from tests.fix_browser import idle, screenshot
 from tests.fix_db import USER_PASSWORD
 from tests.fix_engine import Target, target
 
@@ -102,7 +102,10 @@ def test_two_users_create_invite_save_diff_revert_run_history(
     make_user("vera", "viewer")
     page = _sign_in(browser, live_app, "olga")
     page.get_by_text("New project", exact=True).click()
-    page.get_by_label("Name").first.fill("Pets")  # in a form: Enter would submit it
+    idle(page)  # the expander's form is drawn by a rerun: type into the finished one
+    name = page.get_by_label("Name").first
+    name.fill("Pets")  # in a form: Enter would submit it
+    assert name.input_value() == "Pets"
     page.get_by_role("button", name="Create").click()
     page.get_by_text("Project Pets created.").wait_for(timeout=WAIT)
     [project] = projects.list_projects(rt, olga)

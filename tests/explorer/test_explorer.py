@@ -83,7 +83,7 @@ def test_discovery_query_count_does_not_grow_with_the_schema(
     )
     large = explorer.discover(rt, admin, "tgt", refresh=True)
     assert len(large.relations) >= len(small.relations) + 300
-    assert large.round_trips == small.round_trips == 6  # opening message, 4 queries, COMMIT
+    assert large.round_trips == small.round_trips == 3  # opening, the 4 queries pipelined, COMMIT
 
 
 def test_search_matches_names_columns_and_comments(
@@ -151,7 +151,7 @@ def test_table_detail_lists_columns_constraints_indexes_and_edges(
         assert edges == {("clinic.pets", "clinic.owners"), ("clinic.visits", "clinic.pets")}
         dot = explorer.neighbourhood_dot(d)
         assert '"clinic.visits" -> "clinic.pets"' in dot
-        assert d.round_trips == 12  # opening message, resolve, 9 queries, COMMIT
+        assert d.round_trips == 4  # opening, resolve, the 9 queries pipelined, COMMIT
     finally:
         clinic.execute("DROP OWNED BY explorer_reader; DROP ROLE explorer_reader")
     with pytest.raises(NotFound):

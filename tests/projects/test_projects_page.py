@@ -17,6 +17,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.projects import runs as project_runs
 from petcare_dba.services.projects import scripts
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui import i18n
 from tests.fix_db import USER_PASSWORD
 from tests.fix_engine import Target, target
 from tests.fix_ui import sign_in
@@ -40,6 +41,13 @@ def _open(app: Callable[[], AppTest], user: str) -> AppTest:
     return at
 
 
+def _tab(at: AppTest, tab: str) -> None:
+    """Open a tab of the project (a click on it reruns the page with that tab drawn)."""
+    at.session_state["projects_tab"] = i18n.translate("en", f"projects.tab_{tab}")
+    at.run()
+    assert not at.exception, at.exception
+
+
 def _button(at: AppTest, key: str) -> None:
     at.button(key=key).click().run()
     assert not at.exception, at.exception
@@ -56,11 +64,12 @@ def test_journey_create_invite_save_diff_revert_run_history(
     assert not at.exception, at.exception
     [project] = projects.list_projects(rt, olga)
     assert (project.name, project.description) == ("Pets", "pet counts")
-    at.run()
+    _tab(at, "members")  # only the open tab is drawn
     at.selectbox(key="projects_invite_user").select("vera")
     at.selectbox(key="projects_invite_role").select("viewer")
     _button(at, "projects_invite")
     assert {m.username: m.role for m in projects.members(rt, olga, project.id)}["vera"] == "viewer"
+    _tab(at, "scripts")
     at.text_input(key="projects_new_script").input("count")
     at.session_state["projects_sql_0"] = "SELECT count(*) AS n FROM t"  # as the code box would
     at.text_input(key="projects_msg_0").input("first")

@@ -39,6 +39,14 @@ def _open(app: Callable[[], AppTest], user: str, password: str) -> AppTest:
     return at
 
 
+def _tab(at: AppTest, tab: str) -> AppTest:
+    """Open a tab of the page (only the open tab is drawn)."""
+    at.session_state["sch_tab"] = i18n.translate("en", f"schedules.tab.{tab}")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def _submit(at: AppTest) -> AppTest:
     next(b for b in at.button if b.label == "Add").click().run()
     assert not at.exception, at.exception
@@ -54,6 +62,7 @@ def test_add_a_backup_schedule_run_it_now_and_see_its_history(
 ) -> None:
     at = _open(app, "admin", ADMIN_PASSWORD)
     assert any("No schedules" in i.value for i in at.info)
+    _tab(at, "add")
     at.text_input(key="sch_name").input("nightly")
     at.text_input(key="sch_table").input("t")
     at.text_input(key="sch_cron").input("15 2 * * *")
@@ -67,7 +76,7 @@ def test_add_a_backup_schedule_run_it_now_and_see_its_history(
         "America/Sao_Paulo",
         7,
     )
-    at.run()
+    _tab(at, "list")
     at.button(key=f"sch_run_{made.id}").click().run()
     assert not at.exception, at.exception
     assert any("Run finished" in s.value for s in at.success)
@@ -85,6 +94,7 @@ def test_a_viewer_s_backup_schedule_is_refused_on_the_page(
 ) -> None:
     make_user("vera", "viewer")
     at = _open(app, "vera", USER_PASSWORD)
+    _tab(at, "add")
     at.text_input(key="sch_name").input("mine")
     at.text_input(key="sch_table").input("t")
     _submit(at)

@@ -115,6 +115,44 @@ def test_app_data_gets_human_headers_query_results_keep_their_names(
     assert list(at.dataframe[1].value.columns) == expected
 
 
+def _words_page() -> None:
+    import streamlit as st
+
+    from petcare_dba.ui.components import grid
+
+    st.session_state["lang"] = "pt-BR"
+    # The user's own data holds the same words: a query's rows and a name column keep them.
+    grid.result(["status", "kind"], [("refused", "table"), ("True", "critical")], key="q")
+    grid.table(
+        [
+            {"name": "refused", "status": "refused", "kind": "table", "severity": "critical"},
+            {"name": "running", "status": "running", "kind": "view", "severity": "warning"},
+            {"name": "x", "status": "not a word", "kind": "materialized view", "severity": None},
+        ],
+        key="app",
+    )
+    grid.table([{"Estado": "firing", "Nome": "firing"}], key="named", words=("Estado",))
+
+
+def test_app_words_are_translated_in_their_columns_user_data_never() -> None:
+    at = AppTest.from_function(_words_page, default_timeout=60).run()
+    assert not at.exception, at.exception
+    query, app, named = (d.value.to_dict("records") for d in at.dataframe)
+    assert query == [
+        {"status": "refused", "kind": "table"},
+        {"status": "True", "kind": "critical"},
+    ]
+    assert [(r["Nome"], r["Situação"], r["Tipo de objeto"]) for r in app] == [
+        ("refused", "recusado", "tabela"),
+        ("running", "em execução", "visão"),
+        ("x", "not a word", "visão materializada"),  # no entry: shown as it is
+    ]
+    assert [r["Gravidade"] for r in app][:2] == ["crítico", "aviso"]
+    assert pd.isna(app[2]["Gravidade"])  # NULL stays NULL
+    assert named == [{"Estado": "disparado", "Nome": "firing"}]
+    assert grid.word(3) == 3
+
+
 def test_unique_names_and_app_values_through_the_formatter() -> None:
     assert grid.unique(["?column?", "?column?", "a"]) == ["?column?", "?column?_2", "a"]
     frame = grid.app_frame([{"n": BIG, "d": decimal.Decimal("1.50"), "l": [1, None]}])

@@ -87,3 +87,41 @@ def test_a_viewer_cannot_reach_the_settings_page(
     assert not at.exception
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/settings.py")
+
+
+# Help texts that are a proper noun or an identifier in both languages (none so far): a setting
+# may be listed here only when its English help has no word to translate.
+SAME_HELP_IN_PT_BR: frozenset[str] = frozenset()
+
+
+def test_every_registry_setting_has_its_own_pt_br_help() -> None:
+    """Issue 19: the help of every setting (the registry's English) has a pt-BR text."""
+    from petcare_dba.settings import SETTINGS
+
+    en, pt = i18n.catalogue("en"), i18n.catalogue("pt-BR")
+    missing = [s.name for s in SETTINGS if i18n.help_key(s.name) not in pt]
+    same = [
+        s.name
+        for s in SETTINGS
+        if s.name not in SAME_HELP_IN_PT_BR and pt.get(i18n.help_key(s.name)) == s.help
+    ]
+    assert (missing, same) == ([], [])
+    assert all(en[i18n.help_key(s.name)] == s.help for s in SETTINGS)  # English: the registry's
+    assert SAME_HELP_IN_PT_BR <= {s.name for s in SETTINGS}
+
+
+def test_the_pt_br_settings_page_shows_every_help_in_pt_br(
+    app: Callable[[], AppTest], admin: Actor
+) -> None:
+    at = sign_in(app(), "admin", ADMIN_PASSWORD)
+    at.session_state["lang"] = "pt-BR"
+    at.switch_page("pages/settings.py").run()
+    assert not at.exception, at.exception
+    name, about = (i18n.translate("pt-BR", f"grid.col.{c}") for c in ("name", "description"))
+    grid = next(d.value for d in at.dataframe if about in d.value.columns)
+    shown = dict(zip(grid[name], grid[about], strict=True))
+    assert shown and all(
+        text == i18n.translate("pt-BR", i18n.help_key(setting)) for setting, text in shown.items()
+    )
+    picked = str(at.selectbox(key="set_pick").value)  # the run-time editor's caption too
+    assert plain(i18n.translate("pt-BR", i18n.help_key(picked))) in [c.value for c in at.caption]

@@ -66,9 +66,9 @@ try:
     make_provider(s)
 except ConfigError as exc:
     print("refused:", exc.message, "|", exc.hint)
-class Rt:  # health._ai reads only the settings of the runtime
+class Rt:  # health.ai reads only the settings of the runtime
     settings = s
-c = health._ai(Rt())
+c = health.ai(Rt())
 print("health:", c.ok, c.detail)
 """
 

@@ -14,6 +14,7 @@ from petcare_dba.services.advisor.checks import (
     AdvisorRun,
     Finding,
     Lint,
+    Stored,
     exclude,
     exclusions,
     history,
@@ -22,6 +23,7 @@ from petcare_dba.services.advisor.checks import (
     run,
     run_and_store,
     run_lints,
+    stored,
     stored_findings,
     thresholds,
 )
@@ -32,6 +34,7 @@ __all__ = [
     "AdvisorRun",
     "Finding",
     "Lint",
+    "Stored",
     "exclude",
     "exclusions",
     "history",
@@ -41,6 +44,7 @@ __all__ = [
     "run",
     "run_and_store",
     "run_lints",
+    "stored",
     "stored_findings",
     "thresholds",
 ]

@@ -15,6 +15,7 @@ left out. The newest run's count of ERROR findings feeds the `advisor-error-find
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -27,6 +28,7 @@ from petcare_dba import settings
 from petcare_dba.db import target
 from petcare_dba.db.target import session
 from petcare_dba.errors import ConfigError, NotFound, PetcareError
+from petcare_dba.messages import say
 from petcare_dba.services import alerts, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -98,6 +100,12 @@ class AdvisorRun:
 
 def lints() -> list[Lint]:
     """Every lint with its documentation, in number order."""
+    return list(_packaged_lints())
+
+
+@functools.cache
+def _packaged_lints() -> tuple[Lint, ...]:
+    # The lints ship with the package: read once per process, not on every page rerun.
     root = resources.files("petcare_dba") / "advisor"
     found = []
     for entry in (root / "lints").iterdir():
@@ -120,7 +128,7 @@ def lints() -> list[Lint]:
                 translations,
             )
         )
-    return sorted(found, key=lambda lint: lint.number)
+    return tuple(sorted(found, key=lambda lint: lint.number))
 
 
 def thresholds(
@@ -213,7 +221,7 @@ def _conn_id(rt: Runtime, actor: Actor, conn_name: str) -> int:
     with rt.store.tx(actor.identity) as tx:
         found = tx.value("mon_connection_id", {"name": conn_name})
     if found is None:
-        raise NotFound(f"no connection named {conn_name!r} (or it is not shared with you)")
+        raise NotFound(say("msg.connections.not_shared", name=repr(conn_name)))
     return int(found)
 
 
@@ -225,7 +233,7 @@ def run_and_store(
     Needs RUN_ROLE: a run costs the target a round of catalog queries, so viewers read the
     stored runs that the background job (as the system actor) and analysts make.
     """
-    actor.require(RUN_ROLE, "running the advisor")
+    actor.require(RUN_ROLE, say("msg.access.running_advisor"))
     conn_id = _conn_id(rt, actor, conn_name)
     result = run(rt, actor, conn_name, params=params)
     with rt.store.tx(actor.identity) as tx:
@@ -298,6 +306,29 @@ def stored_findings(rt: Runtime, actor: Actor, run_id: int) -> list[Finding]:
         return [Finding(**r) for r in tx.all("advisor_run_findings", {"run": run_id})]
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What the advisor page shows: recent runs (newest first), the newest run's findings and
+    the connection's exclusions."""
+
+    runs: tuple[dict[str, Any], ...]
+    findings: tuple[Finding, ...]
+    exclusions: tuple[dict[str, Any], ...]
+
+
+def stored(rt: Runtime, actor: Actor, conn_name: str, limit: int = 10) -> Stored:
+    """The stored runs, the newest one's findings and the exclusions, in one transaction (the
+    page's first paint: nothing runs against the target)."""
+    with rt.store.tx(actor.identity) as tx:
+        conn_id = tx.value("mon_connection_id", {"name": conn_name})
+        if conn_id is None:
+            raise NotFound(say("msg.connections.not_shared", name=repr(conn_name)))
+        runs = tx.all("advisor_runs_list", {"conn": conn_id, "limit": limit})
+        findings = tx.all("advisor_run_findings", {"run": runs[0]["id"]}) if runs else []
+        excluded = tx.all("advisor_exclusions_list", {"conn": conn_id})
+    return Stored(tuple(runs), tuple(Finding(**r) for r in findings), tuple(excluded))
+
+
 def exclusions(rt: Runtime, actor: Actor, conn_name: str) -> list[dict[str, Any]]:
     """Excluded cache keys of a connection."""
     conn_id = _conn_id(rt, actor, conn_name)
@@ -307,7 +338,7 @@ def exclusions(rt: Runtime, actor: Actor, conn_name: str) -> list[dict[str, Any]
 
 def exclude(rt: Runtime, actor: Actor, conn_name: str, cache_key: str, reason: str = "") -> None:
     """Exclude a finding from future runs (dba); audited."""
-    actor.require("dba", "excluding advisor findings")
+    actor.require("dba", say("msg.access.excluding_advisor_findings"))
     conn_id = _conn_id(rt, actor, conn_name)
     with rt.store.tx(actor.identity) as tx:
         tx.execute(
@@ -326,11 +357,13 @@ def exclude(rt: Runtime, actor: Actor, conn_name: str, cache_key: str, reason: s
 
 def include(rt: Runtime, actor: Actor, conn_name: str, cache_key: str) -> None:
     """Remove an exclusion (dba); audited."""
-    actor.require("dba", "including advisor findings")
+    actor.require("dba", say("msg.access.including_advisor_findings"))
     conn_id = _conn_id(rt, actor, conn_name)
     with rt.store.tx(actor.identity) as tx:
         if tx.value("advisor_exclusion_delete", {"conn": conn_id, "cache_key": cache_key}) is None:
-            raise NotFound(f"{cache_key!r} is not excluded on {conn_name!r}")
+            raise NotFound(
+                say("msg.advisor.not_excluded", key=repr(cache_key), name=repr(conn_name))
+            )
     audit.record(
         rt.store,
         actor,

@@ -36,6 +36,7 @@ from petcare_dba.db.target import (
     whatif_prepare,
 )
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
+from petcare_dba.messages import joined, say
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -173,10 +174,8 @@ def _guard(s: TargetSession, query: str) -> None:
     reasons = trust.refusals(s, query)
     if reasons:
         raise Refused(
-            "not planned: planning it could run code that is not PostgreSQL's own ("
-            + "; ".join(reasons[:5])
-            + ")",
-            hint="statement statistics are written by any database user (reliability U2)",
+            say("msg.advisor.not_planned", reasons=joined(reasons[:5])),
+            hint=say("msg.advisor.not_planned.hint"),
         )
 
 
@@ -204,6 +203,7 @@ def generic_plan(url: str, app: str, query: str, timeout_ms: int, connect_timeou
         rollback=True,
         timeout_ms=timeout_ms,
         connect_timeout=connect_timeout,
+        users_path=True,
     ) as s:
         _guard(s, query)
         params = max((int(n) for n in re.findall(r"\$(\d+)", wrapped)), default=0)
@@ -216,12 +216,16 @@ def _what_if(
     url: str, app: str, query: str, index: dict[str, Any], hypopg: bool, timeout: int
 ) -> tuple[float, float, str]:
     wrapped = prepared_text(query)
-    with session(url, app, read_only=True, rollback=True, connect_timeout=timeout) as s:
+    with session(
+        url, app, read_only=True, rollback=True, connect_timeout=timeout, users_path=True
+    ) as s:
         _guard(s, query)
         before = _cost(s, wrapped)
     # The index (hypothetical or real) needs a writable transaction; it is built from packaged
     # SQL first, then the transaction turns read-only before anything is planned.
-    with session(url, app, read_only=False, rollback=True, connect_timeout=timeout) as s:
+    with session(
+        url, app, read_only=False, rollback=True, connect_timeout=timeout, users_path=True
+    ) as s:
         if hypopg:
             s.row("idx_hypopg_create", {"sql": index["plain"]})
         else:
@@ -275,7 +279,7 @@ def suggest(
     limit: int = 10,
 ) -> list[IndexSuggestion]:
     """Verified index suggestions for the slowest statements of a connection (dba only)."""
-    actor.require("dba", "index suggestions (what-if plans of other users' statements)")
+    actor.require("dba", say("msg.access.index_suggestions"))
     # Sessions below open one at a time; together they take one of the user's slots (F7).
     with connections.held(rt, actor, conn) as url:
         return _suggest(rt, actor, conn, url, min_mean_ms, min_calls, max_whatif_bytes, limit)
@@ -296,8 +300,7 @@ def _suggest(
     with session(url, app, connect_timeout=timeout) as s:
         if not s.row("mon_target_pgss_path").get("path"):
             raise ValidationError(
-                "index suggestions need pg_stat_statements in this database",
-                hint="CREATE EXTENSION pg_stat_statements (and shared_preload_libraries)",
+                say("msg.advisor.needs_pgss"), hint=say("msg.advisor.needs_pgss.hint")
             )
         slow = s.rows(
             "idx_target_slow_statements",
@@ -308,7 +311,8 @@ def _suggest(
         cand = candidate(row["query"])
         if cand is None:
             continue
-        with session(url, app, connect_timeout=timeout) as s:
+        # The table is named as the statement's author named it: their search_path finds it.
+        with session(url, app, connect_timeout=timeout, users_path=True) as s:
             table = s.row("idx_target_table", {"name": _quoted(cand.schema, cand.table)})
             if not table:
                 continue
@@ -358,17 +362,17 @@ def _suggest(
 
 def create(rt: Runtime, actor: Actor, conn: str, create_sql: str, *, confirmed: bool) -> None:
     """Run one suggested CREATE INDEX CONCURRENTLY (dba, after confirmation); audited."""
-    actor.require("dba", "creating indexes")
+    actor.require("dba", say("msg.access.creating_indexes"))
     if not _CREATE.match(create_sql):
-        raise ValidationError("only a suggested CREATE INDEX CONCURRENTLY statement can run here")
+        raise ValidationError(say("msg.advisor.only_suggested"))
     if not confirmed:
         audit.record(
             rt.store, actor, "advisor.create_index", "confirm", target=conn, sql_text=create_sql
         )
         raise NeedsConfirmation(
-            f"create this index on {conn!r}?",
+            say("msg.advisor.confirm_index", name=repr(conn)),
             objects=(create_sql,),
-            reason="builds an index (CONCURRENTLY: writes continue)",
+            reason=say("msg.advisor.confirm_index.reason"),
         )
     app = target.application_name(actor.username, actor.session_id)
     # One event id pairs the intent with its outcome (A2).

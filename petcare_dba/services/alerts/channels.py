@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from petcare_dba.errors import NotFound, PetcareError, ValidationError, redact
+from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts import formats, outbound
 from petcare_dba.services.alerts.formats import Notification
@@ -67,7 +68,7 @@ def _purpose(name: str) -> str:
 def _insert(
     rt: Runtime, actor: Actor, name: str, kind: str, config: dict[str, Any], secret: str
 ) -> int:
-    actor.require("admin", "adding alert channels")
+    actor.require("admin", say("msg.access.adding_alert_channels"))
     sealed = rt.keyring.seal(secret, _purpose(name)) if secret else None
     try:
         with rt.store.tx(actor.identity) as tx:
@@ -85,9 +86,9 @@ def _insert(
             )
     except PetcareError as exc:
         if exc.sqlstate == "23505":
-            raise ValidationError(f"a channel named {name!r} already exists") from exc
+            raise ValidationError(say("msg.alerts.channel_exists", name=repr(name))) from exc
         if exc.sqlstate == "23514":
-            raise ValidationError(f"channel name {name!r}: lowercase letters, digits, - _") from exc
+            raise ValidationError(say("msg.alerts.channel_name", name=repr(name))) from exc
         raise
     audit.record(rt.store, actor, "alert.channel.add", "ok", target=name, detail=config)
     return channel_id
@@ -101,11 +102,11 @@ def add_webhook(
     Returns the HMAC-SHA256 signing secret (generated unless given): shown once to the admin,
     who configures the receiver with it; it is stored sealed and never shown again.
     """
-    actor.require("admin", "adding alert channels")
+    actor.require("admin", say("msg.access.adding_alert_channels"))
     outbound.check_url(rt.settings, url)  # refuses denied destinations before anything is stored
     key = signing_secret or secrets.token_urlsafe(32)
     if len(key) < 16 or formats.clean(key) != key:
-        raise ValidationError("the signing secret must be at least 16 printable characters")
+        raise ValidationError(say("msg.alerts.secret"))
     parts = urlsplit(url)
     shown = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}/…"
     config = {"endpoint": shown, "signature": formats.SIGNATURE_HEADER}
@@ -118,24 +119,24 @@ def _service_url(rt: Runtime, kind: str, url: str) -> str:
     apprise = formats.load_apprise()
     parts = urlsplit(url.strip())
     if parts.scheme != "https" or not parts.hostname or formats.clean(url) != url.strip():
-        raise ValidationError(f"a {kind} webhook URL must be https://… (one line)")
+        raise ValidationError(say("msg.alerts.https", kind=kind))
     hosts = formats.SERVICE_HOSTS.get(kind)
     if hosts is not None and parts.hostname.lower() not in hosts:
-        raise ValidationError(f"a {kind} webhook URL points at {' or '.join(hosts)}")
+        raise ValidationError(say("msg.alerts.host", kind=kind, hosts=" or ".join(hosts)))
     if hosts is None:  # Teams: the workflow's host is the admin's choice, so it is checked
         outbound.check_url(rt.settings, url)
     plugin = apprise.Apprise.instantiate(url.strip())
     expected = {"slack": "NotifySlack", "discord": "NotifyDiscord", "teams": "NotifyWorkflows"}
     if plugin is None or type(plugin).__name__ != expected[kind]:
-        raise ValidationError(f"not a {kind} incoming-webhook URL")
+        raise ValidationError(say("msg.alerts.not_service", kind=kind))
     return url.strip()
 
 
 def add_service(rt: Runtime, actor: Actor, name: str, kind: str, url: str) -> int:
     """A Slack, Microsoft Teams (Power Automate workflow) or Discord channel from its URL."""
-    actor.require("admin", "adding alert channels")
+    actor.require("admin", say("msg.access.adding_alert_channels"))
     if kind not in ("slack", "teams", "discord"):
-        raise ValidationError("kind must be slack, teams or discord")
+        raise ValidationError(say("msg.alerts.service_kind"))
     checked = _service_url(rt, kind, url)
     host = urlsplit(checked).hostname
     return _insert(rt, actor, name, kind, {"endpoint": f"https://{host}/…"}, checked)
@@ -151,11 +152,11 @@ def add_pagerduty(
     source: str = "petcare-dba",
 ) -> int:
     """A PagerDuty channel (Events API v2) from a service's integration (routing) key."""
-    actor.require("admin", "adding alert channels")
+    actor.require("admin", say("msg.access.adding_alert_channels"))
     if not re.fullmatch(r"[A-Za-z0-9]{20,64}", routing_key or ""):
-        raise ValidationError("a PagerDuty routing key is 20-64 letters and digits")
+        raise ValidationError(say("msg.alerts.routing_key"))
     if region not in ("us", "eu"):
-        raise ValidationError("the PagerDuty region is us or eu")
+        raise ValidationError(say("msg.alerts.region"))
     config = {"region": region, "source": formats.clean(source, 100) or "petcare-dba"}
     return _insert(rt, actor, name, "pagerduty", config, routing_key)
 
@@ -177,11 +178,13 @@ def add_email(
     bad = [a for a in [sender, *recipients] if not _ADDRESS.match(a) or len(a) > 254]
     if not recipients or bad:
         raise ValidationError(
-            f"not a plain e-mail address: {ascii(bad[0]) if bad else '(no recipient)'}",
-            hint="one address per recipient, like dba@example.org (no names, commas, line breaks)",
+            say("msg.alerts.address", address=ascii(bad[0]))
+            if bad
+            else say("msg.alerts.no_recipient"),
+            hint=say("msg.alerts.address.hint"),
         )
     if not host or any(ord(c) < 33 for c in host):
-        raise ValidationError("the SMTP host must be a host name or address")
+        raise ValidationError(say("msg.alerts.smtp_host"))
     config = {
         "host": host,
         "port": int(port),
@@ -201,10 +204,10 @@ def list_channels(rt: Runtime, actor: Actor) -> list[Channel]:
 
 def remove(rt: Runtime, actor: Actor, name: str) -> None:
     """Delete a channel (admins); audited."""
-    actor.require("admin", "removing alert channels")
+    actor.require("admin", say("msg.access.removing_alert_channels"))
     with rt.store.tx(actor.identity) as tx:
         if tx.value("alert_channel_delete", {"name": name}) is None:
-            raise NotFound(f"no alert channel named {name!r}")
+            raise NotFound(say("msg.alerts.no_channel", name=repr(name)))
     audit.record(rt.store, actor, "alert.channel.remove", "ok", target=name)
 
 
@@ -214,7 +217,7 @@ def _check_addresses(config: dict[str, Any]) -> None:
     if not config.get("recipients") or any(
         not isinstance(a, str) or not _ADDRESS.match(a) or len(a) > 254 for a in found
     ):
-        raise ValidationError("the channel's stored e-mail addresses are not plain addresses")
+        raise ValidationError(say("msg.alerts.stored_addresses"))
 
 
 def send_one(rt: Runtime, row: dict[str, Any], note: Notification, key: str) -> Delivery:
@@ -279,11 +282,11 @@ def deliver(rt: Runtime, notes: list[Notification]) -> list[Delivery]:
 
 def send_test(rt: Runtime, actor: Actor, name: str) -> Delivery:
     """Send a test notification through one channel (admins); recorded and audited."""
-    actor.require("admin", "testing alert channels")
+    actor.require("admin", say("msg.access.testing_alert_channels"))
     with rt.store.tx(actor.identity) as tx:
         rows = [r for r in tx.all("alert_channels_secrets", {"name": name}) if r["name"] == name]
     if not rows:
-        raise NotFound(f"no alert channel named {name!r}")
+        raise NotFound(say("msg.alerts.no_channel", name=repr(name)))
     note = Notification(
         "test",
         None,

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from petcare_dba.errors import Refused, Unavailable, ValidationError, redact
+from petcare_dba.messages import say
 from petcare_dba.services.alerts import outbound
 
 log = logging.getLogger(__name__)
@@ -215,12 +216,12 @@ def send_apprise(
     body = apprise_body(kind, note, key)
     limit = int(settings.alert_max_payload_bytes)
     if len(body.encode("utf-8")) > limit:
-        raise ValidationError(f"the notification is over alert_max_payload_bytes ({limit})")
+        raise ValidationError(say("msg.outbound.over_limit", limit=limit))
     # Sequential: the send must run on this thread, where `outbound.guarded` holds.
     asset = apprise.AppriseAsset(async_mode=False)
     plugin = apprise.Apprise.instantiate(url, asset=asset)
     if not plugin:
-        raise ValidationError(f"the {kind} channel's stored address is not a valid {kind} URL")
+        raise ValidationError(say("msg.outbound.stored_url", kind=kind))
     sender = apprise.Apprise(asset=asset)
     sender.add(plugin)
     notify_type = (

@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from petcare_dba.errors import Refused, Unavailable, ValidationError
+from petcare_dba.messages import say
 
 log = logging.getLogger(__name__)
 # The process's resolver before `guarded()` wraps it; every policy lookup uses this one.
@@ -74,7 +75,7 @@ DENIED = tuple(
         "ff00::/8",
     )
 )
-UNREACHABLE = "could not deliver to the destination (details in the server log)"
+UNREACHABLE = say("msg.outbound.unreachable")
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def resolve(settings: Any, host: str, port: int) -> Destination:
     and port actually connected to (after `alert_connect_to`), which are what the policy checks.
     """
     if not host or any(ord(c) < 33 for c in host):
-        raise ValidationError("the destination has no valid host name")
+        raise ValidationError(say("msg.outbound.no_host"))
     asked = host
     host, port = _route(settings, host, port)
     try:
@@ -158,14 +159,12 @@ def resolve(settings: Any, host: str, port: int) -> Destination:
         explicit = _allowed(ip, port, [e for e in entries if e.count(":") == 1])
         if str(ip) in store_ips and not explicit:
             raise Refused(
-                f"{host}:{port} is the metadata store; deliveries never go there",
-                hint="add the exact address:port to outbound_allow to override",
+                say("msg.outbound.metadata_store", host=host, port=str(port)),
+                hint=say("msg.outbound.metadata_store.hint"),
             )
         if any(ip in net for net in DENIED) and not _allowed(ip, port, entries):
             raise Refused(
-                f"{host} resolves to a loopback, link-local or private address, which "
-                "deliveries may not reach (outbound_allow)",
-                hint="an admin may allow it by adding the address or range to outbound_allow",
+                say("msg.outbound.private", host=host), hint=say("msg.outbound.private.hint")
             )
     # Every address passed; connect to the first and only that one (no second lookup).
     return Destination(asked, str(ips[0]), port)
@@ -210,11 +209,11 @@ def check_url(settings: Any, url: str) -> Destination:
     """Check a webhook URL (scheme, host, policy); the Destination to connect to."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError("a webhook URL must be http(s)://host/...")
+        raise ValidationError(say("msg.outbound.scheme"))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise ValidationError("the webhook URL has an invalid port") from exc
+        raise ValidationError(say("msg.outbound.port")) from exc
     return resolve(settings, parts.hostname, port)
 
 
@@ -257,15 +256,13 @@ def post(
     """
     limit = int(getattr(settings, "alert_max_payload_bytes", 65536))
     if len(body) > limit:
-        raise ValidationError(
-            f"the notification is {len(body)} bytes, over alert_max_payload_bytes ({limit})"
-        )
+        raise ValidationError(say("msg.outbound.too_big", size=len(body), limit=limit))
     extra = ""
     for name, value in (headers or {}).items():
         if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", name) or not re.fullmatch(
             r"[\x20-\x7e]{0,1024}", value
         ):
-            raise ValidationError("a delivery header has an invalid name or value")
+            raise ValidationError(say("msg.outbound.header"))
         extra += f"{name}: {value}\r\n"
     dest = check_url(settings, url)
     parts = urlsplit(url)
@@ -280,7 +277,7 @@ def post(
         "Connection: close\r\n\r\n"
     )
     if any(c in path for c in "\r\n "):
-        raise ValidationError("the webhook URL contains spaces or line breaks")
+        raise ValidationError(say("msg.outbound.spaces"))
     holder: list[socket.socket] = []
     try:
         with _watchdog(holder, deadline_s):
@@ -304,9 +301,9 @@ def post(
         raise Unavailable(UNREACHABLE)
     status = int(fields[1])
     if 300 <= status < 400:
-        raise Unavailable(f"the destination answered HTTP {status}; redirects are not followed")
+        raise Unavailable(say("msg.outbound.redirect", status=str(status)))
     if status >= 300 or status < 200:
-        raise Unavailable(f"the destination answered HTTP {status}")
+        raise Unavailable(say("msg.outbound.status", status=str(status)))
     return status
 
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from petcare_dba.errors import NotFound, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts import deliverer, outbox
 from petcare_dba.services.alerts.formats import Notification
@@ -179,13 +180,13 @@ def update_rule(
     enabled: bool | None = None,
 ) -> None:
     """Change a rule (admins); audited."""
-    actor.require("admin", "changing alert rules")
+    actor.require("admin", say("msg.access.changing_alert_rules"))
     if comparator is not None and comparator not in COMPARATORS:
-        raise ValidationError(f"comparator must be one of {', '.join(COMPARATORS)}")
+        raise ValidationError(say("msg.alerts.comparator", choices=", ".join(COMPARATORS)))
     if severity is not None and severity not in SEVERITIES:
-        raise ValidationError("severity must be warning or critical")
+        raise ValidationError(say("msg.alerts.severity"))
     if duration_s is not None and duration_s < 0:
-        raise ValidationError("duration_s must not be negative")
+        raise ValidationError(say("msg.alerts.negative_duration"))
     changes = {
         "threshold": threshold,
         "comparator": comparator,
@@ -195,7 +196,7 @@ def update_rule(
     }
     with rt.store.tx(actor.identity) as tx:
         if tx.value("alert_rule_update", {"name": name, **changes}) is None:
-            raise NotFound(f"no alert rule named {name!r}")
+            raise NotFound(say("msg.alerts.no_rule", name=repr(name)))
     audit.record(
         rt.store,
         actor,
@@ -220,9 +221,9 @@ def add_rule(
     description: str = "",
 ) -> int:
     """Create a custom rule on any collected metric (admins); audited."""
-    actor.require("admin", "adding alert rules")
+    actor.require("admin", say("msg.access.adding_alert_rules"))
     if comparator not in COMPARATORS or severity not in SEVERITIES:
-        raise ValidationError("comparator must be >, >=, < or <= and severity warning/critical")
+        raise ValidationError(say("msg.alerts.rule_shape"))
     params = {
         "name": name,
         "metric": metric,
@@ -257,8 +258,8 @@ def history(
 
 def acknowledge(rt: Runtime, actor: Actor, event_id: int) -> None:
     """Acknowledge an event (dba or admin); audited."""
-    actor.require("dba", "acknowledging alerts")
+    actor.require("dba", say("msg.access.acknowledging_alerts"))
     with rt.store.tx(actor.identity) as tx:
         if tx.value("alert_ack", {"id": event_id}) is None:
-            raise NotFound(f"no unacknowledged alert {event_id} that you may acknowledge")
+            raise NotFound(say("msg.alerts.no_event", id=str(event_id)))
     audit.record(rt.store, actor, "alert.acknowledge", "ok", target=str(event_id))

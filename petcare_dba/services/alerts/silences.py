@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from petcare_dba.errors import NotFound, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts.formats import clean
 from petcare_dba.services.runtime import Runtime
@@ -62,7 +63,9 @@ def parse_duration(text: str) -> timedelta:
     """`90m`, `2h`, `3d` as a timedelta (the CLI's --for)."""
     match = _DURATION.match(text.strip().lower())
     if not match:
-        raise ValidationError(f"not a duration: {text!r}", hint="like 30m, 2h or 1d")
+        raise ValidationError(
+            say("msg.alerts.duration", text=repr(text)), hint=say("msg.alerts.duration.hint")
+        )
     n, unit = int(match.group(1)), match.group(2)
     return timedelta(minutes=n) if unit == "m" else timedelta(hours=n if unit == "h" else 24 * n)
 
@@ -70,7 +73,7 @@ def parse_duration(text: str) -> timedelta:
 def _reason(reason: str) -> str:
     text = clean(reason, 501).strip()
     if not text or len(text) > 500:
-        raise ValidationError("a reason of 1 to 500 characters is required")
+        raise ValidationError(say("msg.alerts.reason"))
     return text
 
 
@@ -78,12 +81,12 @@ def _aware(at: datetime | None) -> datetime | None:
     return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def _id_of(tx: Any, query: str, name: str | None, what: str) -> int | None:
+def _id_of(tx: Any, query: str, name: str | None, missing: str) -> int | None:
     if name is None:
         return None
     found = tx.value(query, {"name": name})
     if found is None:  # never let a mistyped name widen a silence to everything
-        raise NotFound(f"no {what} named {name!r}")
+        raise NotFound(say(missing, name=repr(name)))
     return int(found)
 
 
@@ -99,17 +102,19 @@ def add_silence(
     starts_at: datetime | None = None,
 ) -> int:
     """Silence matching alerts from `starts_at` (now) until `ends_at`; audited."""
-    actor.require("dba", "silencing alerts")
+    actor.require("dba", say("msg.access.silencing_alerts"))
     if severity is not None and severity not in SEVERITIES:
-        raise ValidationError("severity must be warning or critical")
+        raise ValidationError(say("msg.alerts.severity"))
     start, end = _aware(starts_at), _aware(ends_at)
     if end is None or end <= (start or datetime.now(UTC)):
-        raise ValidationError("a silence must end after it starts (and in the future)")
+        raise ValidationError(say("msg.alerts.silence_end"))
     text = _reason(reason)
     with rt.store.tx(actor.identity) as tx:
         params = {
-            "rule_id": _id_of(tx, "alert_rule_id", rule, "alert rule"),
-            "connection_id": _id_of(tx, "alert_connection_id", connection, "connection"),
+            "rule_id": _id_of(tx, "alert_rule_id", rule, "msg.alerts.no_rule"),
+            "connection_id": _id_of(
+                tx, "alert_connection_id", connection, "msg.alerts.no_connection"
+            ),
             "severity": severity,
             "starts_at": start,
             "ends_at": end,
@@ -130,10 +135,10 @@ def list_silences(rt: Runtime, actor: Actor, *, include_past: bool = False) -> l
 
 def remove_silence(rt: Runtime, actor: Actor, silence_id: int) -> None:
     """End a silence now by removing it; audited."""
-    actor.require("dba", "removing silences")
+    actor.require("dba", say("msg.access.removing_silences"))
     with rt.store.tx(actor.identity) as tx:
         if tx.value("alert_silence_delete", {"id": silence_id}) is None:
-            raise NotFound(f"no silence {silence_id} that you may remove")
+            raise NotFound(say("msg.alerts.no_silence", id=str(silence_id)))
         audit.record_in(tx, actor, "alert.silence.remove", "ok", target=str(silence_id))
 
 
@@ -151,27 +156,27 @@ def add_maintenance(
     tz: str = "UTC",
 ) -> int:
     """A maintenance window: one-off (starts_at, ends_at) or weekly (start_time, duration)."""
-    actor.require("dba", "adding maintenance windows")
+    actor.require("dba", say("msg.access.adding_maintenance_windows"))
     recurring = start_time is not None
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError(
-            f"unknown time zone {tz!r}", hint="like UTC or Europe/Lisbon"
+            say("msg.alerts.zone", zone=repr(tz)), hint=say("msg.alerts.zone.hint")
         ) from exc
     if recurring:
         if not duration_minutes or not 1 <= duration_minutes <= 10080:
-            raise ValidationError("a weekly window lasts 1 minute to 7 days")
+            raise ValidationError(say("msg.alerts.weekly_length"))
         if any(d not in range(1, 8) for d in days or []):
-            raise ValidationError("days are ISO weekdays: 1 (Monday) to 7 (Sunday)")
+            raise ValidationError(say("msg.alerts.weekdays"))
         start, end = None, None
     else:
         start, end = _aware(starts_at) or datetime.now(UTC), _aware(ends_at)
         if end is None or end <= start:
-            raise ValidationError("a one-off window needs an end after its start")
+            raise ValidationError(say("msg.alerts.window_end"))
     text = _reason(reason)
     with rt.store.tx(actor.identity) as tx:
-        conn_id = _id_of(tx, "alert_connection_id", connection, "connection")
+        conn_id = _id_of(tx, "alert_connection_id", connection, "msg.alerts.no_connection")
         params = {
             "connection_id": conn_id,
             "recurring": recurring,
@@ -217,8 +222,8 @@ def list_maintenance(
 
 def remove_maintenance(rt: Runtime, actor: Actor, window_id: int) -> None:
     """Remove a maintenance window; audited."""
-    actor.require("dba", "removing maintenance windows")
+    actor.require("dba", say("msg.access.removing_maintenance_windows"))
     with rt.store.tx(actor.identity) as tx:
         if tx.value("alert_maintenance_delete", {"id": window_id}) is None:
-            raise NotFound(f"no maintenance window {window_id} that you may remove")
+            raise NotFound(say("msg.alerts.no_window", id=str(window_id)))
         audit.record_in(tx, actor, "alert.maintenance.remove", "ok", target=str(window_id))

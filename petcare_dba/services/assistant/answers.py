@@ -20,6 +20,7 @@ from typing import Any
 
 from petcare_dba.ai import Message, disabled_error, estimate_tokens, make_provider
 from petcare_dba.errors import PetcareError, QuotaExceeded, Refused, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services import connections, intake
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.assistant import context, prompts, safety
@@ -284,16 +285,16 @@ def ask(
     findings: Sequence[Any] = (),
 ) -> AskStream:
     """Prepare a question (quota, conversation, context); iterate the result to run it."""
-    intake.check(question, rt.settings, what="the question")
-    intake.check(editor_sql, rt.settings, what="the editor's SQL")
+    intake.check(question, rt.settings, what=say("msg.sql.what.question"))
+    intake.check(editor_sql, rt.settings, what=say("msg.sql.what.editor"))
     question = question.strip()
     if not question:
-        raise ValidationError("ask a question")
+        raise ValidationError(say("msg.assistant.ask"))
     quota = rt.settings.ai_daily_token_quota
     if quota > 0 and tokens_today(rt, actor) >= quota:
         raise QuotaExceeded(
-            f"you have used your daily AI token quota (ai_daily_token_quota = {quota})",
-            hint="it resets at midnight UTC; an admin can raise PETCARE_AI_DAILY_TOKEN_QUOTA",
+            say("msg.assistant.quota", quota=quota),
+            hint=say("msg.assistant.quota.hint"),
         )
     provider = make_provider(rt.settings)
     if provider.name == "disabled":
@@ -407,9 +408,8 @@ def run_proposal(
             detail={"message_id": message_id, "sha256": digest, "reason": "edited or unknown"},
         )
         raise Refused(
-            "this SQL is not the text the assistant proposed (it was edited, or the proposal "
-            "does not exist)",
-            hint="run it from the SQL editor as your own SQL",
+            say("msg.assistant.not_proposed"),
+            hint=say("msg.assistant.not_proposed.hint"),
         )
     # One event id pairs the intent with its outcome (A2); the statements themselves get their
     # own pairs from the engine.

@@ -25,6 +25,7 @@ from typing import Any
 from petcare_dba.ai import estimate_tokens
 from petcare_dba.db import target
 from petcare_dba.errors import PetcareError
+from petcare_dba.messages import say
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.assistant import safety
@@ -187,7 +188,9 @@ def _read(
 ) -> list[dict[str, Any]]:
     """A packaged catalog query on the target under the assistant's application_name."""
     # Counts against the user's cap (F7); the assistant reads as the least-privilege role (Q3).
-    with connections.held(rt, actor, conn_name, read_path=True, who="the assistant") as url:
+    with connections.held(
+        rt, actor, conn_name, read_path=True, who=say("msg.connections.who.assistant")
+    ) as url:
         return target.read(
             url,
             target.application_name(actor.username, actor.session_id, ai=True),

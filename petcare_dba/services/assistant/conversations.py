@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from petcare_dba.errors import NotFound, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.assistant import context
 from petcare_dba.services.runtime import Runtime
@@ -72,7 +73,10 @@ def get_conversation(rt: Runtime, actor: Actor, conv_id: int) -> Conversation:
     with rt.store.tx(actor.identity) as tx:
         row = tx.one("ai_conversation_get", {"id": conv_id})
     if row is None:
-        raise NotFound(f"no conversation {conv_id}", hint="petcare-dba ask without --conversation")
+        raise NotFound(
+            say("msg.assistant.no_conversation", id=str(conv_id)),
+            hint=say("msg.assistant.no_conversation.hint"),
+        )
     return _conv(row)
 
 
@@ -86,30 +90,31 @@ def messages(rt: Runtime, actor: Actor, conv_id: int) -> list[ChatMessage]:
 def rename_conversation(rt: Runtime, actor: Actor, conv_id: int, title: str) -> None:
     title = title.strip()[:200]
     if not title:
-        raise ValidationError("a conversation needs a title")
+        raise ValidationError(say("msg.assistant.title"))
     with rt.store.tx(actor.identity) as tx:
         if tx.value("ai_conversation_rename", {"id": conv_id, "title": title}) is None:
-            raise NotFound(f"no conversation {conv_id}")
+            raise NotFound(say("msg.assistant.no_conversation", id=str(conv_id)))
 
 
 def delete_conversation(rt: Runtime, actor: Actor, conv_id: int) -> None:
     """Delete a conversation's text; its token counts stay for the daily quota."""
     with rt.store.tx(actor.identity) as tx:
         if tx.value("ai_conversation_delete", {"id": conv_id}) is None:
-            raise NotFound(f"no conversation {conv_id}")
+            raise NotFound(say("msg.assistant.no_conversation", id=str(conv_id)))
         tx.execute("ai_conversation_scrub", {"id": conv_id})
     audit.record(rt.store, actor, "assistant.delete", "ok", target=str(conv_id))
 
 
 def set_consent(rt: Runtime, actor: Actor, connection: str, level: str) -> None:
     """Change what the assistant may see of a connection (admins only)."""
-    actor.require("admin", "changing a connection's AI consent")
+    actor.require("admin", say("msg.access.ai_consent"))
     if level not in context.CONSENT_LEVELS:
-        raise ValidationError(f"AI consent must be one of {', '.join(context.CONSENT_LEVELS)}")
+        choices = ", ".join(context.CONSENT_LEVELS)
+        raise ValidationError(say("msg.assistant.consent", choices=choices))
     with rt.store.tx(actor.identity) as tx:
         conn_id = tx.value("ai_consent_set", {"name": connection, "consent": level})
     if conn_id is None:
-        raise NotFound(f"no connection named {connection!r}")
+        raise NotFound(say("msg.connections.unknown", name=repr(connection)))
     audit.record(
         rt.store,
         actor,

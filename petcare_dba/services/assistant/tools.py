@@ -31,6 +31,7 @@ from petcare_dba.ai import (
 )
 from petcare_dba.db import target
 from petcare_dba.errors import PetcareError, Refused
+from petcare_dba.messages import say
 from petcare_dba.services import advisor, connections, intake
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.assistant import context, safety
@@ -191,7 +192,7 @@ class ToolBox:
 
     def _query(self, sql_text: str, explain: bool) -> engine.RunResult:
         assert self.conn is not None  # noqa: S101 - checked by call()
-        intake.check(sql_text, self.rt.settings, what="the tool's SQL")
+        intake.check(sql_text, self.rt.settings, what=say("msg.sql.what.tool"))
         found = engine.classify(sql_text)
         if len(found) != 1:
             raise Refused("send exactly one statement")
@@ -276,7 +277,9 @@ def _slot_url(box: ToolBox) -> AbstractContextManager[str]:
     """The connection's URL while one of the user's slots on it is held (F7)."""
     assert box.conn is not None  # noqa: S101 - checked by call()
     # The assistant reads only through the least-privilege credential (issue 12, Q3).
-    return connections.held(box.rt, box.actor, box.conn.name, read_path=True, who="the assistant")
+    return connections.held(
+        box.rt, box.actor, box.conn.name, read_path=True, who=say("msg.connections.who.assistant")
+    )
 
 
 def _audit_safe(value: Any) -> Any:

@@ -22,6 +22,7 @@ from pathlib import Path
 from petcare_dba.db import target
 from petcare_dba.db.target import dump
 from petcare_dba.errors import PetcareError, Refused, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups import files, storage
@@ -49,7 +50,7 @@ def backup_database(
 ) -> BackupEntry:
     """pg_dump the connection's whole database into the backup store, catalogued and audited."""
     label = f"{connection_name}:database"
-    refuse_below(rt, actor, "backup.database", "dba", "backing up a database", label)
+    refuse_below(rt, actor, "backup.database", "dba", say("msg.access.backing_up_database"), label)
     conn_info = connections.get(rt, actor, connection_name)
     bucket = storage.configured(rt.settings)
     app = target.application_name(actor.username, actor.session_id)
@@ -147,7 +148,7 @@ def backup_database(
 def _archive(rt: Runtime, entry: BackupEntry) -> Path:
     """The archive, checked against the catalogue's sha256 (streamed back from S3 if there)."""
     if entry.status != "ok" or not entry.path:
-        raise ValidationError(f"backup {entry.id} is {entry.status}; it holds no usable data")
+        raise ValidationError(say("msg.backups.unusable", id=str(entry.id), status=entry.status))
     if entry.storage != storage.LOCAL:
         root, rel = storage.fetch(
             rt.settings, entry.id, entry.storage, entry.path, entry.objects or {}
@@ -203,21 +204,21 @@ def restore_database(
     """pg_restore a database backup into a NEW database on the connection's server; its name."""
     entry = get(rt, actor, backup_id)
     label = f"{entry.connection_name}:{into_database}"
-    refuse_below(rt, actor, "backup.restore_database", "dba", "restoring a database", label)
+    refuse_below(
+        rt, actor, "backup.restore_database", "dba", say("msg.access.restoring_database"), label
+    )
     if entry.kind != "database":
-        raise ValidationError(f"backup {backup_id} is a table backup; restore it with --into")
+        raise ValidationError(say("msg.backups.table_backup", id=str(backup_id)))
     if not _DBNAME.match(into_database):
-        raise ValidationError(
-            f"{into_database!r} is not a plain database name (letters, digits, _; max 63)"
-        )
+        raise ValidationError(say("msg.backups.bad_database_name", name=repr(into_database)))
     if into_database == entry.table_name:
         audit_event(
             rt, actor, "backup.restore_database", "refused", target=label,
             detail={"backup_id": backup_id, "reason": "the source database"},
         )  # fmt: skip
-        raise Refused("a database backup is never restored over its source; name a new database")
+        raise Refused(say("msg.backups.over_source"))
     if connections.get(rt, actor, entry.connection_name).read_only:
-        raise Refused(f"connection {entry.connection_name} is read-only; restores are refused")
+        raise Refused(say("msg.backups.read_only", name=entry.connection_name))
     event_id = audit.new_event_id()  # pairs the intent with its outcome (A2)
     audit_event(
         rt, actor, "backup.restore_database", "intent", event_id=event_id, target=label,

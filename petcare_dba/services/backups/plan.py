@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from petcare_dba.db.target import backup_structure as st
 from petcare_dba.db.target import backup_tree as tree
 from petcare_dba.errors import ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.backups import files
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def _quoted(text: str) -> list[str]:
             while True:
                 k = text.find('"', j)
                 if k < 0:
-                    raise ValidationError(f"{text!r}: an unterminated quoted name")
+                    raise ValidationError(say("msg.backups.unterminated", text=repr(text)))
                 buf.append(text[j:k])
                 if text[k + 1 : k + 2] == '"':
                     buf.append('"')
@@ -108,7 +109,7 @@ def _quoted(text: str) -> list[str]:
             i = k
         if i < len(text):
             if text[i] != ".":
-                raise ValidationError(f"{text!r}: expected a dot between schema and table")
+                raise ValidationError(say("msg.backups.expected_dot", text=repr(text)))
             i += 1
     return parts
 
@@ -123,7 +124,7 @@ def target_name(text: str, default_schema: str) -> tuple[str, str]:
         return default_schema, parts[0]
     if len(parts) == 2:
         return parts[0], parts[1]
-    raise ValidationError(f"{text!r} is not a table name (schema.table)")
+    raise ValidationError(say("msg.backups.not_table_name", text=repr(text)))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from petcare_dba.db import target
 from petcare_dba.db.target import backup as db
 from petcare_dba.db.target import backup_tree as tree
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups import database, files, storage
@@ -192,12 +193,9 @@ def restore(
     """
     entry = get(rt, actor, backup_id)
     if entry.kind == "database":
-        raise ValidationError(
-            f"backup {backup_id} is a whole-database backup; restore it into a new database "
-            "(CLI: restore ID --into-database NEWDB)"
-        )
+        raise ValidationError(say("msg.backups.whole_database", id=str(backup_id)))
     if replace and into:
-        raise ValidationError("give either a new table name or replace, not both")
+        raise ValidationError(say("msg.backups.name_or_replace"))
     schema, table = (
         (entry.schema_name, entry.table_name)
         if replace
@@ -205,12 +203,12 @@ def restore(
     )
     label = f"{entry.connection_name}:{schema}.{table}"
     if not _IDENT.match(table) or not _IDENT.match(schema) or len(table.encode()) > 63:
-        raise ValidationError(f"{schema}.{table} is not a valid table name")
+        raise ValidationError(say("msg.backups.bad_table_name", name=f"{schema}.{table}"))
     if connections.get(rt, actor, entry.connection_name).read_only:
         audit_event(
             rt, actor, "backup.restore", "refused", target=label, detail={"reason": "read-only"}
         )
-        raise Refused(f"connection {entry.connection_name} is read-only; restores are refused")
+        raise Refused(say("msg.backups.read_only", name=entry.connection_name))
     if replace and confirm != entry.table:
         audit_event(
             rt,
@@ -221,10 +219,10 @@ def restore(
             detail={"backup_id": backup_id, "mode": "replace"},
         )
         raise NeedsConfirmation(
-            f"replacing {entry.table} deletes its current rows; confirm by naming the table",
+            say("msg.backups.replace_confirm", table=entry.table),
             objects=(entry.table,),
             reason="destructive",
-            hint=f"type {entry.table} to confirm (CLI: --yes)",
+            hint=say("msg.backups.replace_confirm.hint", table=entry.table),
         )
     found = _checked(rt, actor, entry, "backup.restore")
     try:
@@ -362,6 +360,6 @@ def restore(
 
 def restores(rt: Runtime, actor: Actor, backup_id: int) -> list[dict[str, Any]]:
     """Restores of one backup, newest first."""
-    actor.require("dba", "reading the backup catalogue")
+    actor.require("dba", say("msg.access.reading_backup_catalogue"))
     with rt.store.tx(actor.identity) as tx:
         return tx.all("restore_list", {"backup_id": backup_id})

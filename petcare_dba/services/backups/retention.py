@@ -12,6 +12,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 
 from petcare_dba.errors import NotFound
+from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups import files
 from petcare_dba.services.backups.store import audit_event, get, list_backups
@@ -22,7 +23,7 @@ def delete(rt: Runtime, actor: Actor, backup_id: int, *, reason: str = "") -> No
     """Delete one finished backup's files and mark it deleted in the catalogue (dba)."""
     entry = get(rt, actor, backup_id)
     if entry.status not in ("ok", "failed"):
-        raise NotFound(f"backup {backup_id} is {entry.status}; only finished backups are deleted")
+        raise NotFound(say("msg.backups.delete_unfinished", id=str(backup_id), status=entry.status))
     if entry.path:
         shutil.rmtree(files.store_dir(rt.settings) / entry.path, ignore_errors=True)
     with rt.store.tx(actor.identity) as tx:

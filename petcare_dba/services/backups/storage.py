@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from petcare_dba.errors import ConfigError, NotFound, PetcareError, Unavailable, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.backups import files
 from petcare_dba.settings import Settings
 
@@ -156,8 +157,8 @@ class S3Storage:
             raise self._translate(exc, key, name) from None
         except BotoCoreError as exc:
             raise Unavailable(
-                f"the backup storage {self.label} cannot be reached: {exc}",
-                hint="check backup_s3_endpoint_url and the network",
+                say("msg.backups.unreachable", label=self.label, problem=str(exc)),
+                hint=say("msg.backups.unreachable.hint"),
             ) from None
 
     def _translate(self, exc: ClientError, key: str, name: str | None) -> PetcareError:
@@ -223,7 +224,7 @@ def fetch(
 ) -> tuple[Path, str]:
     """Stream a backup's objects into a new private folder; (store root, relative) to load."""
     if not isinstance(objects, dict) or not objects:
-        raise ValidationError(f"backup {backup_id} records no stored files")
+        raise ValidationError(say("msg.backups.no_files", id=str(backup_id)))
     bucket = for_entry(settings, storage)
     root = files.store_dir(settings) / FETCHED / uuid.uuid4().hex
     files.private_dirs(files.store_dir(settings), root / relative)

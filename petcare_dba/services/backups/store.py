@@ -35,6 +35,7 @@ from petcare_dba.errors import (
     Unavailable,
     ValidationError,
 )
+from petcare_dba.messages import say
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups import files, storage
@@ -92,11 +93,11 @@ def _entry(row: dict[str, Any]) -> BackupEntry:
 
 def get(rt: Runtime, actor: Actor, backup_id: int) -> BackupEntry:
     """One backup of the catalogue (dba)."""
-    actor.require("dba", "reading the backup catalogue")
+    actor.require("dba", say("msg.access.reading_backup_catalogue"))
     with rt.store.tx(actor.identity) as tx:
         row = tx.one("backup_get", {"id": backup_id})
     if row is None:
-        raise NotFound(f"there is no backup {backup_id}")
+        raise NotFound(say("msg.backups.not_found", id=str(backup_id)))
     return _entry(row)
 
 
@@ -110,7 +111,7 @@ def list_backups(
     limit: int = 500,
 ) -> list[BackupEntry]:
     """Backups, newest first, of a connection and/or table ('schema.table' or 'table')."""
-    actor.require("dba", "reading the backup catalogue")
+    actor.require("dba", say("msg.access.reading_backup_catalogue"))
     schema, name = explorer.split_name(table) if table else (None, None)
     if table and "." not in table:
         schema = None
@@ -150,12 +151,14 @@ def backup(
 ) -> BackupEntry:
     """Back up one table: DDL, binary COPY data and manifest, catalogued and audited."""
     label = f"{connection_name}:{schema}.{table}"
-    refuse_below(rt, actor, "backup.create", "dba", "backing up a table", label)
+    refuse_below(rt, actor, "backup.create", "dba", say("msg.access.backing_up_table"), label)
     conn_info = connections.get(rt, actor, connection_name)
     bucket = storage.configured(rt.settings)  # a storage misconfiguration fails before any work
     detail = explorer.describe(rt, actor, connection_name, schema, table)
     if detail.kind not in ("table", "partitioned table", "materialized view"):
-        raise ValidationError(f"{schema}.{table} is a {detail.kind}; only tables can be backed up")
+        raise ValidationError(
+            say("msg.backups.only_tables", name=f"{schema}.{table}", kind=detail.kind)
+        )
     columns = [
         db.Column(c["name"], c["type"], c["collation"])
         for c in detail.columns
@@ -238,8 +241,12 @@ def backup(
             # A restore reads at most this much (files read as untrusted input): refuse now
             # rather than keep a backup that could never be restored.
             raise ValidationError(
-                f"{schema}.{table} has {len(members)} members: its manifest would exceed "
-                f"{files.MANIFEST_MAX_BYTES} bytes; back up its partitions one by one"
+                say(
+                    "msg.backups.manifest_too_big",
+                    name=f"{schema}.{table}",
+                    n=len(members),
+                    limit=files.MANIFEST_MAX_BYTES,
+                )
             )
         files.write_private(partial / "table.sql", detail.ddl)
         files.write_private(partial / "manifest.json", text)
@@ -309,7 +316,7 @@ def _recorded(wanted: list[db.Column], defs: tuple[db.Column, ...]) -> list[dict
     by_name = {c.name: c for c in defs}
     missing = [c.name for c in wanted if c.name not in by_name]
     if missing:
-        raise ValidationError(f"columns {missing} changed while the backup ran; try again")
+        raise ValidationError(say("msg.backups.columns_changed", columns=str(missing)))
     return [
         {
             "name": c.name,
@@ -327,8 +334,8 @@ def as_error(exc: BaseException) -> PetcareError:
         return exc
     if isinstance(exc, OSError):
         return Unavailable(
-            f"the backup store could not be written: {exc.strerror or exc}",
-            hint="free space in backup_dir (or point backup_dir elsewhere) and try again",
+            say("msg.backups.store_write", problem=str(exc.strerror or exc)),
+            hint=say("msg.backups.store_write.hint"),
         )
     return PetcareError(str(exc))
 
@@ -375,7 +382,7 @@ def finish_row(
 def files_for(rt: Runtime, entry: BackupEntry, *, data: bool = True) -> files.BackupFiles:
     """The backup's files checked against the catalogue (and, with `data`, the data file too)."""
     if entry.status != "ok" or not entry.path:
-        raise ValidationError(f"backup {entry.id} is {entry.status}; it holds no usable data")
+        raise ValidationError(say("msg.backups.unusable", id=str(entry.id), status=entry.status))
     root, relative = files.store_dir(rt.settings), entry.path
     try:
         if entry.storage != storage.LOCAL:
@@ -401,7 +408,7 @@ def files_for(rt: Runtime, entry: BackupEntry, *, data: bool = True) -> files.Ba
             storage.release(rt.settings, root / relative)
             raise
     except OSError as exc:
-        raise NotFound(f"backup {entry.id}: its files are missing or unreadable") from exc
+        raise NotFound(say("msg.backups.files_missing", id=str(entry.id))) from exc
     return found
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from petcare_dba.db import target
 from petcare_dba.errors import Refused
+from petcare_dba.messages import joined, say
 from petcare_dba.services.runtime import Runtime
 
 CACHE_TTL_S = 300.0
@@ -46,7 +47,7 @@ class RoleCapabilities:
         """Why this role must not serve the read path (empty when it may)."""
         out: list[str] = []
         if self.superuser:
-            out.append("is a superuser")
+            out.append(say("msg.connections.problem.superuser"))
         for flag, label in (
             (self.bypassrls, "BYPASSRLS"),
             (self.createrole, "CREATEROLE"),
@@ -54,18 +55,19 @@ class RoleCapabilities:
             (self.replication, "REPLICATION"),
         ):
             if flag and not self.superuser:
-                out.append(f"has {label}")
+                out.append(say("msg.connections.problem.attribute", attribute=label))
         if self.dangerous_roles and not self.superuser:
-            out.append("is a member of " + ", ".join(self.dangerous_roles))
+            roles = ", ".join(self.dangerous_roles)
+            out.append(say("msg.connections.problem.member", roles=roles))
         if self.stats_roles and not allow_stats and not self.superuser:
-            out.append(
-                "is a member of " + ", ".join(self.stats_roles) + " (statistics not allowed)"
-            )
+            roles = ", ".join(self.stats_roles)
+            out.append(say("msg.connections.problem.stats", roles=roles))
         if self.writable_tables:
             sample = ", ".join(self.writable_sample)
-            out.append(f"may write {self.writable_tables} table(s) ({sample})")
+            out.append(say("msg.connections.problem.writes", n=self.writable_tables, sample=sample))
         if self.file_functions and not self.superuser:
-            out.append("may call " + ", ".join(self.file_functions))
+            functions = ", ".join(self.file_functions)
+            out.append(say("msg.connections.problem.files", functions=functions))
         return out
 
     def summary(self) -> str:
@@ -180,9 +182,12 @@ def refusal(
     """The error viewers and the assistant get when only an over-privileged role is stored."""
     sql_text = read_role_sql("<database>", server_version_num=caps.server_version_num)
     return Refused(
-        f"connection {connection_name!r} has no least-privilege credential for {who}: its "
-        f"login role {caps.login_role!r} " + "; ".join(problems),
-        hint="an admin adds a read-only role and registers it with "
-        f"`petcare-dba connection set-read {connection_name}` (or on the Connections page); "
-        f"for example, on the target:\n{sql_text}",
+        say(
+            "msg.connections.over_privileged",
+            name=repr(connection_name),
+            who=who,
+            role=repr(caps.login_role),
+            problems=joined(problems),
+        ),
+        hint=say("msg.connections.over_privileged.hint", name=connection_name, sql=sql_text),
     )

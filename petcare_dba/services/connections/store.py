@@ -32,6 +32,7 @@ from typing import Any
 
 from petcare_dba.db import target
 from petcare_dba.errors import NotFound, PetcareError, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.connections import privileges, slots
 from petcare_dba.services.runtime import Runtime
@@ -125,13 +126,13 @@ def add(
     `read_url` is the optional least-privilege credential of the read path; only an admin may
     mark a connection `ambient_credentials` (it lends the app process's PG* environment).
     """
-    actor.require("dba", "adding connections")
+    actor.require("dba", say("msg.access.adding_connections"))
     if not _NAME.match(name):
-        raise ValidationError(f"connection name {name!r} must be lowercase letters, digits, - or _")
+        raise ValidationError(say("msg.connections.bad_name", name=repr(name)))
     if ambient_credentials:
-        actor.require("admin", "letting a connection use the app's ambient credentials")
+        actor.require("admin", say("msg.access.ambient_credentials"))
     if allow_stats:
-        actor.require("admin", "allowing statistics roles on a connection's read path")
+        actor.require("admin", say("msg.access.allow_stats"))
     shown = target.display_url(url)
     target.isolated(url, ambient=ambient_credentials)  # refuses service=/passfile= early
     sealed = rt.keyring.seal(url, _purpose(name))
@@ -172,7 +173,7 @@ def add(
             detail={"error": exc.message},
         )
         if exc.sqlstate == "23505":
-            raise ValidationError(f"a connection named {name!r} already exists") from exc
+            raise ValidationError(say("msg.connections.exists", name=repr(name))) from exc
         raise
     forget_lookups(rt)  # a lookup of the name may have been refused, or named another row
     audit.record(
@@ -196,7 +197,7 @@ def add(
 
 def set_read_credential(rt: Runtime, actor: Actor, name: str, read_url: str | None) -> None:
     """Set (or clear, with None) the read-only credential of a connection (owner or admin)."""
-    actor.require("dba", "changing connections")
+    actor.require("dba", say("msg.access.changing_connections"))
     row = _secret_row(rt, actor, name)
     primary = rt.keyring.open(bytes(row["secret_enc"]), _purpose(name))
     read_shown = read_sealed = None
@@ -216,7 +217,7 @@ def set_read_credential(rt: Runtime, actor: Actor, name: str, read_url: str | No
             },
         )
     if done is None:
-        raise NotFound(f"no connection named {name!r} that you may change")
+        raise NotFound(say("msg.connections.not_yours", name=repr(name)))
     privileges.forget(rt)
     forget_lookups(rt)
     audit.record(
@@ -234,14 +235,14 @@ def set_flags(
     rt: Runtime, actor: Actor, name: str, *, ambient_credentials: bool, allow_stats: bool
 ) -> None:
     """Admin: allow ambient credentials and/or statistics roles on the read path (audited)."""
-    actor.require("admin", "changing a connection's credential policy")
+    actor.require("admin", say("msg.access.credential_policy"))
     with rt.store.tx(actor.identity) as tx:
         done = tx.value(
             "connection_set_flags",
             {"name": name, "ambient_credentials": ambient_credentials, "allow_stats": allow_stats},
         )
     if done is None:
-        raise NotFound(f"no connection named {name!r}")
+        raise NotFound(say("msg.connections.unknown", name=repr(name)))
     privileges.forget(rt)
     forget_lookups(rt)
     audit.record(
@@ -273,8 +274,8 @@ def _secret_row(rt: Runtime, actor: Actor, name: str) -> dict[str, Any]:
         row = tx.one("connection_secret", {"name": name})
     if row is None:
         raise NotFound(
-            f"no connection named {name!r} (or it is not shared with you)",
-            hint="petcare-dba connection list",
+            say("msg.connections.not_shared", name=repr(name)),
+            hint=say("msg.connections.not_shared.hint"),
         )
     return row
 
@@ -293,7 +294,7 @@ def resolve_read_url(rt: Runtime, actor: Actor, name: str, *, who: str) -> str:
 def resolve_for(rt: Runtime, actor: Actor, name: str) -> str:
     """The conninfo a packaged read runs on: the read path for viewers, else the main one."""
     if actor.role == "viewer":
-        return resolve_read_url(rt, actor, name, who="viewers")
+        return resolve_read_url(rt, actor, name, who=say("msg.connections.who.viewers"))
     return resolve_url(rt, actor, name)
 
 
@@ -368,8 +369,8 @@ def for_run(rt: Runtime, actor: Actor, name: str) -> Target:
     rows = rt.store.call(actor.identity, "connection_secret", {"name": name})
     if not rows:
         raise NotFound(
-            f"no connection named {name!r} (or it is not shared with you)",
-            hint="petcare-dba connection list",
+            say("msg.connections.not_shared", name=repr(name)),
+            hint=say("msg.connections.not_shared.hint"),
         )
     found = _target(rt, rows[0])
     with _LOOKUPS:
@@ -382,7 +383,7 @@ def get(rt: Runtime, actor: Actor, name: str) -> Connection:
     for conn in list_connections(rt, actor):
         if conn.name == name:
             return conn
-    raise NotFound(f"no connection named {name!r} (or it is not shared with you)")
+    raise NotFound(say("msg.connections.not_shared", name=repr(name)))
 
 
 def check(rt: Runtime, actor: Actor, name: str) -> ConnectionCheck:
@@ -425,7 +426,7 @@ def remove(rt: Runtime, actor: Actor, name: str) -> None:
     """Delete a connection (owner or admin)."""
     with rt.store.tx(actor.identity) as tx:
         if tx.value("connection_delete", {"name": name}) is None:
-            raise NotFound(f"no connection named {name!r} that you may delete")
+            raise NotFound(say("msg.connections.not_yours_to_delete", name=repr(name)))
     forget_lookups(rt)
     audit.record(rt.store, actor, "connection.remove", "ok", target=name)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from petcare_dba.errors import NotFound, QuotaExceeded, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services import intake
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -39,18 +40,18 @@ class Tab:
 def _name(name: str) -> str:
     clean = " ".join(name.split())
     if not clean:
-        raise ValidationError("a tab needs a name", hint="type a short name")
+        raise ValidationError(say("msg.editor.tab_name"), hint=say("msg.editor.tab_name.hint"))
     if len(clean) > MAX_NAME:
         raise ValidationError(
-            f"a tab name takes at most {MAX_NAME} characters (got {len(clean)})",
-            hint="shorten the name",
+            say("msg.editor.tab_name_long", n=MAX_NAME, got=len(clean)),
+            hint=say("msg.editor.tab_name_long.hint"),
         )
     if any(ord(c) < 32 or c == "\x7f" for c in clean):
-        raise ValidationError("a tab name cannot hold control characters")
+        raise ValidationError(say("msg.editor.tab_control"))
     try:
         clean.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError("a tab name cannot hold a lone surrogate character") from None
+        raise ValidationError(say("msg.editor.tab_surrogate")) from None
     return clean
 
 
@@ -66,14 +67,14 @@ def open_tab(
 ) -> int:
     """Open a new tab; its id. QuotaExceeded at MAX_TABS, ValidationError for bad text."""
     clean = _name(name)
-    intake.check(content, rt.settings, what="the tab's SQL text")
+    intake.check(content, rt.settings, what=say("msg.sql.what.tab"))
     params = {"name": clean, "content": content, "connection": connection, "max_tabs": MAX_TABS}
     with rt.store.tx(actor.identity) as tx:
         row = tx.one("editor_tabs_open", params)
     if row is None:
         raise QuotaExceeded(
-            f"at most {MAX_TABS} editor tabs per user",
-            hint="close a tab you no longer need",
+            say("msg.editor.tabs_limit", n=MAX_TABS),
+            hint=say("msg.editor.tabs_limit.hint"),
         )
     return int(row["id"])
 
@@ -83,12 +84,12 @@ def _one(rt: Runtime, actor: Actor, query: str, params: dict[str, object]) -> No
         row = tx.one(query, params)
     if row is None:
         # Someone else's tab and a closed one look the same: no hint that the id exists.
-        raise NotFound(f"no editor tab {params['id']} of yours")
+        raise NotFound(say("msg.editor.no_tab", id=str(params["id"])))
 
 
 def save_tab(rt: Runtime, actor: Actor, tab_id: int, content: str, connection: str | None) -> None:
     """Store a tab's text and connection (NotFound for a tab that is not the actor's)."""
-    intake.check(content, rt.settings, what="the tab's SQL text")
+    intake.check(content, rt.settings, what=say("msg.sql.what.tab"))
     _one(
         rt,
         actor,

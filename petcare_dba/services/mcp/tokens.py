@@ -22,6 +22,7 @@ from typing import Any
 
 from petcare_dba.db.metastore import Identity
 from petcare_dba.errors import AuthError, NotFound, PermissionDenied, QuotaExceeded, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services import connections
 from petcare_dba.services.actor import ROLES, Actor
 from petcare_dba.services.runtime import Runtime
@@ -84,14 +85,14 @@ def create(
     """Create a token for the acting user; the returned secret is the only copy."""
     role = max_role or actor.role
     if role not in ROLES:
-        raise ValidationError(f"role must be one of {', '.join(ROLES)}")
+        raise ValidationError(say("msg.tokens.role", choices=", ".join(ROLES)))
     if not actor.at_least(role):
-        raise PermissionDenied(f"a token cannot exceed your role ({actor.role})")
+        raise PermissionDenied(say("msg.tokens.above_role", role=actor.role))
     if not 1 <= days <= MAX_DAYS:
-        raise ValidationError(f"a token lives 1 to {MAX_DAYS} days")
+        raise ValidationError(say("msg.tokens.days", n=MAX_DAYS))
     name = name.strip()
     if not 1 <= len(name) <= 100:
-        raise ValidationError("a token needs a name of 1 to 100 characters")
+        raise ValidationError(say("msg.tokens.name"))
     ids = [connections.get(rt, actor, c).id for c in connection_names]
     public_id = secrets.token_hex(8)
     token = f"{PREFIX}{public_id}_{secrets.token_urlsafe(32)}"
@@ -141,7 +142,9 @@ def revoke(rt: Runtime, actor: Actor, token_id: int) -> None:
     with rt.store.tx(actor.identity) as tx:
         done = tx.value("api_token_revoke", {"id": token_id})
         if done is None:
-            raise NotFound(f"no active token {token_id} of yours", hint="petcare-dba token list")
+            raise NotFound(
+                say("msg.tokens.none", id=str(token_id)), hint=say("msg.tokens.none.hint")
+            )
         audit.record_in(tx, actor, "mcp.token_revoke", "ok", target=str(token_id))
 
 

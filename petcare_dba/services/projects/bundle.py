@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from petcare_dba.errors import Refused, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services import intake
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.projects import bundle_check, lifecycle, scripts
@@ -125,8 +126,8 @@ def _check_rate(rt: Runtime, actor: Actor) -> None:
     if recent >= per_hour:
         _refused(rt, actor, "imports_per_hour")
         raise Refused(
-            f"you have imported {recent} projects in the last hour; imports_per_hour is {per_hour}",
-            hint="try again later, or ask an admin to raise imports_per_hour",
+            say("msg.projects.imports_limit", n=recent, limit=per_hour),
+            hint=say("msg.projects.imports_limit.hint"),
         )
 
 
@@ -142,7 +143,11 @@ def import_zip(rt: Runtime, actor: Actor, data: bytes, name: str | None = None) 
         for script in archive.scripts:
             for v in script.versions:
                 intake.check(v.content, rt.settings, what=f"{script.name} v{v.version}")
-        project_name = bundle_check.plain_name(name, "the project name") if name else None
+        project_name = (
+            bundle_check.plain_name(name, say("msg.bundle.field.the_project_name"))
+            if name
+            else None
+        )
     except ValidationError as exc:
         _refused(rt, actor, exc.message)
         raise

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from petcare_dba.errors import ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.projects import diff
 
 FORMAT = "petcare-dba/project"
@@ -73,18 +74,20 @@ class Archive:
 
 def _bad(what: str) -> ValidationError:
     return ValidationError(
-        f"this project archive cannot be imported: {what}",
-        hint="import only a zip made by `petcare-dba project export` (or the Export button)",
+        say("msg.bundle.refused", what=what), hint=say("msg.bundle.refused.hint")
     )
 
 
 def plain_name(value: str, field: str, limit: int = 200) -> str:
-    """A name as data: trimmed, 1..limit characters, no control or format characters."""
+    """A name as data: trimmed, 1..limit characters, no control or format characters.
+
+    `field` names it in the refusal: a manifest key as written, or a `msg.bundle.field.*` text.
+    """
     value = value.strip()
     if any(unicodedata.category(ch) in _INVISIBLE for ch in value):
-        raise _bad(f"{field} {value[:60]!r} holds control or invisible characters")
+        raise _bad(say("msg.bundle.invisible", field=field, value=repr(value[:60])))
     if not value or len(value) > limit:
-        raise _bad(f"{field} must have 1 to {limit} characters")
+        raise _bad(say("msg.bundle.length", field=field, limit=limit))
     return value
 
 
@@ -107,9 +110,9 @@ def _member_names(infos: list[zipfile.ZipInfo]) -> set[str]:
             or ".." in parts
             or re.match(r"^[A-Za-z]:", name)
         ):
-            raise _bad(f"member name {name[:80]!r} is not a plain relative path")
+            raise _bad(say("msg.bundle.member_path", name=repr(name[:80])))
         if name in names:
-            raise _bad(f"member {name[:80]!r} appears twice")
+            raise _bad(say("msg.bundle.member_twice", name=repr(name[:80])))
         names.add(name)
     return names
 
@@ -123,7 +126,7 @@ def _read_members(
         with zf.open(name) as member:
             data = member.read(budget + 1)
         if len(data) > budget:
-            raise _bad("it inflates beyond import_max_bytes")
+            raise _bad(say("msg.bundle.inflates"))
         budget -= len(data)
         out[name] = data
     return out, budget
@@ -131,7 +134,7 @@ def _read_members(
 
 def _typed(value: Any, kind: type | tuple[type, ...], what: str) -> Any:
     if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-        raise _bad(f"{what} has the wrong type in manifest.json")
+        raise _bad(say("msg.bundle.wrong_type", what=what))
     return value
 
 
@@ -139,74 +142,86 @@ def _text(member: str, data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _bad(f"{member} is not UTF-8 text (byte {exc.start})") from exc
+        raise _bad(say("msg.bundle.not_utf8", member=member, n=exc.start)) from exc
 
 
 def read(data: bytes, limits: Limits) -> Archive:
     """Parse and check an export archive (see the module docstring); nothing is written."""
     if len(data) > limits.max_bytes:
-        raise _bad(f"it is larger than import_max_bytes ({limits.max_bytes} bytes)")
+        raise _bad(say("msg.bundle.too_big", n=limits.max_bytes))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             return _parse(zf, limits)
     except ValidationError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
-        raise _bad("it is not a zip file") from exc
+        raise _bad(say("msg.bundle.not_zip")) from exc
     except (OSError, EOFError, zlib.error, RuntimeError, NotImplementedError, ValueError) as exc:
         # Encrypted members, unknown compression, corrupt streams: all the same to the user.
-        raise _bad(f"the zip is damaged or unsupported ({type(exc).__name__})") from exc
+        raise _bad(say("msg.bundle.damaged", kind=type(exc).__name__)) from exc
 
 
 def _parse(zf: zipfile.ZipFile, limits: Limits) -> Archive:
     infos = zf.infolist()
     if len(infos) > limits.max_versions + 2 * limits.max_scripts + 1:
         raise _bad(
-            f"it has {len(infos)} files, more than import_max_versions ({limits.max_versions})"
-            f" and import_max_scripts ({limits.max_scripts}) allow"
+            say(
+                "msg.bundle.too_many_files",
+                n=len(infos),
+                versions=limits.max_versions,
+                scripts=limits.max_scripts,
+            )
         )
     names = _member_names(infos)
     if sum(i.file_size for i in infos) > limits.max_bytes:
-        raise _bad(f"it unpacks to more than import_max_bytes ({limits.max_bytes} bytes)")
+        raise _bad(say("msg.bundle.unpacks", n=limits.max_bytes))
     if "manifest.json" not in names:
-        raise _bad("it has no manifest.json")
+        raise _bad(say("msg.bundle.no_manifest"))
     raw, budget = _read_members(zf, ["manifest.json"], limits.max_bytes)
     try:
         manifest = json.loads(_text("manifest.json", raw["manifest.json"]))
     except ValueError as exc:
-        raise _bad("manifest.json is not valid JSON") from exc
-    _typed(manifest, dict, "the manifest")
+        raise _bad(say("msg.bundle.bad_json")) from exc
+    _typed(manifest, dict, say("msg.bundle.field.manifest"))
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
-        raise _bad(f"it is not a {FORMAT} v{FORMAT_VERSION} export")
+        raise _bad(say("msg.bundle.format", format=FORMAT, version=FORMAT_VERSION))
     project = _typed(manifest.get("project"), dict, "project")
     entries = _typed(manifest.get("scripts", []), list, "scripts")
     if len(entries) > limits.max_scripts:
-        raise _bad(f"it has {len(entries)} scripts; import_max_scripts is {limits.max_scripts}")
+        raise _bad(say("msg.bundle.too_many_scripts", n=len(entries), limit=limits.max_scripts))
     planned: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     total = 0
     for entry in entries:
-        _typed(entry, dict, "a script entry")
+        _typed(entry, dict, say("msg.bundle.field.script_entry"))
         versions = _typed(entry.get("versions", []), list, "versions")
         total += len(versions)
         if total > limits.max_versions:
-            raise _bad(f"it has more than import_max_versions ({limits.max_versions}) versions")
+            raise _bad(say("msg.bundle.too_many_versions", n=limits.max_versions))
         for v in versions:
-            _typed(v, dict, "a version entry")
+            _typed(v, dict, say("msg.bundle.field.version_entry"))
             _typed(v.get("version"), int, "version")
             for key in ("file", "content_hash"):
                 _typed(v.get(key), str, key)
             if v["file"] not in names:
-                raise _bad(f"{v['file'][:80]!r} is listed in the manifest but missing")
+                raise _bad(say("msg.bundle.missing_file", file=repr(v["file"][:80])))
         planned.append((entry, versions))
     wanted = sorted({v["file"] for _, versions in planned for v in versions})
     contents, _ = _read_members(zf, wanted, budget)
     scripts = tuple(_script(entry, versions, contents) for entry, versions in planned)
     lowered = [s.name.lower() for s in scripts]
     if len(set(lowered)) != len(lowered):
-        raise _bad("two scripts have the same name")
+        raise _bad(say("msg.bundle.same_name"))
     return Archive(
-        plain_name(_typed(project.get("name"), str, "project name"), "the project name"),
-        one_line(_typed(project.get("description", ""), str, "project description"), 2000),
+        plain_name(
+            _typed(project.get("name"), str, say("msg.bundle.field.project_name")),
+            say("msg.bundle.field.the_project_name"),
+        ),
+        one_line(
+            _typed(
+                project.get("description", ""), str, say("msg.bundle.field.project_description")
+            ),
+            2000,
+        ),
         scripts,
     )
 
@@ -214,19 +229,21 @@ def _parse(zf: zipfile.ZipFile, limits: Limits) -> Archive:
 def _script(
     entry: dict[str, Any], versions: list[dict[str, Any]], contents: dict[str, bytes]
 ) -> ArchiveScript:
-    name = plain_name(_typed(entry.get("name"), str, "script name"), "script name")
+    script_name = say("msg.bundle.field.script_name")
+    name = plain_name(_typed(entry.get("name"), str, script_name), script_name)
     tags = _typed(entry.get("tags") or [], (list, str), "tags")
     if isinstance(tags, list):
-        tags = [plain_name(_typed(t, str, "a tag"), "tag", 60) for t in tags]
+        a_tag, tag = say("msg.bundle.field.a_tag"), say("msg.bundle.field.tag")
+        tags = [plain_name(_typed(t, str, a_tag), tag, 60) for t in tags]
     connection = _typed(entry.get("default_connection"), (str, type(None)), "default_connection")
     numbers = [v["version"] for v in versions]
     if len(set(numbers)) != len(numbers):
-        raise _bad(f"script {name!r} lists a version number twice")
+        raise _bad(say("msg.bundle.version_twice", name=repr(name)))
     out: list[ArchiveVersion] = []
     for v in sorted(versions, key=lambda v: v["version"]):
         text = _text(v["file"], contents[v["file"]])
         if diff.content_hash(text) != v["content_hash"]:
-            raise _bad(f"{v['file']} does not match its sha256 in the manifest")
+            raise _bad(say("msg.bundle.checksum", file=v["file"]))
         out.append(
             ArchiveVersion(
                 v["version"],
@@ -238,7 +255,10 @@ def _script(
         )
     return ArchiveScript(
         name,
-        one_line(_typed(entry.get("description") or "", str, "script description"), 2000),
+        one_line(
+            _typed(entry.get("description") or "", str, say("msg.bundle.field.script_description")),
+            2000,
+        ),
         tags if isinstance(tags, list) else [one_line(tags)],
         plain_name(connection, "default_connection", 200) if connection else None,
         tuple(out),

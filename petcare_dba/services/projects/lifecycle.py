@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from petcare_dba.errors import NotFound, PermissionDenied, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
@@ -73,9 +74,9 @@ class Activity:
 def _name(name: str) -> str:
     name = name.strip()
     if not name:
-        raise ValidationError("a project needs a name")
+        raise ValidationError(say("msg.projects.needs_name"))
     if len(name) > NAME_MAX:
-        raise ValidationError(f"a project name has at most {NAME_MAX} characters")
+        raise ValidationError(say("msg.projects.name_long", n=NAME_MAX))
     return name
 
 
@@ -101,10 +102,10 @@ CREATE_ROLE = "analyst"  # viewers open what is shared with them; they do not au
 
 def create_in(tx: Any, actor: Actor, name: str, description: str = "") -> int:
     """Create a project inside an open transaction (the caller audits)."""
-    actor.require(CREATE_ROLE, "creating a project")
+    actor.require(CREATE_ROLE, say("msg.access.creating_project"))
     name = _name(name)
     if any(p.owner_id == actor.user_id for p in _by_name(tx, name)):
-        raise ValidationError(f"you already own a project named {name!r}")
+        raise ValidationError(say("msg.projects.owned", name=repr(name)))
     project_id = int(
         tx.value(
             "project_insert",
@@ -136,7 +137,7 @@ def list_projects(
 ) -> list[Project]:
     """The actor's projects ("my projects"); admins may ask for every project (audited)."""
     if all_projects:
-        actor.require("admin", "listing every project")
+        actor.require("admin", say("msg.access.listing_every_project"))
     params = {"all": all_projects, "archived": archived, "search": _like(search), "limit": limit}
     with rt.store.tx(actor.identity) as tx:
         rows = [Project(**r) for r in tx.all("project_list", params)]
@@ -171,17 +172,19 @@ def resolve_in(tx: Any, ref: str | int) -> Project:
         if row is not None:
             return Project(**row)
         if text.startswith("#") or isinstance(ref, int):
-            raise NotFound(f"no project #{text.lstrip('#')} (or you are not a member)")
+            raise NotFound(say("msg.projects.no_id", id=text.lstrip("#")))
     found = _by_name(tx, text)
     if not found:
         raise NotFound(
-            f"no project named {text!r} (or you are not a member)",
-            hint="petcare-dba project list",
+            say("msg.projects.no_name", name=repr(text)), hint=say("msg.projects.no_name.hint")
         )
     mine = [p for p in found if p.my_role is not None]
     if len(mine) > 1 or (not mine and len(found) > 1):
         ids = ", ".join(f"#{p.id} (owner {p.owner})" for p in found)
-        raise ValidationError(f"several projects are named {text!r}: {ids}", hint="use #id")
+        raise ValidationError(
+            say("msg.projects.ambiguous", name=repr(text), ids=ids),
+            hint=say("msg.projects.ambiguous.hint"),
+        )
     return mine[0] if mine else found[0]
 
 
@@ -191,8 +194,8 @@ def _change(rt: Runtime, actor: Actor, ref: str | int, query: str, **params: Any
         project = resolve_in(tx, ref)
         if tx.value(query, {"project_id": project.id, **params}) is None:
             raise PermissionDenied(
-                f"only the owner of {project.name!r} (or an admin) may do this",
-                hint="ask the owner" if project.my_role else None,
+                say("msg.projects.owner_only", name=repr(project.name)),
+                hint=say("msg.projects.owner_only.hint") if project.my_role else None,
             )
     return project
 
@@ -238,7 +241,8 @@ def delete(rt: Runtime, actor: Actor, ref: str | int) -> None:
         project = resolve_in(tx, ref)
     if project.status != "archived":
         raise ValidationError(
-            f"archive {project.name!r} before deleting it", hint="petcare-dba project archive"
+            say("msg.projects.archive_first", name=repr(project.name)),
+            hint="petcare-dba project archive",  # a command: the same in any language
         )
     _change(rt, actor, project.id, "project_delete")
     audit.record(
@@ -261,7 +265,9 @@ def members(rt: Runtime, actor: Actor, ref: str | int) -> list[Member]:
 def _user_id(tx: Any, username: str) -> int:
     value = tx.value("project_user_id", {"username": username.strip()})
     if value is None:
-        raise NotFound(f"no enabled user named {username!r}", hint="invite existing users only")
+        raise NotFound(
+            say("msg.projects.no_user", name=repr(username)), hint=say("msg.projects.no_user.hint")
+        )
     return int(value)
 
 
@@ -269,15 +275,17 @@ def add_member(rt: Runtime, actor: Actor, ref: str | int, username: str, role: s
     """Invite an existing user with a role (editor or viewer); owner or admin only."""
     if role not in MEMBER_ROLES:
         raise ValidationError(
-            f"role must be one of {', '.join(MEMBER_ROLES)}",
-            hint="to hand over a project use transfer ownership",
+            say("msg.projects.member_role", choices=", ".join(MEMBER_ROLES)),
+            hint=say("msg.projects.member_role.hint"),
         )
     with rt.store.tx(actor.identity) as tx:
         project = resolve_in(tx, ref)
         user_id = _user_id(tx, username)
         params = {"project_id": project.id, "user_id": user_id, "role": role}
         if tx.value("project_member_add", params) is None:
-            raise ValidationError(f"{username} is already a member of {project.name!r}")
+            raise ValidationError(
+                say("msg.projects.already_member", user=username, name=repr(project.name))
+            )
     audit.record(
         rt.store,
         actor,
@@ -291,15 +299,17 @@ def add_member(rt: Runtime, actor: Actor, ref: str | int, username: str, role: s
 def set_member_role(rt: Runtime, actor: Actor, ref: str | int, username: str, role: str) -> None:
     """Change a member's role between editor and viewer; owner or admin only."""
     if role not in MEMBER_ROLES:
-        raise ValidationError(f"role must be one of {', '.join(MEMBER_ROLES)}")
+        raise ValidationError(say("msg.projects.member_role", choices=", ".join(MEMBER_ROLES)))
     with rt.store.tx(actor.identity) as tx:
         project = resolve_in(tx, ref)
         user_id = _user_id(tx, username)
         if user_id == project.owner_id:
-            raise ValidationError("the owner's role changes only by transferring ownership")
+            raise ValidationError(say("msg.projects.owner_role"))
         params = {"project_id": project.id, "user_id": user_id, "role": role}
         if tx.value("project_member_set_role", params) is None:
-            raise PermissionDenied(f"cannot change {username}'s role in {project.name!r}")
+            raise PermissionDenied(
+                say("msg.projects.cannot_change_role", user=username, name=repr(project.name))
+            )
     audit.record(
         rt.store,
         actor,
@@ -316,10 +326,12 @@ def remove_member(rt: Runtime, actor: Actor, ref: str | int, username: str) -> N
         project = resolve_in(tx, ref)
         user_id = _user_id(tx, username)
         if user_id == project.owner_id:
-            raise ValidationError("the owner cannot leave: transfer ownership first")
+            raise ValidationError(say("msg.projects.owner_stays"))
         params = {"project_id": project.id, "user_id": user_id}
         if tx.value("project_member_remove", params) is None:
-            raise PermissionDenied(f"cannot remove {username} from {project.name!r}")
+            raise PermissionDenied(
+                say("msg.projects.cannot_remove", user=username, name=repr(project.name))
+            )
     audit.record(
         rt.store,
         actor,
@@ -342,14 +354,16 @@ def transfer(rt: Runtime, actor: Actor, ref: str | int, username: str) -> None:
         new_id = _user_id(tx, username)
         old_id = project.owner_id
         if new_id == old_id:
-            raise ValidationError(f"{username} already owns {project.name!r}")
+            raise ValidationError(
+                say("msg.projects.already_owner", user=username, name=repr(project.name))
+            )
         params = {"project_id": project.id, "user_id": new_id, "role": "owner"}
         if tx.value("project_member_set_role", params) is None:
             tx.value("project_member_add", params)
         demote = {"project_id": project.id, "user_id": old_id, "role": "editor"}
         changed = tx.value("project_member_set_role", demote) is not None
         if not changed or tx.value("project_set_owner", params) is None:
-            raise PermissionDenied(f"only the owner of {project.name!r} (or an admin) may do this")
+            raise PermissionDenied(say("msg.projects.owner_only", name=repr(project.name)))
     audit.record(
         rt.store,
         actor,

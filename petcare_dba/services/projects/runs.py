@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from petcare_dba.errors import ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.projects import lifecycle, scripts
 from petcare_dba.services.projects.scripts import Script, ScriptRef, Version
@@ -70,7 +71,7 @@ def run_script(
     target = connection or script.default_connection
     if not target:
         raise ValidationError(
-            f"{script.name!r} has no default connection: choose one",
+            say("msg.projects.no_default_connection", script=repr(script.name)),
             hint="--connection NAME",
         )
     result = engine.run(

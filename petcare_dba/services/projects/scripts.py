@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from petcare_dba.errors import EditConflict, NotFound, PermissionDenied, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services import intake
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.projects import diff as project_diff
@@ -89,7 +90,7 @@ def clean_tags(tags: list[str] | str | None) -> list[str]:
 def _name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 200:
-        raise ValidationError("a script name has 1 to 200 characters")
+        raise ValidationError(say("msg.scripts.name"))
     return name
 
 
@@ -98,23 +99,22 @@ def script_in(tx: Any, project: Project, ref: ScriptRef, *, deleted: bool = Fals
     if isinstance(ref, int):
         row = tx.one("script_get", {"script_id": ref})
         if row is None or row["project_id"] != project.id:
-            raise NotFound(f"no script #{ref} in {project.name!r}")
+            raise NotFound(say("msg.scripts.no_id", id=str(ref), project=repr(project.name)))
         return Script(**row)
     for found in tx.all("script_find", {"project_id": project.id, "name": ref.strip()}):
         if found["deleted"] == deleted:
             return Script(**tx.one("script_get", {"script_id": found["id"]}))
-    state = "deleted script" if deleted else "script"
-    raise NotFound(f"no {state} named {ref!r} in {project.name!r}")
+    missing = "msg.scripts.no_deleted" if deleted else "msg.scripts.no_name"
+    raise NotFound(say(missing, name=repr(ref), project=repr(project.name)))
 
 
 def _writable(project: Project) -> None:
     """A clear message before the database's refusal (which stays the real guard)."""
     if project.status != "active":
-        raise PermissionDenied(f"{project.name!r} is archived: its scripts are read-only")
+        raise PermissionDenied(say("msg.scripts.archived", project=repr(project.name)))
     if project.my_role not in ("owner", "editor"):
-        raise PermissionDenied(
-            f"you may read {project.name!r} but not write it (role: {project.my_role or 'none'})"
-        )
+        role = project.my_role or "none"
+        raise PermissionDenied(say("msg.scripts.read_only", project=repr(project.name), role=role))
 
 
 def _connection_id(tx: Any, name: str | None) -> int | None:
@@ -122,7 +122,7 @@ def _connection_id(tx: Any, name: str | None) -> int | None:
         return None
     value = tx.value("script_connection_id", {"name": name})
     if value is None:
-        raise NotFound(f"no connection named {name!r} (or it is not shared with you)")
+        raise NotFound(say("msg.scripts.no_connection", name=repr(name)))
     return int(value)
 
 
@@ -160,9 +160,9 @@ def save(
     `base_version` is the version the text was edited from; None saves on top of the latest
     without a check (the CLI's default). On a stale base nothing is written: EditConflict.
     """
-    intake.check(content, rt.settings, what="the script")
+    intake.check(content, rt.settings, what=say("msg.sql.what.script"))
     if not content.strip():
-        raise ValidationError("a script version needs some SQL")
+        raise ValidationError(say("msg.scripts.empty"))
     with rt.store.tx(actor.identity) as tx:
         project = lifecycle.resolve_in(tx, project_ref)
         _writable(project)
@@ -199,7 +199,9 @@ def _append(
 ) -> SaveResult:
     current = tx.value("script_lock", {"script_id": script.id})
     if current is None:
-        raise PermissionDenied(f"cannot write {script.name!r} in {project.name!r}")
+        raise PermissionDenied(
+            say("msg.scripts.cannot_write", script=repr(script.name), project=repr(project.name))
+        )
     latest = tx.one("version_get", {"script_id": script.id, "version": current})
     if base is not None and base != current:
         theirs = latest["content"] if latest else ""
@@ -266,8 +268,13 @@ def version_in(tx: Any, project: Project, script: Script, number: int | None) ->
     row = tx.one("version_get", {"script_id": script.id, "version": wanted})
     if row is None:
         raise NotFound(
-            f"{script.name!r} in {project.name!r} has no version {wanted}",
-            hint=f"versions are 1..{script.current_version}",
+            say(
+                "msg.scripts.no_version",
+                script=repr(script.name),
+                project=repr(project.name),
+                version=wanted,
+            ),
+            hint=say("msg.scripts.no_version.hint", last=script.current_version),
         )
     return Version(**row)
 
@@ -331,7 +338,7 @@ def _update_meta(
         "connection_id": _connection_id(tx, default_connection),
     }
     if tx.value("script_update_meta", params) is None:
-        raise PermissionDenied(f"cannot change {script.name!r}")
+        raise PermissionDenied(say("msg.scripts.cannot_change", script=repr(script.name)))
 
 
 def update(
@@ -383,11 +390,13 @@ def _set_deleted(
             for s in tx.all("script_find", {"project_id": project.id, "name": script.name})
         ):
             raise ValidationError(
-                f"a live script named {script.name!r} exists in {project.name!r}",
-                hint="rename it first, then restore",
+                say(
+                    "msg.scripts.live_exists", script=repr(script.name), project=repr(project.name)
+                ),
+                hint=say("msg.scripts.live_exists.hint"),
             )
         if tx.value("script_set_deleted", {"script_id": script.id, "deleted": deleted}) is None:
-            raise PermissionDenied(f"cannot change {script.name!r}")
+            raise PermissionDenied(say("msg.scripts.cannot_change", script=repr(script.name)))
     audit.record(
         rt.store,
         actor,

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from croniter import CroniterError, croniter
 
 from petcare_dba.errors import ValidationError
+from petcare_dba.messages import say
 
 CRON_MAX = 120
 MISSED_CAP = 1000  # counting missed ticks stops here (an every-minute schedule down for weeks)
@@ -35,8 +36,7 @@ def zone(name: str) -> ZoneInfo:
     text = (name or "").strip()
     if not _ZONE.match(text) or text not in _zones():
         raise ValidationError(
-            f"unknown time zone {text[:64]!r}",
-            hint="an IANA zone such as UTC, America/Sao_Paulo or Europe/Berlin",
+            say("msg.schedules.zone", zone=repr(text[:64])), hint=say("msg.schedules.zone.hint")
         )
     return ZoneInfo(text)
 
@@ -46,20 +46,25 @@ def validate(expr: str, tz: str = "UTC") -> tuple[str, str]:
     zone(tz)
     text = " ".join((expr or "").split())
     if not text:
-        raise ValidationError("the cron expression is empty", hint="e.g. '0 3 * * *' (03:00)")
+        raise ValidationError(
+            say("msg.schedules.cron_empty"), hint=say("msg.schedules.cron_empty.hint")
+        )
     if len(text) > CRON_MAX:
-        raise ValidationError(f"the cron expression is longer than {CRON_MAX} characters")
+        raise ValidationError(say("msg.schedules.cron_long", n=CRON_MAX))
     fields = text.split(" ")
     if len(fields) != 5 or not all(_FIELD.match(f) for f in fields):
         raise ValidationError(
-            f"not a cron expression: {text[:CRON_MAX]!r}",
-            hint="five fields: minute hour day-of-month month day-of-week, e.g. '30 2 * * 1-5'",
+            say("msg.schedules.cron_shape", text=repr(text[:CRON_MAX])),
+            hint=say("msg.schedules.cron_shape.hint"),
         )
     try:
         croniter(text, datetime.now(UTC))
         next_after(text, tz.strip(), datetime.now(UTC))
     except (CroniterError, ValueError, KeyError, OverflowError) as exc:
-        raise ValidationError(f"not a valid cron expression {text!r}: {exc}") from exc
+        problem = str(exc)  # croniter's own words
+        raise ValidationError(
+            say("msg.schedules.cron_invalid", text=repr(text), problem=problem)
+        ) from exc
     return text, tz.strip()
 
 

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from petcare_dba.errors import NotFound, PermissionDenied, PetcareError
+from petcare_dba.messages import say
 from petcare_dba.services import alerts, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -70,7 +71,7 @@ def claim_due(rt: Runtime, instance: str, *, now: datetime | None = None) -> lis
 
 def _owner(row: dict[str, Any]) -> Actor:
     if row["owner_disabled"]:
-        raise PermissionDenied(f"the schedule's owner {row['owner']!r} is disabled")
+        raise PermissionDenied(say("msg.schedules.owner_disabled", owner=repr(row["owner"])))
     return Actor(int(row["owner_id"]), row["owner"], row["owner_role"], "schedule")
 
 
@@ -100,7 +101,7 @@ def execute(rt: Runtime, run_id: int, schedule_id: int) -> str:
     with rt.store.tx(sys_actor.identity) as tx:
         row = tx.one("schedule_for_run", {"id": schedule_id})
     if row is None:
-        raise NotFound(f"schedule {schedule_id} is gone")
+        raise NotFound(say("msg.schedules.gone", id=str(schedule_id)))
     result: dict[str, Any] | None = None
     error: str | None = None
     try:
@@ -162,7 +163,7 @@ def run_now(rt: Runtime, actor: Actor, ref: str | int) -> Run:
     """Run a schedule at once (its owner or an admin), recorded as a manual run."""
     schedule = get(rt, actor, ref)
     if schedule.owner != actor.username and not actor.at_least("admin"):
-        raise PermissionDenied(f"only the owner or an admin may run {schedule.name!r} now")
+        raise PermissionDenied(say("msg.schedules.owner_run", name=repr(schedule.name)))
     with rt.store.tx(system(rt).identity) as tx:
         run_id = int(
             tx.value(

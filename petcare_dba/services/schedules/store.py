@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from petcare_dba.errors import NeedsConfirmation, NotFound, PermissionDenied, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services import connections, projects
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -91,7 +92,7 @@ def _name(name: str) -> str:
     text = (name or "").strip()
     if not text or len(text) > NAME_MAX or _CONTROL.search(text):
         raise ValidationError(
-            f"a schedule name is 1 to {NAME_MAX} printable characters", hint="e.g. nightly-orders"
+            say("msg.schedules.name", n=NAME_MAX), hint=say("msg.schedules.name.hint")
         )
     return text
 
@@ -100,7 +101,7 @@ def _bounded(value: int | None, top: int, what: str) -> int | None:
     if value is None:
         return None
     if not 1 <= int(value) <= top:
-        raise ValidationError(f"{what} must be between 1 and {top}; got {value}")
+        raise ValidationError(say("msg.schedules.bounded", what=what, top=top, value=value))
     return int(value)
 
 
@@ -121,13 +122,15 @@ def script_allowed(content: str, role: str, read_only: bool, conn: str, confirme
     """Raise unless `role` may run `content` on the connection unattended (engine's table)."""
     decision = safety.decide_script(engine.classify(content), role, read_only, connection_name=conn)
     if isinstance(decision, safety.Reject):
-        raise PermissionDenied(f"the {role} role may not run this script: {decision.message}")
+        raise PermissionDenied(
+            say("msg.schedules.role_refused", role=role, message=decision.message)
+        )
     if isinstance(decision, safety.Confirm) and not confirmed:
         raise NeedsConfirmation(
-            f"this script needs a confirmation to run: {decision.reason}",
+            say("msg.schedules.needs_confirmation", reason=decision.reason),
             objects=decision.objects,
             reason=decision.reason,
-            hint="schedule it with confirmed (--confirm) to run it unattended",
+            hint=say("msg.schedules.needs_confirmation.hint"),
         )
 
 
@@ -152,7 +155,8 @@ def add(
     """Make a schedule owned by `actor`; its id (audited)."""
     name = _name(name)
     if kind not in KINDS:
-        raise ValidationError(f"kind must be one of {', '.join(KINDS)}; got {kind[:40]!r}")
+        choices = ", ".join(KINDS)
+        raise ValidationError(say("msg.schedules.kind", choices=choices, kind=repr(kind[:40])))
     expr, zone = cron.validate(cron_expr, tz)
     params: dict[str, Any] = {
         "schema": None,
@@ -164,21 +168,21 @@ def add(
         "script_version": None,
     }
     if kind == "backup":
-        _refuse(rt, actor, "dba", "scheduling a table backup", name)
+        _refuse(rt, actor, "dba", say("msg.access.scheduling_table_backup"), name)
         if not schema or not table or not _IDENT.match(schema) or not _IDENT.match(table):
-            raise ValidationError("a backup schedule needs --schema and --table (1-63 chars)")
+            raise ValidationError(say("msg.schedules.backup_table"))
         params.update(
             schema=schema,
             table=table,
-            keep_count=_bounded(keep_count, KEEP_COUNT_MAX, "keep count"),
-            keep_days=_bounded(keep_days, KEEP_DAYS_MAX, "keep days"),
+            keep_count=_bounded(keep_count, KEEP_COUNT_MAX, say("msg.schedules.keep_count")),
+            keep_days=_bounded(keep_days, KEEP_DAYS_MAX, say("msg.schedules.keep_days")),
         )
     elif kind == "advisor":
-        _refuse(rt, actor, "analyst", "scheduling advisor runs", name)
+        _refuse(rt, actor, "analyst", say("msg.access.scheduling_advisor_runs"), name)
     conn = connections.get(rt, actor, connection)
     if kind == "script":
         if project is None or not script:
-            raise ValidationError("a script schedule needs a project and a script")
+            raise ValidationError(say("msg.schedules.script_needs"))
         found = projects.scripts.get(rt, actor, project, script)
         chosen = projects.scripts.version(rt, actor, project, found.id, version)
         try:
@@ -244,9 +248,9 @@ def get(rt: Runtime, actor: Actor, ref: str | int) -> Schedule:
         s for s in found if s.name.lower() == text.lower()
     ]
     if len(hits) > 1:
-        raise ValidationError(f"several schedules are named {text[:100]!r}: give the id")
+        raise ValidationError(say("msg.schedules.ambiguous", name=repr(text[:100])))
     if not hits:
-        raise NotFound(f"no schedule {text[:100]!r} (or it is not yours to see)")
+        raise NotFound(say("msg.schedules.not_found", name=repr(text[:100])))
     return hits[0]
 
 
@@ -255,7 +259,7 @@ def _change(rt: Runtime, actor: Actor, ref: str | int, action: str, query: str, 
     with rt.store.tx(actor.identity) as tx:
         row = tx.one(query, {"id": schedule.id, **kw})
         if row is None:  # visible (a project member) but not theirs
-            raise PermissionDenied(f"only the owner or an admin may change {schedule.name!r}")
+            raise PermissionDenied(say("msg.schedules.owner_change", name=repr(schedule.name)))
         audit.record_in(
             tx, actor, action, "ok", target=schedule.name, detail={"schedule_id": schedule.id}
         )

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from petcare_dba.db.target import Lease, Limits
+from petcare_dba.messages import say
 from petcare_dba.services.cache import Generation, results
 from petcare_dba.services.sql import record
 from petcare_dba.services.sql.execute import QueryResult
 from petcare_dba.services.sql.plan import Plan, Step
 from petcare_dba.services.sql.record import RunContext
 
-SERVED = "served from cache"
+SERVED = say("msg.run.served")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from petcare_dba.messages import joined, say
 from petcare_dba.services.sql import functions
 from petcare_dba.services.sql.functions import CONFIRM_RULES
 from petcare_dba.services.sql.parse import Classification, Kind, add_unique
@@ -27,7 +28,7 @@ class Allow:
 class Confirm:
     """The statement may run after a second, explicit confirmation naming `objects`."""
 
-    reason: str
+    reason: str  # a `messages.Text`: the UI says it in the user's language
     objects: tuple[str, ...] = ()
 
 
@@ -42,12 +43,13 @@ class Reject:
 Decision = Allow | Confirm | Reject
 
 ROLES = ("viewer", "analyst", "dba", "admin")
-UNPARSEABLE = "could not be parsed; treated as destructive"
-RULE_VIEWER = "viewer may run read-only statements only"
-RULE_ANALYST = "analyst may run read-only statements and DML only"
-RULE_GUARD = "only dba and admin may change the role, read-only mode or timeouts"
-RULE_READ_ONLY_CONNECTION = "read-only connections run read-only statements only"
-RULE_UNKNOWN_ROLE = "unknown app role"
+# Stable text (the audit log and `classify` name the rule) that is also a message (`messages`).
+UNPARSEABLE = say("msg.sql.reason.unparseable")
+RULE_VIEWER = say("msg.sql.rule.viewer")
+RULE_ANALYST = say("msg.sql.rule.analyst")
+RULE_GUARD = say("msg.sql.rule.guard")
+RULE_READ_ONLY_CONNECTION = say("msg.sql.rule.read_only_connection")
+RULE_UNKNOWN_ROLE = say("msg.sql.rule.unknown_role")
 # Rules that limit a statement to dba and admin (`functions`): settings, outbound, dynamic SQL.
 RULE_SETTINGS = functions.RULE_SETTINGS
 RULE_OUTBOUND = functions.RULE_OUTBOUND
@@ -55,13 +57,16 @@ RULE_DYNAMIC = functions.RULE_DYNAMIC
 
 
 def _summary(c: Classification) -> str:
-    effect = c.side_effects[0] if c.side_effects else "is not read-only"
-    return f"{c.command} {effect}"
+    effect = c.side_effects[0] if c.side_effects else say("msg.sql.effect.not_read_only")
+    return say("msg.sql.summary", command=c.command, effect=effect)
+
+
+def _because(rule: str, why: str) -> Reject:
+    return Reject(rule, say("msg.sql.rule_because", rule=rule, why=why))
 
 
 def _restricted(c: Classification) -> Reject:
-    rule, reason = c.restricted[0]
-    return Reject(rule, f"{rule} ({reason})")
+    return _because(*c.restricted[0])
 
 
 def decide(
@@ -74,31 +79,35 @@ def decide(
     """Decide whether `app_role` may run one classified statement on this connection."""
     c = classification
     if app_role not in ROLES:
-        return Reject(RULE_UNKNOWN_ROLE, f"app role {app_role!r} is unknown; nothing may run")
+        return Reject(RULE_UNKNOWN_ROLE, say("msg.sql.unknown_role", role=repr(app_role)))
     if c.read_only:
         return Allow()
     if app_role == "viewer":
         # A statement limited to dba names that rule: it says more than "read-only only".
         if c.restricted:
             return _restricted(c)
-        return Reject(RULE_VIEWER, f"{RULE_VIEWER} ({_summary(c)})")
+        return _because(RULE_VIEWER, _summary(c))
     if connection_read_only:
-        which = f"connection {connection_name!r}" if connection_name else "this connection"
-        return Reject(RULE_READ_ONLY_CONNECTION, f"{which} is read-only ({_summary(c)})")
+        read_only = (
+            say("msg.sql.read_only_connection", name=repr(connection_name), why=_summary(c))
+            if connection_name
+            else say("msg.sql.read_only_this_connection", why=_summary(c))
+        )
+        return Reject(RULE_READ_ONLY_CONNECTION, read_only)
     if app_role == "analyst":
         if c.escalates:
-            return Reject(RULE_GUARD, f"{RULE_GUARD} ({'; '.join(c.reasons)})")
+            return _because(RULE_GUARD, joined(c.reasons))
         if c.restricted:
             return _restricted(c)
         if c.parse_error is not None or c.kind not in (Kind.DML, Kind.SESSION):
-            return Reject(RULE_ANALYST, f"{RULE_ANALYST} ({_summary(c)})")
+            return _because(RULE_ANALYST, _summary(c))
     elif c.parse_error is not None:
-        return Confirm(f"{UNPARSEABLE}: {c.parse_error}", ())
+        return Confirm(say("msg.sql.reason.unparseable_because", problem=c.parse_error), ())
     confirm = [reason for rule, reason in c.restricted if rule in CONFIRM_RULES]
     if confirm:
-        return Confirm("; ".join(_merge(confirm, c.reasons)), c.objects)
+        return Confirm(joined(_merge(confirm, c.reasons)), c.objects)
     if c.destructive or c.unchecked or c.kind is Kind.UNKNOWN:
-        return Confirm("; ".join(c.reasons) or _summary(c), c.objects)
+        return Confirm(joined(c.reasons) if c.reasons else _summary(c), c.objects)
     return Allow()
 
 
@@ -124,12 +133,13 @@ def decide_script(
         decision = decide(c, app_role, connection_read_only, connection_name=connection_name)
         if isinstance(decision, Reject):
             if len(items) > 1 or c.index > 0:
-                return replace(decision, message=f"statement {c.index + 1}: {decision.message}")
+                numbered = say("msg.sql.statement_n", n=c.index + 1, message=decision.message)
+                return replace(decision, message=numbered)
             return decision
         if isinstance(decision, Confirm):
             add_unique(reasons, decision.reason)
             for name in decision.objects:
                 add_unique(objects, name)
     if reasons:
-        return Confirm("; ".join(reasons), tuple(objects))
+        return Confirm(joined(reasons), tuple(objects))
     return Allow()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from petcare_dba.db.target import CancelHandle, Lease, Limits, executor, pipeline
 from petcare_dba.errors import PetcareError
+from petcare_dba.messages import say
 from petcare_dba.services.sql import record, wrap
 from petcare_dba.services.sql.parse import Classification
 from petcare_dba.services.sql.record import RunContext
@@ -152,13 +153,15 @@ def in_transaction(
             failure = (done.pop()[0], exc)  # COMMIT failed: it belongs to the last statement
         if failure is None:  # BEGIN or an intent failed; the transaction was rolled back
             for pending, _ in done:
-                record.finish(ctx, pending, error=exc, message=f"rolled back: {exc.message}")
+                record.finish(
+                    ctx, pending, error=exc, message=say("msg.run.rolled_back", message=exc.message)
+                )
             raise
         pending, error = failure
         index = pending.classification.index
         for ok_pending, _ in done:
             record.finish(
-                ctx, ok_pending, error=error, message=f"rolled back: statement {index + 1} failed"
+                ctx, ok_pending, error=error, message=say("msg.run.rolled_back_at", n=index + 1)
             )
         record.finish(ctx, pending, error=error)
         return [r for _, r in done], False, error, index, []
@@ -168,7 +171,7 @@ def in_transaction(
             pending,
             rows=result.row_count,
             duration_ms=result.elapsed_ms,
-            message="rolled back (dry run)" if rollback else None,
+            message=say("msg.run.dry_run") if rollback else None,
         )
     return [r for _, r in done], not rollback, None, None, []
 
@@ -204,7 +207,7 @@ def _alone(
         pending,
         rows=result.row_count,
         duration_ms=result.elapsed_ms,
-        message="rolled back (dry run)" if rollback else None,
+        message=say("msg.run.dry_run") if rollback else None,
     )
     return [result], not rollback, None, None, []
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from petcare_dba.errors import DatabaseError, Refused, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import engine, front, plan, record, wrap
@@ -70,17 +71,14 @@ def explain_text(sql_text: str, *, analyze: bool) -> str:
     """
     statements, found = plan.analyse(sql_text)
     if found and found[0].parse_error is not None:
-        raise ValidationError(f"cannot EXPLAIN text that does not parse: {found[0].parse_error}")
+        raise ValidationError(say("msg.sql.explain.unparsed", problem=found[0].parse_error))
     if len(found) != 1:
         raise ValidationError(
-            f"EXPLAIN takes exactly one statement, got {len(found)}",
-            hint="select the statement to explain",
+            say("msg.sql.explain.one", n=len(found)), hint=say("msg.sql.explain.one.hint")
         )
     statement = found[0].text.strip().rstrip(";").strip()
     if statement.split(None, 1)[0].upper() == "EXPLAIN":
-        raise ValidationError(
-            "give the statement without EXPLAIN", hint="the options are added for you"
-        )
+        raise ValidationError(say("msg.sql.explain.bare"), hint=say("msg.sql.explain.bare.hint"))
     options = "FORMAT JSON, ANALYZE, BUFFERS" if analyze else "FORMAT JSON"
     # A newline before the statement keeps a leading comment from swallowing the options.
     composed = f"EXPLAIN ({options})\n{statement}"

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from petcare_dba.db.target import CancelHandle, Limits, executor
 from petcare_dba.db.target import export as db_export
 from petcare_dba.errors import PetcareError, QueryCancelled, Refused, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services import spreadsheet
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -40,7 +41,7 @@ from petcare_dba.services.sql import front, plan, record, values, wrap
 FORMATS = ("csv", "csv_spreadsheet", "parquet", "jsonl")
 EXTENSIONS = {"csv": "csv", "csv_spreadsheet": "csv", "parquet": "parquet", "jsonl": "jsonl"}
 SPOOL_BYTES = 8 << 20  # the spreadsheet rewrite spills to a temporary file beyond this
-RULE = "export runs exactly one read-only SELECT"
+RULE = say("msg.sql.rule.export")
 Progress = Callable[[int, int], None]
 
 
@@ -74,7 +75,8 @@ def export(
 ) -> ExportResult:
     """Stream the result of one read-only SELECT into `out` as CSV or Parquet."""
     if fmt not in FORMATS:
-        raise ValidationError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        choices = ", ".join(FORMATS)
+        raise ValidationError(say("msg.sql.export.format", choices=choices, value=repr(fmt)))
     started = time.perf_counter()
     cap = max_rows_for(rt, actor)
     # The one front half (front), with the export's own rule added to the decisions.
@@ -129,12 +131,18 @@ def export(
             # A writer that failed, a rerun that interrupted the download: still an outcome.
             lease.discard = True
             record.finish(
-                ctx, pending, error=QueryCancelled(f"the export was interrupted: {exc!r}"[:300])
+                ctx,
+                pending,
+                error=QueryCancelled(say("msg.run.export_interrupted", problem=repr(exc)[:272])),
             )
             raise
         elapsed = round((time.perf_counter() - started) * 1000, 3)
         record.finish(
-            ctx, pending, rows=rows, duration_ms=elapsed, message=f"exported {fmt}, {written} B"
+            ctx,
+            pending,
+            rows=rows,
+            duration_ms=elapsed,
+            message=say("msg.run.exported", format=fmt, size=written),
         )
     return ExportResult(fmt, rows, written, cap, rows >= cap, elapsed)
 
@@ -189,13 +197,16 @@ def _vet(statements: list[Any], found: list[Any], final: bool) -> plan.Refusal |
     if found[0].parse_error is not None:
         return None  # the syntax check that follows refuses it, with line and column, as a run's
     if len(found) != 1:
-        problem = Refused(f"refused: {RULE} (got {len(found)} statements)", hint=f"rule: {RULE}")
+        problem = Refused(
+            say("msg.sql.refused", message=say("msg.sql.export.count", rule=RULE, n=len(found))),
+            hint=say("msg.sql.rule_hint", rule=RULE),
+        )
     elif (not found[0].read_only and (final or not found[0].depends_on)) or plan.method_for(
         statements[0].node
     ) is not (executor.Method.CURSOR):
+        not_select = say("msg.sql.export.not_select", rule=RULE, command=found[0].command)
         problem = Refused(
-            f"refused: {RULE} ({found[0].command} is not a plain read-only SELECT)",
-            hint=f"rule: {RULE}",
+            say("msg.sql.refused", message=not_select), hint=say("msg.sql.rule_hint", rule=RULE)
         )
     if problem is None:
         return None

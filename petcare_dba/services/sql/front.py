@@ -24,6 +24,7 @@ from typing import Any
 from petcare_dba.db import target
 from petcare_dba.db.target import Lease, Limits, executor
 from petcare_dba.errors import PetcareError, Refused, Unavailable, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services import connections, intake
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -195,8 +196,10 @@ def final(
 def reader(role: str, ai_initiated: bool) -> str:
     """Who takes the read path, for refusal messages."""
     if ai_initiated:
-        return "the assistant"
-    return "viewers" if role == "viewer" else "read-only connections"
+        return say("msg.connections.who.assistant")
+    if role == "viewer":
+        return say("msg.connections.who.viewers")
+    return say("msg.connections.who.read_only")
 
 
 def connect(

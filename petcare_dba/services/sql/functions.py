@@ -19,17 +19,13 @@ from importlib import resources
 
 from pglast import ast
 
+from petcare_dba.messages import say
 from petcare_dba.services.sql.parse import Kind
 
-RULE_SETTINGS = (
-    "only dba and admin may change how the server reads SQL text"
-    " (lexing settings, set_config, role, database and system settings)"
-)
-RULE_OUTBOUND = (
-    "only dba and admin may reach outside the database"
-    " (dblink, foreign data, large-object writes, server files and programs)"
-)
-RULE_DYNAMIC = "only dba and admin may run SQL text that the classifier cannot see"
+# The rules are stable text (the audit log and `classify` name them) said from a template.
+RULE_SETTINGS = say("msg.sql.rule.settings")
+RULE_OUTBOUND = say("msg.sql.rule.outbound")
+RULE_DYNAMIC = say("msg.sql.rule.dynamic")
 # Rules under which a dba still confirms (set-up of outbound access, opaque SQL); a dba's
 # setting changes are pinned back by the engine for every later statement instead.
 CONFIRM_RULES = frozenset({RULE_OUTBOUND, RULE_DYNAMIC})
@@ -64,71 +60,85 @@ def _dyn(effect: str) -> FunctionRule:
 # Functions with side effects that a READ ONLY transaction does not stop (reliability Q3). Names
 # ending in "*" are prefixes. https://www.postgresql.org/docs/current/functions-admin.html
 _FUNCTION_RULES: dict[str, FunctionRule] = {
-    "nextval": FunctionRule(Kind.DML, "advances a sequence"),
-    "setval": FunctionRule(Kind.DML, "sets a sequence"),
-    "txid_current": FunctionRule(Kind.DML, "assigns a transaction id"),
-    "pg_current_xact_id": FunctionRule(Kind.DML, "assigns a transaction id"),
-    "pg_notify": FunctionRule(Kind.DML, "sends a notification"),
-    "pg_logical_emit_message": FunctionRule(Kind.DML, "writes a WAL message"),
+    "nextval": FunctionRule(Kind.DML, say("msg.sql.fn.advances_sequence")),
+    "setval": FunctionRule(Kind.DML, say("msg.sql.fn.sets_sequence")),
+    "txid_current": FunctionRule(Kind.DML, say("msg.sql.fn.assigns_transaction_id")),
+    "pg_current_xact_id": FunctionRule(Kind.DML, say("msg.sql.fn.assigns_transaction_id")),
+    "pg_notify": FunctionRule(Kind.DML, say("msg.sql.fn.sends_notification")),
+    "pg_logical_emit_message": FunctionRule(Kind.DML, say("msg.sql.fn.writes_wal_message")),
     # Outbound: other servers, foreign data, large objects, the server's files.
-    "dblink*": _out("runs SQL on another server", kind=Kind.DML),
-    "postgres_fdw_*": _out("manages connections to another server"),
-    "lo_unlink": _out("deletes a large object", destructive=True, kind=Kind.DML),
-    "lo_import": _out("reads a file on the database server"),
-    "lo_export": _out("writes a file on the database server", destructive=True),
-    "lo_open": _out("opens a large object for writing", kind=Kind.DML),
-    "lo_*": _out("creates or changes a large object", kind=Kind.DML),
-    "lowrite": _out("changes a large object", kind=Kind.DML),
-    "pg_read_file": _out("reads a file on the database server"),
-    "pg_read_file_old": _out("reads a file on the database server"),
-    "pg_read_binary_file": _out("reads a file on the database server"),
-    "pg_stat_file": _out("inspects a file on the database server"),
-    "pg_ls_*": _out("lists files on the database server"),
-    "pg_file_*": _out("changes a file on the server", destructive=True),
+    "dblink*": _out(say("msg.sql.fn.runs_sql_another_server"), kind=Kind.DML),
+    "postgres_fdw_*": _out(say("msg.sql.fn.manages_connections_another_server")),
+    "lo_unlink": _out(say("msg.sql.fn.deletes_large_object"), destructive=True, kind=Kind.DML),
+    "lo_import": _out(say("msg.sql.fn.reads_file_database_server")),
+    "lo_export": _out(say("msg.sql.fn.writes_file_database_server"), destructive=True),
+    "lo_open": _out(say("msg.sql.fn.opens_large_object_writing"), kind=Kind.DML),
+    "lo_*": _out(say("msg.sql.fn.creates_or_changes_large"), kind=Kind.DML),
+    "lowrite": _out(say("msg.sql.fn.changes_large_object"), kind=Kind.DML),
+    "pg_read_file": _out(say("msg.sql.fn.reads_file_database_server")),
+    "pg_read_file_old": _out(say("msg.sql.fn.reads_file_database_server")),
+    "pg_read_binary_file": _out(say("msg.sql.fn.reads_file_database_server")),
+    "pg_stat_file": _out(say("msg.sql.fn.inspects_file_database_server")),
+    "pg_ls_*": _out(say("msg.sql.fn.lists_files_database_server")),
+    "pg_file_*": _out(say("msg.sql.fn.changes_file_server"), destructive=True),
     # Opaque dynamic SQL: the text they run, or the objects they read, are not in the tree.
-    "query_to_xml*": _dyn("runs SQL text that cannot be checked"),
-    "cursor_to_xml*": _dyn("reads from a cursor that cannot be checked"),
-    "table_to_xml*": _dyn("reads a table named by a value that cannot be checked"),
-    "schema_to_xml*": _dyn("reads every table of a schema named by a value"),
-    "database_to_xml*": _dyn("reads every table of the database"),
-    "ts_stat": _dyn("runs SQL text that cannot be checked"),
-    "ts_rewrite": _dyn("runs SQL text that cannot be checked"),
-    "set_config": FunctionRule(Kind.SESSION, "changes a setting", False, RULE_SETTINGS),
-    "pg_advisory_*": FunctionRule(Kind.SESSION, "takes or releases an advisory lock"),
-    "pg_try_advisory_*": FunctionRule(Kind.SESSION, "takes an advisory lock"),
-    "pg_terminate_backend": FunctionRule(_SERVER, "terminates a session", destructive=True),
-    "pg_cancel_backend": FunctionRule(_SERVER, "cancels a running query"),
-    "pg_reload_conf": FunctionRule(_SERVER, "reloads the server configuration"),
-    "pg_rotate_logfile*": FunctionRule(_SERVER, "rotates the server log"),
-    "pg_switch_wal": FunctionRule(_SERVER, "forces a WAL switch"),
-    "pg_create_restore_point": FunctionRule(_SERVER, "writes a WAL restore point"),
-    "pg_log_standby_snapshot": FunctionRule(_SERVER, "writes a WAL record"),
-    "pg_promote": FunctionRule(_SERVER, "promotes a standby", destructive=True),
-    "pg_backup_*": FunctionRule(_SERVER, "starts or stops a backup"),
-    "pg_wal_replay_*": FunctionRule(_SERVER, "pauses or resumes WAL replay"),
-    "pg_stat_reset*": FunctionRule(_SERVER, "resets statistics"),
-    "pg_stat_statements_reset": FunctionRule(_SERVER, "resets statement statistics"),
-    "pg_log_backend_memory_contexts": FunctionRule(_SERVER, "writes to the server log"),
-    "pg_create_*": FunctionRule(_SERVER, "creates a replication slot"),
-    "pg_copy_*": FunctionRule(_SERVER, "copies a replication slot"),
-    "pg_drop_replication_slot": FunctionRule(_SERVER, "drops a replication slot", destructive=True),
+    "query_to_xml*": _dyn(say("msg.sql.fn.runs_sql_text_that")),
+    "cursor_to_xml*": _dyn(say("msg.sql.fn.reads_from_cursor_that")),
+    "table_to_xml*": _dyn(say("msg.sql.fn.reads_table_named_by")),
+    "schema_to_xml*": _dyn(say("msg.sql.fn.reads_every_table_schema")),
+    "database_to_xml*": _dyn(say("msg.sql.fn.reads_every_table_database")),
+    "ts_stat": _dyn(say("msg.sql.fn.runs_sql_text_that")),
+    "ts_rewrite": _dyn(say("msg.sql.fn.runs_sql_text_that")),
+    "set_config": FunctionRule(
+        Kind.SESSION, say("msg.sql.fn.changes_setting"), False, RULE_SETTINGS
+    ),
+    "pg_advisory_*": FunctionRule(Kind.SESSION, say("msg.sql.fn.takes_or_releases_advisory")),
+    "pg_try_advisory_*": FunctionRule(Kind.SESSION, say("msg.sql.fn.takes_advisory_lock")),
+    "pg_terminate_backend": FunctionRule(
+        _SERVER, say("msg.sql.fn.terminates_session"), destructive=True
+    ),
+    "pg_cancel_backend": FunctionRule(_SERVER, say("msg.sql.fn.cancels_running_query")),
+    "pg_reload_conf": FunctionRule(_SERVER, say("msg.sql.fn.reloads_server_configuration")),
+    "pg_rotate_logfile*": FunctionRule(_SERVER, say("msg.sql.fn.rotates_server_log")),
+    "pg_switch_wal": FunctionRule(_SERVER, say("msg.sql.fn.forces_wal_switch")),
+    "pg_create_restore_point": FunctionRule(_SERVER, say("msg.sql.fn.writes_wal_restore_point")),
+    "pg_log_standby_snapshot": FunctionRule(_SERVER, say("msg.sql.fn.writes_wal_record")),
+    "pg_promote": FunctionRule(_SERVER, say("msg.sql.fn.promotes_standby"), destructive=True),
+    "pg_backup_*": FunctionRule(_SERVER, say("msg.sql.fn.starts_or_stops_backup")),
+    "pg_wal_replay_*": FunctionRule(_SERVER, say("msg.sql.fn.pauses_or_resumes_wal")),
+    "pg_stat_reset*": FunctionRule(_SERVER, say("msg.sql.fn.resets_statistics")),
+    "pg_stat_statements_reset": FunctionRule(
+        _SERVER, say("msg.sql.fn.resets_statement_statistics")
+    ),
+    "pg_log_backend_memory_contexts": FunctionRule(_SERVER, say("msg.sql.fn.writes_server_log")),
+    "pg_create_*": FunctionRule(_SERVER, say("msg.sql.fn.creates_replication_slot")),
+    "pg_copy_*": FunctionRule(_SERVER, say("msg.sql.fn.copies_replication_slot")),
+    "pg_drop_replication_slot": FunctionRule(
+        _SERVER, say("msg.sql.fn.drops_replication_slot"), destructive=True
+    ),
     "pg_replication_slot_advance": FunctionRule(
-        _SERVER, "advances a replication slot", destructive=True
+        _SERVER, say("msg.sql.fn.advances_replication_slot"), destructive=True
     ),
     "pg_logical_slot_get_*": FunctionRule(
-        _SERVER, "consumes changes from a replication slot", destructive=True
+        _SERVER, say("msg.sql.fn.consumes_changes_from_replication"), destructive=True
     ),
-    "pg_sync_replication_slots": FunctionRule(_SERVER, "synchronises replication slots"),
-    "pg_replication_origin_*": FunctionRule(_SERVER, "changes replication origins"),
-    "pg_import_system_collations": FunctionRule(_SERVER, "creates collations"),
-    "pg_extension_config_dump": FunctionRule(_SERVER, "changes an extension's definition"),
-    "pg_nextoid": FunctionRule(_SERVER, "allocates an object id"),
-    "binary_upgrade_*": FunctionRule(_SERVER, "changes catalogs for pg_upgrade"),
-    "pg_restore_*_stats": FunctionRule(Kind.MAINTENANCE, "changes planner statistics"),
-    "pg_clear_*_stats": FunctionRule(Kind.MAINTENANCE, "clears planner statistics"),
-    "brin_summarize_*": FunctionRule(Kind.MAINTENANCE, "changes a BRIN index"),
-    "brin_desummarize_range": FunctionRule(Kind.MAINTENANCE, "changes a BRIN index"),
-    "gin_clean_pending_list": FunctionRule(Kind.MAINTENANCE, "changes a GIN index"),
+    "pg_sync_replication_slots": FunctionRule(
+        _SERVER, say("msg.sql.fn.synchronises_replication_slots")
+    ),
+    "pg_replication_origin_*": FunctionRule(_SERVER, say("msg.sql.fn.changes_replication_origins")),
+    "pg_import_system_collations": FunctionRule(_SERVER, say("msg.sql.fn.creates_collations")),
+    "pg_extension_config_dump": FunctionRule(
+        _SERVER, say("msg.sql.fn.changes_extension_s_definition")
+    ),
+    "pg_nextoid": FunctionRule(_SERVER, say("msg.sql.fn.allocates_object_id")),
+    "binary_upgrade_*": FunctionRule(_SERVER, say("msg.sql.fn.changes_catalogs_pg_upgrade")),
+    "pg_restore_*_stats": FunctionRule(
+        Kind.MAINTENANCE, say("msg.sql.fn.changes_planner_statistics")
+    ),
+    "pg_clear_*_stats": FunctionRule(Kind.MAINTENANCE, say("msg.sql.fn.clears_planner_statistics")),
+    "brin_summarize_*": FunctionRule(Kind.MAINTENANCE, say("msg.sql.fn.changes_brin_index")),
+    "brin_desummarize_range": FunctionRule(Kind.MAINTENANCE, say("msg.sql.fn.changes_brin_index")),
+    "gin_clean_pending_list": FunctionRule(Kind.MAINTENANCE, say("msg.sql.fn.changes_gin_index")),
 }
 # Large-object reads: volatile in pg_proc, harmless in a READ ONLY transaction (they need the
 # SELECT privilege on the object).

@@ -3,7 +3,8 @@
 `history` lists execucoes_scripts rows the actor may see (row level security: own rows, rows of
 their projects, every row for admins); `save_draft`/`load_draft` keep the editor text per user
 and connection so work survives logout and restarts; `decline` records that a confirmation
-prompt was answered "no" (reliability Q4: both the prompt and the decision are audited).
+prompt was answered "no" (reliability Q4: both the prompt and the decision are audited). A
+run's note (declined, rolled back, exported…) comes back sayable in the user's language.
 """
 
 from __future__ import annotations
@@ -12,11 +13,27 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from petcare_dba.errors import PetcareError
+from petcare_dba.messages import recognised, say
 from petcare_dba.services import connections, intake
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import plan, record, safety
 from petcare_dba.services.sql.record import RunContext
+
+# The notes the engine writes into a run's `message` (English only: the column keeps no key),
+# read back for the History page to say in the user's language; specific before general.
+NOTES = (
+    "msg.run.declined",
+    "msg.run.declined_bare",
+    "msg.run.edit_cancelled",
+    "msg.run.rolled_back_at",
+    "msg.run.rolled_back",
+    "msg.run.dry_run",
+    "msg.run.exported",
+    "msg.run.in_transaction",
+    "msg.run.served",
+    "msg.run.export_interrupted",
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +79,9 @@ def decline(
         found[0],
         "cancelled",
         text=sql_text,
-        error=PetcareError(f"declined by the user: {reason}".rstrip(": ")),
+        error=PetcareError(
+            say("msg.run.declined", reason=reason) if reason else say("msg.run.declined_bare")
+        ),
         detail={"declined": True},
     )
 
@@ -102,6 +121,7 @@ def history(
             **{
                 **r,
                 "duration_ms": float(r["duration_ms"]) if r["duration_ms"] is not None else None,
+                "message": recognised(r["message"], NOTES) if r["message"] else r["message"],
             }
         )
         for r in rows
@@ -110,7 +130,7 @@ def history(
 
 def save_draft(rt: Runtime, actor: Actor, connection_name: str, content: str) -> None:
     """Autosave the editor text for (actor, connection)."""
-    intake.check(content, rt.settings, what="the draft")
+    intake.check(content, rt.settings, what=say("msg.sql.what.draft"))
     conn_info = connections.get(rt, actor, connection_name)
     with rt.store.tx(actor.identity) as tx:
         tx.execute("engine_draft_save", {"connection_id": conn_info.id, "content": content})

@@ -23,6 +23,7 @@ from pglast import ast, parser
 from pglast.stream import maybe_double_quote_name
 
 from petcare_dba.errors import ValidationError
+from petcare_dba.messages import say
 
 
 class Kind(enum.StrEnum):
@@ -119,13 +120,14 @@ def _syntax_error(script: str, exc: parser.ParseError) -> ValidationError:
     if index is None and "end of input" in message:
         index = len(script.rstrip())
     if not isinstance(index, int):
-        return ValidationError(message, hint="Check the SQL syntax.")
+        return ValidationError(message, hint=say("msg.sql.syntax.hint"))
     line = script.count("\n", 0, index) + 1
     column = index - (script.rfind("\n", 0, index) + 1) + 1
-    # PostgreSQL reports a 1-based character position; pglast gives a 0-based index.
+    # PostgreSQL reports a 1-based character position; pglast gives a 0-based index. The
+    # parser's message is PostgreSQL's own words: said as it is, the sentence around it is ours.
     return ValidationError(
-        f"{message} (line {line}, column {column})",
-        hint="Check the SQL syntax near the reported position.",
+        say("msg.sql.syntax_at", message=message, line=line, column=column),
+        hint=say("msg.sql.syntax_at.hint"),
         sqlstate="42601",
         position=index + 1,
     )
@@ -260,15 +262,15 @@ def const_str(node: Any) -> str | None:
 
 # Settings whose change lifts a guard the app relies on (reliability Q1, Q2, Q5-Q7).
 GUARDED_SETTINGS = {
-    "role": "changes the role privileges are checked against",
-    "session_authorization": "changes the session user privileges are checked against",
-    "default_transaction_read_only": "can switch off read-only mode",
-    "transaction_read_only": "can switch off read-only mode",
-    "statement_timeout": "changes a timeout the app sets on every statement",
-    "lock_timeout": "changes a timeout the app sets on every statement",
-    "idle_in_transaction_session_timeout": "changes a timeout the app sets on every session",
-    "transaction_timeout": "changes a timeout the app sets on every transaction",
-    "session_replication_role": "can disable triggers and foreign-key checks",
+    "role": say("msg.sql.guard.role"),
+    "session_authorization": say("msg.sql.guard.session_authorization"),
+    "default_transaction_read_only": say("msg.sql.guard.read_only"),
+    "transaction_read_only": say("msg.sql.guard.read_only"),
+    "statement_timeout": say("msg.sql.guard.statement"),
+    "lock_timeout": say("msg.sql.guard.statement"),
+    "idle_in_transaction_session_timeout": say("msg.sql.guard.session"),
+    "transaction_timeout": say("msg.sql.guard.transaction"),
+    "session_replication_role": say("msg.sql.guard.replication_role"),
 }
 
 
@@ -277,10 +279,10 @@ GUARDED_SETTINGS = {
 # `search_path` changes name resolution but not lexing; calls are resolved against every schema
 # on the connection, so it is not in this list. https://www.postgresql.org/docs/current/runtime-config-compatible.html
 LEXER_SETTINGS = {
-    "standard_conforming_strings": "changes whether a backslash in '...' escapes a quote",
-    "backslash_quote": "changes whether \\' ends a string",
-    "client_encoding": "changes how bytes are decoded (a multibyte character can hide a quote)",
-    "transform_null_equals": "changes how = NULL is parsed",
+    "standard_conforming_strings": say("msg.sql.lexer.standard_conforming_strings"),
+    "backslash_quote": say("msg.sql.lexer.backslash_quote"),
+    "client_encoding": say("msg.sql.lexer.client_encoding"),
+    "transform_null_equals": say("msg.sql.lexer.transform_null_equals"),
 }
 
 

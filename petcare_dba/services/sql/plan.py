@@ -13,6 +13,7 @@ before and after the connection's pg_proc lookup. Only `resolve` reads from a da
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,12 +22,13 @@ from pglast import ast
 
 from petcare_dba.db.target import Method, executor
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.sql import safety
 from petcare_dba.services.sql.functions import needs_lookup
 from petcare_dba.services.sql.parse import enum_name, walk
 from petcare_dba.services.sql.safety import Classification, Kind, Statement
 
-RULE_TRANSACTION = "the engine runs each script in its own transaction"
+RULE_TRANSACTION = say("msg.sql.rule.transaction")
 _WRAPPER_START = {"TRANS_STMT_BEGIN", "TRANS_STMT_START"}
 _WRAPPER_END = {"TRANS_STMT_COMMIT"}
 _INSIDE_OK = {"TRANS_STMT_SAVEPOINT", "TRANS_STMT_RELEASE", "TRANS_STMT_ROLLBACK_TO"}
@@ -68,10 +70,35 @@ class Plan:
     skipped: tuple[int, ...] = ()  # indices of a BEGIN ... COMMIT wrapper the engine replaces
 
 
+# Offline analyses of recent texts (issue 16, local overhead): parsing, classifying and proving a
+# short statement costs more CPU than a small query's whole server time, and an editor, a
+# dashboard or a project run sends the same texts again and again. Keyed by the exact text, so a
+# hit is what a fresh parse would give (the classifier is a pure function of the text without a
+# volatility map); values are tuples of frozen dataclasses and parse trees nothing mutates.
+# Bounded in count and in text size, so hostile texts cannot make it grow.
+ANALYSED_MAX = 256
+ANALYSED_TEXT_MAX = 4096
+
+
+@functools.lru_cache(maxsize=ANALYSED_MAX)
+def _analysed(script: str) -> tuple[tuple[Statement, ...], tuple[Classification, ...]]:
+    statements, found = _analyse(script, None)
+    return tuple(statements), tuple(found)
+
+
 def analyse(
     script: str, volatility: Mapping[str, str] | None = None
 ) -> tuple[list[Statement], list[Classification]]:
     """Split and classify; on a syntax error returns ([], [the fail-closed classification])."""
+    if volatility is None and len(script) <= ANALYSED_TEXT_MAX:
+        statements, found = _analysed(script)
+        return list(statements), list(found)
+    return _analyse(script, volatility)
+
+
+def _analyse(
+    script: str, volatility: Mapping[str, str] | None
+) -> tuple[list[Statement], list[Classification]]:
     try:
         statements = safety.split(script)
     except ValidationError:
@@ -102,8 +129,24 @@ def unknown_functions(
         return []
     for stmt, c in zip(statements, classifications, strict=True):
         if c.read_only or c.depends_on:
-            names |= {n for n in safety.function_names(stmt) if needs_lookup(n)}
+            names |= {n for n in _shape(stmt)[0] if needs_lookup(n)}
     return sorted(names)
+
+
+def _shape(stmt: Statement) -> tuple[frozenset[str], Method]:
+    """The functions a statement calls and how it is fetched (two walks of its tree).
+
+    Remembered for short texts like `analyse`: a Statement compares by its text and place, and
+    the same text parses to the same tree, so a remembered answer is exactly a fresh one.
+    """
+    if len(stmt.text) <= ANALYSED_TEXT_MAX:
+        return _remembered_shape(stmt)
+    return frozenset(safety.function_names(stmt)), method_for(stmt.node)
+
+
+@functools.lru_cache(maxsize=ANALYSED_MAX)
+def _remembered_shape(stmt: Statement) -> tuple[frozenset[str], Method]:
+    return frozenset(safety.function_names(stmt)), method_for(stmt.node)
 
 
 def decidable_early(classifications: Sequence[Classification]) -> list[Classification]:
@@ -169,20 +212,20 @@ def plan(
         kind = _tx_kind(stmt)
         if kind is not None and not (mode == "transaction" and kind in _INSIDE_OK):
             raise Refused(
-                f"{RULE_TRANSACTION}: statement {c.index + 1} ({c.command}) would end or change it",
-                hint="remove BEGIN/COMMIT/ROLLBACK, or run statement by statement "
-                "(mode='statements')",
+                say("msg.sql.tx_control", rule=RULE_TRANSACTION, n=c.index + 1, command=c.command),
+                hint=say("msg.sql.tx_control.hint"),
             )
-    steps = tuple(
-        Step(stmt, c, method_for(stmt.node), needs_autocommit(stmt.node)) for stmt, c in items
-    )
+    steps = tuple(Step(stmt, c, _shape(stmt)[1], needs_autocommit(stmt.node)) for stmt, c in items)
     if mode == "transaction" and len(steps) > 1:
         for step in steps:
             if step.autocommit:
                 raise ValidationError(
-                    f"statement {step.index + 1} ({step.classification.command}) cannot run "
-                    "inside a transaction block",
-                    hint="run the script statement by statement (mode='statements')",
+                    say(
+                        "msg.sql.no_tx_block",
+                        n=step.index + 1,
+                        command=step.classification.command,
+                    ),
+                    hint=say("msg.sql.no_tx_block.hint"),
                 )
     read_only = read_only_path or all(s.classification.read_only for s in steps)
     discard = any(s.autocommit or _changes_session(s.classification) for s in steps)
@@ -200,14 +243,17 @@ def _changes_session(c: Classification) -> bool:
 def refusal(decision: safety.Decision, confirmed: bool) -> Refused | None:
     """The error for a Reject, or for a Confirm the caller has not confirmed; else None."""
     if isinstance(decision, safety.Reject):
-        return Refused(f"refused: {decision.message}", hint=f"rule: {decision.rule}")
+        return Refused(
+            say("msg.sql.refused", message=decision.message),
+            hint=say("msg.sql.rule_hint", rule=decision.rule),
+        )
     if isinstance(decision, safety.Confirm) and not confirmed:
-        what = ", ".join(decision.objects) or "objects that cannot be determined"
+        what = ", ".join(decision.objects) or say("msg.sql.confirm.unknown_objects")
         return NeedsConfirmation(
-            f"confirmation needed: {decision.reason} (affects {what})",
+            say("msg.sql.confirm", reason=decision.reason, objects=what),
             objects=decision.objects,
             reason=decision.reason,
-            hint="run again confirming (--yes on the CLI) to proceed",
+            hint=say("msg.sql.confirm.hint"),
         )
     return None
 
@@ -279,10 +325,8 @@ def check_syntax(
     if role in ("dba", "admin"):
         if confirmed:
             return None
-        error.hint = (
-            f"{error.hint or ''} If PostgreSQL accepts this syntax, run it again "
-            "with confirmation (it is then treated as destructive)."
-        ).strip()
+        more = say("msg.sql.syntax.confirm_hint")
+        error.hint = say("msg.sql.hints", first=error.hint, second=more) if error.hint else more
     return Refusal(found[0], "error", error)
 
 
@@ -326,7 +370,7 @@ def early(sql_text: str, ask: Ask, vet: Vet | None = None) -> Analysis | Refusal
     connecting), the plan."""
     statements, found = analyse(sql_text)
     if not found:
-        raise ValidationError("there is no SQL statement to run")
+        raise ValidationError(say("msg.sql.no_statement"))
     refused = (
         (vet(statements, found, False) if vet is not None else None)
         or check_syntax(sql_text, found, ask.role, ask.confirmed)

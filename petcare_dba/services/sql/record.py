@@ -26,6 +26,7 @@ from petcare_dba.errors import (
     Unavailable,
     ValidationError,
 )
+from petcare_dba.messages import say
 from petcare_dba.services import intake
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.observability import metrics
@@ -215,8 +216,8 @@ def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending
             detail={"error": "audit intent or execution log unavailable"},
         )
         raise IntentNotRecorded(
-            f"audit unavailable: {exc.message}",
-            hint="nothing was run; retry when the metadata store is back",
+            say("msg.security.audit_down", message=exc.message),
+            hint=say("msg.security.audit_down.hint"),
         ) from exc
     return Pending(event_id, execution_id, c, time.perf_counter())
 

@@ -20,6 +20,7 @@ from pglast import ast
 from pglast.visitors import referenced_relations
 
 from petcare_dba.errors import ValidationError
+from petcare_dba.messages import Text, say
 from petcare_dba.services.sql import functions
 from petcare_dba.services.sql.decide import (
     ROLES,
@@ -198,8 +199,8 @@ def classify_script(
     except ValidationError as exc:
         problem = exc.message
     except Exception as exc:  # fail closed: a classifier bug must not let a statement through
-        problem = f"the classifier failed ({type(exc).__name__})"
-    reason = f"{UNPARSEABLE}: {problem}"
+        problem = say("msg.sql.reason.classifier_failed", kind=type(exc).__name__)
+    reason = say("msg.sql.reason.unparseable_because", problem=problem)
     return [
         Classification(
             index=0,
@@ -211,7 +212,7 @@ def classify_script(
             read_only=False,
             destructive=True,
             reasons=(reason,),
-            side_effects=("has effects that are not known",),
+            side_effects=(say("msg.sql.effect.unknown"),),
             parse_error=problem,
         )
     ]
@@ -243,77 +244,85 @@ def _analyse(node: ast.Node, facts: _Facts) -> None:
     elif isinstance(node, ast.VariableShowStmt):
         pass
     elif isinstance(node, ast.TransactionStmt):
-        facts.effect(Kind.TRANSACTION_CONTROL, "controls the transaction")
+        facts.effect(Kind.TRANSACTION_CONTROL, say("msg.sql.effect.controls_transaction"))
         if _read_write(node.options):
-            facts.warn(f"{command} READ WRITE can switch off read-only mode", escalates=True)
+            facts.warn(say("msg.sql.reason.read_write", command=command), escalates=True)
     elif isinstance(node, ast.VariableSetStmt):
         _analyse_set(node, facts)
     elif isinstance(node, ast.DiscardStmt):
-        facts.effect(Kind.SESSION, "discards session state")
+        facts.effect(Kind.SESSION, say("msg.sql.effect.discards_session"))
         if enum_name(node.target) == "DISCARD_ALL":
-            facts.warn("DISCARD ALL resets the session role and read-only mode", escalates=True)
+            facts.warn(say("msg.sql.reason.discard_all"), escalates=True)
     elif isinstance(node, ast.FetchStmt | ast.ClosePortalStmt):
         pass  # FETCH, MOVE and CLOSE only run what DECLARE (classified there) planned
     elif isinstance(node, ast.DeclareCursorStmt) and not (node.options or 0) & _CURSOR_OPT_HOLD:
         # Without WITH HOLD the cursor ends with the transaction: a read within the script.
         _analyse_query(node.query, facts)
     elif isinstance(node, _SESSION):
-        facts.effect(Kind.SESSION, "changes session state")
+        facts.effect(Kind.SESSION, say("msg.sql.effect.changes_session"))
     elif isinstance(node, ast.PrepareStmt | ast.DeclareCursorStmt):
-        facts.effect(Kind.SESSION, f"creates {'a cursor' if command == 'DECLARE' else 'a plan'}")
+        cursor = command == "DECLARE"
+        creates = "msg.sql.effect.creates_cursor" if cursor else "msg.sql.effect.creates_plan"
+        facts.effect(Kind.SESSION, say(creates))
         if node.query is not None:  # what EXECUTE or FETCH will run later
             _analyse_query(node.query, facts)
     elif isinstance(node, ast.NotifyStmt):
-        facts.effect(Kind.DML, f"sends a notification on channel {node.conditionname}")
+        facts.effect(Kind.DML, say("msg.sql.effect.notifies", channel=node.conditionname))
     elif isinstance(node, ast.ExecuteStmt | ast.DoStmt | ast.CallStmt):
-        facts.effect(Kind.DML, "runs code whose effects cannot be checked")
-        facts.warn(f"{command} runs code whose effects cannot be checked here")
+        facts.effect(Kind.DML, say("msg.sql.effect.runs_code"))
+        facts.warn(say("msg.sql.reason.runs_code", command=command))
         facts.unchecked = True
         _analyse_query(node, facts)
     elif isinstance(node, _MAINTENANCE):
-        facts.effect(Kind.MAINTENANCE, f"runs maintenance on {listed or 'the database'}", *names)
+        what = listed or say("msg.sql.word.database")
+        facts.effect(Kind.MAINTENANCE, say("msg.sql.effect.maintenance", names=what), *names)
     elif isinstance(node, ast.LockStmt):
-        facts.effect(Kind.UTILITY, f"locks {listed}", *names)
+        facts.effect(Kind.UTILITY, say("msg.sql.effect.locks", names=listed), *names)
     elif isinstance(node, ast.LoadStmt):
-        facts.effect(Kind.UTILITY, "loads a shared library into the server")
+        facts.effect(Kind.UTILITY, say("msg.sql.effect.loads_library"))
     elif isinstance(node, _SETTINGS_NODES):
         _analyse_stored_settings(node, facts)
     elif isinstance(node, _FOREIGN) or _outbound_extension(node):
-        facts.effect(Kind.DDL, f"sets up access outside the database ({command})", *names)
-        facts.restrict(RULE_OUTBOUND, f"{command} sets up access to data outside the database")
+        facts.effect(Kind.DDL, say("msg.sql.effect.outbound", command=command), *names)
+        facts.restrict(RULE_OUTBOUND, say("msg.sql.reason.outbound", command=command))
     elif isinstance(node, ast.TruncateStmt):
-        facts.effect(Kind.DDL, f"empties {listed}", *names)
-        facts.warn(f"TRUNCATE deletes every row of {listed}", destructive=True)
+        facts.effect(Kind.DDL, say("msg.sql.effect.empties", names=listed), *names)
+        facts.warn(say("msg.sql.reason.truncate", names=listed), destructive=True)
     elif isinstance(node, ast.AlterTableStmt):
         _analyse_alter_table(node, facts)
     elif type(node).__name__.startswith("Drop"):
-        cascade = " and every object that depends on it" if is_cascade(node) else ""
-        facts.effect(Kind.DDL, f"drops {listed or 'objects'}", *names)
-        facts.warn(f"{command} drops {listed or 'objects'}{cascade}", destructive=True)
+        what = listed or say("msg.sql.word.objects")
+        facts.effect(Kind.DDL, say("msg.sql.effect.drops", names=what), *names)
+        reason = say("msg.sql.reason.drops", command=command, names=what)
+        facts.warn(_cascaded(reason, node), destructive=True)
     elif isinstance(node, ast.CreateTableAsStmt):
-        facts.effect(Kind.DDL, f"creates {listed}", *names)
+        facts.effect(Kind.DDL, say("msg.sql.effect.creates", names=listed), *names)
         _analyse_query(node.query, facts)
     elif type(node).__name__.startswith(tuple(_DDL_PREFIXES)):
-        what = f"of {listed}" if listed else "in the database"
-        facts.effect(Kind.DDL, f"changes definitions or privileges {what}", *names)
+        where = say("msg.sql.word.of", names=listed) if listed else say("msg.sql.word.in_database")
+        facts.effect(Kind.DDL, say("msg.sql.effect.changes_definitions", where=where), *names)
     else:
-        facts.effect(Kind.UNKNOWN, "has effects that are not known")
-        facts.warn(f"{command} is not a recognised statement type")
+        facts.effect(Kind.UNKNOWN, say("msg.sql.effect.unknown"))
+        facts.warn(say("msg.sql.reason.unrecognised", command=command))
+
+
+def _cascaded(reason: Text, node: Any) -> Text:
+    return say("msg.sql.reason.cascade", what=reason) if is_cascade(node) else reason
 
 
 def _analyse_alter_table(node: ast.AlterTableStmt, facts: _Facts) -> None:
     table = name_of(node.relation)
-    facts.effect(Kind.DDL, f"changes the definition of {table}", table)
+    facts.effect(Kind.DDL, say("msg.sql.effect.alters_table", table=table), table)
     for cmd in node.cmds or ():
         subtype = enum_name(getattr(cmd, "subtype", None))
         if subtype == "AT_DropColumn":
-            what = f"column {cmd.name} and its data"
+            what = say("msg.sql.reason.column", name=cmd.name)
         elif subtype == "AT_DropConstraint":
-            what = f"constraint {cmd.name}"
+            what = say("msg.sql.reason.constraint", name=cmd.name)
         else:
             continue
-        cascade = " and every object that depends on it" if is_cascade(cmd) else ""
-        facts.warn(f"ALTER TABLE {table} drops {what}{cascade}", destructive=True)
+        reason = say("msg.sql.reason.alter_drops", table=table, what=what)
+        facts.warn(_cascaded(reason, cmd), destructive=True)
 
 
 def _is_pg_settings(rel: ast.RangeVar | None) -> bool:
@@ -333,12 +342,12 @@ def _analyse_stored_settings(node: ast.Node, facts: _Facts) -> None:
     name = (setstmt.name if setstmt is not None else None) or "ALL"
     where = name_of(getattr(node, "role", None) or getattr(node, "dbname", None) or "")
     facts.effect(
-        Kind.DDL, f"changes setting {name} for later sessions", *([where] if where else [])
+        Kind.DDL, say("msg.sql.effect.stored_setting", name=name), *([where] if where else [])
     )
-    facts.restrict(RULE_SETTINGS, f"{command} changes setting {name} for later sessions")
+    facts.restrict(RULE_SETTINGS, say("msg.sql.reason.stored_setting", command=command, name=name))
     # It outlives the transaction and the engine's pinning (ALTER SYSTEM: the whole cluster
     # after a reload), so even a dba confirms it, as for a DROP.
-    facts.warn(f"{command} persists setting {name} beyond this session", destructive=True)
+    facts.warn(say("msg.sql.reason.persists_setting", command=command, name=name), destructive=True)
 
 
 def _analyse_set(node: ast.VariableSetStmt, facts: _Facts) -> None:
@@ -349,29 +358,33 @@ def _analyse_set(node: ast.VariableSetStmt, facts: _Facts) -> None:
         "transaction",
         "session characteristics",
     }:  # SET [SESSION CHARACTERISTICS AS] TRANSACTION
-        facts.effect(Kind.SESSION, "sets transaction characteristics")
+        facts.effect(Kind.SESSION, say("msg.sql.effect.transaction_characteristics"))
         if _read_write(node.args):
-            facts.warn(f"SET {name.upper()} READ WRITE switches off read-only mode", escalates=True)
+            facts.warn(say("msg.sql.reason.set_read_write", what=name.upper()), escalates=True)
         return
-    facts.effect(Kind.SESSION, f"{verb.lower()}s setting {name or 'ALL'}")
+    sets = "msg.sql.effect.resets_setting" if verb == "RESET" else "msg.sql.effect.sets_setting"
+    facts.effect(Kind.SESSION, say(sets, name=name or "ALL"))
     if kind == "VAR_RESET_ALL":
-        facts.warn("RESET ALL resets read-only mode and timeouts", escalates=True)
+        facts.warn(say("msg.sql.reason.reset_all"), escalates=True)
     elif name in GUARDED_SETTINGS:
-        facts.warn(f"{verb} {name} {GUARDED_SETTINGS[name]}", escalates=True)
+        why = GUARDED_SETTINGS[name]
+        facts.warn(say("msg.sql.reason.guarded", verb=verb, name=name, why=why), escalates=True)
     elif name in LEXER_SETTINGS:
-        facts.restrict(RULE_SETTINGS, f"{verb} {name} {LEXER_SETTINGS[name]}")
+        why = LEXER_SETTINGS[name]
+        facts.restrict(RULE_SETTINGS, say("msg.sql.reason.guarded", verb=verb, name=name, why=why))
 
 
 def _analyse_copy(node: ast.CopyStmt, facts: _Facts) -> None:
     table = name_of(node.relation) if node.relation is not None else ""
     direction = "FROM" if node.is_from else "TO"
     if node.is_program or node.filename:
-        what = "runs a shell command" if node.is_program else "reads or writes a file"
-        facts.effect(Kind.UTILITY, f"{what} on the database server", table)
-        facts.warn(f"COPY {direction} {what} on the database server", destructive=True)
-        facts.restrict(RULE_OUTBOUND, f"COPY {direction} {what} on the database server")
+        effect = say("msg.sql.effect.shell" if node.is_program else "msg.sql.effect.server_file")
+        facts.effect(Kind.UTILITY, effect, table)
+        reason = say("msg.sql.reason.copy", direction=direction, what=effect)
+        facts.warn(reason, destructive=True)
+        facts.restrict(RULE_OUTBOUND, reason)
     elif node.is_from:
-        facts.effect(Kind.DML, f"loads rows into {table}", table)
+        facts.effect(Kind.DML, say("msg.sql.effect.loads_rows", table=table), table)
     if node.query is not None:
         _analyse_query(node.query, facts)
 
@@ -381,26 +394,27 @@ def _analyse_query(node: ast.Node | None, facts: _Facts) -> None:
     for n in walk(node):
         if isinstance(n, ast.InsertStmt | ast.MergeStmt):
             table = name_of(n.relation)
-            verb = "inserts" if isinstance(n, ast.InsertStmt) else "merges"
-            facts.effect(Kind.DML, f"{verb} rows into {table}", table)
+            insert = isinstance(n, ast.InsertStmt)
+            adds = "msg.sql.effect.inserts_rows" if insert else "msg.sql.effect.merges_rows"
+            facts.effect(Kind.DML, say(adds, table=table), table)
         elif isinstance(n, ast.UpdateStmt | ast.DeleteStmt):
             table = name_of(n.relation)
-            cmd, verb = (
-                ("UPDATE", "changes") if isinstance(n, ast.UpdateStmt) else ("DELETE", "deletes")
-            )
-            facts.effect(Kind.DML, f"{verb} rows of {table}", table)
-            if isinstance(n, ast.UpdateStmt) and _is_pg_settings(n.relation):
+            update = isinstance(n, ast.UpdateStmt)
+            rows = "msg.sql.effect.changes_rows" if update else "msg.sql.effect.deletes_rows"
+            facts.effect(Kind.DML, say(rows, table=table), table)
+            if update and _is_pg_settings(n.relation):
                 # pg_settings has an UPDATE rule that calls set_config (the SET of a statement).
-                facts.restrict(RULE_SETTINGS, "UPDATE pg_settings changes settings like SET")
+                facts.restrict(RULE_SETTINGS, say("msg.sql.reason.pg_settings"))
             if n.whereClause is None:
-                facts.warn(f"{cmd} without WHERE {verb} every row of {table}", destructive=True)
+                everything = "msg.sql.reason.update_all" if update else "msg.sql.reason.delete_all"
+                facts.warn(say(everything, table=table), destructive=True)
         elif isinstance(n, ast.SelectStmt) and n.intoClause is not None:
             table = name_of(n.intoClause)
-            facts.effect(Kind.DDL, f"creates table {table}", table)
+            facts.effect(Kind.DDL, say("msg.sql.effect.creates_table", table=table), table)
         elif isinstance(n, ast.LockingClause):
             strength = enum_name(n.strength).removeprefix("LCS_FOR")
             strength = strength.replace("NOKEY", "NO KEY ").replace("KEYSHARE", "KEY SHARE")
-            facts.effect(Kind.DML, f"locks the selected rows (FOR {strength})")
+            facts.effect(Kind.DML, say("msg.sql.effect.locks_rows", strength=strength))
         elif isinstance(n, ast.FuncCall):
             _analyse_call(n, facts)
 
@@ -410,25 +424,25 @@ def _analyse_call(call: ast.FuncCall, facts: _Facts) -> None:
     schema = qualified.rpartition(".")[0] or None
     rule = functions.call_rule(call, name, schema)
     if rule is not None:
-        facts.effect(rule.kind, f"calls {name}(), which {rule.effect}")
+        facts.effect(rule.kind, say("msg.sql.effect.calls", name=name, effect=rule.effect))
+        said = say("msg.sql.reason.function", name=name, effect=rule.effect)
         if rule.destructive:
-            facts.warn(f"{name}() {rule.effect}", destructive=True)
+            facts.warn(said, destructive=True)
         if rule.restricted is not None:
-            facts.restrict(rule.restricted, f"{name}() {rule.effect}")
+            facts.restrict(rule.restricted, said)
         if name == "set_config":
             setting = const_str(call.args[0]) if call.args else None
             if setting is None:
-                facts.warn("set_config() with a computed name may lift a guard", escalates=True)
+                facts.warn(say("msg.sql.reason.set_config_computed"), escalates=True)
             elif setting.lower() in GUARDED_SETTINGS:
                 why = GUARDED_SETTINGS[setting.lower()]
-                facts.warn(f"set_config('{setting}') {why}", escalates=True)
+                facts.warn(say("msg.sql.reason.set_config", name=setting, why=why), escalates=True)
         return
     flag = functions.resolve(name, schema, facts.volatility)
     if flag is None:
-        where = "on this connection" if facts.volatility is not None else "without a connection"
+        here = facts.volatility is not None
+        where = "msg.sql.effect.unresolved_here" if here else "msg.sql.effect.unresolved_offline"
         add_unique(facts.depends_on, qualified)
-        facts.effect(
-            Kind.DML, f"depends on function {qualified}(), which cannot be resolved {where}"
-        )
+        facts.effect(Kind.DML, say(where, name=qualified))
     elif flag == "v" and not functions.safe_volatile(name, schema, facts.volatility):
-        facts.effect(Kind.DML, f"calls volatile function {qualified}(), which may change data")
+        facts.effect(Kind.DML, say("msg.sql.effect.volatile", name=qualified))

@@ -22,6 +22,7 @@ from typing import Any
 
 from petcare_dba.db.target import edit as composer
 from petcare_dba.errors import Refused, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -80,9 +81,9 @@ def primary_key(detail: explorer.TableDetail) -> list[str]:
 
 def _role_reason(actor: Actor, read_only_connection: bool) -> str | None:
     if not actor.at_least("analyst"):
-        return f"editing rows needs the analyst role or above; you are {actor.role}"
+        return say("msg.edit.role", role=actor.role)
     if read_only_connection:
-        return "the connection is read-only"
+        return say("msg.edit.read_only")
     return None
 
 
@@ -92,9 +93,9 @@ def blocked(actor: Actor, read_only_connection: bool, detail: explorer.TableDeta
     if reason is not None:
         return reason
     if detail.kind not in EDITABLE_KINDS:
-        return f"{detail.schema}.{detail.name} is a {detail.kind}; only tables are edited here"
+        return say("msg.edit.not_table", name=f"{detail.schema}.{detail.name}", kind=detail.kind)
     if not primary_key(detail):
-        return f"{detail.schema}.{detail.name} has no primary key to find each row by"
+        return say("msg.edit.no_key", name=f"{detail.schema}.{detail.name}")
     return None
 
 
@@ -145,7 +146,7 @@ def _refuse(rt: Runtime, actor: Actor, connection_name: str, what: str, reason: 
         target=f"{connection_name}:{what}",
         detail={"message": reason},
     )
-    return Refused(f"the edit was refused: {reason}")
+    return Refused(say("msg.edit.refused", reason=reason))
 
 
 def _statement(schema: str, name: str, change: RowChange) -> str:
@@ -158,23 +159,26 @@ def _statement(schema: str, name: str, change: RowChange) -> str:
 
 def _check(detail: explorer.TableDetail, key: list[str], change: RowChange) -> None:
     if change.kind not in KINDS:
-        raise ValidationError(f"unknown change {change.kind!r}", hint=", ".join(KINDS))
+        raise ValidationError(
+            say("msg.edit.unknown_change", kind=repr(change.kind)), hint=", ".join(KINDS)
+        )
     columns = {str(c["name"]): c for c in detail.columns}
     named = [*change.key, *change.values, *change.original]
     unknown = [c for c in named if c not in columns]
     if unknown:
-        raise ValidationError(f"{detail.schema}.{detail.name} has no column {unknown[0]!r}")
+        name = f"{detail.schema}.{detail.name}"
+        raise ValidationError(say("msg.edit.no_column", name=name, column=repr(unknown[0])))
     generated = [c for c in change.values if columns[c].get("generated")]
     if generated:
-        raise ValidationError(f"column {generated[0]!r} is generated; it cannot be set")
+        raise ValidationError(say("msg.edit.generated", column=repr(generated[0])))
     if change.kind != "insert" and sorted(change.key) != sorted(key):
-        raise ValidationError("each updated or deleted row must be named by its whole primary key")
+        raise ValidationError(say("msg.edit.whole_key"))
     if change.kind != "insert" and any(change.key[k] is None for k in key):
-        raise ValidationError("a primary key value cannot be NULL")
+        raise ValidationError(say("msg.edit.null_key"))
     if change.kind == "update" and (
         not change.values or set(change.original) != set(change.values)
     ):
-        raise ValidationError("an update needs its changed columns and their original values")
+        raise ValidationError(say("msg.edit.update_originals"))
 
 
 def plan(
@@ -196,7 +200,7 @@ def plan(
     if reason is not None:
         raise _refuse(rt, actor, connection_name, what, reason)
     if not changes:
-        raise ValidationError("there are no changes to save")
+        raise ValidationError(say("msg.edit.nothing"))
     key = primary_key(detail)
     for change in changes:
         _check(detail, key, change)
@@ -224,4 +228,4 @@ def apply(rt: Runtime, actor: Actor, edit: EditPlan) -> EditOutcome:
 
 def cancel(rt: Runtime, actor: Actor, edit: EditPlan) -> None:
     """Record that the user declined the edit's confirmation ('cancelled' in history and audit)."""
-    engine.decline(rt, actor, edit.connection, edit.sql, "table edit cancelled")
+    engine.decline(rt, actor, edit.connection, edit.sql, say("msg.run.edit_cancelled"))

@@ -20,6 +20,7 @@ from typing import Any
 
 from petcare_dba.db.target import CancelHandle, executor, transaction
 from petcare_dba.errors import ConnectionLost, PetcareError, Refused, Unavailable
+from petcare_dba.messages import say
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -28,16 +29,16 @@ from petcare_dba.services.sql import execute, front, record
 from petcare_dba.services.sql.execute import QueryResult, RunResult
 
 ACTION = "sql.transaction"
-LOST = "connection lost; the open transaction was rolled back by the server"
-IDLE = "transaction was rolled back because it was idle"
-TAB_CLOSED = "transaction was rolled back because the browser tab was closed"
+LOST = say("msg.sql.tx.lost")
+IDLE = say("msg.sql.tx.idle")
+TAB_CLOSED = say("msg.sql.tx.tab_closed")
 
 
 class ExplicitTransaction:
     """One open transaction of one user on one stored connection."""
 
     def __init__(self, rt: Runtime, actor: Actor, connection_name: str) -> None:
-        actor.require("dba", "open an explicit transaction")
+        actor.require("dba", say("msg.access.explicit_transaction"))
         self.rt = rt
         self.actor = actor
         self.connection_name = connection_name
@@ -55,7 +56,7 @@ class ExplicitTransaction:
         self._stack = contextlib.ExitStack()
         try:
             url, path = front.connect(
-                rt, actor, info, read_path=info.read_only, who="read-only connections"
+                rt, actor, info, read_path=info.read_only, who=say("msg.connections.who.read_only")
             )
         except PetcareError as exc:
             self.state = "failed"
@@ -107,9 +108,8 @@ class ExplicitTransaction:
             for step in chosen.steps:
                 if step.autocommit:
                     error = Refused(
-                        f"refused: {step.classification.command} cannot run inside a "
-                        "transaction block",
-                        hint="commit or roll back first, then run it on its own",
+                        say("msg.sql.tx.no_autocommit", command=step.classification.command),
+                        hint=say("msg.sql.tx.no_autocommit.hint"),
                     )
                     record.decided(ctx, step.classification, "refused", text=sql_text, error=error)
                     raise error
@@ -151,7 +151,7 @@ class ExplicitTransaction:
                     pending,
                     rows=result.row_count,
                     duration_ms=result.elapsed_ms,
-                    message="in an explicit transaction, not committed yet",
+                    message=say("msg.run.in_transaction"),
                 )
             return RunResult(
                 tuple(results),
@@ -205,12 +205,13 @@ class ExplicitTransaction:
     def _require_open(self) -> None:
         if self.state != "open":
             raise ConnectionLost(
-                self.ended_reason or "the transaction is over", hint="begin a new transaction"
+                self.ended_reason or say("msg.sql.tx.over"),
+                hint=say("msg.sql.tx.begin_again.hint"),
             )
         error = transaction.ended_by_server(self._lease.conn)
         if error is not None:
             self._end_by_server(error)
-            raise ConnectionLost(self.ended_reason or LOST, hint="begin a new transaction")
+            raise ConnectionLost(self.ended_reason or LOST, hint=say("msg.sql.tx.begin_again.hint"))
 
     def _finish(self, what: str, reason: str | None = None) -> None:
         why = {"reason": reason} if reason else {}
@@ -231,9 +232,7 @@ class ExplicitTransaction:
                 raise
             self.state = "rolled_back" if failed or what == "rollback" else "committed"
             self.ended_reason = reason or (
-                "a statement had failed, so PostgreSQL rolled the transaction back"
-                if failed and what == "commit"
-                else None
+                say("msg.sql.tx.failed_commit") if failed and what == "commit" else None
             )
             self._audit("ok", what, detail={"state": self.state, **why})
             self._stack.close()
@@ -246,7 +245,7 @@ class ExplicitTransaction:
         )
         self.state = "idle_timeout" if idle else "lost"
         self.ended_reason = (
-            f"{IDLE} (idle_in_transaction_timeout_ms={self.limits.idle_in_transaction_timeout_ms})"
+            say("msg.sql.tx.idle_for", ms=self.limits.idle_in_transaction_timeout_ms)
             if idle
             else LOST
         )
@@ -259,7 +258,7 @@ class ExplicitTransaction:
             self._end_by_server(exc)
         return ConnectionLost(
             self.ended_reason or LOST,
-            hint="reconnect to start again; nothing was replayed",
+            hint=say("msg.sql.tx.reconnect.hint"),
             sqlstate=exc.sqlstate,
         )
 

@@ -41,6 +41,7 @@ import pyarrow as pa
 
 from petcare_dba.db.target import values as db_values
 from petcare_dba.errors import ValidationError
+from petcare_dba.messages import say
 
 NULL = "NULL"  # how the grid and the CLI table show a NULL (the empty string stays empty)
 SAFE_INT = 2**53 - 1  # the largest integer every JSON reader (JavaScript's Number) keeps exact
@@ -323,8 +324,8 @@ def arrow_value(value: Any, oid: int, kind: pa.DataType, column: str = "") -> An
         return value
     except ValueError:
         raise ValidationError(
-            f"column {column!r}: {text(value)!r} cannot be stored in a Parquet {kind} column",
-            hint=f"cast the column to text in the query ({column}::text) to export it as is",
+            say("msg.sql.parquet", column=repr(column), value=repr(text(value)), kind=kind),
+            hint=say("msg.sql.parquet.hint", name=column),
         ) from None
 
 

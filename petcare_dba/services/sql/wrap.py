@@ -117,12 +117,31 @@ def prove_explain(composed: str, vetted: ast.Node, options: set[str]) -> None:
     _same(node.query, vetted, "composed EXPLAIN")
 
 
+# Recent proofs (issue 16, local overhead): the composed text -> the very tree it was proven to
+# hold. plan.analyse hands out the same tree object for a text it analysed before, and the
+# engine's cursor has a fixed name inside its own transaction, so a repeated statement composes
+# the same text around the same tree and its proof (a parse and two tree walks, more CPU than a
+# small query's server time) is not done again. A hit needs both the exact text and the same
+# tree object, so it stands for exactly the proof that was done; bounded, cleared when full.
+_PROVEN: dict[str, ast.Node] = {}
+_PROVEN_MAX = 512
+
+
+def _remember(composed: str, vetted: ast.Node) -> None:
+    if len(_PROVEN) >= _PROVEN_MAX:
+        _PROVEN.clear()
+    _PROVEN[composed] = vetted
+
+
 def prove_declare(composed: str, vetted: ast.Node) -> None:
     """`composed` is `DECLARE name NO SCROLL CURSOR FOR <vetted>` (no WITH HOLD)."""
+    if _PROVEN.get(composed) is vetted:
+        return
     node = single(composed)
     if not isinstance(node, ast.DeclareCursorStmt) or (node.options or 0) & _CURSOR_OPT_HOLD:
         raise _refuse("the composed cursor is not a DECLARE ... CURSOR FOR statement")
     _same(node.query, vetted, "cursor's DECLARE")
+    _remember(composed, vetted)
 
 
 def verifier(prove: Callable[[str, ast.Node], None], vetted: ast.Node) -> Callable[[str], None]:

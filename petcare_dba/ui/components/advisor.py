@@ -7,7 +7,8 @@ checks and confirmations, never directly from here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import streamlit as st
 
@@ -56,12 +57,17 @@ def finding(
     doc: str,
     index: int,
 ) -> None:
-    """One finding in an expander."""
+    """One finding in an expander (key `adv_open_<index>`), its body drawn when opened."""
     label = (
         f"{ICONS.get(f.level, '')} {plain(f.level)} · {plain(title(t, f))} · {plain(f.object)} "
         f"{badge(t, f.status)}"
     )
-    with st.expander(label):
+    # A closed expander's body still runs and is sent; a run lists dozens of findings, so each
+    # body (doc, fix, buttons) is drawn only once its expander is opened (a rerun).
+    box = st.expander(label, key=f"adv_open_{index}", on_change="rerun")
+    if not box.open:
+        return
+    with box:
         # The detail may quote other sessions' statement text (pg_stat_activity): text only.
         st.markdown(plain(f.detail))
         if doc:
@@ -82,13 +88,14 @@ def finding(
                 show_error(exc)
 
 
-def exclusions(t: Callable[..., str], rt: Runtime, actor: Actor, conn: str) -> None:
-    """Excluded cache keys with an "include again" button for dbas."""
-    try:
-        rows = advisor.exclusions(rt, actor, conn)
-    except PetcareError as exc:
-        show_error(exc)
-        return
+def exclusions(
+    t: Callable[..., str],
+    rt: Runtime,
+    actor: Actor,
+    conn: str,
+    rows: Sequence[Mapping[str, Any]],
+) -> None:
+    """Excluded cache keys (`advisor.stored`) with an "include again" button for dbas."""
     if not rows:
         return
     with st.expander(t("advisor.exclusions", n=len(rows))):

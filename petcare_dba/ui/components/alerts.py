@@ -75,7 +75,16 @@ def history(t: Callable[..., str], events: list[alerts.Event]) -> None:
             for e in events
         ],
         key="alerts_history",
+        words=(t("alerts.col.state"), t("alerts.col.severity")),
     )
+
+
+def _described(t: Callable[..., str], name: str, stored: str) -> str:
+    """A built-in rule's description in the user's language; a rule an admin added keeps its own
+    text (the catalogue names the built-in rules only)."""
+    key = f"alerts.rule_help.{name}"
+    text = t(key)
+    return stored if text == key else text
 
 
 def rules(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
@@ -84,18 +93,20 @@ def rules(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
     grid.table(
         [
             {
-                k: getattr(r, k)
-                for k in (
-                    "name",
-                    "metric",
-                    "comparator",
-                    "threshold",
-                    "duration_s",
-                    "severity",
-                    "scope",
-                    "enabled",
-                    "description",
-                )
+                **{
+                    k: getattr(r, k)
+                    for k in (
+                        "name",
+                        "metric",
+                        "comparator",
+                        "threshold",
+                        "duration_s",
+                        "severity",
+                        "scope",
+                        "enabled",
+                    )
+                },
+                "description": _described(t, r.name, r.description),
             }
             for r in found
         ],
@@ -114,6 +125,7 @@ def rules(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
             t("alerts.severity"),
             list(alerts.SEVERITIES),
             index=alerts.SEVERITIES.index(rule.severity),
+            format_func=grid.word,
         )
         enabled = cols[3].checkbox(t("alerts.enabled"), value=rule.enabled)
         if st.form_submit_button(t("alerts.save_rule")):

@@ -64,7 +64,9 @@ def silences(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
         left, mid, right = st.columns(3)
         rule = left.selectbox(t("alerts.rule"), rules, key="sil_rule")
         connection = mid.text_input(t("alerts.col.connection"), key="sil_conn")
-        severity = right.selectbox(t("alerts.severity"), [ANY, *svc.SEVERITIES], key="sil_sev")
+        severity = right.selectbox(
+            t("alerts.severity"), [ANY, *svc.SEVERITIES], key="sil_sev", format_func=grid.word
+        )
         hours = left.number_input(t("alerts.hours"), 0.25, 24.0 * 30, 2.0, key="sil_hours")
         reason = st.text_input(t("alerts.reason"), key="sil_reason")
         if st.form_submit_button(t("alerts.add")):
@@ -156,7 +158,7 @@ def outbox(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
         [
             {
                 t("alerts.col.channel"): r.channel,
-                t("alerts.col.kind"): f"{r.channel_kind} / {r.kind}",
+                t("alerts.col.kind"): f"{r.channel_kind} / {grid.word(r.kind)}",
                 t("alerts.col.state"): r.state,
                 t("alerts.col.attempts"): r.attempts,
                 t("alerts.col.next"): r.next_attempt_at if r.state == "pending" else None,
@@ -166,4 +168,5 @@ def outbox(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
             for r in rows
         ],
         key="alerts_outbox",
+        words=(t("alerts.col.state"),),
     )

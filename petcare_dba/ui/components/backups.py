@@ -73,7 +73,7 @@ def catalogue(entries: list[backups.BackupEntry]) -> None:
                 "id": b.id,
                 "kind": b.kind,
                 "table": b.table,
-                "status": t(f"common.outcome.{b.status}"),
+                "status": b.status,  # an app word: the grid shows it in the language
                 "storage": b.storage,
                 "rows": b.row_count,
                 "size": human_bytes(b.byte_size, language),
@@ -113,7 +113,11 @@ def actions(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
 
 def _verify(rt: Runtime, actor: Actor, entry: backups.BackupEntry, where: Any) -> None:
     if where.button(t("backups.verify"), key="backups_verify"):
-        result = backups.verify(rt, actor, entry.id)
+        try:
+            result = backups.verify(rt, actor, entry.id)
+        except PetcareError as exc:  # the store or the backup's storage is unreachable
+            show_error(exc)
+            return
         if result.ok:
             st.success(t("backups.verify_ok", id=entry.id, rows=result.rows))
         else:

@@ -2,7 +2,10 @@
 
 `result` draws a query's rows — the SQL editor's results, the explorer's sample rows — with their
 real column names; `table` draws app data (history, catalog lists, monitoring) under human
-headers (`header`: the locale's name for a known column, else the snake_case name in words).
+headers (`header`: the locale's name for a known column, else the snake_case name in words), and
+shows the app's own words in the user's language (`word`: outcomes, statuses, kinds, severities,
+sources) in the columns that hold them (`WORD_COLUMNS`, or the caller's `words`); a query's
+rows, and every other column of app data (names, SQL, messages), are shown as they are.
 Both go through `show`: cells are the one value formatter's text (`services.sql.values`), so
 NULL is a grey NULL apart from the empty string and the text 'NULL', a bigint beyond 2^53 keeps
 every digit (its column turns to text rather than being flagged), numerics keep their scale;
@@ -15,7 +18,7 @@ down (single-row selection; the callback runs before the rerun, so it may set wi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -30,6 +33,12 @@ ROW_PX = 35  # Streamlit's default row height; the header row is one more
 MAX_ROWS = 20  # taller results scroll inside a grid of this many rows
 NULL_STYLE = "color: #888; font-style: italic"
 _PLAIN = (str, bool, int, float, dt.date, dt.time, dt.timedelta, pd.Timestamp)
+# App-data columns (by their raw name) whose values are the app's own words, never user data:
+# `state` is not one (pg_stat_activity's states are PostgreSQL's words), nor `role` (role names
+# are identifiers the CLI and GRANTs use too).
+WORD_COLUMNS = frozenset(
+    {"outcome", "status", "kind", "severity", "scope", "source", "ai_consent", "mode", "trigger"}
+)
 
 
 def height(rows: int, max_rows: int = MAX_ROWS) -> int:
@@ -44,6 +53,19 @@ def header(name: str) -> str:
         return state.t(key)
     words = name.replace("_", " ").strip()
     return words[:1].upper() + words[1:] if words else name
+
+
+def word(value: Any) -> Any:
+    """An app word (`refused`, `running`, `table`, `critical`, `default`, `True`) in the UI
+    language: `grid.word.<value>`, else the outcome `common.outcome.<value>`; any other value
+    as it is. Only for values the app itself wrote: a word from the user's data stays a word."""
+    if not isinstance(value, str) or not value:
+        return value
+    english = i18n.catalogue("en")
+    for key in (f"grid.word.{value}", f"common.outcome.{value}"):
+        if key in english:
+            return state.t(key)
+    return value
 
 
 def unique(names: Sequence[str]) -> list[str]:
@@ -106,6 +128,15 @@ def app_frame(rows: Sequence[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
                 dtype="object",
             )
     return frame
+
+
+def _typed(column: pd.Series) -> bool:
+    """A column of numbers, booleans or times (no words in it)."""
+    return bool(
+        pd.api.types.is_bool_dtype(column)
+        or pd.api.types.is_numeric_dtype(column)
+        or pd.api.types.is_datetime64_any_dtype(column)
+    )
 
 
 def _missing(value: Any) -> bool:
@@ -239,9 +270,16 @@ def table(
     column_config: Mapping[str, Any] | None = None,
     on_pick: Callable[[int], None] | None = None,
     max_rows: int = MAX_ROWS,
+    words: Collection[str] = (),
 ) -> None:
-    """App data under human headers (`column_config` is keyed by the raw column names)."""
+    """App data under human headers (`column_config` is keyed by the raw column names); the
+    values of `WORD_COLUMNS` and of the columns named in `words` (a caller whose headers are
+    already translated names them so) are app words, shown in the language."""
     frame = app_frame(rows)
+    for name in frame.columns:
+        column = frame[name]
+        if (name in WORD_COLUMNS or name in words) and not _typed(column):
+            frame[name] = frame[name].map(word)
     names = {c: header(str(c)) for c in frame.columns}
     frame = frame.rename(columns=names)
     config = {names.get(k, k): v for k, v in (column_config or {}).items()}

@@ -22,7 +22,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import table_edit
 from petcare_dba.ui import state
-from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.errors import said, show_error
 from petcare_dba.ui.components.text import plain
 
 t = state.t
@@ -36,6 +36,7 @@ def toggle(rt: Runtime, actor: Actor, connection: str, d: explorer.TableDetail) 
         reason = table_edit.editable(rt, actor, connection, d)
     except PetcareError as exc:
         reason = exc.message
+    reason = said(reason) if reason is not None else None
     on = st.toggle(
         t("grid.edit"),
         key="explorer_edit",

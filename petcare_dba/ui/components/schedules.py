@@ -41,7 +41,7 @@ def table(t: T, found: list[schedules.Schedule]) -> None:
         }
         for s in found
     ]
-    grid.table(rows, key="schedules_grid")
+    grid.table(rows, key="schedules_grid", words=(t("schedules.col.last"),))
 
 
 def _do(t: T, action: Callable[[], object], done: str) -> None:
@@ -81,7 +81,9 @@ def actions(t: T, rt: Runtime, actor: Actor, s: schedules.Schedule) -> None:
         }
         for r in runs
     )
-    grid.table(frame, key="schedules_runs")
+    grid.table(
+        frame, key="schedules_runs", words=(t("schedules.col.trigger"), t("schedules.col.status"))
+    )
     with st.expander(t("schedules.latest_result")):
         st.json(runs[0].result or {})
 

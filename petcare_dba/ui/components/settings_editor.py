@@ -4,7 +4,9 @@ Each editable setting (the registry's `runtime_editable` allow-list) shows its e
 its default and where it comes from (default, override, or pinned by the file, environment or a
 flag: then it is locked, since configuration wins). A secret is an empty password field and shows
 only as set/unset; its value never comes back to the browser. Every change goes through
-services/settings_admin.py, which checks, seals, audits and applies it.
+services/settings_admin.py, which checks, seals, audits and applies it. Where a value comes from
+(`source`, here and on the page's list of all settings) is said in the user's language, and a
+refused value's message and hint (the setting's help) too, by `show_error`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import settings_admin
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.ui import state
+from petcare_dba.ui import i18n, state
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain
 
@@ -27,9 +30,10 @@ def _table(rows: list[settings_admin.EditableSetting]) -> None:
         [
             {
                 t("settings_edit.col_name"): r.name,
-                t("settings_edit.col_value"): r.value,
-                t("settings_edit.col_default"): r.default,
-                t("settings_edit.col_source"): r.source,
+                # set/unset (a secret) and yes/no (a flag) are app words, shown in the language
+                t("settings_edit.col_value"): _word(r, r.value),
+                t("settings_edit.col_default"): _word(r, r.default),
+                t("settings_edit.col_source"): source(r.source),
                 t("settings_edit.col_locked"): r.locked,
                 t("settings_edit.col_changed_by"): r.updated_by or "",
             }
@@ -38,6 +42,19 @@ def _table(rows: list[settings_admin.EditableSetting]) -> None:
         hide_index=True,
         width="stretch",
     )
+
+
+def _word(row: settings_admin.EditableSetting, value: str) -> str:
+    return str(grid.word(value)) if row.secret or row.kind == "bool" else value
+
+
+def source(value: str) -> str:
+    """Where a setting's value comes from, in the language (`default`, `env`, `file`, `cli`,
+    `override`); another program's variable (`env GOOGLE_API_KEY`) keeps its name."""
+    kind, _, variable = value.partition(" ")
+    if kind == "env" and variable:
+        return t("settings_edit.source_env_var", var=variable)
+    return str(grid.word(value))
 
 
 def _input(row: settings_admin.EditableSetting) -> str:
@@ -90,14 +107,18 @@ def render(rt: Runtime, actor: Actor) -> None:
     by_name = {r.name: r for r in rows}
     name = st.selectbox(t("settings_edit.pick"), list(by_name), key="set_pick")
     row = by_name[str(name)]
-    st.caption(plain(row.help))
+    st.caption(plain(t(i18n.help_key(row.name))))  # the registry's help, in the language
     st.caption(
-        t("settings_edit.current", value=plain(row.value), source=plain(row.source))
+        t(
+            "settings_edit.current",
+            value=plain(_word(row, row.value)),
+            source=plain(source(row.source)),
+        )
         + " · "
-        + t("settings_edit.default", value=plain(row.default))
+        + t("settings_edit.default", value=plain(_word(row, row.default)))
     )
     if row.locked:
-        st.info(t("settings_edit.locked", source=plain(row.source)), icon=":material/lock:")
+        st.info(t("settings_edit.locked", source=plain(source(row.source))), icon=":material/lock:")
         return
     _input(row)
     save, reset = st.columns(2)

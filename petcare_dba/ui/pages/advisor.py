@@ -24,22 +24,26 @@ if name is None:
     st.stop()
 conn_name: str = name
 may_run = actor.at_least(advisor.RUN_ROLE)
-try:
-    runs = advisor.history(rt, actor, conn_name, limit=10)
-    if not may_run:
-        st.caption(t("advisor.run_needs"))
-    elif st.button(t("advisor.run"), key="adv_run", type="primary") or not runs:
+# First paint shows the stored run (the scheduled advisor job keeps one fresh); the lints run
+# against the target only on the Run click, never because the page was opened.
+if not may_run:
+    st.caption(t("advisor.run_needs"))
+elif st.button(t("advisor.run"), key="adv_run", type="primary"):
+    try:
         with st.spinner(t("advisor.running")):
             advisor.run_and_store(rt, actor, conn_name)
-        runs = advisor.history(rt, actor, conn_name, limit=10)
-    if not runs:
-        st.info(t("advisor.no_run_yet"))
-        st.stop()
-    latest = runs[0]
-    findings = advisor.stored_findings(rt, actor, int(latest["id"]))
+    except PetcareError as exc:
+        show_error(exc)
+try:
+    shown = advisor.stored(rt, actor, conn_name, limit=10)
 except PetcareError as exc:
     show_error(exc)
     st.stop()
+runs, findings = shown.runs, shown.findings
+if not runs:
+    st.info(t("advisor.no_run_yet"))
+    st.stop()
+latest = runs[0]
 lang = state.language()
 docs = {lint.name: lint.doc_in(lang) for lint in advisor.lints()}
 open_findings = [f for f in findings if f.status != "resolved"]
@@ -72,7 +76,7 @@ if resolved:
         st.markdown(f":green[:material/check:] {plain(widgets.title(t, f))} · {plain(f.object)}")
 for lint_name, error in latest["unavailable"]:
     st.warning(t("advisor.unavailable", name=plain(lint_name), error=plain(error)))
-widgets.exclusions(t, rt, actor, conn_name)
+widgets.exclusions(t, rt, actor, conn_name, shown.exclusions)
 with st.expander(t("advisor.history")):
     grid.table(
         [

@@ -10,6 +10,7 @@ from petcare_dba.services import alerts
 from petcare_dba.ui import state
 from petcare_dba.ui.components import alerts as widgets
 from petcare_dba.ui.components import alerts_silences as held
+from petcare_dba.ui.components import tabs
 from petcare_dba.ui.components.errors import show_error
 
 t = state.t
@@ -17,35 +18,28 @@ actor = state.require_actor()
 rt = state.runtime()
 alerts.deliverer.wake(rt)  # deliveries left pending (a restart, an outage) go out
 st.title(t("alerts.title"))
-tabs = [
+labels = [
     t("alerts.tab.firing"),
     t("alerts.tab.history"),
     t("alerts.tab.rules"),
     t("alerts.tab.silences"),
     t("alerts.tab.maintenance"),
 ]
+sections = [widgets.rules, held.silences, held.maintenance]
 if actor.at_least("admin"):
-    tabs += [t("alerts.tab.channels"), t("alerts.tab.outbox")]
-parts = st.tabs(tabs)
-try:
-    events = alerts.history(rt, actor, limit=300)
-except PetcareError as exc:
-    show_error(exc)
-    st.stop()
-with parts[0]:
-    widgets.firing(t, rt, actor, [e for e in events if e.state == "firing"])
-with parts[1]:
-    widgets.history(t, events)
-sections = [
-    (parts[2], widgets.rules),
-    (parts[3], held.silences),
-    (parts[4], held.maintenance),
-]
-if actor.at_least("admin"):
-    sections += [(parts[5], widgets.channels), (parts[6], held.outbox)]
-for tab, draw in sections:
-    with tab:
-        try:
-            draw(t, rt, actor)
-        except PetcareError as exc:
-            show_error(exc)
+    labels += [t("alerts.tab.channels"), t("alerts.tab.outbox")]
+    sections += [widgets.channels, held.outbox]
+# Only the open tab runs: a visit reads what that tab shows, not all seven tabs' reads.
+at, body = tabs.selected(labels, key="alerts_tab")
+with body:
+    try:
+        if at < 2:  # firing and history are two views of the same events
+            events = alerts.history(rt, actor, limit=300)
+            if at == 0:
+                widgets.firing(t, rt, actor, [e for e in events if e.state == "firing"])
+            else:
+                widgets.history(t, events)
+        else:
+            sections[at - 2](t, rt, actor)
+    except PetcareError as exc:
+        show_error(exc)

@@ -18,13 +18,13 @@ from petcare_dba.services.monitoring import health
 from petcare_dba.ui import state
 from petcare_dba.ui.components import assistant as chat
 from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.health import detail
 from petcare_dba.ui.components.text import plain
 
 t = state.t
 actor = state.require_actor()
 rt = state.runtime()
 st.title(t("assistant.title"))
-component = next(c for c in health.check(rt, None).components if c.name == "ai")
 if rt.settings.ai_provider == "disabled":
     st.info(t("assistant.disabled"))
     st.code(
@@ -32,8 +32,9 @@ if rt.settings.ai_provider == "disabled":
         language="bash",
     )
     st.stop()
+component = health.ai(rt)  # the AI part only: the full health check reads the store many times
 if not component.ok:
-    st.warning(plain(component.detail))
+    st.warning(plain(detail(component)))
     st.stop()
 if rt.settings.ai_provider == "gemini" and not rt.settings.gemini_paid_tier:
     st.caption(t("assistant.unpaid_tier"))

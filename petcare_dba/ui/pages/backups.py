@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from petcare_dba.errors import PetcareError
+from petcare_dba.messages import say
 from petcare_dba.services import backups
 from petcare_dba.ui import state
 from petcare_dba.ui.components import backups as widgets
@@ -27,7 +28,7 @@ if name is None:
     st.info(t("common.pick_connection"))
     st.stop()
 try:
-    actor.require("dba", "backups")
+    actor.require("dba", say("msg.access.backups"))
     widgets.new_backup(rt, actor, name)
     whole.whole_database(rt, actor, name)
     entries = backups.list_backups(rt, actor, name)

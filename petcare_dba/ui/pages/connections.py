@@ -12,7 +12,7 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import connections
 from petcare_dba.ui import state
 from petcare_dba.ui.components import grid
-from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.errors import said, show_error
 from petcare_dba.ui.components.text import plain
 
 t = state.t
@@ -88,10 +88,13 @@ if rows:
             for problem in result.read_path_problems:
                 # st.text, not st.warning: role and table names come from the target (outside
                 # text) and must not be rendered as Markdown.
-                st.text("⚠ " + t("connections.read_problem", problem=problem))
+                st.text("⚠ " + t("connections.read_problem", problem=said(problem)))
         else:
             show_error(
-                PetcareError(result.error or "unreachable", title=t("connections.test_failed"))
+                PetcareError(
+                    result.error or t("health.connection.unreachable"),
+                    title=t("connections.test_failed"),
+                )
             )
 if rows and actor.at_least("dba"):
     with st.expander(t("connections.set_read"), icon=":material/key:"):

@@ -94,8 +94,11 @@ else:
         ),
     )
 
-with st.expander(t("explorer.tab.objects")):
-    widgets.objects(cat)
+# Drawn when opened only (a closed expander's body still runs and is sent): two more grids.
+objects = st.expander(t("explorer.tab.objects"), key="explorer_objects", on_change="rerun")
+if objects.open:
+    with objects:
+        widgets.objects(cat)
 
 choice = st.selectbox(
     t("explorer.table"),

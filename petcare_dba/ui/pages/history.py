@@ -3,7 +3,8 @@
 Filters by SQL text, outcome, connection, user (admins) and date range go to
 `engine.history`, which row level security already limits to what the user may see. The rows are
 the one result grid; a clicked row (else the newest) shows its statement below, and opens in the
-SQL editor through `st.session_state["editor_sql"]`.
+SQL editor through `st.session_state["editor_sql"]`. A run's note (declined, rolled back…) is said
+in the user's language; an error kept with it stays as it was stored (English).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from petcare_dba.services import connections
 from petcare_dba.services.sql import engine
 from petcare_dba.ui import state
 from petcare_dba.ui.components import grid
+from petcare_dba.ui.components.errors import said
 from petcare_dba.ui.components.format import date_input_format
 from petcare_dba.ui.components.text import plain
 
@@ -94,7 +96,7 @@ grid.table(
             "rows": e.rows_affected,
             "sqlstate": e.sqlstate,
             "sql": e.sql_text,
-            "message": e.message,
+            "message": said(e.message) if e.message else e.message,
         }
         for e in entries
     ],
@@ -107,7 +109,7 @@ chosen = by_id.get(st.session_state.get("hist_pick"), entries[0])  # type: ignor
 st.markdown(
     f"**#{chosen.id:d} · {plain(t(f'common.outcome.{chosen.outcome}'))} · "
     f"{plain(chosen.connection or '')}**"
-    + (f" — {plain(chosen.message)}" if chosen.message else "")
+    + (f" — {plain(said(chosen.message))}" if chosen.message else "")
 )
 st.code(chosen.sql_text, language="sql")
 if st.button(t("history.open"), key="hist_open", icon=":material/edit:"):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from petcare_dba.services.projects import Project
 from petcare_dba.ui import state
+from petcare_dba.ui.components import tabs
 from petcare_dba.ui.components.projects import overview as ui
 from petcare_dba.ui.components.projects import runs as runs_ui
 from petcare_dba.ui.components.projects import scripts as scripts_ui
@@ -25,10 +27,10 @@ if project is None:
 
 st.divider()
 ui.header(rt, actor, project)
-tab_scripts, tab_members, tab_settings = st.tabs(
-    [t("projects.tab_scripts"), t("projects.tab_members"), t("projects.tab_settings")]
-)
-with tab_scripts:
+
+
+def scripts_tab(project: Project) -> None:
+    """A script's editor, versions, runs and settings; the deleted scripts."""
     script = scripts_ui.pick_script(rt, actor, project)
     if script is not None or project.can_write:
         scripts_ui.editor(rt, actor, project, script)
@@ -39,11 +41,36 @@ with tab_scripts:
             runs_ui.run_panel(rt, actor, project, script)
             runs_ui.history(rt, actor, project, script)
         if project.can_write:
-            with st.expander(t("projects.script_settings"), icon=":material/tune:"):
-                scripts_ui.script_settings(rt, actor, project, script)
-    with st.expander(t("projects.deleted_scripts"), icon=":material/delete:"):
-        scripts_ui.deleted_scripts(rt, actor, project)
-with tab_members:
-    ui.members_panel(rt, actor, project)
-with tab_settings:
-    ui.settings_panel(rt, actor, project)
+            settings = st.expander(
+                t("projects.script_settings"),
+                icon=":material/tune:",
+                key="projects_script_settings",
+                on_change="rerun",
+            )
+            if settings.open:
+                with settings:
+                    scripts_ui.script_settings(rt, actor, project, script)
+    # Closed expanders: drawn (and the deleted scripts read) only once opened.
+    deleted = st.expander(
+        t("projects.deleted_scripts"),
+        icon=":material/delete:",
+        key="projects_deleted",
+        on_change="rerun",
+    )
+    if deleted.open:
+        with deleted:
+            scripts_ui.deleted_scripts(rt, actor, project)
+
+
+# Only the open tab runs: members and settings read nothing while the scripts are shown.
+at, body = tabs.selected(
+    [t("projects.tab_scripts"), t("projects.tab_members"), t("projects.tab_settings")],
+    key="projects_tab",
+)
+with body:
+    if at == 0:
+        scripts_tab(project)
+    elif at == 1:
+        ui.members_panel(rt, actor, project)
+    else:
+        ui.settings_panel(rt, actor, project)

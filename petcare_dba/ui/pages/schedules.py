@@ -10,6 +10,7 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services import schedules
 from petcare_dba.ui import state
 from petcare_dba.ui.components import schedules as widgets
+from petcare_dba.ui.components import tabs
 from petcare_dba.ui.components.errors import show_error
 
 t = state.t
@@ -17,13 +18,16 @@ actor = state.require_actor()
 rt = state.runtime()
 st.title(t("schedules.title"))
 st.caption(t("schedules.caption", poll=rt.settings.schedules_poll_s))
-listing, adding = st.tabs([t("schedules.tab.list"), t("schedules.tab.add")])
-with adding:
-    try:
-        widgets.add_form(t, rt, actor)
-    except PetcareError as exc:
-        show_error(exc)
-with listing:
+# Only the open tab runs: the list does not pay for the add form's reads, nor the form for the
+# list's (a new schedule shows up in the list tab).
+at, body = tabs.selected([t("schedules.tab.list"), t("schedules.tab.add")], key="sch_tab")
+with body:
+    if at == 1:
+        try:
+            widgets.add_form(t, rt, actor)
+        except PetcareError as exc:
+            show_error(exc)
+        st.stop()
     try:
         found = schedules.list_schedules(rt, actor)
     except PetcareError as exc:

@@ -61,7 +61,7 @@ action = cols[2].selectbox(
     ["set_role", "disable", "enable", "unlock", "revoke"],
     index=None,
     placeholder=t("users.pick_action"),
-    format_func=lambda a: t(f"users.action.{a}"),
+    format_func=state.choices("users.action."),
     key="users_action",
 )
 if target:

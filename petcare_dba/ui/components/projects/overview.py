@@ -22,6 +22,7 @@ from petcare_dba.services.projects import Project, bundle
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import users
 from petcare_dba.ui import state
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain
 
@@ -124,8 +125,8 @@ def pick_project(rt: Runtime, actor: Actor) -> Project | None:
         [
             {
                 t("projects.col_name"): p.name,
-                t("projects.col_role"): p.my_role or "admin",
-                t("projects.col_status"): p.status,
+                t("projects.col_role"): t("projects.role." + (p.my_role or "admin")),
+                t("projects.col_status"): grid.word(p.status),
                 t("projects.col_scripts"): p.scripts,
                 t("projects.col_owner"): p.owner,
                 t("projects.col_edited"): f"{p.updated_by or '?'}, {ago(p.updated_at)}",
@@ -166,10 +167,12 @@ def header(rt: Runtime, actor: Actor, project: Project) -> None:
     every = rt.settings.projects_refresh_s
     first = projects.activity(rt, actor, project.id)
     seen = first.at if first else None  # what the rest of this page was drawn from
+    # The fragment's run inside this page run shows `first`; only its own reruns read again.
+    unread = [first]
 
     @st.fragment(run_every=every if every > 0 else None)
     def live() -> None:
-        last = projects.activity(rt, actor, project.id)
+        last = unread.pop() if unread else projects.activity(rt, actor, project.id)
         if last is None:
             return
         what = plain(last.what) + ("" if last.version is None else f" v{int(last.version)}")
@@ -194,7 +197,7 @@ def members_panel(rt: Runtime, actor: Actor, project: Project) -> None:
         [
             {
                 t("projects.col_user"): m.username,
-                t("projects.col_role"): m.role,
+                t("projects.col_role"): t("projects.role." + m.role),
                 t("projects.col_added"): m.added_at,
                 t("projects.col_added_by"): m.added_by,
             }

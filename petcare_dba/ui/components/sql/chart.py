@@ -149,7 +149,7 @@ def chart_builder() -> None:
         kind = cols[0].radio(
             t("editor.chart.kind"),
             KINDS,
-            format_func=lambda k: t(f"editor.chart.kind_{k}"),
+            format_func=state.choices("editor.chart.kind_"),
             key=f"ed_chart_kind_{sig}",
             horizontal=True,
         )

@@ -191,7 +191,7 @@ def editor_box(
         fmt = st.radio(
             t("editor.export_format"),
             list(export.FORMATS),
-            format_func=lambda f: t(f"editor.format_{f}"),
+            format_func=state.choices("editor.format_"),
             help=t("editor.format_help"),
             key="ed_fmt",
             horizontal=True,
@@ -201,7 +201,7 @@ def editor_box(
     row.radio(
         t("editor.mode"),
         ["transaction", "statements"],
-        format_func=lambda m: t(f"editor.mode_{m}"),
+        format_func=state.choices("editor.mode_"),
         key="ed_mode",
         horizontal=True,
         label_visibility="collapsed",

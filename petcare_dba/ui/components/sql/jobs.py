@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from petcare_dba.errors import PetcareError
+from petcare_dba.messages import say
 from petcare_dba.services.sql import CancelHandle, engine
 from petcare_dba.ui.session_end import CANCEL, current_session, unwatch, watch
 
@@ -47,7 +48,7 @@ class Job:
         except PetcareError as exc:
             self.error = exc
         except Exception as exc:  # a bug must not leave the page waiting forever
-            self.error = PetcareError(f"unexpected error: {type(exc).__name__}")
+            self.error = PetcareError(say("msg.unexpected", kind=type(exc).__name__))
         finally:
             self.finished = time.monotonic()
             if self._session and self._token:

@@ -23,7 +23,7 @@ from petcare_dba.errors import PetcareError
 from petcare_dba.services.sql import ExportResult, QueryResult, RunResult
 from petcare_dba.ui import state
 from petcare_dba.ui.components import grid
-from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.errors import said, show_error
 from petcare_dba.ui.components.format import decimal, human_bytes
 from petcare_dba.ui.components.sql.editor import Request
 from petcare_dba.ui.components.text import plain
@@ -171,7 +171,7 @@ def error_markers() -> list[dict[str, object]]:
     offset = max(0, base) + error.position - 1
     row = text.count("\n", 0, offset)
     column = offset - (text.rfind("\n", 0, offset) + 1)
-    return [{"row": row, "column": column, "type": "error", "text": error.message}]
+    return [{"row": row, "column": column, "type": "error", "text": said(error.message)}]
 
 
 def remember_error(error: PetcareError) -> None:

@@ -24,6 +24,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import CancelHandle, engine, explain, export
 from petcare_dba.ui import state
+from petcare_dba.ui.components.errors import said
 from petcare_dba.ui.components.format import decimal
 from petcare_dba.ui.components.sql.editor import Request
 from petcare_dba.ui.components.sql.jobs import Job
@@ -200,7 +201,8 @@ def answer_confirmation(rt: Runtime, actor: Actor, connection: str) -> None:
 
 
 def _dialog_body(pending: dict[str, Any]) -> None:
-    st.warning(plain(pending["reason"] or pending["message"]), icon=":material/warning:")
+    reason = said(pending["reason"] or pending["message"])  # the classifier's, in the language
+    st.warning(plain(reason), icon=":material/warning:")
     objects = pending["objects"] or [t("editor.confirm_unknown_objects")]
     st.markdown(t("editor.confirm_objects") + " " + plain_all(objects))
     st.code(pending["request"].sql, language="sql")

@@ -186,8 +186,10 @@ def tab_bar(rt: Runtime, actor: Actor, connection: str) -> None:
         return
     if ss.get(PICK) not in {x.id for x in found}:
         ss[PICK] = ss.get("ed_tab", found[0].id)
-    cols = st.columns([4, 1.5, 1.5, 1.2], vertical_alignment="bottom")
-    cols[0].radio(
+    # A row that sizes each control to its label and wraps (as the editor's run row), not
+    # fixed-ratio columns: those cut "Renomear" and "Fechar" in a 1024 px window.
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.radio(
         t("editor.tabs.label"),
         [x.id for x in found],
         format_func=lambda i: plain(next((x.name for x in found if x.id == i), "?")),
@@ -197,7 +199,7 @@ def tab_bar(rt: Runtime, actor: Actor, connection: str) -> None:
         on_change=_switch,
         args=(rt, actor),
     )
-    cols[1].button(
+    row.button(
         t("editor.tabs.new"),
         key="ed_tab_new",
         icon=":material/add:",
@@ -206,7 +208,7 @@ def tab_bar(rt: Runtime, actor: Actor, connection: str) -> None:
         on_click=_new,
         args=(rt, actor),
     )
-    with cols[2].popover(t("editor.tabs.rename"), icon=":material/edit:"):
+    with row.popover(t("editor.tabs.rename"), icon=":material/edit:"):
         active = _active()
         st.text_input(
             t("editor.tabs.name"),
@@ -217,7 +219,7 @@ def tab_bar(rt: Runtime, actor: Actor, connection: str) -> None:
         st.button(
             t("editor.tabs.rename_save"), key="ed_tab_rename", on_click=_rename, args=(rt, actor)
         )
-    cols[3].button(
+    row.button(
         t("editor.tabs.close"),
         key="ed_tab_close",
         icon=":material/close:",

@@ -17,7 +17,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import ExplicitTransaction
 from petcare_dba.ui import state
-from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.errors import said, show_error
 from petcare_dba.ui.components.text import plain
 from petcare_dba.ui.session_end import ROLLBACK, current_session, watch
 
@@ -76,7 +76,7 @@ def transaction_bar(rt: Runtime, actor: Actor, connection: str) -> None:
     if (error := ss.pop("ed_tx_error", None)) is not None:
         show_error(error)
     if (note := ss.pop("ed_tx_note", None)) is not None:
-        st.info(plain(note))
+        st.info(plain(said(note)))
     tx: ExplicitTransaction | None = ss.get("ed_tx")
     if tx is not None and tx.connection_name != connection:
         st.warning(t("editor.tx_other_connection", name=plain(tx.connection_name)))
@@ -92,7 +92,7 @@ def transaction_bar(rt: Runtime, actor: Actor, connection: str) -> None:
         return
     reason = tx.check()
     if reason is not None:
-        st.error(plain(reason), icon=":material/link_off:")
+        st.error(plain(said(reason)), icon=":material/link_off:")
         st.button(t("editor.tx_reconnect"), key="ed_tx_reconnect", on_click=_dismiss)
         return
     cols = st.columns([3, 1, 1])
