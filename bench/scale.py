@@ -83,7 +83,7 @@ class User:
         return run
 
 
-def _editor_key(c: StClient) -> str:
+def editor_key(c: StClient) -> str:
     for el in c.last.elements.values():
         if (
             el.WhichOneof("type") == "component_instance"
@@ -93,30 +93,30 @@ def _editor_key(c: StClient) -> str:
     raise KeyError("no SQL editor on the page")
 
 
-def _running(run: Run) -> bool:
+def running(run: Run) -> bool:
     return any(
         el.WhichOneof("type") == "button" and el.button.id.endswith("-ed_cancel")
         for el in run.elements.values()
     )
 
 
-def _submit(u: User, c: StClient, sql: str) -> Run:
+def submit(u: User, c: StClient, sql: str) -> Run:
     """Type `sql` into the editor and press its Run (the component's submit event)."""
     u.draft = sql
     payload = {"type": "submit", "text": sql, "selected": "", "cursor": {"row": 0, "column": 0}}
-    return c.component_event(_editor_key(c), payload)
+    return c.component_event(editor_key(c), payload)
 
 
-def _run_sql(u: User, c: StClient, sql: str) -> Run:
+def run_sql(u: User, c: StClient, sql: str) -> Run:
     started = time.perf_counter()
-    run = _submit(u, c, sql)
+    run = submit(u, c, sql)
     u.raw += run.raw
-    run = c.poll(lambda r: not _running(r), limit_s=60)
+    run = c.poll(lambda r: not running(r), limit_s=60)
     run.seconds = time.perf_counter() - started
     return u.timed("run_sql", run)
 
 
-def _select(u: User) -> str:
+def select(u: User) -> str:
     # Only this user's marker: any other marker in this user's stream is a leak.
     return (
         f"SELECT '{u.marker}' AS marker, count(*) AS accounts, sum(abalance) AS balance "
@@ -124,7 +124,7 @@ def _select(u: User) -> str:
     )
 
 
-def _sign_in(u: User, c: StClient) -> None:
+def sign_in(u: User, c: StClient) -> None:
     u.timed("open", c.open())
     u.instance = c.cookies.get("petcare_lb", "?")
     run = c.submit_form(
@@ -141,34 +141,39 @@ def _sign_in(u: User, c: StClient) -> None:
         u.errors.append("sign_in: the page does not show the user: " + run.texts()[:120])
 
 
-def _browse(u: User, c: StClient) -> None:
+def browse(u: User, c: StClient) -> None:
     u.timed("nav_explorer", c.rerun(page="explorer"))
     run = u.timed("browse_table", c.rerun({"explorer_table": TABLE}))
     if not run.has(b"abalance"):  # the detail's column list
         u.errors.append("browse_table: the table's detail is missing")
 
 
-def _check_result(u: User, run: Run) -> None:
+def check_result(u: User, run: Run) -> None:
     if not run.has(u.marker.encode()):
         u.errors.append("run_sql: the result lacks the user's marker")
 
 
-def phase_one(u: User, c: StClient) -> None:
-    _sign_in(u, c)
-    u.timed("nav_editor", c.rerun(page="sql_editor"))
-    _check_result(u, _run_sql(u, c, _select(u)))
+def cancel(u: User, c: StClient) -> None:
+    """Start `pg_sleep(30)` in the editor, press Cancel, and expect the cancelled outcome."""
     started = time.perf_counter()
-    run = _submit(u, c, f"SELECT pg_sleep(30) /* {u.marker} cancel */")
+    run = submit(u, c, f"SELECT pg_sleep(30) /* {u.marker} cancel */")
     u.raw += run.raw
-    run = c.poll(_running, limit_s=30)
+    run = c.poll(running, limit_s=30)
     fid = next(iter(c.auto), None)
     run = c.rerun(click="ed_cancel", fragment=fid)
-    run = c.poll(lambda r: not _running(r), limit_s=30)
+    run = c.poll(lambda r: not running(r), limit_s=30)
     run.seconds = time.perf_counter() - started
     u.timed("cancel", run)
     if "cancel" not in run.texts().lower():
         u.errors.append("cancel: no cancelled outcome shown")
-    _browse(u, c)
+
+
+def phase_one(u: User, c: StClient) -> None:
+    sign_in(u, c)
+    u.timed("nav_editor", c.rerun(page="sql_editor"))
+    check_result(u, run_sql(u, c, select(u)))
+    cancel(u, c)
+    browse(u, c)
     u.timed("nav_editor", c.rerun(page="sql_editor"))
 
 
@@ -176,9 +181,9 @@ def phase_two(u: User, c: StClient, killed: threading.Event, victim: str) -> Non
     """One statement in flight when the kill lands; the dead instance's users re-attach."""
     sql = f"SELECT '{u.marker}' AS marker, pg_sleep(8) /* in flight */"
     try:
-        run = _submit(u, c, sql)
+        run = submit(u, c, sql)
         u.raw += run.raw
-        run = c.poll(lambda r: not _running(r), limit_s=60)
+        run = c.poll(lambda r: not running(r), limit_s=60)
         u.raw += run.raw
         if u.instance == victim:  # the kill may land after a fast statement: wait for it
             killed.wait(60)
@@ -215,8 +220,8 @@ def phase_two(u: User, c: StClient, killed: threading.Event, victim: str) -> Non
 
 
 def phase_three(u: User, c: StClient) -> None:
-    _check_result(u, _run_sql(u, c, _select(u)))
-    _browse(u, c)
+    check_result(u, run_sql(u, c, select(u)))
+    browse(u, c)
 
 
 def _journey(
@@ -246,24 +251,24 @@ def _capacity(people: list[User], instances: int) -> int:
     best, seen = 0, []
     for load, seconds in tagged:
         seen.append(seconds)
-        if _pct(seen, 0.95) <= P95_GOAL_S:
+        if pct(seen, 0.95) <= P95_GOAL_S:
             best = load
     return best // max(1, instances)
 
 
-def _pct(values: list[float], q: float) -> float:
+def pct(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
 
 
-def _dist(values: list[float]) -> dict[str, float]:
+def dist(values: list[float]) -> dict[str, float]:
     return {
         "n": len(values),
-        "p50_s": _pct(values, 0.5),
-        "p95_s": _pct(values, 0.95),
-        "p99_s": _pct(values, 0.99),
+        "p50_s": pct(values, 0.5),
+        "p95_s": pct(values, 0.95),
+        "p99_s": pct(values, 0.99),
     }
 
 
@@ -326,8 +331,8 @@ def measure(topo: topo_mod.Topology, n_users: int) -> dict[str, Any]:
     return {
         "users": n_users,
         "wall_s": round(wall, 1),
-        "actions": _dist(timings),
-        "by_action": {k: _dist(v) for k, v in sorted(by_action.items())},
+        "actions": dist(timings),
+        "by_action": {k: dist(v) for k, v in sorted(by_action.items())},
         "sessions_per_instance": dict(sessions),
         "ramp_s": RAMP_S,
         "sessions_per_instance_under_2s": _capacity(people, len(topo.instances)),
@@ -339,7 +344,7 @@ def measure(topo: topo_mod.Topology, n_users: int) -> dict[str, Any]:
         "killed": victim.name,
         "in_flight_at_kill": in_flight,
         "reattached": len(moved),
-        "reattach_p95_s": _pct([u.reattached_s or 0.0 for u in moved], 0.95),
+        "reattach_p95_s": pct([u.reattached_s or 0.0 for u in moved], 0.95),
         "reattach_retries": sum(u.reattach_retries for u in people),
         "drafts_kept": sum(1 for u in moved if u.draft_kept),
         "orphan_backends": orphans,

@@ -14,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,3 +104,13 @@ def screenshot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+def idle(page: Any, timeout_ms: int = 30_000) -> None:
+    """Wait until the page's script run is over (Streamlit marks the app 'notRunning'), so that
+    what a test types next lands in the elements of the finished run, not in ones it replaces."""
+    page.wait_for_function(
+        "document.querySelector('[data-testid=stApp]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=timeout_ms,
+    )

@@ -48,9 +48,12 @@ class Turns:
 class _Delayed:
     """One direction of one connection with a fixed delay: chunks leave in order, `ms` later."""
 
-    def __init__(self, dst: socket.socket, ms: float) -> None:
+    def __init__(
+        self, dst: socket.socket, ms: float, sent: Callable[[], None] | None = None
+    ) -> None:
         self.dst = dst
         self.delay = ms / 1000
+        self.sent = sent  # told as each chunk goes to `dst`
         self._queue: deque[tuple[float, bytes]] = deque()
         self._ready = threading.Condition()
         self._closed = False
@@ -78,6 +81,8 @@ class _Delayed:
             wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
+            if self.sent is not None:  # before the send: the client may answer at once
+                self.sent()
             try:
                 self.dst.sendall(data)
             except OSError:
@@ -148,12 +153,16 @@ class FaultProxy:
     def _pump(self, client: socket.socket, server: socket.socket) -> None:
         peers = {client: server, server: client}
         to_server, to_client = self.latency_ms
+        # A round trip is the client speaking again after an answer reached it: what a
+        # pipeline sends before its first answer arrives is one turn, however many writes
+        # (psycopg flushes each queued query) and however fast the server answers the first.
+        answered = threading.Event()
+        answered.set()  # the client's first message opens the first turn
         delayed = {
-            sock: _Delayed(peers[sock], ms)
+            sock: _Delayed(peers[sock], ms, answered.set if sock is server else None)
             for sock, ms in ((client, to_server), (server, to_client))
             if ms > 0
         }
-        client_turn = False  # True while the client speaks: its next sends are the same turn
         met: dict[str, float] = {}  # toxic -> when this connection first met it
         sent_down = 0  # bytes sent to the client since limit_data met this connection
         try:
@@ -181,23 +190,25 @@ class FaultProxy:
                         return
                     if "timeout" in toxics:
                         continue  # swallowed: nothing gets through either way
-                    if sock is client and not client_turn:
+                    if sock is client and answered.is_set():
+                        answered.clear()
                         with self._lock:
                             self._turns += 1
-                    client_turn = sock is client
                     if sock is server and toxics:
                         if "limit_data" in toxics:
                             room = max(0, int(toxics["limit_data"]) - sent_down)
                             data, over = data[:room], len(data) > room
                             sent_down += len(data)
-                            self._down(client, server, data, toxics, delayed)
+                            self._down(client, server, data, toxics, delayed, answered)
                             if over:
                                 return
                             continue
-                        self._down(client, server, data, toxics, delayed)
+                        self._down(client, server, data, toxics, delayed, answered)
                     elif sock in delayed:
                         delayed[sock].put(data)
                     else:
+                        if sock is server:
+                            answered.set()
                         peers[sock].sendall(data)
         except (OSError, ValueError):
             return
@@ -228,11 +239,12 @@ class FaultProxy:
         data: bytes,
         toxics: dict[str, float],
         delayed: dict[socket.socket, _Delayed],
+        answered: threading.Event,
     ) -> None:
         """Send server->client bytes through the downstream toxics."""
         if "latency" in toxics or server in delayed:  # once delayed, always: order is kept
             if server not in delayed:
-                delayed[server] = _Delayed(client, 0)
+                delayed[server] = _Delayed(client, 0, answered.set)
             delayed[server].put(data, toxics.get("latency"))
             return
         size = len(data)
@@ -242,6 +254,7 @@ class FaultProxy:
             size = min(size, max(1, int(toxics["bandwidth"] / 20)))  # 20 sends a second
         for start in range(0, len(data), size):
             piece = data[start : start + size]
+            answered.set()
             client.sendall(piece)
             if "bandwidth" in toxics:
                 time.sleep(len(piece) / toxics["bandwidth"])

@@ -6,17 +6,26 @@ exports the test settings and clears `st.cache_resource` so each test gets its o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
 import pytest
 import streamlit as st
+from streamlit.components.v2 import manifest_scanner
 from streamlit.testing.v1 import AppTest
 
 from petcare_dba import settings as settings_mod
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
+
+# Streamlit scans every installed distribution's metadata for component manifests on each
+# AppTest run (~0.15 s of CPU here, a tenth of a UI test); the installed packages do not change
+# during a test session, so one scan serves them all.
+manifest_scanner.scan_component_manifests = functools.cache(
+    manifest_scanner.scan_component_manifests
+)
 
 APP = str(Path(str(resources.files("petcare_dba") / "ui" / "app.py")))
 

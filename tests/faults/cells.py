@@ -116,7 +116,7 @@ LOCKED = {
 
 @dataclass
 class Terminator:
-    """pg_terminate_backend of the app's backend once it is busy (waiting on `table`'s lock)."""
+    """pg_terminate_backend of the app's backend once it is busy (queued behind `table`'s lock)."""
 
     url: str
     table: str | None
@@ -139,6 +139,10 @@ class Terminator:
                         sql.Identifier(*self.table.split("."))
                     )
                 )
+            # With a lock held, only a backend queued behind it is the action's: the app's
+            # background loops (settings overlay, slot sweep) are 'active' now and then too,
+            # and killing one of them instead let the action through (1 sign-in in 3).
+            blocker = holder.info.backend_pid if holder is not None else None
             self.ready.set()
             try:
                 deadline = time.monotonic() + 10
@@ -146,7 +150,10 @@ class Terminator:
                     rows = conn.execute(
                         "SELECT pg_terminate_backend(pid), pid FROM pg_stat_activity "
                         "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                        "AND application_name LIKE 'petcare-dba/%%' AND state = 'active'"
+                        "AND application_name LIKE 'petcare-dba/%%' AND state = 'active' "
+                        "AND (%(blocker)s::int IS NULL "
+                        "OR %(blocker)s::int = ANY (pg_blocking_pids(pid)))",
+                        {"blocker": blocker},
                     ).fetchall()
                     if rows:
                         self.killed.extend(pid for _, pid in rows)

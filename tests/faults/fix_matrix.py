@@ -25,7 +25,7 @@ from petcare_dba.db import migrations
 from petcare_dba.services import connections, crypto
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.security import users
+from petcare_dba.services.security import audit, users
 from petcare_dba.services.sql import engine
 from tests.fix_db import ADMIN_PASSWORD, RUNTIME_PASSWORD, PgServer, _start_embedded
 from tests.fix_engine import SEED, Target
@@ -174,3 +174,16 @@ def world(
             cleanup()
         except Exception:  # noqa: S110 - teardown goes on; the test already reported
             pass
+
+
+def unpaired_intents(w: World) -> list[str]:
+    """Actions of the audit intents that have neither an outcome nor 'unknown' (A2), once the
+    reconcile job ran over every intent."""
+    audit.reconcile(w.rt.store, w.admin, 0)
+    with psycopg.connect(w.meta_url) as conn:
+        rows = conn.execute(
+            "SELECT action FROM petcare.audit_log i WHERE i.outcome = 'intent' AND NOT EXISTS "
+            "(SELECT 1 FROM petcare.audit_log o WHERE o.event_id = i.event_id "
+            "AND o.outcome <> 'intent')"
+        ).fetchall()
+    return [r[0] for r in rows]

@@ -34,6 +34,7 @@ from tests.faults.fix_matrix import (
     STATEMENT_TIMEOUT_MS,
     World,
     cluster,
+    unpaired_intents,
     world,
 )
 from tests.fix_db import RUNTIME_PASSWORD
@@ -41,38 +42,17 @@ from tests.fix_db import RUNTIME_PASSWORD
 __all__ = ["cluster", "world"]  # fixtures used by name
 
 FAULTS = (*TOXICS, "terminate", "restart")
-# The cells that hold today. Left out, with what they showed (issue 18 report): latency 500 ms on
-# a target select/backup and on a sign-in (many round trips: past the deadline on 2 cores),
-# slicer on a backup (slow COPY) and on the store's actions, limit_data on a target select and
-# cancel, timeout/reset_peer on a cancel (the cancel request crosses the
-# faulted link too), and terminate-meta on a sign-in (1 run in 5 the kill lands on the deferred
-# audit writer instead of the request, which then succeeds: the cell needs to tell the two apart).
-HOLDING = {
-    ("latency", "target", "cancel"),
-    ("latency", "meta", "statement"),
-    ("latency", "meta", "audit"),
-    *(("bandwidth", link, a) for link in ("target", "meta") for a in LINK_ACTIONS[link]),
-    ("slicer", "target", "select"),
-    ("slicer", "target", "cancel"),
-    ("limit_data", "target", "backup"),
-    *(("limit_data", "meta", a) for a in LINK_ACTIONS["meta"]),
-    ("timeout", "target", "select"),
-    ("timeout", "target", "backup"),
-    *(("timeout", "meta", a) for a in LINK_ACTIONS["meta"]),
-    ("reset_peer", "target", "select"),
-    ("reset_peer", "target", "backup"),
-    *(("reset_peer", "meta", a) for a in LINK_ACTIONS["meta"]),
-    *(("terminate", "target", a) for a in LINK_ACTIONS["target"]),
-    ("terminate", "meta", "statement"),
-    ("terminate", "meta", "audit"),
-    *(("restart", link, a) for link in ("target", "meta") for a in LINK_ACTIONS[link]),
-}
+# Every cell of fault x link x action holds (48). The last three to join: latency on a backup
+# (33 round trips of 500 ms overran the deadline; the catalogue reads are pipelined now, 19),
+# slicer on a backup (libpq waited for the rest of a sliced message holding the GIL, so the
+# in-process proxy could never send it: the app now waits in select, `db.target.waits`), and
+# terminate on a sign-in (the killer sometimes caught a background loop instead of the action;
+# it now kills only a backend queued behind its lock).
 CELLS = [
     pytest.param(fault, link, action, id=f"{fault}-{link}-{action}")
     for fault in FAULTS
     for link in ("target", "meta")
     for action in LINK_ACTIONS[link]
-    if (fault, link, action) in HOLDING
 ]
 # The longest a faulted action may take: the toxic's own time, then a pool checkout and a
 # connection attempt that fail, plus slack for a 2-core machine under load.
@@ -143,7 +123,7 @@ def _apply(fault: str, link: str, action: str, w: World, request: pytest.Fixture
     return dedicated.restart_start
 
 
-@pytest.mark.slow  # ~5 min for 36 cells on 2 shared cores: over the 90 s goal (report)
+@pytest.mark.slow  # ~6 min for 48 cells on 2 shared cores: over the 90 s goal (report)
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(("fault", "link", "action"), CELLS)
 def test_cell(
@@ -156,6 +136,9 @@ def test_cell(
     w = world(home=link if fault == "restart" else None)
     act = ACTIONS[action]
     act(w)  # warm: the pools hold live connections and the action works without a fault
+    # Quiet: the warm-up's queued audit outcomes are written, so `terminate` finds the
+    # action's own backend busy, not the writer's (1 sign-in in 5 caught the writer before).
+    assert w.rt.deferred.settle()
     lift = _apply(fault, link, action, w, request)
     started = time.monotonic()
     error: PetcareError | None = None
@@ -188,13 +171,7 @@ def test_cell(
         ran, intents = _statement_runs(w)
         assert ran <= intents, f"the statement ran {ran} times with {intents} intents (A1)"
     # Every intent ends with an outcome, or 'unknown' once the reconcile job ran (A2).
-    audit.reconcile(w.rt.store, w.admin, 0)
-    with psycopg.connect(w.meta_url) as conn:
-        unpaired = conn.execute(
-            "SELECT action FROM petcare.audit_log i WHERE i.outcome = 'intent' AND NOT EXISTS "
-            "(SELECT 1 FROM petcare.audit_log o WHERE o.event_id = i.event_id "
-            "AND o.outcome <> 'intent')"
-        ).fetchall()
+    unpaired = unpaired_intents(w)
     assert unpaired == [], f"intents with neither an outcome nor 'unknown': {unpaired}"
     if fault in DEGRADING:
         assert _unknowns(w) == 0, "an action that worked left an intent without its outcome"

@@ -4,48 +4,26 @@ Runs `python -m bench scale`'s measurement (bench/scale.py) on the real system: 
 up` instances and the worker on a fresh metadata database of the machine's PostgreSQL 15
 (PETCARE_SCALE_DATABASE_URL), Redis as the shared cache, HAProxy with deploy/haproxy.cfg, pgbench
 loading the target, and simulated users speaking Streamlit's websocket protocol. The full size
-(50 users) is `python -m bench scale`. In CI (PETCARE_REQUIRE_DB=1) a missing part fails the test.
+(50 users) is `python -m bench scale`. In CI (PETCARE_REQUIRE_DB=1) a missing part fails the test
+(tests/scale/conftest.py).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from typing import Any
 
-import psycopg
 import pytest
 
 from bench import _topology, scale
 
-SERVER = os.environ.get("PETCARE_SCALE_DATABASE_URL", _topology.DEFAULT_URL)
 USERS = 6
 # About 40 s on an idle two-core machine; minutes when the machine is shared.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("PETCARE_REQUIRE_DB") == "1":
-        pytest.fail(f"the scale test is required but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
-def figures() -> dict[str, Any]:
-    for tool in (_topology.HAPROXY, "pgbench"):
-        if not shutil.which(tool):
-            _missing(f"{tool} is not installed")
-    try:
-        psycopg.connect(SERVER, connect_timeout=5).close()
-    except psycopg.Error as exc:
-        _missing(f"no PostgreSQL at {SERVER}: {exc}")
-    import redis
-
-    try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        _missing(f"no Redis at 127.0.0.1:6379: {exc}")
-    with _topology.topology(USERS, server=SERVER) as topo:
+def figures(scale_server: str) -> dict[str, Any]:
+    with _topology.topology(USERS, server=scale_server) as topo:
         return scale.measure(topo, USERS)
 
 
