@@ -15,9 +15,19 @@ from petcare_dba.messages.text import (
     Text,
     joined,
     recognised,
+    recognised_in,
     say,
     setting_help,
     setting_help_key,
 )
 
-__all__ = ["MESSAGES", "Text", "joined", "recognised", "say", "setting_help", "setting_help_key"]
+__all__ = [
+    "MESSAGES",
+    "Text",
+    "joined",
+    "recognised",
+    "recognised_in",
+    "say",
+    "setting_help",
+    "setting_help_key",
+]

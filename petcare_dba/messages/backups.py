@@ -4,6 +4,11 @@ user wrote them, statuses and storage labels as the catalogue keeps them."""
 from __future__ import annotations
 
 TEMPLATES = {
+    # Written by backups.sql (backup_mark_interrupted, restore_mark_interrupted) word for word.
+    "msg.backups.interrupted": "interrupted: the process running it stopped (no heartbeat since "
+    "{since})",
+    "msg.backups.restore_interrupted": "interrupted: the process running it stopped; its "
+    "transaction was rolled back",
     "msg.backups.not_found": "there is no backup {id}",
     "msg.backups.only_tables": "{name} is a {kind}; only tables can be backed up",
     "msg.backups.manifest_too_big": "{name} has {n} members: its manifest would exceed {limit} "

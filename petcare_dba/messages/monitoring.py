@@ -4,6 +4,8 @@ findings, index suggestions and creating one. Statistics' own text stays as it w
 from __future__ import annotations
 
 TEMPLATES = {
+    # Written by jobs.sql (jobs_release) word for word.
+    "msg.monitoring.job_interrupted": "interrupted: the instance stopped",
     "msg.monitoring.kill_disabled": "cancelling and terminating sessions is disabled "
     "(monitoring_allow_kill)",
     "msg.monitoring.no_session": "no session with pid {pid} in the database of {name}",

@@ -4,6 +4,7 @@ answered (the details of a failed connection go to the server log, not the page)
 from __future__ import annotations
 
 TEMPLATES = {
+    "msg.outbound.channel_disabled": "the channel is disabled",
     "msg.outbound.no_host": "the destination has no valid host name",
     "msg.outbound.unreachable": "could not deliver to the destination (details in the server log)",
     "msg.outbound.metadata_store": "{host}:{port} is the metadata store; deliveries never go there",

@@ -15,7 +15,6 @@ and pass it on as it is.
 from __future__ import annotations
 
 import functools
-import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -54,31 +53,84 @@ def recognised(english: str, keys: Sequence[str]) -> str:
     other text as it is. Only for sentences stored without their key (History's notes): try
     specific templates before general ones (`rolled back: statement {n} failed` first)."""
     for key in keys:
-        found = _pattern(MESSAGES[key]).fullmatch(english)
+        found = _split(MESSAGES[key], english)
         if found is None:
             continue
         values = {
             name: value if value == english else recognised(value, keys)
-            for name, value in found.groupdict().items()
+            for name, value in found.items()
         }
-        if MESSAGES[key].format(**values) == english:
+        try:
+            same = MESSAGES[key].format(**values) == english
+        except (KeyError, ValueError, IndexError):  # a format spec that a read-back str fails
+            same = False
+        if same:
             return Text(english, key, values)
     return english
 
 
+def recognised_in(english: str | None, prefixes: Sequence[str] = ("msg.",)) -> str | None:
+    """Stored English (a backup's, a run's, a delivery's error) read back with `recognised`
+    against every template under `prefixes` (all of them by default: a failed job's error can
+    come from any domain), the most specific first: the most
+    literal words, so a template that is mostly one value is tried last. None stays None."""
+    if not english:
+        return english
+    return _recognised_in(english, tuple(prefixes))
+
+
+_STORED_MAX = 2000  # the longest error column (schedule_runs.error); longer text is not ours
+
+
+@functools.lru_cache(maxsize=2048)
+def _recognised_in(english: str, prefixes: tuple[str, ...]) -> str:
+    # Cached: the same stored error repeats down a table (every failed run of one schedule).
+    if len(english) > _STORED_MAX:
+        return english
+    return recognised(english, _keys_under(prefixes))
+
+
 @functools.cache
-def _pattern(template: str) -> re.Pattern[str]:
-    """A template as a pattern: its words as written, each value any text (a value named
-    twice must repeat)."""
-    parts: list[str] = []
-    named: set[str] = set()
-    for literal, field, _, _ in string.Formatter().parse(template):
-        parts.append(re.escape(literal))
+def _keys_under(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    """Keys under `prefixes` whose template has words of its own (not a bare `{value}`), by
+    literal length, longest first."""
+
+    def literal(key: str) -> int:
+        return sum(len(lit) for lit, _, _, _ in string.Formatter().parse(MESSAGES[key]))
+
+    keys = [k for k in MESSAGES if k.startswith(prefixes) and not k.endswith(".hint")]
+    return tuple(sorted((k for k in keys if literal(k) >= 8), key=literal, reverse=True))
+
+
+def _split(template: str, english: str) -> dict[str, str] | None:
+    """The values that make `template` read as `english`, each cut at the first occurrence of
+    the words that follow it (None: it does not fit). One pass, no backtracking: stored text
+    can hold a user's names, and a regular expression with several lazy groups would let a name
+    full of the template's words cost polynomial time; an unlucky cut just leaves it English."""
+    parts = [(lit, field) for lit, field, _, _ in string.Formatter().parse(template)]
+    if not parts or not english.startswith(parts[0][0]):
+        return None
+    pos, values = len(parts[0][0]), {}
+    for i, (_, field) in enumerate(parts):
         if field is None:
-            continue
-        parts.append(f"(?P={field})" if field in named else f"(?P<{field}>.*?)")
-        named.add(field)
-    return re.compile("".join(parts), re.DOTALL)
+            break
+        after = parts[i + 1][0] if i + 1 < len(parts) else ""
+        last = i + 1 >= len(parts) or (parts[i + 1][1] is None)
+        if last:
+            end = len(english) - len(after)
+            if end < pos or not english.endswith(after):
+                return None
+        elif not after:
+            return None  # two values side by side: no words to cut at
+        else:
+            end = english.find(after, pos)
+            if end < 0:
+                return None
+        value = english[pos:end]
+        if values.setdefault(field, value) != value:
+            return None
+        pos = end + len(after)
+    return values if pos == len(english) else None
 
 
 def setting_help_key(name: str) -> str:

@@ -104,6 +104,7 @@ UPDATE petcare.table_restores SET heartbeat_at = now() WHERE id = %(id)s AND sta
 
 -- name: backup_mark_interrupted
 -- Backups whose process stopped beating: failed, with the reason; returns what the job must clean.
+-- The error is msg.backups.interrupted word for word (read back translated).
 UPDATE petcare.table_backups
 SET status = 'failed', finished_at = now(),
     error = 'interrupted: the process running it stopped (no heartbeat since '
@@ -113,6 +114,7 @@ RETURNING id, connection_name, schema_name, table_name, error
 
 -- name: restore_mark_interrupted
 -- Restores whose process stopped beating: failed (their transaction died with the process).
+-- The error is msg.backups.restore_interrupted word for word (read back translated).
 UPDATE petcare.table_restores
 SET status = 'failed', finished_at = now(),
     error = 'interrupted: the process running it stopped; its transaction was rolled back'

@@ -38,6 +38,7 @@ WHERE id = %(id)s
 
 -- name: jobs_release
 -- A clean stop: give up this instance's leases (another takes over at once) and close its open runs.
+-- The error is msg.monitoring.job_interrupted word for word (read back translated).
 WITH released AS (
     UPDATE petcare.job_leases SET expires_at = now() WHERE holder = %(me)s RETURNING job)
 UPDATE petcare.job_runs

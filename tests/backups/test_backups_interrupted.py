@@ -21,6 +21,7 @@ from petcare_dba.services.backups import reconcile
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 from petcare_dba.settings import Settings
+from petcare_dba.ui import i18n
 from tests.fix_db import process_env
 from tests.fix_explorer import Target, tgt  # noqa: F401
 
@@ -67,6 +68,9 @@ def test_a_killed_backup_is_failed_cleaned_and_audited(
     assert ended == [f"backup {entry.id} of tgt:public.all_types"]
     after = backups.get(rt, admin, entry.id)
     assert after.status == "failed" and after.error and after.error.startswith("interrupted")
+    # Written by the SQL as English, read back as the catalogue's sentence: pt-BR on the page.
+    assert getattr(after.error, "key", "") == "msg.backups.interrupted"
+    assert i18n.said("pt-BR", after.error).startswith("interrompido: ")
     assert not partial.exists()
     (event,) = [
         e

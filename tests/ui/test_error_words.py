@@ -49,7 +49,9 @@ def _subclasses(cls: type[PetcareError]) -> list[type[PetcareError]]:
 
 def _said_keys() -> dict[str, str]:
     """{key: where} of every message key the package names outside the registry: the literal
-    `"msg…"` strings (`say("msg.x")`, or a key picked by a condition and then said)."""
+    `"msg…"` strings (`say("msg.x")`, or a key picked by a condition and then said), and the keys
+    a packaged query names beside an error it writes word for word (read back by
+    `recognised_in`; tests/ui/test_ptbr_stored_errors.py checks the words match)."""
     found: dict[str, str] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         if path.parent.name == "messages":
@@ -58,6 +60,10 @@ def _said_keys() -> dict[str, str]:
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if re.fullmatch(r"msg\.[a-z0-9_.]+", node.value):
                     found[node.value] = f"{path.relative_to(PACKAGE)}:{node.lineno}"
+    for path in sorted((PACKAGE / "sql").glob("*.sql")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for key in re.findall(r"--.*?\b(msg\.[a-z0-9_]+(?:\.[a-z0-9_]+)+)", line):
+                found[key] = f"{path.relative_to(PACKAGE)}:{n}"
     return found
 
 

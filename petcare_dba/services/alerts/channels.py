@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from petcare_dba.errors import NotFound, PetcareError, ValidationError, redact
-from petcare_dba.messages import say
+from petcare_dba.messages import recognised_in, say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts import formats, outbound
 from petcare_dba.services.alerts.formats import Notification
@@ -199,7 +199,11 @@ def add_email(
 def list_channels(rt: Runtime, actor: Actor) -> list[Channel]:
     """Channels with their last delivery (admins see them; others get an empty list)."""
     with rt.store.tx(actor.identity) as tx:
-        return [Channel(**r) for r in tx.all("alert_channels_list")]
+        rows = tx.all("alert_channels_list")
+    return [
+        Channel(**{**r, "last_delivery_error": recognised_in(r["last_delivery_error"])})
+        for r in rows
+    ]
 
 
 def remove(rt: Runtime, actor: Actor, name: str) -> None:

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from petcare_dba.errors import PetcareError
+from petcare_dba.messages import recognised_in, say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts import channels
 from petcare_dba.services.alerts.formats import Notification
@@ -129,7 +130,7 @@ def _one(rt: Runtime, actor: Actor) -> str | None:
             return "suppressed"
         note = Notification.from_payload(row["payload"])
         if not row["enabled"]:
-            _done(tx, row["id"], "dead", attempted=0, error="the channel is disabled")
+            _done(tx, row["id"], "dead", attempted=0, error=say("msg.outbound.channel_disabled"))
             return "dead"
         channel = {**row, "id": row["channel_id"], "kind": row["channel_kind"]}
         result = channels.send_one(rt, channel, note, row["idempotency_key"])
@@ -178,7 +179,7 @@ def rows(
     """Recent outbox rows (admins; others see none)."""
     with rt.store.tx(actor.identity) as tx:
         found = tx.all("alert_outbox_list", {"state": state, "limit": limit})
-    return [OutboxRow(**r) for r in found]
+    return [OutboxRow(**{**r, "last_error": recognised_in(r["last_error"])}) for r in found]
 
 
 def delivery_counts(rt: Runtime) -> list[DeliveryCount]:

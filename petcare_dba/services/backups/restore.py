@@ -22,7 +22,7 @@ from petcare_dba.db import target
 from petcare_dba.db.target import backup as db
 from petcare_dba.db.target import backup_tree as tree
 from petcare_dba.errors import NeedsConfirmation, PetcareError, Refused, ValidationError
-from petcare_dba.messages import say
+from petcare_dba.messages import recognised_in, say
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups import database, files, storage
@@ -362,4 +362,5 @@ def restores(rt: Runtime, actor: Actor, backup_id: int) -> list[dict[str, Any]]:
     """Restores of one backup, newest first."""
     actor.require("dba", say("msg.access.reading_backup_catalogue"))
     with rt.store.tx(actor.identity) as tx:
-        return tx.all("restore_list", {"backup_id": backup_id})
+        rows = tx.all("restore_list", {"backup_id": backup_id})
+    return [{**r, "error": recognised_in(r["error"])} for r in rows]

@@ -35,7 +35,7 @@ from petcare_dba.errors import (
     Unavailable,
     ValidationError,
 )
-from petcare_dba.messages import say
+from petcare_dba.messages import recognised_in, say
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups import files, storage
@@ -88,7 +88,8 @@ class BackupEntry:
 
 
 def _entry(row: dict[str, Any]) -> BackupEntry:
-    return BackupEntry(**row)
+    # The error is kept as English; read back as the message it was, the UI says it translated.
+    return BackupEntry(**{**row, "error": recognised_in(row["error"])})
 
 
 def get(rt: Runtime, actor: Actor, backup_id: int) -> BackupEntry:

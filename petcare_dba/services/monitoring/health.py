@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from petcare_dba.errors import PetcareError
-from petcare_dba.messages import joined
+from petcare_dba.messages import joined, recognised_in
 from petcare_dba.services import backups, connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.monitoring import jobs
@@ -331,7 +331,9 @@ def _delivery(rt: Runtime, identity: object) -> Component:
     healthy = row.get("last_ok") is not False
     phrases = [said("health.alert_delivery.counts", ok=ok_n, failed=failed, channels=channels)]
     if failed:
-        phrases.append(said("health.alert_delivery.last_error", error=row.get("last_error")))
+        phrases.append(
+            said("health.alert_delivery.last_error", error=recognised_in(row.get("last_error")))
+        )
     return part(
         "alert_delivery",
         "monitoring",

@@ -18,6 +18,7 @@ from typing import Any
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from petcare_dba.messages import recognised_in
 from petcare_dba.services import alerts, schedules
 from petcare_dba.services.monitoring import collector, housekeeping
 from petcare_dba.services.monitoring.samples import system_actor
@@ -124,7 +125,7 @@ def _row(r: dict[str, Any]) -> JobStatus:
         r["last_started"],
         r["last_finished"],
         r["last_ok"],
-        r["last_error"],
+        recognised_in(r["last_error"]),
         r["last_instance"],
         round(float(r["lag_s"]), 3),
         int(r["runs_1h"]),

@@ -20,7 +20,7 @@ from typing import Any
 from petcare_dba.db import target
 from petcare_dba.db.target import backend_signal, session
 from petcare_dba.errors import NeedsConfirmation, NotFound, PermissionDenied, PetcareError
-from petcare_dba.messages import say
+from petcare_dba.messages import recognised_in, say
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -335,4 +335,5 @@ def maintenance(rt: Runtime, actor: Actor, conn: str) -> dict[str, list[dict[str
 def freshness(rt: Runtime, actor: Actor) -> list[dict[str, Any]]:
     """Per connection: when it was last sampled and the last collector error."""
     with rt.store.tx(actor.identity) as tx:
-        return tx.all("mon_state_list")
+        rows = tx.all("mon_state_list")
+    return [{**r, "last_error": recognised_in(r["last_error"])} for r in rows]

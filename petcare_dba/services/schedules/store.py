@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from petcare_dba.errors import NeedsConfirmation, NotFound, PermissionDenied, ValidationError
-from petcare_dba.messages import say
+from petcare_dba.messages import recognised_in, say
 from petcare_dba.services import connections, projects
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -237,7 +237,8 @@ def add(
 def list_schedules(rt: Runtime, actor: Actor) -> list[Schedule]:
     """The schedules `actor` may see."""
     with rt.store.tx(actor.identity) as tx:
-        return [Schedule(**r) for r in tx.all("schedule_list", {"id": None})]
+        rows = tx.all("schedule_list", {"id": None})
+    return [Schedule(**{**r, "last_error": recognised_in(r["last_error"])}) for r in rows]
 
 
 def get(rt: Runtime, actor: Actor, ref: str | int) -> Schedule:
@@ -295,4 +296,4 @@ def history(rt: Runtime, actor: Actor, ref: str | int, limit: int = 50) -> list[
     schedule = get(rt, actor, ref)
     with rt.store.tx(actor.identity) as tx:
         rows = tx.all("schedule_runs_list", {"id": schedule.id, "limit": max(1, min(limit, 1000))})
-    return [Run(**r) for r in rows]
+    return [Run(**{**r, "error": recognised_in(r["error"])}) for r in rows]

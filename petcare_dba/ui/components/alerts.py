@@ -19,7 +19,7 @@ from petcare_dba.services.alerts import channels as alert_channels
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components import grid
-from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.errors import said, show_error
 from petcare_dba.ui.components.format import moment
 from petcare_dba.ui.components.text import plain
 
@@ -150,7 +150,7 @@ def channels(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
         cols = st.columns([3, 1, 1])
         cols[0].markdown(
             f"**{plain(ch.name)}** ({plain(ch.kind)}) {DELIVERY_ICONS[ch.last_delivery_ok]} "
-            f"{plain(ch.last_delivery_error or '')}"
+            f"{plain(said(ch.last_delivery_error or ''))}"
         )
         if cols[1].button(t("alerts.send_test"), key=f"alert_test_{ch.name}"):
             result = alert_channels.send_test(rt, actor, ch.name)

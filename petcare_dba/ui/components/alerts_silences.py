@@ -20,7 +20,7 @@ from petcare_dba.services.alerts import silences as svc
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components import grid
-from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.errors import said, show_error
 from petcare_dba.ui.components.format import date_input_format, moment
 from petcare_dba.ui.components.text import plain
 
@@ -162,7 +162,7 @@ def outbox(t: Callable[..., str], rt: Runtime, actor: Actor) -> None:
                 t("alerts.col.state"): r.state,
                 t("alerts.col.attempts"): r.attempts,
                 t("alerts.col.next"): r.next_attempt_at if r.state == "pending" else None,
-                t("alerts.col.error"): r.last_error or r.suppressed_by or "",
+                t("alerts.col.error"): said(r.last_error or r.suppressed_by or ""),
                 t("alerts.col.started"): r.created_at,
             }
             for r in rows

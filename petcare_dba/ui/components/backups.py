@@ -16,7 +16,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components import backups_database, grid
-from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.errors import said, show_error
 from petcare_dba.ui.components.format import human_bytes
 from petcare_dba.ui.components.text import plain
 
@@ -91,7 +91,7 @@ def catalogue(entries: list[backups.BackupEntry]) -> None:
 def actions(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
     """Verify, preview and restore one backup."""
     if entry.status != "ok":
-        st.warning(t("backups.failed_entry", error=plain(entry.error or entry.status)))
+        st.warning(t("backups.failed_entry", error=plain(said(entry.error or entry.status))))
         return
     if entry.kind == "database":
         _verify(rt, actor, entry, st)
@@ -198,4 +198,5 @@ def restore_form(rt: Runtime, actor: Actor, entry: backups.BackupEntry) -> None:
     history = backups.restores(rt, actor, entry.id)
     if history:
         st.caption(t("backups.restores"))
-        grid.table(history, key="backups_restores")
+        shown = [{**h, "error": said(h["error"]) if h["error"] else h["error"]} for h in history]
+        grid.table(shown, key="backups_restores")

@@ -19,7 +19,7 @@ from petcare_dba.services import connections, schedules
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui.components import grid
-from petcare_dba.ui.components.errors import show_error
+from petcare_dba.ui.components.errors import said, show_error
 from petcare_dba.ui.components.text import plain
 
 T = Callable[..., str]
@@ -77,7 +77,7 @@ def actions(t: T, rt: Runtime, actor: Actor, s: schedules.Schedule) -> None:
             t("schedules.col.trigger"): r.trigger,
             t("schedules.col.missed"): r.missed,
             t("schedules.col.status"): r.status,
-            t("schedules.col.error"): r.error or "",
+            t("schedules.col.error"): said(r.error or ""),
         }
         for r in runs
     )

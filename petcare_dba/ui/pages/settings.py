@@ -65,7 +65,7 @@ grid.table(
             "ok": j["last_ok"],  # a checkbox (empty while the job never finished)
             "lag_s": float(j["lag_s"]),
             "interval_s": float(j["interval_s"]),
-            "last_error": j["last_error"] or "",
+            "last_error": i18n.said(state.language(), j["last_error"] or ""),
         }
         for j in (jobs_part.data.get("jobs", []) if jobs_part else [])
     ],
