@@ -1,5 +1,6 @@
-"""Messages of backups: what cannot be backed up, restored or deleted, and why; names as the
-user wrote them, statuses and storage labels as the catalogue keeps them."""
+"""Messages of backups: what cannot be backed up, restored or deleted, and why (S3 storage
+that is not set up, or is not where a backup's files are, too); names as the user wrote them,
+statuses and storage labels as the catalogue keeps them."""
 
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ TEMPLATES = {
     "msg.backups.not_table_name": "{text} is not a table name (schema.table)",
     "msg.backups.unreachable": "the backup storage {label} cannot be reached: {problem}",
     "msg.backups.unreachable.hint": "check backup_s3_endpoint_url and the network",
+    "msg.backups.no_boto3": "backup_storage is s3 but boto3 is not installed",
+    "msg.backups.no_boto3.hint": "pip install 'petcare-dba[s3]' (with constraints.txt)",
+    "msg.backups.no_bucket": "backup_storage is s3 but backup_s3_bucket is empty",
+    "msg.backups.storage_local": "the backup's files are in {storage}, but this instance's "
+    "backup_storage is local",
+    "msg.backups.storage_local.hint": "set backup_storage=s3 and the backup_s3_* settings every "
+    "instance shares",
+    "msg.backups.storage_bucket": "the backup's files are in {storage}, this instance's bucket is "
+    "{label}",
     "msg.backups.no_files": "backup {id} records no stored files",
     "msg.backups.store_write": "the backup store could not be written: {problem}",
     "msg.backups.store_write.hint": "free space in backup_dir (or point backup_dir elsewhere) and "

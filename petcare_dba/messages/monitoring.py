@@ -1,5 +1,6 @@
 """Messages of monitoring and the advisor: cancelling or terminating a session, excluded
-findings, index suggestions and creating one. Statistics' own text stays as it was written."""
+findings, lint thresholds, index suggestions (the what-if plan) and creating one. Statistics' own
+text stays as it was written."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ TEMPLATES = {
     "msg.monitoring.cancel_reason": "stops a running statement",
     "msg.monitoring.terminate_reason": "ends another user's work",
     "msg.advisor.not_excluded": "{key} is not excluded on {name}",
+    "msg.advisor.not_threshold": "{name} is not an advisor threshold",
+    "msg.advisor.not_threshold.hint": "one of: {names}",
     "msg.advisor.not_planned": "not planned: planning it could run code that is not PostgreSQL's "
     "own ({reasons})",
     "msg.advisor.not_planned.hint": "statement statistics are written by any database user "
@@ -21,6 +24,9 @@ TEMPLATES = {
     "msg.advisor.needs_pgss": "index suggestions need pg_stat_statements in this database",
     "msg.advisor.needs_pgss.hint": "CREATE EXTENSION pg_stat_statements (and "
     "shared_preload_libraries)",
+    "msg.advisor.whatif_one": "a what-if plans exactly one statement",
+    "msg.advisor.whatif_unparsed": "the statement does not parse",
+    "msg.advisor.whatif_wrapper": "the what-if wrapper is not exactly the checked statement",
     "msg.advisor.only_suggested": "only a suggested CREATE INDEX CONCURRENTLY statement can run "
     "here",
     "msg.advisor.confirm_index": "create this index on {name}?",

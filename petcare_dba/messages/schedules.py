@@ -1,5 +1,6 @@
 """Messages of schedules: the cron expression and time zone, the form's fields, who may change
-or run one, and a script the owner's role may not run unattended."""
+or run one, a script the owner's role may not run unattended, and a scheduled backup that did
+not end ok."""
 
 from __future__ import annotations
 
@@ -31,4 +32,5 @@ TEMPLATES = {
     "msg.schedules.owner_run": "only the owner or an admin may run {name} now",
     "msg.schedules.gone": "schedule {id} is gone",
     "msg.schedules.owner_disabled": "the schedule's owner {owner} is disabled",
+    "msg.schedules.backup_ended": "backup {id} ended {status}: {error}",
 }

@@ -1,5 +1,6 @@
-"""Messages of users, passwords, TOTP, the audit log and MCP tokens. Sign-in failures stay one
-generic sentence (no user enumeration), said by the login form itself."""
+"""Messages of users, passwords, TOTP, the audit log and its export, MCP tokens, the session
+cookie's handoff, stored credentials that cannot be opened and the secret key's rotation. Sign-in
+failures stay one generic sentence (no user enumeration), said by the login form itself."""
 
 from __future__ import annotations
 
@@ -19,6 +20,23 @@ TEMPLATES = {
     "msg.security.totp_unchanged": "cannot change TOTP of {name}",
     "msg.security.audit_down": "audit unavailable: {message}",
     "msg.security.audit_down.hint": "nothing was run; retry when the metadata store is back",
+    "msg.security.export_format": "unknown export format {fmt}; choose csv or jsonl",
+    "msg.security.handoff_session": "only a signed-in browser session can get a session cookie",
+    "msg.security.handoff_nonce": "the browser holds no pre-auth nonce; sign-in stays in this tab",
+    "msg.crypto.other_key": "key version {version} was wrapped by a different secret key",
+    "msg.crypto.other_key.hint": "the configured PETCARE_SECRET_KEY / key file is not the one in "
+    "use; restore it or run `petcare-dba keys rotate --old-key ...`",
+    "msg.crypto.unwrap": "key version {version} cannot be unwrapped",
+    "msg.crypto.format": "the stored credential is not encrypted in a known format",
+    "msg.crypto.unknown_version": "the stored credential uses unknown key version {version}",
+    "msg.crypto.integrity": "the stored credential failed its integrity check (tampered or "
+    "sealed for another record)",
+    "msg.crypto.reenter.hint": "an admin must re-enter this connection's credentials",
+    "msg.keys.from_env": "the secret key comes from PETCARE_SECRET_KEY, which this command "
+    "cannot change",
+    "msg.keys.from_env.hint": "give --new-key-file FILE, then point PETCARE_SECRET_KEY (or "
+    "secret_key_file) at the new key and restart every app instance",
+    "msg.keys.same": "the new key is the key in use",
     "msg.tokens.role": "role must be one of {choices}",
     "msg.tokens.above_role": "a token cannot exceed your role ({role})",
     "msg.tokens.days": "a token lives 1 to {n} days",

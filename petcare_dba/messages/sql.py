@@ -30,6 +30,9 @@ TEMPLATES = {
     "msg.sql.confirm.unknown_objects": "objects that cannot be determined",
     "msg.sql.confirm.hint": "run again confirming (--yes on the CLI) to proceed",
     "msg.sql.no_statement": "there is no SQL statement to run",
+    "msg.sql.no_statement_to_classify": "there is no SQL statement to classify",
+    "msg.sql.mode": "mode must be one of {choices}, not {mode}",
+    "msg.sql.rollback_mode": "a rolled-back run needs mode='transaction'",
     "msg.sql.tx_control": "{rule}: statement {n} ({command}) would end or change it",
     "msg.sql.tx_control.hint": "remove BEGIN/COMMIT/ROLLBACK, or run statement by statement "
     "(mode='statements')",
@@ -52,6 +55,9 @@ TEMPLATES = {
     "msg.sql.surrogate": "{what} contains a character that has no UTF-8 encoding ({code} at "
     "character {n}, a lone surrogate)",
     "msg.sql.surrogate.hint": "remove the character; it cannot be stored or sent to PostgreSQL",
+    "msg.sql.cannot_read": "cannot read {path}: {problem}",
+    "msg.sql.not_utf8": "{what} is not valid UTF-8 (byte 0x{byte} at offset {offset})",
+    "msg.sql.not_utf8.hint": "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
     "msg.sql.what.text": "SQL text",
     "msg.sql.what.draft": "the draft",
     "msg.sql.what.tab": "the tab's SQL text",
@@ -59,6 +65,8 @@ TEMPLATES = {
     "msg.sql.what.question": "the question",
     "msg.sql.what.editor": "the editor's SQL",
     "msg.sql.what.tool": "the tool's SQL",
+    "msg.sql.what.file": "SQL file {path}",
+    "msg.sql.what.stdin": "standard input",
     "msg.sql.tx.lost": "connection lost; the open transaction was rolled back by the server",
     "msg.sql.tx.idle": "transaction was rolled back because it was idle",
     "msg.sql.tx.idle_for": "transaction was rolled back because it was idle "
@@ -75,6 +83,8 @@ TEMPLATES = {
     "msg.sql.explain.one.hint": "select the statement to explain",
     "msg.sql.explain.bare": "give the statement without EXPLAIN",
     "msg.sql.explain.bare.hint": "the options are added for you",
+    "msg.sql.explain.no_plan": "EXPLAIN returned no plan",
+    "msg.sql.explain.not_plan": "not an EXPLAIN (FORMAT JSON) plan",
     "msg.sql.export.count": "{rule} (got {n} statements)",
     "msg.sql.export.not_select": "{rule} ({command} is not a plain read-only SELECT)",
     "msg.sql.export.format": "format must be one of {choices}, not {value}",

@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from petcare_dba.errors import ConfigError, CryptoError
+from petcare_dba.messages import say
 
 MAGIC = b"PC1"
 MIN_KEY_BYTES = 32
@@ -145,9 +146,8 @@ class Keyring:
         for item in stored:
             if item.kek_id != kek_id(self.kek):
                 raise CryptoError(
-                    f"key version {item.version} was wrapped by a different secret key",
-                    hint="the configured PETCARE_SECRET_KEY / key file is not the one in use; "
-                    "restore it or run `petcare-dba keys rotate --old-key ...`",
+                    say("msg.crypto.other_key", version=item.version),
+                    hint=say("msg.crypto.other_key.hint"),
                 )
             nonce, body = item.wrapped_dek[:12], item.wrapped_dek[12:]
             try:
@@ -155,7 +155,7 @@ class Keyring:
                     nonce, body, _dek_aad(item.version)
                 )
             except InvalidTag as exc:
-                raise CryptoError(f"key version {item.version} cannot be unwrapped") from exc
+                raise CryptoError(say("msg.crypto.unwrap", version=item.version)) from exc
         return self
 
     def seal(self, plaintext: str, purpose: str) -> bytes:
@@ -171,16 +171,13 @@ class Keyring:
         """Decrypt a stored secret; plaintext, tampered or unknown-version data is refused."""
         blob = bytes(blob)
         if len(blob) < len(MAGIC) + 4 + 12 + 16 or not blob.startswith(MAGIC):
-            raise CryptoError(
-                "the stored credential is not encrypted in a known format",
-                hint="an admin must re-enter this connection's credentials",
-            )
+            raise CryptoError(say("msg.crypto.format"), hint=say("msg.crypto.reenter.hint"))
         (version,) = struct.unpack(">I", blob[3:7])
         dek = self.deks.get(version)
         if dek is None:
             raise CryptoError(
-                f"the stored credential uses unknown key version {version}",
-                hint="an admin must re-enter this connection's credentials",
+                say("msg.crypto.unknown_version", version=version),
+                hint=say("msg.crypto.reenter.hint"),
             )
         try:
             return (
@@ -188,9 +185,7 @@ class Keyring:
             )
         except InvalidTag as exc:
             raise CryptoError(
-                "the stored credential failed its integrity check (tampered or "
-                "sealed for another record)",
-                hint="an admin must re-enter this connection's credentials",
+                say("msg.crypto.integrity"), hint=say("msg.crypto.reenter.hint")
             ) from exc
 
     @staticmethod

@@ -68,26 +68,30 @@ def _too_large(what: str, size: int | None, limit: int) -> ValidationError:
     return ValidationError(message, hint=say("msg.sql.too_large.hint"))
 
 
-def read_text_file(path: Path | str, settings: Settings, *, what: str = "SQL file") -> str:
+def read_text_file(path: Path | str, settings: Settings, *, what: str | None = None) -> str:
     """A file's text as strict UTF-8, size-checked before it is read whole.
 
-    Raises ValidationError (never UnicodeDecodeError or OSError) naming the file and the byte
-    offset of the first undecodable byte.
+    Raises ValidationError (never UnicodeDecodeError or OSError) naming the file (`what` and the
+    path; without `what`, "SQL file <path>") and the byte offset of the first undecodable byte.
     """
     file = Path(path)
+    named = say("msg.sql.what.file", path=str(file)) if what is None else f"{what} {file}"
     limit = settings.max_sql_bytes
     try:
         with file.open("rb") as handle:
             data = handle.read(limit + 1)
     except OSError as exc:
-        raise ValidationError(f"cannot read {file}: {exc.strerror or exc}") from None
+        raise ValidationError(
+            say("msg.sql.cannot_read", path=str(file), problem=exc.strerror or str(exc))
+        ) from None
     if len(data) > limit:
-        raise _too_large(f"{what} {file}", None, limit)
-    return decode(data, f"{what} {file}", settings)
+        raise _too_large(named, None, limit)
+    return decode(data, named, settings)
 
 
-def read_stream(stream: BinaryIO, settings: Settings, *, what: str = "standard input") -> str:
+def read_stream(stream: BinaryIO, settings: Settings, *, what: str | None = None) -> str:
     """A binary stream (standard input) as strict UTF-8 text, reading at most the limit + 1."""
+    what = say("msg.sql.what.stdin") if what is None else what
     limit = settings.max_sql_bytes
     data = stream.read(limit + 1)
     if len(data) > limit:
@@ -101,8 +105,8 @@ def decode(data: bytes, what: str, settings: Settings) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationError(
-            f"{what} is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-            hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+            say("msg.sql.not_utf8", what=what, byte=f"{data[exc.start]:02x}", offset=exc.start),
+            hint=say("msg.sql.not_utf8.hint"),
         ) from None
     check(text, settings, what=what)
     return text

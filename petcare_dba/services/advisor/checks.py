@@ -147,7 +147,8 @@ def thresholds(
     for name, raw in (overrides or {}).items():
         if name not in values:
             raise ConfigError(
-                f"{name!r} is not an advisor threshold", hint="one of: " + ", ".join(names)
+                say("msg.advisor.not_threshold", name=repr(name)),
+                hint=say("msg.advisor.not_threshold.hint", names=", ".join(names)),
             )
         values[name] = settings.coerce(name, raw)
     return values

@@ -146,22 +146,22 @@ def prepared_text(query: str) -> str:
     try:
         stmts = parser.parse_sql(query)
         if len(stmts) != 1:
-            raise ValidationError("a what-if plans exactly one statement")
+            raise ValidationError(say("msg.advisor.whatif_one"))
         checked = stmts[0].stmt
         if checked is None:
-            raise ValidationError("a what-if plans exactly one statement")
+            raise ValidationError(say("msg.advisor.whatif_one"))
         inner = RawStream()(checked)
         wrapped = whatif_prepare(inner)
         again = parser.parse_sql(wrapped)
     except parser.ParseError as exc:
-        raise ValidationError("the statement does not parse") from exc
+        raise ValidationError(say("msg.advisor.whatif_unparsed")) from exc
     if (
         len(again) != 1
         or not isinstance(again[0].stmt, ast.PrepareStmt)
         or again[0].stmt.query is None
         or RawStream()(again[0].stmt.query) != inner
     ):
-        raise ValidationError("the what-if wrapper is not exactly the checked statement")
+        raise ValidationError(say("msg.advisor.whatif_wrapper"))
     return wrapped
 
 

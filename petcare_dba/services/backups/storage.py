@@ -65,13 +65,10 @@ class S3Storage:
 
     def __init__(self, settings: Settings) -> None:
         if boto3 is None:
-            raise ConfigError(
-                "backup_storage is s3 but boto3 is not installed",
-                hint="pip install 'petcare-dba[s3]' (with constraints.txt)",
-            )
+            raise ConfigError(say("msg.backups.no_boto3"), hint=say("msg.backups.no_boto3.hint"))
         self.bucket = settings.backup_s3_bucket.strip()
         if not self.bucket:
-            raise ConfigError("backup_storage is s3 but backup_s3_bucket is empty")
+            raise ConfigError(say("msg.backups.no_bucket"))
         self.prefix = "/".join(_segment(p) for p in settings.backup_s3_prefix.split("/") if p)
         self.label = f"s3://{self.bucket}"
         style = "path" if settings.backup_s3_path_style else "auto"
@@ -193,14 +190,12 @@ def for_entry(settings: Settings, storage: str) -> S3Storage:
     """The storage a catalogued backup's files are in, from this instance's settings."""
     if settings.backup_storage != "s3":
         raise ConfigError(
-            f"the backup's files are in {storage}, but this instance's backup_storage is local",
-            hint="set backup_storage=s3 and the backup_s3_* settings every instance shares",
+            say("msg.backups.storage_local", storage=storage),
+            hint=say("msg.backups.storage_local.hint"),
         )
     found = S3Storage(settings)
     if found.label != storage:
-        raise ConfigError(
-            f"the backup's files are in {storage}, this instance's bucket is {found.label}"
-        )
+        raise ConfigError(say("msg.backups.storage_bucket", storage=storage, label=found.label))
     return found
 
 

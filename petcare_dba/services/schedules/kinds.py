@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from petcare_dba.errors import PetcareError
+from petcare_dba.messages import say
 from petcare_dba.services import advisor, backups, projects
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
@@ -30,7 +31,14 @@ def backup(rt: Runtime, owner: Actor, row: dict[str, Any]) -> dict[str, Any]:
     """Back the table up, then apply the schedule's retention."""
     entry = backups.backup(rt, owner, row["connection"], row["schema_name"], row["table_name"])
     if entry.status != "ok":
-        raise PetcareError(f"backup {entry.id} ended {entry.status}: {entry.error or ''}")
+        raise PetcareError(
+            say(
+                "msg.schedules.backup_ended",
+                id=entry.id,
+                status=entry.status,
+                error=entry.error or "",
+            )
+        )
     pruned: list[int] = []
     if row["keep_count"] or row["keep_days"]:
         pruned = backups.retention.keep_latest(

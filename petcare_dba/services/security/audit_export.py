@@ -79,7 +79,7 @@ def render(entries: Iterable[audit.AuditEntry], fmt: str) -> str:
         return to_csv(entries)
     if fmt == "jsonl":
         return to_jsonl(entries)
-    raise ValidationError(f"unknown export format {fmt!r}; choose csv or jsonl")
+    raise ValidationError(say("msg.security.export_format", fmt=repr(fmt)))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import time
 
 from petcare_dba.db.metastore import ANONYMOUS, MetaStore
 from petcare_dba.errors import PetcareError, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.crypto import Keyring
 from petcare_dba.services.security.auth import resolve, session_number, token_hash
@@ -45,9 +46,9 @@ def create_handoff(
     """
     session_id = session_number(actor)
     if session_id is None:
-        raise ValidationError("only a signed-in browser session can get a session cookie")
+        raise ValidationError(say("msg.security.handoff_session"))
     if len(binding) < 32:
-        raise ValidationError("the browser holds no pre-auth nonce; sign-in stays in this tab")
+        raise ValidationError(say("msg.security.handoff_nonce"))
     code = secrets.token_urlsafe(32)
     digest = token_hash(code)
     now = time.monotonic()

@@ -39,11 +39,7 @@ def _destination(rt: Runtime, new_key_file: Path | None) -> Path:
     if new_key_file is not None:
         return new_key_file
     if rt.settings.secret_key:
-        raise ValidationError(
-            "the secret key comes from PETCARE_SECRET_KEY, which this command cannot change",
-            hint="give --new-key-file FILE, then point PETCARE_SECRET_KEY (or secret_key_file) "
-            "at the new key and restart every app instance",
-        )
+        raise ValidationError(say("msg.keys.from_env"), hint=say("msg.keys.from_env.hint"))
     return key_file(rt.settings)
 
 
@@ -74,7 +70,7 @@ def rotate(
     key_text = new_key or crypto.generate_key()
     new_kek = crypto.parse_key(key_text, "the new key")
     if crypto.kek_id(new_kek) == crypto.kek_id(rt.keyring.kek):
-        raise ValidationError("the new key is the key in use")
+        raise ValidationError(say("msg.keys.same"))
     destination = _destination(rt, new_key_file)
     staged = _stage(destination, key_text)
     keyring = crypto.Keyring(rt.keyring.kek, dict(rt.keyring.deks))

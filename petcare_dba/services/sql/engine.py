@@ -24,6 +24,7 @@ from typing import Any
 from petcare_dba.db import target
 from petcare_dba.db.target import CancelHandle, executor
 from petcare_dba.errors import PetcareError, Refused, Unavailable, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.cache import results
@@ -180,9 +181,9 @@ def _run(
     rollback: bool,
 ) -> RunResult:
     if mode not in MODES:
-        raise ValidationError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        raise ValidationError(say("msg.sql.mode", choices=", ".join(MODES), mode=repr(mode)))
     if rollback and mode != "transaction":
-        raise ValidationError("a rolled-back run needs mode='transaction'")
+        raise ValidationError(say("msg.sql.rollback_mode"))
     started = time.perf_counter()
     # The one front half (front): lookup, text check, early decision, credential, lease, final.
     conn_info, ctx = front.context(

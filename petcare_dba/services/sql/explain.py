@@ -125,7 +125,7 @@ def explain(
         rollback=analyze,
     ).raise_for_error()
     if not result.results or not result.results[0].rows:
-        raise DatabaseError("EXPLAIN returned no plan")
+        raise DatabaseError(say("msg.sql.explain.no_plan"))
     raw = result.results[0].rows[0][0]
     if isinstance(raw, str):
         raw = json.loads(raw)
@@ -136,7 +136,7 @@ def parse_plan(raw: Any, *, statement: str = "", analyzed: bool | None = None) -
     """Flatten EXPLAIN (FORMAT JSON) output into PlanNodes with the costliest marked."""
     top = raw[0] if isinstance(raw, list) and raw else raw
     if not isinstance(top, Mapping) or "Plan" not in top:
-        raise ValidationError("not an EXPLAIN (FORMAT JSON) plan")
+        raise ValidationError(say("msg.sql.explain.not_plan"))
     if analyzed is None:
         analyzed = "Execution Time" in top
     flat: list[dict[str, Any]] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from petcare_dba.errors import Refused, ValidationError
+from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import front, plan, safety
@@ -55,7 +56,7 @@ def verdict(
     try:
         judged = front.judge_early(sql_text, ask)
     except ValidationError as exc:
-        raise ValidationError("there is no SQL statement to classify") from exc
+        raise ValidationError(say("msg.sql.no_statement_to_classify")) from exc
     if isinstance(judged, front.Analysis):
         with front.open_lease(
             rt, actor, connection_name, info.id, info.url, ai=ai_initiated

@@ -3,7 +3,8 @@
 Runs go through `project_runs.run_script` (the SQL engine: classification, confirmation, the
 user's role, limits, audit), so a viewer's run is read-only and a destructive script needs the
 confirmation box. The history table lists who ran which version where, how long it took, rows and
-outcome; the Plotly chart plots duration over time per version so a regression stands out.
+outcome (in the user's language, `grid.word`); the Plotly chart plots duration over time per
+version so a regression stands out.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from petcare_dba.services.projects import runs as project_runs
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import RunResult
 from petcare_dba.ui import state
+from petcare_dba.ui.components import grid
 from petcare_dba.ui.components.errors import show_error
 from petcare_dba.ui.components.text import plain, plain_all
 
@@ -105,7 +107,7 @@ def history(rt: Runtime, actor: Actor, project: Project, script: Script) -> None
             "v": r.version,
             t("projects.run_connection"): r.connection,
             "#": r.statement_index + 1,
-            t("projects.col_outcome"): r.outcome,
+            t("projects.col_outcome"): grid.word(r.outcome),
             "ms": None if r.duration_ms is None else float(r.duration_ms),
             t("projects.col_rows"): r.rows_affected,
             "sqlstate": r.sqlstate,
