@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -18,6 +19,7 @@ from petcare_dba.ui import i18n
 from tests.fix_db import ADMIN_PASSWORD, USER_PASSWORD
 from tests.fix_engine import Target, target  # noqa: F401
 from tests.fix_ui import sign_in
+from tests.schedules.fix_schedules import make_due
 
 UI = Path(__file__).resolve().parents[2] / "petcare_dba" / "ui"
 MINE = [UI / "pages" / "schedules.py", UI / "components" / "schedules.py"]
@@ -100,3 +102,35 @@ def test_a_viewer_s_backup_schedule_is_refused_on_the_page(
     _submit(at)
     assert any("dba" in e.value for e in at.error)
     assert schedules.list_schedules(rt, admin) == []
+
+
+def test_a_failed_run_s_error_is_said_in_portuguese_in_the_history(
+    app: Callable[[], AppTest],
+    rt: Runtime,
+    admin: Actor,
+    meta_url: str,
+    target: Target,  # noqa: F811
+) -> None:
+    """Issue 19: a run's error is stored in English (the CLI prints it); the page reads it back
+    as the message it was and says it in pt-BR. A real failure: the table is gone."""
+    sid = schedules.add(
+        rt, admin, name="nightly-t", kind="backup", cron_expr="0 3 * * *", tz="UTC",
+        connection="tgt", schema="public", table="t",
+    )  # fmt: skip
+    with psycopg.connect(target.url, autocommit=True) as conn:
+        conn.execute("DROP TABLE t")
+    make_due(meta_url, sid)
+    assert schedules.run_due(rt) == {"ok": 0, "failed": 1}
+    (run,) = schedules.history(rt, admin, sid)
+    assert run.status == "failed" and getattr(run.error, "key", "")  # a catalogue message
+    english = str(run.error)
+    portuguese = i18n.said("pt-BR", run.error)
+    assert portuguese != english
+    at = sign_in(app(), "admin", ADMIN_PASSWORD)
+    at.session_state["lang"] = "pt-BR"
+    at.switch_page("pages/schedules.py").run()
+    assert not at.exception, at.exception
+    at.session_state["sch_tab"] = i18n.translate("pt-BR", "schedules.tab.list")
+    at.run()
+    cells = {str(v) for frame in at.dataframe for v in frame.value.to_numpy().ravel()}
+    assert portuguese in cells and english not in cells

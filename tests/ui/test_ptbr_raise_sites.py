@@ -14,7 +14,6 @@ import io
 import re
 import string
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -24,13 +23,12 @@ from streamlit.testing.v1 import AppTest
 from petcare_dba import errors
 from petcare_dba.errors import PetcareError
 from petcare_dba.messages import MESSAGES, Text, say
-from petcare_dba.services import backups, connections, crypto, intake, projects
+from petcare_dba.services import connections, crypto, intake, projects
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.advisor import checks, indexes
 from petcare_dba.services.backups import storage
 from petcare_dba.services.projects import runs as project_runs
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.schedules import kinds
 from petcare_dba.services.security import audit_export, handoff, keys
 from petcare_dba.services.sql import engine, explain, verdict
 from petcare_dba.ui import i18n
@@ -248,35 +246,6 @@ def test_security_sites_export_format_key_rotation_and_handoff(rt: Runtime, admi
         handoff.create_handoff(rt.store, rt.keyring, browser, "token", "short")
     english = "the browser holds no pre-auth nonce; sign-in stays in this tab"
     _check(caught.value, "msg.security.handoff_nonce", english)
-
-
-def test_a_scheduled_backup_that_did_not_end_ok(
-    rt: Runtime, admin: Actor, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    failed = backups.BackupEntry(
-        id=7,
-        connection_name="tgt",
-        schema_name="public",
-        table_name="t",
-        status="failed",
-        path=None,
-        server_version=None,
-        row_count=None,
-        byte_size=None,
-        sha256=None,
-        error="disk full",
-        created_by_name=admin.username,
-        created_at=datetime.now(UTC),
-        finished_at=None,
-        verified_at=None,
-        verify_ok=None,
-    )
-    monkeypatch.setattr(backups, "backup", lambda *args, **kwargs: failed)
-    row = {"connection": "tgt", "schema_name": "public", "table_name": "t"}
-    with pytest.raises(PetcareError) as caught:
-        kinds.backup(rt, admin, row)
-    said = _check(caught.value, "msg.schedules.backup_ended", "backup 7 ended failed: disk full")
-    assert said == "o backup 7 terminou como failed: disk full"  # status and error as stored
 
 
 def _history_page(username: str, project_id: int, script: str) -> None:
