@@ -110,7 +110,7 @@ def _split(template: str, english: str) -> dict[str, str] | None:
     parts = [(lit, field) for lit, field, _, _ in string.Formatter().parse(template)]
     if not parts or not english.startswith(parts[0][0]):
         return None
-    pos, values = len(parts[0][0]), {}
+    pos, values = len(parts[0][0]), dict[str, str]()
     for i, (_, field) in enumerate(parts):
         if field is None:
             break
