@@ -38,6 +38,12 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+# What a value must be, as a user reads it ("a whole number", not "a int").
+_KINDS: dict[type, str] = {
+    int: "msg.settings.kind.int",
+    float: "msg.settings.kind.float",
+    str: "msg.settings.kind.str",
+}
 if len(_BY_NAME) != len(SETTINGS):  # a name declared twice would shadow one of them
     raise ConfigError("a setting is declared twice in the registry")
 
@@ -66,12 +72,14 @@ def coerce_declared(decl: Setting, raw: Any) -> Any:
     if decl.type in (int, float) and (
         isinstance(raw, bool) or (decl.type is int and isinstance(raw, float))
     ):
-        raise ConfigError(say("msg.settings.type", var=var, type=decl.type.__name__, value=shown))
+        raise ConfigError(
+            say("msg.settings.type", var=var, type=say(_KINDS[decl.type]), value=shown)
+        )
     try:
         value = decl.type(raw)
     except (TypeError, ValueError):
         raise ConfigError(
-            say("msg.settings.type", var=var, type=decl.type.__name__, value=shown), hint=hint
+            say("msg.settings.type", var=var, type=say(_KINDS[decl.type]), value=shown), hint=hint
         ) from None
     if decl.choices and value not in decl.choices:
         choices = ", ".join(decl.choices)

@@ -456,12 +456,12 @@ def test_a_failing_lint_is_unavailable_and_the_others_still_run(scratch: tuple[s
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"monitoring_long_query_s": "not-a-number"}, "must be a int"),
-        ({"monitoring_long_query_s": 0.5}, "must be a int"),
+        ({"monitoring_long_query_s": "not-a-number"}, "must be a whole number"),
+        ({"monitoring_long_query_s": 0.5}, "must be a whole number"),
         ({"advisor_cache_hit_pct": 101}, "between 0 and 100"),
         ({"advisor_idle_transaction_s": float("nan")}, "between 0 and"),
         ({"advisor_xid_age": -1}, "between 0 and"),
-        ({"advisor_slow_query_calls": True}, "must be a int"),
+        ({"advisor_slow_query_calls": True}, "must be a whole number"),
         ({"long_query_s": 1}, "not an advisor threshold"),  # the old petcare.* name
         ({"max_rows": 1}, "not an advisor threshold"),
         ({"advisor_xid_age'); DROP TABLE np; --": 1}, "not an advisor threshold"),

@@ -119,8 +119,8 @@ def test_each_change_is_audited_as_a_pair_naming_the_setting_never_the_secret(
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("ai_retries", "three", "must be a int"),
-        ("ai_retries", "2.5", "must be a int"),
+        ("ai_retries", "three", "must be a whole number"),
+        ("ai_retries", "2.5", "must be a whole number"),
         ("ai_retries", "21", "between 0 and 20"),
         ("advisor_bloat_pct", "-1", "between 0 and 100"),
         ("advisor_bloat_pct", "nan", "between"),
