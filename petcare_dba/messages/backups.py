@@ -5,6 +5,14 @@ statuses and storage labels as the catalogue keeps them."""
 from __future__ import annotations
 
 TEMPLATES = {
+    "msg.backups.s3_size": "{label} stored {key} with a different size than was sent",
+    "msg.backups.s3_no_bucket": "the bucket {bucket} does not exist in the backup storage",
+    "msg.backups.s3_no_bucket.hint": "create it, or fix backup_s3_bucket",
+    "msg.backups.s3_missing": "the backup's file {name} is missing from storage {label}",
+    "msg.backups.s3_credentials": "the backup storage {label} refused the credentials ({code})",
+    "msg.backups.s3_credentials.hint": "check backup_s3_access_key_id and "
+    "backup_s3_secret_access_key",
+    "msg.backups.s3_failed": "the backup storage {label} failed: {problem}",
     # Written by backups.sql (backup_mark_interrupted, restore_mark_interrupted) word for word.
     "msg.backups.interrupted": "interrupted: the process running it stopped (no heartbeat since "
     "{since})",

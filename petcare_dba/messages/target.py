@@ -7,6 +7,7 @@ and the client tools' own words stay as they came (`{problem}`, `{output}`)."""
 from __future__ import annotations
 
 TEMPLATES = {
+    "msg.target.tx_lost": "connection lost; the open transaction was rolled back by the server",
     "msg.target.bad_url": "not a valid PostgreSQL URL: {problem}",
     "msg.target.no_host": "the URL has no host",
     "msg.target.pgservice": "the app's environment sets PGSERVICE, which libpq would merge into "

@@ -47,17 +47,23 @@ def joined(items: Iterable[str], sep: str = "; ") -> Text:
     return Text(sep.join(listed), "", {"items": listed, "sep": sep})
 
 
-def recognised(english: str, keys: Sequence[str]) -> str:
+def recognised(english: str, keys: Sequence[str], *, inner: bool = False) -> str:
     """Stored English read back as the message it was: a `Text` of the first of `keys` whose
     template it fills exactly (each value read back the same way, else kept as written); any
     other text as it is. Only for sentences stored without their key (History's notes): try
-    specific templates before general ones (`rolled back: statement {n} failed` first)."""
+    specific templates before general ones (`rolled back: statement {n} failed` first).
+    `inner`: read the values back against every template instead (`recognised_in`), for
+    sentences that wrap another message (a note's classifier reason)."""
     for key in keys:
         found = _split(MESSAGES[key], english)
         if found is None:
             continue
         values = {
-            name: value if value == english else recognised(value, keys)
+            name: value
+            if value == english
+            else (recognised_in(value) or value)
+            if inner
+            else recognised(value, keys)
             for name, value in found.items()
         }
         try:

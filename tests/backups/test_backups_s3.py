@@ -15,6 +15,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import users
 from petcare_dba.settings import Settings
+from petcare_dba.ui import i18n
 from tests.fix_explorer import Target, tgt  # noqa: F401
 from tests.fix_s3 import S3, s3, s3_endpoint  # noqa: F401
 
@@ -105,6 +106,8 @@ def test_a_tampered_a_missing_and_an_oversized_object_are_refused_with_clear_err
     assert info.value.message == (
         f"the backup's file manifest.json is missing from storage s3://{s3.bucket}"
     )
+    said = i18n.said("pt-BR", info.value.message)  # the page says it in the user's language
+    assert said == f"o arquivo manifest.json do backup não está no armazenamento s3://{s3.bucket}"
     fetched = backups.store_dir(b.settings) / backups.storage.FETCHED
     assert not fetched.exists() or not any(fetched.iterdir())
 
@@ -139,6 +142,9 @@ def test_a_missing_bucket_and_wrong_credentials_fail_the_backup_clearly(
             backups.backup(nobucket, _admin(nobucket), "tgt", "public", "all_types")
         failed = backups.list_backups(nobucket, _admin(nobucket))[0]
         assert failed.status == "failed" and "does not exist" in str(failed.error)
+        # Stored as English, read back as the message it was: said in pt-BR on the page.
+        assert getattr(failed.error, "key", "") == "msg.backups.s3_no_bucket"
+        assert "não existe no armazenamento de backups" in i18n.said("pt-BR", failed.error)
     finally:
         nobucket.close()
     # moto checks signatures once its authorization is on: an unknown key is refused.

@@ -97,13 +97,13 @@ def test_errors_from_the_ui_are_said_in_pt_br(
     _nowhere(at, "without WHERE")
     at.session_state["ed_confirm_answer"] = "no"
     rerun(at)
-    # History keeps the decline as an English note; the page says its frame in pt-BR (the
-    # classifier's reason inside it was stored as English and stays so).
+    # History keeps the decline as an English note; the page reads it back and says it in
+    # pt-BR, the classifier's reason inside it too.
     at.switch_page("pages/history.py").run()
     assert not at.exception, at.exception
-    note = "não confirmado pelo usuário: DELETE without WHERE deletes every row of t"
+    note = "não confirmado pelo usuário: DELETE sem WHERE exclui todas as linhas de t"
     assert any(as_read(m.value).endswith(f"— {note}") for m in at.markdown)
-    _nowhere(at, "declined by the user")
+    _nowhere(at, "declined by the user", "without WHERE")
 
     # A viewer's DELETE is refused by the rule; the title says "Recusado" once.
     make_user("vera", "viewer")

@@ -22,6 +22,7 @@ from petcare_dba.db.errors import translate
 from petcare_dba.db.target import guards
 from petcare_dba.db.target.guards import Limits
 from petcare_dba.errors import ConnectionLost, PetcareError
+from petcare_dba.messages import say
 
 
 def begin(conn: psycopg.Connection[Any], limits: Limits, *, read_only: bool) -> None:
@@ -51,11 +52,11 @@ def ended_by_server(conn: psycopg.Connection[Any]) -> PetcareError | None:
     session is over; one round trip then reads the server's reason (e.g. 25P03).
     """
     if conn.closed or conn.broken:
-        return ConnectionLost("connection lost; the open transaction was rolled back by the server")
+        return ConnectionLost(say("msg.target.tx_lost"))
     try:
         readable, _, _ = select.select([conn.fileno()], [], [], 0)
     except (OSError, ValueError, psycopg.Error):
-        return ConnectionLost("connection lost; the open transaction was rolled back by the server")
+        return ConnectionLost(say("msg.target.tx_lost"))
     if not readable:
         return None
     try:

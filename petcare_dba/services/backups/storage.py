@@ -103,7 +103,7 @@ class S3Storage:
             )
         head = self._call(key, lambda: self.client.head_object(Bucket=self.bucket, Key=key))
         if int(head["ContentLength"]) != stream.bytes:
-            raise Unavailable(f"{self.label} stored {key} with a different size than was sent")
+            raise Unavailable(say("msg.backups.s3_size", label=self.label, key=key))
         return {"key": key, "bytes": stream.bytes, "sha256": stream.sha.hexdigest()}
 
     def get(self, backup_id: int, name: str, obj: dict[str, Any], dest: Path) -> None:
@@ -162,17 +162,17 @@ class S3Storage:
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code == "NoSuchBucket":
             return ConfigError(
-                f"the bucket {self.bucket!r} does not exist in the backup storage",
-                hint="create it, or fix backup_s3_bucket",
+                say("msg.backups.s3_no_bucket", bucket=repr(self.bucket)),
+                hint=say("msg.backups.s3_no_bucket.hint"),
             )
         if code in ("NoSuchKey", "404", "NotFound"):
-            return NotFound(f"the backup's file {name or key} is missing from storage {self.label}")
+            return NotFound(say("msg.backups.s3_missing", name=name or key, label=self.label))
         if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403"):
             return ConfigError(
-                f"the backup storage {self.label} refused the credentials ({code})",
-                hint="check backup_s3_access_key_id and backup_s3_secret_access_key",
+                say("msg.backups.s3_credentials", label=self.label, code=code),
+                hint=say("msg.backups.s3_credentials.hint"),
             )
-        return Unavailable(f"the backup storage {self.label} failed: {code or exc}")
+        return Unavailable(say("msg.backups.s3_failed", label=self.label, problem=code or str(exc)))
 
 
 def _segment(part: str) -> str:

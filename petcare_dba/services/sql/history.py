@@ -121,7 +121,9 @@ def history(
             **{
                 **r,
                 "duration_ms": float(r["duration_ms"]) if r["duration_ms"] is not None else None,
-                "message": recognised(r["message"], NOTES) if r["message"] else r["message"],
+                "message": recognised(r["message"], NOTES, inner=True)
+                if r["message"]
+                else r["message"],
             }
         )
         for r in rows
