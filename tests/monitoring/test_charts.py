@@ -198,3 +198,30 @@ def test_monitoring_draws_space_as_a_treemap_and_the_blocking_tree(
     finally:
         holder.close()
         waiter.close()
+
+
+def _app_numbers_then_a_chart(sampled: bool) -> None:
+    import datetime as dt
+
+    import streamlit as st
+
+    from petcare_dba.ui.components.monitoring import overview
+
+    at = dt.datetime(2026, 12, 5, 1, 0, tzinfo=dt.UTC)
+    latest = {"app_active_users": (at, 3.0)} if sampled else {}
+    overview.app_metrics(lambda key, **values: key, latest)
+    st.plotly_chart({"data": [{"type": "scatter"}]}, key="after")
+
+
+def test_the_app_numbers_keep_one_slot_so_the_charts_below_never_move() -> None:
+    """A timed rerun that first has app samples must draw the charts below them at the same
+    places: a moved chart stands beside its stale copy until the rerun ends (the dashboard
+    journey once counted 10 figures for 8)."""
+    places = []
+    for sampled in (False, True):
+        at = AppTest.from_function(_app_numbers_then_a_chart, args=(sampled,), default_timeout=30)
+        at.session_state["lang"] = "en"
+        at.run()
+        assert not at.exception, at.exception
+        places.append(len(at.main.children))
+    assert places[0] == places[1], places

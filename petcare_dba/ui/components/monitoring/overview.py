@@ -138,7 +138,10 @@ def app_metrics(t: Callable[..., str], latest: dict[str, tuple[dt.datetime, floa
         language = state.language()
         text = count(shown, language) if name in COUNTS else decimal(shown, language)
         col.metric(t("dashboard.metric." + name), text)
+    # Always one slot: a caption that appears between two timed reruns would shift the charts
+    # below it, and each would stand beside its stale copy until the rerun ends.
+    sampled = st.empty()
     if latest:
         language, tz = viewer()
         newest = max(at for at, _ in latest.values())
-        st.caption(t("dashboard.sampled_at", at=moment(newest, language, tz)))
+        sampled.caption(t("dashboard.sampled_at", at=moment(newest, language, tz)))
