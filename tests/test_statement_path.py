@@ -46,6 +46,7 @@ LAYERS = [
     "history",
     "plan",
     "safety",
+    "effects",  # the classifier's walk of query bodies and calls, into safety's Facts
     "decide",
     "functions",
     "trust",
