@@ -34,16 +34,8 @@ from petcare_dba.errors import (
 from petcare_dba.messages import say
 from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.backups import files, storage
-from petcare_dba.services.backups.catalogue import (
-    BackupEntry,
-    Progress,
-    as_error,
-    audit_event,
-    finish_row,
-    get,
-    refuse_below,
-)
+from petcare_dba.services.backups import catalogue, files, storage
+from petcare_dba.services.backups.catalogue import BackupEntry, Progress
 from petcare_dba.services.backups.reconcile import heartbeat
 from petcare_dba.services.backups.retention import prune
 from petcare_dba.services.runtime import Runtime
@@ -63,7 +55,8 @@ def backup(
 ) -> BackupEntry:
     """Back up one table: DDL, binary COPY data and manifest, catalogued and audited."""
     label = f"{connection_name}:{schema}.{table}"
-    refuse_below(rt, actor, "backup.create", "dba", say("msg.access.backing_up_table"), label)
+    refusing = say("msg.access.backing_up_table")
+    catalogue.refuse_below(rt, actor, "backup.create", "dba", refusing, label)
     conn_info = connections.get(rt, actor, connection_name)
     bucket = storage.configured(rt.settings)  # a storage misconfiguration fails before any work
     detail = explorer.describe(rt, actor, connection_name, schema, table)
@@ -93,7 +86,7 @@ def backup(
     # One event id pairs the intent with its outcome (A2): without it the reconcile job would
     # mark every backup's intent 'unknown', finished or not (the fault matrix found this).
     event_id = audit.new_event_id()
-    audit_event(
+    catalogue.audit_event(
         rt,
         actor,
         "backup.create",
@@ -172,9 +165,9 @@ def backup(
         shutil.rmtree(partial, ignore_errors=True)
         if bucket is not None:
             shutil.rmtree(final, ignore_errors=True)
-        error = as_error(exc)
-        finish_row(rt, actor, backup_id, "failed", error=error.message)
-        audit_event(
+        error = catalogue.as_error(exc)
+        catalogue.finish_row(rt, actor, backup_id, "failed", error=error.message)
+        catalogue.audit_event(
             rt,
             actor,
             "backup.create",
@@ -186,7 +179,7 @@ def backup(
         )
         raise error from exc
     version = f"{detail.server_version_num // 10000}.{detail.server_version_num % 10000}"
-    finish_row(
+    catalogue.finish_row(
         rt,
         actor,
         backup_id,
@@ -202,7 +195,7 @@ def backup(
         storage_label=bucket.label if bucket is not None else storage.LOCAL,
         objects=objects,
     )
-    audit_event(
+    catalogue.audit_event(
         rt,
         actor,
         "backup.create",
@@ -220,7 +213,7 @@ def backup(
         },
     )
     prune(rt, actor)
-    return get(rt, actor, backup_id)
+    return catalogue.get(rt, actor, backup_id)
 
 
 def _recorded(wanted: list[db.Column], defs: tuple[db.Column, ...]) -> list[dict[str, Any]]:
