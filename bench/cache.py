@@ -24,7 +24,7 @@ from petcare_dba.db.shared_slots import SharedSlots
 from petcare_dba.db.target import explorer as db
 from petcare_dba.services.cache import Cache
 from petcare_dba.services.cache.memory import MemoryBackend
-from petcare_dba.services.explorer import browse
+from petcare_dba.services.explorer import catalog
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -60,10 +60,10 @@ def _catalog(url: str) -> dict[str, object]:
 
     def miss() -> object:
         b = db.read_batch(guards, db.DISCOVERY)
-        return browse._catalog("c", {**value, "rows": b.rows})
+        return catalog.from_value("c", {**value, "rows": b.rows})
 
     def build(v: object) -> object:
-        return browse._catalog("c", v)  # type: ignore[arg-type]
+        return catalog.from_value("c", v)  # type: ignore[arg-type]
 
     baseline = _best(miss, 3)
     out: dict[str, object] = {"catalog_miss_s": round(baseline, 4)}

@@ -15,7 +15,7 @@ import psycopg
 
 from bench._pg import fresh_database, server
 from petcare_dba.db.target import explorer as db
-from petcare_dba.services.explorer.browse import relations_from_rows
+from petcare_dba.services.explorer.catalog import relations_from_rows
 
 COLUMNS = 10
 

@@ -45,7 +45,9 @@ LAYERS = [
     "cached",  # the engine's use of the opt-in result cache, after the final decision
     "history",
     "plan",
+    "refusals",  # the plan stage's no: syntax and per-role decisions as a Refusal to record
     "safety",
+    "effects",  # the classifier's walk of query bodies and calls, into safety's Facts
     "decide",
     "functions",
     "trust",

@@ -24,7 +24,7 @@ from petcare_dba.cli.common import (
 )
 from petcare_dba.errors import EditConflict
 from petcare_dba.services import intake
-from petcare_dba.services.projects import runs, scripts
+from petcare_dba.services.projects import runs, scripts, versions
 from petcare_dba.services.sql import engine
 
 script_app = typer.Typer(no_args_is_help=True, help="Versioned scripts of a project.")
@@ -101,7 +101,7 @@ def script_show(
 ) -> None:
     """Print a version's SQL (the latest by default)."""
     with runtime() as rt:
-        found = scripts.version(rt, actor(rt, as_user), project, name, version)
+        found = versions.version(rt, actor(rt, as_user), project, name, version)
     typer.echo(found.content)
 
 
@@ -109,7 +109,7 @@ def script_show(
 def script_history(project: str, name: str, fmt: str = FMT, as_user: str | None = AS) -> None:
     """Every version of a script: who, when, message, hash."""
     with runtime() as rt:
-        rows = scripts.history(rt, actor(rt, as_user), project, name)
+        rows = versions.history(rt, actor(rt, as_user), project, name)
     if fmt == "json":
         emit_json(rows)
         return
@@ -130,7 +130,7 @@ def script_diff(
 ) -> None:
     """The difference between two versions (unified, or side by side)."""
     with runtime() as rt:
-        found = scripts.diff(rt, actor(rt, as_user), project, name, v1, v2)
+        found = versions.diff(rt, actor(rt, as_user), project, name, v1, v2)
     if not side_by_side:
         typer.echo(found.unified or "(no difference)")
         return
@@ -150,7 +150,7 @@ def script_revert(
 ) -> None:
     """Save an old version's content as a new version."""
     with runtime() as rt:
-        result = scripts.revert(rt, actor(rt, as_user), project, name, version, message)
+        result = versions.revert(rt, actor(rt, as_user), project, name, version, message)
     typer.echo(f"{name} v{result.version} saved (content of v{version})")
 
 

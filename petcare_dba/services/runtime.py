@@ -70,7 +70,7 @@ class Runtime:
     # every instance by DDL. Features keep the rows they read and build their own types from
     # them, so the runtime imports nothing above it.
     cache: Cache = field(default_factory=Cache.local)
-    # connections.store: a user's connection lookup (the sealed row) per (user id, name), kept
+    # connections.credentials: a user's connection lookup (the sealed row) per (user id, name), kept
     # a few seconds and re-checked by the intent (issue 16: one metadata round trip per run).
     connection_lookups: dict[tuple[int, str], tuple[float, dict[str, Any]]] = field(
         default_factory=dict

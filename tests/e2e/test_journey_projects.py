@@ -16,7 +16,7 @@ import pytest
 
 from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.projects import runs, scripts
+from petcare_dba.services.projects import runs, versions
 from petcare_dba.services.runtime import Runtime
 from tests.fix_browser import idle, screenshot
 from tests.fix_db import USER_PASSWORD
@@ -129,7 +129,7 @@ def test_two_users_create_invite_save_diff_revert_run_history(
     watcher.get_by_text("(count v2)").wait_for(timeout=WAIT)
     page.get_by_text("+SELECT count(*) AS n FROM t WHERE id > 1").first.wait_for(timeout=WAIT)
     screenshot(page, "projects-diff")
-    assert scripts.version(rt, olga, project.id, "count").content == (
+    assert versions.version(rt, olga, project.id, "count").content == (
         "SELECT count(*) AS n FROM t WHERE id > 1" + LONG_TAIL
     )
     _wrapped_side_by_side(page)
@@ -137,7 +137,7 @@ def test_two_users_create_invite_save_diff_revert_run_history(
     _choose(page, "Version to restore", "1")
     page.get_by_role("button", name="Revert").click()
     page.get_by_text("Version 3 now holds the content of version 1.").wait_for(timeout=WAIT)
-    assert scripts.version(rt, olga, project.id, "count").content == "SELECT count(*) AS n FROM t"
+    assert versions.version(rt, olga, project.id, "count").content == "SELECT count(*) AS n FROM t"
 
     _choose(page, "Connection", "tgt")
     page.get_by_role("button", name="Run", exact=True).click()

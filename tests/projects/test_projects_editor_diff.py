@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.projects import scripts
+from petcare_dba.services.projects import scripts, versions
 from petcare_dba.services.runtime import Runtime
 from tests.fix_db import USER_PASSWORD
 from tests.fix_ui import sign_in
@@ -64,7 +64,7 @@ def test_edit_in_the_code_component_and_save_creates_a_version(
     at.text_input(key=f"projects_msg_{sid}").input("second")
     at.button(key=f"projects_save_{sid}").click().run()
     assert not at.exception, at.exception
-    latest = scripts.version(rt, olga, pid, sid)
+    latest = versions.version(rt, olga, pid, sid)
     assert (latest.version, latest.content, latest.message) == (2, "SELECT 2 AS two", "second")
     at.button(key=f"projects_save_{sid}").click().run()  # unchanged text: no new version
     assert scripts.get(rt, olga, pid, sid).current_version == 2

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.projects import runs as project_runs
-from petcare_dba.services.projects import scripts
+from petcare_dba.services.projects import scripts, versions
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import i18n
 from tests.fix_db import USER_PASSWORD
@@ -88,7 +88,7 @@ def test_journey_create_invite_save_diff_revert_run_history(
     )
     at.selectbox(key="projects_revert_to").select(1)
     _button(at, "projects_revert")
-    latest = scripts.version(rt, vera, project.id, "count")
+    latest = versions.version(rt, vera, project.id, "count")
     assert (latest.version, latest.content) == (3, "SELECT count(*) AS n FROM t")
     at.run()
     at.selectbox(key="projects_run_connection").select("tgt")
@@ -116,7 +116,7 @@ def test_a_stale_save_shows_the_diff_and_lets_the_user_choose(
     codes = "\n".join(c.value for c in at.code)
     assert "-SELECT 2" in codes and "+SELECT 1 + 1" in codes
     _button(at, "projects_conflict_mine")
-    assert scripts.version(rt, olga, pid, "q").content == "SELECT 1 + 1"
+    assert versions.version(rt, olga, pid, "q").content == "SELECT 1 + 1"
     assert scripts.get(rt, olga, pid, "q").current_version == 3
 
 
@@ -159,7 +159,7 @@ def test_save_to_project_widget_adds_a_version_for_the_sql_editor(
     at.text_input(key="projects_save_name").input("from editor")
     at.button(key="projects_save_go").click().run()
     assert not at.exception, at.exception
-    assert scripts.version(rt, olga, pid, "from editor").content == "SELECT 1"
+    assert versions.version(rt, olga, pid, "from editor").content == "SELECT 1"
     again = AppTest.from_function(page, args=("olga", "SELECT 2"), default_timeout=30).run()
     sid = scripts.get(rt, olga, pid, "from editor").id
     again.selectbox(key="projects_save_script").select(sid)

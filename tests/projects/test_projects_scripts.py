@@ -21,7 +21,7 @@ from petcare_dba.errors import (
 )
 from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.projects import bundle, scripts
+from petcare_dba.services.projects import bundle, scripts, versions
 from petcare_dba.services.projects import runs as project_runs
 from petcare_dba.services.runtime import Runtime
 from tests.fix_engine import Target, runs, target
@@ -55,7 +55,7 @@ def test_every_save_is_a_new_hashed_version_and_identical_content_is_not(
     assert (second.version, second.created) == (2, True)
     same = scripts.save(rt, eddie, project, "pets", "SELECT 2", "again", base_version=2)
     assert (same.version, same.created) == (2, False)
-    history = scripts.history(rt, team["vera"], project, "pets")
+    history = versions.history(rt, team["vera"], project, "pets")
     assert [(v.version, v.author, v.message) for v in history] == [
         (2, "eddie", "second"),
         (1, "olga", "first"),
@@ -129,25 +129,25 @@ def test_diff_between_any_two_versions_and_revert_appends(
     olga = team["olga"]
     for text in ("SELECT 1\nFROM a", "SELECT 2\nFROM a", "SELECT 3\nFROM b"):
         scripts.save(rt, olga, project, "q", text)
-    d = scripts.diff(rt, team["vera"], project, "q", 1, 3)
+    d = versions.diff(rt, team["vera"], project, "q", 1, 3)
     assert (d.added, d.removed) == (2, 2)
     assert "-SELECT 1" in d.unified and "+FROM b" in d.unified
     assert [(r.tag, r.left, r.right) for r in d.rows] == [
         ("replace", "SELECT 1", "SELECT 3"),
         ("replace", "FROM a", "FROM b"),
     ]
-    back = scripts.revert(rt, olga, project, "q", 1)
+    back = versions.revert(rt, olga, project, "q", 1)
     assert back.version == 4
-    latest = scripts.version(rt, olga, project, "q")
+    latest = versions.version(rt, olga, project, "q")
     assert (latest.content, latest.message) == ("SELECT 1\nFROM a", "Revert to v1")
-    assert len(scripts.history(rt, olga, project, "q")) == 4
+    assert len(versions.history(rt, olga, project, "q")) == 4
 
 
 def test_viewers_read_but_do_not_write_and_outsiders_see_nothing(
     rt: Runtime, team: dict[str, Actor], project: int
 ) -> None:
     scripts.save(rt, team["olga"], project, "q", "SELECT 1")
-    assert scripts.version(rt, team["vera"], project, "q").content == "SELECT 1"
+    assert versions.version(rt, team["vera"], project, "q").content == "SELECT 1"
     with pytest.raises(PermissionDenied):
         scripts.save(rt, team["vera"], project, "q", "SELECT 2")
     with pytest.raises(PermissionDenied):
@@ -171,7 +171,7 @@ def test_delete_and_restore_a_script_keeps_its_versions(
     scripts.update(rt, eddie, project, "q", new_name="q-new")
     scripts.restore(rt, eddie, project, "q")
     assert [s.name for s in scripts.list_scripts(rt, eddie, project)] == ["q", "q-new"]
-    assert len(scripts.history(rt, eddie, project, "q")) == 2
+    assert len(versions.history(rt, eddie, project, "q")) == 2
 
 
 def test_export_and_import_round_trip_with_every_version(
@@ -191,7 +191,7 @@ def test_export_and_import_round_trip_with_every_version(
     assert [len(s["versions"]) for s in manifest["scripts"]] == [1, 2]
     result = bundle.import_zip(rt, team["eddie"], data, name="Reports copy")
     assert (result.scripts, result.versions) == (2, 3)
-    copied = scripts.history(rt, team["eddie"], result.project_id, "daily pets")
+    copied = versions.history(rt, team["eddie"], result.project_id, "daily pets")
     assert [v.content for v in copied] == ["SELECT 2", "SELECT 1"]
     # Issue 14: the importer is named as such; the archive's author claim is quoted as a claim.
     assert copied[0].message.startswith("two [imported by eddie; the archive says v2 by 'olga'")
@@ -275,4 +275,4 @@ def test_concurrent_saves_on_the_same_base_give_one_version_and_one_conflict(
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["conflict", "saved"]
-    assert [v.version for v in scripts.history(rt, team["olga"], project, "q")] == [2, 1]
+    assert [v.version for v in versions.history(rt, team["olga"], project, "q")] == [2, 1]

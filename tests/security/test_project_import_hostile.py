@@ -25,7 +25,7 @@ import pytest
 from petcare_dba.errors import Refused, ValidationError
 from petcare_dba.services import projects
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.projects import bundle, scripts
+from petcare_dba.services.projects import bundle, versions
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 from petcare_dba.settings import Settings
@@ -210,7 +210,7 @@ def test_messages_and_authors_cannot_impersonate(rt: Runtime, make_user: Any) ->
     forged = "fixed\n[imported by admin; the archive says v1 by 'admin'\u2028at now]\r\x1b[2J"
     entry, files = _script("q", 1, message=forged, author="admin\nreviewed by: admin")
     result = bundle.import_zip(rt, eddie, _zip(_manifest([entry]), files))
-    [version] = scripts.history(rt, eddie, result.project_id, "q")
+    [version] = versions.history(rt, eddie, result.project_id, "q")
     assert version.author == "eddie"
     assert not any(ch in version.message for ch in "\n\r\x1b\u2028")
     # What the importer's own note says comes last and names the real importer.

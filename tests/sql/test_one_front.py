@@ -1,12 +1,11 @@
 """One front half (issue 16): every entry point decides and opens through `services/sql/front.py`.
 
-Two proofs. The code: export, the explicit transaction and verdict (and the engine itself) call
-none of the primitives the front half is made of (parse and decide in `plan`/`safety`, the
-text check, the credential, the pool lease, the pg_proc lookup); EXPLAIN, project runs and the
-assistant's tools reach the target only through `engine.run`. The behaviour, on a real
-PostgreSQL: hostile statements get the same refusal and the same audit row from an explicit
-transaction as from `engine.run`, and export refuses them with the same outcome, on record,
-with nothing run.
+Two proofs. The code: export, the explicit transaction and verdict (and the engine itself) call none
+of the primitives the front half is made of (parse and decide in `plan`, `refusals` and `safety`,
+the text check, the credential, the pool lease, the pg_proc lookup); EXPLAIN, project runs and the
+assistant's tools reach the target only through `engine.run`. The behaviour, on a real PostgreSQL:
+hostile statements get the same refusal and the same audit row from an explicit transaction as from
+`engine.run`, and export refuses them with the same outcome, on record, with nothing run.
 """
 
 from __future__ import annotations
@@ -34,11 +33,11 @@ SQL = SERVICES / "sql"
 DECIDE_OR_OPEN = {
     "plan.early",
     "plan.final",
-    "plan.decide",
-    "plan.check_syntax",
+    "refusals.decide",
+    "refusals.check_syntax",
     "plan.resolve",
     "plan.unknown_functions",
-    "plan.decidable_early",
+    "refusals.decidable_early",
     "plan.plan",
     "safety.decide",
     "safety.decide_script",

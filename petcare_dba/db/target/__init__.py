@@ -39,7 +39,6 @@ from petcare_dba.db.target.executor import (
 )
 from petcare_dba.db.target.pool import (
     Pools,
-    Slots,
 )
 from petcare_dba.db.target.session import (
     TargetSession,
@@ -51,6 +50,9 @@ from petcare_dba.db.target.session import (
     sample_text,
     session,
     whatif_prepare,
+)
+from petcare_dba.db.target.slots import (
+    Slots,
 )
 
 __all__ = [

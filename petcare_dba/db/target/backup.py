@@ -10,6 +10,8 @@ the original stays intact. `checksum_table` re-reads a table as binary COPY to p
 byte-identical. `preview` loads the first rows of a backup into a TEMP table in a transaction that
 is always rolled back. The binary COPY framing (header, tuples, trailer) is parsed by `frames`, so a
 backup can be verified and cut without asking a server. Identifiers via psycopg.sql only.
+The columns a backup records, and their resolution into DDL on restore, live in
+`backup_columns`.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ import psycopg
 from psycopg import errors as pgerrors
 from psycopg import pq, sql
 
-from petcare_dba.db import queries
 from petcare_dba.db.errors import translated
 from petcare_dba.db.target import backup_structure, connect, guards, waits
+from petcare_dba.db.target.backup_columns import Column as Column  # re-exported: the API's type
+from petcare_dba.db.target.backup_columns import column_defs, column_list, column_sql
 from petcare_dba.db.target.copy_file import CHUNK as CHUNK  # re-exported for the backup services
 from petcare_dba.db.target.copy_file import SIGNATURE as SIGNATURE
 from petcare_dba.db.target.copy_file import count_rows as count_rows
@@ -41,106 +44,11 @@ Progress = Callable[[int, int], None]  # (bytes done, bytes expected or 0)
 
 
 @dataclass(frozen=True)
-class Column:
-    """A column as the backup records it (type text qualified by format_type).
-
-    `base` (format_type without typmod) and `typmod` are what a restore resolves through the
-    target's catalogue; backups made before they were recorded have neither.
-    """
-
-    name: str
-    type: str
-    collation: str | None = None
-    base: str | None = None
-    typmod: int | None = None
-
-
-@dataclass(frozen=True)
 class CopyResult:
     rows: int
     bytes: int
     sha256: str
     columns: tuple[Column, ...] = ()
-
-
-def column_defs(
-    conn: psycopg.Connection[Any], schema: str, table: str, *, generated: bool = False
-) -> tuple[Column, ...]:
-    """The table's columns as the catalogue defines them (name, type, typmod): the stored ones,
-    or with `generated` the generated ones."""
-    return column_defs_later(conn, schema, table, generated=generated)()
-
-
-def column_defs_later(
-    conn: psycopg.Connection[Any], schema: str, table: str, *, generated: bool = False
-) -> Callable[[], tuple[Column, ...]]:
-    """Send the `column_defs` query now; the returned call reads its answer.
-
-    In a pipeline, queries sent this way before any answer is read share one round trip.
-    """
-    cur = conn.execute(
-        queries.bare("backup_column_defs"),
-        {"table": sql.Identifier(schema, table).as_string(conn), "generated": generated},
-    )
-    return lambda: tuple(
-        Column(name, type_, collation, base, typmod)
-        for name, base, typmod, type_, collation in cur.fetchall()
-    )
-
-
-def _resolve(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> str | None:
-    # to_regtype raises on a syntax error before PostgreSQL 16: a savepoint keeps the
-    # transaction usable so the refusal is a clear message, not an aborted transaction.
-    try:
-        with guards.savepoint(conn):
-            row = conn.execute(queries.bare(query), params).fetchone()
-    except psycopg.Error:
-        return None
-    return None if row is None or row[0] is None else str(row[0])
-
-
-def column_sql(conn: psycopg.Connection[Any], columns: Sequence[Column]) -> sql.Composable:
-    """Column definitions for CREATE TABLE (see `column_parts`), joined."""
-    return sql.SQL(", ").join(column_parts(conn, columns))
-
-
-def column_parts(conn: psycopg.Connection[Any], columns: Sequence[Column]) -> list[sql.Composable]:
-    """Each column's definition for CREATE TABLE, type and collation resolved by the server.
-
-    Recorded text is never pasted into DDL: the type's base name goes through to_regtype and
-    format_type (with the recorded typmod), the collation through to_regcollation and
-    pg_collation, and the resolved text must equal what the backup recorded. Anything that
-    names no type or collation — or a statement dressed as one — refuses the restore before
-    any DDL runs.
-    """
-    defs: list[sql.Composable] = []
-    for c in columns:
-        base = c.base if c.base is not None else c.type
-        typmod = c.typmod if c.typmod is not None else -1
-        resolved = _resolve(conn, "backup_resolve_type", {"base": base, "typmod": typmod})
-        if resolved is None or resolved != c.type:
-            raise ValidationError(
-                say("msg.target.type_unresolved", column=repr(c.name), type=repr(c.type)),
-                hint=say("msg.target.type_unresolved.hint"),
-            )
-        part = sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(resolved))
-        if c.collation:
-            coll = _resolve(conn, "backup_resolve_collation", {"collation": c.collation})
-            if coll is None or coll != c.collation:
-                raise ValidationError(
-                    say(
-                        "msg.target.collation_unresolved",
-                        column=repr(c.name),
-                        collation=repr(c.collation),
-                    )
-                )
-            part = sql.SQL("{} COLLATE {}").format(part, sql.SQL(coll))
-        defs.append(part)
-    return defs
-
-
-def column_list(cols: Sequence[Column]) -> sql.Composable:
-    return sql.SQL(", ").join(sql.Identifier(c.name) for c in cols)
 
 
 def timeouts(lock_timeout_ms: int) -> guards.Timeouts:

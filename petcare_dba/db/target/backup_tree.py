@@ -26,16 +26,14 @@ from petcare_dba.db.errors import translated
 from petcare_dba.db.target import backup_structure as st
 from petcare_dba.db.target import guards
 from petcare_dba.db.target.backup import (
-    Column,
     Loaded,
     Progress,
-    column_defs_later,
-    column_parts,
     copy_table_to_file,
     load_file,
     table_checksum,
     timeouts,
 )
+from petcare_dba.db.target.backup_columns import Column, column_defs_later, column_parts
 from petcare_dba.db.target.connect import connect
 from petcare_dba.errors import ValidationError
 from petcare_dba.messages import say

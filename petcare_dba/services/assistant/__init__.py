@@ -15,7 +15,6 @@ from petcare_dba.services.assistant.answers import (
     ask,
     ask_all,
     draft_sql,
-    run_proposal,
     system_prompt,
 )
 from petcare_dba.services.assistant.context import (
@@ -29,6 +28,9 @@ from petcare_dba.services.assistant.conversations import (
     rename_conversation,
     set_consent,
     tokens_today,
+)
+from petcare_dba.services.assistant.proposals import (
+    run_proposal,
 )
 from petcare_dba.services.assistant.safety import (
     Proposal,

@@ -7,8 +7,8 @@ row level security (a user sees only their own), are titled, listable, resumable
 and are compacted once their history passes `ai_conversation_tokens`. A per-user daily token
 quota (`ai_daily_token_quota`) is checked before each question. SQL in an answer is a
 `Proposal`: it is never executed here; `run_proposal` runs it only when the text the user runs is
-exactly the proposed text, under the user's own role and confirmations (AI1, AI2). Every
-question, tool call, proposal and proposal run is audited.
+exactly the proposed text, under the user's own role and confirmations (AI1, AI2; that run lives
+in `proposals`). Every question, tool call, proposal and proposal run is audited.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from petcare_dba.ai import Message, disabled_error, estimate_tokens, make_provider
-from petcare_dba.errors import PetcareError, QuotaExceeded, Refused, ValidationError
+from petcare_dba.errors import PetcareError, QuotaExceeded, ValidationError
 from petcare_dba.messages import say
 from petcare_dba.services import connections, intake
 from petcare_dba.services.actor import Actor
@@ -40,7 +40,6 @@ from petcare_dba.services.assistant.safety import Proposal
 from petcare_dba.services.assistant.tools import LoopEvent, ToolBox, ToolRun, run_loop
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
-from petcare_dba.services.sql import RunResult, engine
 
 _KEEP_RECENT = 6
 __all__ = [
@@ -56,7 +55,6 @@ __all__ = [
     "list_conversations",
     "messages",
     "rename_conversation",
-    "run_proposal",
     "set_consent",
     "tokens_today",
 ]
@@ -376,60 +374,3 @@ def draft_sql(
     """'Write SQL for …': the first statement the assistant proposes (for the editor, not run)."""
     answer = ask_all(rt, actor, prompts.write_sql(request), connection=connection)
     return answer.proposals[0] if answer.proposals else None
-
-
-def run_proposal(
-    rt: Runtime,
-    actor: Actor,
-    message_id: int,
-    sql_text: str,
-    connection: str,
-    *,
-    confirmed: bool = False,
-) -> RunResult:
-    """Run a proposed SQL text exactly as proposed, as the user (never on the AI path).
-
-    Editing the text after generation invalidates it (AI2): the edited text is the user's own
-    SQL and runs from the editor like any other.
-    """
-    intake.check(sql_text, rt.settings)
-    with rt.store.tx(actor.identity) as tx:
-        row = tx.one("ai_message_get", {"id": message_id})
-    proposals = ((row or {}).get("tool_args") or {}).get("proposals") or []
-    digest = safety.sql_hash(sql_text)
-    match = next((p for p in proposals if p.get("sha256") == digest), None)
-    if match is None:
-        audit.record(
-            rt.store,
-            actor,
-            "assistant.proposal.run",
-            "refused",
-            sql_text=sql_text,
-            detail={"message_id": message_id, "sha256": digest, "reason": "edited or unknown"},
-        )
-        raise Refused(
-            say("msg.assistant.not_proposed"),
-            hint=say("msg.assistant.not_proposed.hint"),
-        )
-    # One event id pairs the intent with its outcome (A2); the statements themselves get their
-    # own pairs from the engine.
-    event = {
-        "event_id": audit.new_event_id(),
-        "sql_text": sql_text,
-        "detail": {"message_id": message_id, "sha256": digest, "confirmed": confirmed},
-    }
-    audit.record(rt.store, actor, "assistant.proposal.run", "intent", **event)
-    try:
-        result = engine.run(rt, actor, connection, sql_text, confirmed=confirmed)
-    except PetcareError as exc:
-        outcome = _OUTCOME_OF.get(type(exc).__name__, "error")
-        audit.record(rt.store, actor, "assistant.proposal.run", outcome, **event)
-        raise
-    outcome = (
-        "ok" if result.error is None else _OUTCOME_OF.get(type(result.error).__name__, "error")
-    )
-    audit.record(rt.store, actor, "assistant.proposal.run", outcome, **event)
-    return result
-
-
-_OUTCOME_OF = {"NeedsConfirmation": "confirm", "Refused": "refused", "QueryCancelled": "cancelled"}

@@ -15,6 +15,12 @@ from petcare_dba.services.backups import (
     retention,
     storage,
 )
+from petcare_dba.services.backups.catalogue import (
+    BackupEntry,
+    Progress,
+    get,
+    list_backups,
+)
 from petcare_dba.services.backups.database import backup_database, restore_database
 from petcare_dba.services.backups.files import partial_dir, store_dir
 from petcare_dba.services.backups.restore import (
@@ -26,14 +32,10 @@ from petcare_dba.services.backups.restore import (
     restores,
     verify,
 )
+from petcare_dba.services.backups.retention import prune
 from petcare_dba.services.backups.store import (
     FORMAT,
-    BackupEntry,
-    Progress,
     backup,
-    get,
-    list_backups,
-    prune,
 )
 
 __all__ = [

@@ -26,17 +26,17 @@ from petcare_dba.messages import say
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups import files, storage
-from petcare_dba.services.backups.reconcile import heartbeat
-from petcare_dba.services.backups.store import (
+from petcare_dba.services.backups.catalogue import (
     BackupEntry,
     Progress,
     as_error,
     audit_event,
     finish_row,
     get,
-    prune,
     refuse_below,
 )
+from petcare_dba.services.backups.reconcile import heartbeat
+from petcare_dba.services.backups.retention import prune
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 

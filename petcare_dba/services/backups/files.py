@@ -8,7 +8,8 @@ sha256 equal to what the catalogue recorded at backup time, and the data file's 
 row count equal to the catalogue's before a single statement reaches the target. A partitioned
 backup's member list and a backup's structure (defaults, checks, bounds: text a restore puts in
 DDL) must equal the catalogue's too: the manifest never says them on its own. Column types
-then go to `db.backup.column_sql`, which resolves them through the target's catalogue.
+then go to `column_sql` (db/target/backup_columns.py), which resolves them through the target's
+catalogue.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ def load(
             raise _refuse(backup_id, "the columns in manifest.json differ from the catalogue")
     else:
         # A backup from before column definitions were catalogued: its manifest columns are
-        # still resolved through the target's catalogue (db.backup.column_sql) before use.
+        # still resolved through the target's catalogue (backup_columns.column_sql) before use.
         columns = on_disk
     if not columns:
         raise _refuse(backup_id, "it records no columns")

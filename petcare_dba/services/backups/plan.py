@@ -24,7 +24,7 @@ from petcare_dba.messages import say
 from petcare_dba.services.backups import files
 
 if TYPE_CHECKING:
-    from petcare_dba.services.backups.store import BackupEntry
+    from petcare_dba.services.backups.catalogue import BackupEntry
 
 LIMIT = 63  # NAMEDATALEN - 1, in bytes
 

@@ -27,8 +27,7 @@ from petcare_dba.services import connections, explorer
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.backups import database, files, storage
 from petcare_dba.services.backups import plan as plan_
-from petcare_dba.services.backups.reconcile import heartbeat
-from petcare_dba.services.backups.store import (
+from petcare_dba.services.backups.catalogue import (
     BackupEntry,
     Progress,
     as_error,
@@ -36,6 +35,7 @@ from petcare_dba.services.backups.store import (
     files_for,
     get,
 )
+from petcare_dba.services.backups.reconcile import heartbeat
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 

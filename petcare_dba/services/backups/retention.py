@@ -1,7 +1,8 @@
-"""Retention of one table's backups by count and age, deleting files and catalogue together.
+"""Retention of backups by count and age, deleting files and catalogue together.
 
-`delete` removes a backup's files and marks its catalogue row 'deleted' (as `prune` does for the
-global backup_retention_days), audited as `backup.delete`; `keep_latest` applies a count and/or
+`prune` deletes every backup older than the global backup_retention_days (after each backup),
+audited as `backup.prune`; `delete` removes one backup's files and marks its catalogue row
+'deleted', audited as `backup.delete`; `keep_latest` applies a count and/or
 age limit to the finished backups of one table (the scheduled backups of issue 20). A backup
 that is still running is never touched. dba and admin only, like every backup action.
 """
@@ -11,11 +12,11 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime, timedelta
 
-from petcare_dba.errors import NotFound
+from petcare_dba.errors import NotFound, PetcareError
 from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.backups import files
-from petcare_dba.services.backups.store import audit_event, get, list_backups
+from petcare_dba.services.backups import files, storage
+from petcare_dba.services.backups.catalogue import audit_event, get, list_backups
 from petcare_dba.services.runtime import Runtime
 
 
@@ -67,3 +68,36 @@ def keep_latest(
     for backup_id in doomed:
         delete(rt, actor, backup_id, reason=why)
     return doomed
+
+
+def prune(rt: Runtime, actor: Actor) -> int:
+    """Delete the files of backups older than backup_retention_days (0 keeps them all)."""
+    days = rt.settings.backup_retention_days
+    if days <= 0 or not actor.at_least("dba"):
+        return 0
+    with rt.store.tx(actor.identity) as tx:
+        expired = tx.all("backup_expired", {"days": days})
+    for row in expired:
+        if row["storage"] != storage.LOCAL and row["objects"]:
+            # Another instance may have written it: its objects go from the shared bucket. An
+            # instance without that storage leaves the row for one that has it.
+            try:
+                storage.for_entry(rt.settings, row["storage"]).delete(
+                    [str(o["key"]) for o in row["objects"].values()]
+                )
+            except PetcareError:
+                continue
+        elif row["path"]:
+            shutil.rmtree(files.store_dir(rt.settings) / row["path"], ignore_errors=True)
+        with rt.store.tx(actor.identity) as tx:
+            tx.execute("backup_mark_deleted", {"id": row["id"]})
+    if expired:
+        audit_event(
+            rt,
+            actor,
+            "backup.prune",
+            "ok",
+            rows_affected=len(expired),
+            detail={"ids": [r["id"] for r in expired], "retention_days": days},
+        )
+    return len(expired)

@@ -12,26 +12,28 @@ from petcare_dba.services.connections import (
     slots,
     workload,
 )
-from petcare_dba.services.connections.store import (
+from petcare_dba.services.connections.credentials import (
     PRIMARY,
     READ_ONLY,
-    URL_ROLE,
-    Connection,
-    ConnectionCheck,
     Target,
-    add,
-    check,
     credential_for,
     for_run,
     forget_lookups,
-    get,
-    has_password,
     held,
-    list_connections,
-    remove,
     resolve_for,
     resolve_read_url,
     resolve_url,
+)
+from petcare_dba.services.connections.store import (
+    URL_ROLE,
+    Connection,
+    ConnectionCheck,
+    add,
+    check,
+    get,
+    has_password,
+    list_connections,
+    remove,
     set_flags,
     set_read_credential,
 )

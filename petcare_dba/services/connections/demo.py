@@ -22,7 +22,7 @@ from petcare_dba.db import admin
 from petcare_dba.db import demo as demo_db
 from petcare_dba.errors import NotFound
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.connections import store
+from petcare_dba.services.connections import credentials, store
 from petcare_dba.services.runtime import Runtime
 
 DEMO_DB = "petcare"
@@ -73,7 +73,7 @@ def ensure_demo(
     server_url = _server_url(rt)
     admin.ensure_database(server_url, DEMO_DB)
     try:
-        url = store.resolve_url(rt, actor, DEMO_CONNECTION)
+        url = credentials.resolve_url(rt, actor, DEMO_CONNECTION)
     except NotFound:
         password = secrets.token_urlsafe(24)
         admin.ensure_login_role(

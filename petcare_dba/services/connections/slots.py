@@ -3,7 +3,7 @@
 `max_connections_per_user` bounds the target connections one app user has in use on one stored
 connection at a time, whichever feature opens them: SQL engine runs (through its pools), explorer
 reads, the index what-if, the assistant's context reads, backups and restores, connection tests.
-All of them take a slot from the same `db.target_pool.Slots` counter of the runtime, and wait up
+All of them take a slot from the same `db.target.slots.Slots` counter of the runtime, and wait up
 to `pool_timeout_s` before the same "busy" error as the engine. The counter holds across
 instances (issue 18): a slot is also a session advisory lock on the metadata store
 (`db.shared_slots`), held by the instance's own session, so N instances behind a load balancer

@@ -1,40 +1,24 @@
-"""Stored target connections: register, list, test, remove, and decrypt for use.
+"""Stored target connections: register, change, list, test and remove them.
 
 The full conninfo is sealed with the keyring (AES-GCM envelope) bound to the connection's name,
 only a password-free `display_url` is stored in clear, and no function here returns or logs the
-password except `resolve_url`, which the engine calls to connect. Who may see or use a
-connection is decided by row level security (owner, shared, granted, admin).
-
-A connection may carry a second, read-only credential (sealed the same way under
-`connection:<name>:read`) for the read path: viewers, read-only connections and the assistant run
-only as a least-privilege role (`credential_for`, reliability Q3). Every decrypted conninfo goes
-through `target.isolated`, so libpq never completes it from the app's PG* environment, .pgpass or
-a service file unless an admin marked the connection `ambient_credentials` (Q14).
-
-`for_run`, on every statement's path, remembers a user's lookup for LOOKUP_TTL_S in the runtime
-(issue 16: no metadata round trip before the audit intent). A change made through this process
-(add, credentials, flags, remove) forgets every lookup at once; the engine's intent re-checks,
-in the same round trip, that the connection is still visible and unchanged (its `stamp`, the
-row's xmin), so a grant revoked or a credential changed by another process is honoured on the
-next statement too; other features see it within the TTL.
+password. Who may see or use a connection is decided by row level security (owner, shared,
+granted, admin). A connection may carry a second, read-only credential (sealed the same way) for
+the read path. Opening a sealed conninfo for use (`resolve_url`, `for_run`, `credential_for`,
+`held`) lives in `credentials`, which also keeps the lookups every change here forgets.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from petcare_dba.db import target
 from petcare_dba.errors import NotFound, PetcareError, ValidationError
 from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.connections import privileges, slots
+from petcare_dba.services.connections import credentials, privileges, slots
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 
@@ -87,25 +71,7 @@ def has_password(url: str) -> bool:
         return bool(_PASSWORD_HINT.search(url))
 
 
-def _purpose(name: str) -> str:
-    return f"connection:{name}"
-
-
-def _read_purpose(name: str) -> str:
-    return f"connection:{name}:read"
-
-
-PRIMARY = "primary"
-READ_ONLY = "read_only"
-LOOKUP_TTL_S = 10.0
 URL_ROLE = "dba"  # the least role shown server addresses
-_LOOKUPS = threading.Lock()
-
-
-def forget_lookups(rt: Runtime) -> None:
-    """Drop every remembered `for_run` lookup (a connection, its sharing or grants changed)."""
-    with _LOOKUPS:
-        rt.connection_lookups.clear()
 
 
 def add(
@@ -135,12 +101,12 @@ def add(
         actor.require("admin", say("msg.access.allow_stats"))
     shown = target.display_url(url)
     target.isolated(url, ambient=ambient_credentials)  # refuses service=/passfile= early
-    sealed = rt.keyring.seal(url, _purpose(name))
+    sealed = rt.keyring.seal(url, credentials.purpose(name))
     read_shown = read_sealed = None
     if read_url:
         read_shown = target.display_url(read_url)
         target.isolated(read_url, ambient=ambient_credentials)
-        read_sealed = rt.keyring.seal(read_url, _read_purpose(name))
+        read_sealed = rt.keyring.seal(read_url, credentials.read_purpose(name))
     try:
         with rt.store.tx(actor.identity) as tx:
             conn_id = int(
@@ -175,7 +141,9 @@ def add(
         if exc.sqlstate == "23505":
             raise ValidationError(say("msg.connections.exists", name=repr(name))) from exc
         raise
-    forget_lookups(rt)  # a lookup of the name may have been refused, or named another row
+    credentials.forget_lookups(
+        rt
+    )  # a lookup of the name may have been refused, or named another row
     audit.record(
         rt.store,
         actor,
@@ -198,19 +166,19 @@ def add(
 def set_read_credential(rt: Runtime, actor: Actor, name: str, read_url: str | None) -> None:
     """Set (or clear, with None) the read-only credential of a connection (owner or admin)."""
     actor.require("dba", say("msg.access.changing_connections"))
-    row = _secret_row(rt, actor, name)
-    primary = rt.keyring.open(bytes(row["secret_enc"]), _purpose(name))
+    row = credentials.secret_row(rt, actor, name)
+    primary = rt.keyring.open(bytes(row["secret_enc"]), credentials.purpose(name))
     read_shown = read_sealed = None
     if read_url:
         read_shown = target.display_url(read_url)
         target.isolated(read_url, ambient=bool(row["ambient_credentials"]))
-        read_sealed = rt.keyring.seal(read_url, _read_purpose(name))
+        read_sealed = rt.keyring.seal(read_url, credentials.read_purpose(name))
     with rt.store.tx(actor.identity) as tx:
         done = tx.value(
             "connection_set_read_secret",
             {
                 "name": name,
-                "secret_enc": rt.keyring.seal(primary, _purpose(name)),
+                "secret_enc": rt.keyring.seal(primary, credentials.purpose(name)),
                 "key_version": rt.keyring.current_version,
                 "read_secret_enc": read_sealed,
                 "read_display_url": read_shown,
@@ -219,7 +187,7 @@ def set_read_credential(rt: Runtime, actor: Actor, name: str, read_url: str | No
     if done is None:
         raise NotFound(say("msg.connections.not_yours", name=repr(name)))
     privileges.forget(rt)
-    forget_lookups(rt)
+    credentials.forget_lookups(rt)
     audit.record(
         rt.store,
         actor,
@@ -244,7 +212,7 @@ def set_flags(
     if done is None:
         raise NotFound(say("msg.connections.unknown", name=repr(name)))
     privileges.forget(rt)
-    forget_lookups(rt)
+    credentials.forget_lookups(rt)
     audit.record(
         rt.store,
         actor,
@@ -269,115 +237,6 @@ def list_connections(rt: Runtime, actor: Actor) -> list[Connection]:
     return [replace(c, display_url="", read_display_url=None) for c in found]
 
 
-def _secret_row(rt: Runtime, actor: Actor, name: str) -> dict[str, Any]:
-    with rt.store.tx(actor.identity) as tx:
-        row = tx.one("connection_secret", {"name": name})
-    if row is None:
-        raise NotFound(
-            say("msg.connections.not_shared", name=repr(name)),
-            hint=say("msg.connections.not_shared.hint"),
-        )
-    return row
-
-
-def resolve_url(rt: Runtime, actor: Actor, name: str) -> str:
-    """The decrypted, isolated conninfo of a connection the actor may use (never log it)."""
-    return _target(rt, _secret_row(rt, actor, name)).url
-
-
-def resolve_read_url(rt: Runtime, actor: Actor, name: str, *, who: str) -> str:
-    """The conninfo of the connection's read path for `who` (refused when over-privileged)."""
-    info = _target(rt, _secret_row(rt, actor, name))
-    return credential_for(rt, actor, info, read_path=True, who=who)[0]
-
-
-def resolve_for(rt: Runtime, actor: Actor, name: str) -> str:
-    """The conninfo a packaged read runs on: the read path for viewers, else the main one."""
-    if actor.role == "viewer":
-        return resolve_read_url(rt, actor, name, who=say("msg.connections.who.viewers"))
-    return resolve_url(rt, actor, name)
-
-
-@dataclass(frozen=True)
-class Target:
-    """What the engine needs to run on a connection, from one metadata round trip."""
-
-    id: int
-    name: str
-    read_only: bool
-    ai_consent: str
-    url: str = field(repr=False)
-    read_url: str | None = field(default=None, repr=False)
-    allow_stats: bool = False
-    stamp: str | None = None  # the row's version (xmin) when read: the intent re-checks it
-
-
-def _target(rt: Runtime, row: dict[str, Any]) -> Target:
-    name = row["name"]
-    ambient = bool(row.get("ambient_credentials"))
-    url = target.isolated(
-        rt.keyring.open(bytes(row["secret_enc"]), _purpose(name)), ambient=ambient
-    )
-    read_url = None
-    if row.get("read_secret_enc") is not None:
-        plain = rt.keyring.open(bytes(row["read_secret_enc"]), _read_purpose(name))
-        read_url = target.isolated(plain, ambient=ambient)
-    return Target(
-        int(row["id"]),
-        name,
-        bool(row["read_only"]),
-        row["ai_consent"],
-        url,
-        read_url,
-        bool(row.get("allow_stats")),
-        row.get("stamp"),
-    )
-
-
-def credential_for(
-    rt: Runtime, actor: Actor, info: Target, *, read_path: bool, who: str = "viewers"
-) -> tuple[str, str]:
-    """(conninfo, "primary" | "read_only") for a run; the read path needs a least-privilege role.
-
-    The read path uses the read-only credential when there is one, else the main one if that
-    role is itself least-privileged; otherwise `Refused`, with the SQL to create a read role.
-    """
-    if not read_path:
-        return info.url, PRIMARY
-    url, path = (info.read_url, READ_ONLY) if info.read_url else (info.url, PRIMARY)
-    caps = privileges.cached(rt, url, target.application_name(actor.username, actor.session_id))
-    problems = caps.problems(allow_stats=info.allow_stats)
-    if problems:
-        raise privileges.refusal(info.name, caps, problems, who=who)
-    return url, path
-
-
-def for_run(rt: Runtime, actor: Actor, name: str) -> Target:
-    """A visible connection with its decrypted conninfo (never log `url`).
-
-    On every engine run: remembered per (user, name) for LOOKUP_TTL_S, else one round trip
-    (`MetaStore.call`), RLS as always. A refusal is never remembered.
-    """
-    key = (actor.user_id, name)
-    with _LOOKUPS:
-        hit = rt.connection_lookups.get(key)
-    if hit is not None and time.monotonic() - hit[0] < LOOKUP_TTL_S:
-        # The sealed row is remembered, not the conninfo: it is opened and isolated again each
-        # time, so the environment's checks (PGSERVICE, Q14) apply to every run.
-        return _target(rt, hit[1])
-    read_at = time.monotonic()
-    rows = rt.store.call(actor.identity, "connection_secret", {"name": name})
-    if not rows:
-        raise NotFound(
-            say("msg.connections.not_shared", name=repr(name)),
-            hint=say("msg.connections.not_shared.hint"),
-        )
-    found = _target(rt, rows[0])
-    with _LOOKUPS:
-        rt.connection_lookups[key] = (read_at, rows[0])
-    return found
-
-
 def get(rt: Runtime, actor: Actor, name: str) -> Connection:
     """One visible connection by name."""
     for conn in list_connections(rt, actor):
@@ -395,7 +254,7 @@ def check(rt: Runtime, actor: Actor, name: str) -> ConnectionCheck:
     app_name = target.application_name(actor.username, actor.session_id)
     timeout = rt.settings.connect_timeout_s
     try:
-        info = _target(rt, _secret_row(rt, actor, name))
+        info = credentials.unsealed(rt, credentials.secret_row(rt, actor, name))
         with slots.hold(rt, actor, info.id):  # counts against the user's cap (F7)
             overview = target.overview(info.url, app_name, timeout)
             primary = privileges.inspect(info.url, app_name, timeout)
@@ -427,20 +286,5 @@ def remove(rt: Runtime, actor: Actor, name: str) -> None:
     with rt.store.tx(actor.identity) as tx:
         if tx.value("connection_delete", {"name": name}) is None:
             raise NotFound(say("msg.connections.not_yours_to_delete", name=repr(name)))
-    forget_lookups(rt)
+    credentials.forget_lookups(rt)
     audit.record(rt.store, actor, "connection.remove", "ok", target=name)
-
-
-@contextmanager
-def held(
-    rt: Runtime, actor: Actor, name: str, *, read_path: bool = False, who: str = "viewers"
-) -> Iterator[str]:
-    """The conninfo to use while one of the actor's slots on the connection is held (F7).
-
-    The main credential by default (packaged catalog and monitoring queries); with `read_path`
-    the least-privilege read credential, refused when over-privileged (Q3).
-    """
-    found = for_run(rt, actor, name)
-    conninfo = credential_for(rt, actor, found, read_path=read_path, who=who)[0]
-    with slots.hold(rt, actor, found.id):
-        yield conninfo

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from petcare_dba.db.workload import WorkloadSession
 from petcare_dba.errors import NotFound, PetcareError
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.connections import store
+from petcare_dba.services.connections import credentials
 from petcare_dba.services.connections.demo import DEMO_CONNECTION
 from petcare_dba.services.runtime import Runtime
 
@@ -230,7 +230,7 @@ def start_for_demo(rt: Runtime, actor: Actor) -> Workload | None:
     if not s.demo_workload:
         return None
     try:
-        url = store.resolve_url(rt, actor, DEMO_CONNECTION)
+        url = credentials.resolve_url(rt, actor, DEMO_CONNECTION)
     except NotFound:
         return None
     workload = Workload(url, WorkloadPlan(rate_per_s=float(s.demo_workload_rate)))

@@ -10,13 +10,7 @@ from petcare_dba.services.explorer import (
     completions,
 )
 from petcare_dba.services.explorer.browse import (
-    KINDS,
     OPERATORS,
-    Catalog,
-    Extension,
-    Function,
-    Relation,
-    SearchHit,
     TableDetail,
     describe,
     discover,
@@ -25,6 +19,14 @@ from petcare_dba.services.explorer.browse import (
     neighbourhood_dot,
     sample,
     split_name,
+)
+from petcare_dba.services.explorer.catalog import (
+    KINDS,
+    Catalog,
+    Extension,
+    Function,
+    Relation,
+    SearchHit,
 )
 
 __all__ = [

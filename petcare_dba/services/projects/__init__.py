@@ -10,6 +10,7 @@ from petcare_dba.services.projects import (
     bundle,
     runs,
     scripts,
+    versions,
 )
 from petcare_dba.services.projects.lifecycle import (
     CREATE_ROLE,
@@ -66,4 +67,5 @@ __all__ = [
     "scripts",
     "set_member_role",
     "transfer",
+    "versions",
 ]

@@ -23,7 +23,7 @@ from petcare_dba.errors import Refused, ValidationError
 from petcare_dba.messages import say
 from petcare_dba.services import intake
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.projects import bundle_check, lifecycle, scripts
+from petcare_dba.services.projects import bundle_check, lifecycle, scripts, versions
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 
@@ -65,8 +65,8 @@ def export_zip(rt: Runtime, actor: Actor, project_ref: str | int) -> tuple[str, 
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for script in scripts.list_scripts(rt, actor, project.id):
             slug = _slug(script.name, taken)
-            versions = sorted(
-                scripts.history(rt, actor, project.id, script.id), key=lambda v: v.version
+            history = sorted(
+                versions.history(rt, actor, project.id, script.id), key=lambda v: v.version
             )
             entry: dict[str, Any] = {
                 "name": script.name,
@@ -76,7 +76,7 @@ def export_zip(rt: Runtime, actor: Actor, project_ref: str | int) -> tuple[str, 
                 "file": f"scripts/{slug}.sql",
                 "versions": [],
             }
-            for v in versions:
+            for v in history:
                 path = f"versions/{slug}/v{v.version:04d}.sql"
                 zf.writestr(path, v.content)
                 entry["versions"].append(
@@ -89,8 +89,8 @@ def export_zip(rt: Runtime, actor: Actor, project_ref: str | int) -> tuple[str, 
                         "file": path,
                     }
                 )
-            if versions:
-                zf.writestr(entry["file"], versions[-1].content)
+            if history:
+                zf.writestr(entry["file"], history[-1].content)
             manifest["scripts"].append(entry)
         zf.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
     audit.record(

@@ -16,8 +16,9 @@ from datetime import datetime
 from petcare_dba.errors import ValidationError
 from petcare_dba.messages import say
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.projects import lifecycle, scripts
-from petcare_dba.services.projects.scripts import Script, ScriptRef, Version
+from petcare_dba.services.projects import lifecycle, scripts, versions
+from petcare_dba.services.projects.scripts import Script, ScriptRef
+from petcare_dba.services.projects.versions import Version
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.sql import CancelHandle, RunResult, engine
 
@@ -67,7 +68,7 @@ def run_script(
     with rt.store.tx(actor.identity) as tx:
         project = lifecycle.resolve_in(tx, project_ref)
         script = scripts.script_in(tx, project, ref)
-        chosen = scripts.version_in(tx, project, script, version)
+        chosen = versions.version_in(tx, project, script, version)
     target = connection or script.default_connection
     if not target:
         raise ValidationError(

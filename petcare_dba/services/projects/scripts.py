@@ -1,12 +1,13 @@
-"""Scripts of a project and their immutable versions: save, history, diff, revert, delete, restore.
+"""Scripts of a project: create and save, rename and retag, soft delete and restore.
 
 Every save that changes the content appends a version; the database numbers it (latest + 1,
 under a lock on the script row), hashes it (sha256) and timestamps it, and refuses updates and
 deletes of versions. Saving is optimistic: the caller passes the version it started from
 (`base_version`); when someone has saved since, nothing is written and `EditConflict` carries
-the diff from the latest version to the caller's text so the user can choose. Revert saves an
-old version's content as a new version. Deleting a script is a soft delete; restore undoes it.
-Access (viewers read, owners and editors of active projects write) is row level security.
+the diff from the latest version to the caller's text so the user can choose. Reading the
+versions (history, one version, a diff) and reverting to one live in `versions`. Deleting a
+script is a soft delete; restore undoes it. Access (viewers read, owners and editors of active
+projects write) is row level security.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from petcare_dba.services import intake
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.projects import diff as project_diff
 from petcare_dba.services.projects import lifecycle
-from petcare_dba.services.projects.diff import Row
 from petcare_dba.services.projects.lifecycle import Project
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
@@ -48,18 +48,6 @@ class Script:
 
 
 @dataclass(frozen=True)
-class Version:
-    id: int
-    script_id: int
-    version: int
-    content: str
-    content_hash: str
-    message: str
-    author: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
 class SaveResult:
     """What a save did; created False means the content equalled the latest version."""
 
@@ -67,16 +55,6 @@ class SaveResult:
     version: int
     created: bool
     new_script: bool = False
-
-
-@dataclass(frozen=True)
-class Diff:
-    old: Version
-    new: Version
-    unified: str
-    rows: list[Row]
-    added: int
-    removed: int
 
 
 def clean_tags(tags: list[str] | str | None) -> list[str]:
@@ -108,7 +86,7 @@ def script_in(tx: Any, project: Project, ref: ScriptRef, *, deleted: bool = Fals
     raise NotFound(say(missing, name=repr(ref), project=repr(project.name)))
 
 
-def _writable(project: Project) -> None:
+def writable(project: Project) -> None:
     """A clear message before the database's refusal (which stays the real guard)."""
     if project.status != "active":
         raise PermissionDenied(say("msg.scripts.archived", project=repr(project.name)))
@@ -165,7 +143,7 @@ def save(
         raise ValidationError(say("msg.scripts.empty"))
     with rt.store.tx(actor.identity) as tx:
         project = lifecycle.resolve_in(tx, project_ref)
-        _writable(project)
+        writable(project)
         try:
             script = script_in(tx, project, name)
         except NotFound:
@@ -187,16 +165,21 @@ def save(
             tx.one("version_insert", params)
             result = SaveResult(script_id, 1, True, True)
         else:
-            result = _append(tx, project, script, content, message, base_version)
+            result = append_version(tx, project, script, content, message, base_version)
             if description is not None or tags is not None or default_connection is not None:
                 _update_meta(tx, script, None, description, tags, default_connection)
-    _audit_save(rt, actor, project, str(name), result, "script.save")
+    audit_save(rt, actor, project, str(name), result, "script.save")
     return result
 
 
-def _append(
+def append_version(
     tx: Any, project: Project, script: Script, content: str, message: str, base: int | None
 ) -> SaveResult:
+    """Append `content` as the script's next version (under the row lock), unless unchanged.
+
+    `base` is the version the caller edited from; a stale one raises EditConflict (save and
+    revert, in `versions`, both append through here).
+    """
     current = tx.value("script_lock", {"script_id": script.id})
     if current is None:
         raise PermissionDenied(
@@ -227,9 +210,10 @@ def _append(
     return SaveResult(script.id, int(row["version"]), True)
 
 
-def _audit_save(
+def audit_save(
     rt: Runtime, actor: Actor, project: Project, name: str, result: SaveResult, action: str
 ) -> None:
+    """Audit a save or revert that wrote a version (an unchanged save is not an event)."""
     if result.created:
         audit.record(
             rt.store,
@@ -244,80 +228,6 @@ def _audit_save(
                 "new_script": result.new_script,
             },
         )
-
-
-def history(rt: Runtime, actor: Actor, project_ref: str | int, ref: ScriptRef) -> list[Version]:
-    """Every version of a script, newest first."""
-    with rt.store.tx(actor.identity) as tx:
-        project = lifecycle.resolve_in(tx, project_ref)
-        script = script_in(tx, project, ref)
-        return [Version(**r) for r in tx.all("version_list", {"script_id": script.id})]
-
-
-def version(
-    rt: Runtime, actor: Actor, project_ref: str | int, ref: ScriptRef, number: int | None = None
-) -> Version:
-    """One version of a script (the latest when number is None)."""
-    with rt.store.tx(actor.identity) as tx:
-        project = lifecycle.resolve_in(tx, project_ref)
-        return version_in(tx, project, script_in(tx, project, ref), number)
-
-
-def version_in(tx: Any, project: Project, script: Script, number: int | None) -> Version:
-    wanted = script.current_version if number is None else number
-    row = tx.one("version_get", {"script_id": script.id, "version": wanted})
-    if row is None:
-        raise NotFound(
-            say(
-                "msg.scripts.no_version",
-                script=repr(script.name),
-                project=repr(project.name),
-                version=wanted,
-            ),
-            hint=say("msg.scripts.no_version.hint", last=script.current_version),
-        )
-    return Version(**row)
-
-
-def diff(
-    rt: Runtime, actor: Actor, project_ref: str | int, ref: ScriptRef, old: int, new: int
-) -> Diff:
-    """The difference between two versions of a script (any order, any distance)."""
-    with rt.store.tx(actor.identity) as tx:
-        project = lifecycle.resolve_in(tx, project_ref)
-        script = script_in(tx, project, ref)
-        a, b = version_in(tx, project, script, old), version_in(tx, project, script, new)
-    added, removed = project_diff.stats(a.content, b.content)
-    return Diff(
-        a,
-        b,
-        project_diff.unified(a.content, b.content, f"{script.name} v{a.version}", f"v{b.version}"),
-        project_diff.side_by_side(a.content, b.content),
-        added,
-        removed,
-    )
-
-
-def revert(
-    rt: Runtime,
-    actor: Actor,
-    project_ref: str | int,
-    ref: ScriptRef,
-    to_version: int,
-    message: str | None = None,
-    *,
-    base_version: int | None = None,
-) -> SaveResult:
-    """Save the content of an old version as a new version (history is never rewritten)."""
-    with rt.store.tx(actor.identity) as tx:
-        project = lifecycle.resolve_in(tx, project_ref)
-        _writable(project)
-        script = script_in(tx, project, ref)
-        old = version_in(tx, project, script, to_version)
-        text = message or f"Revert to v{to_version}"
-        result = _append(tx, project, script, old.content, text, base_version)
-    _audit_save(rt, actor, project, script.name, result, "script.revert")
-    return result
 
 
 def _update_meta(
@@ -355,7 +265,7 @@ def update(
     """Rename a script or change its description, tags or default connection ('' clears it)."""
     with rt.store.tx(actor.identity) as tx:
         project = lifecycle.resolve_in(tx, project_ref)
-        _writable(project)
+        writable(project)
         script = script_in(tx, project, ref)
         _update_meta(tx, script, new_name, description, tags, default_connection)
     audit.record(
@@ -383,7 +293,7 @@ def _set_deleted(
 ) -> int:
     with rt.store.tx(actor.identity) as tx:
         project = lifecycle.resolve_in(tx, project_ref)
-        _writable(project)
+        writable(project)
         script = script_in(tx, project, ref, deleted=not deleted)
         if not deleted and any(
             not s["deleted"]

@@ -66,7 +66,7 @@ def _cell(value: Any) -> Any:
 
 def script(rt: Runtime, owner: Actor, row: dict[str, Any]) -> dict[str, Any]:
     """Run the chosen version on the chosen connection; statements and sample rows kept."""
-    chosen = projects.scripts.version(
+    chosen = projects.versions.version(
         rt, owner, row["project_id"], row["script_id"], row["script_version"]
     )
     conn = row["connection_info"]

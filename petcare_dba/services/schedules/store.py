@@ -184,7 +184,7 @@ def add(
         if project is None or not script:
             raise ValidationError(say("msg.schedules.script_needs"))
         found = projects.scripts.get(rt, actor, project, script)
-        chosen = projects.scripts.version(rt, actor, project, found.id, version)
+        chosen = projects.versions.version(rt, actor, project, found.id, version)
         try:
             script_allowed(chosen.content, actor.role, conn.read_only, conn.name, confirmed)
         except PermissionDenied as exc:

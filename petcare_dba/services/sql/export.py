@@ -32,7 +32,7 @@ from petcare_dba.messages import say
 from petcare_dba.services import spreadsheet
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
-from petcare_dba.services.sql import front, plan, record, values, wrap
+from petcare_dba.services.sql import front, plan, record, refusals, values, wrap
 
 # "csv" is PostgreSQL's exact COPY output; "csv_spreadsheet" the same with every cell that a
 # spreadsheet would evaluate prefixed with ' (services/spreadsheet.py, U7).
@@ -187,8 +187,8 @@ def _limits(rt: Runtime, role: str) -> Limits:
     return dataclasses.replace(base, statement_timeout_ms=timeout)
 
 
-def _vet(statements: list[Any], found: list[Any], final: bool) -> plan.Refusal | None:
-    """The export's rule (plan.Vet): anything but one read-only plain SELECT is refused.
+def _vet(statements: list[Any], found: list[Any], final: bool) -> refusals.Refusal | None:
+    """The export's rule (refusals.Vet): anything but one read-only plain SELECT is refused.
 
     Before the pg_proc lookup (`final=False`) a call only the connection can resolve is let
     through to the lookup, which decides.
@@ -212,7 +212,7 @@ def _vet(statements: list[Any], found: list[Any], final: bool) -> plan.Refusal |
         return None
     # The row names the statement a run would be refused for: the first that is not read-only.
     named = next((c for c in found if not c.read_only), found[min(1, len(found) - 1)])
-    return plan.Refusal(named, "refused", problem)
+    return refusals.Refusal(named, "refused", problem)
 
 
 def _parquet(

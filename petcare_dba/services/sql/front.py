@@ -30,8 +30,9 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit
 from petcare_dba.services.sql import plan, record
-from petcare_dba.services.sql.plan import Analysis, Ask, Refusal, Vet
+from petcare_dba.services.sql.plan import Analysis
 from petcare_dba.services.sql.record import RunContext, outcome_of
+from petcare_dba.services.sql.refusals import Ask, Refusal, Vet
 from petcare_dba.services.sql.safety import Classification
 from petcare_dba.settings import Settings
 

@@ -35,7 +35,7 @@ from petcare_dba.services.security import audit
 from petcare_dba.services.sql.parse import Classification
 
 if TYPE_CHECKING:  # the plan's output, handed on; record calls nothing of the plan
-    from petcare_dba.services.sql.plan import Refusal
+    from petcare_dba.services.sql.refusals import Refusal
 
 ACTION = "sql.execute"
 

@@ -3,12 +3,14 @@
 `classify` walks the whole syntax tree of one statement from `parse.split` (subqueries,
 CTEs, EXPLAIN ANALYZE targets, PREPARE bodies) and returns a `Classification`; `classify_script`
 does the same for a script and never raises, because text that cannot be parsed counts as
-destructive (reliability Q4). `decide` maps a classification, an app role (viewer, analyst, dba,
-admin) and the connection's read-only flag to `Allow`, `Confirm(reason, objects)` or
-`Reject(rule, message)`, and `decide_script` combines those for a whole script (both live in
-`decide` and are re-exported here). This is the app's first line of defence only: the
-database enforces the same boundary with READ ONLY transactions and least-privilege roles
-(reliability Q1-Q3). Pattern: datasette `write_sql.py`.
+destructive (reliability Q4). This module dispatches on the kind of statement; the query bodies
+it meets, and the function calls in them, are walked by `effects` into the same `Facts`.
+`decide` maps a classification, an app role (viewer, analyst, dba, admin) and the connection's
+read-only flag to `Allow`, `Confirm(reason, objects)` or `Reject(rule, message)`, and
+`decide_script` combines those for a whole script (both live in `decide` and are re-exported
+here). This is the app's first line of defence only: the database enforces the same boundary
+with READ ONLY transactions and least-privilege roles (reliability Q1-Q3). Pattern: datasette
+`write_sql.py`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from pglast.visitors import referenced_relations
 
 from petcare_dba.errors import ValidationError
 from petcare_dba.messages import Text, say
-from petcare_dba.services.sql import functions
 from petcare_dba.services.sql.decide import (
     ROLES,
     RULE_ANALYST,
@@ -40,24 +41,21 @@ from petcare_dba.services.sql.decide import (
     decide,
     decide_script,
 )
+from petcare_dba.services.sql.effects import Facts, analyse_query
 from petcare_dba.services.sql.parse import (
     GUARDED_SETTINGS,
     LEXER_SETTINGS,
     Classification,
     Kind,
     Statement,
-    add_unique,
     command_of,
-    const_str,
     enum_name,
-    func_name,
     function_names,
     is_cascade,
     is_true,
     name_of,
     split,
     targets,
-    walk,
 )
 
 __all__ = [
@@ -86,18 +84,6 @@ __all__ = [
     "split",
 ]
 
-# When one statement has several effects the most severe kind wins (a SELECT calling nextval()
-# is DML, a SELECT INTO is DDL).
-_RANK = {
-    Kind.READ_ONLY: 0,
-    Kind.SESSION: 1,
-    Kind.TRANSACTION_CONTROL: 1,
-    Kind.DML: 2,
-    Kind.MAINTENANCE: 3,
-    Kind.UTILITY: 3,
-    Kind.DDL: 4,
-    Kind.UNKNOWN: 5,
-}
 _QUERY = ast.SelectStmt | ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt
 _SESSION = (
     ast.ListenStmt
@@ -129,45 +115,13 @@ _DDL_PREFIXES = (
 ).split()
 
 
-class _Facts:
-    """Mutable accumulator while one statement is analysed."""
-
-    def __init__(self, volatility: Mapping[str, str] | None) -> None:
-        self.volatility = volatility
-        self.kind = Kind.READ_ONLY
-        self.destructive = self.escalates = self.unchecked = False
-        self.targets: list[str] = []
-        self.reasons: list[str] = []
-        self.side_effects: list[str] = []
-        self.restricted: list[tuple[str, str]] = []
-        self.depends_on: list[str] = []
-
-    def restrict(self, rule: str, reason: str) -> None:
-        """Limit the statement to dba and admin under `rule`, saying why."""
-        if (rule, reason) not in self.restricted:
-            self.restricted.append((rule, reason))
-        add_unique(self.reasons, reason)
-
-    def effect(self, kind: Kind, text: str, *names: str) -> None:
-        if _RANK[kind] > _RANK[self.kind]:
-            self.kind = kind
-        add_unique(self.side_effects, text)
-        for name in names:
-            add_unique(self.targets, name)
-
-    def warn(self, reason: str, *, destructive: bool = False, escalates: bool = False) -> None:
-        add_unique(self.reasons, reason)
-        self.destructive |= destructive
-        self.escalates |= escalates
-
-
 def classify(stmt: Statement, volatility: Mapping[str, str] | None = None) -> Classification:
     """Classify one statement; `volatility` maps function names to pg_proc.provolatile.
 
     Without `volatility` (offline) only builtin functions resolve; with it (a connection's
     lookup, `db.executor.function_volatility`) the target's pg_proc decides.
     """
-    facts = _Facts(volatility)
+    facts = Facts(volatility)
     _analyse(stmt.node, facts)
     read_only = facts.kind is Kind.READ_ONLY and not facts.side_effects
     objects = sorted(referenced_relations(stmt.node)) if read_only else facts.targets
@@ -225,13 +179,13 @@ def _read_write(options: Any) -> bool:
     )
 
 
-def _analyse(node: ast.Node, facts: _Facts) -> None:
+def _analyse(node: ast.Node, facts: Facts) -> None:
     """Record the effects of one top-level (or EXPLAIN ANALYZE'd) statement in `facts`."""
     command = command_of(node)
     names = targets(node)
     listed = ", ".join(names)
     if isinstance(node, _QUERY):
-        _analyse_query(node, facts)
+        analyse_query(node, facts)
     elif isinstance(node, ast.ExplainStmt):
         # Plain EXPLAIN only plans; EXPLAIN ANALYZE runs the statement and inherits its class.
         if node.query is not None and any(
@@ -257,7 +211,7 @@ def _analyse(node: ast.Node, facts: _Facts) -> None:
         pass  # FETCH, MOVE and CLOSE only run what DECLARE (classified there) planned
     elif isinstance(node, ast.DeclareCursorStmt) and not (node.options or 0) & _CURSOR_OPT_HOLD:
         # Without WITH HOLD the cursor ends with the transaction: a read within the script.
-        _analyse_query(node.query, facts)
+        analyse_query(node.query, facts)
     elif isinstance(node, _SESSION):
         facts.effect(Kind.SESSION, say("msg.sql.effect.changes_session"))
     elif isinstance(node, ast.PrepareStmt | ast.DeclareCursorStmt):
@@ -265,14 +219,14 @@ def _analyse(node: ast.Node, facts: _Facts) -> None:
         creates = "msg.sql.effect.creates_cursor" if cursor else "msg.sql.effect.creates_plan"
         facts.effect(Kind.SESSION, say(creates))
         if node.query is not None:  # what EXECUTE or FETCH will run later
-            _analyse_query(node.query, facts)
+            analyse_query(node.query, facts)
     elif isinstance(node, ast.NotifyStmt):
         facts.effect(Kind.DML, say("msg.sql.effect.notifies", channel=node.conditionname))
     elif isinstance(node, ast.ExecuteStmt | ast.DoStmt | ast.CallStmt):
         facts.effect(Kind.DML, say("msg.sql.effect.runs_code"))
         facts.warn(say("msg.sql.reason.runs_code", command=command))
         facts.unchecked = True
-        _analyse_query(node, facts)
+        analyse_query(node, facts)
     elif isinstance(node, _MAINTENANCE):
         what = listed or say("msg.sql.word.database")
         facts.effect(Kind.MAINTENANCE, say("msg.sql.effect.maintenance", names=what), *names)
@@ -297,7 +251,7 @@ def _analyse(node: ast.Node, facts: _Facts) -> None:
         facts.warn(_cascaded(reason, node), destructive=True)
     elif isinstance(node, ast.CreateTableAsStmt):
         facts.effect(Kind.DDL, say("msg.sql.effect.creates", names=listed), *names)
-        _analyse_query(node.query, facts)
+        analyse_query(node.query, facts)
     elif type(node).__name__.startswith(tuple(_DDL_PREFIXES)):
         where = say("msg.sql.word.of", names=listed) if listed else say("msg.sql.word.in_database")
         facts.effect(Kind.DDL, say("msg.sql.effect.changes_definitions", where=where), *names)
@@ -310,7 +264,7 @@ def _cascaded(reason: Text, node: Any) -> Text:
     return say("msg.sql.reason.cascade", what=reason) if is_cascade(node) else reason
 
 
-def _analyse_alter_table(node: ast.AlterTableStmt, facts: _Facts) -> None:
+def _analyse_alter_table(node: ast.AlterTableStmt, facts: Facts) -> None:
     table = name_of(node.relation)
     facts.effect(Kind.DDL, say("msg.sql.effect.alters_table", table=table), table)
     for cmd in node.cmds or ():
@@ -325,17 +279,11 @@ def _analyse_alter_table(node: ast.AlterTableStmt, facts: _Facts) -> None:
         facts.warn(_cascaded(reason, cmd), destructive=True)
 
 
-def _is_pg_settings(rel: ast.RangeVar | None) -> bool:
-    return (
-        rel is not None and rel.relname == "pg_settings" and rel.schemaname in (None, "pg_catalog")
-    )
-
-
 def _outbound_extension(node: ast.Node) -> bool:
     return isinstance(node, ast.CreateExtensionStmt) and node.extname in _OUTBOUND_EXTENSIONS
 
 
-def _analyse_stored_settings(node: ast.Node, facts: _Facts) -> None:
+def _analyse_stored_settings(node: ast.Node, facts: Facts) -> None:
     """ALTER ROLE/DATABASE ... SET and ALTER SYSTEM: settings for sessions that start later."""
     command = command_of(node)
     setstmt = getattr(node, "setstmt", None)
@@ -350,7 +298,7 @@ def _analyse_stored_settings(node: ast.Node, facts: _Facts) -> None:
     facts.warn(say("msg.sql.reason.persists_setting", command=command, name=name), destructive=True)
 
 
-def _analyse_set(node: ast.VariableSetStmt, facts: _Facts) -> None:
+def _analyse_set(node: ast.VariableSetStmt, facts: Facts) -> None:
     kind = enum_name(node.kind)
     name = (node.name or "").lower()
     verb = "RESET" if kind.startswith("VAR_RESET") else "SET"
@@ -374,7 +322,7 @@ def _analyse_set(node: ast.VariableSetStmt, facts: _Facts) -> None:
         facts.restrict(RULE_SETTINGS, say("msg.sql.reason.guarded", verb=verb, name=name, why=why))
 
 
-def _analyse_copy(node: ast.CopyStmt, facts: _Facts) -> None:
+def _analyse_copy(node: ast.CopyStmt, facts: Facts) -> None:
     table = name_of(node.relation) if node.relation is not None else ""
     direction = "FROM" if node.is_from else "TO"
     if node.is_program or node.filename:
@@ -386,63 +334,4 @@ def _analyse_copy(node: ast.CopyStmt, facts: _Facts) -> None:
     elif node.is_from:
         facts.effect(Kind.DML, say("msg.sql.effect.loads_rows", table=table), table)
     if node.query is not None:
-        _analyse_query(node.query, facts)
-
-
-def _analyse_query(node: ast.Node | None, facts: _Facts) -> None:
-    """Walk a query, its subqueries and CTEs for writes, row locks and side-effect calls."""
-    for n in walk(node):
-        if isinstance(n, ast.InsertStmt | ast.MergeStmt):
-            table = name_of(n.relation)
-            insert = isinstance(n, ast.InsertStmt)
-            adds = "msg.sql.effect.inserts_rows" if insert else "msg.sql.effect.merges_rows"
-            facts.effect(Kind.DML, say(adds, table=table), table)
-        elif isinstance(n, ast.UpdateStmt | ast.DeleteStmt):
-            table = name_of(n.relation)
-            update = isinstance(n, ast.UpdateStmt)
-            rows = "msg.sql.effect.changes_rows" if update else "msg.sql.effect.deletes_rows"
-            facts.effect(Kind.DML, say(rows, table=table), table)
-            if update and _is_pg_settings(n.relation):
-                # pg_settings has an UPDATE rule that calls set_config (the SET of a statement).
-                facts.restrict(RULE_SETTINGS, say("msg.sql.reason.pg_settings"))
-            if n.whereClause is None:
-                everything = "msg.sql.reason.update_all" if update else "msg.sql.reason.delete_all"
-                facts.warn(say(everything, table=table), destructive=True)
-        elif isinstance(n, ast.SelectStmt) and n.intoClause is not None:
-            table = name_of(n.intoClause)
-            facts.effect(Kind.DDL, say("msg.sql.effect.creates_table", table=table), table)
-        elif isinstance(n, ast.LockingClause):
-            strength = enum_name(n.strength).removeprefix("LCS_FOR")
-            strength = strength.replace("NOKEY", "NO KEY ").replace("KEYSHARE", "KEY SHARE")
-            facts.effect(Kind.DML, say("msg.sql.effect.locks_rows", strength=strength))
-        elif isinstance(n, ast.FuncCall):
-            _analyse_call(n, facts)
-
-
-def _analyse_call(call: ast.FuncCall, facts: _Facts) -> None:
-    name, qualified = func_name(call)
-    schema = qualified.rpartition(".")[0] or None
-    rule = functions.call_rule(call, name, schema)
-    if rule is not None:
-        facts.effect(rule.kind, say("msg.sql.effect.calls", name=name, effect=rule.effect))
-        said = say("msg.sql.reason.function", name=name, effect=rule.effect)
-        if rule.destructive:
-            facts.warn(said, destructive=True)
-        if rule.restricted is not None:
-            facts.restrict(rule.restricted, said)
-        if name == "set_config":
-            setting = const_str(call.args[0]) if call.args else None
-            if setting is None:
-                facts.warn(say("msg.sql.reason.set_config_computed"), escalates=True)
-            elif setting.lower() in GUARDED_SETTINGS:
-                why = GUARDED_SETTINGS[setting.lower()]
-                facts.warn(say("msg.sql.reason.set_config", name=setting, why=why), escalates=True)
-        return
-    flag = functions.resolve(name, schema, facts.volatility)
-    if flag is None:
-        here = facts.volatility is not None
-        where = "msg.sql.effect.unresolved_here" if here else "msg.sql.effect.unresolved_offline"
-        add_unique(facts.depends_on, qualified)
-        facts.effect(Kind.DML, say(where, name=qualified))
-    elif flag == "v" and not functions.safe_volatile(name, schema, facts.volatility):
-        facts.effect(Kind.DML, say("msg.sql.effect.volatile", name=qualified))
+        analyse_query(node.query, facts)

@@ -15,7 +15,7 @@ import html
 
 import streamlit as st
 
-from petcare_dba.services.projects import scripts
+from petcare_dba.services.projects import versions
 from petcare_dba.ui import state
 
 t = state.t
@@ -35,7 +35,7 @@ def _cell(style: str, value: object) -> str:
     return f'<td style="{style}">{html.escape("" if value is None else str(value))}</td>'
 
 
-def markup(d: scripts.Diff) -> str:
+def markup(d: versions.Diff) -> str:
     """The HTML table of `d`: every piece of text escaped."""
     head = "".join(
         f'<th style="{HEAD}" colspan="2">{html.escape(label)}</th>'
@@ -64,7 +64,7 @@ def markup(d: scripts.Diff) -> str:
     )
 
 
-def side_by_side(d: scripts.Diff) -> None:
+def side_by_side(d: versions.Diff) -> None:
     """Draw the two versions side by side, wrapped."""
     if not d.rows:
         st.caption(t("projects.no_difference"))

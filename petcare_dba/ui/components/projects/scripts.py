@@ -21,7 +21,7 @@ from code_editor import code_editor
 from petcare_dba.errors import EditConflict, PetcareError
 from petcare_dba.services import connections
 from petcare_dba.services.actor import Actor
-from petcare_dba.services.projects import Project, Script, scripts
+from petcare_dba.services.projects import Project, Script, scripts, versions
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.ui import state
 from petcare_dba.ui.components.errors import show_error
@@ -109,7 +109,7 @@ def editor(rt: Runtime, actor: Actor, project: Project, script: Script | None) -
     """The SQL editor of one script (or of a new one) with save, conflict handling and notices."""
     sid = script.id if script else NEW
     if sql_key(sid) not in st.session_state and script is not None:
-        latest = scripts.version(rt, actor, project.id, script.id)
+        latest = versions.version(rt, actor, project.id, script.id)
         _load(sid, latest.content, latest.version)
     name = (
         script.name
@@ -204,7 +204,7 @@ def _live_notice(rt: Runtime, actor: Actor, project: Project, script: Script) ->
                 ),
                 icon=":material/sync_problem:",
             )
-            latest = scripts.version(rt, actor, project.id, script.id)
+            latest = versions.version(rt, actor, project.id, script.id)
             st.button(
                 t("projects.load_latest"),
                 key="projects_load_latest",
@@ -226,7 +226,7 @@ def _live_notice(rt: Runtime, actor: Actor, project: Project, script: Script) ->
 
 def history_and_diff(rt: Runtime, actor: Actor, project: Project, script: Script) -> None:
     """Versions table, diff between any two, revert, open in the SQL editor."""
-    versions = scripts.history(rt, actor, project.id, script.id)
+    history = versions.history(rt, actor, project.id, script.id)
     st.dataframe(
         [
             {
@@ -236,12 +236,12 @@ def history_and_diff(rt: Runtime, actor: Actor, project: Project, script: Script
                 t("projects.message"): v.message,
                 "sha256": v.content_hash[:12],
             }
-            for v in versions
+            for v in history
         ],
         hide_index=True,
         width="stretch",
     )
-    numbers = [v.version for v in versions]
+    numbers = [v.version for v in history]
     # Keys follow the latest version so the default diff is always "previous -> latest".
     suffix = f"{script.id}_{numbers[0]}"
     cols = st.columns([1, 1, 2])
@@ -261,7 +261,7 @@ def history_and_diff(rt: Runtime, actor: Actor, project: Project, script: Script
         key="projects_diff_mode",
         format_func=lambda m: t(f"projects.diff_{m}"),
     )
-    d = scripts.diff(rt, actor, project.id, script.id, int(old), int(new))
+    d = versions.diff(rt, actor, project.id, script.id, int(old), int(new))
     st.caption(t("projects.diff_stats", added=d.added, removed=d.removed))
     if mode == "unified":
         st.code(d.unified or t("projects.no_difference"), language="diff", wrap_lines=True)
@@ -271,11 +271,11 @@ def history_and_diff(rt: Runtime, actor: Actor, project: Project, script: Script
     back = cols[0].selectbox(t("projects.revert_to"), numbers, key="projects_revert_to")
     if project.can_write and cols[1].button(t("projects.revert"), key="projects_revert"):
         try:
-            result = scripts.revert(rt, actor, project.id, script.id, int(back))
+            result = versions.revert(rt, actor, project.id, script.id, int(back))
         except PetcareError as exc:
             show_error(exc)
         else:
-            chosen = next(v for v in versions if v.version == back)
+            chosen = next(v for v in history if v.version == back)
             st.session_state.pop(sql_key(script.id), None)  # reload the editor with it
             flash(t("projects.reverted", v=result.version, old=chosen.version))
             st.rerun()
