@@ -29,6 +29,8 @@ TEMPLATES = {
     "imports_per_hour is {limit}",
     "msg.projects.imports_limit.hint": "try again later, or ask an admin to raise imports_per_hour",
     "msg.projects.no_default_connection": "{script} has no default connection: choose one",
+    "msg.scripts.edit_conflict": "{script} changed since v{base}: v{current} was saved by "
+    "{author}; nothing was saved",
     "msg.scripts.name": "a script name has 1 to 200 characters",
     "msg.scripts.no_id": "no script #{id} in {project}",
     "msg.scripts.no_name": "no script named {name} in {project}",

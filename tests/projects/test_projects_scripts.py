@@ -24,6 +24,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.projects import bundle, scripts, versions
 from petcare_dba.services.projects import runs as project_runs
 from petcare_dba.services.runtime import Runtime
+from petcare_dba.ui import i18n
 from tests.fix_engine import Target, runs, target
 
 __all__ = ["target"]
@@ -118,6 +119,9 @@ def test_saving_on_a_replaced_version_is_a_conflict_with_the_diff(
     )
     assert "+LIMIT 5" in conflict.diff and "-SELECT id, name" in conflict.diff
     assert conflict.current_content == "SELECT id, name\nFROM pets"
+    assert str(conflict) == "'q' changed since v1: v2 was saved by eddie; nothing was saved"
+    said = i18n.said("pt-BR", conflict.message)  # the editor's conflict box, in the language
+    assert said == "'q' mudou desde a v1: a v2 foi salva por eddie; nada foi salvo"
     assert scripts.get(rt, olga, project, "q").current_version == 2  # nothing was saved
     kept = scripts.save(rt, olga, project, "q", "SELECT id\nFROM pets\nLIMIT 5", base_version=2)
     assert kept.version == 3

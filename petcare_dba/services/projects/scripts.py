@@ -189,8 +189,13 @@ def append_version(
     if base is not None and base != current:
         theirs = latest["content"] if latest else ""
         raise EditConflict(
-            f"{script.name!r} changed since v{base}: v{current} was saved by "
-            f"{latest['author'] if latest else '?'}; nothing was saved",
+            say(
+                "msg.scripts.edit_conflict",
+                script=repr(script.name),
+                base=base,
+                current=current,
+                author=latest["author"] if latest else "?",
+            ),
             base_version=base,
             current_version=current,
             current_author=latest["author"] if latest else "",
