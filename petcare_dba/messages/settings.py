@@ -8,10 +8,9 @@ TEMPLATES = {
     "msg.settings.unknown": "unknown setting {name}",
     "msg.settings.bool": "{var} must be true or false, not {value}",
     "msg.settings.type": "{var} must be {type}, not {value}",
-    # The kinds a setting's value is checked against (`int`, `float`; `str` never fails).
+    # The kinds a setting's value is checked against (a `str` never fails).
     "msg.settings.kind.int": "a whole number",
     "msg.settings.kind.float": "a number",
-    "msg.settings.kind.str": "text",
     "msg.settings.choices": "{var} must be one of {choices}, not {value}",
     "msg.settings.pattern": "{var} is not allowed: {value}",
     "msg.settings.bounds": "{var} must be between {low} and {high}, not {value}",

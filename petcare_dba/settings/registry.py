@@ -38,12 +38,8 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
-# What a value must be, as a user reads it ("a whole number", not "a int").
-_KINDS: dict[type, str] = {
-    int: "msg.settings.kind.int",
-    float: "msg.settings.kind.float",
-    str: "msg.settings.kind.str",
-}
+# What a value must be, as a user reads it ("a whole number", not "a int"); a str never fails.
+_KINDS: dict[type, str] = {int: "msg.settings.kind.int", float: "msg.settings.kind.float"}
 if len(_BY_NAME) != len(SETTINGS):  # a name declared twice would shadow one of them
     raise ConfigError("a setting is declared twice in the registry")
 
