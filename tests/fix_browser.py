@@ -114,3 +114,20 @@ def idle(page: Any, timeout_ms: int = 30_000) -> None:
         "?.getAttribute('data-test-script-state') === 'notRunning'",
         timeout=timeout_ms,
     )
+
+
+def visible_count(page: Any, selector: str) -> int:
+    """How many elements matching `selector` the user sees (laid out with a height, not hidden).
+
+    Streamlit mounts a timed fragment rerun's new Plotly chart hidden beside its stale copy and
+    swaps them once it has drawn, so a DOM count doubles for a moment while the page does not
+    (the stale copy stays on screen until then, so it is counted: it is what the user sees).
+    """
+    return int(
+        page.evaluate(
+            "(sel) => Array.from(document.querySelectorAll(sel)).filter(e => {"
+            " const r = e.getBoundingClientRect(); const s = getComputedStyle(e);"
+            " return r.height > 0 && r.width > 0 && s.visibility !== 'hidden'; }).length",
+            selector,
+        )
+    )

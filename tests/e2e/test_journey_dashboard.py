@@ -19,7 +19,7 @@ from petcare_dba.services.actor import Actor
 from petcare_dba.services.alerts import channels
 from petcare_dba.services.monitoring import jobs
 from petcare_dba.services.runtime import Runtime
-from tests.fix_browser import screenshot
+from tests.fix_browser import screenshot, visible_count
 from tests.fix_db import ADMIN_PASSWORD, PgServer
 from tests.fix_monitoring import Holder, WebhookReceiver, webhook
 
@@ -96,7 +96,8 @@ def test_dashboard_under_load_and_an_injected_lock_alerts_and_resolves(
         page.get_by_text("Connections used").first.wait_for(timeout=30000)
         time.sleep(4 * INTERVAL)
         page.get_by_text("OK — ").first.wait_for(timeout=30000)
-        assert page.locator("[data-testid=stPlotlyChart]").count() == 8
+        # Eight charts on screen, none doubled.
+        assert visible_count(page, "[data-testid=stPlotlyChart]") == 8
         screenshot(page, "journey-dashboard-under-load")
 
         subprocess.run(
