@@ -88,13 +88,13 @@ FROM pg_catalog.pg_settings s
 WHERE s.name IN ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout')
 ORDER BY s.name
 
--- name: engine_begin_call
--- The audit intent and the 'running' execucoes_scripts row of one statement, committed together (A1).
-SELECT petcare.engine_begin(%(audit)s::jsonb, %(run)s::jsonb) AS id
+-- name: engine_intent_call
+-- The audit intent of one statement, durable before it runs (A1); refuses a stale connection lookup (PC409).
+SELECT petcare.engine_intent(%(audit)s::jsonb, %(connection_id)s, %(stamp)s)
 
--- name: engine_finish_call
--- How a statement ended: its execucoes_scripts row and the audit outcome row (A2), committed without waiting for the WAL flush.
-SELECT petcare.engine_finish(%(id)s, %(run)s::jsonb, %(audit)s::jsonb)
+-- name: engine_settle_call
+-- How a statement ended: its execucoes_scripts row and the audit outcome row (A2), written after the response, committed without waiting for the WAL flush.
+SELECT petcare.engine_settle(%(run)s::jsonb, %(outcome)s::jsonb, %(audit)s::jsonb)
 
 -- name: engine_pin_lexing
 -- The settings that change how the server lexes user text, pinned to what the classifier (pglast) assumes, for this transaction only (reliability Q12).

@@ -80,3 +80,45 @@ def test_the_job_runner_runs_the_job(rt: Runtime, admin: Actor, meta_url: str) -
             time.sleep(0.2)
     finally:
         jobs.stop(rt, 10)
+
+
+def test_an_intent_whose_process_died_gets_an_unknown_run_row_from_the_intent(
+    rt: Runtime, admin: Actor, meta_url: str, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16: a run row is written with its outcome, so an orphaned intent of this version has
+    none; the reconcile writes it, 'unknown', from what the intent holds, once."""
+    gone = make_user("gone", "analyst")
+    events = {}
+    for actor, name in ((admin, "kept"), (gone, "gone")):
+        event = audit.new_event_id()
+        audit.record(
+            rt.store,
+            actor,
+            "sql.execute",
+            "intent",
+            event_id=event,
+            sql_text="SELECT 2",
+            classification="read_only",
+            detail={"statement_index": 3},
+        )
+        events[name] = event
+    other = audit.new_event_id()  # an intent of another action has no run row to write
+    audit.record(rt.store, admin, "backup.create", "intent", event_id=other)
+    with psycopg.connect(meta_url, autocommit=True) as conn:  # age them (as superuser)
+        conn.execute("ALTER TABLE petcare.audit_log DISABLE TRIGGER audit_log_no_update")
+        conn.execute(
+            "UPDATE petcare.audit_log SET at = at - interval '1 hour' WHERE event_id = ANY(%s)",
+            ([events["kept"], events["gone"], other],),
+        )
+        conn.execute("ALTER TABLE petcare.audit_log ENABLE TRIGGER audit_log_no_update")
+        conn.execute("DELETE FROM petcare.users WHERE id = %s", (gone.user_id,))
+    assert audit.reconcile(rt.store, admin, older_than_minutes=5) == 3
+    assert audit.reconcile(rt.store, admin, older_than_minutes=5) == 0  # once
+    with psycopg.connect(meta_url) as conn:
+        rows = conn.execute(
+            "SELECT e.outcome, e.sql_text, e.statement_index, e.classification, e.user_id, "
+            "e.started_at = a.at FROM petcare.execucoes_scripts e "
+            "JOIN petcare.audit_log a ON a.event_id = e.audit_event_id AND a.outcome = 'intent'"
+        ).fetchall()
+    # the removed user's intent is closed in the log, but has no history row to keep
+    assert rows == [("unknown", "SELECT 2", 3, "read_only", admin.user_id, True)]

@@ -2,7 +2,7 @@
 
 `MetaStore.call` sends the identity prelude and one statement as one implicit transaction:
 the identity must not outlive it, a failure must leave nothing written, and the RLS policies
-must still judge petcare.engine_begin/engine_finish (SECURITY INVOKER). On the target, the
+must still judge petcare.engine_intent/engine_settle (SECURITY INVOKER). On the target, the
 hand-written DECLARE/FETCH cursor must report error positions in the user's own text and leave
 only clean statements in pg_stat_activity.
 """
@@ -54,19 +54,28 @@ def test_call_identity_dies_with_its_statement(rt: Runtime, admin: Actor) -> Non
         store.close()
 
 
+def _outcome(actor: Actor, event_id: object) -> str:
+    return audit.row_for(actor, "sql.execute", "ok", event_id=event_id, classification="read_only")
+
+
 def test_a_failed_call_writes_nothing(rt: Runtime, admin: Actor, meta_url: str) -> None:
     before = len(audit.recent(rt.store, admin, limit=10_000))
     bad_run = json.dumps({"user_id": admin.user_id, "sql_text": None, "classification": "x"})
-    good_audit = audit.row_for(
-        admin, "sql.execute", "intent", sql_text="SELECT 1", event_id=audit.new_event_id()
-    )
-    with pytest.raises(PetcareError):  # sql_text NOT NULL: the run insert fails after the audit
-        rt.store.call(admin.identity, "engine_begin_call", {"audit": good_audit, "run": bad_run})
-    assert len(audit.recent(rt.store, admin, limit=10_000)) == before  # the intent rolled back
+    with pytest.raises(PetcareError):  # sql_text NOT NULL: the run insert fails
+        rt.store.call(
+            admin.identity,
+            "engine_settle_call",
+            {
+                "run": bad_run,
+                "outcome": json.dumps({"outcome": "ok"}),
+                "audit": _outcome(admin, audit.new_event_id()),
+            },
+        )
+    assert len(audit.recent(rt.store, admin, limit=10_000)) == before  # no outcome row either
     assert runs(meta_url) == []
 
 
-def test_engine_begin_is_judged_by_rls(rt: Runtime, admin: Actor, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_the_intent_and_the_settle_are_judged_by_rls(rt: Runtime, admin: Actor, make_user) -> None:  # type: ignore[no-untyped-def]
     viewer = make_user("vera", "viewer")
     forged_audit = audit.row_for(
         admin, "sql.execute", "intent", sql_text="SELECT 1", event_id=audit.new_event_id()
@@ -74,26 +83,24 @@ def test_engine_begin_is_judged_by_rls(rt: Runtime, admin: Actor, make_user) -> 
     with pytest.raises((PermissionDenied, DatabaseError)) as caught:
         rt.store.call(
             viewer.identity,
-            "engine_begin_call",
-            {"audit": forged_audit, "run": _run_row(viewer.user_id)},
+            "engine_intent_call",
+            {"audit": forged_audit, "connection_id": None, "stamp": None},
         )
     assert caught.value.sqlstate == "42501"  # row-level security, not a Python check
-    with pytest.raises((PermissionDenied, DatabaseError)) as caught:
-        rt.store.call(
-            viewer.identity,
-            "engine_begin_call",
-            {
-                "audit": audit.row_for(
-                    viewer,
-                    "sql.execute",
-                    "intent",
-                    sql_text="SELECT 1",
-                    event_id=audit.new_event_id(),
-                ),
-                "run": _run_row(admin.user_id),
-            },
-        )
-    assert caught.value.sqlstate == "42501"
+    # A run row in another user's name, or an outcome row in another user's name: refused.
+    for run_user, outcome_actor in ((admin, viewer), (viewer, admin)):
+        with pytest.raises((PermissionDenied, DatabaseError)) as caught:
+            rt.store.call(
+                viewer.identity,
+                "engine_settle_call",
+                {
+                    "run": _run_row(run_user.user_id),
+                    "outcome": json.dumps({"outcome": "ok"}),
+                    "audit": _outcome(outcome_actor, audit.new_event_id()),
+                },
+            )
+        assert caught.value.sqlstate == "42501"
+    assert [e.outcome for e in audit.recent(rt.store, admin, action="sql.execute")] == []
 
 
 def test_cursor_errors_point_into_the_users_text(rt: Runtime, admin: Actor, target: Target) -> None:

@@ -2,12 +2,13 @@
 
 Last stage of the path engine.run → intake → plan → execute → record: it is handed what it
 writes (the run's context, a statement's classification, a plan's `Refusal`) and calls nothing
-above it. Before a statement runs, `begin` appends an audit row with outcome 'intent' and inserts
-its execucoes_scripts row ('running'); if either cannot be written it raises Unavailable and the
-statement does not run (reliability A1, fail closed). `finish` records the outcome after it ran
-(A2); `decided` and `refused` record a statement that never ran (refused, needs confirmation,
-syntax error, no connection) with one audit row and one execucoes_scripts row (A3). Outcomes
-are written after the response by the runtime's writer; `settle` waits for them.
+above it. Before a statement runs, `begin` appends an audit row with outcome 'intent'; if it
+cannot be written it raises Unavailable and the statement does not run (reliability A1, fail
+closed). `finish` records the outcome after it ran (A2): the audit outcome row and the
+statement's execucoes_scripts row, together, written after the response by the runtime's writer
+(issue 16: the durable intent is the request path's only write); `settle` waits for them.
+`decided` and `refused` record a statement that never ran (refused, needs confirmation, syntax
+error, no connection) with one audit row and one execucoes_scripts row (A3).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ ACTION = "sql.execute"
 
 
 class IntentNotRecorded(Unavailable):
-    """The audit intent or execucoes_scripts row could not be written: nothing ran."""
+    """The audit intent could not be written: nothing ran."""
 
 
 class LookupChanged(PetcareError):
@@ -49,7 +50,7 @@ class LookupChanged(PetcareError):
     written and nothing ran; the engine starts again from a fresh lookup."""
 
 
-STALE_LOOKUP = "PC409"  # raised by petcare.engine_begin (migration 0021)
+STALE_LOOKUP = "PC409"  # raised by petcare.engine_intent (migrations 0021, 0033)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,6 @@ class Pending:
     """A statement whose intent is on record; `finish` closes it."""
 
     event_id: uuid.UUID
-    execution_id: int
     classification: Classification
     started: float
 
@@ -171,22 +171,19 @@ def _insert_run(
 
 
 def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending:
-    """Commit the audit intent and the execucoes_scripts row together, before the statement.
-
-    One call of petcare.engine_begin, one transaction and one round trip for both: they
-    succeed or fail together, and if they fail nothing runs (IntentNotRecorded) and a
-    best-effort 'error' event says why.
+    """Commit the audit intent before the statement (A1): one call of petcare.engine_intent,
+    one transaction, one round trip. If it fails nothing runs (IntentNotRecorded) and a
+    best-effort 'error' event says why. The statement's execucoes_scripts row is written with
+    its outcome (`finish`).
     """
     event_id = audit.new_event_id()
-    run = _run_params(ctx, c, event_id, text=c.text, outcome="running")
-    stamp = ctx.check.pop("connection_stamp", None)
-    if stamp is not None:
-        run["connection_stamp"] = stamp
     try:
-        (row,) = ctx.rt.store.call(
+        ctx.rt.store.call(
             ctx.actor.identity,
-            "engine_begin_call",
+            "engine_intent_call",
             {
+                "connection_id": ctx.connection_id,
+                "stamp": ctx.check.pop("connection_stamp", None),
                 "audit": audit.row_for(
                     ctx.actor,
                     ACTION,
@@ -200,10 +197,8 @@ def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending
                     ai_initiated=ctx.ai_initiated,
                     detail={**ctx.detail, **detail, "statement_index": c.index},
                 ),
-                "run": _run_row(run),
             },
         )
-        execution_id = int(row["id"])
     except PetcareError as exc:
         if exc.sqlstate == STALE_LOOKUP:
             raise LookupChanged(exc.message, sqlstate=exc.sqlstate) from exc
@@ -213,13 +208,13 @@ def begin(ctx: RunContext, c: Classification, detail: dict[str, Any]) -> Pending
             c,
             "error",
             sqlstate=exc.sqlstate,
-            detail={"error": "audit intent or execution log unavailable"},
+            detail={"error": "audit intent unavailable"},
         )
         raise IntentNotRecorded(
             say("msg.security.audit_down", message=exc.message),
             hint=say("msg.security.audit_down.hint"),
         ) from exc
-    return Pending(event_id, execution_id, c, time.perf_counter())
+    return Pending(event_id, c, time.perf_counter())
 
 
 def finish(
@@ -233,10 +228,11 @@ def finish(
 ) -> None:
     """Record how a statement ended, after the response: the write leaves the request path.
 
-    The intent is already durable (A1), so the outcome row and the execucoes_scripts update are
+    The intent is already durable (A1), so the outcome row and the execucoes_scripts row are
     queued on the runtime's writer (`rt.deferred`), in order, and land a moment later; `settle`
     waits for them. If the write fails, or the process dies first, the intent stays without
-    outcome and audit_reconcile marks it 'unknown' (A2), never the statement's own failure.
+    outcome and audit_reconcile marks it 'unknown' and writes its run row so (A2), never the
+    statement's own failure.
     """
     outcome = outcome_of(error)
     if message is None and error is not None:
@@ -250,10 +246,11 @@ def finish(
     metrics.statement_finished(outcome, ctx.actor.role, elapsed / 1000)
 
     def write() -> None:
-        # Built here too, off the request path: the audit row's JSON costs more than a little.
+        # Built here, off the request path: the rows' JSON costs more than a little.
+        c = pending.classification
         params = {
-            "id": pending.execution_id,
-            "run": json.dumps(
+            "run": _run_row(_run_params(ctx, c, pending.event_id, text=c.text, outcome="running")),
+            "outcome": json.dumps(
                 {
                     "outcome": outcome,
                     "duration_ms": elapsed,
@@ -274,8 +271,7 @@ def finish(
                 rows_affected=rows,
                 duration_ms=elapsed,
                 ai_initiated=ctx.ai_initiated,
-                detail={
-                    "execution_id": pending.execution_id,
+                detail={  # execution_id: added by petcare.engine_settle, which makes the row
                     **({"message": message} if message else {}),
                     # The credential path the statement ran as (issue 12, item 9).
                     **{k: ctx.detail[k] for k in ("credential",) if k in ctx.detail},
@@ -283,7 +279,7 @@ def finish(
             ),
         }
         with contextlib.suppress(PetcareError):  # left as an intent: reconciled to 'unknown'
-            ctx.rt.store.call(ctx.actor.identity, "engine_finish_call", params)
+            ctx.rt.store.call(ctx.actor.identity, "engine_settle_call", params)
 
     ctx.rt.deferred.submit(write)
 
