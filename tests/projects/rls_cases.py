@@ -348,6 +348,21 @@ CHECKS: tuple[Check, ...] = (
         "SELECT count(*) FROM petcare.execucoes_scripts "
         "WHERE user_id = {admin} AND outcome = 'unknown'",
     ),
+    # ... and writes an 'unknown' run row for an orphaned intent that has none (issue 16: a run
+    # row is written with its outcome), which only runs_reconcile_insert lets it do
+    _c(
+        "execucoes_scripts",
+        "reconcile writes the run row of an orphaned intent",
+        "admin",
+        True,
+        "SELECT 1 FROM (SELECT petcare.audit_append(jsonb_build_object('user_id', {admin}, "
+        "'action', 'sql.execute', 'outcome', 'intent', 'event_id', "
+        "'8c7e1a52-0000-4000-8000-000000000033', 'sql_text', 'SELECT 33', "
+        "'classification', 'read_only'))) a",
+        "SELECT 1 + petcare.audit_reconcile('-1 second')",
+        "SELECT count(*) FROM petcare.execucoes_scripts WHERE outcome = 'unknown' "
+        "AND audit_event_id = '8c7e1a52-0000-4000-8000-000000000033'",
+    ),
     _c("execucoes_scripts", "own runs", "xavier", True, SEL_RX),
     _c("execucoes_scripts", "others' private runs", "eddie", False, SEL_RX),
     _c(

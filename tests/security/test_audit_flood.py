@@ -133,7 +133,10 @@ def test_refusal_flood_grows_the_store_by_a_bounded_amount_and_others_keep_worki
     assert counted[0] == total  # type: ignore[index]  # every refusal counted, across instances
     # At most 30 full rows per minute window (default audit_refusals_per_minute), each bounded.
     assert stored[0] <= 30 * windows and stored[1] <= 4096  # type: ignore[index]
-    assert runs[0] <= 30 * windows and runs[1] <= 4096  # type: ignore[index]
+    # A run row is judged by the window its insert falls in, a moment after its audit row: a
+    # refusal in flight at a minute's end (one per flooding thread) may keep its run row in the
+    # next window although its audit row was the minute's 31st. Still bounded.
+    assert runs[0] <= 30 * windows + len(floods) and runs[1] <= 4096  # type: ignore[index]
     status = audit.verify(rt.store, admin)
     assert status.ok, status
     events = audit.security_events(rt.store, admin, timedelta(hours=1), verify_chain=False)
