@@ -24,14 +24,19 @@ def _orphan(rt: Runtime, admin: Actor, meta_url: str, age: str) -> uuid.UUID:
             "now() - %(age)s::interval)",
             {"u": admin.user_id, "e": event, "age": age},
         )
-    with psycopg.connect(meta_url, autocommit=True) as conn:  # age the intent (as superuser)
+    _age(meta_url, [event], age)
+    return event
+
+
+def _age(meta_url: str, events: list[uuid.UUID], age: str) -> None:
+    """Move the events' audit rows `age` into the past (as superuser, past the no-update rule)."""
+    with psycopg.connect(meta_url, autocommit=True) as conn:
         conn.execute("ALTER TABLE petcare.audit_log DISABLE TRIGGER audit_log_no_update")
         conn.execute(
-            "UPDATE petcare.audit_log SET at = at - %s::interval WHERE event_id = %s",
-            (age, event),
+            "UPDATE petcare.audit_log SET at = at - %s::interval WHERE event_id = ANY(%s)",
+            (age, events),
         )
         conn.execute("ALTER TABLE petcare.audit_log ENABLE TRIGGER audit_log_no_update")
-    return event
 
 
 def _outcome(rt: Runtime, admin: Actor, event: uuid.UUID) -> tuple[set[str], str]:
@@ -104,13 +109,8 @@ def test_an_intent_whose_process_died_gets_an_unknown_run_row_from_the_intent(
         events[name] = event
     other = audit.new_event_id()  # an intent of another action has no run row to write
     audit.record(rt.store, admin, "backup.create", "intent", event_id=other)
-    with psycopg.connect(meta_url, autocommit=True) as conn:  # age them (as superuser)
-        conn.execute("ALTER TABLE petcare.audit_log DISABLE TRIGGER audit_log_no_update")
-        conn.execute(
-            "UPDATE petcare.audit_log SET at = at - interval '1 hour' WHERE event_id = ANY(%s)",
-            ([events["kept"], events["gone"], other],),
-        )
-        conn.execute("ALTER TABLE petcare.audit_log ENABLE TRIGGER audit_log_no_update")
+    _age(meta_url, [events["kept"], events["gone"], other], "1 hour")
+    with psycopg.connect(meta_url, autocommit=True) as conn:
         conn.execute("DELETE FROM petcare.users WHERE id = %s", (gone.user_id,))
     assert audit.reconcile(rt.store, admin, older_than_minutes=5) == 3
     assert audit.reconcile(rt.store, admin, older_than_minutes=5) == 0  # once
