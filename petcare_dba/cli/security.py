@@ -62,7 +62,10 @@ def keys_rotate(
         None, help="Write the new key here (required when PETCARE_SECRET_KEY is used)."
     ),
     reseal: bool = typer.Option(
-        False, "--reseal", help="Also re-encrypt every connection under a new data key."
+        False,
+        "--reseal",
+        help="Also re-encrypt every connection, alert channel secret and sealed setting under a "
+        "new data key.",
     ),
     as_user: str | None = AS,
 ) -> None:
@@ -71,7 +74,9 @@ def keys_rotate(
         result = keys.rotate(rt, actor(rt, as_user), new_key_file=new_key_file, reseal=reseal)
     typer.echo(
         f"rotated: {result.rewrapped_versions} data key(s) rewrapped, "
-        f"{result.resealed_connections} connection(s) re-sealed; new key in {result.key_file} "
+        f"{result.resealed_connections} connection(s), {result.resealed_channels} alert "
+        f"channel secret(s) and {result.resealed_settings} sealed setting(s) re-sealed; "
+        f"new key in {result.key_file} "
         f"(id {result.kek_id}). Restart every app instance."
     )
 

@@ -45,6 +45,25 @@ SELECT id, name, secret_enc, read_secret_enc, key_version FROM petcare.connectio
 UPDATE petcare.connections SET secret_enc = %(secret_enc)s, key_version = %(key_version)s,
     read_secret_enc = %(read_secret_enc)s, updated_at = now() WHERE id = %(id)s
 
+-- name: channel_all_secrets
+-- Every alert channel's sealed secret, for a re-seal under a new key version (admins, by RLS).
+SELECT id, name, secret_enc FROM petcare.alert_channels WHERE secret_enc IS NOT NULL ORDER BY id
+
+-- name: channel_reseal
+-- Replace an alert channel's sealed secret (re-encryption under a new key version).
+UPDATE petcare.alert_channels SET secret_enc = %(secret_enc)s, key_version = %(key_version)s
+WHERE id = %(id)s
+
+-- name: setting_all_secrets
+-- Every sealed run-time setting, for a re-seal under a new key version (admins, by RLS).
+SELECT name, secret_enc FROM petcare.setting_overrides WHERE secret_enc IS NOT NULL ORDER BY name
+
+-- name: setting_reseal
+-- Replace a sealed setting's envelope (re-encryption, not a new value: updated_at stays; RLS wants the admin doing it as updated_by).
+UPDATE petcare.setting_overrides SET secret_enc = %(secret_enc)s, key_version = %(key_version)s,
+    updated_by = petcare.current_user_id()
+WHERE name = %(name)s
+
 -- name: connection_delete
 -- Remove a connection (owner or admin, by RLS).
 DELETE FROM petcare.connections WHERE name = %(name)s RETURNING id

@@ -3,6 +3,7 @@ strict decryption, key rotation after which the old key decrypts nothing, RLS on
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,11 +15,15 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from petcare_dba.errors import ConfigError, CryptoError, NotFound, ValidationError
-from petcare_dba.services import connections, crypto
+from petcare_dba.services import connections, crypto, settings_admin, settings_overlay
+from petcare_dba.services.alerts import channels
 from petcare_dba.services.runtime import Runtime
 from petcare_dba.services.security import audit, keys
 from petcare_dba.settings import Settings
 from tests.fix_db import PgServer
+from tests.fix_monitoring import WebhookReceiver, webhook
+
+__all__ = ["webhook"]  # the fixture is used by name
 
 SECRET = "Pw-for-c1-test-7781"
 
@@ -137,6 +142,54 @@ def test_rotation_rewraps_every_key_connections_still_work_and_the_old_key_is_de
         with pytest.raises(InvalidTag):
             AESGCM(old_kek).decrypt(wrapped[:12], wrapped[12:], b"petcare-dek:v%d" % version)
     assert [e.outcome for e in audit.search(rt.store, admin, action="keys.rotate")] == ["ok"]
+
+
+def test_reseal_moves_channel_secrets_and_sealed_settings_to_the_new_data_key(
+    rt: Runtime,
+    admin,
+    test_settings: Settings,
+    tmp_path: Path,
+    meta_url: str,
+    webhook: WebhookReceiver,
+) -> None:  # type: ignore[no-untyped-def]
+    """A reseal (a data key may have leaked) leaves no alert channel secret or sealed setting
+    under the old version; each opens, by its owner's own purpose, in a process with the new
+    key; a sealed setting's value is unchanged and so is its time."""
+    signing = channels.add_webhook(rt, admin, "ops", webhook.url)
+    settings_admin.set_value(rt, admin, "gemini_api_key", "AIza-reseal-0123456789")
+
+    def stored() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        with psycopg.connect(meta_url) as conn:
+            chans = conn.execute(
+                "SELECT name, secret_enc, key_version FROM petcare.alert_channels"
+            ).fetchall()
+            sets = conn.execute(
+                "SELECT name, secret_enc, key_version, updated_at FROM petcare.setting_overrides "
+                "WHERE secret_enc IS NOT NULL"
+            ).fetchall()
+        return chans, sets
+
+    (before_chans, before_sets) = stored()
+    assert [r[2] for r in before_chans] == [1] and [r[2] for r in before_sets] == [1]
+    result = keys.rotate(rt, admin, new_key_file=tmp_path / "new.key", reseal=True)
+    assert (result.resealed_channels, result.resealed_settings) == (1, 1)
+    chans, sets = stored()
+    for _, blob, version, *_ in (*chans, *sets):
+        assert version == 2 and bytes(blob)[3:7] == (2).to_bytes(4, "big")  # the envelope too
+    assert sets[0][3] == before_sets[0][3]  # a re-encryption, not a new value
+    fresh = Runtime.start(
+        test_settings.with_overrides(secret_key=(tmp_path / "new.key").read_text().strip())
+    )
+    try:
+        secret = json.loads(fresh.keyring.open(bytes(chans[0][1]), channels.purpose("ops")))
+        assert secret == {"url": webhook.url, "hmac_secret": signing}
+        assert settings_overlay.read(fresh.store, fresh.keyring)["gemini_api_key"] == (
+            "AIza-reseal-0123456789"
+        )
+    finally:
+        fresh.close()
+    [entry] = audit.search(rt.store, admin, action="keys.rotate")
+    assert (entry.detail["resealed_channels"], entry.detail["resealed_settings"]) == (1, 1)
 
 
 def test_rotation_of_the_key_file_replaces_it(

@@ -61,7 +61,8 @@ class Delivery:
     permanent: bool = False  # a failure no retry can change (the outbox gives up at once)
 
 
-def _purpose(name: str) -> str:
+def purpose(name: str) -> str:
+    """The associated data a channel's secret is sealed with (key rotation re-seals by it)."""
     return f"alert_channel:{name}"
 
 
@@ -69,7 +70,7 @@ def _insert(
     rt: Runtime, actor: Actor, name: str, kind: str, config: dict[str, Any], secret: str
 ) -> int:
     actor.require("admin", say("msg.access.adding_alert_channels"))
-    sealed = rt.keyring.seal(secret, _purpose(name)) if secret else None
+    sealed = rt.keyring.seal(secret, purpose(name)) if secret else None
     try:
         with rt.store.tx(actor.identity) as tx:
             channel_id = int(
@@ -228,7 +229,7 @@ def send_one(rt: Runtime, row: dict[str, Any], note: Notification, key: str) -> 
     """Send one notification through one channel row (never raises: the outcome says)."""
     try:
         secret = (
-            rt.keyring.open(bytes(row["secret_enc"]), _purpose(row["name"]))
+            rt.keyring.open(bytes(row["secret_enc"]), purpose(row["name"]))
             if row["secret_enc"]
             else ""
         )

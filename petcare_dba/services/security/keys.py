@@ -1,13 +1,16 @@
 """Key rotation: rewrap every data key under a new key-encryption key (reliability C4).
 
 `rotate` generates a new KEK (or takes one), rewraps every stored data key (DEK) under it in one
-transaction and, with `reseal`, first creates a new DEK version and re-encrypts every stored
-connection under it. The new KEK is written next to its destination before the transaction and
-moved into place after the commit, so a crash leaves either the old state or `<file>.new` holding
-the key that the database now needs. Afterwards the old KEK unwraps nothing: every DEK row names
-the new KEK's fingerprint and is sealed under it. Other running app instances keep their
-unwrapped keys in memory until restarted; restart them after a rotation (with `reseal` they
-cannot read connections sealed under the new version until then).
+transaction and, with `reseal`, first creates a new DEK version and re-encrypts under it every
+stored connection, alert channel secret and sealed run-time setting. TOTP secrets stay under
+their version (still readable: every version is rewrapped), because the app's role never reads
+them; only the sign-in's definer function does, for the user signing in. The new KEK is written
+next to its destination before the transaction and moved into place after the commit, so a crash
+leaves either the old state or `<file>.new` holding the key that the database now needs.
+Afterwards the old KEK unwraps nothing: every DEK row names the new KEK's fingerprint and is
+sealed under it. Other running app instances keep their unwrapped keys in memory until
+restarted; restart them after a rotation (with `reseal` they cannot read secrets sealed under the
+new version until then).
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from petcare_dba.db.metastore import Tx
 from petcare_dba.errors import PetcareError, ValidationError
 from petcare_dba.messages import say
-from petcare_dba.services import crypto
+from petcare_dba.services import crypto, settings_overlay
 from petcare_dba.services.actor import Actor
 from petcare_dba.services.runtime import Runtime, key_file
 from petcare_dba.services.security import audit
@@ -30,6 +34,8 @@ class Rotation:
 
     rewrapped_versions: int
     resealed_connections: int
+    resealed_channels: int
+    resealed_settings: int
     new_version: int | None
     kek_id: str
     key_file: str
@@ -75,6 +81,7 @@ def rotate(
     staged = _stage(destination, key_text)
     keyring = crypto.Keyring(rt.keyring.kek, dict(rt.keyring.deks))
     resealed = 0
+    others = {"channels": 0, "settings": 0}
     new_version = None
     try:
         with rt.store.tx(actor.identity) as tx:
@@ -107,6 +114,7 @@ def rotate(
                         },
                     )
                     resealed += 1
+                others = _reseal_others(tx, keyring)
             stored = tx.all("key_versions")
             for row in stored:
                 if new_version is not None and row["version"] == new_version:
@@ -131,6 +139,8 @@ def rotate(
     result = Rotation(
         len(stored) - (1 if new_version is not None else 0),
         resealed,
+        others["channels"],
+        others["settings"],
         new_version,
         crypto.kek_id(new_kek),
         str(destination),
@@ -143,8 +153,33 @@ def rotate(
         detail={
             "rewrapped_versions": result.rewrapped_versions,
             "resealed_connections": resealed,
+            "resealed_channels": result.resealed_channels,
+            "resealed_settings": result.resealed_settings,
             "new_version": new_version,
             "kek_id": result.kek_id,
         },
     )
     return result
+
+
+def _reseal_others(tx: Tx, keyring: crypto.Keyring) -> dict[str, int]:
+    """Re-seal alert channel secrets and sealed settings under the keyring's current version."""
+    version = keyring.current_version
+    channels = tx.all("channel_all_secrets")
+    for row in channels:
+        # services.alerts.channels.purpose; alerts imports security, so it is restated here
+        # (tests/security/test_security_keys.py opens each re-sealed secret by the owner's own).
+        purpose = f"alert_channel:{row['name']}"
+        plain = keyring.open(bytes(row["secret_enc"]), purpose)
+        sealed = keyring.seal(plain, purpose)
+        tx.execute(
+            "channel_reseal", {"id": row["id"], "secret_enc": sealed, "key_version": version}
+        )
+    settings = tx.all("setting_all_secrets")
+    for row in settings:
+        purpose = settings_overlay.purpose(row["name"])
+        sealed = keyring.seal(keyring.open(bytes(row["secret_enc"]), purpose), purpose)
+        tx.execute(
+            "setting_reseal", {"name": row["name"], "secret_enc": sealed, "key_version": version}
+        )
+    return {"channels": len(channels), "settings": len(settings)}
