@@ -45,8 +45,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import ipaddress
 import logging
 import os
 import secrets
@@ -73,13 +71,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from petcare_dba import settings as settings_mod
-from petcare_dba.errors import ConfigError, PetcareError
+from petcare_dba.errors import ConfigError
 from petcare_dba.services import alerts, mcp
-from petcare_dba.services.monitoring import health, jobs
-from petcare_dba.services.observability import logs, metrics, scrape
+from petcare_dba.services.monitoring import jobs
+from petcare_dba.services.observability import logs, metrics
 from petcare_dba.services.security import auth, handoff
 from petcare_dba.ui import offline_assets, state, streamlit_config
 from petcare_dba.ui.components.security import login
+from petcare_dba.ui.ops_routes import CountRequests, healthz, metrics_route, no_store
 
 _LOG = logging.getLogger("petcare_dba.ui")
 _refused_options = streamlit_config.violations(only_operator=False)
@@ -89,12 +88,6 @@ logs.configure(settings_mod.load())
 BASE = streamlit_config.base_path()
 # Tells the login page (same process) that the cookie routes exist.
 os.environ[login.COOKIE_ROUTES_ENV] = "1"
-
-
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 def same_origin(request: Request) -> bool:
@@ -119,7 +112,7 @@ def same_origin(request: Request) -> bool:
 
 
 def _refused() -> Response:
-    return _no_store(PlainTextResponse("cross-site request refused", status_code=403))
+    return no_store(PlainTextResponse("cross-site request refused", status_code=403))
 
 
 async def _form_value(request: Request, name: str) -> str:
@@ -143,7 +136,7 @@ async def session_cookie(request: Request) -> Response:
     binding = request.cookies.get(login.PREAUTH_COOKIE, "")
     token = handoff.take_handoff(rt.store, rt.settings, rt.keyring, code, binding)
     if token is None:
-        return _no_store(PlainTextResponse("invalid or expired code", status_code=400))
+        return no_store(PlainTextResponse("invalid or expired code", status_code=400))
     previous = request.cookies.get(login.COOKIE_NAME, "")
     if previous and previous != token:
         auth.revoke_token(rt.store, previous)
@@ -157,7 +150,7 @@ async def session_cookie(request: Request) -> Response:
         httponly=True,
         samesite="strict",
     )
-    return _no_store(response)
+    return no_store(response)
 
 
 async def logout(request: Request) -> Response:
@@ -171,7 +164,7 @@ async def logout(request: Request) -> Response:
     response.delete_cookie(
         login.COOKIE_NAME, path="/", secure=True, httponly=True, samesite="strict"
     )
-    return _no_store(response)
+    return no_store(response)
 
 
 # The page our own hidden frame loads: it POSTs the code from its fragment (never sent to the
@@ -199,7 +192,7 @@ def auth_frame(request: Request) -> Response:
         "default-src 'none'; script-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'self'"
     )
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return _no_store(response)
+    return no_store(response)
 
 
 class PreauthCookie:
@@ -235,113 +228,8 @@ def whoami(request: Request) -> Response:
     rt = state.runtime()
     actor = auth.resolve(rt.store, rt.settings, request.cookies.get(login.COOKIE_NAME, ""))
     if actor is None:
-        return _no_store(JSONResponse({"error": "not signed in"}, status_code=401))
-    return _no_store(JSONResponse({"username": actor.username, "role": actor.role}))
-
-
-def _health_details_allowed(request: Request) -> bool:
-    """Details need the `health_token` (Bearer, constant-time) or a signed-in admin's cookie."""
-    rt = state.runtime()
-    expected = rt.settings.health_token
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if expected and scheme.lower() == "bearer" and given:
-        if hmac.compare_digest(given.strip().encode("utf-8"), expected.encode("utf-8")):
-            return True
-    cookie = request.cookies.get(login.COOKIE_NAME, "")
-    if not cookie:
-        return False
-    try:
-        actor = auth.resolve(rt.store, rt.settings, cookie)
-    except PetcareError:
-        return False
-    return actor is not None and actor.role == "admin"
-
-
-def healthz(request: Request) -> Response:
-    """Health for load balancers: 200 healthy, 503 otherwise; `{"status": ...}` only, unless the
-    caller shows the health token or an admin's session (then every component's detail)."""
-    try:
-        report = health.check(state.runtime(), None)
-    except PetcareError as exc:
-        report = None
-        failure = exc.message
-    healthy = report is not None and report.healthy
-    code = 200 if healthy else 503
-    try:
-        details = _health_details_allowed(request)
-    except PetcareError:
-        details = False
-    if not details:
-        return _no_store(JSONResponse({"status": "ok" if healthy else "degraded"}, code))
-    if report is None:
-        body = {
-            "status": "degraded",
-            "healthy": False,
-            "components": [{"name": "metadata", "ok": False, "detail": failure}],
-        }
-        return _no_store(JSONResponse(body, status_code=503))
-    body = {"status": "ok" if healthy else "degraded", **report.as_dict()}
-    return _no_store(JSONResponse(body, status_code=code))
-
-
-_FORWARDING = ("forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host")
-
-
-def metrics_allowed(request: Request) -> bool:
-    """`metrics_token` as a Bearer token when set; else a direct loopback peer only."""
-    expected = state.runtime().settings.metrics_token
-    if expected:
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        return (
-            scheme.lower() == "bearer"
-            and bool(given)
-            and hmac.compare_digest(given.strip().encode("utf-8"), expected.encode("utf-8"))
-        )
-    return _loopback(request.client.host if request.client else "") and not any(
-        h in request.headers for h in _FORWARDING
-    )
-
-
-def _loopback(peer: str) -> bool:
-    try:
-        address = ipaddress.ip_address(peer)
-    except ValueError:  # a Unix socket or a test client names no address
-        return False
-    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
-    return address.is_loopback or bool(mapped and mapped.is_loopback)
-
-
-def metrics_route(request: Request) -> Response:
-    """Prometheus text exposition of this process (see the module docstring for who may)."""
-    if not metrics_allowed(request):
-        return _no_store(PlainTextResponse("forbidden", status_code=403))
-    body = scrape.render(state.runtime())
-    return _no_store(Response(body, media_type=scrape.CONTENT_TYPE))
-
-
-class CountRequests:
-    """ASGI middleware: count HTTP requests by route kind and status class, and websockets."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        route = metrics.route_label(scope.get("path", ""), BASE)
-        if scope["type"] == "websocket":
-            metrics.request_served(route, 101)
-            await self.app(scope, receive, send)
-            return
-
-        async def counted(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                metrics.request_served(route, int(message["status"]))
-            await send(message)
-
-        await self.app(scope, receive, counted)
+        return no_store(JSONResponse({"error": "not signed in"}, status_code=401))
+    return no_store(JSONResponse({"username": actor.username, "role": actor.role}))
 
 
 def on_script_error(exc: Exception) -> bool:
