@@ -6,7 +6,8 @@ identity dies with the transaction: a pooled connection never carries user A's i
 user B's checkout, and a transaction pooler works (no session state, prepare_threshold=None so no
 named prepared statements). The pool checks connections on checkout and reconnects after a server
 restart (a closed or talking socket is checked with a round trip, a quiet one is not); a
-checkout that waits longer than pool_timeout_s becomes a clear "busy, retry" error.
+checkout that waits longer than pool_timeout_s becomes a clear "busy, retry" error, unless a
+fresh connection to the store fails too: then it says the store cannot be reached, and why.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from petcare_dba.db import queries
 from petcare_dba.db.errors import translate, translated
 from petcare_dba.db.liveness import idle_socket_healthy
 from petcare_dba.db.naming import DEFAULT, Names
 from petcare_dba.errors import Unavailable
+from petcare_dba.messages import say
 
 Params = Mapping[str, Any] | Sequence[Any] | None
 
@@ -141,11 +143,7 @@ class MetaStore:
                     self.pool.open(wait=True, timeout=wait_timeout)
                 except Exception as exc:
                     self.pool.close()
-                    raise Unavailable(
-                        f"cannot reach the metadata store: {translate(exc).message}",
-                        hint="check database_url / that the embedded server runs "
-                        "(petcare-dba health)",
-                    ) from exc
+                    raise _unreachable(exc) from exc
                 self._opened = True
         return self
 
@@ -157,7 +155,7 @@ class MetaStore:
     @contextmanager
     def tx(self, identity: Identity = ANONYMOUS) -> Iterator[Tx]:
         """One transaction as petcare_app with the identity set locally."""
-        with translated(), self.pool.connection() as conn, conn.transaction():
+        with translated(), self._connection() as conn, conn.transaction():
             conn.execute(queries.get("meta_identity", self.names), _identity_params(identity))
             yield Tx(conn, self.names)
 
@@ -173,7 +171,7 @@ class MetaStore:
         engine (a `tx` needs BEGIN, the prelude, the statement and COMMIT: four round trips).
         """
         text = f"{queries.get('meta_identity', self.names)}; {queries.get(name, self.names)}"
-        with translated(), self.pool.connection() as conn:
+        with translated(), self._connection() as conn:
             conn.autocommit = True  # no BEGIN/COMMIT round trips: the message is the transaction
             try:
                 cur = psycopg.ClientCursor(conn, row_factory=dict_row)
@@ -185,5 +183,28 @@ class MetaStore:
                 if not conn.closed and not conn.broken:
                     conn.autocommit = False
 
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection. When none comes in time, a fresh connection tells whether the
+        store is down (say so, with the server's or the network's reason: raising the pool size
+        would not help) or only busy (the pool's timeout, said as "busy" by `translated`)."""
+        try:
+            with self.pool.connection() as conn:
+                yield conn
+        except PoolTimeout as timeout:
+            try:
+                with psycopg.connect(self.url, connect_timeout=3, autocommit=True) as probe:
+                    probe.execute("SELECT 1")  # a server that accepts, then drops, is down too
+            except psycopg.Error as exc:
+                raise _unreachable(exc) from timeout
+            raise
+
     def stats(self) -> dict[str, int]:
         return dict(self.pool.get_stats())
+
+
+def _unreachable(exc: Exception) -> Unavailable:
+    return Unavailable(
+        say("msg.db.store_unreachable", error=translate(exc).message),
+        hint=say("msg.db.store_unreachable.hint"),
+    )

@@ -7,6 +7,9 @@ from __future__ import annotations
 TEMPLATES = {
     "msg.db.busy": "the database is busy: no connection became free in time",
     "msg.db.busy.hint": "retry in a moment; if it persists raise pool_max_size",
+    "msg.db.store_unreachable": "cannot reach the metadata store: {error}",
+    "msg.db.store_unreachable.hint": "check that the store's server runs and is reachable "
+    "(database_url, `petcare-dba health`); the app reconnects by itself once it is back",
     "msg.db.pool_closed": "the connection pool is closed",
     "msg.db.pool_closed.hint": "restart the app",
     "msg.db.statement_timeout": "{message} (exceeded statement_timeout_ms)",
